@@ -1,0 +1,135 @@
+"""Settings read once per cold start from the environment (and, on AWS, one Secrets Manager secret).
+
+Names match ../DESIGN.md and .env.example. Locally a `.env` file is loaded by the local stack before
+this module reads the environment; real environment variables always win over the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+ProviderName = Literal["openai", "gemini", "offline"]
+
+# Secrets that may come from Secrets Manager (a JSON object keyed by these names) instead of the
+# plain environment. The CDK stack only ever sets MOSTRADOR_SECRET_ARN, never the values.
+SECRET_NAMES = (
+    "INGEST_API_KEY",
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "META_APP_SECRET",
+    "META_VERIFY_TOKEN",
+    "WHATSAPP_TOKEN",
+    "MESSENGER_PAGE_TOKEN",
+    "SUPPORT_BOARD_API_TOKEN",
+    "SUPPORT_BOARD_WEBHOOK_SECRET",
+    "ADMIN_TOKEN",
+    "DATABASE_URL",
+)
+
+
+class Settings(BaseModel):
+    tenant_id: str = "default"
+    database_url: SecretStr | None = None
+    ingest_api_key: SecretStr | None = None
+    admin_token: SecretStr | None = None
+
+    enrich_queue_url: str | None = None
+    reply_queue_url: str | None = None
+    # Receives before SQS dead-letters a message; also tells the sync tracker when a failure is final.
+    enrich_max_receives: int = 5
+    ingest_max_body_bytes: int = 6 * 1024 * 1024
+
+    llm_provider: ProviderName = "offline"
+    embedding_provider: ProviderName | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_chat_model: str = "gpt-4o-mini"
+    openai_embedding_model: str = "text-embedding-3-small"
+    gemini_api_key: SecretStr | None = None
+    gemini_base_url: str | None = None
+    gemini_chat_model: str = "gemini-2.5-flash"
+    gemini_embedding_model: str = "gemini-embedding-001"
+    embedding_dimensions: int = 1536
+    llm_timeout_seconds: float = 30.0
+    llm_max_retries: int = 3
+
+    meta_graph_url: str = "https://graph.facebook.com/v21.0"
+    meta_app_secret: SecretStr | None = None
+    meta_verify_token: SecretStr | None = None
+    meta_app_id: str | None = None
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    messenger_page_token: SecretStr | None = None
+
+    support_board_api_url: str | None = None
+    support_board_api_token: SecretStr | None = None
+    support_board_webhook_secret: SecretStr | None = None
+    support_board_dm_bot_user_id: str | None = None
+    comment_bot_proxy_user_id: str | None = None
+    support_board_agent_ids: frozenset[str] = Field(default_factory=frozenset)
+    comment_bot_initiation_tag: str | None = None
+    human_takeover_pause_minutes: int = 43200
+
+    port: int = 3000
+
+    @field_validator("support_board_agent_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("embedding_provider", "comment_bot_initiation_tag", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def effective_embedding_provider(self) -> ProviderName:
+        """Embeddings follow the LLM provider unless set on their own; offline means none."""
+        return self.embedding_provider or self.llm_provider
+
+    def secret(self, name: str) -> str | None:
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else None
+
+
+def _read_secret_bundle(arn: str) -> dict[str, str]:
+    # Powertools caches the value for the life of the execution environment.
+    from aws_lambda_powertools.utilities import parameters
+
+    bundle = parameters.get_secret(arn, transform="json", max_age=3600)
+    if not isinstance(bundle, dict):
+        raise ValueError("MOSTRADOR_SECRET_ARN must point at a JSON object secret")
+    return {key: str(value) for key, value in bundle.items() if value not in (None, "")}
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    arn = env.get("MOSTRADOR_SECRET_ARN")
+    if arn:
+        for key, value in _read_secret_bundle(arn).items():
+            if key in SECRET_NAMES and not env.get(key):
+                env[key] = value
+    fields = Settings.model_fields
+    values: dict[str, object] = {}
+    for name in fields:
+        raw = env.get(name.upper())
+        if raw is not None and raw != "":
+            values[name] = json.loads(raw) if name == "support_board_agent_ids" and raw.startswith("[") else raw
+    return Settings.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the local stack change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,51 @@
+"""The one inbound-message model every channel normalizes into, and what the reply queue carries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Channel = Literal["whatsapp", "messenger", "instagram", "support_board", "webchat"]
+# Who wrote the message, as far as the channel alone can tell. The reply function refines
+# support-board senders with the actor rules (DM bot, comment bot, agents).
+SenderRole = Literal["customer", "bot", "human_agent", "page", "unknown"]
+MediaKind = Literal[
+    "text", "image", "audio", "video", "document", "location", "sticker", "reaction",
+    "interactive", "postback", "unsupported",
+]
+
+
+class InboundMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    channel: Channel
+    # Stable id of the conversation within the tenant: FIFO message group on the reply queue.
+    conversation_id: str
+    sender_id: str
+    sender_role: SenderRole
+    text: str = ""
+    media_kind: MediaKind = "text"
+    # Unique per platform: wamid, Messenger mid, "sb:<message_id>"; FIFO deduplication id.
+    platform_message_id: str
+    timestamp: datetime
+    # Channel-specific details the reply side needs (e.g. the Page id, the Support Board
+    # conversation source, the id of the message this one replies to, an echo's app_id).
+    reply_to_message_id: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
+class StatusUpdate(BaseModel):
+    """Delivery status of a message we sent (WhatsApp statuses, Messenger delivery/read)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    channel: Channel
+    platform_message_id: str
+    status: Literal["sent", "delivered", "read", "failed"]
+    timestamp: datetime
+    error_code: str | None = None
+    error_title: str | None = None

@@ -1,0 +1,62 @@
+"""One Postgres connection per execution environment, opened lazily, pgvector types registered.
+
+psycopg is imported here and only here, so handlers that never touch the database (webhook, ingest's
+POST) never pay for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
+
+_connection: psycopg.Connection | None = None
+_connection_url: str | None = None
+
+
+def connect(url: str) -> psycopg.Connection:
+    import psycopg
+    from pgvector.psycopg import register_vector
+    from psycopg.rows import dict_row
+
+    # prepare_threshold=None: RDS Proxy pins sessions that use server-side prepared statements.
+    conn = psycopg.connect(url, autocommit=True, prepare_threshold=None, row_factory=dict_row)  # type: ignore[arg-type]
+    try:
+        register_vector(conn)
+    except psycopg.ProgrammingError:
+        # The vector extension does not exist yet: only the migrator connects in that state.
+        pass
+    return conn
+
+
+def get_connection(url: str | None = None) -> psycopg.Connection:
+    """The shared connection, reopened if it was closed or broken (Lambda freezes and thaws)."""
+    global _connection, _connection_url
+    if url is None:
+        from mostrador.config import get_settings
+
+        url = get_settings().secret("database_url")
+        if not url:
+            raise RuntimeError("DATABASE_URL is not configured")
+    if _connection is None or _connection.closed or _connection.broken or url != _connection_url:
+        if _connection is not None and not _connection.closed:
+            _connection.close()
+        _connection = connect(url)
+        _connection_url = url
+    return _connection
+
+
+def close_connection() -> None:
+    global _connection
+    if _connection is not None:
+        _connection.close()
+        _connection = None
+
+
+@contextmanager
+def transaction(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    with conn.transaction():
+        yield conn

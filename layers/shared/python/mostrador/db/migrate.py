@@ -1,0 +1,38 @@
+"""Applies the numbered SQL files in ./migrations once each, in order, under an advisory lock."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from mostrador.db.connection import connect
+
+_LOCK_KEY = 727_100_001  # any constant; serializes concurrent deploys/test sessions
+
+
+def migration_files() -> list[tuple[str, str]]:
+    folder = resources.files("mostrador.db") / "migrations"
+    files = sorted(p for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(p.name, p.read_text(encoding="utf-8")) for p in files]
+
+
+def apply_migrations(url: str) -> list[str]:
+    """Apply pending migrations; returns the names applied now."""
+    applied_now: list[str] = []
+    with connect(url) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {row["name"] for row in conn.execute("SELECT name FROM schema_migrations")}
+            for name, sql in migration_files():
+                if name in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(sql)  # type: ignore[arg-type]  # trusted files shipped with the package
+                    conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
+                applied_now.append(name)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+    return applied_now
