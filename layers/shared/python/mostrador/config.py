@@ -109,6 +109,18 @@ def _read_secret_bundle(arn: str) -> dict[str, str]:
     return {key: str(value) for key, value in bundle.items() if value not in (None, "")}
 
 
+def _database_url_from_rds_secret(arn: str, host_override: str | None) -> str:
+    """RDS-generated secrets hold username, password, host, port and dbname; TLS is required."""
+    from urllib.parse import quote
+
+    secret = _read_secret_bundle(arn)
+    host = host_override or secret["host"]
+    return (
+        f"postgresql://{quote(secret['username'], safe='')}:{quote(secret['password'], safe='')}"
+        f"@{host}:{secret.get('port', '5432')}/{secret.get('dbname', 'mostrador')}?sslmode=require"
+    )
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     arn = env.get("MOSTRADOR_SECRET_ARN")
@@ -116,12 +128,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         for key, value in _read_secret_bundle(arn).items():
             if key in SECRET_NAMES and not env.get(key):
                 env[key] = value
+    db_arn = env.get("DATABASE_SECRET_ARN")
+    if db_arn and not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = _database_url_from_rds_secret(db_arn, env.get("DATABASE_HOST"))
     fields = Settings.model_fields
     values: dict[str, object] = {}
     for name in fields:
         raw = env.get(name.upper())
         if raw is not None and raw != "":
-            values[name] = json.loads(raw) if name == "support_board_agent_ids" and raw.startswith("[") else raw
+            values[name] = (
+                json.loads(raw) if name == "support_board_agent_ids" and raw.startswith("[") else raw
+            )
     return Settings.model_validate(values)
 
 

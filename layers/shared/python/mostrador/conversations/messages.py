@@ -12,8 +12,17 @@ Channel = Literal["whatsapp", "messenger", "instagram", "support_board", "webcha
 # support-board senders with the actor rules (DM bot, comment bot, agents).
 SenderRole = Literal["customer", "bot", "human_agent", "page", "unknown"]
 MediaKind = Literal[
-    "text", "image", "audio", "video", "document", "location", "sticker", "reaction",
-    "interactive", "postback", "unsupported",
+    "text",
+    "image",
+    "audio",
+    "video",
+    "document",
+    "location",
+    "sticker",
+    "reaction",
+    "interactive",
+    "postback",
+    "unsupported",
 ]
 
 

@@ -93,4 +93,7 @@ class Embedder(Protocol):
 class ChatModel(Protocol):
     name: str
 
-    def chat(self, messages: list[ChatMessage], tools: list[ToolSpec]) -> ChatResult: ...
+    def chat(self, messages: list[ChatMessage], tools: list[ToolSpec], *, language: str = "es") -> ChatResult:
+        """One model turn. `language` (ISO 639-1) is the customer's; real models also get it in the
+        system prompt, the offline model needs it to pick its template."""
+        ...

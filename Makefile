@@ -1,0 +1,45 @@
+# Mostrador: `make run` serves everything locally; `make test` runs lint and the whole suite.
+# Both set up their own environment on a fresh machine (Python 3.11+ and Node.js).
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && echo $$p && break; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint unit bench migrate synth clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/mostrador local
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+bench: install
+	$(BIN)/python -m bench
+
+migrate: install
+	$(BIN)/mostrador migrate
+
+synth: install
+	$(BIN)/npx --yes aws-cdk@2 synth
+
+clean:
+	rm -rf $(VENV) .build cdk.out .pytest_cache .mypy_cache .ruff_cache
