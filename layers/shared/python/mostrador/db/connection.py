@@ -7,7 +7,7 @@ POST) never pay for it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,11 +24,9 @@ def connect(url: str) -> psycopg.Connection:
 
     # prepare_threshold=None: RDS Proxy pins sessions that use server-side prepared statements.
     conn = psycopg.connect(url, autocommit=True, prepare_threshold=None, row_factory=dict_row)  # type: ignore[arg-type]
-    try:
+    # The vector extension does not exist yet only when the migrator connects to a new database.
+    with suppress(psycopg.ProgrammingError):
         register_vector(conn)
-    except psycopg.ProgrammingError:
-        # The vector extension does not exist yet: only the migrator connects in that state.
-        pass
     return conn
 
 
