@@ -136,9 +136,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     for name in fields:
         raw = env.get(name.upper())
         if raw is not None and raw != "":
-            values[name] = (
-                json.loads(raw) if name == "support_board_agent_ids" and raw.startswith("[") else raw
-            )
+            values[name] = json.loads(raw) if name == "support_board_agent_ids" and raw.startswith("[") else raw
     return Settings.model_validate(values)
 
 

@@ -6,31 +6,34 @@ POST) never pay for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg.rows import DictRow
 
-_connection: psycopg.Connection | None = None
+    # Every connection we open returns rows as dicts.
+    Connection = psycopg.Connection[DictRow]
+
+_connection: Connection | None = None
 _connection_url: str | None = None
 
 
-def connect(url: str) -> psycopg.Connection:
+def connect(url: str) -> Connection:
     import psycopg
     from pgvector.psycopg import register_vector
     from psycopg.rows import dict_row
 
     # prepare_threshold=None: RDS Proxy pins sessions that use server-side prepared statements.
-    conn = psycopg.connect(url, autocommit=True, prepare_threshold=None, row_factory=dict_row)  # type: ignore[arg-type]
+    conn = psycopg.connect(url, autocommit=True, prepare_threshold=None, row_factory=dict_row)
     # The vector extension does not exist yet only when the migrator connects to a new database.
     with suppress(psycopg.ProgrammingError):
         register_vector(conn)
     return conn
 
 
-def get_connection(url: str | None = None) -> psycopg.Connection:
+def get_connection(url: str | None = None) -> Connection:
     """The shared connection, reopened if it was closed or broken (Lambda freezes and thaws)."""
     global _connection, _connection_url
     if url is None:
@@ -52,9 +55,3 @@ def close_connection() -> None:
     if _connection is not None:
         _connection.close()
         _connection = None
-
-
-@contextmanager
-def transaction(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
-    with conn.transaction():
-        yield conn

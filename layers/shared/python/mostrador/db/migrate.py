@@ -11,7 +11,7 @@ _LOCK_KEY = 727_100_001  # any constant; serializes concurrent deploys/test sess
 
 def migration_files() -> list[tuple[str, str]]:
     folder = resources.files("mostrador.db") / "migrations"
-    files = sorted(p for p in folder.iterdir() if p.name.endswith(".sql"))
+    files = sorted((p for p in folder.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name)
     return [(p.name, p.read_text(encoding="utf-8")) for p in files]
 
 
@@ -30,7 +30,7 @@ def apply_migrations(url: str) -> list[str]:
                 if name in done:
                     continue
                 with conn.transaction():
-                    conn.execute(sql)  # type: ignore[arg-type]  # trusted files shipped with the package
+                    conn.execute(sql.encode())  # trusted files shipped with the package
                     conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
                 applied_now.append(name)
         finally:
