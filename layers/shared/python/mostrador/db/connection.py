@@ -55,3 +55,13 @@ def close_connection() -> None:
     if _connection is not None:
         _connection.close()
         _connection = None
+
+
+def database_reachable() -> bool:
+    """For /health: can we open (or reuse) the connection and run a query?"""
+    try:
+        get_connection().execute("SELECT 1")
+    except Exception:
+        close_connection()  # the next call reconnects instead of reusing a broken connection
+        return False
+    return True

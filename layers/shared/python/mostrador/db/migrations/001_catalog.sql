@@ -80,12 +80,14 @@ CREATE TABLE syncs (
 );
 
 -- One row per accepted ingest request; `received` is their sum. A retried request (same body)
--- has the same batch id and is not counted twice.
+-- has the same batch id and is not counted twice. A sync sent in several requests numbers them
+-- (`part` 1..n, the last with final = true); it is complete only when every part has arrived.
 CREATE TABLE sync_batches (
     tenant_id    text        NOT NULL,
     sync_id      text        NOT NULL,
     batch_id     text        NOT NULL,
     item_count   integer     NOT NULL,
+    part         integer     NOT NULL DEFAULT 1,
     final        boolean     NOT NULL,
     received_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, sync_id, batch_id),

@@ -1,0 +1,39 @@
+"""Enrich queue consumer: the whole batch is enriched together (one embedding call), then each
+record is reported on its own so only the failed ones are retried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mostrador.catalog.enrich_queue import enrich_records
+from mostrador.config import get_settings
+from mostrador.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+class EnrichmentFailed(Exception):
+    pass
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report, failed = enrich_records(event.get("Records", []), get_settings())
+    for outcome in ("processed", "unchanged", "failed"):
+        count = sum(1 for o in report.outcomes if o.outcome == outcome)
+        metrics.add_metric(name=f"Items{outcome.capitalize()}", unit=MetricUnit.Count, value=count)
+    metrics.add_metric(name="SummariesGenerated", unit=MetricUnit.Count, value=report.summaries)
+    metrics.add_metric(name="EmbeddingCalls", unit=MetricUnit.Count, value=report.embedding_calls)
+
+    def report_record(record: SQSRecord) -> None:
+        if record.message_id in failed:
+            raise EnrichmentFailed(failed[record.message_id])
+
+    return process_partial_response(event=event, record_handler=report_record, processor=processor, context=context)

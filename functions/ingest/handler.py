@@ -1,0 +1,96 @@
+"""Catalog ingest API: POST /ingest/products (and the NamDamasco alias), sync progress, health.
+
+The POST path validates and enqueues only; psycopg is imported by the two GET routes that need it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mostrador.catalog.ingest import CatalogRequestError, accept_catalog
+from mostrador.config import get_settings
+from mostrador.observability import logger, metrics, tracer
+
+app = APIGatewayRestResolver()
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": message})
+
+
+def _authorized() -> bool:
+    expected = get_settings().secret("ingest_api_key")
+    if not expected:
+        logger.error("INGEST_API_KEY is not configured; refusing every ingest request")
+        return False
+    given = app.current_event.headers.get("x-api-key") or app.current_event.headers.get("X-API-KEY") or ""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _raw_body() -> bytes:
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
+@app.post("/ingest/products")
+@app.post("/api/receive-products")
+@tracer.capture_method
+def receive_products() -> Response:
+    if not _authorized():
+        return _error(401, "Missing or wrong X-API-KEY header.")
+    settings = get_settings()
+    if not settings.enrich_queue_url:
+        logger.error("ENRICH_QUEUE_URL is not configured")
+        return _error(503, "Ingest is not configured on this deployment (no enrich queue).")
+    try:
+        result = accept_catalog(
+            _raw_body(),
+            tenant_id=settings.tenant_id,
+            queue_url=settings.enrich_queue_url,
+            max_bytes=settings.ingest_max_body_bytes,
+        )
+    except CatalogRequestError as exc:
+        logger.info("catalog push refused", extra={"status": exc.status, "reason": exc.message})
+        return _error(exc.status, exc.message)
+    metrics.add_metric(name="ProductsAccepted", unit=MetricUnit.Count, value=result.accepted)
+    metrics.add_metric(name="ProductsRejected", unit=MetricUnit.Count, value=len(result.rejected))
+    logger.info("catalog push accepted", extra={"sync_id": result.sync_id, "accepted": result.accepted})
+    status = 202 if result.accepted else 422
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=result.as_json())
+
+
+@app.get("/ingest/syncs/<sync_id>")
+@tracer.capture_method
+def sync_progress(sync_id: str) -> Response:
+    if not _authorized():
+        return _error(401, "Missing or wrong X-API-KEY header.")
+    from mostrador.db.catalog_repository import CatalogRepository
+    from mostrador.db.connection import get_connection
+
+    status = CatalogRepository(get_connection()).sync_status(get_settings().tenant_id, sync_id)
+    if status is None:
+        return _error(404, f"No sync {sync_id!r} yet: it appears once enrichment picks up its first product.")
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=status)
+
+
+@app.get("/health")
+def health() -> Response:
+    from mostrador.db.connection import database_reachable
+
+    ok = database_reachable()
+    body = {"status": "ok" if ok else "degraded", "database": "reachable" if ok else "unreachable"}
+    return Response(status_code=200 if ok else 503, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,402 @@
+"""SQL for the catalog: product state for delta detection, writes, sync bookkeeping, usage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from mostrador.catalog.enrichment import ItemOutcome, ProductState, ProductWrite, StockState
+from mostrador.catalog.models import EnrichMessage
+from mostrador.llm.base import Usage
+
+if TYPE_CHECKING:
+    from mostrador.db.connection import Connection
+
+
+class CatalogRepository:
+    """Implements catalog.enrichment.CatalogStore on Postgres. Counts the catalog rows it writes."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.rows_written = 0
+
+    def load_products(self, tenant_id: str, item_codes: list[str]) -> dict[str, ProductState]:
+        rows = self.conn.execute(
+            """SELECT item_code, item_name, description_hash, summary, attributes_hash, searchable_text,
+                      embedding_model, embedding IS NOT NULL AS has_embedding, price, price_bolivar, active
+                 FROM products WHERE tenant_id = %s AND item_code = ANY(%s)""",
+            (tenant_id, item_codes),
+        ).fetchall()
+        return {r["item_code"]: ProductState(**{k: v for k, v in r.items() if k != "item_code"}) for r in rows}
+
+    def load_stock(self, tenant_id: str, item_codes: list[str]) -> dict[tuple[str, str], StockState]:
+        rows = self.conn.execute(
+            """SELECT item_code, warehouse, branch, stock, source_hash
+                 FROM product_stock WHERE tenant_id = %s AND item_code = ANY(%s)""",
+            (tenant_id, item_codes),
+        ).fetchall()
+        return {(r["item_code"], r["warehouse"]): StockState(r["branch"], r["stock"], r["source_hash"]) for r in rows}
+
+    def write_product(self, write: ProductWrite) -> None:
+        from psycopg.types.json import Jsonb
+
+        item = write.item
+        with self.conn.transaction():
+            if write.full:
+                self.conn.execute(
+                    """INSERT INTO products AS p (tenant_id, item_code, item_name, description_html, description_text,
+                           description_hash, summary, summary_model, category, sub_category, brand, line, item_group,
+                           price, price_bolivar, attributes_hash, searchable_text, search_vector, embedding,
+                           embedding_model, active)
+                       VALUES (%(tenant)s, %(code)s, %(name)s, %(html)s, %(text)s, %(dhash)s, %(summary)s,
+                           %(summary_model)s, %(category)s, %(sub_category)s, %(brand)s, %(line)s, %(group)s,
+                           %(price)s, %(price_bolivar)s, %(ahash)s, %(searchable)s,
+                           mostrador_search_vector(%(title)s, %(searchable)s), %(embedding)s, %(embedding_model)s, true)
+                       ON CONFLICT (tenant_id, item_code) DO UPDATE SET
+                           item_name = EXCLUDED.item_name, description_html = EXCLUDED.description_html,
+                           description_text = EXCLUDED.description_text, description_hash = EXCLUDED.description_hash,
+                           summary = EXCLUDED.summary,
+                           summary_model = CASE WHEN %(regen)s THEN EXCLUDED.summary_model
+                                                WHEN EXCLUDED.summary IS NULL THEN NULL ELSE p.summary_model END,
+                           category = EXCLUDED.category, sub_category = EXCLUDED.sub_category,
+                           brand = EXCLUDED.brand, line = EXCLUDED.line, item_group = EXCLUDED.item_group,
+                           price = EXCLUDED.price, price_bolivar = EXCLUDED.price_bolivar,
+                           attributes_hash = EXCLUDED.attributes_hash, searchable_text = EXCLUDED.searchable_text,
+                           search_vector = EXCLUDED.search_vector,
+                           embedding = CASE WHEN %(keep)s THEN p.embedding ELSE EXCLUDED.embedding END,
+                           embedding_model = CASE WHEN %(keep)s THEN p.embedding_model
+                                                  ELSE EXCLUDED.embedding_model END,
+                           active = true, updated_at = now()""",
+                    {
+                        "tenant": write.tenant_id,
+                        "code": write.item_code,
+                        "name": item.item_name,
+                        "html": item.description,
+                        "text": write.description_text,
+                        "dhash": write.description_hash,
+                        "summary": write.summary,
+                        "summary_model": write.summary_model,
+                        "regen": write.summary_regenerated,
+                        "category": item.category,
+                        "sub_category": item.sub_category,
+                        "brand": item.brand,
+                        "line": item.line,
+                        "group": item.item_group_name,
+                        "price": item.price,
+                        "price_bolivar": item.price_bolivar,
+                        "ahash": write.attributes_hash,
+                        "searchable": write.searchable_text,
+                        "title": " ".join(p for p in (item.item_name, item.brand, item.item_code) if p),
+                        "embedding": _vector(write.embedding),
+                        "embedding_model": write.embedding_model,
+                        "keep": write.keep_embedding,
+                    },
+                )
+                self.rows_written += 1
+            elif write.update_prices:
+                self.conn.execute(
+                    """UPDATE products SET price = %s, price_bolivar = %s, updated_at = now()
+                        WHERE tenant_id = %s AND item_code = %s""",
+                    (item.price, item.price_bolivar, write.tenant_id, write.item_code),
+                )
+                self.rows_written += 1
+            for row, raw, raw_hash in write.stock_rows:
+                self.conn.execute(
+                    """INSERT INTO product_stock (tenant_id, item_code, warehouse, branch, stock, source_data,
+                           source_hash)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s)
+                       ON CONFLICT (tenant_id, item_code, warehouse) DO UPDATE SET
+                           branch = EXCLUDED.branch, stock = EXCLUDED.stock, source_data = EXCLUDED.source_data,
+                           source_hash = EXCLUDED.source_hash, updated_at = now()""",
+                    (
+                        write.tenant_id,
+                        write.item_code,
+                        row.whs_name,
+                        row.branch_name,
+                        row.stock,
+                        Jsonb(raw),
+                        raw_hash,
+                    ),
+                )
+                self.rows_written += 1
+
+    def register_batches(self, messages: Iterable[EnrichMessage]) -> None:
+        syncs: dict[tuple[str, str], bool] = {}
+        batches: dict[tuple[str, str, str], tuple[int, int, bool]] = {}
+        for m in messages:
+            syncs[(m.tenant_id, m.sync_id)] = syncs.get((m.tenant_id, m.sync_id), False) or m.full_sync
+            batches[(m.tenant_id, m.sync_id, m.batch_id)] = (m.batch_size, m.part, m.final)
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO syncs (tenant_id, sync_id, full_sync) VALUES (%s, %s, %s)
+                       ON CONFLICT (tenant_id, sync_id) DO UPDATE SET full_sync = syncs.full_sync OR EXCLUDED.full_sync
+                       WHERE NOT syncs.full_sync AND EXCLUDED.full_sync""",
+                [(t, s, full) for (t, s), full in syncs.items()],
+            )
+            cur.executemany(
+                """INSERT INTO sync_batches (tenant_id, sync_id, batch_id, item_count, part, final)
+                       VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+                [(t, s, b, size, part, final) for (t, s, b), (size, part, final) in batches.items()],
+            )
+
+    def record_outcomes(self, outcomes: list[ItemOutcome]) -> None:
+        if not outcomes:
+            return
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO sync_items (tenant_id, sync_id, batch_id, item_index, item_code, warehouse, outcome,
+                       attempts, final, error)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (tenant_id, sync_id, batch_id, item_index) DO UPDATE SET
+                       outcome = EXCLUDED.outcome, attempts = EXCLUDED.attempts, final = EXCLUDED.final,
+                       error = EXCLUDED.error, updated_at = now()
+                   -- a redelivered, already-counted item keeps its first outcome (it was stored then)
+                   WHERE sync_items.outcome = 'failed'""",
+                [
+                    (
+                        o.tenant_id,
+                        o.sync_id,
+                        o.batch_id,
+                        o.index,
+                        o.item_code,
+                        o.warehouse,
+                        o.outcome,
+                        o.attempt,
+                        o.final,
+                        (o.error or "")[:1000] or None,
+                    )
+                    for o in outcomes
+                ],
+            )
+
+    def record_usage(self, tenant_id: str, purpose: str, usages: list[Usage]) -> None:
+        totals: dict[tuple[str, str], list[int]] = {}
+        for u in usages:
+            entry = totals.setdefault((u.provider, u.model), [0, 0, 0])
+            entry[0] += 1
+            entry[1] += u.tokens_in
+            entry[2] += u.tokens_out
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO llm_usage (tenant_id, provider, model, purpose, calls, tokens_in, tokens_out)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+                [(tenant_id, p, m, purpose, c, ti, to) for (p, m), (c, ti, to) in totals.items()],
+            )
+
+    def sync_status(self, tenant_id: str, sync_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            """SELECT s.sync_id, s.full_sync, s.finalized_at, s.deactivated,
+                      (SELECT coalesce(sum(item_count), 0) FROM sync_batches b
+                        WHERE b.tenant_id = s.tenant_id AND b.sync_id = s.sync_id) AS received,
+                      -- every part up to the final one has arrived (parts are numbered by the fetcher)
+                      (SELECT max(part) FILTER (WHERE final) IS NOT NULL
+                              AND count(DISTINCT part) = max(part) FILTER (WHERE final)
+                         FROM sync_batches b
+                        WHERE b.tenant_id = s.tenant_id AND b.sync_id = s.sync_id) AS all_parts_seen,
+                      count(i.*) FILTER (WHERE i.outcome = 'processed') AS processed,
+                      count(i.*) FILTER (WHERE i.outcome = 'unchanged') AS unchanged,
+                      count(i.*) FILTER (WHERE i.outcome = 'failed') AS failed,
+                      count(i.*) FILTER (WHERE i.outcome = 'failed' AND NOT i.final) AS retrying
+                 FROM syncs s LEFT JOIN sync_items i ON i.tenant_id = s.tenant_id AND i.sync_id = s.sync_id
+                WHERE s.tenant_id = %s AND s.sync_id = %s
+                GROUP BY s.tenant_id, s.sync_id""",
+            (tenant_id, sync_id),
+        ).fetchone()
+        if row is None:
+            return None
+        done = row["processed"] + row["unchanged"] + row["failed"]
+        complete = bool(row["all_parts_seen"]) and row["retrying"] == 0 and done >= row["received"]
+        return {
+            "syncId": row["sync_id"],
+            "received": int(row["received"]),
+            "processed": row["processed"],
+            "unchanged": row["unchanged"],
+            "failed": row["failed"],
+            "complete": complete,
+            "fullSync": row["full_sync"],
+            "deactivated": row["deactivated"],
+        }
+
+    def finalize_syncs(self, tenant_id: str, sync_ids: set[str]) -> None:
+        """Close complete syncs once; a complete full sync deactivates what it did not mention."""
+        for sync_id in sorted(sync_ids):
+            status = self.sync_status(tenant_id, sync_id)
+            if status is None or not status["complete"]:
+                continue
+            with self.conn.transaction():
+                claimed = self.conn.execute(
+                    """UPDATE syncs SET finalized_at = now()
+                        WHERE tenant_id = %s AND sync_id = %s AND finalized_at IS NULL RETURNING full_sync""",
+                    (tenant_id, sync_id),
+                ).fetchone()
+                if claimed is None or not claimed["full_sync"]:
+                    continue
+                gone = self.conn.execute(
+                    """UPDATE products p SET active = false, updated_at = now()
+                        WHERE p.tenant_id = %(t)s AND p.active AND NOT EXISTS (
+                              SELECT 1 FROM sync_items i WHERE i.tenant_id = %(t)s AND i.sync_id = %(s)s
+                                 AND i.item_code = p.item_code)""",
+                    {"t": tenant_id, "s": sync_id},
+                ).rowcount
+                # Warehouses a product no longer lists have no stock any more.
+                self.conn.execute(
+                    """UPDATE product_stock st SET stock = 0, updated_at = now()
+                        WHERE st.tenant_id = %(t)s AND st.stock <> 0 AND NOT EXISTS (
+                              SELECT 1 FROM sync_items i WHERE i.tenant_id = %(t)s AND i.sync_id = %(s)s
+                                 AND i.item_code = st.item_code AND i.warehouse = st.warehouse)""",
+                    {"t": tenant_id, "s": sync_id},
+                )
+                self.conn.execute(
+                    "UPDATE syncs SET deactivated = %s WHERE tenant_id = %s AND sync_id = %s",
+                    (gone, tenant_id, sync_id),
+                )
+
+
+def _vector(values: list[float] | None) -> Any:
+    if values is None:
+        return None
+    import numpy as np
+
+    return np.asarray(values, dtype=np.float32)
+
+
+# --- search -------------------------------------------------------------------------------------
+
+# Filters shared by both halves of the hybrid search. A branch means "has stock there".
+_FILTERS = """
+    p.tenant_id = %(tenant)s AND p.active
+    AND (%(brand)s::text IS NULL OR mostrador_fold(p.brand) = mostrador_fold(%(brand)s))
+    AND (%(category)s::text IS NULL
+         OR mostrador_fold(coalesce(p.category, '') || ' / ' || coalesce(p.sub_category, '') || ' / '
+                           || coalesce(p.item_group, '')) LIKE '%%' || mostrador_fold(%(category)s) || '%%')
+    AND (%(min_price)s::numeric IS NULL OR p.price >= %(min_price)s)
+    AND (%(max_price)s::numeric IS NULL OR p.price <= %(max_price)s)
+    AND ((NOT %(in_stock)s AND %(branch)s::text IS NULL) OR EXISTS (
+         SELECT 1 FROM product_stock s
+          WHERE s.tenant_id = p.tenant_id AND s.item_code = p.item_code AND s.stock > 0
+            AND (%(branch)s::text IS NULL
+                 OR mostrador_fold(coalesce(s.branch, '') || ' ' || s.warehouse)
+                    LIKE '%%' || mostrador_fold(%(branch)s) || '%%')))
+"""
+
+# Words of the query that mean something in Spanish or English (stop words dropped), OR-ed, so that
+# "nevera samsung barata" ranks products by how many of the words they have instead of needing all.
+_TERMS = """
+    SELECT string_agg(DISTINCT w, ' | ') AS terms, array_agg(DISTINCT w) AS words
+      FROM regexp_split_to_table(mostrador_fold(%(query)s), '[^a-z0-9]+') AS w
+     WHERE w <> '' AND numnode(plainto_tsquery('spanish', w)) > 0 AND numnode(plainto_tsquery('english', w)) > 0
+"""
+
+_HYBRID = f"""
+WITH terms AS ({_TERMS}),
+q AS (
+    SELECT CASE WHEN terms IS NULL THEN NULL ELSE
+        to_tsquery('simple', terms) || to_tsquery('spanish', terms) || to_tsquery('english', terms) END AS tsq,
+        coalesce(words, '{{}}') AS words
+      FROM terms
+),
+fts AS (
+    SELECT p.item_code, row_number() OVER (ORDER BY ts_rank_cd(p.search_vector, q.tsq) DESC, p.item_code) AS rank
+      FROM products p, q
+     WHERE q.tsq IS NOT NULL AND p.search_vector @@ q.tsq AND {_FILTERS}
+     ORDER BY rank LIMIT %(candidates)s
+),
+vec AS (
+    SELECT item_code, row_number() OVER (ORDER BY distance, item_code) AS rank FROM (
+        SELECT p.item_code, p.embedding <=> %(qvec)s::vector AS distance
+          FROM products p
+         WHERE %(qvec)s::vector IS NOT NULL AND p.embedding IS NOT NULL AND {_FILTERS}
+         ORDER BY p.embedding <=> %(qvec)s::vector LIMIT %(candidates)s
+    ) nearest
+    WHERE distance <= %(max_distance)s
+),
+exact AS (
+    SELECT p.item_code FROM products p, q
+     WHERE p.tenant_id = %(tenant)s
+       AND (mostrador_fold(p.item_code) = mostrador_fold(trim(%(query)s)) OR mostrador_fold(p.item_code) = ANY(q.words))
+)
+SELECT c.item_code,
+       coalesce(1.0 / (60 + fts.rank), 0) + coalesce(1.0 / (60 + vec.rank), 0)
+       + CASE WHEN c.item_code IN (SELECT item_code FROM exact) THEN 1 ELSE 0 END AS score
+  FROM (SELECT item_code FROM fts UNION SELECT item_code FROM vec
+        UNION SELECT e.item_code FROM exact e JOIN products p
+                ON p.tenant_id = %(tenant)s AND p.item_code = e.item_code WHERE {_FILTERS}) c
+  LEFT JOIN fts ON fts.item_code = c.item_code
+  LEFT JOIN vec ON vec.item_code = c.item_code
+ ORDER BY score DESC, c.item_code
+ LIMIT %(limit)s
+"""
+
+_CARDS = """
+SELECT p.item_code, p.item_name, p.brand, p.category, p.price, p.price_bolivar, p.summary, p.description_text,
+       coalesce((SELECT json_agg(json_build_object('branch', b.branch, 'stock', b.stock) ORDER BY b.branch)
+                   FROM (SELECT coalesce(s.branch, s.warehouse) AS branch, sum(s.stock) AS stock
+                           FROM product_stock s WHERE s.tenant_id = p.tenant_id AND s.item_code = p.item_code
+                          GROUP BY 1) b), '[]') AS branches
+  FROM products p
+ WHERE p.tenant_id = %(tenant)s AND p.item_code = ANY(%(codes)s) AND p.active
+"""
+
+
+def search_product_codes(
+    conn: Connection,
+    *,
+    tenant_id: str,
+    query: str,
+    query_vector: list[float] | None,
+    filters: dict[str, Any],
+    limit: int,
+    max_distance: float,
+) -> list[str]:
+    params = {
+        "tenant": tenant_id,
+        "query": query,
+        "qvec": _vector(query_vector),
+        "limit": limit,
+        "candidates": max(limit * 8, 40),
+        "max_distance": max_distance,
+        **filters,
+    }
+    with conn.transaction():
+        # HNSW returns at most ef_search candidates before the WHERE filter: a selective filter (one
+        # branch, in stock) would starve the results at the default of 40.
+        ef_search = 400 if any(v not in (None, False) for v in filters.values()) else 100
+        conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
+        return [row["item_code"] for row in conn.execute(_HYBRID, params)]
+
+
+def product_cards(conn: Connection, tenant_id: str, item_codes: list[str]) -> list[dict[str, Any]]:
+    """Products in the tool-result shape of llm/tools.py, in the order of `item_codes`."""
+    rows = {r["item_code"]: r for r in conn.execute(_CARDS, {"tenant": tenant_id, "codes": item_codes})}
+    cards = []
+    for code in item_codes:
+        row = rows.get(code)
+        if row is None:
+            continue
+        branches = [
+            {"branch": b["branch"], "stock": float(b["stock"])} for b in row["branches"] if b["branch"] is not None
+        ]
+        total = sum(b["stock"] for b in branches if b["stock"] > 0)
+        cards.append(
+            {
+                "item_code": row["item_code"],
+                "name": row["item_name"],
+                "brand": row["brand"],
+                "category": row["category"],
+                "price": float(row["price"]) if row["price"] is not None else None,
+                "price_bolivar": float(row["price_bolivar"]) if row["price_bolivar"] is not None else None,
+                "currency": "USD",
+                "in_stock": total > 0,
+                "stock_total": total,
+                "branches": branches,
+                "summary": row["summary"] or _first_words(row["description_text"], 60),
+            }
+        )
+    return cards
+
+
+def _first_words(text: str | None, count: int) -> str | None:
+    if not text:
+        return None
+    words = text.split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
