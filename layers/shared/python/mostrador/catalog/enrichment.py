@@ -147,7 +147,13 @@ class _ProductPlan:
 
     @property
     def changed(self) -> bool:
-        return self.content_changed or self.prices_changed or bool(self.stock_changes) or self.needs_embedding
+        return (
+            self.content_changed
+            or self.needs_summary
+            or self.prices_changed
+            or bool(self.stock_changes)
+            or self.needs_embedding
+        )
 
 
 def enrich_batch(
@@ -170,6 +176,9 @@ def enrich_batch(
 
     report = BatchReport([], {})
     _summarize(plans, summarizer, store, parallelism, report)
+    if embedder is not None:
+        for plan in plans:  # decided after summarizing: a new summary changes the text
+            plan.needs_embedding = _needs_embedding(plan, embedder)
     _embed(plans, embedder, store, report)
     for plan in plans:
         if plan.error is None and plan.changed:
@@ -229,15 +238,18 @@ def _plan(
             plan.text = _text(plan)
         else:
             plan.text = state.searchable_text if state else ""
-        if embedder is not None:
-            plan.needs_embedding = (
-                state is None
-                or not state.has_embedding
-                or state.embedding_model != embedder.model
-                or ((plan.content_changed or plan.needs_summary) and plan.text != state.searchable_text)
-            )
         plans.append(plan)
     return plans
+
+
+def _needs_embedding(plan: _ProductPlan, embedder: Embedder) -> bool:
+    state = plan.state
+    return (
+        state is None
+        or not state.has_embedding
+        or state.embedding_model != embedder.model
+        or plan.text != state.searchable_text
+    )
 
 
 def _text(plan: _ProductPlan) -> str:
