@@ -1,0 +1,237 @@
+"""The queue semantics the handlers rely on in AWS, as the local stack provides them: moto's SQS server
+(real boto3 over HTTP on 127.0.0.1) plus the local event source mapping."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from local.event_source import SqsEventSource
+from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[SqsEmulator]:
+    server = SqsEmulator()
+    server.start()
+    yield server
+    server.stop()
+
+
+def make_queue(emulator: SqsEmulator, *, fifo: bool, max_receives: int = 5) -> Queue:
+    spec = QueueSpec(name=f"t-{uuid.uuid4().hex[:10]}", fifo=fifo, visibility_timeout=1, max_receives=max_receives)
+    return emulator.create_queue(spec)
+
+
+def send(emulator: SqsEmulator, queue: Queue, body: str, group: str | None = None, dedup: str | None = None) -> None:
+    extra: dict[str, Any] = {}
+    if group is not None:
+        extra = {"MessageGroupId": group, "MessageDeduplicationId": dedup or body}
+    emulator.client.send_message(
+        QueueUrl=queue.url,
+        MessageBody=body,
+        MessageAttributes={"source": {"DataType": "String", "StringValue": "test"}},
+        **extra,
+    )
+
+
+def counts(emulator: SqsEmulator, url: str) -> tuple[int, int]:
+    attributes = emulator.client.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+class Consumer:
+    """Stands in for a consumer function: records every event, fails the bodies it is told to."""
+
+    def __init__(self, fail: Callable[[dict[str, Any]], bool] = lambda record: False) -> None:
+        self.fail = fail
+        self.events: list[list[dict[str, Any]]] = []
+        self.done: list[str] = []
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        self.events.append(event["Records"])
+        failures = []
+        for record in event["Records"]:
+            if self.fail(record):
+                failures.append({"itemIdentifier": record["messageId"]})
+            else:
+                self.done.append(record["body"])
+        return {"batchItemFailures": failures}
+
+    def bodies_seen(self) -> list[str]:
+        return [record["body"] for batch in self.events for record in batch]
+
+
+def poll_until(source: SqsEventSource, condition: Callable[[], bool], seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        source.poll_once()
+
+
+def test_standard_queue_batches_up_to_the_batch_size_in_lambda_shape(emulator: SqsEmulator) -> None:
+    queue = make_queue(emulator, fifo=False)
+    for n in range(30):
+        send(emulator, queue, json.dumps({"n": n}))
+    consumer = Consumer()
+    source = SqsEventSource(emulator.client, queue, consumer, batch_size=25, batching_window_seconds=0.5)
+
+    outcome = source.poll_once()
+
+    assert outcome is not None and outcome.received == 25 and outcome.succeeded == 25
+    record = consumer.events[0][0]
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"] == queue.arn
+    assert record["awsRegion"] == "us-east-1"
+    assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert record["attributes"]["SentTimestamp"].isdigit()
+    assert record["messageAttributes"]["source"]["stringValue"] == "test"
+    assert record["messageAttributes"]["source"]["dataType"] == "String"
+    assert record["receiptHandle"] and record["messageId"]
+    poll_until(source, lambda: len(consumer.done) == 30)
+    assert sorted(json.loads(body)["n"] for body in consumer.done) == list(range(30))
+    assert counts(emulator, queue.url) == (0, 0)
+
+
+def test_only_successful_records_are_deleted_and_failures_return_after_the_visibility_timeout(
+    emulator: SqsEmulator,
+) -> None:
+    queue = make_queue(emulator, fifo=False)
+    for body in ("good-1", "poison", "good-2"):
+        send(emulator, queue, body)
+    attempts: list[str] = []
+
+    def fail_poison_once(record: dict[str, Any]) -> bool:
+        if record["body"] != "poison":
+            return False
+        attempts.append(record["attributes"]["ApproximateReceiveCount"])
+        return len(attempts) == 1
+
+    consumer = Consumer(fail_poison_once)
+    source = SqsEventSource(emulator.client, queue, consumer, batch_size=10, batching_window_seconds=0.3)
+
+    first = source.poll_once()
+    assert first is not None and (first.succeeded, first.failed) == (2, 1)
+    assert counts(emulator, queue.url) == (0, 1)  # the poison item is in flight, the others are gone
+    assert source.poll_once() is None  # not redelivered before its visibility timeout
+    poll_until(source, lambda: "poison" in consumer.done)
+
+    assert attempts == ["1", "2"]
+    assert sorted(consumer.done) == ["good-1", "good-2", "poison"]
+    assert counts(emulator, queue.url) == (0, 0)
+
+
+def test_a_handler_error_fails_the_whole_batch(emulator: SqsEmulator) -> None:
+    queue = make_queue(emulator, fifo=False)
+    send(emulator, queue, "a")
+    send(emulator, queue, "b")
+    calls: list[int] = []
+
+    def crash_first_time(event: dict[str, Any]) -> None:
+        calls.append(len(event["Records"]))
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+
+    source = SqsEventSource(emulator.client, queue, crash_first_time, batch_size=10, batching_window_seconds=0.3)
+    outcome = source.poll_once()
+    assert outcome is not None and outcome.failed == 2 and outcome.error and "boom" in outcome.error
+    assert counts(emulator, queue.url) == (0, 2)
+    poll_until(source, lambda: counts(emulator, queue.url) == (0, 0))
+    assert sum(calls) == 4
+
+
+def test_an_unknown_item_identifier_fails_the_whole_batch(emulator: SqsEmulator) -> None:
+    queue = make_queue(emulator, fifo=False)
+    send(emulator, queue, "a")
+    source = SqsEventSource(
+        emulator.client, queue, lambda event: {"batchItemFailures": [{"itemIdentifier": "nope"}]}, batch_size=10
+    )
+    outcome = source.poll_once()
+    assert outcome is not None and outcome.failed == 1 and outcome.error
+    assert counts(emulator, queue.url) == (0, 1)
+
+
+def test_a_message_that_keeps_failing_is_dead_lettered_after_max_receives(emulator: SqsEmulator) -> None:
+    queue = make_queue(emulator, fifo=False, max_receives=3)
+    send(emulator, queue, "poison")
+    send(emulator, queue, "fine")
+    consumer = Consumer(lambda record: record["body"] == "poison")
+    source = SqsEventSource(emulator.client, queue, consumer, batch_size=10, batching_window_seconds=0.2)
+
+    poll_until(source, lambda: counts(emulator, queue.dlq_url)[0] == 1)
+
+    assert consumer.bodies_seen().count("poison") == 3
+    assert consumer.done == ["fine"]
+    dead = emulator.client.receive_message(QueueUrl=queue.dlq_url, MessageSystemAttributeNames=["All"])["Messages"]
+    assert [m["Body"] for m in dead] == ["poison"]
+    assert counts(emulator, queue.url) == (0, 0)
+
+
+def test_fifo_keeps_order_per_group_and_blocks_a_group_while_it_has_a_message_in_flight(
+    emulator: SqsEmulator,
+) -> None:
+    from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+
+    queue = make_queue(emulator, fifo=True)
+    for body, group in [("A1", "A"), ("B1", "B"), ("A2", "A"), ("B2", "B"), ("A3", "A")]:
+        send(emulator, queue, body, group=group)
+    processed: list[str] = []
+    failed_once: set[str] = set()
+
+    def record_handler(record: Any) -> None:
+        if record.body == "A1" and "A1" not in failed_once:
+            failed_once.add("A1")
+            raise RuntimeError("transient")
+        processed.append(record.body)
+
+    def consumer(event: dict[str, Any]) -> dict[str, Any]:
+        # The real Powertools FIFO processor the reply function uses: a failure skips the rest of its group.
+        processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=None)
+
+    source = SqsEventSource(emulator.client, queue, consumer, batch_size=10)
+    first = source.poll_once()
+    assert first is not None and first.received == 5 and first.failed == 3
+    assert processed == ["B1", "B2"]
+
+    send(emulator, queue, "B3", group="B")
+    send(emulator, queue, "A4", group="A")
+    second = source.poll_once()
+    assert second is not None and second.received == 1  # only B3: group A is still in flight
+    assert processed == ["B1", "B2", "B3"]
+
+    poll_until(source, lambda: len(processed) == 7)
+    assert [b for b in processed if b.startswith("A")] == ["A1", "A2", "A3", "A4"]
+    assert [b for b in processed if b.startswith("B")] == ["B1", "B2", "B3"]
+
+
+def test_fifo_deduplicates_by_id_for_five_minutes_even_after_the_first_copy_was_consumed(
+    emulator: SqsEmulator,
+) -> None:
+    queue = make_queue(emulator, fifo=True)
+    send(emulator, queue, "hello", group="c1", dedup="wamid.1")
+    send(emulator, queue, "hello again", group="c1", dedup="wamid.1")  # while the first is queued
+    consumer = Consumer()
+    source = SqsEventSource(emulator.client, queue, consumer, batch_size=10)
+    poll_until(source, lambda: len(consumer.done) == 1)
+
+    send(emulator, queue, "redelivered", group="c1", dedup="wamid.1")  # after it was processed and deleted
+    send(emulator, queue, "next", group="c1", dedup="wamid.2")
+    poll_until(source, lambda: len(consumer.done) == 2)
+    assert source.poll_once() is None
+    assert consumer.done == ["hello", "next"]
+
+
+def test_fifo_event_source_refuses_lambda_forbidden_settings(emulator: SqsEmulator) -> None:
+    queue = make_queue(emulator, fifo=True)
+    with pytest.raises(ValueError):
+        SqsEventSource(emulator.client, queue, Consumer(), batch_size=25)
