@@ -1,0 +1,47 @@
+"""Reply function: the FIFO consumer of the reply queue (one message group per conversation).
+
+A failing item (LLM providers all down, a transient send error) is reported as a batch item
+failure; with skip_group_on_error the rest of its conversation waits for the retry, so messages of
+one conversation are never answered out of order, while other conversations keep flowing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mostrador.config import Settings, get_settings
+from mostrador.conversations.reply import ReplyService, reply_service_from_settings
+from mostrador.conversations.reply_queue import parse_reply_queue_body
+from mostrador.db.connection import get_connection
+from mostrador.observability import logger, metrics, tracer
+
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+_cached: tuple[Settings, ReplyService] | None = None
+
+
+def reply_service() -> ReplyService:
+    """One service per execution environment, rebuilt when the settings or the connection change."""
+    global _cached
+    settings, conn = get_settings(), get_connection()
+    if _cached is None or _cached[0] is not settings or _cached[1].conn is not conn:
+        _cached = (settings, reply_service_from_settings(settings, conn))
+    return _cached[1]
+
+
+def record_handler(record: SQSRecord) -> None:
+    item = parse_reply_queue_body(record.body)
+    outcome = reply_service().handle(item)
+    logger.info("reply queue item done", extra={"action": outcome.action, "reason": outcome.reason})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(
+        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    )

@@ -1,0 +1,74 @@
+"""When a person must take over: the customer asks for one, searches keep finding nothing, or the
+model decides so (the escalate_to_human tool). Escalating always opens a record, pauses the bot and
+tells the customer; a reply that merely promises a person is made true the same way."""
+
+from __future__ import annotations
+
+import re
+
+# Consecutive searches finding nothing before a person is brought in.
+EMPTY_SEARCH_LIMIT = 3
+
+_ASKS_FOR_HUMAN = re.compile(
+    r"""
+    \b(hablar|comunicar(me)?|contactar|pasar(me)?|atender(me)?|atienda)\b
+        [^.?!]{0,40}?\b(asesor|asesora|agente|persona|humano|humana|operador|operadora|vendedor|vendedora|
+        alguien\s+real|representante|encargad[oa])\b
+    | \b(human|person|agent|representative|operator|someone\s+real|real\s+person|live\s+agent)\b
+        [^.?!]{0,10}?\bplease\b
+    | \b(talk|speak|chat|connect\s+me|transfer\s+me|put\s+me\s+through)\b[^.?!]{0,30}?
+        \b(human|person|agent|representative|operator|someone|somebody|manager|staff)\b
+    | \b(quiero|necesito)\s+(un|una)\s+(asesor|asesora|agente|persona|humano)\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+_PROMISES_HANDOFF = re.compile(
+    r"""
+    \b(te|le|lo|la|los)\s+
+        (paso|transfiero|comunico|conecto|pongo\s+en\s+contacto|voy\s+a\s+(pasar|transferir|comunicar))
+        [^.?!]{0,40}?\b(asesor|asesora|agente|persona|humano|equipo)\b
+    | \b(un|una)\s+(asesor|asesora|agente|persona)\b[^.?!]{0,40}?
+        \b(te|le)\s+(contactar[aá]|atender[aá]|escribir[aá]|responder[aá])
+    | \b(transfer(ring)?|connect(ing)?|hand(ing)?\s+(you\s+)?over|pass(ing)?)\s+(you\s+)?(to|with)\s+
+        (a|an|our|one\s+of\s+our)?\s*
+        (human|person|agent|representative|colleague|team)
+    | \b(a|an)\s+(human|person|agent|representative|colleague)\b[^.?!]{0,30}?
+        \b(will|shall)\s+(contact|follow|reach|get\s+back|be\s+with)
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+_HANDOFF = {
+    "es": "Te comunico con un asesor: una persona de nuestro equipo te responderá por aquí muy pronto.",
+    "en": "I'm passing you to our team: a person will follow up with you here shortly.",
+}
+
+_NO_RESULTS = {
+    "es": "No encontré lo que buscas en nuestro catálogo.",
+    "en": "I couldn't find what you're looking for in our catalog.",
+}
+
+
+def asks_for_human(text: str) -> bool:
+    return bool(_ASKS_FOR_HUMAN.search(text))
+
+
+def promises_handoff(text: str) -> bool:
+    return bool(_PROMISES_HANDOFF.search(text))
+
+
+def handoff_message(language: str) -> str:
+    return _HANDOFF.get(language, _HANDOFF["es"])
+
+
+def no_results_message(language: str) -> str:
+    return _NO_RESULTS.get(language, _NO_RESULTS["es"])
+
+
+def with_handoff(text: str, language: str) -> str:
+    """The reply, followed by the handoff notice unless it already tells the customer."""
+    text = text.strip()
+    if text and promises_handoff(text):
+        return text
+    return f"{text}\n\n{handoff_message(language)}" if text else handoff_message(language)

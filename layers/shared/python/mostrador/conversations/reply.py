@@ -1,0 +1,411 @@
+"""The reply use case: one queue item in, at most one reply out.
+
+For an inbound message: record it once (a redelivery stops here), apply the actor rules (ignore,
+log, pause or reply), check the explicit pause, the implicit takeover and the 24-hour window, then
+either escalate (the customer asked for a person) or run the model with the catalog tools, and
+send. The generated reply is stored before it is sent, so a transient send failure is retried by
+the queue with the same text and a second reply is never generated for the same message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from mostrador.channels.base import ChannelSender, OutboundMessage, PermanentSendError, TransientSendError
+from mostrador.conversations import repository as repo
+from mostrador.conversations.actors import ConversationHistory, TakeoverPolicy
+from mostrador.conversations.escalation import (
+    EMPTY_SEARCH_LIMIT,
+    asks_for_human,
+    handoff_message,
+    promises_handoff,
+    with_handoff,
+)
+from mostrador.conversations.language import detect_language
+from mostrador.conversations.messages import Channel, InboundMessage, StatusUpdate
+from mostrador.conversations.toolbox import Catalog, ReplyToolbox, ToolOutcome
+from mostrador.conversations.window import window_applies, window_open
+from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, ToolSpec, Usage
+from mostrador.llm.tools import REPLY_TOOLS, SEARCH_LOCAL_PRODUCTS
+from mostrador.observability import logger, metrics, redact
+
+if TYPE_CHECKING:
+    from mostrador.config import Settings
+    from mostrador.db.connection import Connection
+
+MAX_TOOL_ROUNDS = 4
+HISTORY_MESSAGES = 20
+LANGUAGE_NAMES = {"es": "Spanish", "en": "English"}
+
+_EMPTY_ANSWER = {
+    "es": "Disculpa, no pude entender bien tu mensaje. ¿Me lo puedes decir con otras palabras?",
+    "en": "Sorry, I couldn't quite understand your message. Could you say it in other words?",
+}
+
+
+class AllProvidersFailed(ProviderError):
+    """No configured chat model could answer; the queue item must fail and be retried."""
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    # replied, skipped, duplicate, failed, status
+    action: str
+    reason: str
+    message_id: int | None = None
+    reply_id: int | None = None
+
+
+@dataclass
+class LoopResult:
+    text: str
+    provider: str | None = None
+    model: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    rounds: int = 0
+    tool_outcomes: list[ToolOutcome] = field(default_factory=list)
+
+
+def run_tool_loop(
+    models: Sequence[ChatModel],
+    messages: list[ChatMessage],
+    tools: Sequence[ToolSpec],
+    run_tool: Callable[[int, ToolCall], ToolOutcome],
+    *,
+    language: str,
+    max_rounds: int = MAX_TOOL_ROUNDS,
+    on_usage: Callable[[Usage], None] | None = None,
+) -> LoopResult:
+    """Let the model call tools for at most `max_rounds` turns; the last turn gets no tools, so it
+    must answer in text. A model raising ProviderError hands over to the next one, which continues
+    from the same messages (tool results already obtained are kept)."""
+    if not models:
+        raise AllProvidersFailed("no chat model is configured")
+    result = LoopResult(text="")
+    current = 0
+    for round_number in range(1, max_rounds + 1):
+        offered = list(tools) if round_number < max_rounds else []
+        while True:
+            model = models[current]
+            try:
+                answer = model.chat(messages, offered, language=language)
+                break
+            except ProviderError as error:
+                logger.warning("chat model failed", extra={"provider": model.name, "error": str(error)[:300]})
+                current += 1
+                if current >= len(models):
+                    raise AllProvidersFailed(f"every chat model failed; last: {error}") from error
+        result.rounds = round_number
+        result.provider, result.model = answer.usage.provider, answer.usage.model
+        result.tokens_in += answer.usage.tokens_in
+        result.tokens_out += answer.usage.tokens_out
+        if on_usage is not None:
+            on_usage(answer.usage)
+        if not (answer.tool_calls and offered):
+            result.text = answer.text
+            return result
+        messages.append(ChatMessage("assistant", answer.text, tool_calls=tuple(answer.tool_calls)))
+        for call in answer.tool_calls:
+            outcome = run_tool(round_number, call)
+            result.tool_outcomes.append(outcome)
+            messages.append(ChatMessage("tool", outcome.content, tool_call_id=call.id, name=call.name))
+    return result  # unreachable: the last round offers no tools
+
+
+@lru_cache(maxsize=1)
+def default_system_prompt() -> str:
+    path = resources.files("mostrador.conversations") / "prompts" / "default_system_prompt.txt"
+    return path.read_text(encoding="utf-8").strip()
+
+
+def system_prompt(base: str | None, language: str) -> str:
+    name = LANGUAGE_NAMES.get(language, language)
+    return (
+        f"{(base or default_system_prompt()).strip()}\n\n"
+        f"The customer writes in {name} ({language}). Answer in {name} unless they switch language."
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _support_board_conversation_id(message: InboundMessage) -> str:
+    meta = message.metadata
+    return meta.get("sb_conversation_id") or message.conversation_id.removeprefix("sb:")
+
+
+@dataclass
+class ReplyService:
+    conn: Connection
+    policy: TakeoverPolicy
+    # Built on first use: a message that gets no reply never loads an LLM SDK.
+    chat_models: Callable[[], Sequence[ChatModel]]
+    catalog: Catalog
+    sender_for: Callable[[Channel], ChannelSender]
+    history: ConversationHistory | None = None
+    clock: Callable[[], datetime] = _utcnow
+    max_tool_rounds: int = MAX_TOOL_ROUNDS
+    history_limit: int = HISTORY_MESSAGES
+    empty_search_limit: int = EMPTY_SEARCH_LIMIT
+
+    def handle(self, item: InboundMessage | StatusUpdate) -> ReplyOutcome:
+        if isinstance(item, StatusUpdate):
+            known = repo.apply_status(self.conn, item)
+            if not known:
+                logger.info("status for an unknown message", extra={"channel": item.channel, "status": item.status})
+            return ReplyOutcome("status", item.status if known else "unknown_message")
+        return self._handle_inbound(item)
+
+    # -- inbound ---------------------------------------------------------------------------------
+
+    def _handle_inbound(self, message: InboundMessage) -> ReplyOutcome:
+        started = time.monotonic()
+        now = self.clock()
+        sent_by_us = False
+        if message.channel in ("messenger", "instagram") and TakeoverPolicy.is_echo(message):
+            sent_by_us = repo.is_own_outbound(self.conn, message.tenant_id, message.platform_message_id)
+        decision = self.policy.classify(message, sent_by_us=sent_by_us)
+        recorded = repo.record_inbound(self.conn, message, decision.actor)
+        log = {
+            "conversation": redact(message.conversation_id),
+            "channel": message.channel,
+            "actor": decision.actor,
+            "message_id": recorded.id,
+        }
+        if not recorded.created and (recorded.is_own_outbound or recorded.state != "received"):
+            logger.info("duplicate delivery ignored", extra=log)
+            return ReplyOutcome("duplicate", recorded.state or "own_message", recorded.id)
+        if decision.action != "reply":
+            if decision.action == "pause":
+                until = repo.pause_conversation(
+                    self.conn,
+                    message.tenant_id,
+                    message.conversation_id,
+                    minutes=self.policy.pause_minutes,
+                    reason=decision.reason,
+                    set_by=message.sender_id,
+                    now=now,
+                )
+                log["paused_until"] = until.isoformat()
+            repo.mark_inbound(self.conn, recorded.id, "skipped", decision.reason)
+            logger.info("inbound logged without reply", extra={**log, "reason": decision.reason})
+            return ReplyOutcome("skipped", decision.reason, recorded.id)
+        return self._reply_to_customer(message, recorded.id, started, now, log)
+
+    def _skip(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
+        repo.mark_inbound(self.conn, message_id, "skipped", reason)
+        logger.info("no reply", extra={**log, "reason": reason})
+        return ReplyOutcome("skipped", reason, message_id)
+
+    def _reply_to_customer(
+        self, message: InboundMessage, inbound_id: int, started: float, now: datetime, log: dict[str, Any]
+    ) -> ReplyOutcome:
+        tenant, conversation_id = message.tenant_id, message.conversation_id
+        conversation = repo.note_customer_message(
+            self.conn, tenant, conversation_id, message.sender_id, message.timestamp, detect_language(message.text)
+        )
+        language: str = conversation["language"]
+        repo.set_message_language(self.conn, inbound_id, language)
+
+        draft = repo.pending_reply(self.conn, inbound_id)
+        if draft is not None:  # a retry: the reply exists already, only its delivery is left
+            return self._deliver(message, inbound_id, draft, started, log)
+
+        if repo.active_pause(self.conn, tenant, conversation_id, now):
+            return self._skip(inbound_id, "paused", log)
+        if message.channel == "support_board" and self.history is not None:
+            customer_id = message.metadata.get("sb_conversation_user_id") or message.sender_id
+            entries = self.history.recent_messages(_support_board_conversation_id(message))
+            if self.policy.human_took_over(entries, customer_id) is not None:
+                return self._skip(inbound_id, "human_takeover", log)
+        if window_applies(message.channel, message.metadata) and not window_open(
+            conversation["last_customer_message_at"], now
+        ):
+            return self._skip(inbound_id, "outside_window", log)
+
+        escalated = False
+        if asks_for_human(message.text):
+            self._open_escalation(message, inbound_id, "the customer asked for a person", "customer_request")
+            reply = repo.ReplyDraft(handoff_message(language), language)
+            escalated = True
+        else:
+            toolbox = ReplyToolbox(
+                self.catalog, tenant, lambda reason: self._open_escalation(message, inbound_id, reason, "tool")
+            )
+            result = self._generate(message, inbound_id, language, toolbox)
+            text = result.text.strip() or _EMPTY_ANSWER.get(language, _EMPTY_ANSWER["es"])
+            escalated = toolbox.escalation_id is not None
+            searched_in_vain = any(
+                o.call.name == SEARCH_LOCAL_PRODUCTS.name and o.error is None and o.result_count == 0
+                for o in result.tool_outcomes
+            )
+            if (
+                not escalated
+                and searched_in_vain
+                and repo.consecutive_empty_searches(self.conn, tenant, conversation_id) >= self.empty_search_limit
+            ):
+                self._open_escalation(message, inbound_id, "repeated searches found nothing", "no_results")
+                escalated = True
+            if not escalated and promises_handoff(text):
+                # The model said a person will take over without calling the tool: make it true.
+                self._open_escalation(message, inbound_id, "the reply promised a person", "promised_in_reply")
+                escalated = True
+            if escalated:
+                text = with_handoff(text, language)
+            reply = repo.ReplyDraft(text, language, result.provider, result.model, result.tokens_in, result.tokens_out)
+
+        # The reply and the pause of an escalation are stored together: a retry after a crash finds
+        # the reply and sends it, instead of finding the pause and leaving the customer untold.
+        with self.conn.transaction():
+            draft = repo.store_reply_draft(self.conn, tenant, conversation_id, message.channel, inbound_id, reply)
+            if escalated:
+                repo.pause_conversation(
+                    self.conn,
+                    tenant,
+                    conversation_id,
+                    minutes=self.policy.pause_minutes,
+                    reason="escalation",
+                    set_by="bot",
+                    now=now,
+                )
+        return self._deliver(message, inbound_id, draft, started, {**log, "escalated": escalated})
+
+    def _open_escalation(self, message: InboundMessage, inbound_id: int, reason: str, source: str) -> int:
+        escalation_id = repo.open_escalation(
+            self.conn, message.tenant_id, message.conversation_id, reason=reason, source=source, message_id=inbound_id
+        )
+        logger.info(
+            "escalated to a human",
+            extra={"conversation": redact(message.conversation_id), "source": source, "escalation_id": escalation_id},
+        )
+        return escalation_id
+
+    def _generate(self, message: InboundMessage, inbound_id: int, language: str, toolbox: ReplyToolbox) -> LoopResult:
+        tenant, conversation_id = message.tenant_id, message.conversation_id
+        prompt = system_prompt(repo.tenant_system_prompt(self.conn, tenant), language)
+        rows = repo.recent_history(self.conn, tenant, conversation_id, self.history_limit)
+        messages = [ChatMessage("system", prompt)] + [m for m in map(_as_chat_message, rows) if m is not None]
+
+        def run_tool(round_number: int, call: ToolCall) -> ToolOutcome:
+            began = time.monotonic()
+            outcome = toolbox.run(call)
+            repo.record_tool_call(
+                self.conn,
+                tenant,
+                conversation_id,
+                inbound_id,
+                round_number=round_number,
+                tool_name=call.name,
+                arguments=call.arguments,
+                product_ids=outcome.product_ids,
+                result_count=outcome.result_count,
+                error=outcome.error,
+                latency_ms=int((time.monotonic() - began) * 1000),
+            )
+            return outcome
+
+        def on_usage(usage: Usage) -> None:
+            repo.record_usage(self.conn, tenant, usage.provider, usage.model, usage.tokens_in, usage.tokens_out)
+
+        return run_tool_loop(
+            self.chat_models(),
+            messages,
+            REPLY_TOOLS,
+            run_tool,
+            language=language,
+            max_rounds=self.max_tool_rounds,
+            on_usage=on_usage,
+        )
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    def _deliver(
+        self, message: InboundMessage, inbound_id: int, draft: dict[str, Any], started: float, log: dict[str, Any]
+    ) -> ReplyOutcome:
+        if draft["status"] in ("sent", "delivered", "read"):  # sent before a crash; only the mark was lost
+            repo.mark_inbound(self.conn, inbound_id, "replied")
+            return ReplyOutcome("replied", "already_sent", inbound_id, draft["id"])
+        if draft["status"] == "failed":
+            repo.mark_inbound(self.conn, inbound_id, "failed", f"send_failed:{draft['error_code']}")
+            return ReplyOutcome("failed", "send_failed", inbound_id, draft["id"])
+        outbound = OutboundMessage(
+            tenant_id=message.tenant_id,
+            channel=message.channel,
+            conversation_id=message.conversation_id,
+            recipient_id=message.sender_id,
+            text=draft["text"],
+            reply_to_message_id=message.platform_message_id,
+            metadata=dict(message.metadata),
+        )
+        try:
+            sent = self.sender_for(message.channel).send(outbound)
+        except TransientSendError as error:
+            # Left pending: the queue redelivers this item and the same reply is sent then.
+            logger.warning("send failed, will retry", extra={**log, "code": error.code})
+            raise
+        except PermanentSendError as error:
+            latency_ms = int((time.monotonic() - started) * 1000)
+            with self.conn.transaction():
+                repo.mark_reply_failed(self.conn, draft["id"], error.code, str(error), latency_ms)
+                repo.mark_inbound(self.conn, inbound_id, "failed", f"send_failed:{error.code}")
+            metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+            logger.error("send failed permanently", extra={**log, "code": error.code})
+            return ReplyOutcome("failed", f"send_failed:{error.code}", inbound_id, draft["id"])
+        latency_ms = int((time.monotonic() - started) * 1000)
+        with self.conn.transaction():
+            repo.mark_reply_sent(self.conn, draft["id"], sent.platform_message_ids, latency_ms)
+            repo.mark_inbound(self.conn, inbound_id, "replied")
+        logger.info(
+            "replied",
+            extra={
+                **log,
+                "latency_ms": latency_ms,
+                "provider": draft["provider"],
+                "model": draft["model"],
+                "tokens_in": draft["tokens_in"],
+                "tokens_out": draft["tokens_out"],
+                "pieces": len(sent.platform_message_ids),
+            },
+        )
+        return ReplyOutcome("replied", "sent", inbound_id, draft["id"])
+
+
+def _as_chat_message(row: dict[str, Any]) -> ChatMessage | None:
+    text = row["text"] or (f"[{row['media_kind']}]" if row["media_kind"] != "text" else "")
+    if not text:
+        return None
+    if row["direction"] == "inbound" and row["actor"] == "customer":
+        return ChatMessage("user", text)
+    if row["direction"] == "inbound" and row["actor"] == "bot":
+        return None  # an echo of our own reply, already present as the outbound row
+    # Our replies and what the business side wrote (agents, the comment bot, the Page).
+    return ChatMessage("assistant", text)
+
+
+def reply_service_from_settings(settings: Settings, conn: Connection) -> ReplyService:
+    """Production wiring: the catalog search on `conn`, the configured LLMs and channel senders."""
+    from mostrador.channels.registry import sender_for
+    from mostrador.conversations.toolbox import DatabaseCatalog
+    from mostrador.llm.providers import chat_models_for, embedder_for
+
+    history: ConversationHistory | None = None
+    if settings.support_board_api_url:
+        from mostrador.channels.support_board import SupportBoardClient
+
+        history = SupportBoardClient.from_settings(settings)
+    return ReplyService(
+        conn=conn,
+        policy=TakeoverPolicy.from_settings(settings),
+        chat_models=lambda: chat_models_for(settings),
+        catalog=DatabaseCatalog(conn, lambda: embedder_for(settings)),
+        sender_for=lambda channel: sender_for(channel, settings),
+        history=history,
+    )

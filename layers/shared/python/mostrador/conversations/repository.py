@@ -1,0 +1,390 @@
+"""SQL for conversations, the message log, pauses, escalations, tool calls and tenant settings.
+
+Every function takes the connection and the tenant explicitly; rows come back as dicts. The
+connection is in autocommit mode: each statement stands alone, and the statements are ordered so a
+crash between two of them leaves a state the retry of the same queue message can finish.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mostrador.conversations.messages import InboundMessage, StatusUpdate
+    from mostrador.db.connection import Connection
+
+# Later statuses never go back to earlier ones (a late "delivered" after "read" is ignored).
+_STATUS_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+@dataclass(frozen=True)
+class RecordedInbound:
+    id: int
+    state: str
+    # False when the platform message id was already known (a redelivery).
+    created: bool
+    # The known row is one of our own outbound messages (a Messenger echo of our reply).
+    is_own_outbound: bool = False
+
+
+def ensure_conversation(conn: Connection, tenant_id: str, conversation_id: str, channel: str) -> dict[str, Any]:
+    row = conn.execute(
+        "INSERT INTO conversations (tenant_id, conversation_id, channel) VALUES (%s, %s, %s)"
+        " ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET updated_at = conversations.updated_at"
+        " RETURNING *",
+        (tenant_id, conversation_id, channel),
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+def get_conversation(conn: Connection, tenant_id: str, conversation_id: str) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT * FROM conversations WHERE tenant_id = %s AND conversation_id = %s", (tenant_id, conversation_id)
+    ).fetchone()
+
+
+def record_inbound(conn: Connection, message: InboundMessage, actor: str) -> RecordedInbound:
+    """Insert the inbound message once. A known platform id returns the existing row, created=False."""
+    ensure_conversation(conn, message.tenant_id, message.conversation_id, message.channel)
+    row = conn.execute(
+        "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, sender_id, text,"
+        " media_kind, platform_message_id, platform_message_ids, state, platform_timestamp)"
+        " VALUES (%s, %s, %s, 'inbound', %s, %s, %s, %s, %s, ARRAY[%s], 'received', %s)"
+        " ON CONFLICT (tenant_id, platform_message_id) DO NOTHING RETURNING id, state",
+        (
+            message.tenant_id,
+            message.conversation_id,
+            message.channel,
+            actor,
+            message.sender_id,
+            message.text,
+            message.media_kind,
+            message.platform_message_id,
+            message.platform_message_id,
+            message.timestamp,
+        ),
+    ).fetchone()
+    if row is not None:
+        return RecordedInbound(id=row["id"], state=row["state"], created=True)
+    existing = conn.execute(
+        "SELECT id, state, direction FROM messages WHERE tenant_id = %s AND platform_message_id = %s",
+        (message.tenant_id, message.platform_message_id),
+    ).fetchone()
+    assert existing is not None
+    return RecordedInbound(
+        id=existing["id"],
+        state=existing["state"] or "",
+        created=False,
+        is_own_outbound=existing["direction"] == "outbound",
+    )
+
+
+def is_own_outbound(conn: Connection, tenant_id: str, platform_message_id: str) -> bool:
+    """Whether we sent a message with this id (any piece of a split reply)."""
+    row = conn.execute(
+        "SELECT 1 FROM messages WHERE tenant_id = %s AND direction = 'outbound'"
+        " AND platform_message_ids @> ARRAY[%s]::text[] LIMIT 1",
+        (tenant_id, platform_message_id),
+    ).fetchone()
+    return row is not None
+
+
+def mark_inbound(conn: Connection, message_id: int, state: str, reason: str | None = None) -> None:
+    conn.execute(
+        "UPDATE messages SET state = %s, state_reason = %s, updated_at = now() WHERE id = %s",
+        (state, reason, message_id),
+    )
+
+
+def set_message_language(conn: Connection, message_id: int, language: str) -> None:
+    conn.execute("UPDATE messages SET language = %s WHERE id = %s", (language, message_id))
+
+
+def set_inbound_actor(conn: Connection, message_id: int, actor: str) -> None:
+    conn.execute("UPDATE messages SET actor = %s WHERE id = %s", (actor, message_id))
+
+
+def note_customer_message(
+    conn: Connection, tenant_id: str, conversation_id: str, customer_id: str, at: datetime, language: str | None
+) -> dict[str, Any]:
+    """Remember the customer, when they last wrote (the 24-hour window) and their language."""
+    row = conn.execute(
+        "UPDATE conversations SET customer_id = %s,"
+        " last_customer_message_at = GREATEST(coalesce(last_customer_message_at, %s), %s),"
+        " language = coalesce(%s, language), updated_at = now()"
+        " WHERE tenant_id = %s AND conversation_id = %s RETURNING *",
+        (customer_id, at, at, language, tenant_id, conversation_id),
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+def active_pause(conn: Connection, tenant_id: str, conversation_id: str, now: datetime) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT * FROM conversation_pauses WHERE tenant_id = %s AND conversation_id = %s AND paused_until > %s",
+        (tenant_id, conversation_id, now),
+    ).fetchone()
+
+
+def pause_conversation(
+    conn: Connection,
+    tenant_id: str,
+    conversation_id: str,
+    *,
+    minutes: int,
+    reason: str,
+    set_by: str | None,
+    now: datetime,
+) -> datetime:
+    """Pause the bot until now + minutes (an existing longer pause is kept). Returns paused_until."""
+    until = now + timedelta(minutes=minutes)
+    row = conn.execute(
+        "INSERT INTO conversation_pauses (tenant_id, conversation_id, paused_until, reason, set_by)"
+        " VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET"
+        " paused_until = GREATEST(conversation_pauses.paused_until, EXCLUDED.paused_until),"
+        " reason = EXCLUDED.reason, set_by = EXCLUDED.set_by, updated_at = now()"
+        " RETURNING paused_until",
+        (tenant_id, conversation_id, until, reason, set_by),
+    ).fetchone()
+    assert row is not None
+    paused_until: datetime = row["paused_until"]
+    return paused_until
+
+
+def resume_conversation(conn: Connection, tenant_id: str, conversation_id: str) -> bool:
+    """End a pause now (for operators and the admin API). Returns whether one was active."""
+    cursor = conn.execute(
+        "DELETE FROM conversation_pauses WHERE tenant_id = %s AND conversation_id = %s", (tenant_id, conversation_id)
+    )
+    return cursor.rowcount > 0
+
+
+def open_escalation(
+    conn: Connection,
+    tenant_id: str,
+    conversation_id: str,
+    *,
+    reason: str,
+    source: str,
+    message_id: int | None,
+) -> int:
+    """Open an escalation, or return the conversation's already open one (retries open nothing new)."""
+    row = conn.execute(
+        "INSERT INTO escalations (tenant_id, conversation_id, reason, source, message_id)"
+        " VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT (tenant_id, conversation_id) WHERE status = 'open' DO NOTHING RETURNING id",
+        (tenant_id, conversation_id, reason[:500], source, message_id),
+    ).fetchone()
+    if row is None:
+        row = conn.execute(
+            "SELECT id FROM escalations WHERE tenant_id = %s AND conversation_id = %s AND status = 'open'",
+            (tenant_id, conversation_id),
+        ).fetchone()
+    assert row is not None
+    escalation_id: int = row["id"]
+    return escalation_id
+
+
+def resolve_escalation(conn: Connection, tenant_id: str, escalation_id: int, note: str | None = None) -> bool:
+    cursor = conn.execute(
+        "UPDATE escalations SET status = 'resolved', resolved_at = now(), note = coalesce(%s, note)"
+        " WHERE tenant_id = %s AND id = %s AND status = 'open'",
+        (note, tenant_id, escalation_id),
+    )
+    return cursor.rowcount > 0
+
+
+def recent_history(conn: Connection, tenant_id: str, conversation_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The last `limit` messages with text worth showing the model, oldest first."""
+    rows = conn.execute(
+        "SELECT id, direction, actor, text, media_kind, status FROM messages"
+        " WHERE tenant_id = %s AND conversation_id = %s"
+        " AND (direction = 'inbound' OR status IN ('sent', 'delivered', 'read'))"
+        " ORDER BY id DESC LIMIT %s",
+        (tenant_id, conversation_id, limit),
+    ).fetchall()
+    return list(reversed(rows))
+
+
+def pending_reply(conn: Connection, inbound_id: int) -> dict[str, Any] | None:
+    """The reply generated for this inbound message whose send has not succeeded yet."""
+    return conn.execute(
+        "SELECT * FROM messages WHERE in_reply_to = %s AND direction = 'outbound'", (inbound_id,)
+    ).fetchone()
+
+
+@dataclass(frozen=True)
+class ReplyDraft:
+    text: str
+    language: str
+    provider: str | None = None
+    model: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+def store_reply_draft(
+    conn: Connection, tenant_id: str, conversation_id: str, channel: str, inbound_id: int, draft: ReplyDraft
+) -> dict[str, Any]:
+    """Keep the generated reply before sending it, so a retry resends it instead of generating another."""
+    row = conn.execute(
+        "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, text, in_reply_to, status,"
+        " provider, model, tokens_in, tokens_out, language)"
+        " VALUES (%s, %s, %s, 'outbound', 'bot', %s, %s, 'pending', %s, %s, %s, %s, %s)"
+        " ON CONFLICT (in_reply_to) WHERE direction = 'outbound' DO NOTHING RETURNING *",
+        (
+            tenant_id,
+            conversation_id,
+            channel,
+            draft.text,
+            inbound_id,
+            draft.provider,
+            draft.model,
+            draft.tokens_in,
+            draft.tokens_out,
+            draft.language,
+        ),
+    ).fetchone()
+    if row is None:
+        row = pending_reply(conn, inbound_id)
+    assert row is not None
+    return row
+
+
+def mark_reply_sent(conn: Connection, reply_id: int, platform_message_ids: list[str], latency_ms: int) -> None:
+    conn.execute(
+        "UPDATE messages SET status = 'sent', platform_message_id = %s, platform_message_ids = %s,"
+        " latency_ms = %s, updated_at = now() WHERE id = %s",
+        (platform_message_ids[0] if platform_message_ids else None, platform_message_ids, latency_ms, reply_id),
+    )
+
+
+def mark_reply_failed(
+    conn: Connection, reply_id: int, error_code: str | None, error_title: str, latency_ms: int | None = None
+) -> None:
+    conn.execute(
+        "UPDATE messages SET status = 'failed', error_code = %s, error_title = %s,"
+        " latency_ms = coalesce(%s, latency_ms), updated_at = now() WHERE id = %s",
+        (error_code, error_title[:500], latency_ms, reply_id),
+    )
+
+
+def apply_status(conn: Connection, update: StatusUpdate) -> bool:
+    """Move a sent message's status forward. Returns False when no sent message has that id."""
+    rank = _STATUS_RANK[update.status]
+    cursor = conn.execute(
+        "UPDATE messages SET status = %s,"
+        " error_code = CASE WHEN %s = 'failed' THEN %s ELSE error_code END,"
+        " error_title = CASE WHEN %s = 'failed' THEN %s ELSE error_title END,"
+        " updated_at = now()"
+        " WHERE tenant_id = %s AND direction = 'outbound' AND platform_message_ids @> ARRAY[%s]::text[]"
+        " AND (CASE status WHEN 'pending' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2"
+        "      WHEN 'read' THEN 3 ELSE 4 END) < %s",
+        (
+            update.status,
+            update.status,
+            update.error_code,
+            update.status,
+            update.error_title,
+            update.tenant_id,
+            update.platform_message_id,
+            rank,
+        ),
+    )
+    if cursor.rowcount > 0:
+        return True
+    return is_own_outbound(conn, update.tenant_id, update.platform_message_id)
+
+
+def record_tool_call(
+    conn: Connection,
+    tenant_id: str,
+    conversation_id: str,
+    message_id: int,
+    *,
+    round_number: int,
+    tool_name: str,
+    arguments: dict[str, Any],
+    product_ids: list[str],
+    result_count: int,
+    error: str | None,
+    latency_ms: int,
+) -> None:
+    conn.execute(
+        "INSERT INTO tool_calls (tenant_id, conversation_id, message_id, round, tool_name, arguments,"
+        " product_ids, result_count, error, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            tenant_id,
+            conversation_id,
+            message_id,
+            round_number,
+            tool_name,
+            json.dumps(arguments, ensure_ascii=False, default=str),
+            product_ids,
+            result_count,
+            error,
+            latency_ms,
+        ),
+    )
+
+
+def consecutive_empty_searches(conn: Connection, tenant_id: str, conversation_id: str, window: int = 10) -> int:
+    """How many of the conversation's latest searches in a row found nothing."""
+    rows = conn.execute(
+        "SELECT result_count, error FROM tool_calls WHERE tenant_id = %s AND conversation_id = %s"
+        " AND tool_name = 'search_local_products' ORDER BY id DESC LIMIT %s",
+        (tenant_id, conversation_id, window),
+    ).fetchall()
+    count = 0
+    for row in rows:
+        if row["result_count"] > 0:
+            break
+        if row["error"] is None:
+            count += 1
+    return count
+
+
+def record_usage(conn: Connection, tenant_id: str, provider: str, model: str, tokens_in: int, tokens_out: int) -> None:
+    conn.execute(
+        "INSERT INTO llm_usage (tenant_id, provider, model, purpose, calls, tokens_in, tokens_out)"
+        " VALUES (%s, %s, %s, 'chat', 1, %s, %s)",
+        (tenant_id, provider, model, tokens_in, tokens_out),
+    )
+
+
+def tenant_system_prompt(conn: Connection, tenant_id: str) -> str | None:
+    row = conn.execute("SELECT system_prompt FROM tenant_settings WHERE tenant_id = %s", (tenant_id,)).fetchone()
+    return row["system_prompt"] if row and row["system_prompt"] else None
+
+
+def set_tenant_system_prompt(conn: Connection, tenant_id: str, prompt: str | None) -> None:
+    conn.execute(
+        "INSERT INTO tenant_settings (tenant_id, system_prompt) VALUES (%s, %s)"
+        " ON CONFLICT (tenant_id) DO UPDATE SET system_prompt = EXCLUDED.system_prompt, updated_at = now()",
+        (tenant_id, prompt),
+    )
+
+
+_PUBLIC_COLUMNS = (
+    "id, conversation_id, channel, direction, actor, text, media_kind, status, state, created_at, in_reply_to"
+)
+
+
+def messages_after(
+    conn: Connection, tenant_id: str, conversation_id: str, after_id: int, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The conversation's messages with id > after_id, oldest first (web chat polling for replies).
+
+    Bot replies show up once sent; a draft that is still pending is not part of the conversation yet.
+    """
+    return conn.execute(
+        f"SELECT {_PUBLIC_COLUMNS} FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s"
+        " AND (direction = 'inbound' OR status IN ('sent', 'delivered', 'read'))"
+        " ORDER BY id LIMIT %s",
+        (tenant_id, conversation_id, after_id, max(1, min(limit, 200))),
+    ).fetchall()

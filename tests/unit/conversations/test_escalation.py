@@ -1,0 +1,53 @@
+import pytest
+
+from mostrador.conversations.escalation import asks_for_human, handoff_message, promises_handoff, with_handoff
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "quiero hablar con un asesor",
+        "Quiero hablar con una persona por favor",
+        "hablar con una persona",
+        "me pueden comunicar con un agente?",
+        "necesito un asesor",
+        "human please",
+        "talk to an agent",
+        "Can I speak with a real person?",
+        "agent please",
+    ],
+)
+def test_requests_for_a_person_are_recognised(text):
+    assert asks_for_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cuánto cuesta la nevera?",
+        "necesito una lavadora para 5 personas",
+        "Quiero saber si una persona puede recoger el pedido",
+        "do you have phones for agents of change",
+        "hola",
+    ],
+)
+def test_product_questions_are_not_requests_for_a_person(text):
+    assert not asks_for_human(text)
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_the_handoff_notice_counts_as_telling_the_customer(language):
+    assert promises_handoff(handoff_message(language))
+    assert with_handoff("", language) == handoff_message(language)
+    assert with_handoff(handoff_message(language), language) == handoff_message(language)
+
+
+def test_a_reply_without_notice_gets_one_appended():
+    assert with_handoff("Lo siento, no lo tenemos.", "es") == "Lo siento, no lo tenemos.\n\n" + handoff_message("es")
+
+
+@pytest.mark.parametrize(
+    "text", ["Te paso con un asesor.", "I'll transfer you to an agent now.", "Un asesor te contactará pronto."]
+)
+def test_promises_of_a_person_are_recognised(text):
+    assert promises_handoff(text)
