@@ -1,0 +1,135 @@
+"""Channel webhooks: Meta's handshake and signed events, Support Board's events → the reply FIFO queue.
+
+Verify, normalize, enqueue, answer 200. Content we do not understand is logged and acknowledged;
+the only 5xx is a failure to enqueue, so that Meta redelivers (the queue's dedup makes that safe).
+No HTTP client, LLM SDK or database driver is imported here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mostrador.channels import messenger, support_board, whatsapp
+from mostrador.channels.meta import SIGNATURE_HEADER, handshake_challenge, verify_signature
+from mostrador.config import get_settings
+from mostrador.conversations.reply_queue import ParsedDelivery, envelopes_for
+from mostrador.observability import logger, metrics, redact, tracer
+from mostrador.queues import send_messages
+
+app = APIGatewayRestResolver()
+
+
+def _answer(status: int, message: str) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": message})
+
+
+def _raw_body() -> bytes:
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
+def _handshake() -> Response:
+    challenge = handshake_challenge(
+        app.current_event.query_string_parameters, get_settings().secret("meta_verify_token")
+    )
+    if challenge is None:
+        if not get_settings().meta_verify_token:
+            logger.error("META_VERIFY_TOKEN is not configured: refusing the webhook handshake")
+        return Response(status_code=403, content_type=content_types.TEXT_PLAIN, body="Forbidden")
+    return Response(status_code=200, content_type=content_types.TEXT_PLAIN, body=challenge)
+
+
+@app.get("/webhooks/whatsapp")
+@app.get("/webhooks/meta")
+def meta_handshake() -> Response:
+    return _handshake()
+
+
+@app.post("/webhooks/whatsapp")
+@app.post("/webhooks/meta")
+@tracer.capture_method
+def meta_event() -> Response:
+    secret = get_settings().secret("meta_app_secret")
+    if not secret:
+        logger.error("META_APP_SECRET is not configured: Meta events cannot be verified and are refused")
+        return _answer(401, "Signature cannot be verified on this deployment.")
+    raw = _raw_body()
+    signature = app.current_event.headers.get(SIGNATURE_HEADER) or app.current_event.headers.get("X-Hub-Signature-256")
+    if not verify_signature(raw, signature, secret):
+        logger.warning("Meta event refused: missing or wrong X-Hub-Signature-256", extra={"signed": bool(signature)})
+        return _answer(401, "Missing or wrong X-Hub-Signature-256 header.")
+    payload = _json_object(raw)
+    tenant = get_settings().tenant_id
+    if payload is None:
+        parsed = ParsedDelivery(skipped=["meta body is not a JSON object"])
+    elif payload.get("object") == whatsapp.OBJECT:
+        parsed = whatsapp.parse_delivery(payload, tenant)
+    else:
+        parsed = messenger.parse_delivery(payload, tenant)
+    return _enqueue(parsed, source="meta")
+
+
+@app.post("/webhooks/support-board")
+@tracer.capture_method
+def support_board_event() -> Response:
+    settings = get_settings()
+    secret = settings.secret("support_board_webhook_secret")
+    if not secret:
+        logger.error("SUPPORT_BOARD_WEBHOOK_SECRET is not configured: Support Board events are refused")
+        return _answer(401, "Support Board events cannot be verified on this deployment.")
+    payload = _json_object(_raw_body())
+    if payload is None:
+        return _answer(400, "Body must be a JSON object with function, key and data.")
+    if not support_board.key_matches(payload, secret):
+        logger.warning("Support Board event refused: missing or wrong key")
+        return _answer(401, "Missing or wrong key.")
+    return _enqueue(support_board.parse_webhook(payload, settings.tenant_id), source="support_board")
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _enqueue(parsed: ParsedDelivery, *, source: str) -> Response:
+    for reason in parsed.skipped:
+        logger.info("webhook content acknowledged and ignored", extra={"source": source, "reason": reason})
+    if not parsed.items:
+        return _answer(200, "Nothing to process.")
+    queue_url = get_settings().reply_queue_url
+    if not queue_url:
+        logger.error("REPLY_QUEUE_URL is not configured: cannot enqueue webhook events")
+        return _answer(500, "Events could not be queued; please redeliver.")
+    try:
+        failures = send_messages(queue_url, envelopes_for(parsed.items))
+    except Exception:  # any SQS/botocore failure: make the platform redeliver
+        logger.exception("reply queue send failed", extra={"source": source, "items": len(parsed.items)})
+        return _answer(500, "Events could not be queued; please redeliver.")
+    if failures:
+        logger.error("reply queue refused events", extra={"codes": sorted({f.code for f in failures})})
+        return _answer(500, "Events could not be queued; please redeliver.")
+    for item in parsed.items:
+        conversation = getattr(item, "conversation_id", "")
+        logger.info(
+            "webhook event queued",
+            extra={"source": source, "kind": type(item).__name__, "conversation": redact(conversation)},
+        )
+    metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=len(parsed.items))
+    return _answer(200, f"Queued {len(parsed.items)} event(s).")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

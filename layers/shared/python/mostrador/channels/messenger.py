@@ -1,0 +1,227 @@
+"""Messenger and Instagram (both through Meta's Messenger Platform): inbound events and outbound text.
+
+Conversation ids: "fb:<page id>:<customer psid>" and "ig:<instagram account id>:<customer igsid>".
+Meta echoes every message the Page sends (`is_echo`, with the `app_id` of the app that sent it):
+for an echo the customer is the recipient, and the sender role is "page" with metadata["app_id"],
+so the reply side can tell its own echoes from a person answering in the Page inbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from mostrador.channels.base import OutboundMessage, PermanentSendError, SendResult
+from mostrador.channels.meta import from_unix_millis, new_http_client, post_graph
+from mostrador.channels.text_limits import LIMITS, split_text
+from mostrador.conversations.messages import Channel, InboundMessage, MediaKind, StatusUpdate
+from mostrador.conversations.reply_queue import ParsedDelivery, RoutedStatus
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mostrador.config import Settings
+
+OBJECTS: dict[str, Channel] = {"page": "messenger", "instagram": "instagram"}
+_PREFIX = {"messenger": "fb", "instagram": "ig"}
+_ATTACHMENT_KINDS: dict[str, MediaKind] = {
+    "image": "image",
+    "audio": "audio",
+    "video": "video",
+    "file": "document",
+    "location": "location",
+    "sticker": "sticker",
+}
+
+
+def conversation_id_for(channel: Channel, account_id: str, customer_id: str) -> str:
+    return f"{_PREFIX.get(channel, 'fb')}:{account_id}:{customer_id}"
+
+
+def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
+    """Messages, echoes, postbacks, quick replies, attachments, delivery and read receipts."""
+    parsed = ParsedDelivery()
+    channel = OBJECTS.get(str(payload.get("object")))
+    if channel is None:
+        parsed.skipped.append(f"meta object {payload.get('object')!r}")
+        return parsed
+    for entry in _dicts(payload.get("entry")):
+        account_id = str(entry.get("id") or "")
+        events = _dicts(entry.get("messaging"))
+        if not events:
+            parsed.skipped.append(f"{channel} entry without messaging events")
+        for event in events:
+            parsed.extend(_parse_event(event, channel, account_id, tenant_id))
+    return parsed
+
+
+def _parse_event(event: Mapping[str, Any], channel: Channel, account_id: str, tenant_id: str) -> ParsedDelivery:
+    parsed = ParsedDelivery()
+    sender = str(_get(event, "sender", "id") or "")
+    recipient = str(_get(event, "recipient", "id") or "")
+    account_id = account_id or recipient
+    timestamp = from_unix_millis(event.get("timestamp"))
+    message = event.get("message")
+    if isinstance(message, Mapping) and message.get("mid") and sender and recipient:
+        parsed.items.append(_message(message, channel, account_id, sender, recipient, timestamp, tenant_id))
+        return parsed
+    postback = event.get("postback")
+    if isinstance(postback, Mapping) and sender:
+        mid = postback.get("mid") or f"postback:{sender}:{event.get('timestamp')}"
+        metadata = {"page_id": account_id}
+        if postback.get("payload"):
+            metadata["postback_payload"] = str(postback["payload"])
+        parsed.items.append(
+            InboundMessage(
+                tenant_id=tenant_id,
+                channel=channel,
+                conversation_id=conversation_id_for(channel, account_id, sender),
+                sender_id=sender,
+                sender_role="customer",
+                text=str(postback.get("title") or ""),
+                media_kind="postback",
+                platform_message_id=str(mid),
+                timestamp=timestamp,
+                metadata=metadata,
+            )
+        )
+        return parsed
+    delivery = event.get("delivery")
+    if isinstance(delivery, Mapping) and sender:
+        # A delivery receipt comes from the customer: they are the sender here.
+        conversation = conversation_id_for(channel, account_id, sender)
+        mids = [str(mid) for mid in delivery.get("mids") or [] if mid]
+        for mid in mids:
+            parsed.items.append(_status(channel, tenant_id, mid, "delivered", timestamp, conversation))
+        if not mids and delivery.get("watermark") is not None:
+            watermark = str(delivery["watermark"])
+            parsed.items.append(
+                _status(channel, tenant_id, f"watermark:{watermark}", "delivered", timestamp, conversation)
+            )
+        return parsed
+    read = event.get("read")
+    if isinstance(read, Mapping) and sender:
+        conversation = conversation_id_for(channel, account_id, sender)
+        # Instagram names the message read; Messenger gives a watermark: all sent before it are read.
+        mid = read.get("mid") or (f"watermark:{read['watermark']}" if read.get("watermark") is not None else None)
+        if mid:
+            parsed.items.append(_status(channel, tenant_id, str(mid), "read", timestamp, conversation))
+            return parsed
+    kinds = sorted(key for key in event if key not in {"sender", "recipient", "timestamp"})
+    parsed.skipped.append(f"{channel} event {','.join(kinds) or 'empty'}")
+    return parsed
+
+
+def _message(
+    message: Mapping[str, Any],
+    channel: Channel,
+    account_id: str,
+    sender: str,
+    recipient: str,
+    timestamp: Any,
+    tenant_id: str,
+) -> InboundMessage:
+    is_echo = bool(message.get("is_echo"))
+    customer = recipient if is_echo else sender
+    metadata: dict[str, str] = {"page_id": account_id}
+    if is_echo:
+        metadata["is_echo"] = "true"
+        if message.get("app_id") is not None:
+            metadata["app_id"] = str(message["app_id"])
+    text = str(message.get("text") or "")
+    media_kind: MediaKind = "text"
+    quick_reply = message.get("quick_reply")
+    if isinstance(quick_reply, Mapping):
+        media_kind = "interactive"
+        if quick_reply.get("payload"):
+            metadata["quick_reply_payload"] = str(quick_reply["payload"])
+    attachments = _dicts(message.get("attachments"))
+    if attachments:
+        first = attachments[0]
+        kind = str(first.get("type") or "")
+        payload = first.get("payload") if isinstance(first.get("payload"), Mapping) else {}
+        if isinstance(payload, Mapping) and payload.get("sticker_id"):
+            kind = "sticker"
+        media_kind = _ATTACHMENT_KINDS.get(kind, "unsupported")
+        metadata["attachment_type"] = kind
+        metadata["attachment_count"] = str(len(attachments))
+        if isinstance(payload, Mapping) and payload.get("url"):
+            metadata["attachment_url"] = str(payload["url"])
+    if message.get("is_unsupported"):
+        media_kind = "unsupported"
+    reply_to = _get(message, "reply_to", "mid")
+    return InboundMessage(
+        tenant_id=tenant_id,
+        channel=channel,
+        conversation_id=conversation_id_for(channel, account_id, customer),
+        sender_id=sender,
+        sender_role="page" if is_echo else "customer",
+        text=text,
+        media_kind=media_kind,
+        platform_message_id=str(message["mid"]),
+        timestamp=timestamp,
+        reply_to_message_id=str(reply_to) if reply_to else None,
+        metadata=metadata,
+    )
+
+
+def _status(channel: Channel, tenant_id: str, mid: str, state: str, timestamp: Any, conversation: str) -> RoutedStatus:
+    update = StatusUpdate(
+        tenant_id=tenant_id,
+        channel=channel,
+        platform_message_id=mid,
+        status="read" if state == "read" else "delivered",
+        timestamp=timestamp,
+    )
+    return RoutedStatus(update, conversation)
+
+
+def _dicts(value: object) -> list[Mapping[str, Any]]:
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def _get(value: Mapping[str, Any], *path: str) -> object:
+    current: object = value
+    for key in path:
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(key)
+    return current
+
+
+class MessengerSender:
+    """Send API replies (Messenger and Instagram): POST {graph}/me/messages with the Page token.
+
+    messaging_type RESPONSE: the bot only ever answers inside the customer's 24-hour window;
+    outside it Meta answers error 10 (or 551), which is permanent for a bot (HUMAN_AGENT is for people).
+    """
+
+    def __init__(self, *, graph_url: str, page_token: str | None, http: httpx.Client | None = None) -> None:
+        self._graph_url = graph_url.rstrip("/")
+        self._token = page_token
+        self._http = http
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http: httpx.Client | None = None) -> MessengerSender:
+        return cls(graph_url=settings.meta_graph_url, page_token=settings.secret("messenger_page_token"), http=http)
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        if not self._token:
+            raise PermanentSendError("Messenger is not configured (MESSENGER_PAGE_TOKEN)", code="config")
+        if self._http is None:
+            self._http = new_http_client()
+        limit = LIMITS["instagram" if message.channel == "instagram" else "messenger"]
+        platform = "Instagram" if message.channel == "instagram" else "Messenger"
+        ids: list[str] = []
+        for piece in split_text(message.text, limit):
+            payload = {
+                "recipient": {"id": message.recipient_id},
+                "messaging_type": "RESPONSE",
+                "message": {"text": piece},
+            }
+            answer = post_graph(
+                self._http, f"{self._graph_url}/me/messages", token=self._token, payload=payload, platform=platform
+            )
+            if answer.get("message_id"):
+                ids.append(str(answer["message_id"]))
+        return SendResult(platform_message_ids=ids)

@@ -1,0 +1,256 @@
+"""WhatsApp Cloud API: inbound webhook deliveries into InboundMessage/StatusUpdate, outbound text.
+
+Senders are identified by `from` (a phone number) or, for users who hide it behind a username,
+only by a business-scoped user id (`from_user_id`, e.g. "US.1349..."): the id is opaque either way.
+Conversation id: "wa:<business phone_number_id>:<sender id>".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from mostrador.channels.base import OutboundMessage, PermanentSendError, SendResult
+from mostrador.channels.meta import from_unix_seconds, new_http_client, post_graph
+from mostrador.channels.text_limits import LIMITS, split_text
+from mostrador.conversations.messages import InboundMessage, MediaKind, StatusUpdate
+from mostrador.conversations.reply_queue import ParsedDelivery, RoutedStatus
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mostrador.config import Settings
+
+OBJECT = "whatsapp_business_account"
+_MEDIA_KINDS: dict[str, MediaKind] = {
+    "image": "image",
+    "audio": "audio",
+    "video": "video",
+    "document": "document",
+    "sticker": "sticker",
+}
+_STATUSES = {"sent", "delivered", "read", "failed"}
+
+
+def conversation_id_for(phone_number_id: str, customer_id: str) -> str:
+    return f"wa:{phone_number_id}:{customer_id}"
+
+
+def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
+    """Every message and status in one webhook delivery (several entries and changes allowed)."""
+    parsed = ParsedDelivery()
+    for entry in _dicts(payload.get("entry")):
+        for change in _dicts(entry.get("changes")):
+            value = change.get("value")
+            if change.get("field") != "messages" or not isinstance(value, Mapping):
+                parsed.skipped.append(f"whatsapp change field {change.get('field')!r}")
+                continue
+            parsed.extend(_parse_value(value, tenant_id))
+    return parsed
+
+
+def _parse_value(value: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
+    parsed = ParsedDelivery()
+    phone_number_id = str(_get(value, "metadata", "phone_number_id") or "")
+    if not phone_number_id:
+        parsed.skipped.append("whatsapp value without metadata.phone_number_id")
+        return parsed
+    contacts = _dicts(value.get("contacts"))
+    for message in _dicts(value.get("messages")):
+        item = _parse_message(message, contacts, phone_number_id, tenant_id)
+        if item is None:
+            parsed.skipped.append(f"whatsapp message of type {message.get('type')!r} without id or sender")
+        else:
+            parsed.items.append(item)
+    for status in _dicts(value.get("statuses")):
+        routed = _parse_status(status, phone_number_id, tenant_id)
+        if routed is None:
+            parsed.skipped.append(f"whatsapp status {status.get('status')!r}")
+        else:
+            parsed.items.append(routed)
+    return parsed
+
+
+def _parse_message(
+    message: Mapping[str, Any], contacts: list[Mapping[str, Any]], phone_number_id: str, tenant_id: str
+) -> InboundMessage | None:
+    message_id = message.get("id")
+    user_id = message.get("from_user_id")
+    if not user_id and len(contacts) == 1:
+        user_id = contacts[0].get("user_id")
+    sender = message.get("from") or user_id
+    if not message_id or not sender:
+        return None
+    kind = str(message.get("type") or "unsupported")
+    text, media_kind, metadata = _content(kind, message)
+    metadata["phone_number_id"] = phone_number_id
+    if user_id:
+        metadata["wa_user_id"] = str(user_id)
+    context = message.get("context")
+    reply_to = None
+    if isinstance(context, Mapping):
+        reply_to = str(context["id"]) if context.get("id") else None
+        if context.get("forwarded") or context.get("frequently_forwarded"):
+            metadata["forwarded"] = "true"
+    if media_kind == "reaction" and metadata.get("reacted_message_id"):
+        reply_to = metadata["reacted_message_id"]
+    return InboundMessage(
+        tenant_id=tenant_id,
+        channel="whatsapp",
+        conversation_id=conversation_id_for(phone_number_id, str(sender)),
+        sender_id=str(sender),
+        sender_role="customer",
+        text=text,
+        media_kind=media_kind,
+        platform_message_id=str(message_id),
+        timestamp=from_unix_seconds(message.get("timestamp")),
+        reply_to_message_id=reply_to,
+        metadata=metadata,
+    )
+
+
+def _content(kind: str, message: Mapping[str, Any]) -> tuple[str, MediaKind, dict[str, str]]:
+    """(text, media kind, details) of one WhatsApp message by its type."""
+    body = message.get(kind) if isinstance(message.get(kind), Mapping) else {}
+    assert isinstance(body, Mapping)
+    metadata: dict[str, str] = {"wa_type": kind}
+    if kind == "text":
+        return str(body.get("body") or ""), "text", metadata
+    if kind in _MEDIA_KINDS:
+        for key in ("id", "mime_type", "filename", "sha256"):
+            if body.get(key):
+                metadata[f"media_{key}" if key != "filename" else "filename"] = str(body[key])
+        if body.get("voice"):
+            metadata["voice"] = "true"
+        if body.get("animated"):
+            metadata["animated"] = "true"
+        return str(body.get("caption") or ""), _MEDIA_KINDS[kind], metadata
+    if kind == "interactive":
+        reply_type = str(body.get("type") or "")
+        reply = body.get(reply_type) if isinstance(body.get(reply_type), Mapping) else {}
+        assert isinstance(reply, Mapping)
+        metadata["interactive_type"] = reply_type
+        if reply.get("id"):
+            metadata["reply_id"] = str(reply["id"])
+        if reply.get("description"):
+            metadata["reply_description"] = str(reply["description"])
+        text = reply.get("title") or reply.get("body") or ""
+        return str(text), "interactive", metadata
+    if kind == "button":  # quick-reply button of a template message
+        if body.get("payload"):
+            metadata["reply_id"] = str(body["payload"])
+        return str(body.get("text") or ""), "interactive", metadata
+    if kind == "location":
+        for key in ("latitude", "longitude", "name", "address", "url"):
+            if body.get(key) is not None:
+                metadata[key] = str(body[key])
+        text = ", ".join(str(body[key]) for key in ("name", "address") if body.get(key))
+        return text, "location", metadata
+    if kind == "reaction":
+        if body.get("message_id"):
+            metadata["reacted_message_id"] = str(body["message_id"])
+        # An empty emoji means the customer removed their reaction.
+        return str(body.get("emoji") or ""), "reaction", metadata
+    errors = _dicts(message.get("errors"))
+    if errors:
+        metadata["error_code"] = str(errors[0].get("code", ""))
+    return "", "unsupported", metadata
+
+
+def _parse_status(status: Mapping[str, Any], phone_number_id: str, tenant_id: str) -> RoutedStatus | None:
+    state = status.get("status")
+    message_id = status.get("id")
+    recipient = status.get("recipient_id") or status.get("recipient_user_id")
+    if state not in _STATUSES or not message_id or not recipient:
+        return None
+    errors = _dicts(status.get("errors"))
+    error = errors[0] if errors else {}
+    update = StatusUpdate(
+        tenant_id=tenant_id,
+        channel="whatsapp",
+        platform_message_id=str(message_id),
+        status=state,
+        timestamp=from_unix_seconds(status.get("timestamp")),
+        error_code=str(error["code"]) if error.get("code") is not None else None,
+        error_title=str(error.get("title") or error.get("message") or "") or None,
+    )
+    return RoutedStatus(update, conversation_id_for(phone_number_id, str(recipient)))
+
+
+def _dicts(value: object) -> list[Mapping[str, Any]]:
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def _get(value: Mapping[str, Any], *path: str) -> object:
+    current: object = value
+    for key in path:
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(key)
+    return current
+
+
+class WhatsAppSender:
+    """Text replies through the Cloud API, split to 4096 characters, the first piece quoting the customer."""
+
+    def __init__(
+        self, *, graph_url: str, phone_number_id: str | None, token: str | None, http: httpx.Client | None = None
+    ) -> None:
+        self._graph_url = graph_url.rstrip("/")
+        self._phone_number_id = phone_number_id
+        self._token = token
+        self._http = http
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http: httpx.Client | None = None) -> WhatsAppSender:
+        return cls(
+            graph_url=settings.meta_graph_url,
+            phone_number_id=settings.whatsapp_phone_number_id,
+            token=settings.secret("whatsapp_token"),
+            http=http,
+        )
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        phone_number_id = self._phone_number_id_for(message)
+        if not self._token or not phone_number_id:
+            raise PermanentSendError(
+                "WhatsApp is not configured (WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID)", code="config"
+            )
+        if self._http is None:
+            self._http = new_http_client()
+        url = f"{self._graph_url}/{phone_number_id}/messages"
+        ids: list[str] = []
+        for index, piece in enumerate(split_text(message.text, LIMITS["whatsapp"])):
+            payload = text_payload(message.recipient_id, piece)
+            if index == 0 and message.reply_to_message_id:
+                payload["context"] = {"message_id": message.reply_to_message_id}
+            answer = post_graph(self._http, url, token=self._token, payload=payload, platform="WhatsApp")
+            sent = answer.get("messages")
+            if isinstance(sent, list) and sent and isinstance(sent[0], Mapping) and sent[0].get("id"):
+                ids.append(str(sent[0]["id"]))
+        return SendResult(platform_message_ids=ids)
+
+    def _phone_number_id_for(self, message: OutboundMessage) -> str | None:
+        # The conversation names the business number the customer wrote to.
+        parts = message.conversation_id.split(":", 2)
+        if message.metadata.get("phone_number_id"):
+            return message.metadata["phone_number_id"]
+        if len(parts) == 3 and parts[0] == "wa" and parts[1]:
+            return parts[1]
+        return self._phone_number_id
+
+
+def text_payload(recipient: str, text: str) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "type": "text",
+        "text": {"preview_url": False, "body": text},
+    }
+    digits = recipient.lstrip("+")
+    # Phone numbers go in "to"; a business-scoped user id (CC.xxxx) in "recipient".
+    if digits.isdigit():
+        payload["to"] = digits
+    else:
+        payload["recipient"] = recipient
+    return payload
