@@ -21,6 +21,9 @@ for _name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "LLM_PROVIDER", "EMBEDDING_PRO
 
 TABLES_KEPT = {"schema_migrations"}
 
+# Fixtures of fakes for outside systems, and of the catalog pipeline, shared across test modules.
+pytest_plugins = ["tests.fakes.llm_server", "tests.integration.catalog_support"]
+
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory):

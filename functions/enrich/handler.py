@@ -14,7 +14,9 @@ from mostrador.catalog.enrich_queue import enrich_records
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every item failed is reported item by item too: the retries and the DLQ work the
+# same, and one poisoned product alone in its batch does not count as a function error.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class EnrichmentFailed(Exception):

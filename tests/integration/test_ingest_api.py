@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.integration.catalog_support import INGEST_KEY, pipeline, product  # noqa: F401
+from tests.integration.catalog_support import product
 
 
 def test_valid_list_is_accepted_and_every_item_enqueued(pipeline):
