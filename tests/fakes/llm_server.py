@@ -35,8 +35,10 @@ API of the yielded `FakeLLMServer` (stable, other rooms depend on it):
   Retry-After so the SDKs' retries are fast.
 * `script_chat([...])` queues replies for chat calls (both APIs share the queue; summaries never
   consume it). Each item is a str (text reply) or a dict
-  `{"text": str, "tool_calls": [{"name": str, "arguments": dict | str}]}`; a str `arguments` is sent
-  verbatim (e.g. malformed JSON). Unscripted chat calls answer "Fake reply from <api>.".
+  `{"text": str, "tool_calls": [{"name": str, "arguments": dict | str, "id": str}]}`; a str `arguments`
+  is sent verbatim to OpenAI (e.g. malformed JSON); `id` (optional) is sent by Gemini, which
+  otherwise sends none, as the real API mostly does; OpenAI ids are always "call_fake_<n>".
+  Unscripted chat calls answer "Fake reply from <api>.".
 * Summaries are deterministic: "Summary: " + the first 20 words of the product text.
 * Embeddings are deterministic and meaningful: a normalized bag-of-concepts vector of the requested
   dimensionality (OpenAI `dimensions`, Gemini `outputDimensionality`; 1536 when absent). Each token
@@ -87,7 +89,7 @@ DEFAULT_CONCEPTS: dict[str, str] = {
     **dict.fromkeys(["ventilador", "fan"], "fan"),
     **dict.fromkeys(["colchon", "mattress"], "mattress"),
     **dict.fromkeys(["audifonos", "auriculares", "headphones", "earphones", "earbuds"], "headphones"),
-    **dict.fromkeys(["barato", "economico", "cheap", "affordable", "budget"], "cheap"),
+    **dict.fromkeys(["barato", "barata", "economico", "economica", "cheap", "affordable", "budget"], "cheap"),
 }
 
 # Words that carry no product meaning; left in, they would make every question look alike.
@@ -356,9 +358,10 @@ class FakeLLMServer:
                     arguments = {}
             # Gemini sends no call ids; thinking models attach an opaque signature to be sent back.
             signature = base64.b64encode(f"sig-{self._next_id()}".encode()).decode()
-            parts.append(
-                {"functionCall": {"name": call["name"], "args": arguments or {}}, "thoughtSignature": signature}
-            )
+            function_call = {"name": call["name"], "args": arguments or {}}
+            if call.get("id"):
+                function_call["id"] = call["id"]
+            parts.append({"functionCall": function_call, "thoughtSignature": signature})
         prompt_tokens = len(user_text.split())
         return {
             "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],

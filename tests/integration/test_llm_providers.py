@@ -328,7 +328,34 @@ def test_gemini_parallel_tool_results_go_back_in_one_turn(llm_server: FakeLLMSer
 
     contents = llm_server.requests[0].body["contents"]
     assert [content["role"] for content in contents] == ["user", "model", "user"]
-    assert [part["functionResponse"]["id"] for part in contents[2]["parts"]] == ["a", "b"]
+    responses = [part["functionResponse"] for part in contents[2]["parts"]]
+    assert [response["name"] for response in responses] == ["get_live_product_details"] * 2
+    # Ids Gemini did not issue (here: another provider's, after a fallback) are not echoed to it.
+    assert all("id" not in response for response in responses)
+    assert all("id" not in part["functionCall"] for part in contents[1]["parts"])
+
+
+def test_gemini_echoes_the_ids_it_issued(llm_server: FakeLLMServer) -> None:
+    provider = gemini_provider(llm_server)
+    llm_server.script_chat([{"tool_calls": [{"name": "escalate_to_human", "arguments": {"reason": "x"}, "id": "g-7"}]}])
+    llm_server.script_chat(["Listo."])
+
+    first = provider.chat([ChatMessage("user", "quiero un humano")], REPLY_TOOLS)
+    provider.chat(
+        [
+            ChatMessage("user", "quiero un humano"),
+            ChatMessage("assistant", "", tool_calls=first.tool_calls),
+            ChatMessage(
+                "tool", '{"escalated": true, "escalation_id": 1}', tool_call_id="g-7", name="escalate_to_human"
+            ),
+        ],
+        REPLY_TOOLS,
+    )
+
+    assert first.tool_calls[0].id == "g-7"
+    contents = llm_server.requests[1].body["contents"]
+    assert contents[1]["parts"][0]["functionCall"]["id"] == "g-7"
+    assert contents[2]["parts"][0]["functionResponse"]["id"] == "g-7"
 
 
 # Factory over HTTP: the chosen providers really reach their APIs.

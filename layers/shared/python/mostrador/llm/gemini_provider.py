@@ -13,6 +13,7 @@ import json
 import math
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from google import genai
@@ -37,9 +38,16 @@ EMBEDDING_BATCH_SIZE = 100
 # Ids we make up because Gemini sent none; they are never sent back to Gemini.
 SYNTHETIC_ID_PREFIX = "gemini-call-"
 
-# Thinking models return an opaque signature with each function call that must come back with it on
-# the next turn. ToolCall has no field for it, so it is kept here (the tool loop runs in one process).
-_SIGNATURES_KEPT = 256
+# Calls remembered per provider (the tool loop runs in one process): thinking models return an
+# opaque signature with each function call that must come back with it on the next turn, and only
+# ids Gemini itself issued may be echoed. ToolCall has no field for either, so they are kept here.
+_CALLS_REMEMBERED = 256
+
+
+@dataclass(frozen=True)
+class _IssuedCall:
+    native_id: bool
+    signature: bytes | None
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -67,7 +75,7 @@ class GeminiProvider:
         self.chat_model = settings.gemini_chat_model
         self.model = settings.gemini_embedding_model
         self.dimensions = settings.embedding_dimensions
-        self._signatures: OrderedDict[str, bytes] = OrderedDict()
+        self._issued: OrderedDict[str, _IssuedCall] = OrderedDict()
         self._client = genai.Client(
             api_key=api_key,
             vertexai=False,
@@ -177,11 +185,15 @@ class GeminiProvider:
         assert call is not None and call.name
         arguments = dict(call.args or {})
         call_id = call.id or _synthetic_id(position, call.name, arguments)
-        if part.thought_signature:
-            self._signatures[call_id] = part.thought_signature
-            while len(self._signatures) > _SIGNATURES_KEPT:
-                self._signatures.popitem(last=False)
+        self._issued[call_id] = _IssuedCall(native_id=bool(call.id), signature=part.thought_signature)
+        while len(self._issued) > _CALLS_REMEMBERED:
+            self._issued.popitem(last=False)
         return ToolCall(id=call_id, name=call.name, arguments=arguments)
+
+    def _sendable_id(self, call_id: str | None) -> str | None:
+        """Echo an id only if Gemini issued it (not ours, not another provider's after a fallback)."""
+        issued = self._issued.get(call_id or "")
+        return call_id if issued is not None and issued.native_id else None
 
     def _to_contents(self, messages: list[ChatMessage]) -> list[types.Content]:
         contents: list[types.Content] = []
@@ -196,9 +208,9 @@ class GeminiProvider:
                     parts.append(
                         types.Part(
                             function_call=types.FunctionCall(
-                                id=_sendable_id(call.id), name=call.name, args=dict(call.arguments)
+                                id=self._sendable_id(call.id), name=call.name, args=dict(call.arguments)
                             ),
-                            thought_signature=self._signatures.get(call.id),
+                            thought_signature=issued.signature if (issued := self._issued.get(call.id)) else None,
                         )
                     )
                 if parts:
@@ -207,7 +219,9 @@ class GeminiProvider:
                 name = message.name or names_by_call_id.get(message.tool_call_id or "", "tool")
                 part = types.Part(
                     function_response=types.FunctionResponse(
-                        id=_sendable_id(message.tool_call_id), name=name, response=_response_object(message.content)
+                        id=self._sendable_id(message.tool_call_id),
+                        name=name,
+                        response=_response_object(message.content),
                     )
                 )
                 previous = contents[-1] if contents else None
@@ -246,10 +260,6 @@ def _synthetic_id(position: int, name: str, arguments: dict[str, Any]) -> str:
     """Stable for the same call: the same reply always yields the same ids."""
     digest = hashlib.sha256(f"{name}\n{json.dumps(arguments, sort_keys=True)}".encode()).hexdigest()[:12]
     return f"{SYNTHETIC_ID_PREFIX}{position}-{digest}"
-
-
-def _sendable_id(call_id: str | None) -> str | None:
-    return None if not call_id or call_id.startswith(SYNTHETIC_ID_PREFIX) else call_id
 
 
 def _response_object(content: str) -> dict[str, Any]:

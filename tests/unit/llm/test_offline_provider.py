@@ -1,0 +1,221 @@
+"""The offline provider: extractive summaries and deterministic, grounded tool use."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mostrador.llm.base import ChatMessage, ChatResult, Summarizer, ToolCall
+from mostrador.llm.offline_provider import OfflineProvider, extractive_summary, format_amount
+from mostrador.llm.tools import REPLY_TOOLS
+
+FRIDGE = {
+    "item_code": "NEV-300",
+    "name": "Nevera Dos Puertas 300L",
+    "brand": "Samsung",
+    "category": "Línea blanca",
+    "price": 1299.5,
+    "price_bolivar": 47432.75,
+    "currency": "USD",
+    "in_stock": True,
+    "stock_total": 7.0,
+    "branches": [{"branch": "Sucursal Centro", "stock": 4.0}, {"branch": "Valencia", "stock": 3.0}],
+    "summary": None,
+}
+WASHER = {
+    **FRIDGE,
+    "item_code": "LAV-12",
+    "name": "Lavadora 12kg",
+    "brand": "LG",
+    "price": 649.0,
+    "price_bolivar": None,
+    "stock_total": 2.5,
+    "branches": [{"branch": "Maracay", "stock": 2.5}],
+}
+PHONE = {**FRIDGE, "item_code": "TEL-1", "name": "Galaxy A15", "price": None, "price_bolivar": None, "branches": []}
+FOURTH = {**FRIDGE, "item_code": "TV-55", "name": "Televisor 55 pulgadas", "price": 999.0}
+
+
+def after_tool(tool: str, result: object, language: str, *, tools: bool = True) -> ChatResult:
+    call = ToolCall("offline-2", tool, {})
+    messages = [
+        ChatMessage("system", "Eres el asistente."),
+        ChatMessage("user", "¿Tienen neveras?"),
+        ChatMessage("assistant", "", tool_calls=(call,)),
+        ChatMessage("tool", json.dumps(result), tool_call_id=call.id, name=tool),
+    ]
+    return OfflineProvider().chat(messages, REPLY_TOOLS if tools else [], language=language)
+
+
+# summaries
+
+
+def test_summary_keeps_whole_leading_sentences_within_75_words() -> None:
+    sentences = [f"Frase número {n} con varias palabras de relleno para contar bien." for n in range(1, 20)]
+    text = " ".join(sentences)  # 11 words per sentence: 6 fit in 75 words, 7 would not
+
+    summary = OfflineProvider().summarize(text, product_name="X").text
+
+    assert summary == " ".join(sentences[:6])
+    assert len(summary.split()) == 66
+
+
+def test_summary_of_short_text_is_the_text_with_whitespace_collapsed() -> None:
+    assert extractive_summary("  Nevera  de dos\npuertas.   Color gris. ") == "Nevera de dos puertas. Color gris."
+
+
+def test_summary_never_cuts_a_word_when_the_first_sentence_is_too_long() -> None:
+    words = [f"palabra{n}" for n in range(120)]
+
+    summary = extractive_summary(" ".join(words))
+
+    assert summary.split() == words[:75]
+
+
+def test_summary_of_empty_text_is_empty() -> None:
+    completion = OfflineProvider().summarize("  \n ", product_name="Nevera")
+
+    assert completion.text == ""
+    assert completion.usage.provider == "offline"
+
+
+def test_summaries_are_deterministic() -> None:
+    text = "Televisor de 55 pulgadas. Resolución 4K. Tres puertos HDMI. " * 10
+    provider = OfflineProvider()
+
+    assert provider.summarize(text, product_name="TV") == provider.summarize(text, product_name="TV")
+    assert isinstance(provider, Summarizer)
+
+
+# chat: the customer's turn becomes a search
+
+
+def test_customer_turn_becomes_a_search_with_their_words() -> None:
+    messages = [ChatMessage("system", "Eres el asistente."), ChatMessage("user", "  busco una nevera barata ")]
+
+    result = OfflineProvider().chat(messages, REPLY_TOOLS, language="es")
+
+    assert result.text == ""
+    assert len(result.tool_calls) == 1
+    call = result.tool_calls[0]
+    assert call.name == "search_local_products"
+    assert call.arguments == {"query": "busco una nevera barata"}
+    assert result == OfflineProvider().chat(messages, REPLY_TOOLS, language="es")  # deterministic, ids included
+
+
+def test_customer_turn_without_the_search_tool_gets_a_text_answer() -> None:
+    result = OfflineProvider().chat([ChatMessage("user", "hola")], [], language="en")
+
+    assert result.tool_calls == ()
+    assert result.text.startswith("How can I help you?")
+
+
+# chat: templated answers from tool results
+
+
+def test_search_results_in_spanish_list_three_products_with_their_numbers() -> None:
+    result = after_tool(
+        "search_local_products", {"products": [FRIDGE, WASHER, PHONE, FOURTH], "total": 4}, "es", tools=False
+    )
+
+    text = result.text
+    assert result.tool_calls == ()
+    assert text.startswith("Encontré estos productos:")
+    assert "Nevera Dos Puertas 300L (Samsung) — precio USD 1.299,50 (Bs. 47.432,75)" in text
+    assert "Existencias: Sucursal Centro: 4, Valencia: 3." in text
+    assert "Lavadora 12kg (LG) — precio USD 649,00. Existencias: Maracay: 2.5." in text
+    assert "Galaxy A15 (Samsung) — precio no disponible. Existencias: 7." in text
+    assert "Televisor" not in text  # at most three products
+    assert text.endswith("¿Quieres más detalles de alguno?")
+
+
+def test_search_results_in_english_use_english_words_and_separators() -> None:
+    result = after_tool("search_local_products", {"products": [FRIDGE], "total": 1}, "en")
+
+    assert result.text == (
+        "I found these products:\n"
+        "• Nevera Dos Puertas 300L (Samsung) — price USD 1,299.50 (Bs. 47,432.75). "
+        "Stock: Sucursal Centro: 4, Valencia: 3.\n"
+        "Would you like more details on any of them?"
+    )
+
+
+def test_every_number_in_the_answer_comes_from_the_tool_result() -> None:
+    odd = {**FRIDGE, "price": 123.45, "price_bolivar": None, "branches": [{"branch": "Norte", "stock": 17.0}]}
+
+    text = after_tool("search_local_products", {"products": [odd], "total": 1}, "en").text
+
+    assert "123.45" in text and "Norte: 17" in text
+    assert "1,299.50" not in text and "4" not in text.replace("123.45", "")
+
+
+def test_empty_search_asks_to_describe_it_differently() -> None:
+    es = after_tool("search_local_products", {"products": [], "total": 0}, "es").text
+    en = after_tool("search_local_products", {"products": [], "total": 0}, "en").text
+
+    assert "No encontré productos" in es and "de otra forma" in es
+    assert "couldn't find any products" in en and "describe it differently" in en
+
+
+def test_unknown_language_falls_back_to_spanish() -> None:
+    result = after_tool("search_local_products", {"products": [WASHER], "total": 1}, "pt")
+
+    assert result.text.startswith("Encontré estos productos:")
+    assert "USD 649,00" in result.text
+
+
+def test_regional_language_tags_pick_their_language() -> None:
+    assert after_tool("search_local_products", {"products": [], "total": 0}, "en-US").text.startswith("I couldn't")
+
+
+def test_live_details_give_price_and_stock_per_branch() -> None:
+    es = after_tool("get_live_product_details", {"product": FRIDGE}, "es").text
+    en = after_tool("get_live_product_details", {"product": WASHER}, "en").text
+
+    assert es == (
+        "Nevera Dos Puertas 300L (Samsung): precio USD 1.299,50 (Bs. 47.432,75). "
+        "Existencias por sucursal: Sucursal Centro: 4, Valencia: 3."
+    )
+    assert en == "Lavadora 12kg (LG): price USD 649.00. Stock per branch: Maracay: 2.5."
+
+
+def test_live_details_of_an_unknown_product() -> None:
+    assert after_tool("get_live_product_details", {"product": None}, "es").text.startswith("No encontré ese producto")
+
+
+def test_escalation_says_a_person_will_follow_up() -> None:
+    es = after_tool("escalate_to_human", {"escalated": True, "escalation_id": 9}, "es").text
+    en = after_tool("escalate_to_human", {"escalated": True, "escalation_id": 9}, "en").text
+
+    assert "persona" in es and "pronto" in es
+    assert "person" in en and "soon" in en
+
+
+def test_tool_name_is_found_from_the_call_when_the_result_has_none() -> None:
+    call = ToolCall("c1", "get_live_product_details", {"item_code": "LAV-12"})
+    messages = [
+        ChatMessage("user", "LAV-12?"),
+        ChatMessage("assistant", "", tool_calls=(call,)),
+        ChatMessage("tool", json.dumps({"product": WASHER}), tool_call_id="c1"),
+    ]
+
+    assert "Maracay: 2.5" in OfflineProvider().chat(messages, [], language="en").text
+
+
+def test_malformed_tool_result_gets_a_polite_text_not_a_crash() -> None:
+    call = ToolCall("c1", "search_local_products", {"query": "x"})
+    messages = [
+        ChatMessage("user", "x"),
+        ChatMessage("assistant", "", tool_calls=(call,)),
+        ChatMessage("tool", "not json", tool_call_id="c1", name="search_local_products"),
+    ]
+
+    result = OfflineProvider().chat(messages, [], language="es")
+
+    assert result.text and result.tool_calls == ()
+
+
+@pytest.mark.parametrize(("value", "language", "expected"), [(1234567.891, "es", "1.234.567,89"), (0, "en", "0.00")])
+def test_amount_formatting(value: float, language: str, expected: str) -> None:
+    assert format_amount(value, language) == expected
