@@ -32,7 +32,10 @@ EMBEDDING_BATCH_SIZE = 2048
 
 
 class OpenAIProvider:
-    """Summaries, embeddings and tool-calling chat with one OpenAI client (connections are reused)."""
+    """Summaries, embeddings and tool-calling chat with one OpenAI client (connections are reused).
+
+    No temperature is sent: reasoning models (o-series, gpt-5) reject any but the default.
+    """
 
     name = "openai"
 
@@ -62,7 +65,6 @@ class OpenAIProvider:
                     {"role": "system", "content": SUMMARY_INSTRUCTIONS},
                     {"role": "user", "content": summary_request(text, product_name=product_name)},
                 ],
-                temperature=0.2,
             )
         except openai.OpenAIError as error:
             raise _provider_error("summary", error) from error
@@ -95,7 +97,6 @@ class OpenAIProvider:
         request: dict[str, Any] = {
             "model": self.chat_model,
             "messages": _to_openai_messages(messages, language),
-            "temperature": 0.3,
         }
         if tools:
             request["tools"] = [
