@@ -1,0 +1,370 @@
+"""Real HTTP servers on 127.0.0.1 standing in for the Meta Graph API and the Support Board Web API.
+
+Use the `platforms` fixture (import it into your test module or conftest:
+`from tests.fakes.platforms import platforms_fixture  # noqa: F401`, then ask for `platforms`).
+It starts both servers, points the settings at them (META_GRAPH_URL, SUPPORT_BOARD_API_URL,
+WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, MESSENGER_PAGE_TOKEN, SUPPORT_BOARD_API_TOKEN,
+SUPPORT_BOARD_DM_BOT_USER_ID) and yields a
+`Platforms` with `.meta` (FakeMetaGraph) and `.support_board` (FakeSupportBoard).
+
+Both capture every request as `CapturedRequest` (method, path, query, headers, raw body, `.json`,
+`.form`) in `.requests` and answer like the real APIs:
+
+FakeMetaGraph (base URL `.url`, like https://graph.facebook.com/v21.0):
+  POST /{phone_number_id}/messages → {"messaging_product": "whatsapp", "contacts": [...],
+      "messages": [{"id": "wamid.FAKE<n>"}]}
+  POST /me/messages → {"recipient_id": ..., "message_id": "m_FAKE<n>"}
+  A request without the expected bearer token (`.token`) gets Meta's error 190.
+  `.fail_next(code=131047, times=1, http_status=400)` answers Meta error JSON
+  ({"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}) for the next sends;
+  `.fail_next(http_status=503)` with no code answers a bare 5xx. `.sent_texts()` lists texts sent.
+
+FakeSupportBoard (URL `.url`, like https://example.com/supportboard/include/api.php): form POSTs
+with `token` and `function`. Implements get-conversation, get-user, send-message and
+messenger-send-message; state lives in `.conversations` (id → {"details": {...}, "messages": [...]})
+and `.users` (id → {"first_name": ..., "details": [{"slug", "value"}]}). Helpers: `add_conversation`,
+`add_user`, `add_message`. Like the real one, message attachments/payloads are JSON-encoded strings
+inside the JSON; `encode_response_as_string = True` also encodes the whole get-conversation
+response as a string. `.fail_messenger_with_meta_error(code, times=1)` makes messenger-send-message
+answer success:true wrapping Meta's error; `.fail_next(function, http_status=500, times=1)` fails
+any function with a bare HTTP error. A wrong token answers success:false.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+META_ERROR_MESSAGES = {
+    4: "(#4) Application request limit reached",
+    10: "(#10) This message is sent outside of allowed window.",
+    190: "Invalid OAuth access token - Cannot parse access token",
+    551: "This person isn't available right now.",
+    130429: "Rate limit hit",
+    131047: "Re-engagement message",
+    131056: "(Business Account, Consumer Account) pair rate limit hit",
+}
+
+
+@dataclass(frozen=True)
+class CapturedRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def form(self) -> dict[str, str]:
+        return {key: values[-1] for key, values in parse_qs(self.body.decode(), keep_blank_values=True).items()}
+
+
+@dataclass
+class _Failure:
+    http_status: int
+    code: int | None
+    times: int
+    function: str | None = None
+    subcode: int | None = None
+
+
+class _RecordingServer:
+    """A ThreadingHTTPServer in a thread that records requests and delegates answers to `answer`."""
+
+    prefix = ""
+
+    def __init__(self) -> None:
+        self.requests: list[CapturedRequest] = []
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                self._handle()
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._handle()
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                request = CapturedRequest(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query),
+                    headers={key.lower(): value for key, value in self.headers.items()},
+                    body=body,
+                )
+                with owner._lock:
+                    owner.requests.append(request)
+                    status, answer = owner.answer(request)
+                raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, format: str, *args: Any) -> None:  # silence per-request logs
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def answer(self, request: CapturedRequest) -> tuple[int, Any]:
+        raise NotImplementedError
+
+
+def meta_error(code: int, message: str | None = None, subcode: int | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {
+        "message": message or META_ERROR_MESSAGES.get(code, f"(#{code}) Fake error"),
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "AFakeTraceId",
+    }
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return {"error": error}
+
+
+class FakeMetaGraph(_RecordingServer):
+    version = "v21.0"
+
+    def __init__(self, token: str = "meta-test-token") -> None:
+        super().__init__()
+        self.token = token
+        self._ids = itertools.count(1)
+        self._failures: list[_Failure] = []
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/{self.version}"
+
+    def fail_next(
+        self, *, code: int | None = None, http_status: int | None = None, times: int = 1, subcode: int | None = None
+    ) -> None:
+        status = http_status or (500 if code is None else (429 if code in (4, 130429) else 400))
+        self._failures.append(_Failure(status, code, times, subcode=subcode))
+
+    def sent(self) -> list[CapturedRequest]:
+        return [r for r in self.requests if r.method == "POST" and r.path.endswith("/messages")]
+
+    def sent_texts(self) -> list[str]:
+        texts = []
+        for request in self.sent():
+            body = request.json
+            texts.append(body["text"]["body"] if "text" in body else body["message"]["text"])
+        return texts
+
+    def answer(self, request: CapturedRequest) -> tuple[int, Any]:
+        prefix = f"/{self.version}/"
+        if not request.path.startswith(prefix) or request.method != "POST":
+            return 404, meta_error(100, "Unknown path components")
+        auth = request.headers.get("authorization", "")
+        token = (
+            auth.removeprefix("Bearer ")
+            if auth.startswith("Bearer ")
+            else (request.query.get("access_token") or [""])[0]
+        )
+        if token != self.token:
+            return 401, meta_error(190)
+        if self._failures:
+            failure = self._failures[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                self._failures.pop(0)
+            if failure.code is None:
+                return failure.http_status, b"<html>Service Unavailable</html>"
+            return failure.http_status, meta_error(failure.code, subcode=failure.subcode)
+        tail = request.path[len(prefix) :]
+        try:
+            body = request.json
+        except ValueError:
+            return 400, meta_error(100, "Request body is not JSON")
+        number = next(self._ids)
+        if tail == "me/messages":
+            recipient = (body.get("recipient") or {}).get("id")
+            if not recipient or not (body.get("message") or {}).get("text"):
+                return 400, meta_error(100, "(#100) The parameter recipient is required")
+            return 200, {"recipient_id": recipient, "message_id": f"m_FAKE{number}"}
+        if tail.endswith("/messages"):
+            to = body.get("to") or body.get("recipient")
+            if body.get("messaging_product") != "whatsapp" or not to:
+                return 400, meta_error(100, "(#100) Invalid parameter")
+            return 200, {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to}],
+                "messages": [{"id": f"wamid.FAKE{number}"}],
+            }
+        return 404, meta_error(100, "Unknown path components")
+
+
+class FakeSupportBoard(_RecordingServer):
+    def __init__(self, token: str = "sb-test-token") -> None:
+        super().__init__()
+        self.token = token
+        self.conversations: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.encode_response_as_string = False
+        self._ids = itertools.count(1000)
+        self._failures: list[_Failure] = []
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/supportboard/include/api.php"
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, *, first_name: str = "Cliente", **details: str) -> None:
+        """details by slug, e.g. phone="+58 412 555 0101", **{"facebook-id": "PSID"}."""
+        self.users[user_id] = {
+            "id": user_id,
+            "first_name": first_name,
+            "details": [{"slug": slug, "name": slug, "value": value} for slug, value in details.items()],
+        }
+
+    def add_conversation(self, conversation_id: str, *, user_id: str, source: str, extra: str = "") -> None:
+        self.conversations[conversation_id] = {
+            "details": {
+                "id": conversation_id,
+                "user_id": user_id,
+                "source": source,
+                "extra": extra,
+                "status_code": "0",
+            },
+            "messages": [],
+        }
+
+    def add_message(self, conversation_id: str, user_id: str, text: str, created_at: str) -> str:
+        message_id = str(next(self._ids))
+        self.conversations[conversation_id]["messages"].append(
+            {
+                "id": message_id,
+                "user_id": user_id,
+                "message": text,
+                "creation_time": created_at,
+                "attachments": "",
+                "payload": json.dumps({}),
+                "user_type": "user",
+            }
+        )
+        return message_id
+
+    # -- scripting failures ----------------------------------------------------------------------
+
+    def fail_messenger_with_meta_error(self, code: int, *, times: int = 1) -> None:
+        self._failures.append(_Failure(200, code, times, "messenger-send-message"))
+
+    def fail_next(self, function: str, *, http_status: int = 500, times: int = 1) -> None:
+        self._failures.append(_Failure(http_status, None, times, function))
+
+    def calls(self, function: str) -> list[dict[str, str]]:
+        return [r.form for r in self.requests if r.form.get("function") == function]
+
+    # -- answers ---------------------------------------------------------------------------------
+
+    def answer(self, request: CapturedRequest) -> tuple[int, Any]:
+        form = request.form
+        function = form.get("function", "")
+        if form.get("token") != self.token:
+            return 200, {"success": False, "response": "invalid-token"}
+        for failure in list(self._failures):
+            if failure.function != function:
+                continue
+            failure.times -= 1
+            if failure.times <= 0:
+                self._failures.remove(failure)
+            if failure.code is None:
+                return failure.http_status, b"Internal Server Error"
+            return 200, {"success": True, "response": meta_error(failure.code)}
+        if function == "get-conversation":
+            conversation = self.conversations.get(form.get("conversation_id", ""))
+            if conversation is None:
+                return 200, {"success": False, "response": "conversation-not-found"}
+            response: Any = conversation
+            if self.encode_response_as_string:
+                response = json.dumps(conversation)
+            return 200, {"success": True, "response": response}
+        if function == "get-user":
+            user = self.users.get(form.get("user_id", ""))
+            if user is None:
+                return 200, {"success": False, "response": "user-not-found"}
+            return 200, {"success": True, "response": user if form.get("extra") else {**user, "details": []}}
+        if function == "send-message":
+            conversation = self.conversations.get(form.get("conversation_id", ""))
+            if conversation is None or not form.get("user_id"):
+                return 200, {"success": False, "response": "missing-argument"}
+            message_id = self.add_message(
+                form["conversation_id"], form["user_id"], form.get("message", ""), "2026-11-23 10:00:00"
+            )
+            return 200, {"success": True, "response": {"id": int(message_id), "queue": False}}
+        if function == "messenger-send-message":
+            if not (form.get("psid") and form.get("facebook_page_id") and form.get("message")):
+                return 200, {"success": False, "response": "missing-argument"}
+            return 200, {
+                "success": True,
+                "response": {"recipient_id": form["psid"], "message_id": f"m_SB{next(self._ids)}"},
+            }
+        return 200, {"success": False, "response": f"function-not-found: {function}"}
+
+
+@dataclass
+class Platforms:
+    meta: FakeMetaGraph
+    support_board: FakeSupportBoard
+    phone_number_id: str = "106540352242922"
+    dm_bot_user_id: str = "2"
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture(name="platforms")
+def platforms_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platforms]:
+    """Both fake platforms running, with the settings pointing at them."""
+    from mostrador.config import reset_settings
+
+    meta = FakeMetaGraph()
+    board = FakeSupportBoard()
+    meta.start()
+    board.start()
+    result = Platforms(meta=meta, support_board=board)
+    result.env = {
+        "META_GRAPH_URL": meta.url,
+        "WHATSAPP_TOKEN": meta.token,
+        "WHATSAPP_PHONE_NUMBER_ID": result.phone_number_id,
+        "MESSENGER_PAGE_TOKEN": meta.token,
+        "SUPPORT_BOARD_API_URL": board.url,
+        "SUPPORT_BOARD_API_TOKEN": board.token,
+        "SUPPORT_BOARD_DM_BOT_USER_ID": result.dm_bot_user_id,
+    }
+    for name, value in result.env.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    yield result
+    meta.stop()
+    board.stop()
+    reset_settings()

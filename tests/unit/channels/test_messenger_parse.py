@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mostrador.channels import messenger
+from mostrador.conversations.messages import InboundMessage
+from mostrador.conversations.reply_queue import RoutedStatus
+from tests.unit.channels.payloads import (
+    APP_ID,
+    IG_ACCOUNT_ID,
+    INBOX_APP_ID,
+    PAGE_ID,
+    PSID,
+    fb_event,
+    messenger_delivery,
+)
+
+
+def _one(payload: dict) -> InboundMessage:
+    parsed = messenger.parse_delivery(payload, "t1")
+    assert parsed.skipped == []
+    [item] = parsed.items
+    assert isinstance(item, InboundMessage)
+    return item
+
+
+def test_customer_message() -> None:
+    item = _one(messenger_delivery(fb_event(message={"mid": "m_1", "text": "Hola"}, timestamp=1763892000123)))
+    assert item.channel == "messenger"
+    assert item.conversation_id == f"fb:{PAGE_ID}:{PSID}"
+    assert (item.sender_id, item.sender_role, item.text, item.media_kind) == (PSID, "customer", "Hola", "text")
+    assert item.platform_message_id == "m_1"
+    assert item.timestamp == datetime.fromtimestamp(1763892000.123, tz=UTC)  # milliseconds
+    assert item.metadata["page_id"] == PAGE_ID
+
+
+def test_instagram_message() -> None:
+    payload = messenger_delivery(
+        fb_event(sender="IGSID1", recipient=IG_ACCOUNT_ID, message={"mid": "aWdfZAG1", "text": "precio?"}),
+        obj="instagram",
+        account_id=IG_ACCOUNT_ID,
+    )
+    item = _one(payload)
+    assert item.channel == "instagram"
+    assert item.conversation_id == f"ig:{IG_ACCOUNT_ID}:IGSID1"
+
+
+def test_echo_from_our_app_and_from_the_inbox() -> None:
+    ours = _one(
+        messenger_delivery(
+            fb_event(
+                sender=PAGE_ID,
+                recipient=PSID,
+                message={"mid": "m_2", "text": "Hola!", "is_echo": True, "app_id": int(APP_ID)},
+            )
+        )
+    )
+    assert ours.sender_role == "page"
+    assert ours.metadata["app_id"] == APP_ID
+    assert ours.metadata["is_echo"] == "true"
+    # For an echo the customer is the recipient: same conversation as the customer's messages.
+    assert ours.conversation_id == f"fb:{PAGE_ID}:{PSID}"
+    assert ours.sender_id == PAGE_ID
+    person = _one(
+        messenger_delivery(
+            fb_event(
+                sender=PAGE_ID,
+                recipient=PSID,
+                message={"mid": "m_3", "text": "Te atiendo yo", "is_echo": True, "app_id": int(INBOX_APP_ID)},
+            )
+        )
+    )
+    assert (person.sender_role, person.metadata["app_id"]) == ("page", INBOX_APP_ID)
+
+
+def test_instagram_echo() -> None:
+    payload = messenger_delivery(
+        fb_event(
+            sender=IG_ACCOUNT_ID,
+            recipient="IGSID1",
+            message={"mid": "aWdfZAG2", "text": "hola", "is_echo": True, "app_id": 1},
+        ),
+        obj="instagram",
+        account_id=IG_ACCOUNT_ID,
+    )
+    item = _one(payload)
+    assert (item.sender_role, item.conversation_id) == ("page", f"ig:{IG_ACCOUNT_ID}:IGSID1")
+
+
+def test_postback() -> None:
+    item = _one(messenger_delivery(fb_event(postback={"title": "Ver catálogo", "payload": "CATALOG", "mid": "m_pb"})))
+    assert (item.media_kind, item.text, item.platform_message_id) == ("postback", "Ver catálogo", "m_pb")
+    assert item.metadata["postback_payload"] == "CATALOG"
+
+
+def test_postback_without_mid_gets_a_stable_id() -> None:
+    event = fb_event(postback={"title": "Empezar", "payload": "GET_STARTED"}, timestamp=1763892000999)
+    first = _one(messenger_delivery(event))
+    second = _one(messenger_delivery(event))
+    assert first.platform_message_id == second.platform_message_id == f"postback:{PSID}:1763892000999"
+
+
+def test_quick_reply() -> None:
+    item = _one(
+        messenger_delivery(fb_event(message={"mid": "m_q", "text": "Caracas", "quick_reply": {"payload": "CITY_CCS"}}))
+    )
+    assert (item.media_kind, item.text, item.metadata["quick_reply_payload"]) == ("interactive", "Caracas", "CITY_CCS")
+
+
+def test_attachments() -> None:
+    image = _one(
+        messenger_delivery(
+            fb_event(
+                message={
+                    "mid": "m_i",
+                    "attachments": [{"type": "image", "payload": {"url": "https://cdn.example/1.jpg"}}],
+                }
+            )
+        )
+    )
+    assert (image.media_kind, image.metadata["attachment_url"]) == ("image", "https://cdn.example/1.jpg")
+    sticker = _one(
+        messenger_delivery(
+            fb_event(
+                message={
+                    "mid": "m_s",
+                    "sticker_id": 369239263222822,
+                    "attachments": [{"type": "image", "payload": {"url": "u", "sticker_id": 369239263222822}}],
+                }
+            )
+        )
+    )
+    assert sticker.media_kind == "sticker"
+    file = _one(
+        messenger_delivery(
+            fb_event(
+                message={
+                    "mid": "m_f",
+                    "attachments": [
+                        {"type": "file", "payload": {"url": "u"}},
+                        {"type": "file", "payload": {"url": "v"}},
+                    ],
+                }
+            )
+        )
+    )
+    assert (file.media_kind, file.metadata["attachment_count"]) == ("document", "2")
+    reel = _one(
+        messenger_delivery(
+            fb_event(message={"mid": "m_r", "attachments": [{"type": "ig_reel", "payload": {"url": "u"}}]})
+        )
+    )
+    assert reel.media_kind == "unsupported"
+
+
+def test_reply_to() -> None:
+    item = _one(messenger_delivery(fb_event(message={"mid": "m_5", "text": "esa", "reply_to": {"mid": "m_4"}})))
+    assert item.reply_to_message_id == "m_4"
+
+
+def test_delivery_and_read_are_statuses() -> None:
+    payload = messenger_delivery(
+        fb_event(delivery={"mids": ["m_out1", "m_out2"], "watermark": 1763892000000}),
+        fb_event(read={"watermark": 1763892001000}),
+    )
+    parsed = messenger.parse_delivery(payload, "t1")
+    assert all(isinstance(item, RoutedStatus) for item in parsed.items)
+    states = [(i.status.platform_message_id, i.status.status) for i in parsed.items if isinstance(i, RoutedStatus)]
+    assert states == [("m_out1", "delivered"), ("m_out2", "delivered"), ("watermark:1763892001000", "read")]
+    assert {i.conversation_id for i in parsed.items if isinstance(i, RoutedStatus)} == {f"fb:{PAGE_ID}:{PSID}"}
+
+
+def test_instagram_read_names_the_message() -> None:
+    payload = messenger_delivery(
+        fb_event(sender="IGSID1", recipient=IG_ACCOUNT_ID, read={"mid": "aWdfOUT"}),
+        obj="instagram",
+        account_id=IG_ACCOUNT_ID,
+    )
+    [item] = messenger.parse_delivery(payload, "t1").items
+    assert isinstance(item, RoutedStatus)
+    assert (item.status.platform_message_id, item.status.status, item.status.channel) == (
+        "aWdfOUT",
+        "read",
+        "instagram",
+    )
+
+
+def test_unknown_events_and_objects_are_skipped() -> None:
+    parsed = messenger.parse_delivery(
+        messenger_delivery(fb_event(reaction={"mid": "m_1", "action": "react", "emoji": "❤"})), "t1"
+    )
+    assert parsed.items == [] and parsed.skipped == ["messenger event reaction"]
+    parsed = messenger.parse_delivery({"object": "user", "entry": []}, "t1")
+    assert parsed.items == [] and parsed.skipped

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from mostrador.conversations.messages import InboundMessage, StatusUpdate
+from mostrador.conversations.reply_queue import (
+    RoutedStatus,
+    envelope_for,
+    envelopes_for,
+    fifo_id,
+    parse_reply_queue_body,
+    parse_reply_queue_envelope,
+)
+
+FIFO_CHARS = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
+
+
+def _message(**overrides: object) -> InboundMessage:
+    values: dict[str, object] = {
+        "tenant_id": "acme",
+        "channel": "whatsapp",
+        "conversation_id": "wa:1065:584125550101",
+        "sender_id": "584125550101",
+        "sender_role": "customer",
+        "text": "¿Tienen neveras?",
+        "platform_message_id": "wamid.HBgLNTg0==",
+        "timestamp": datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        "metadata": {"phone_number_id": "1065"},
+    }
+    values.update(overrides)
+    return InboundMessage.model_validate(values)
+
+
+def test_message_envelope_round_trip() -> None:
+    message = _message()
+    envelope = envelope_for(message)
+    assert envelope.body["kind"] == "message"
+    assert envelope.group_id == "acme|wa:1065:584125550101"
+    assert envelope.deduplication_id == "wamid.HBgLNTg0=="
+    body = json.dumps(envelope.body, ensure_ascii=False)
+    assert parse_reply_queue_body(body) == message
+
+
+def test_status_envelope_dedupes_on_id_and_status() -> None:
+    status = StatusUpdate(
+        tenant_id="acme",
+        channel="whatsapp",
+        platform_message_id="wamid.OUT1",
+        status="failed",
+        timestamp=datetime(2026, 11, 23, tzinfo=UTC),
+        error_code="131047",
+    )
+    envelope = envelope_for(RoutedStatus(status, "wa:1065:584125550101"))
+    assert envelope.body["kind"] == "status"
+    assert envelope.deduplication_id == "wamid.OUT1:failed"
+    assert envelope.group_id == "acme|wa:1065:584125550101"
+    parsed = parse_reply_queue_envelope(json.dumps(envelope.body))
+    assert parsed.item == status
+    assert parsed.conversation_id == "wa:1065:584125550101"
+    assert isinstance(parse_reply_queue_body(json.dumps(envelope.body)), StatusUpdate)
+
+
+def test_long_ids_are_hashed_and_keep_the_tenant() -> None:
+    long_mid = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAwOjM0MDI4MjM2Njg0MTcxMDMw" * 2
+    message = _message(platform_message_id=long_mid, conversation_id="ig:17841400000000000:" + "9" * 120)
+    envelope = envelope_for(message)
+    assert envelope.group_id is not None and envelope.deduplication_id is not None
+    assert FIFO_CHARS.match(envelope.group_id) and FIFO_CHARS.match(envelope.deduplication_id)
+    assert envelope.group_id.startswith("acme:h:")
+    # Deterministic: Meta's redelivery of the same message gets the same ids.
+    assert envelope_for(message).deduplication_id == envelope.deduplication_id
+    assert envelope_for(_message(platform_message_id=long_mid + "x")).deduplication_id != envelope.deduplication_id
+
+
+def test_invalid_characters_are_hashed() -> None:
+    assert FIFO_CHARS.match(fifo_id("conversación con espacios", keep="tenant é"))
+    assert fifo_id("ok:id") == "ok:id"
+
+
+def test_batch_entry_ids_are_unique() -> None:
+    envelopes = envelopes_for([_message(platform_message_id=f"wamid.{i}") for i in range(12)])
+    assert len({e.id for e in envelopes}) == 12
+
+
+@pytest.mark.parametrize("body", ["not json", "[]", '{"kind": "other"}', '{"kind": "message", "message": {}}'])
+def test_malformed_bodies_raise_value_error(body: str) -> None:
+    with pytest.raises(ValueError):
+        parse_reply_queue_body(body)

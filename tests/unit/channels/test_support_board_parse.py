@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+
+from mostrador.channels import support_board
+from mostrador.conversations.messages import InboundMessage
+from tests.unit.channels.payloads import support_board_event
+
+
+def _one(payload: dict) -> InboundMessage:
+    parsed = support_board.parse_webhook(payload, "t1")
+    [item] = parsed.items
+    assert isinstance(item, InboundMessage)
+    return item
+
+
+def test_customer_message() -> None:
+    item = _one(support_board_event())
+    assert item.channel == "support_board"
+    assert item.conversation_id == "sb:321"
+    assert (item.sender_id, item.sender_role) == ("45", "customer")
+    assert item.platform_message_id == "sb:9001"
+    assert item.text == "Hola, ¿tienen neveras?"
+    assert item.metadata["conversation_source"] == "ig"
+    assert item.metadata["sb_user_id"] == "45"
+    assert item.metadata["sb_conversation_user_id"] == "45"
+    assert item.metadata["sb_conversation_id"] == "321"
+
+
+def test_other_senders_are_unknown_for_the_actor_rules() -> None:
+    item = _one(support_board_event(user_id="7", message="Hola, te atiende Carla", conversation_source="wa"))
+    assert (item.sender_role, item.sender_id, item.metadata["sb_user_id"]) == ("unknown", "7", "7")
+    assert item.metadata["conversation_source"] == "wa"
+
+
+def test_attachments_are_json_strings() -> None:
+    attachments = json.dumps([["foto.jpg", "https://example.com/uploads/foto.jpg"]])
+    item = _one(support_board_event(message="", attachments=attachments))
+    assert (item.media_kind, item.metadata["attachment_url"]) == ("image", "https://example.com/uploads/foto.jpg")
+    with_text = _one(support_board_event(message="mira", attachments=json.dumps([["a.pdf", "https://e/a.pdf"]])))
+    assert (with_text.media_kind, with_text.metadata["attachment_kind"]) == ("text", "document")
+
+
+def test_other_events_are_ignored() -> None:
+    for function in ("conversation-status-updated", "user-created", "message-deleted"):
+        parsed = support_board.parse_webhook(support_board_event(function=function), "t1")
+        assert parsed.items == [] and parsed.skipped
+
+
+def test_incomplete_message_sent_is_skipped() -> None:
+    payload = support_board_event()
+    del payload["data"]["message_id"]
+    parsed = support_board.parse_webhook(payload, "t1")
+    assert parsed.items == [] and parsed.skipped
+
+
+def test_key_is_compared_exactly() -> None:
+    assert support_board.key_matches({"key": "sb-secret"}, "sb-secret")
+    assert not support_board.key_matches({"key": "sb-secre"}, "sb-secret")
+    assert not support_board.key_matches({}, "sb-secret")
+    assert not support_board.key_matches({"key": 123}, "sb-secret")
+    assert not support_board.key_matches({"key": "x"}, None)

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from mostrador.channels import whatsapp
+from mostrador.conversations.messages import InboundMessage
+from mostrador.conversations.reply_queue import RoutedStatus
+from tests.unit.channels.payloads import (
+    CUSTOMER_PHONE,
+    PHONE_NUMBER_ID,
+    wa_message,
+    wa_status,
+    whatsapp_delivery,
+    whatsapp_value,
+)
+
+CONVERSATION = f"wa:{PHONE_NUMBER_ID}:{CUSTOMER_PHONE}"
+
+
+def _only_message(message: dict) -> InboundMessage:
+    parsed = whatsapp.parse_delivery(whatsapp_delivery(whatsapp_value([message])), "t1")
+    assert parsed.skipped == []
+    [item] = parsed.items
+    assert isinstance(item, InboundMessage)
+    return item
+
+
+def test_text_message() -> None:
+    item = _only_message(wa_message("text", {"body": "Hola, ¿tienen neveras?"}, timestamp="1763892000"))
+    assert item.tenant_id == "t1"
+    assert item.channel == "whatsapp"
+    assert item.conversation_id == CONVERSATION
+    assert item.sender_id == CUSTOMER_PHONE
+    assert item.sender_role == "customer"
+    assert item.text == "Hola, ¿tienen neveras?"
+    assert item.media_kind == "text"
+    assert item.platform_message_id == "wamid.HBgLNTg0MTI1NTUwMTAxFQIAEhgg"
+    assert item.timestamp == datetime.fromtimestamp(1763892000, tz=UTC)  # seconds, as a string
+    assert item.reply_to_message_id is None
+    assert item.metadata["phone_number_id"] == PHONE_NUMBER_ID
+    assert item.metadata["wa_user_id"] == "VE.1502576394655843"
+
+
+@pytest.mark.parametrize(
+    ("interactive", "text", "reply_id"),
+    [
+        ({"type": "button_reply", "button_reply": {"id": "btn-yes", "title": "Sí, quiero"}}, "Sí, quiero", "btn-yes"),
+        (
+            {"type": "list_reply", "list_reply": {"id": "row-2", "title": "Neveras", "description": "Línea blanca"}},
+            "Neveras",
+            "row-2",
+        ),
+    ],
+)
+def test_interactive_replies(interactive: dict, text: str, reply_id: str) -> None:
+    item = _only_message(wa_message("interactive", interactive))
+    assert (item.media_kind, item.text, item.metadata["reply_id"]) == ("interactive", text, reply_id)
+    assert item.metadata["interactive_type"] == interactive["type"]
+
+
+def test_template_quick_reply_button() -> None:
+    item = _only_message(wa_message("button", {"payload": "STOP", "text": "Detener"}))
+    assert (item.media_kind, item.text, item.metadata["reply_id"]) == ("interactive", "Detener", "STOP")
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "text"),
+    [
+        (
+            "image",
+            {"id": "media-1", "mime_type": "image/jpeg", "sha256": "abc", "caption": "¿Esta la tienen?"},
+            "¿Esta la tienen?",
+        ),
+        ("audio", {"id": "media-2", "mime_type": "audio/ogg; codecs=opus", "voice": True}, ""),
+        ("video", {"id": "media-3", "mime_type": "video/mp4"}, ""),
+        (
+            "document",
+            {"id": "media-4", "mime_type": "application/pdf", "filename": "factura.pdf", "caption": "mi factura"},
+            "mi factura",
+        ),
+        ("sticker", {"id": "media-5", "mime_type": "image/webp", "animated": False}, ""),
+    ],
+)
+def test_media_messages(kind: str, content: dict, text: str) -> None:
+    item = _only_message(wa_message(kind, content))
+    assert item.media_kind == kind
+    assert item.text == text
+    assert item.metadata["media_id"] == content["id"]
+    assert item.metadata["media_mime_type"] == content["mime_type"]
+    if kind == "document":
+        assert item.metadata["filename"] == "factura.pdf"
+    if kind == "audio":
+        assert item.metadata["voice"] == "true"
+
+
+def test_location() -> None:
+    item = _only_message(
+        wa_message(
+            "location",
+            {
+                "latitude": 10.4806,
+                "longitude": -66.9036,
+                "name": "Tienda Chacao",
+                "address": "Av. Francisco de Miranda",
+            },
+        )
+    )
+    assert item.media_kind == "location"
+    assert item.text == "Tienda Chacao, Av. Francisco de Miranda"
+    assert (item.metadata["latitude"], item.metadata["longitude"]) == ("10.4806", "-66.9036")
+
+
+def test_reaction_points_at_the_reacted_message() -> None:
+    item = _only_message(wa_message("reaction", {"message_id": "wamid.OUT1", "emoji": "👍"}))
+    assert (item.media_kind, item.text, item.reply_to_message_id) == ("reaction", "👍", "wamid.OUT1")
+
+
+def test_unsupported_message_keeps_the_error_code() -> None:
+    message = wa_message("unsupported", errors=[{"code": 131051, "title": "Message type unknown"}])
+    item = _only_message(message)
+    assert (item.media_kind, item.text, item.metadata["error_code"]) == ("unsupported", "", "131051")
+
+
+def test_unknown_type_is_unsupported_not_dropped() -> None:
+    item = _only_message(wa_message("order", {"catalog_id": "1", "product_items": []}))
+    assert item.media_kind == "unsupported"
+    assert item.metadata["wa_type"] == "order"
+
+
+def test_reply_with_context() -> None:
+    item = _only_message(
+        wa_message("text", {"body": "¿y en azul?"}, context={"from": "15550783881", "id": "wamid.OUT7"})
+    )
+    assert item.reply_to_message_id == "wamid.OUT7"
+
+
+def test_sender_with_only_a_business_scoped_user_id() -> None:
+    message = wa_message("text", {"body": "hola"}, sender=None, from_user_id="US.13491208655302741918")
+    contacts = [{"profile": {"name": "anon"}, "user_id": "US.13491208655302741918"}]
+    parsed = whatsapp.parse_delivery(whatsapp_delivery(whatsapp_value([message], contacts=contacts)), "t1")
+    [item] = parsed.items
+    assert isinstance(item, InboundMessage)
+    assert item.sender_id == "US.13491208655302741918"
+    assert item.conversation_id == f"wa:{PHONE_NUMBER_ID}:US.13491208655302741918"
+
+
+def test_sender_known_only_through_contacts_user_id() -> None:
+    message = wa_message("text", {"body": "hola"}, sender=None)
+    contacts = [{"profile": {"name": "anon"}, "user_id": "BR.1502576394655843"}]
+    [item] = whatsapp.parse_delivery(whatsapp_delivery(whatsapp_value([message], contacts=contacts)), "t1").items
+    assert isinstance(item, InboundMessage)
+    assert item.sender_id == "BR.1502576394655843"
+
+
+def test_several_messages_and_entries_in_one_delivery() -> None:
+    first = whatsapp_value(
+        [wa_message("text", {"body": "uno"}, wamid="wamid.A"), wa_message("text", {"body": "dos"}, wamid="wamid.B")]
+    )
+    second = whatsapp_value(
+        [wa_message("text", {"body": "tres"}, wamid="wamid.C", sender="584245550202")], phone_number_id="999"
+    )
+    parsed = whatsapp.parse_delivery(whatsapp_delivery(first, second, entries=2), "t1")
+    assert len(parsed.items) == 3
+    assert [i.text for i in parsed.items if isinstance(i, InboundMessage)] == ["uno", "dos", "tres"]
+    assert parsed.items[2].conversation_id == "wa:999:584245550202"
+
+
+def test_statuses_are_statuses_never_messages() -> None:
+    failed = wa_status("failed", wamid="wamid.OUT2", errors=[{"code": 131047, "title": "Re-engagement message"}])
+    value = whatsapp_value(statuses=[wa_status("sent"), wa_status("delivered"), wa_status("read"), failed])
+    parsed = whatsapp.parse_delivery(whatsapp_delivery(value), "t1")
+    assert all(isinstance(item, RoutedStatus) for item in parsed.items)
+    states = [(i.status.platform_message_id, i.status.status) for i in parsed.items if isinstance(i, RoutedStatus)]
+    assert states == [
+        ("wamid.OUT1", "sent"),
+        ("wamid.OUT1", "delivered"),
+        ("wamid.OUT1", "read"),
+        ("wamid.OUT2", "failed"),
+    ]
+    last = parsed.items[-1]
+    assert isinstance(last, RoutedStatus)
+    assert (last.status.error_code, last.status.error_title) == ("131047", "Re-engagement message")
+    assert last.conversation_id == CONVERSATION
+
+
+def test_status_to_a_user_without_phone() -> None:
+    status = {"id": "wamid.OUT3", "status": "delivered", "timestamp": "1763892100", "recipient_user_id": "US.1"}
+    [item] = whatsapp.parse_delivery(whatsapp_delivery(whatsapp_value(statuses=[status])), "t1").items
+    assert isinstance(item, RoutedStatus)
+    assert item.conversation_id == f"wa:{PHONE_NUMBER_ID}:US.1"
+
+
+def test_other_fields_and_garbage_are_skipped_with_a_reason() -> None:
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {"id": "1", "changes": [{"field": "message_template_status_update", "value": {"event": "APPROVED"}}]}
+        ],
+    }
+    parsed = whatsapp.parse_delivery(payload, "t1")
+    assert parsed.items == [] and parsed.skipped
+    assert whatsapp.parse_delivery({"object": "whatsapp_business_account", "entry": "nope"}, "t1").items == []
+    no_id = whatsapp_value([{"from": CUSTOMER_PHONE, "type": "text", "text": {"body": "x"}}])
+    parsed = whatsapp.parse_delivery(whatsapp_delivery(no_id), "t1")
+    assert parsed.items == [] and parsed.skipped
