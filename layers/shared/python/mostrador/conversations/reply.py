@@ -401,11 +401,19 @@ def reply_service_from_settings(settings: Settings, conn: Connection) -> ReplySe
         from mostrador.channels.support_board import SupportBoardClient
 
         history = SupportBoardClient.from_settings(settings)
+    senders: dict[Channel, ChannelSender] = {}
+
+    def cached_sender(channel: Channel) -> ChannelSender:
+        # One sender (and its HTTP connection pool) per channel for the life of the environment.
+        if channel not in senders:
+            senders[channel] = sender_for(channel, settings)
+        return senders[channel]
+
     return ReplyService(
         conn=conn,
         policy=TakeoverPolicy.from_settings(settings),
         chat_models=lambda: chat_models_for(settings),
         catalog=DatabaseCatalog(conn, lambda: embedder_for(settings)),
-        sender_for=lambda channel: sender_for(channel, settings),
+        sender_for=cached_sender,
         history=history,
     )
