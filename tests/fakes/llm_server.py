@@ -1,22 +1,15 @@
 """A fake OpenAI + Gemini HTTP server on 127.0.0.1 that the real `openai` and `google-genai` SDKs talk to.
 
-Use it through the function-scoped pytest fixture `llm_server`, available to every test once the root
-conftest registers this module (`pytest_plugins = ["tests.fakes.llm_server"]`); until then, or in a
-module that wants it explicitly, declare it with the context manager (importing the fixture function
-itself trips ruff's F811 on every test that takes it as an argument):
-
-    from tests.fakes.llm_server import FakeLLMServer, running_llm_server
-
-    @pytest.fixture
-    def llm_server() -> Iterator[FakeLLMServer]:
-        with running_llm_server() as server:
-            yield server
+Use it through the function-scoped pytest fixture `llm_server`, available to every test because
+tests/conftest.py registers this module (`pytest_plugins = ["tests.fakes.llm_server", ...]`):
 
     def test_something(llm_server, monkeypatch):
         monkeypatch.setenv("OPENAI_API_KEY", "test-key")
         monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
         monkeypatch.setenv("GEMINI_API_KEY", "test-key")
         monkeypatch.setenv("GEMINI_BASE_URL", llm_server.gemini_base_url)
+
+Outside pytest fixtures (benchmarks, scripts) use `with running_llm_server() as server: ...`.
 
 API of the yielded `FakeLLMServer` (stable, other rooms depend on it):
 

@@ -1,11 +1,11 @@
-"""The OpenAI and Gemini providers through their real SDKs, over HTTP, against the fake server."""
+"""The OpenAI and Gemini providers through their real SDKs, over HTTP, against the fake server
+(the `llm_server` fixture, registered as a plugin in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import base64
 import json
 import math
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,16 +16,10 @@ from mostrador.llm.gemini_provider import GeminiProvider
 from mostrador.llm.openai_provider import OpenAIProvider
 from mostrador.llm.providers import chat_models_for, embedder_for, summarizer_for
 from mostrador.llm.tools import REPLY_TOOLS
-from tests.fakes.llm_server import FakeLLMServer, running_llm_server
+from tests.fakes.llm_server import FakeLLMServer
 
 FRIDGE_TEXT = "Nevera Samsung de dos puertas, 300 litros, dispensador de agua y control digital de temperatura."
 WASHER_TEXT = "Lavadora LG de carga frontal, 12 kilos, motor inverter y 14 programas de lavado."
-
-
-@pytest.fixture
-def llm_server() -> Iterator[FakeLLMServer]:
-    with running_llm_server() as server:
-        yield server
 
 
 def make_settings(server: FakeLLMServer, **overrides: object) -> Settings:
