@@ -1,0 +1,112 @@
+"""The REST API: every route of the contract, each a Lambda proxy integration of its function.
+
+Why REST (v1) and not HTTP API: docs/deploy.md ("REST API or HTTP API").
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from cdk_nag import NagSuppressions
+from constructs import Construct
+
+from infra.logs import retention
+from infra.settings import DeploySettings
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: DeploySettings,
+        routes: list[tuple[str, str, lambda_.IFunction]],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        prefix = settings.prefix
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            log_group_name=f"/aws/apigateway/{prefix}-access",
+            retention=retention(settings.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.rest_api = apigateway.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=prefix,
+            description="Mostrador: catalog ingest and messaging webhooks",
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            # Webhooks and the fetcher send JSON; nothing binary is accepted or returned.
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,  # account-wide setting shared by stages
+            deploy_options=apigateway.StageOptions(
+                stage_name=settings.stage,
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                # Standard fields only: no request bodies, no query strings (the Meta handshake's verify token).
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+                logging_level=apigateway.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # would log full requests: customer messages and tokens
+                metrics_enabled=False,  # per-method detailed metrics cost extra; the stage metrics suffice
+                tracing_enabled=True,
+                throttling_rate_limit=settings.api_throttle_rate,
+                throttling_burst_limit=settings.api_throttle_burst,
+            ),
+        )
+        integrations: dict[str, apigateway.LambdaIntegration] = {}
+        for method, path, function in routes:
+            key = function.node.path
+            if key not in integrations:
+                integrations[key] = apigateway.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
+            self.rest_api.root.resource_for_path(path).add_method(method, integrations[key])
+
+        NagSuppressions.add_resource_suppressions(
+            self,
+            [
+                {
+                    "id": "AwsSolutions-APIG2",
+                    "reason": "Requests are validated by the functions (pydantic), which answer 4xx saying what to "
+                    "fix; API Gateway models would duplicate the schemas and answer with generic messages.",
+                },
+                {
+                    "id": "AwsSolutions-APIG4",
+                    "reason": "Callers cannot sign AWS requests: Meta signs bodies (X-Hub-Signature-256), Support "
+                    "Board sends a shared secret, the fetcher an X-API-KEY; each is verified in the function.",
+                },
+                {
+                    "id": "AwsSolutions-COG4",
+                    "reason": "No end users sign in: the callers are Meta, Support Board and the fetcher, "
+                    "authenticated by signature or shared secret in the function.",
+                },
+                {
+                    "id": "AwsSolutions-APIG3",
+                    "reason": "A web ACL costs at least $5/month plus $1 per rule; stage throttling bounds abuse and "
+                    "every route authenticates its caller. Attach a WAF in front for high-traffic tenants.",
+                },
+                {
+                    "id": "AwsSolutions-IAM4",
+                    "reason": "AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for API Gateway's "
+                    "account-level logging role.",
+                    "appliesTo": [
+                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+                    ],
+                },
+            ],
+            apply_to_children=True,
+        )
+
+    def url_for(self, path: str) -> str:
+        return self.rest_api.url_for_path(path)

@@ -1,0 +1,172 @@
+"""Deploy-time settings read from CDK context (`-c key=value` or cdk.json), with defaults that work.
+
+Only non-secret values live here. Secrets go into the Secrets Manager secret after the deploy; a context
+key that looks like a secret is refused, so one never ends up in the template by mistake.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+# Secret names as mostrador.config knows them; kept in step by tests/infra (which imports both).
+SECRET_KEYS = (
+    "INGEST_API_KEY",
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "META_APP_SECRET",
+    "META_VERIFY_TOKEN",
+    "WHATSAPP_TOKEN",
+    "MESSENGER_PAGE_TOKEN",
+    "SUPPORT_BOARD_API_TOKEN",
+    "SUPPORT_BOARD_WEBHOOK_SECRET",
+    "ADMIN_TOKEN",
+)
+
+# Lambda environment variable -> (context key, default). Empty defaults are left out of the environment,
+# so mostrador.config applies its own default.
+APP_ENVIRONMENT: dict[str, tuple[str, str]] = {
+    "TENANT_ID": ("tenantId", "default"),
+    "LLM_PROVIDER": ("llmProvider", "openai"),
+    "EMBEDDING_PROVIDER": ("embeddingProvider", ""),
+    "OPENAI_CHAT_MODEL": ("openaiChatModel", "gpt-4o-mini"),
+    "OPENAI_EMBEDDING_MODEL": ("openaiEmbeddingModel", "text-embedding-3-small"),
+    "META_GRAPH_URL": ("metaGraphUrl", "https://graph.facebook.com/v21.0"),
+    "META_APP_ID": ("metaAppId", ""),
+    "WHATSAPP_PHONE_NUMBER_ID": ("whatsappPhoneNumberId", ""),
+    "SUPPORT_BOARD_API_URL": ("supportBoardApiUrl", ""),
+    "SUPPORT_BOARD_DM_BOT_USER_ID": ("supportBoardDmBotUserId", ""),
+    "COMMENT_BOT_PROXY_USER_ID": ("commentBotProxyUserId", ""),
+    "SUPPORT_BOARD_AGENT_IDS": ("supportBoardAgentIds", ""),
+    "COMMENT_BOT_INITIATION_TAG": ("commentBotInitiationTag", ""),
+    "HUMAN_TAKEOVER_PAUSE_MINUTES": ("humanTakeoverPauseMinutes", "43200"),
+    "POWERTOOLS_LOG_LEVEL": ("logLevel", "INFO"),
+}
+
+NAT_MODES = ("gateway", "instance")
+_STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+_SECRETISH = re.compile(r"(secret|token|password|apikey|api_key|private)", re.IGNORECASE)
+
+
+class SettingsError(ValueError):
+    """A context value that cannot be deployed; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    stage: str = "dev"
+    app_environment: dict[str, str] = field(default_factory=dict)
+    # "gateway": one managed NAT gateway; "instance": one t4g.nano NAT instance (cheaper, see docs/deploy.md).
+    nat_mode: str = "gateway"
+    db_instance_type: str = "t4g.micro"
+    db_allocated_storage_gib: int = 20
+    db_max_allocated_storage_gib: int = 100
+    db_multi_az: bool = False
+    db_deletion_protection: bool = False
+    db_backup_retention_days: int = 7
+    # Connection bound: each consumer execution environment holds one connection.
+    enrich_max_concurrency: int = 4
+    reply_max_concurrency: int = 10
+    reply_batch_size: int = 1
+    api_throttle_rate: int = 20
+    api_throttle_burst: int = 40
+    log_retention_days: int = 30
+    alarm_email: str = ""
+    reply_age_alarm_seconds: int = 300
+
+    @property
+    def prefix(self) -> str:
+        """Every physical name starts with this, so dev and prod live side by side in one account."""
+        return f"mostrador-{self.stage}"
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(context: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
+    raw = context.get(key, default)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"context {key}={raw!r}: expected a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"context {key}={value}: must be between {low} and {high}")
+    return value
+
+
+def settings_from_context(context: dict[str, Any]) -> DeploySettings:
+    """Build the settings from a plain dict of context values (app.node.try_get_context for each key)."""
+    for key in context:
+        if key.startswith("@") or ":" in key:  # CDK feature flags and toolkit keys
+            continue
+        normalized = re.sub(r"(?<!^)(?=[A-Z])", "_", key).upper()
+        if normalized in SECRET_KEYS or (_SECRETISH.search(key) and key not in _ALLOWED_SECRETISH_KEYS):
+            raise SettingsError(
+                f"context {key!r} looks like a secret; secrets never go into the template. "
+                "Fill them into the Secrets Manager secret after the deploy (see docs/deploy.md)."
+            )
+
+    stage = str(context.get("stage", "dev"))
+    if not _STAGE.match(stage):
+        raise SettingsError(f"context stage={stage!r}: use lowercase letters, digits and '-', at most 16 characters")
+
+    nat_mode = str(context.get("natMode", "gateway"))
+    if nat_mode not in NAT_MODES:
+        raise SettingsError(f"context natMode={nat_mode!r}: expected one of {', '.join(NAT_MODES)}")
+
+    environment: dict[str, str] = {}
+    for name, (key, default) in APP_ENVIRONMENT.items():
+        value = str(context.get(key, default)).strip()
+        if value:
+            environment[name] = value
+    if environment.get("LLM_PROVIDER") not in ("openai", "gemini", "offline"):
+        raise SettingsError("context llmProvider: expected openai, gemini or offline")
+
+    is_prod = stage == "prod"
+    return DeploySettings(
+        stage=stage,
+        app_environment=environment,
+        nat_mode=nat_mode,
+        db_instance_type=str(context.get("dbInstanceType", "t4g.micro")),
+        db_allocated_storage_gib=_int(context, "dbAllocatedStorageGiB", 20, 20, 1000),
+        db_max_allocated_storage_gib=_int(context, "dbMaxAllocatedStorageGiB", 100, 20, 2000),
+        db_multi_az=_bool(context.get("dbMultiAz", False)),
+        db_deletion_protection=_bool(context.get("dbDeletionProtection", is_prod)),
+        db_backup_retention_days=_int(context, "dbBackupRetentionDays", 7, 1, 35),
+        enrich_max_concurrency=_int(context, "enrichMaxConcurrency", 4, 2, 100),
+        reply_max_concurrency=_int(context, "replyMaxConcurrency", 10, 2, 100),
+        reply_batch_size=_int(context, "replyBatchSize", 1, 1, 10),
+        api_throttle_rate=_int(context, "apiThrottleRate", 20, 1, 10000),
+        api_throttle_burst=_int(context, "apiThrottleBurst", 40, 1, 5000),
+        log_retention_days=_int(context, "logRetentionDays", 30, 1, 3653),
+        alarm_email=str(context.get("alarmEmail", "")).strip(),
+        reply_age_alarm_seconds=_int(context, "replyAgeAlarmSeconds", 300, 60, 86400),
+    )
+
+
+# Context keys whose names match the secret pattern but hold no secret.
+_ALLOWED_SECRETISH_KEYS: frozenset[str] = frozenset()
+
+CONTEXT_KEYS = (
+    "stage",
+    "natMode",
+    "dbInstanceType",
+    "dbAllocatedStorageGiB",
+    "dbMaxAllocatedStorageGiB",
+    "dbMultiAz",
+    "dbDeletionProtection",
+    "dbBackupRetentionDays",
+    "enrichMaxConcurrency",
+    "replyMaxConcurrency",
+    "replyBatchSize",
+    "apiThrottleRate",
+    "apiThrottleBurst",
+    "logRetentionDays",
+    "alarmEmail",
+    "replyAgeAlarmSeconds",
+    *(key for key, _ in APP_ENVIRONMENT.values()),
+)

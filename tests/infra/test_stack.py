@@ -1,0 +1,391 @@
+"""Synthesized-template assertions: the properties of the stack that matter for correctness and safety."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import SECRET_VALUES, Synth
+
+pytestmark = pytest.mark.infra
+
+# The contract of DESIGN.md, written out here on purpose (not read from infra/functions.py).
+CONTRACT_ROUTES = {
+    ("POST", "/ingest/products"): "ingest",
+    ("POST", "/api/receive-products"): "ingest",
+    ("GET", "/ingest/syncs/{syncId}"): "ingest",
+    ("GET", "/health"): "ingest",
+    ("GET", "/webhooks/whatsapp"): "webhook",
+    ("POST", "/webhooks/whatsapp"): "webhook",
+    ("GET", "/webhooks/meta"): "webhook",
+    ("POST", "/webhooks/meta"): "webhook",
+    ("POST", "/webhooks/support-board"): "webhook",
+}
+
+
+def _ref(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return value["Ref"]
+        if "Fn::GetAtt" in value:
+            return value["Fn::GetAtt"][0]
+    return None
+
+
+def _routes(synth: Synth) -> dict[tuple[str, str], str]:
+    resources = synth.resources("AWS::ApiGateway::Resource")
+    api_id = next(iter(synth.resources("AWS::ApiGateway::RestApi")))
+
+    def path_of(logical_id: str | None) -> str:
+        if logical_id not in resources:
+            return ""
+        props = resources[logical_id]["Properties"]
+        parent = props["ParentId"]
+        parent_id = None if "Fn::GetAtt" in parent and parent["Fn::GetAtt"][0] == api_id else _ref(parent)
+        return path_of(parent_id) + "/" + props["PathPart"]
+
+    by_logical = {f["logical_id"]: name for name, f in synth.functions().items()}
+    routes = {}
+    for method in synth.resources("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        integration = props["Integration"]
+        assert integration["Type"] == "AWS_PROXY", "every route is a Lambda proxy integration (v1 events)"
+        uri = json.dumps(integration["Uri"])
+        target = [name for logical, name in by_logical.items() if f'"{logical}"' in uri]
+        assert len(target) == 1, uri
+        routes[(props["HttpMethod"], path_of(_ref(props["ResourceId"])))] = target[0]
+    return routes
+
+
+def test_every_contract_route_reaches_its_function(dev: Synth) -> None:
+    assert _routes(dev) == CONTRACT_ROUTES
+
+
+def test_adding_a_function_with_routes_is_one_table_entry() -> None:
+    from infra.functions import FUNCTIONS
+
+    table_routes = {(m, p): spec.name for spec in FUNCTIONS for m, p in spec.routes}
+    assert table_routes == CONTRACT_ROUTES
+
+
+def test_functions_share_one_layer_on_the_newest_python_arm64(dev: Synth) -> None:
+    functions = dev.functions()
+    assert set(functions) == {"webhook", "ingest", "enrich", "reply", "migrate"}
+    layers = dev.resources("AWS::Lambda::LayerVersion")
+    assert len(layers) == 1
+    layer_id = next(iter(layers))
+    assert layers[layer_id]["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    for name, function in functions.items():
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.14", name
+        assert props["Architectures"] == ["arm64"], name
+        assert props["Handler"] == "handler.handler", name
+        assert [_ref(layer) for layer in props["Layers"]] == [layer_id], name
+        assert props["TracingConfig"] == {"Mode": "Active"}, name
+        assert props["VpcConfig"]["SubnetIds"], f"{name} must run in the VPC to reach the database"
+        env = props["Environment"]["Variables"]
+        assert env["DATABASE_SECRET_ARN"] and env["DATABASE_HOST"], name
+        assert env["POWERTOOLS_SERVICE_NAME"] == "mostrador"
+        assert env["POWERTOOLS_LOGGER_LOG_EVENT"] == "false", "events hold customer messages"
+
+
+def test_app_functions_get_the_plain_settings_and_only_the_secret_arn(dev: Synth) -> None:
+    reply_queue = _queue(dev, "reply")
+    enrich_queue = _queue(dev, "enrich")
+    for name in ("webhook", "ingest", "enrich", "reply"):
+        env = dev.functions()[name]["Properties"]["Environment"]["Variables"]
+        assert _ref(env["MOSTRADOR_SECRET_ARN"]) in dev.resources("AWS::SecretsManager::Secret")
+        assert _ref(env["ENRICH_QUEUE_URL"]) == enrich_queue[0]
+        assert _ref(env["REPLY_QUEUE_URL"]) == reply_queue[0]
+        assert env["ENRICH_MAX_RECEIVES"] == str(enrich_queue[1]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
+        for key in ("TENANT_ID", "LLM_PROVIDER", "OPENAI_CHAT_MODEL", "META_GRAPH_URL", "HUMAN_TAKEOVER_PAUSE_MINUTES"):
+            assert env[key], key
+
+
+def test_context_values_reach_the_environment(prod: Synth) -> None:
+    env = prod.functions()["reply"]["Properties"]["Environment"]["Variables"]
+    assert env["LLM_PROVIDER"] == "gemini"
+    assert env["WHATSAPP_PHONE_NUMBER_ID"] == "1098765"
+    assert env["TENANT_ID"] == "t1"
+
+
+def _queue(synth: Synth, name: str) -> tuple[str, dict[str, Any]]:
+    stage = synth.stack.settings.stage
+    wanted = {"enrich": f"mostrador-{stage}-enrich", "reply": f"mostrador-{stage}-reply.fifo"}[name]
+    for logical_id, queue in synth.resources("AWS::SQS::Queue").items():
+        if queue["Properties"]["QueueName"] == wanted:
+            return logical_id, queue
+    raise AssertionError(f"no queue named {wanted}")
+
+
+def test_each_work_queue_dead_letters_after_five_receives(dev: Synth) -> None:
+    queues = dev.resources("AWS::SQS::Queue")
+    for name in ("enrich", "reply"):
+        _, queue = _queue(dev, name)
+        redrive = queue["Properties"]["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == 5
+        dlq = queues[_ref(redrive["deadLetterTargetArn"])]
+        assert dlq["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+        assert "RedrivePolicy" not in dlq["Properties"]
+
+
+def test_reply_queue_is_fifo_deduplicated_by_the_webhooks_id(dev: Synth) -> None:
+    _, reply = _queue(dev, "reply")
+    props = reply["Properties"]
+    assert props["FifoQueue"] is True
+    assert props["ContentBasedDeduplication"] is False
+    dlq = dev.template["Resources"][_ref(props["RedrivePolicy"]["deadLetterTargetArn"])]
+    assert dlq["Properties"]["FifoQueue"] is True
+    _, enrich = _queue(dev, "enrich")
+    assert "FifoQueue" not in enrich["Properties"]
+
+
+def test_event_sources_report_batch_item_failures(dev: Synth) -> None:
+    mappings = list(dev.resources("AWS::Lambda::EventSourceMapping").values())
+    assert len(mappings) == 2
+    by_queue = {_ref(m["Properties"]["EventSourceArn"]): m["Properties"] for m in mappings}
+    for props in by_queue.values():
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert props["ScalingConfig"]["MaximumConcurrency"] >= 2  # bounds database connections
+    reply = by_queue[_queue(dev, "reply")[0]]
+    assert 1 <= reply["BatchSize"] <= 10
+    assert "MaximumBatchingWindowInSeconds" not in reply  # FIFO sources take no window
+    enrich = by_queue[_queue(dev, "enrich")[0]]
+    assert enrich["MaximumBatchingWindowInSeconds"] > 0
+    assert enrich["BatchSize"] > 1  # embeddings are requested per batch
+
+
+def test_visibility_timeout_is_at_least_six_times_the_consumer_timeout(dev: Synth) -> None:
+    functions = {f["logical_id"]: f for f in dev.functions().values()}
+    queues = dev.resources("AWS::SQS::Queue")
+    for mapping in dev.resources("AWS::Lambda::EventSourceMapping").values():
+        props = mapping["Properties"]
+        timeout = functions[_ref(props["FunctionName"])]["Properties"]["Timeout"]
+        queue = queues[_ref(props["EventSourceArn"])]["Properties"]
+        window = props.get("MaximumBatchingWindowInSeconds", 0)
+        assert queue["VisibilityTimeout"] >= 6 * timeout + window
+
+
+def test_api_functions_finish_within_api_gateways_timeout(dev: Synth) -> None:
+    for name in ("webhook", "ingest"):
+        assert dev.functions()[name]["Properties"]["Timeout"] <= 29
+
+
+def test_queues_are_encrypted_and_refuse_plain_http(dev: Synth) -> None:
+    queues = dev.resources("AWS::SQS::Queue")
+    assert len(queues) == 4
+    for queue in queues.values():
+        props = queue["Properties"]
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props
+    protected = set()
+    for policy in dev.resources("AWS::SQS::QueuePolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}:
+                protected.update(_ref(q) for q in policy["Properties"]["Queues"])
+    assert protected == set(queues)
+
+
+def test_database_is_private_encrypted_and_requires_tls(dev: Synth) -> None:
+    (db,) = dev.resources("AWS::RDS::DBInstance").values()
+    props = db["Properties"]
+    assert props["Engine"] == "postgres"
+    assert int(str(props["EngineVersion"]).split(".")[0]) >= 17  # every RDS 17.x ships pgvector >= 0.8
+    assert props["PubliclyAccessible"] is False
+    assert props["StorageEncrypted"] is True
+    assert props["DeletionProtection"] is False  # dev can be torn down; prod is protected (below)
+    params = dev.template["Resources"][_ref(props["DBParameterGroupName"])]["Properties"]["Parameters"]
+    assert params["rds.force_ssl"] == "1"
+    # Subnets: isolated ones (no route to the internet at all).
+    (subnet_group,) = dev.resources("AWS::RDS::DBSubnetGroup").values()
+    routes = dev.resources("AWS::EC2::Route").values()
+    for subnet in subnet_group["Properties"]["SubnetIds"]:
+        subnet_id = _ref(subnet)
+        assert dev.template["Resources"][subnet_id]["Properties"]["MapPublicIpOnLaunch"] is False
+        tables = [
+            _ref(a["Properties"]["RouteTableId"])
+            for a in dev.resources("AWS::EC2::SubnetRouteTableAssociation").values()
+            if _ref(a["Properties"]["SubnetId"]) == subnet_id
+        ]
+        assert not [r for r in routes if _ref(r["Properties"]["RouteTableId"]) in tables]
+    # Only the functions' security group may connect, on the PostgreSQL port.
+    (db_sg,) = [_ref(sg) for sg in props["VPCSecurityGroups"]]
+    ingress = [
+        r["Properties"]
+        for r in dev.resources("AWS::EC2::SecurityGroupIngress").values()
+        if _ref(r["Properties"]["GroupId"]) == db_sg
+    ]
+    ingress += dev.template["Resources"][db_sg]["Properties"].get("SecurityGroupIngress", [])
+    assert ingress and all("CidrIp" not in rule for rule in ingress)
+    function_sgs = {
+        _ref(sg) for f in dev.functions().values() for sg in f["Properties"]["VpcConfig"]["SecurityGroupIds"]
+    }
+    assert {_ref(rule["SourceSecurityGroupId"]) for rule in ingress} == function_sgs
+    assert all(rule["FromPort"] == 5432 for rule in ingress)
+
+
+def test_prod_database_is_protected_and_multi_az(prod: Synth) -> None:
+    (db,) = prod.resources("AWS::RDS::DBInstance").values()
+    assert db["Properties"]["DeletionProtection"] is True
+    assert db["Properties"]["MultiAZ"] is True
+    assert db["DeletionPolicy"] == "Snapshot"
+
+
+def test_no_secret_value_anywhere_in_the_template(dev: Synth) -> None:
+    from mostrador.config import SECRET_NAMES
+
+    text = json.dumps(dev.template)
+    for name, value in SECRET_VALUES.items():
+        assert value not in text, f"the value of {name} leaked into the template"
+    for function in dev.functions().values():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert not set(env) & set(SECRET_NAMES), "secrets are read from Secrets Manager, never the environment"
+        for key, value in env.items():
+            if isinstance(value, str) and re.search(r"(TOKEN|SECRET|PASSWORD|API_KEY)$", key):
+                pytest.fail(f"{key} holds a literal: {value}")
+    # No password-like literals: generated secrets only, no SecretString, no MasterUserPassword literal.
+    for secret in dev.resources("AWS::SecretsManager::Secret").values():
+        assert "SecretString" not in secret["Properties"]
+        assert "GenerateSecretString" in secret["Properties"]
+    (db,) = dev.resources("AWS::RDS::DBInstance").values()
+    assert "resolve:secretsmanager" in json.dumps(db["Properties"]["MasterUserPassword"])
+    assert not re.search(r"\b(sk-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{20,}|EAA[A-Za-z0-9]{20,})", text)
+
+
+def test_the_app_secret_lists_every_key_config_reads(dev: Synth) -> None:
+    from infra.settings import SECRET_KEYS
+    from mostrador.config import SECRET_NAMES
+
+    # DATABASE_URL is built from the RDS secret on AWS; everything else comes from the app secret.
+    assert set(SECRET_KEYS) == set(SECRET_NAMES) - {"DATABASE_URL"}
+    (app_secret,) = [
+        s for s in dev.resources("AWS::SecretsManager::Secret").values() if s["Properties"]["Name"].endswith("/app")
+    ]
+    generate = app_secret["Properties"]["GenerateSecretString"]
+    template = json.loads(generate["SecretStringTemplate"])
+    assert set(template) | {generate["GenerateStringKey"]} == set(SECRET_KEYS)
+    assert all(value == "" for value in template.values())
+    assert generate["GenerateStringKey"] == "INGEST_API_KEY"  # ingest works out of the box
+
+
+def test_a_secret_passed_as_context_is_refused() -> None:
+    from infra.settings import SettingsError, settings_from_context
+
+    for key in ("openaiApiKey", "whatsappToken", "metaAppSecret", "dbPassword"):
+        with pytest.raises(SettingsError, match="secret"):
+            settings_from_context({key: "value"})
+    with pytest.raises(SettingsError, match="natMode"):
+        settings_from_context({"natMode": "none"})
+    with pytest.raises(SettingsError, match="stage"):
+        settings_from_context({"stage": "Prod!"})
+    with pytest.raises(SettingsError, match="replyBatchSize"):
+        settings_from_context({"replyBatchSize": "11"})  # FIFO sources take at most 10
+    assert settings_from_context({"@aws-cdk/aws-secretsmanager:someFlag": True}).stage == "dev"
+
+
+def test_migrations_run_on_deploy_before_the_app_functions_update(dev: Synth) -> None:
+    (trigger_id, trigger) = next(iter(dev.resources("Custom::Trigger").items()))
+    migrate = dev.functions()["migrate"]
+    version = dev.template["Resources"][_ref(trigger["Properties"]["HandlerArn"])]
+    assert version["Type"] == "AWS::Lambda::Version"
+    assert _ref(version["Properties"]["FunctionName"]) == migrate["logical_id"]
+    assert trigger["Properties"]["ExecuteOnHandlerChange"] is True
+    (db_id,) = dev.resources("AWS::RDS::DBInstance")
+    assert db_id in trigger.get("DependsOn", [])
+    env = migrate["Properties"]["Environment"]["Variables"]
+    assert "MOSTRADOR_SECRET_ARN" not in env  # the migrate function needs the database only
+    assert env["MIGRATIONS_DIGEST"]
+    for name in ("webhook", "ingest", "enrich", "reply"):
+        assert trigger_id in dev.functions()[name].get("DependsOn", []), name
+
+
+def test_alarms_cover_dead_letters_errors_reply_age_database_and_send_failures(dev: Synth) -> None:
+    alarms = list(dev.resources("AWS::CloudWatch::Alarm").values())
+    (topic_id,) = dev.resources("AWS::SNS::Topic")
+    for alarm in alarms:
+        assert [_ref(a) for a in alarm["Properties"]["AlarmActions"]] == [topic_id]
+
+    def watched(metric: str) -> list[dict[str, Any]]:
+        return [a["Properties"] for a in alarms if a["Properties"].get("MetricName") == metric]
+
+    queues = dev.resources("AWS::SQS::Queue")
+    dlq_names = {
+        _ref(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for q in queues.values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    dlq_alarms = {
+        _ref(d["Value"])
+        for a in watched("ApproximateNumberOfMessagesVisible")
+        for d in a["Dimensions"]
+        if d["Name"] == "QueueName"
+    }
+    assert dlq_alarms == dlq_names
+    assert all(a["Threshold"] == 1 for a in watched("ApproximateNumberOfMessagesVisible"))
+    errors = {_ref(d["Value"]) for a in watched("Errors") for d in a["Dimensions"]}
+    assert errors >= {dev.functions()[n]["logical_id"] for n in ("webhook", "ingest", "enrich", "reply")}
+    (age,) = watched("ApproximateAgeOfOldestMessage")
+    assert _ref(age["Dimensions"][0]["Value"]) == _queue(dev, "reply")[0]
+    assert watched("CPUUtilization") and watched("FreeStorageSpace")
+    (failures,) = watched("PermanentSendFailures")
+    assert failures["Namespace"] == "Mostrador"
+    assert len(dev.resources("AWS::CloudWatch::Dashboard")) == 1
+
+
+def test_outputs_name_the_urls_and_the_secrets_to_fill(dev: Synth) -> None:
+    outputs = dev.template["Outputs"]
+    for name in ("WhatsAppWebhookUrl", "MetaWebhookUrl", "SupportBoardWebhookUrl", "IngestUrl", "AppSecretName"):
+        assert name in outputs, name
+    assert "/webhooks/whatsapp" in json.dumps(outputs["WhatsAppWebhookUrl"]["Value"])
+    assert "/ingest/products" in json.dumps(outputs["IngestUrl"]["Value"])
+
+
+def _physical_names(synth: Synth) -> list[str]:
+    keys = ("FunctionName", "QueueName", "Name", "DBInstanceIdentifier", "DashboardName", "AlarmName", "TopicName")
+    names = []
+    for resource in synth.template["Resources"].values():
+        for key in keys:
+            value = resource.get("Properties", {}).get(key)
+            if isinstance(value, str):
+                names.append(value)
+    return names
+
+
+def test_every_name_carries_the_stage_so_dev_and_prod_coexist(dev: Synth, prod: Synth) -> None:
+    dev_names, prod_names = _physical_names(dev), _physical_names(prod)
+    assert len(dev_names) >= 20
+    assert all("mostrador-dev" in n for n in dev_names), [n for n in dev_names if "mostrador-dev" not in n]
+    assert all("mostrador-prod" in n for n in prod_names)
+    assert not set(dev_names) & set(prod_names)
+    assert dev.stack.stack_name != prod.stack.stack_name
+
+
+def test_one_nat_gateway_by_default_and_a_nat_instance_when_asked(dev: Synth, prod: Synth) -> None:
+    assert len(dev.resources("AWS::EC2::NatGateway")) == 1
+    assert not dev.resources("AWS::EC2::Instance")
+    assert not prod.resources("AWS::EC2::NatGateway")
+    (instance,) = prod.resources("AWS::EC2::Instance").values()
+    assert instance["Properties"]["InstanceType"] == "t4g.nano"
+    assert instance["Properties"]["SourceDestCheck"] is False
+    # Nothing from the internet may reach the NAT instance.
+    for sg in prod.resources("AWS::EC2::SecurityGroup").values():
+        for rule in sg["Properties"].get("SecurityGroupIngress", []):
+            assert rule.get("CidrIp") != "0.0.0.0/0"
+
+
+def test_api_logs_access_throttles_and_traces(dev: Synth) -> None:
+    (stage,) = dev.resources("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "dev"
+    assert props["AccessLogSetting"]["DestinationArn"]
+    assert props["TracingEnabled"] is True
+    (settings,) = props["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+    assert settings["DataTraceEnabled"] is False  # full request logging would capture customer messages
+
+
+def test_storage_and_logs_have_retention(dev: Synth) -> None:
+    for group in dev.resources("AWS::Logs::LogGroup").values():
+        assert group["Properties"]["RetentionInDays"] > 0
