@@ -1,0 +1,238 @@
+"""Reply overhead per message: everything the reply function does except the model's own latency.
+
+The real handler (functions/reply/handler.py) runs one SQS record per invocation, warm: envelope
+parsing, the exactly-once record, actor rules, pause/window checks, history, the catalog search
+(real Postgres, full text), two model turns with the LLM at zero latency (the offline provider),
+tool-call and usage logging, the stored draft, and the WhatsApp send over HTTP to a capture server
+on 127.0.0.1. Target (issue 3): p50 <= 50 ms. Ends with one line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+import warnings
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "MostradorBench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+TARGET_P50_MS = 50.0
+PHONE_ID = "106540352242922"
+QUESTIONS = [
+    "¿Tienen nevera Samsung?",
+    "precio de la lavadora LG",
+    "busco un televisor de 55 pulgadas",
+    "Do you have a Sony TV?",
+    "¿hay aire acondicionado en Valencia?",
+]
+
+
+class _Capture(BaseHTTPRequestHandler):
+    count = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        _Capture.count += 1
+        body = json.dumps({"messaging_product": "whatsapp", "messages": [{"id": f"wamid.B{_Capture.count}"}]})
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _catalog(count: int) -> list[dict[str, Any]]:
+    kinds = ["Nevera", "Lavadora", "Televisor", "Aire acondicionado", "Cafetera"]
+    brands = ["Samsung", "LG", "Sony", "Whirlpool", "Oster"]
+    branches = ["Caracas", "Valencia", "Maracaibo"]
+    return [
+        {
+            "itemCode": f"SKU-{i:04d}",
+            "itemName": f"{kinds[i % 5]} {brands[(i // 5) % 5]} modelo {i}",
+            "description": f"<p>{kinds[i % 5]} de excelente calidad, modelo {i}.</p>",
+            "category": "Hogar",
+            "brand": brands[(i // 5) % 5],
+            "whsName": f"ALMACEN {branches[i % 3].upper()}",
+            "branchName": branches[i % 3],
+            "stock": i % 7,
+            "price": 100 + i,
+        }
+        for i in range(count)
+    ]
+
+
+def _load_catalog(conn: Any, count: int) -> None:
+    from mostrador.catalog.enrichment import QueuedItem, enrich_batch
+    from mostrador.catalog.models import EnrichMessage, ProductItem
+    from mostrador.db.catalog_repository import CatalogRepository
+    from mostrador.llm.offline_provider import OfflineProvider
+
+    items = _catalog(count)
+    for start in range(0, len(items), 50):
+        chunk = items[start : start + 50]
+        queued = [
+            QueuedItem(
+                f"m{start + i}",
+                EnrichMessage(
+                    tenant_id="default", sync_id="bench", batch_id=str(start), batch_size=len(chunk), index=i, item=raw
+                ),
+                ProductItem.model_validate(raw),
+                1,
+            )
+            for i, raw in enumerate(chunk)
+        ]
+        enrich_batch(queued, store=CatalogRepository(conn), summarizer=OfflineProvider(), embedder=None, max_receives=5)
+
+
+def _event(index: int, customers: int) -> dict[str, Any]:
+    from mostrador.conversations.messages import InboundMessage
+    from mostrador.conversations.reply_queue import envelope_for
+
+    sender = f"58412{index % customers:07d}"
+    message = InboundMessage(
+        tenant_id="default",
+        channel="whatsapp",
+        conversation_id=f"wa:{PHONE_ID}:{sender}",
+        sender_id=sender,
+        sender_role="customer",
+        text=QUESTIONS[index % len(QUESTIONS)],
+        platform_message_id=f"wamid.bench.{uuid.uuid4().hex}",
+        timestamp=datetime.now(UTC),
+    )
+    envelope = envelope_for(message)
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "rh",
+                "body": json.dumps(envelope.body),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "MessageGroupId": envelope.group_id,
+                    "MessageDeduplicationId": envelope.deduplication_id,
+                    "SentTimestamp": "0",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reply.fifo",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+
+
+class _Context:
+    function_name = "bench-reply"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench-reply"
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--customers", type=int, default=60, help="conversations the messages are spread over")
+    parser.add_argument("--products", type=int, default=500)
+    parser.add_argument("--warmup", type=int, default=20)
+    args = parser.parse_args()
+
+    import pgserver
+
+    capture = ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
+    threading.Thread(target=capture.serve_forever, daemon=True).start()
+    with tempfile.TemporaryDirectory(prefix="mostrador-bench-reply-") as data_dir:
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        try:
+            from mostrador.config import reset_settings
+            from mostrador.db.connection import connect
+            from mostrador.db.migrate import apply_migrations
+
+            url = server.get_uri()
+            apply_migrations(url)
+            os.environ.update(
+                {
+                    "DATABASE_URL": url,
+                    "LLM_PROVIDER": "offline",
+                    "META_GRAPH_URL": f"http://127.0.0.1:{capture.server_address[1]}/v21.0",
+                    "WHATSAPP_TOKEN": "bench-token",
+                    "WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
+                }
+            )
+            reset_settings()
+            with connect(url) as conn:
+                _load_catalog(conn, args.products)
+
+            from functions.reply.handler import lambda_handler
+
+            timings: list[float] = []
+            failures = 0
+            for index in range(args.warmup + args.messages):
+                event = _event(index, args.customers)
+                started = time.perf_counter()
+                result = lambda_handler(event, _Context())
+                elapsed = (time.perf_counter() - started) * 1000
+                failures += len(result["batchItemFailures"])
+                if index >= args.warmup:
+                    timings.append(elapsed)
+            with connect(url) as conn:
+                row = conn.execute(
+                    "SELECT count(*) FILTER (WHERE state = 'replied') AS replied, count(*) AS total"
+                    " FROM messages WHERE direction = 'inbound'"
+                ).fetchone()
+                assert row is not None
+        finally:
+            from mostrador.db.connection import close_connection
+
+            close_connection()
+            server.cleanup()
+            capture.shutdown()
+
+    p50 = statistics.median(timings)
+    print(
+        json.dumps(
+            {
+                "bench": "reply",
+                "messages": args.messages,
+                "products": args.products,
+                "replied": row["replied"],
+                "inbound": row["total"],
+                "item_failures": failures,
+                "sends_captured": _Capture.count,
+                "p50_ms": round(p50, 2),
+                "p99_ms": round(_percentile(timings, 0.99), 2),
+                "mean_ms": round(statistics.fmean(timings), 2),
+                "target_p50_ms": TARGET_P50_MS,
+                "p50_ok": p50 <= TARGET_P50_MS,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
