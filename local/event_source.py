@@ -105,7 +105,7 @@ class SqsEventSource:
             result = self.invoke(event)
         except Exception as raised:
             # A function error fails the whole batch: nothing is deleted.
-            failed_ids, error = set(by_id), f"handler raised {raised!r}"
+            failed_ids, error = set(by_id), _describe_error(raised)
         else:
             failed_ids, error = _failed_ids(result, set(by_id))
         succeeded = [by_id[message_id] for message_id in by_id if message_id not in failed_ids]
@@ -134,6 +134,14 @@ class SqsEventSource:
             "eventSourceARN": self.queue.arn,
             "awsRegion": self.region,
         }
+
+
+def _describe_error(raised: Exception) -> str:
+    # Powertools' BatchProcessingError carries each record's exception as (type, value, traceback).
+    children = getattr(raised, "child_exceptions", None) or []
+    causes = [repr(child[1]) for child in children if isinstance(child, tuple) and len(child) > 1]
+    detail = f": {'; '.join(causes[:3])}" if causes else ""
+    return f"handler raised {type(raised).__name__}{detail}"
 
 
 def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:

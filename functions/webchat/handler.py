@@ -1,0 +1,81 @@
+"""Web chat API: POST /webchat/messages puts a customer's text on the reply FIFO queue; GET polls the
+conversation's messages after a given id. psycopg is imported only by the GET route."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mostrador.channels.webchat import (
+    WebChatRequestError,
+    conversation_key,
+    cors_headers,
+    parse_poll,
+    parse_post,
+    public_messages,
+)
+from mostrador.config import get_settings
+from mostrador.conversations.reply_queue import envelopes_for
+from mostrador.observability import logger, metrics, redact, tracer
+from mostrador.queues import send_messages
+
+app = APIGatewayRestResolver()
+
+
+def _answer(status: int, body: dict[str, Any]) -> Response:
+    origin = app.current_event.headers.get("origin") or app.current_event.headers.get("Origin")
+    headers = cors_headers(origin, os.environ.get("WEBCHAT_ALLOWED_ORIGINS"))
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+@app.route("/webchat/messages", method="OPTIONS")
+def preflight() -> Response:
+    return _answer(204, {})
+
+
+@app.post("/webchat/messages")
+@tracer.capture_method
+def post_message() -> Response:
+    settings = get_settings()
+    try:
+        message = parse_post(app.current_event.decoded_body, settings.tenant_id, datetime.now(UTC))
+    except WebChatRequestError as exc:
+        return _answer(exc.status, {"error": exc.message})
+    if not settings.reply_queue_url:
+        logger.error("REPLY_QUEUE_URL is not configured")
+        return _answer(503, {"error": "Web chat is not configured on this deployment (no reply queue)."})
+    failures = send_messages(settings.reply_queue_url, envelopes_for([message]))
+    if failures:
+        logger.error("web chat message not enqueued", extra={"code": failures[0].code})
+        return _answer(503, {"error": "Could not accept the message right now; send it again."})
+    metrics.add_metric(name="WebChatMessages", unit=MetricUnit.Count, value=1)
+    logger.info("web chat message enqueued", extra={"conversation": redact(message.conversation_id)})
+    return _answer(202, {"conversationId": message.sender_id, "messageId": message.platform_message_id})
+
+
+@app.get("/webchat/messages")
+@tracer.capture_method
+def poll_messages() -> Response:
+    try:
+        conversation_id, after = parse_poll(app.current_event.query_string_parameters)
+    except WebChatRequestError as exc:
+        return _answer(exc.status, {"error": exc.message})
+    from mostrador.conversations.repository import messages_after
+    from mostrador.db.connection import get_connection
+
+    rows = messages_after(get_connection(), get_settings().tenant_id, conversation_key(conversation_id), after)
+    messages = public_messages(rows)
+    last = messages[-1]["id"] if messages else after
+    return _answer(200, {"conversationId": conversation_id, "messages": messages, "next": last})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,178 @@
+"""The `mostrador` command: local (the whole stack on one machine), migrate, ingest, chat."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from local.envfile import load_env_file
+from local.functions import REPO_ROOT, ensure_importable
+
+# Lambda-like defaults that keep a terminal readable; the environment or .env can change them. Set before
+# the shared package is imported: its logger reads the level once, at creation.
+QUIET_POWERTOOLS = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "MostradorLocal",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+def _default_port() -> int:
+    try:
+        return int(os.environ.get("PORT", "3000"))
+    except ValueError:
+        return 3000
+
+
+def _load_dotenv() -> list[str]:
+    for candidate in (Path.cwd() / ".env", REPO_ROOT / ".env"):
+        if candidate.is_file():
+            return load_env_file(candidate)
+    return []
+
+
+def _local_key(data_dir: Path) -> str | None:
+    path = data_dir / "secrets.json"
+    if path.is_file():
+        key = json.loads(path.read_text()).get("INGEST_API_KEY")
+        return str(key) if key else None
+    return None
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    for key, value in QUIET_POWERTOOLS.items():
+        os.environ.setdefault(key, value)
+    from local.stack import LocalStack, StackOptions
+
+    options = StackOptions(port=args.port, data_dir=Path(args.data_dir), load_sample=not args.no_sample)
+    options.verbose = args.verbose
+    if args.visibility_timeout:
+        options.visibility_timeout = args.visibility_timeout
+    stack = LocalStack(options)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        try:
+            stack.start()
+        except OSError as error:
+            print(f"mostrador local: could not start: {error}", file=sys.stderr)
+            stack.stop()
+            return 1
+        print(stack.banner(), flush=True)
+        stack.load_sample_catalog_once()
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    print("\nStopping…", flush=True)
+    stack.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from mostrador.db.migrate import apply_migrations
+
+    url = args.database_url or os.environ.get("DATABASE_URL")
+    if not url:
+        print("mostrador migrate: give --database-url or set DATABASE_URL", file=sys.stderr)
+        return 2
+    applied = apply_migrations(url)
+    print("applied: " + ", ".join(applied) if applied else "database is up to date")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from local.ingest_client import IngestFailed, progress_bar, push_catalog, read_catalog, sync_line, wait_for_sync
+
+    key = args.key or os.environ.get("INGEST_API_KEY") or _local_key(Path(args.data_dir))
+    if not key:
+        print("mostrador ingest: give --key (or set INGEST_API_KEY)", file=sys.stderr)
+        return 2
+    try:
+        products = read_catalog(Path(args.file))
+        result = push_catalog(
+            products,
+            args.url,
+            key,
+            chunk_size=args.chunk_size,
+            full_sync=not args.partial,
+            on_progress=progress_bar(),
+        )
+        print(f"sync {result.sync_id}: {result.accepted} accepted, {len(result.rejected)} rejected", file=sys.stderr)
+        for rejection in result.rejected[:20]:
+            print(f"  rejected #{rejection['index']} {rejection.get('itemCode')}: {rejection.get('errors')}")
+        if args.no_wait:
+            print(json.dumps({"syncId": result.sync_id, "accepted": result.accepted}))
+            return 0
+
+        def show(status: dict[str, object]) -> None:
+            sys.stderr.write("\r" + sync_line(status) + " …")
+            sys.stderr.flush()
+
+        status = wait_for_sync(args.url, key, result.sync_id, timeout_seconds=args.timeout, on_status=show)
+        sys.stderr.write("\n")
+    except (IngestFailed, OSError, ValueError) as error:
+        print(f"\nmostrador ingest: {error}", file=sys.stderr)
+        return 1
+    print(f"sync {status.get('syncId')} complete: {sync_line(status)}")
+    print(json.dumps(status))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from local.chat_client import run_chat
+
+    return run_chat(args.url)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    port = _default_port()
+    local_url = f"http://127.0.0.1:{port}"
+    parser = argparse.ArgumentParser(prog="mostrador", description="Mostrador on one machine, and its tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("local", help="serve all of Mostrador on 127.0.0.1 (what `make run` does)")
+    run.add_argument("--port", type=int, default=port, help="HTTP port (default: PORT or 3000)")
+    run.add_argument("--data-dir", default=".local", help="database, secrets, outbox (default: .local)")
+    run.add_argument("--no-sample", action="store_true", help="do not load the sample catalog")
+    run.add_argument("--verbose", action="store_true", help="print every request and queue batch")
+    run.add_argument("--visibility-timeout", type=int, default=0, help="seconds before a failed message retries")
+    run.set_defaults(func=cmd_local)
+
+    migrate = commands.add_parser("migrate", help="apply the database migrations")
+    migrate.add_argument("--database-url", help="default: DATABASE_URL")
+    migrate.set_defaults(func=cmd_migrate)
+
+    ingest = commands.add_parser("ingest", help="push a catalog JSON file and wait for its sync")
+    ingest.add_argument("file")
+    ingest.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+    ingest.add_argument("--key", help="X-API-KEY (default: INGEST_API_KEY, or the local stack's generated key)")
+    ingest.add_argument("--chunk-size", type=int, default=500, help="products per request (default 500)")
+    ingest.add_argument("--partial", action="store_true", help="not a full sync: absent products stay active")
+    ingest.add_argument("--no-wait", action="store_true", help="do not wait for the sync to complete")
+    ingest.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for the sync")
+    ingest.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
+    ingest.set_defaults(func=cmd_ingest)
+
+    chat = commands.add_parser("chat", help="chat with the bot in this terminal (web chat channel)")
+    chat.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+    chat.set_defaults(func=cmd_chat)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_dotenv()  # before parsing: PORT may come from .env
+    ensure_importable()
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,396 @@
+"""The whole of Mostrador on one machine: embedded PostgreSQL, SQS with its semantics, the handlers behind a
+local API Gateway, the queue consumers, an outbox for outbound messages, and the sample catalog."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from local.api_gateway import ROUTES, HttpRequest, dispatch
+from local.event_source import BatchOutcome, SqsEventSource
+from local.functions import LocalFunctions
+from local.outbox import Outbox
+from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
+
+STATIC = Path(__file__).resolve().parent / "static"
+SAMPLE_CATALOG = Path(__file__).resolve().parent / "sample_catalog.json"
+SAMPLE_MARKER = "sample-catalog.loaded"
+# Secrets a person needs locally; generated once into the data folder unless configured.
+GENERATED_SECRETS = (
+    "INGEST_API_KEY",
+    "ADMIN_TOKEN",
+    "META_APP_SECRET",
+    "META_VERIFY_TOKEN",
+    "SUPPORT_BOARD_WEBHOOK_SECRET",
+)
+
+
+@dataclass
+class StackOptions:
+    port: int = 3000
+    data_dir: Path = Path(".local")
+    host: str = "127.0.0.1"
+    load_sample: bool = True
+    visibility_timeout: int = 30  # seconds; the deployed stack uses 6x the function timeout
+    verbose: bool = False
+
+
+def choose_llm_provider(env: dict[str, str] | os._Environ[str]) -> tuple[str, str | None]:
+    """The provider to use and, when it differs from what was asked or implied, why."""
+    asked = (env.get("LLM_PROVIDER") or "").strip().lower()
+    has = {"openai": bool(env.get("OPENAI_API_KEY")), "gemini": bool(env.get("GEMINI_API_KEY"))}
+    if not asked:
+        for name in ("openai", "gemini"):
+            if has[name]:
+                return name, None
+        return "offline", "no OPENAI_API_KEY or GEMINI_API_KEY set"
+    if asked in has and not has[asked]:
+        return "offline", f"LLM_PROVIDER={asked} but {asked.upper()}_API_KEY is not set"
+    return asked, None
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions, printer: Callable[[str], None] | None = None) -> None:
+        self.options = options
+        self.data_dir = options.data_dir.resolve()
+        self.print = printer or (lambda line: print(line, flush=True))
+        self.pg: Any = None
+        self.sqs: SqsEmulator | None = None
+        self.outbox: Outbox | None = None
+        self.functions: LocalFunctions | None = None
+        self.queues: dict[str, Queue] = {}
+        self.sources: list[SqsEventSource] = []
+        self.http: ThreadingHTTPServer | None = None
+        self.notes: list[str] = []
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.options.host}:{self.options.port}"
+
+    # --- start -------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._configure_secrets()
+        self._configure_llm()
+        self._start_database()
+        self._start_outbox()
+        self._start_queues()
+        from mostrador import queues
+        from mostrador.config import reset_settings
+        from mostrador.db.connection import close_connection
+
+        reset_settings()
+        queues.reset_clients()
+        close_connection()
+        self.functions = LocalFunctions()
+        self._start_consumers()
+        self._start_http()
+        self._watch_dead_letters()
+
+    def _configure_secrets(self) -> None:
+        path = self.data_dir / "secrets.json"
+        stored: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
+        changed = False
+        for name in GENERATED_SECRETS:
+            if not os.environ.get(name):
+                if name not in stored:
+                    stored[name] = secrets.token_urlsafe(24)
+                    changed = True
+                os.environ[name] = stored[name]
+        if changed:
+            path.write_text(json.dumps(stored, indent=2) + "\n")
+            path.chmod(0o600)
+
+    def _configure_llm(self) -> None:
+        provider, reason = choose_llm_provider(os.environ)
+        os.environ["LLM_PROVIDER"] = provider
+        if provider == "offline":
+            os.environ["EMBEDDING_PROVIDER"] = "offline"
+            self.notes.append(
+                f"LLM: offline provider ({reason}). Summaries are extractive, search is full-text only and "
+                "replies come from a template over the search results. Set OPENAI_API_KEY or GEMINI_API_KEY "
+                "in .env for a real model."
+            )
+        else:
+            self.notes.append(f"LLM: {provider}")
+
+    def _start_database(self) -> None:
+        from mostrador.db.migrate import apply_migrations
+
+        configured = os.environ.get("DATABASE_URL")
+        if configured:
+            url = configured
+            self.notes.append("Database: DATABASE_URL from the environment")
+        else:
+            import pgserver
+
+            from mostrador.db.connection import connect
+
+            self.pg = pgserver.get_server(str(self.data_dir / "pg"), cleanup_mode="stop")
+            with connect(self.pg.get_uri("postgres")) as conn:
+                exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'mostrador'").fetchone()
+                if not exists:
+                    conn.execute("CREATE DATABASE mostrador")
+            url = self.pg.get_uri("mostrador")
+            os.environ["DATABASE_URL"] = url
+            self.notes.append(f"Database: embedded PostgreSQL in {self.data_dir / 'pg'} (kept between runs)")
+        applied = apply_migrations(url)
+        if applied:
+            self.notes.append("Migrations applied: " + ", ".join(applied))
+
+    def _start_outbox(self) -> None:
+        needs_graph = not os.environ.get("META_GRAPH_URL")
+        needs_support_board = not os.environ.get("SUPPORT_BOARD_API_URL")
+        if not (needs_graph or needs_support_board):
+            return
+        self.outbox = Outbox(self.data_dir / "outbox.jsonl", printer=self.print)
+        self.outbox.start()
+        if needs_graph:
+            os.environ["META_GRAPH_URL"] = self.outbox.graph_url
+            os.environ.setdefault("WHATSAPP_TOKEN", "local-outbox")
+            os.environ.setdefault("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
+            os.environ.setdefault("MESSENGER_PAGE_TOKEN", "local-outbox")
+        if needs_support_board:
+            os.environ["SUPPORT_BOARD_API_URL"] = self.outbox.support_board_url
+            os.environ.setdefault("SUPPORT_BOARD_API_TOKEN", "local-outbox")
+        targets = " and ".join(
+            name for name, on in (("Meta", needs_graph), ("Support Board", needs_support_board)) if on
+        )
+        self.notes.append(
+            f"Outbox: messages to {targets} are recorded in {self.data_dir / 'outbox.jsonl'} and printed here "
+            "(set META_GRAPH_URL / SUPPORT_BOARD_API_URL to send for real)"
+        )
+
+    def _start_queues(self) -> None:
+        from mostrador.config import load_settings
+
+        self.sqs = SqsEmulator(host=self.options.host)
+        self.sqs.start()
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL_SQS": self.sqs.endpoint,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_DEFAULT_REGION": self.sqs.region,
+                "AWS_REGION": self.sqs.region,
+            }
+        )
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        max_receives = load_settings().enrich_max_receives
+        prefix = f"mostrador-local-{self.options.port}"
+        vt = self.options.visibility_timeout
+        self.queues["enrich"] = self.sqs.create_queue(QueueSpec(f"{prefix}-enrich", False, vt, max_receives))
+        self.queues["reply"] = self.sqs.create_queue(QueueSpec(f"{prefix}-reply", True, vt, 5))
+        os.environ["ENRICH_QUEUE_URL"] = self.queues["enrich"].url
+        os.environ["REPLY_QUEUE_URL"] = self.queues["reply"].url
+
+    def _start_consumers(self) -> None:
+        assert self.sqs is not None and self.functions is not None
+        functions = self.functions
+        settings = {"enrich": {"batch_size": 25, "batching_window_seconds": 1.0}, "reply": {"batch_size": 10}}
+        for name, kwargs in settings.items():
+            if not functions.available(name):
+                self.notes.append(f"Queue consumer {name}: functions/{name}/handler.py not built yet")
+                continue
+            source = SqsEventSource(
+                self.sqs.client,
+                self.queues[name],
+                lambda event, name=name: functions.invoke(name, event),  # type: ignore[misc]
+                on_batch=self._report_batch,
+                **kwargs,  # type: ignore[arg-type]
+            )
+            source.start()
+            self.sources.append(source)
+
+    def _report_batch(self, queue: str, outcome: BatchOutcome) -> None:
+        if outcome.failed or outcome.error:
+            detail = f" ({outcome.error})" if outcome.error else ""
+            self.print(
+                f"[queue] {queue}: {outcome.failed} of {outcome.received} message(s) failed{detail}; "
+                f"retried after {self.options.visibility_timeout} s"
+            )
+        elif self.options.verbose:
+            self.print(f"[queue] {queue}: {outcome.succeeded} message(s) handled")
+
+    def _watch_dead_letters(self) -> None:
+        assert self.sqs is not None
+        sqs = self.sqs
+
+        def watch() -> None:
+            seen = {name: 0 for name in self.queues}
+            while not self._stopping.wait(5.0):
+                for name, queue in self.queues.items():
+                    try:
+                        attributes = sqs.client.get_queue_attributes(
+                            QueueUrl=queue.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
+                        )["Attributes"]
+                    except Exception:  # noqa: S112 - the emulator is going away at shutdown
+                        continue
+                    count = int(attributes["ApproximateNumberOfMessages"])
+                    if count > seen[name]:
+                        self.print(f"[alarm] {count} message(s) in the {name} dead-letter queue")
+                    seen[name] = count
+
+        self._spawn(watch, "dlq-watch")
+
+    def _start_http(self) -> None:
+        stack = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                started = time.monotonic()
+                parts = urlsplit(self.path)
+                if self.command == "GET" and parts.path in ("/", "/chat", "/chat/"):
+                    self._static(parts.path)
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                request = HttpRequest(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qsl(parts.query, keep_blank_values=True),
+                    headers=list(self.headers.items()),
+                    body=body,
+                    source_ip=self.client_address[0],
+                )
+                assert stack.functions is not None
+                result = dispatch(request, stack.functions.invoke)
+                response = result.response
+                self.send_response(response.status)
+                for key, value in response.headers:
+                    if key.lower() not in ("content-length", "connection"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(response.body)
+                if result.error is not None:
+                    stack.print(f"[{result.function}] raised:\n" + "".join(traceback.format_exception(result.error)))
+                quiet = self.command == "GET" and response.status < 300  # polling would flood the terminal
+                if stack.options.verbose or not quiet:
+                    took = (time.monotonic() - started) * 1000
+                    via = f" {result.function}" if result.function else ""
+                    stack.print(f"[http] {self.command} {parts.path} →{via} {response.status} ({took:.0f} ms)")
+
+            def _static(self, path: str) -> None:
+                if path == "/":
+                    self.send_response(302)
+                    self.send_header("Location", "/chat")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                page = (STATIC / "chat.html").read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.http = ThreadingHTTPServer((self.options.host, self.options.port), Handler)
+        self.http.daemon_threads = True
+        self.options.port = self.http.server_address[1]
+        self._spawn(self.http.serve_forever, "http")
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    # --- sample catalog ----------------------------------------------------------------------------------
+
+    def load_sample_catalog_once(self, catalog: Path = SAMPLE_CATALOG) -> threading.Thread | None:
+        """Push the sample catalog through the real ingest route the first time (a marker in the data folder)."""
+        marker = self.data_dir / SAMPLE_MARKER
+        if marker.exists() or not self.options.load_sample:
+            return None
+        assert self.functions is not None
+        if not self.functions.available("ingest"):
+            self.print("[sample] not loaded: functions/ingest/handler.py is not built yet")
+            return None
+
+        def load() -> None:
+            from local.ingest_client import IngestFailed, push_catalog, read_catalog, sync_line, wait_for_sync
+
+            key = os.environ["INGEST_API_KEY"]
+            try:
+                products = read_catalog(catalog)
+                self.print(f"[sample] loading {len(products)} sample products through POST /ingest/products …")
+                result = push_catalog(products, self.url, key, chunk_size=200)
+                marker.write_text(json.dumps({"syncId": result.sync_id, "accepted": result.accepted}) + "\n")
+                status = wait_for_sync(self.url, key, result.sync_id, interval_seconds=2.0)
+                self.print(f"[sample] sample catalog ready: {sync_line(status)}")
+            except (IngestFailed, OSError, ValueError) as error:
+                if not self._stopping.is_set():
+                    self.print(f"[sample] loading the sample catalog failed: {error}")
+
+        thread = threading.Thread(target=load, name="sample-catalog", daemon=True)
+        thread.start()
+        return thread
+
+    # --- what a person needs -----------------------------------------------------------------------------
+
+    def banner(self) -> str:
+        assert self.functions is not None
+        lines = [f"Mostrador is running on {self.url}", ""]
+        lines.extend(self.notes)
+        lines.extend(f"Warning: {warning}" for warning in self.functions.warnings)
+        lines += ["", "Routes (same as API Gateway):"]
+        for route in ROUTES:
+            built = self.functions.available(route.function)
+            state = "" if built else f"   (functions/{route.function} not built yet)"
+            lines.append(f"  {' '.join(route.methods):<22} {route.resource:<28} → {route.function}{state}")
+        lines.append(f"  {'GET':<22} {'/chat':<28} → web chat page")
+        lines += [
+            "",
+            f"Ingest key (X-API-KEY): {os.environ['INGEST_API_KEY']}",
+            f"  push a catalog: mostrador ingest FILE --url {self.url} --key $KEY",
+            f"Admin token: {os.environ['ADMIN_TOKEN']}   (generated values live in {self.data_dir / 'secrets.json'})",
+            "",
+            f"Chat with the bot: open {self.url}/chat  or run  mostrador chat --url {self.url}",
+            "Ctrl-C stops everything.",
+        ]
+        return "\n".join(lines)
+
+    # --- stop --------------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.http is not None:
+            self.http.shutdown()
+            self.http.server_close()
+        for source in self.sources:
+            source.stop()
+        if self.sqs is not None:
+            self.sqs.stop()
+        if self.outbox is not None:
+            self.outbox.stop()
+        from mostrador.db.connection import close_connection
+
+        close_connection()
+        if self.pg is not None:
+            try:
+                self.pg.cleanup()
+            except Exception as error:  # the server process may already be gone
+                print(f"stopping PostgreSQL: {error}", file=sys.stderr)

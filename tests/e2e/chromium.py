@@ -1,0 +1,134 @@
+"""Headless Chromium (Debian's `chromium` package, see local/install-test-browser.sh) driven over the
+DevTools protocol with the `websockets` client: open a page, type, press Enter, evaluate."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-port=0",
+    "--remote-allow-origins=*",
+]
+
+
+def chromium_binary() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RuntimeError("Chromium is not installed: run local/install-test-browser.sh")
+
+
+class Page:
+    def __init__(self, websocket_url: str) -> None:
+        from websockets.sync.client import connect
+
+        self._socket = connect(websocket_url, max_size=None, open_timeout=30)
+        self._socket.__enter__()  # the connection object itself, without the context-manager nesting
+        self._ids = itertools.count(1)
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        message_id = next(self._ids)
+        self._socket.send(json.dumps({"id": message_id, "method": method, "params": params}))
+        while True:
+            answer = json.loads(self._socket.recv(timeout=30))
+            if answer.get("id") == message_id:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                result: dict[str, Any] = answer.get("result", {})
+                return result
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page error: {result['exceptionDetails']}")
+        return result.get("result", {}).get("value")
+
+    def wait_for(self, expression: str, seconds: float = 30.0) -> Any:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.25)
+        shown = self.evaluate("document.body ? document.body.innerText : ''")
+        raise AssertionError(f"page never satisfied: {expression}\npage text:\n{shown}")
+
+    def type_into(self, selector: str, text: str) -> None:
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
+        self.call("Input.insertText", text=text)
+
+    def press_enter(self) -> None:
+        key = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "nativeVirtualKeyCode": 13}
+        self.call("Input.dispatchKeyEvent", type="keyDown", text="\r", **key)
+        self.call("Input.dispatchKeyEvent", type="keyUp", **key)
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+class Chromium:
+    def __init__(self, profile_dir: Path | None = None) -> None:
+        self.profile_dir = profile_dir or Path(tempfile.mkdtemp(prefix="chromium-"))
+        self.process: subprocess.Popen[str] | None = None
+        self.port = 0
+        self.pages: list[Page] = []
+
+    def __enter__(self) -> Chromium:
+        self.profile_dir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [chromium_binary(), *FLAGS, f"--user-data-dir={self.profile_dir}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stderr is not None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.process.stderr.readline()
+            found = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
+            if found:
+                self.port = int(found.group(1))
+                return self
+            if not line and self.process.poll() is not None:
+                break
+        self.__exit__(None, None, None)
+        raise RuntimeError("Chromium did not start its DevTools endpoint")
+
+    def open(self, url: str) -> Page:
+        target = httpx.put(f"http://127.0.0.1:{self.port}/json/new?{url}", timeout=30).json()
+        page = Page(target["webSocketDebuggerUrl"])
+        self.pages.append(page)
+        return page
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        for page in self.pages:
+            page.close()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

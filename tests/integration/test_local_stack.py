@@ -1,0 +1,263 @@
+"""`mostrador local` as a person runs it: a subprocess on a free port with its own data folder, spoken to
+over HTTP. Catalog push and sync, a signed WhatsApp webhook answered at a Graph API stand-in, the web chat
+in headless Chromium, Ctrl-C and a second start on the same data."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fakes.platforms import FakeMetaGraph
+
+REPO = Path(__file__).resolve().parents[2]
+APP_SECRET = "local-stack-test-app-secret"
+PHONE_NUMBER_ID = "109876543210"
+SAMPLE = REPO / "local" / "sample_catalog.json"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningStack:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    data_dir: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def start_stack(data_dir: Path, port: int, env: dict[str, str], log: Path) -> RunningStack:
+    out = log.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.cli", "local", "--port", str(port), "--data-dir", str(data_dir), "--no-sample"],
+        cwd=data_dir.parent,  # no .env there: only the variables below
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    stack = RunningStack(f"http://127.0.0.1:{port}", process, log, data_dir)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"mostrador local exited early:\n{stack.output()}"
+        try:
+            if httpx.get(f"{stack.url}/health", timeout=5).status_code == 200 and "Ctrl-C" in stack.output():
+                return stack
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise AssertionError(f"mostrador local did not serve in time:\n{stack.output()}")
+
+
+def stop_stack(stack: RunningStack) -> int:
+    stack.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    return stack.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def graph() -> Iterator[FakeMetaGraph]:
+    server = FakeMetaGraph()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def stack_env(graph: FakeMetaGraph) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "META_", "WHATSAPP_", "SUPPORT_BOARD_"))}
+    for name in ("DATABASE_URL", "INGEST_API_KEY", "LLM_PROVIDER", "OPENAI_API_KEY", "GEMINI_API_KEY", "PORT"):
+        env.pop(name, None)
+    env.update(
+        {
+            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "layers" / "shared" / "python")]),
+            "META_GRAPH_URL": graph.url,
+            "META_APP_SECRET": APP_SECRET,
+            "WHATSAPP_TOKEN": graph.token,
+            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+            "MESSENGER_PAGE_TOKEN": graph.token,
+        }
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str]) -> Iterator[RunningStack]:
+    root = tmp_path_factory.mktemp("stack")
+    running = start_stack(root / "data", free_port(), stack_env, root / "stack.log")
+    yield running
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait()
+
+
+def ingest_key(stack: RunningStack) -> str:
+    return str(json.loads((stack.data_dir / "secrets.json").read_text())["INGEST_API_KEY"])
+
+
+def test_serves_health_and_answers_unknown_routes_like_api_gateway(stack: RunningStack) -> None:
+    health = httpx.get(f"{stack.url}/health")
+    assert health.status_code == 200 and health.json()["database"] == "reachable"
+    missing = httpx.get(f"{stack.url}/nothing/here")
+    assert missing.status_code == 403 and missing.json() == {"message": "Missing Authentication Token"}
+    wrong_method = httpx.delete(f"{stack.url}/ingest/products")
+    assert wrong_method.status_code == 403
+    output = stack.output()
+    assert "offline provider" in output and "Ingest key (X-API-KEY): " + ingest_key(stack) in output
+    assert "/webhooks/whatsapp" in output and "mostrador chat" in output
+
+
+def test_ingest_command_pushes_a_catalog_in_parts_and_prints_the_completed_sync(
+    stack: RunningStack, stack_env: dict[str, str], tmp_path: Path
+) -> None:
+    items = json.loads(SAMPLE.read_text(encoding="utf-8"))[:40]
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    unauthorized = httpx.post(f"{stack.url}/ingest/products", json=items[:1], headers={"X-API-KEY": "wrong"})
+    assert unauthorized.status_code == 401
+
+    done = subprocess.run(
+        [sys.executable, "-m", "local.cli", "ingest", str(catalog), "--url", stack.url, "--key", ingest_key(stack)]
+        + ["--chunk-size", "15", "--timeout", "120"],
+        cwd=tmp_path,
+        env=stack_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "40/40 products sent" in done.stderr
+    status = json.loads(done.stdout.strip().splitlines()[-1])
+    assert status["complete"] is True
+    assert status["received"] == 40
+    assert status["processed"] + status["unchanged"] == 40 and status["failed"] == 0
+    again = httpx.get(f"{stack.url}/ingest/syncs/{status['syncId']}", headers={"X-API-KEY": ingest_key(stack)})
+    assert again.json()["complete"] is True
+
+
+def signed_whatsapp_delivery(sender: str, text: str, wamid: str) -> tuple[bytes, str]:
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "WABA-1",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "584120000000", "phone_number_id": PHONE_NUMBER_ID},
+                            "contacts": [{"profile": {"name": "Ana"}, "wa_id": sender}],
+                            "messages": [
+                                {
+                                    "from": sender,
+                                    "id": wamid,
+                                    "timestamp": str(int(time.time())),
+                                    "type": "text",
+                                    "text": {"body": text},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    # Meta's bytes: non-ASCII escaped as \\u00e9 and "/" as "\\/"; the signature covers exactly these bytes.
+    raw = json.dumps(payload, ensure_ascii=True).replace("/", "\\/").encode()
+    signature = "sha256=" + hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    return raw, signature
+
+
+def wait_for(condition: Any, seconds: float = 60.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_signed_whatsapp_webhook_gets_a_reply_at_the_graph_api(stack: RunningStack, graph: FakeMetaGraph) -> None:
+    sender, wamid = "584141234567", f"wamid.LOCALTEST{int(time.time() * 1000)}"
+    raw, signature = signed_whatsapp_delivery(sender, "Hola, ¿qué neveras Samsung tienen?", wamid)
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+
+    refused = httpx.post(
+        f"{stack.url}/webhooks/whatsapp", content=raw, headers={**headers, "X-Hub-Signature-256": "sha256=00"}
+    )
+    assert refused.status_code == 401
+    accepted = httpx.post(f"{stack.url}/webhooks/whatsapp", content=raw, headers=headers)
+    assert accepted.status_code == 200, accepted.text
+
+    def reply() -> Any:
+        return next(
+            (
+                r
+                for r in graph.requests
+                if r.method == "POST" and r.path.endswith(f"/{PHONE_NUMBER_ID}/messages") and r.json.get("to") == sender
+            ),
+            None,
+        )
+
+    sent = wait_for(reply, what=f"a WhatsApp reply at the Graph API stand-in\n{stack.output()}")
+    assert sent.headers.get("authorization") == f"Bearer {graph.token}"
+    assert sent.json["messaging_product"] == "whatsapp"
+    assert sent.json["text"]["body"].strip()
+    assert sent.json.get("context", {}).get("message_id") == wamid
+
+
+def test_web_chat_page_answers_in_headless_chromium(stack: RunningStack, tmp_path: Path) -> None:
+    from tests.e2e.chromium import Chromium
+
+    with Chromium(tmp_path / "profile") as browser:
+        page = browser.open(f"{stack.url}/chat")
+        page.wait_for("document.readyState === 'complete' && !!document.getElementById('text')")
+        page.type_into("#text", "Hola, busco un televisor Samsung")
+        page.press_enter()
+        script = "JSON.stringify([...document.querySelectorAll('.msg')].map(e => [e.className, e.textContent]))"
+        messages = json.loads(
+            page.wait_for(f"document.querySelector('.msg.bot') && {script}", seconds=90)  # type: ignore[arg-type]
+        )
+    assert ["msg customer", "Hola, busco un televisor Samsung"] in messages
+    bot = [text for cls, text in messages if cls == "msg bot"]
+    assert bot and bot[0].strip()
+
+
+def test_ctrl_c_stops_cleanly_and_a_second_run_serves_the_same_data(
+    stack: RunningStack, stack_env: dict[str, str], tmp_path: Path
+) -> None:
+    key = ingest_key(stack)
+    assert stop_stack(stack) == 0
+    assert "Stopped." in stack.output()
+
+    again = start_stack(stack.data_dir, free_port(), stack_env, tmp_path / "second.log")
+    try:
+        assert "Migrations applied" not in again.output()  # the database was kept
+        assert "Ingest key (X-API-KEY): " + key in again.output()
+        assert httpx.get(f"{again.url}/health").status_code == 200
+    finally:
+        assert stop_stack(again) == 0
+    shutil.rmtree(stack.data_dir / "pg", ignore_errors=True)
