@@ -131,7 +131,7 @@ def settings_from_context(context: dict[str, Any]) -> DeploySettings:
         stage=stage,
         app_environment=environment,
         nat_mode=nat_mode,
-        db_instance_type=str(context.get("dbInstanceType", "t4g.micro")),
+        db_instance_type=str(context.get("dbInstanceType", "t4g.micro")).removeprefix("db."),
         db_allocated_storage_gib=_int(context, "dbAllocatedStorageGiB", 20, 20, 1000),
         db_max_allocated_storage_gib=_int(context, "dbMaxAllocatedStorageGiB", 100, 20, 2000),
         db_multi_az=_bool(context.get("dbMultiAz", False)),

@@ -61,19 +61,22 @@ def _routes(synth: Synth) -> dict[tuple[str, str], str]:
 
 
 def test_every_contract_route_reaches_its_function(dev: Synth) -> None:
-    assert _routes(dev) == CONTRACT_ROUTES
+    routes = _routes(dev)
+    assert {key: routes.get(key) for key in CONTRACT_ROUTES} == CONTRACT_ROUTES
+    # Routes added later (admin, webchat) go to functions of their own, never to the contract's.
+    assert not {k: v for k, v in routes.items() if k not in CONTRACT_ROUTES and v in ("ingest", "webhook")}
 
 
 def test_adding_a_function_with_routes_is_one_table_entry() -> None:
     from infra.functions import FUNCTIONS
 
     table_routes = {(m, p): spec.name for spec in FUNCTIONS for m, p in spec.routes}
-    assert table_routes == CONTRACT_ROUTES
+    assert {key: table_routes.get(key) for key in CONTRACT_ROUTES} == CONTRACT_ROUTES
 
 
 def test_functions_share_one_layer_on_the_newest_python_arm64(dev: Synth) -> None:
     functions = dev.functions()
-    assert set(functions) == {"webhook", "ingest", "enrich", "reply", "migrate"}
+    assert set(functions) >= {"webhook", "ingest", "enrich", "reply", "migrate"}
     layers = dev.resources("AWS::Lambda::LayerVersion")
     assert len(layers) == 1
     layer_id = next(iter(layers))
