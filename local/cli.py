@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from local.envfile import load_env_file
-from local.functions import REPO_ROOT, ensure_importable
+from local.functions import ensure_importable
 
 # Lambda-like defaults that keep a terminal readable; the environment or .env can change them. Set before
 # the shared package is imported: its logger reads the level once, at creation.
@@ -31,10 +31,8 @@ def _default_port() -> int:
 
 
 def _load_dotenv() -> list[str]:
-    for candidate in (Path.cwd() / ".env", REPO_ROOT / ".env"):
-        if candidate.is_file():
-            return load_env_file(candidate)
-    return []
+    # Only the current folder's: `make run` runs at the repository root, and tests run elsewhere on purpose.
+    return load_env_file(Path.cwd() / ".env")
 
 
 def _local_key(data_dir: Path) -> str | None:

@@ -147,3 +147,14 @@ def test_outbox_answers_the_real_whatsapp_sender_and_records_what_it_would_send(
 def test_llm_provider_falls_back_to_offline_without_a_key(env: dict[str, str], provider: str, explained: bool) -> None:
     chosen, reason = choose_llm_provider(env)
     assert chosen == provider and (reason is not None) == explained
+
+
+def test_env_example_documents_every_setting() -> None:
+    import re
+
+    from mostrador.config import Settings
+
+    text = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, re.M))
+    assert {name.upper() for name in Settings.model_fields} - documented == set()
+    assert "WEBCHAT_ALLOWED_ORIGINS" in documented
