@@ -185,6 +185,7 @@ class Functions(Construct):
 
         common = {
             **settings.app_environment,
+            "MOSTRADOR_STAGE": settings.stage,
             "MOSTRADOR_SECRET_ARN": app_secret.secret_arn,
             "DATABASE_SECRET_ARN": database.secret.secret_arn,
             "DATABASE_HOST": database.host,

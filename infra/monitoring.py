@@ -18,14 +18,17 @@ from infra.settings import DeploySettings
 
 PERIOD = Duration.minutes(5)
 FREE_STORAGE_ALARM_BYTES = 2 * 1024**3
-# Emitted by the reply function (Powertools metrics, default dimension service=mostrador).
-PERMANENT_SEND_FAILURES = cloudwatch.Metric(
-    namespace="Mostrador",
-    metric_name="PermanentSendFailures",
-    dimensions_map={"service": "mostrador"},
-    statistic="Sum",
-    period=PERIOD,
-)
+
+
+def permanent_send_failures(stage: str) -> cloudwatch.Metric:
+    """Emitted by the reply function; the stage dimension keeps dev and prod alarms apart."""
+    return cloudwatch.Metric(
+        namespace="Mostrador",
+        metric_name="PermanentSendFailures",
+        dimensions_map={"service": "mostrador", "stage": stage},
+        statistic="Sum",
+        period=PERIOD,
+    )
 
 
 class Monitoring(Construct):
@@ -102,7 +105,7 @@ class Monitoring(Construct):
             "PermanentSendFailures",
             f"{prefix}-permanent-send-failures",
             "A reply could not be delivered and will not be retried (closed 24-hour window, blocked user, bad token)",
-            PERMANENT_SEND_FAILURES,
+            permanent_send_failures(settings.stage),
             threshold=1,
         )
 
@@ -160,7 +163,7 @@ class Monitoring(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="Permanent send failures",
-                left=[PERMANENT_SEND_FAILURES],
+                left=[permanent_send_failures(settings.stage)],
                 width=8,
             ),
         )
