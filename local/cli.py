@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 from local.envfile import load_env_file
@@ -46,6 +47,7 @@ def _local_key(data_dir: Path) -> str | None:
 def cmd_local(args: argparse.Namespace) -> int:
     for key, value in QUIET_POWERTOOLS.items():
         os.environ.setdefault(key, value)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")  # metrics are off locally
     from local.stack import LocalStack, StackOptions
 
     options = StackOptions(port=args.port, data_dir=Path(args.data_dir), load_sample=not args.no_sample)

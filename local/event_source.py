@@ -140,8 +140,7 @@ def _describe_error(raised: Exception) -> str:
     # Powertools' BatchProcessingError carries each record's exception as (type, value, traceback).
     children = getattr(raised, "child_exceptions", None) or []
     causes = [repr(child[1]) for child in children if isinstance(child, tuple) and len(child) > 1]
-    detail = f": {'; '.join(causes[:3])}" if causes else ""
-    return f"handler raised {type(raised).__name__}{detail}"
+    return f"handler raised {raised!r}" + (f": {'; '.join(causes[:3])}" if causes else "")
 
 
 def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
