@@ -56,18 +56,20 @@ def cmd_local(args: argparse.Namespace) -> int:
         options.visibility_timeout = args.visibility_timeout
     stack = LocalStack(options)
     stop = threading.Event()
+    # Ctrl-C and SIGTERM only set the event: a KeyboardInterrupt raised inside Event.wait() can leave the
+    # event's lock in a broken state, and one raised inside a handler would stop it halfway.
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        try:
-            stack.start()
-        except OSError as error:
-            print(f"mostrador local: could not start: {error}", file=sys.stderr)
-            stack.stop()
-            return 1
+        stack.start()
+    except OSError as error:
+        print(f"mostrador local: could not start: {error}", file=sys.stderr)
+        stack.stop()
+        return 1
+    if not stop.is_set():
         print(stack.banner(), flush=True)
         stack.load_sample_catalog_once()
-        stop.wait()
-    except KeyboardInterrupt:
+    while not stop.wait(0.5):
         pass
     print("\nStopping…", flush=True)
     stack.stop()
