@@ -39,6 +39,8 @@ def _import_seconds(module: str, runs: int) -> float:
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "layers/shared/python"), str(ROOT)]),
         "AWS_DEFAULT_REGION": "us-east-1",
+        # As the stack deploys the webhook (infra/functions.py: traced=False): no X-Ray SDK.
+        "POWERTOOLS_TRACE_DISABLED": "true",
     }
     samples = []
     for _ in range(runs):

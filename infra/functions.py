@@ -50,6 +50,9 @@ class FunctionSpec:
     consumer: Consumer | None = None
     sends_to: tuple[str, ...] = ()  # queue names the function may send to
     description: str = ""
+    # X-Ray costs about 0.3 s of imports at cold start; the webhook (verify + enqueue, Meta waits for
+    # it) runs untraced and is watched through API Gateway access logs and its metrics instead.
+    traced: bool = True
 
 
 # Sizes are explained in docs/deploy.md ("Functions: memory and timeouts"). API functions stay under
@@ -59,6 +62,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="webhook",
         memory_mb=512,
         timeout_seconds=15,
+        traced=False,
         routes=(
             ("GET", "/webhooks/whatsapp"),
             ("POST", "/webhooks/whatsapp"),
@@ -295,8 +299,12 @@ class Functions(Construct):
             layers=[self.layer],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_seconds),
-            environment={**environment, **POWERTOOLS_ENVIRONMENT},
-            tracing=lambda_.Tracing.ACTIVE,
+            environment={
+                **environment,
+                **POWERTOOLS_ENVIRONMENT,
+                **({} if spec.traced else {"POWERTOOLS_TRACE_DISABLED": "true"}),
+            },
+            tracing=lambda_.Tracing.ACTIVE if spec.traced else lambda_.Tracing.DISABLED,
             log_group=log_group,
             vpc=self._vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
