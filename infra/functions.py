@@ -87,6 +87,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Accepts catalog pushes from the fetcher, tracks syncs, answers health checks",
     ),
     FunctionSpec(
+        name="webchat",
+        memory_mb=512,
+        timeout_seconds=15,
+        routes=(
+            ("POST", "/webchat/messages"),
+            ("GET", "/webchat/messages"),
+            ("OPTIONS", "/webchat/messages"),
+        ),
+        sends_to=("reply",),
+        description="Web chat channel: a shop's page posts customer messages and polls the bot's replies",
+    ),
+    FunctionSpec(
         name="enrich",
         memory_mb=1024,
         timeout_seconds=180,

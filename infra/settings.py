@@ -41,6 +41,7 @@ APP_ENVIRONMENT: dict[str, tuple[str, str]] = {
     "SUPPORT_BOARD_AGENT_IDS": ("supportBoardAgentIds", ""),
     "COMMENT_BOT_INITIATION_TAG": ("commentBotInitiationTag", ""),
     "HUMAN_TAKEOVER_PAUSE_MINUTES": ("humanTakeoverPauseMinutes", "43200"),
+    "WEBCHAT_ALLOWED_ORIGINS": ("webchatAllowedOrigins", ""),
     "POWERTOOLS_LOG_LEVEL": ("logLevel", "INFO"),
 }
 

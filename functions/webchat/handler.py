@@ -3,7 +3,6 @@ conversation's messages after a given id. psycopg is imported only by the GET ro
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +28,7 @@ app = APIGatewayRestResolver()
 
 def _answer(status: int, body: dict[str, Any]) -> Response:
     origin = app.current_event.headers.get("origin") or app.current_event.headers.get("Origin")
-    headers = cors_headers(origin, os.environ.get("WEBCHAT_ALLOWED_ORIGINS"))
+    headers = cors_headers(origin, get_settings().webchat_allowed_origins)
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 

@@ -23,6 +23,9 @@ CONTRACT_ROUTES = {
     ("GET", "/webhooks/meta"): "webhook",
     ("POST", "/webhooks/meta"): "webhook",
     ("POST", "/webhooks/support-board"): "webhook",
+    ("POST", "/webchat/messages"): "webchat",
+    ("GET", "/webchat/messages"): "webchat",
+    ("OPTIONS", "/webchat/messages"): "webchat",
 }
 
 

@@ -75,6 +75,8 @@ class Settings(BaseModel):
     comment_bot_initiation_tag: str | None = None
     human_takeover_pause_minutes: int = 43200
 
+    # Comma-separated origins allowed to call the web chat routes from a browser (CORS).
+    webchat_allowed_origins: str | None = None
     port: int = 3000
 
     @field_validator("support_board_agent_ids", mode="before")

@@ -27,4 +27,8 @@ def sender_for(channel: Channel | str, settings: Settings, http: httpx.Client | 
         from mostrador.channels.support_board import SupportBoardSender
 
         return SupportBoardSender.from_settings(settings, http)
+    if channel == "webchat":
+        from mostrador.channels.webchat import WebChatSender
+
+        return WebChatSender()
     raise ValueError(f"no outbound sender for channel {channel!r}")
