@@ -199,14 +199,22 @@ def resolve_escalation(conn: Connection, tenant_id: str, escalation_id: int, not
     return cursor.rowcount > 0
 
 
+# An operator's context reset (admin API, migration 003): history starts after this message id.
+_AFTER_RESET = (
+    " AND {column} > coalesce((SELECT context_reset_after_id FROM conversations c"
+    " WHERE c.tenant_id = %s AND c.conversation_id = %s), 0)"
+)
+
+
 def recent_history(conn: Connection, tenant_id: str, conversation_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The last `limit` messages with text worth showing the model, oldest first."""
+    """The last `limit` messages with text worth showing the model (since any context reset), oldest first."""
     rows = conn.execute(
         "SELECT id, direction, actor, text, media_kind, status FROM messages"
         " WHERE tenant_id = %s AND conversation_id = %s"
         " AND (direction = 'inbound' OR status IN ('sent', 'delivered', 'read'))"
-        " ORDER BY id DESC LIMIT %s",
-        (tenant_id, conversation_id, limit),
+        + _AFTER_RESET.format(column="id")
+        + " ORDER BY id DESC LIMIT %s",
+        (tenant_id, conversation_id, tenant_id, conversation_id, limit),
     ).fetchall()
     return list(reversed(rows))
 
@@ -334,11 +342,13 @@ def record_tool_call(
 
 
 def consecutive_empty_searches(conn: Connection, tenant_id: str, conversation_id: str, window: int = 10) -> int:
-    """How many of the conversation's latest searches in a row found nothing."""
+    """How many of the conversation's latest searches in a row (since any context reset) found nothing."""
     rows = conn.execute(
         "SELECT result_count, error FROM tool_calls WHERE tenant_id = %s AND conversation_id = %s"
-        " AND tool_name = 'search_local_products' ORDER BY id DESC LIMIT %s",
-        (tenant_id, conversation_id, window),
+        " AND tool_name = 'search_local_products'"
+        + _AFTER_RESET.format(column="message_id")
+        + " ORDER BY id DESC LIMIT %s",
+        (tenant_id, conversation_id, tenant_id, conversation_id, window),
     ).fetchall()
     count = 0
     for row in rows:

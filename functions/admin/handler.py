@@ -1,0 +1,285 @@
+"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export.
+
+Every request but GET /admin/openapi.json needs `Authorization: Bearer <ADMIN_TOKEN>`; it is checked
+before routing, so an unauthenticated caller learns nothing (not even which routes exist). Routes
+then ask for a permission of the caller's role. Inputs are validated from the pydantic models in
+mostrador.operations.requests; the OpenAPI document is generated from these routes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mostrador.config import get_settings
+from mostrador.observability import logger, metrics, tracer
+from mostrador.operations import analytics, conversations, escalations, export, pricing
+from mostrador.operations.auth import Permission, Principal, StaticTokenAuthenticator, authenticate
+from mostrador.operations.errors import Forbidden, OperationsError
+from mostrador.operations.ranges import DayRange
+from mostrador.operations.requests import (
+    ConversationQuery,
+    DayRangeQuery,
+    EscalationQuery,
+    ExportQuery,
+    MessagePaging,
+    PriceBody,
+    ResolveBody,
+    SyncQuery,
+    TakeoverBody,
+)
+
+OPENAPI_PATH = "/admin/openapi.json"
+MAX_ANALYTICS_DAYS = 366
+app = APIGatewayRestResolver(enable_validation=True)
+Id = Annotated[str, Path(min_length=1, max_length=200)]
+
+
+def requires(permission: Permission) -> Any:
+    def check(app: APIGatewayRestResolver, next_middleware: Any) -> Response:
+        if not _principal().can(permission):
+            raise Forbidden(f"your role may not {permission.value.replace('_', ' ')}")
+        return next_middleware(app)
+
+    return check
+
+
+def _principal() -> Principal:
+    principal: Principal = app.context["principal"]
+    return principal
+
+
+def _db() -> Any:
+    from mostrador.db.connection import get_connection
+
+    return get_connection()
+
+
+def _tenant() -> str:
+    return get_settings().tenant_id
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+# -- conversations and customers -------------------------------------------------------------------
+
+READ, STEER = [requires(Permission.READ_CONVERSATIONS)], [requires(Permission.STEER_CONVERSATIONS)]
+
+
+@app.get("/admin/conversations", middlewares=READ, tags=["conversations"])
+def list_conversations(query: Annotated[ConversationQuery, Query()]) -> dict[str, Any]:
+    """Conversations, most recently active first, filtered by channel, pause, escalation, days, customer."""
+    from mostrador.db.operations_repository import ConversationFilter
+    from mostrador.operations.ranges import optional_bounds
+
+    since, until = optional_bounds(query.since, query.until)
+    filters = ConversationFilter(query.channel, query.customer, query.paused, query.escalated, since, until)
+    return conversations.list_conversations(
+        _db(), _tenant(), filters, cursor=query.cursor, limit=query.limit, now=_now()
+    )
+
+
+@app.get("/admin/conversations/<conversation_id>", middlewares=READ, tags=["conversations"])
+def conversation(conversation_id: Id, query: Annotated[MessagePaging, Query()]) -> dict[str, Any]:
+    """One conversation and its messages (actor, latency, products the bot cited), oldest first."""
+    return conversations.conversation_view(
+        _db(), _tenant(), unquote(conversation_id), cursor=query.cursor, limit=query.limit, now=_now()
+    )
+
+
+@app.post("/admin/conversations/<conversation_id>/takeover", middlewares=STEER, tags=["conversations"])
+def take_over(conversation_id: Id, body: TakeoverBody) -> dict[str, Any]:
+    """Pause the bot in this conversation for `minutes` or until resumed; other conversations go on."""
+    request = conversations.Takeover(body.minutes, body.untilResumed, body.note)
+    default = get_settings().human_takeover_pause_minutes
+    return conversations.take_over(
+        _db(), _tenant(), unquote(conversation_id), request, _principal(), default_minutes=default, now=_now()
+    )
+
+
+@app.post("/admin/conversations/<conversation_id>/resume", middlewares=STEER, tags=["conversations"])
+def resume(conversation_id: Id) -> dict[str, Any]:
+    """End the bot's pause now (whatever set it): the next customer message is answered."""
+    return conversations.resume(_db(), _tenant(), unquote(conversation_id), _principal(), now=_now())
+
+
+@app.post("/admin/conversations/<conversation_id>/reset", middlewares=STEER, tags=["conversations"])
+def reset_conversation(conversation_id: Id) -> dict[str, Any]:
+    """The next message starts fresh: the model no longer sees earlier messages (the log keeps them)."""
+    return conversations.reset_conversation(_db(), _tenant(), unquote(conversation_id), _principal())
+
+
+@app.get("/admin/customers/<customer_id>/status", middlewares=READ, tags=["customers"])
+def customer_status(customer_id: Id) -> dict[str, Any]:
+    """Language, last message, paused until, open escalations, and each of the customer's conversations."""
+    return conversations.customer_status(_db(), _tenant(), unquote(customer_id), now=_now())
+
+
+@app.post("/admin/customers/<customer_id>/reset", middlewares=STEER, tags=["customers"])
+def reset_customer(customer_id: Id) -> dict[str, Any]:
+    """Reset the context of every conversation of the customer."""
+    return conversations.reset_customer(_db(), _tenant(), unquote(customer_id), _principal())
+
+
+# -- escalations -----------------------------------------------------------------------------------
+
+
+@app.get("/admin/escalations", middlewares=READ, tags=["escalations"])
+def list_escalations(query: Annotated[EscalationQuery, Query()]) -> dict[str, Any]:
+    """Escalations (open ones by default), oldest first, with reason and the latest transcript."""
+    return escalations.list_escalations(
+        _db(),
+        _tenant(),
+        status=None if query.status == "all" else query.status,
+        cursor=query.cursor,
+        limit=query.limit,
+        transcript_messages=query.transcriptMessages,
+    )
+
+
+@app.post("/admin/escalations/<escalation_id>/resolve", middlewares=STEER, tags=["escalations"])
+def resolve_escalation(escalation_id: Annotated[int, Path(ge=1)], body: ResolveBody) -> dict[str, Any]:
+    """Resolve an open escalation with a note; `resumeBot` also ends the bot's pause."""
+    return escalations.resolve(
+        _db(), _tenant(), escalation_id, note=body.note, resume_bot=body.resumeBot, principal=_principal()
+    )
+
+
+# -- analytics, export, prices ---------------------------------------------------------------------
+
+
+@app.get("/admin/analytics", middlewares=[requires(Permission.VIEW_ANALYTICS)], tags=["analytics"])
+def analytics_report(query: Annotated[DayRangeQuery, Query()]) -> dict[str, Any]:
+    """Automation rate, time to reply, escalations, messages per channel, LLM cost per day, syncs."""
+    days = DayRange.of(query.since, query.until, max_days=MAX_ANALYTICS_DAYS)
+    conn = _db()
+    return analytics.analytics(conn, _tenant(), days, pricing.load_price_book(conn, _tenant()))
+
+
+@app.get("/admin/analytics/syncs", middlewares=[requires(Permission.VIEW_ANALYTICS)], tags=["analytics"])
+def sync_list(query: Annotated[SyncQuery, Query()]) -> dict[str, Any]:
+    """Catalog syncs started in the range, newest first, with received/processed/unchanged/failed."""
+    days = DayRange.of(query.since, query.until)
+    return analytics.syncs(_db(), _tenant(), days, cursor=query.cursor, limit=query.limit)
+
+
+@app.get(
+    "/admin/export",
+    middlewares=[requires(Permission.EXPORT)],
+    tags=["export"],
+    responses={
+        200: {
+            "description": "One page of the export; X-Next-Cursor names the next page when there is one.",
+            "content": {content_type: {} for content_type in export.CONTENT_TYPES.values()},
+        }
+    },
+)
+def export_conversations(query: Annotated[ExportQuery, Query()]) -> Response[bytes]:
+    """Messages between two days (one customer optionally) as CSV, XLSX or JSON, one row per message."""
+    page = export.export_page(
+        _db(),
+        _tenant(),
+        DayRange.of(query.since, query.until),
+        file_format=query.format,
+        customer_id=query.customer,
+        cursor=query.cursor,
+        max_rows=query.limit,
+    )
+    metrics.add_metric(name="ExportRows", unit="Count", value=page.rows)
+    headers = {"Content-Disposition": f'attachment; filename="{page.filename}"', "X-Export-Rows": str(page.rows)}
+    if page.next_cursor:
+        headers["X-Next-Cursor"] = page.next_cursor
+    return Response(status_code=200, content_type=page.content_type, body=page.body, headers=headers)
+
+
+@app.get("/admin/model-prices", middlewares=[requires(Permission.VIEW_ANALYTICS)], tags=["analytics"])
+def model_prices() -> dict[str, Any]:
+    """Effective LLM prices (USD per 1M tokens) used for cost estimates, with where each comes from."""
+    book = pricing.load_price_book(_db(), _tenant())
+    return {"prices": [pricing.price_json(book.prices[name]) for name in sorted(book.prices)]}
+
+
+@app.put("/admin/model-prices/<model>", middlewares=[requires(Permission.CONFIGURE)], tags=["analytics"])
+def set_model_price(model: Annotated[str, Path(min_length=1, max_length=100)], body: PriceBody) -> dict[str, Any]:
+    """Set this tenant's price for a model (MOSTRADOR_MODEL_PRICES still wins when set)."""
+    return pricing.set_price(
+        _db(), _tenant(), unquote(model), body.inputPerMillion, body.outputPerMillion, _principal()
+    )
+
+
+# -- errors, OpenAPI, entry point ------------------------------------------------------------------
+
+
+@app.exception_handler(OperationsError)
+def operations_error(error: OperationsError) -> Response:
+    return _json(error.status, {"error": error.message})
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response:
+    # Field, problem and pydantic's message; never the input value (it may be a customer's data).
+    detail = [
+        {"loc": [str(part) for part in e["loc"]], "type": e["type"], "msg": str(e.get("msg", "invalid"))}
+        for e in error.errors()
+    ]
+    summary = "; ".join(f"{'.'.join(d['loc'][1:]) or d['loc'][0]}: {d['msg']}" for d in detail)
+    return _json(422, {"error": f"Invalid request: {summary}", "detail": detail})
+
+
+@app.not_found
+def not_found(error: NotFoundError) -> Response:
+    return _json(404, {"error": f"No admin route {app.current_event.http_method} {app.current_event.path}."})
+
+
+@app.get(OPENAPI_PATH, include_in_schema=False)
+def openapi_document() -> Response[str]:
+    document = app.get_openapi_json_schema(
+        title="Mostrador admin API",
+        version="1.0.0",
+        description="Conversations, human takeover, escalations, analytics and export (docs/admin.md).",
+        security_schemes={"bearerAuth": HTTPBearer(description="ADMIN_TOKEN")},
+        security=[{"bearerAuth": []}],
+    )
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=document)
+
+
+def _unauthorized() -> dict[str, Any]:
+    return {
+        "statusCode": 401,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, "WWW-Authenticate": 'Bearer realm="admin"'},
+        "body": json.dumps({"error": "Missing or wrong bearer token: send Authorization: Bearer <ADMIN_TOKEN>."}),
+        "isBase64Encoded": False,
+    }
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = APIGatewayProxyEvent(event)
+    if not (request.http_method == "GET" and request.path == OPENAPI_PATH):
+        authenticator = StaticTokenAuthenticator.from_settings(get_settings())
+        if not authenticator.configured:
+            logger.error("ADMIN_TOKEN is not configured; refusing every admin request")
+        principal = authenticate(request.headers.get("authorization"), authenticator)
+        if principal is None:
+            logger.info("admin request refused", extra={"path": request.path, "method": request.http_method})
+            return _unauthorized()
+        app.append_context(principal=principal)
+    return app.resolve(event, context)

@@ -1,0 +1,27 @@
+"""Errors the admin use cases raise; the admin function turns them into JSON answers."""
+
+from __future__ import annotations
+
+
+class OperationsError(Exception):
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(OperationsError):
+    status = 400
+
+
+class Forbidden(OperationsError):
+    status = 403
+
+
+class NotFound(OperationsError):
+    status = 404
+
+
+class Conflict(OperationsError):
+    status = 409
