@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint unit bench migrate synth clean
+.PHONY: install run test lint unit bench migrate synth clean test-browser
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required"; exit 1; }
@@ -26,8 +26,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint test-browser
 	$(BIN)/pytest
+
+# The web chat page is tested in Debian's headless Chromium (installed with apt-get when missing).
+test-browser:
+	@bash local/install-test-browser.sh
 
 unit: install
 	$(BIN)/pytest tests/unit

@@ -188,14 +188,14 @@ def main() -> None:
             with connect(url) as conn:
                 _load_catalog(conn, args.products)
 
-            from functions.reply.handler import lambda_handler
+            from functions.reply.handler import handler
 
             timings: list[float] = []
             failures = 0
             for index in range(args.warmup + args.messages):
                 event = _event(index, args.customers)
                 started = time.perf_counter()
-                result = lambda_handler(event, _Context())
+                result = handler(event, _Context())
                 elapsed = (time.perf_counter() - started) * 1000
                 failures += len(result["batchItemFailures"])
                 if index >= args.warmup:

@@ -41,7 +41,6 @@ class LocalFunctions:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._handlers: dict[str, Handler] = {}
-        self.warnings: list[str] = []
         ensure_importable()
 
     def available(self, name: str) -> bool:
@@ -60,12 +59,10 @@ class LocalFunctions:
             raise FunctionNotBuilt(f"functions/{name}/handler.py does not exist")
         with self._lock:
             module = importlib.import_module(module_name)
-        # The contract is `handler`; `lambda_handler` (Lambda's console default) is accepted with a warning.
-        handler = getattr(module, "handler", None) or getattr(module, "lambda_handler", None)
+        # Exactly what the stack deploys ("handler.handler"): a differently named entry point fails here too.
+        handler = getattr(module, "handler", None)
         if handler is None:
             raise FunctionNotBuilt(f"functions/{name}/handler.py has no handler(event, context)")
-        if not hasattr(module, "handler"):
-            self.warnings.append(f"functions/{name}/handler.py names its entry point lambda_handler, not handler")
         self._handlers[name] = handler
         return handler
 

@@ -355,7 +355,6 @@ class LocalStack:
         assert self.functions is not None
         lines = [f"Mostrador is running on {self.url}", ""]
         lines.extend(self.notes)
-        lines.extend(f"Warning: {warning}" for warning in self.functions.warnings)
         lines += ["", "Routes (same as API Gateway):"]
         for route in ROUTES:
             built = self.functions.available(route.function)

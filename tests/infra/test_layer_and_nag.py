@@ -146,3 +146,24 @@ def test_missing_handler_is_refused(tmp_path: Path) -> None:
     (tmp_path / "webhook" / "handler.py").write_text("def handler(event, context):\n    return None\n")
     with pytest.raises(FileNotFoundError, match=r"No handler for ingest, .*enrich, reply, .*migrate"):
         build_app(cdk.App(outdir=str(tmp_path / "out")), functions_dir=tmp_path)
+
+
+def test_the_layer_requirements_mirror_the_package_dependencies() -> None:
+    import tomllib
+
+    from tests.infra.conftest import REPO_ROOT
+
+    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    lines = (REPO_ROOT / "layers/shared/requirements.txt").read_text().splitlines()
+    layer = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert sorted(layer) == sorted(d.split("#")[0].strip() for d in declared)
+
+
+def test_every_deployed_function_exposes_the_entry_point_the_stack_names() -> None:
+    import importlib
+
+    from infra.functions import FUNCTIONS, MIGRATE
+
+    for spec in (*FUNCTIONS, MIGRATE):
+        module = importlib.import_module(f"functions.{spec.name}.handler")
+        assert callable(getattr(module, "handler", None)), f"functions/{spec.name}/handler.py needs handler()"

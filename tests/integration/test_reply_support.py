@@ -125,11 +125,11 @@ def deliver(*items: InboundMessage | RoutedStatus) -> list[str]:
     """Run the reply handler on one batch; the indexes of the items it reported failed."""
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-    from functions.reply.handler import lambda_handler
+    from functions.reply.handler import handler
 
     records = [record_for(item) for item in items]
     try:
-        result = lambda_handler({"Records": records}, LambdaContextStub())
+        result = handler({"Records": records}, LambdaContextStub())
     except BatchProcessingError:  # Powertools raises when every record failed: all go back to the queue
         return [str(i) for i in range(len(records))]
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
