@@ -67,7 +67,10 @@ class AdminClient:
         response = handler(event, LambdaContextStub())
         raw = response.get("body") or ""
         data = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode()
-        return AdminAnswer(response["statusCode"], dict(response.get("headers") or {}), data)
+        headers = dict(response.get("headers") or {})
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers.setdefault(name, values[-1])
+        return AdminAnswer(response["statusCode"], headers, data)
 
     def get(self, path: str, **query: Any) -> AdminAnswer:
         return self.call("GET", path, query={k: v for k, v in query.items() if v is not None} or None)

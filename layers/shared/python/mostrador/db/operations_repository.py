@@ -387,11 +387,10 @@ def stream_export_rows(
 
 
 def model_prices(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
-    """The shipped ('*') and the tenant's own prices; the tenant's row wins for the same model."""
+    """The tenant's own prices (the shipped defaults live in mostrador.operations.pricing)."""
     return conn.execute(
-        "SELECT DISTINCT ON (model) model, input_per_million, output_per_million,"
-        " tenant_id = '*' AS shipped, updated_at"
-        " FROM model_prices WHERE tenant_id IN (%s, '*') ORDER BY model, (tenant_id = '*')",
+        "SELECT model, input_per_million, output_per_million, updated_at FROM model_prices"
+        " WHERE tenant_id = %s ORDER BY model",
         (tenant_id,),
     ).fetchall()
 

@@ -1,8 +1,8 @@
 """LLM prices (USD per one million tokens) for cost estimates.
 
-Three layers, the later winning: the shipped defaults (model_prices rows of tenant '*', migration
-003), the tenant's own rows (PUT /admin/model-prices/{model}), and the MOSTRADOR_MODEL_PRICES
-environment variable, a JSON object such as {"gpt-4o-mini": {"input": 0.15, "output": 0.60}}.
+Three layers, the later winning: SHIPPED_PRICES below, the tenant's own rows in model_prices
+(PUT /admin/model-prices/{model}), and the MOSTRADOR_MODEL_PRICES environment variable, a JSON
+object such as {"gpt-4o-mini": {"input": 0.15, "output": 0.60}}.
 A used model matches the longest priced name it starts with, so a dated snapshot
 ("gpt-4o-mini-2024-07-18") takes its family's price; a model with no price has no estimate.
 """
@@ -24,6 +24,20 @@ if TYPE_CHECKING:
 
 PRICES_ENV = "MOSTRADOR_MODEL_PRICES"
 MILLION = Decimal(1_000_000)
+
+# List prices (input, output) checked 2026-11; "offline" covers the offline provider's models.
+SHIPPED_PRICES: dict[str, tuple[str, str]] = {
+    "gpt-4o-mini": ("0.15", "0.60"),
+    "gpt-4o": ("2.50", "10.00"),
+    "gpt-4.1-mini": ("0.40", "1.60"),
+    "gpt-4.1": ("2.00", "8.00"),
+    "text-embedding-3-small": ("0.02", "0"),
+    "text-embedding-3-large": ("0.13", "0"),
+    "gemini-2.5-flash": ("0.30", "2.50"),
+    "gemini-2.5-pro": ("1.25", "10.00"),
+    "gemini-embedding-001": ("0.15", "0"),
+    "offline": ("0", "0"),
+}
 
 
 @dataclass(frozen=True)
@@ -83,14 +97,13 @@ def _amount(entry: Any, key: str) -> Decimal:
 
 def load_price_book(conn: Connection, tenant_id: str, environ: Mapping[str, str] | None = None) -> PriceBook:
     prices = {
-        row["model"]: ModelPrice(
-            row["model"],
-            Decimal(row["input_per_million"]),
-            Decimal(row["output_per_million"]),
-            "shipped" if row["shipped"] else "tenant",
-        )
-        for row in ops_repo.model_prices(conn, tenant_id)
+        model: ModelPrice(model, Decimal(price_in), Decimal(price_out), "shipped")
+        for model, (price_in, price_out) in SHIPPED_PRICES.items()
     }
+    for row in ops_repo.model_prices(conn, tenant_id):
+        prices[row["model"]] = ModelPrice(
+            row["model"], Decimal(row["input_per_million"]), Decimal(row["output_per_million"]), "tenant"
+        )
     prices.update(parse_price_override((os.environ if environ is None else environ).get(PRICES_ENV)))
     return PriceBook(prices)
 

@@ -23,9 +23,8 @@ CREATE TABLE operator_actions (
 
 CREATE INDEX operator_actions_conversation ON operator_actions (tenant_id, conversation_id, at);
 
--- Prices in USD per one million tokens. tenant_id '*' rows are the shipped defaults for every
--- tenant; a row for a tenant overrides them; MOSTRADOR_MODEL_PRICES (JSON) overrides both.
--- A model matches the longest priced name it starts with ("gpt-4o-mini-2024-07-18" -> "gpt-4o-mini").
+-- A tenant's own LLM prices in USD per one million tokens, overriding the defaults shipped in
+-- mostrador/operations/pricing.py (MOSTRADOR_MODEL_PRICES overrides both).
 CREATE TABLE model_prices (
     tenant_id           text           NOT NULL,
     model               text           NOT NULL,
@@ -34,19 +33,6 @@ CREATE TABLE model_prices (
     updated_at          timestamptz    NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, model)
 );
-
--- List prices checked 2026-11; change them with PUT /admin/model-prices/{model} or the env override.
-INSERT INTO model_prices (tenant_id, model, input_per_million, output_per_million) VALUES
-    ('*', 'gpt-4o-mini', 0.15, 0.60),
-    ('*', 'gpt-4o', 2.50, 10.00),
-    ('*', 'gpt-4.1-mini', 0.40, 1.60),
-    ('*', 'gpt-4.1', 2.00, 8.00),
-    ('*', 'text-embedding-3-small', 0.02, 0),
-    ('*', 'text-embedding-3-large', 0.13, 0),
-    ('*', 'gemini-2.5-flash', 0.30, 2.50),
-    ('*', 'gemini-2.5-pro', 1.25, 10.00),
-    ('*', 'gemini-embedding-001', 0.15, 0),
-    ('*', 'offline', 0, 0);
 
 -- Date-range reads (analytics, export, the conversation list's date filter).
 CREATE INDEX messages_tenant_created ON messages (tenant_id, created_at, id);
