@@ -8,6 +8,7 @@ from mostrador.channels.base import OutboundMessage, PermanentSendError, Transie
 from mostrador.channels.messenger import MessengerSender
 from mostrador.channels.registry import sender_for
 from mostrador.channels.support_board import SupportBoardClient, SupportBoardSender
+from mostrador.channels.webchat import WebChatSender
 from mostrador.channels.whatsapp import WhatsAppSender
 from mostrador.config import get_settings
 from tests.fakes.platforms import Platforms, platforms_fixture  # noqa: F401
@@ -34,8 +35,9 @@ def test_registry_picks_the_sender(platforms: Platforms) -> None:
     assert isinstance(sender_for("messenger", settings), MessengerSender)
     assert isinstance(sender_for("instagram", settings), MessengerSender)
     assert isinstance(sender_for("support_board", settings), SupportBoardSender)
+    assert isinstance(sender_for("webchat", settings), WebChatSender)
     with pytest.raises(ValueError):
-        sender_for("webchat", settings)
+        sender_for("telegram", settings)
 
 
 def test_whatsapp_text_in_the_context_of_the_customer_message(platforms: Platforms) -> None:
