@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.lambda_events import LambdaContextStub, reply_queue_record
+
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "MostradorBench")
@@ -103,7 +105,6 @@ def _load_catalog(conn: Any, count: int) -> None:
 
 def _event(index: int, customers: int) -> dict[str, Any]:
     from mostrador.conversations.messages import InboundMessage
-    from mostrador.conversations.reply_queue import envelope_for
 
     sender = f"58412{index % customers:07d}"
     message = InboundMessage(
@@ -116,37 +117,7 @@ def _event(index: int, customers: int) -> dict[str, Any]:
         platform_message_id=f"wamid.bench.{uuid.uuid4().hex}",
         timestamp=datetime.now(UTC),
     )
-    envelope = envelope_for(message)
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "rh",
-                "body": json.dumps(envelope.body),
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "MessageGroupId": envelope.group_id,
-                    "MessageDeduplicationId": envelope.deduplication_id,
-                    "SentTimestamp": "0",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reply.fifo",
-                "awsRegion": "us-east-1",
-            }
-        ]
-    }
-
-
-class _Context:
-    function_name = "bench-reply"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench-reply"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+    return {"Records": [reply_queue_record(message)]}
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -195,7 +166,7 @@ def main() -> None:
             for index in range(args.warmup + args.messages):
                 event = _event(index, args.customers)
                 started = time.perf_counter()
-                result = handler(event, _Context())
+                result = handler(event, LambdaContextStub(function_name="bench-reply"))
                 elapsed = (time.perf_counter() - started) * 1000
                 failures += len(result["batchItemFailures"])
                 if index >= args.warmup:

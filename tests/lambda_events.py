@@ -81,3 +81,26 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 def response_json(response: dict[str, Any]) -> Any:
     return json.loads(response["body"]) if response.get("body") else None
+
+
+def reply_queue_record(item: Any, *, receive_count: int = 1) -> dict[str, Any]:
+    """The Lambda SQS record of an InboundMessage/RoutedStatus as the webhook would have enqueued it."""
+    from mostrador.conversations.reply_queue import envelope_for
+
+    envelope = envelope_for(item)
+    return {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": "rh",
+        "body": json.dumps(envelope.body),
+        "attributes": {
+            "ApproximateReceiveCount": str(receive_count),
+            "MessageGroupId": envelope.group_id,
+            "MessageDeduplicationId": envelope.deduplication_id,
+            "SentTimestamp": str(int(time.time() * 1000)),
+        },
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reply.fifo",
+        "awsRegion": "us-east-1",
+    }

@@ -5,17 +5,15 @@ path. No tests here: fixtures and helpers for the test_reply_* modules."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from mostrador.conversations.messages import InboundMessage, StatusUpdate
-from mostrador.conversations.reply_queue import RoutedStatus, envelope_for
+from mostrador.conversations.reply_queue import RoutedStatus
 from tests.fakes.platforms import Platforms, platforms_fixture  # noqa: F401
-from tests.lambda_events import LambdaContextStub
+from tests.lambda_events import LambdaContextStub, reply_queue_record
 
 PHONE_ID = "106540352242922"
 META_APP_ID = "our-app-id"
@@ -102,23 +100,7 @@ def messenger(text: str, *, echo_app: str | None = None, mid: str | None = None,
 
 
 def record_for(item: InboundMessage | RoutedStatus) -> dict[str, Any]:
-    envelope = envelope_for(item)
-    return {
-        "messageId": str(uuid.uuid4()),
-        "receiptHandle": "rh",
-        "body": json.dumps(envelope.body),
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "MessageGroupId": envelope.group_id,
-            "MessageDeduplicationId": envelope.deduplication_id,
-            "SentTimestamp": "0",
-        },
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reply.fifo",
-        "awsRegion": "us-east-1",
-    }
+    return reply_queue_record(item)
 
 
 def deliver(*items: InboundMessage | RoutedStatus) -> list[str]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from mostrador.channels.base import OutboundMessage, PermanentSendError, SendResult
-from mostrador.channels.meta import from_unix_millis, new_http_client, post_graph
+from mostrador.channels.meta import dicts_in, from_unix_millis, new_http_client, post_graph, value_at
 from mostrador.channels.text_limits import LIMITS, split_text
 from mostrador.conversations.messages import Channel, InboundMessage, MediaKind, StatusUpdate
 from mostrador.conversations.reply_queue import ParsedDelivery, RoutedStatus
@@ -45,9 +45,9 @@ def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery
     if channel is None:
         parsed.skipped.append(f"meta object {payload.get('object')!r}")
         return parsed
-    for entry in _dicts(payload.get("entry")):
+    for entry in dicts_in(payload.get("entry")):
         account_id = str(entry.get("id") or "")
-        events = _dicts(entry.get("messaging"))
+        events = dicts_in(entry.get("messaging"))
         if not events:
             parsed.skipped.append(f"{channel} entry without messaging events")
         for event in events:
@@ -57,8 +57,8 @@ def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery
 
 def _parse_event(event: Mapping[str, Any], channel: Channel, account_id: str, tenant_id: str) -> ParsedDelivery:
     parsed = ParsedDelivery()
-    sender = str(_get(event, "sender", "id") or "")
-    recipient = str(_get(event, "recipient", "id") or "")
+    sender = str(value_at(event, "sender", "id") or "")
+    recipient = str(value_at(event, "recipient", "id") or "")
     account_id = account_id or recipient
     timestamp = from_unix_millis(event.get("timestamp"))
     message = event.get("message")
@@ -135,7 +135,7 @@ def _message(
         media_kind = "interactive"
         if quick_reply.get("payload"):
             metadata["quick_reply_payload"] = str(quick_reply["payload"])
-    attachments = _dicts(message.get("attachments"))
+    attachments = dicts_in(message.get("attachments"))
     if attachments:
         first = attachments[0]
         kind = str(first.get("type") or "")
@@ -149,7 +149,7 @@ def _message(
             metadata["attachment_url"] = str(payload["url"])
     if message.get("is_unsupported"):
         media_kind = "unsupported"
-    reply_to = _get(message, "reply_to", "mid")
+    reply_to = value_at(message, "reply_to", "mid")
     return InboundMessage(
         tenant_id=tenant_id,
         channel=channel,
@@ -174,19 +174,6 @@ def _status(channel: Channel, tenant_id: str, mid: str, state: str, timestamp: A
         timestamp=timestamp,
     )
     return RoutedStatus(update, conversation)
-
-
-def _dicts(value: object) -> list[Mapping[str, Any]]:
-    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
-
-
-def _get(value: Mapping[str, Any], *path: str) -> object:
-    current: object = value
-    for key in path:
-        if not isinstance(current, Mapping):
-            return None
-        current = current.get(key)
-    return current
 
 
 class MessengerSender:

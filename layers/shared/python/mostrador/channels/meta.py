@@ -52,6 +52,21 @@ PERMANENT_CODES = frozenset(
 )
 
 
+def dicts_in(value: object) -> list[Mapping[str, Any]]:
+    """The objects of a JSON list (Meta payloads are read defensively: anything else is skipped)."""
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def value_at(value: Mapping[str, Any], *path: str) -> object:
+    """value[path[0]][path[1]]…, or None where the payload has no such object."""
+    current: object = value
+    for key in path:
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(key)
+    return current
+
+
 def verify_signature(raw_body: bytes, signature_header: str | None, app_secret: str) -> bool:
     """HMAC-SHA256 of the exact bytes Meta sent, compared in constant time.
 

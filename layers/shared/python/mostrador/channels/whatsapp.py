@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from mostrador.channels.base import OutboundMessage, PermanentSendError, SendResult
-from mostrador.channels.meta import from_unix_seconds, new_http_client, post_graph
+from mostrador.channels.meta import dicts_in, from_unix_seconds, new_http_client, post_graph, value_at
 from mostrador.channels.text_limits import LIMITS, split_text
 from mostrador.conversations.messages import InboundMessage, MediaKind, StatusUpdate
 from mostrador.conversations.reply_queue import ParsedDelivery, RoutedStatus
@@ -39,8 +39,8 @@ def conversation_id_for(phone_number_id: str, customer_id: str) -> str:
 def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
     """Every message and status in one webhook delivery (several entries and changes allowed)."""
     parsed = ParsedDelivery()
-    for entry in _dicts(payload.get("entry")):
-        for change in _dicts(entry.get("changes")):
+    for entry in dicts_in(payload.get("entry")):
+        for change in dicts_in(entry.get("changes")):
             value = change.get("value")
             if change.get("field") != "messages" or not isinstance(value, Mapping):
                 parsed.skipped.append(f"whatsapp change field {change.get('field')!r}")
@@ -51,18 +51,18 @@ def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery
 
 def _parse_value(value: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
     parsed = ParsedDelivery()
-    phone_number_id = str(_get(value, "metadata", "phone_number_id") or "")
+    phone_number_id = str(value_at(value, "metadata", "phone_number_id") or "")
     if not phone_number_id:
         parsed.skipped.append("whatsapp value without metadata.phone_number_id")
         return parsed
-    contacts = _dicts(value.get("contacts"))
-    for message in _dicts(value.get("messages")):
+    contacts = dicts_in(value.get("contacts"))
+    for message in dicts_in(value.get("messages")):
         item = _parse_message(message, contacts, phone_number_id, tenant_id)
         if item is None:
             parsed.skipped.append(f"whatsapp message of type {message.get('type')!r} without id or sender")
         else:
             parsed.items.append(item)
-    for status in _dicts(value.get("statuses")):
+    for status in dicts_in(value.get("statuses")):
         routed = _parse_status(status, phone_number_id, tenant_id)
         if routed is None:
             parsed.skipped.append(f"whatsapp status {status.get('status')!r}")
@@ -151,7 +151,7 @@ def _content(kind: str, message: Mapping[str, Any]) -> tuple[str, MediaKind, dic
             metadata["reacted_message_id"] = str(body["message_id"])
         # An empty emoji means the customer removed their reaction.
         return str(body.get("emoji") or ""), "reaction", metadata
-    errors = _dicts(message.get("errors"))
+    errors = dicts_in(message.get("errors"))
     if errors:
         metadata["error_code"] = str(errors[0].get("code", ""))
     return "", "unsupported", metadata
@@ -163,7 +163,7 @@ def _parse_status(status: Mapping[str, Any], phone_number_id: str, tenant_id: st
     recipient = status.get("recipient_id") or status.get("recipient_user_id")
     if state not in _STATUSES or not message_id or not recipient:
         return None
-    errors = _dicts(status.get("errors"))
+    errors = dicts_in(status.get("errors"))
     error = errors[0] if errors else {}
     update = StatusUpdate(
         tenant_id=tenant_id,
@@ -175,19 +175,6 @@ def _parse_status(status: Mapping[str, Any], phone_number_id: str, tenant_id: st
         error_title=str(error.get("title") or error.get("message") or "") or None,
     )
     return RoutedStatus(update, conversation_id_for(phone_number_id, str(recipient)))
-
-
-def _dicts(value: object) -> list[Mapping[str, Any]]:
-    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
-
-
-def _get(value: Mapping[str, Any], *path: str) -> object:
-    current: object = value
-    for key in path:
-        if not isinstance(current, Mapping):
-            return None
-        current = current.get(key)
-    return current
 
 
 class WhatsAppSender:
