@@ -146,10 +146,10 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=200)
     args = parser.parse_args()
 
-    import pgserver
+    from local.embedded_postgres import start_embedded_postgres
 
     with tempfile.TemporaryDirectory(prefix="mostrador-bench-") as data_dir:
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        server = start_embedded_postgres(data_dir)
         try:
             url = server.get_uri()
             apply_migrations(url)

@@ -133,12 +133,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     args = parser.parse_args()
 
-    import pgserver
+    from local.embedded_postgres import start_embedded_postgres
 
     capture = ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
     threading.Thread(target=capture.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory(prefix="mostrador-bench-reply-") as data_dir:
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        server = start_embedded_postgres(data_dir)
         try:
             from mostrador.config import reset_settings
             from mostrador.db.connection import connect

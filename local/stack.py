@@ -136,11 +136,10 @@ class LocalStack:
             url = configured
             self.notes.append("Database: DATABASE_URL from the environment")
         else:
-            import pgserver
-
+            from local.embedded_postgres import start_embedded_postgres
             from mostrador.db.connection import connect
 
-            self.pg = pgserver.get_server(str(self.data_dir / "pg"), cleanup_mode="stop")
+            self.pg = start_embedded_postgres(self.data_dir / "pg")
             with connect(self.pg.get_uri("postgres")) as conn:
                 exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'mostrador'").fetchone()
                 if not exists:

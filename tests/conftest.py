@@ -27,10 +27,9 @@ pytest_plugins = ["tests.fakes.llm_server", "tests.integration.catalog_support"]
 
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory):
-    import pgserver
+    from local.embedded_postgres import start_embedded_postgres
 
-    data_dir = tmp_path_factory.mktemp("pg")
-    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    server = start_embedded_postgres(tmp_path_factory.mktemp("pg"))
     yield server
     server.cleanup()
 
