@@ -40,7 +40,9 @@ class Api(Construct):
             rest_api_name=prefix,
             description="Mostrador: catalog ingest and messaging webhooks",
             endpoint_types=[apigateway.EndpointType.REGIONAL],
-            # Webhooks and the fetcher send JSON; nothing binary is accepted or returned.
+            # Everything is JSON or text except the admin API's XLSX export, which the admin function
+            # returns base64-encoded: API Gateway sends it as bytes to callers that Accept it.
+            binary_media_types=["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,  # account-wide setting shared by stages
             deploy_options=apigateway.StageOptions(

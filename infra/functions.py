@@ -99,6 +99,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Web chat channel: a shop's page posts customer messages and polls the bot's replies",
     ),
     FunctionSpec(
+        name="admin",
+        memory_mb=1024,  # exports build CSV/XLSX pages in memory (a few MB at most per page)
+        timeout_seconds=28,
+        routes=(("ANY", "/admin/{proxy+}"),),
+        description="Admin API: conversations, takeover, escalations, analytics, export (bearer token)",
+    ),
+    FunctionSpec(
         name="enrich",
         memory_mb=1024,
         timeout_seconds=180,

@@ -26,6 +26,7 @@ CONTRACT_ROUTES = {
     ("POST", "/webchat/messages"): "webchat",
     ("GET", "/webchat/messages"): "webchat",
     ("OPTIONS", "/webchat/messages"): "webchat",
+    ("ANY", "/admin/{proxy+}"): "admin",
 }
 
 
@@ -61,6 +62,13 @@ def _routes(synth: Synth) -> dict[tuple[str, str], str]:
         assert len(target) == 1, uri
         routes[(props["HttpMethod"], path_of(_ref(props["ResourceId"])))] = target[0]
     return routes
+
+
+def test_the_xlsx_export_is_delivered_as_bytes(dev: Synth) -> None:
+    (api,) = dev.resources("AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["BinaryMediaTypes"] == [
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ]
 
 
 def test_every_contract_route_reaches_its_function(dev: Synth) -> None:
