@@ -1,8 +1,10 @@
 # Mostrador: `make run` serves everything locally; `make test` runs lint and the whole suite.
 # Both set up their own environment on a fresh machine (Python 3.11+ and Node.js).
 
-PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && echo $$p && break; done)
+# 3.12 and 3.11 first: the embedded PostgreSQL (pgserver) ships wheels up to CPython 3.12.
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' \
+	&& echo $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -10,7 +12,7 @@ STAMP := $(VENV)/.installed
 .PHONY: install run test lint unit bench migrate synth clean test-browser
 
 $(STAMP): pyproject.toml
-	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (the embedded PostgreSQL has no wheels for newer yet)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

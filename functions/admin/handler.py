@@ -207,7 +207,10 @@ def export_conversations(query: Annotated[ExportQuery, Query()]):
     headers = {"Content-Disposition": f'attachment; filename="{page.filename}"', "X-Export-Rows": str(page.rows)}
     if page.next_cursor:
         headers["X-Next-Cursor"] = page.next_cursor
-    return Response(status_code=200, content_type=page.content_type, body=page.body, headers=headers)
+    # Text formats go out as text: API Gateway would hand a base64 body to the caller as base64 unless
+    # its Accept header names a binary media type. XLSX is binary (and listed as such on the API).
+    body: str | bytes = page.body if query.format == "xlsx" else page.body.decode("utf-8")
+    return Response(status_code=200, content_type=page.content_type, body=body, headers=headers)
 
 
 @app.get("/admin/model-prices", middlewares=[requires(Permission.VIEW_ANALYTICS)], tags=["analytics"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -66,14 +67,10 @@ def meta_event() -> Response:
         logger.warning("Meta event refused: missing or wrong X-Hub-Signature-256", extra={"signed": bool(signature)})
         return _answer(401, "Missing or wrong X-Hub-Signature-256 header.")
     payload = _json_object(raw)
-    tenant = get_settings().tenant_id
     if payload is None:
-        parsed = ParsedDelivery(skipped=["meta body is not a JSON object"])
-    elif payload.get("object") == whatsapp.OBJECT:
-        parsed = whatsapp.parse_delivery(payload, tenant)
-    else:
-        parsed = messenger.parse_delivery(payload, tenant)
-    return _enqueue(parsed, source="meta")
+        return _enqueue(ParsedDelivery(skipped=["meta body is not a JSON object"]), source="meta")
+    parser = whatsapp.parse_delivery if payload.get("object") == whatsapp.OBJECT else messenger.parse_delivery
+    return _enqueue(_parsed(parser, payload, get_settings().tenant_id), source="meta")
 
 
 @app.post("/webhooks/support-board")
@@ -90,7 +87,19 @@ def support_board_event() -> Response:
     if not support_board.key_matches(payload, secret):
         logger.warning("Support Board event refused: missing or wrong key")
         return _answer(401, "Missing or wrong key.")
-    return _enqueue(support_board.parse_webhook(payload, settings.tenant_id), source="support_board")
+    return _enqueue(_parsed(support_board.parse_webhook, payload, settings.tenant_id), source="support_board")
+
+
+def _parsed(
+    parser: Callable[[dict[str, Any], str], ParsedDelivery], payload: dict[str, Any], tenant: str
+) -> ParsedDelivery:
+    # A verified payload of a shape we do not expect is acknowledged, never a 5xx: Meta would
+    # redeliver it for days, and Support Board does not retry at all.
+    try:
+        return parser(payload, tenant)
+    except Exception as exc:
+        logger.exception("webhook payload not understood", extra={"error": type(exc).__name__})
+        return ParsedDelivery(skipped=[f"payload not understood ({type(exc).__name__})"])
 
 
 def _json_object(raw: bytes) -> dict[str, Any] | None:
@@ -115,17 +124,22 @@ def _enqueue(parsed: ParsedDelivery, *, source: str) -> Response:
     except Exception:  # any SQS/botocore failure: make the platform redeliver
         logger.exception("reply queue send failed", extra={"source": source, "items": len(parsed.items)})
         return _answer(500, "Events could not be queued; please redeliver.")
-    if failures:
+    if any(not f.sender_fault for f in failures):
         logger.error("reply queue refused events", extra={"codes": sorted({f.code for f in failures})})
         return _answer(500, "Events could not be queued; please redeliver.")
+    if failures:
+        # SQS calls these messages themselves invalid: a redelivery would be refused the same way.
+        logger.error("reply queue rejected events as invalid", extra={"codes": sorted({f.code for f in failures})})
+        metrics.add_metric(name="WebhookEventsRejected", unit=MetricUnit.Count, value=len(failures))
     for item in parsed.items:
         conversation = getattr(item, "conversation_id", "")
         logger.info(
             "webhook event queued",
             extra={"source": source, "kind": type(item).__name__, "conversation": redact(conversation)},
         )
-    metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=len(parsed.items))
-    return _answer(200, f"Queued {len(parsed.items)} event(s).")
+    queued = len(parsed.items) - len(failures)
+    metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=queued)
+    return _answer(200, f"Queued {queued} event(s).")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -65,6 +65,7 @@ def test_csv_xlsx_and_json_open_and_hold_one_row_per_message(admin, db):
     assert answer.status == 200 and answer.headers["Content-Type"].startswith("text/csv")
     assert answer.headers["Content-Disposition"].startswith('attachment; filename="conversations-')
     assert "X-Next-Cursor" not in answer.headers and answer.headers["X-Export-Rows"] == "8"
+    assert not answer.base64_encoded  # text reaches the caller as text through API Gateway
     rows = _csv_rows(answer.raw)
     assert list(rows[0]) == COLUMNS
     assert [int(r["message_id"]) for r in rows] == [e["id"] for e in expected]
@@ -83,6 +84,7 @@ def test_csv_xlsx_and_json_open_and_hold_one_row_per_message(admin, db):
 
     answer = admin.call("GET", "/admin/export", query={**_days(), "format": "xlsx"})
     assert answer.status == 200 and answer.headers["Content-Type"].endswith("spreadsheetml.sheet")
+    assert answer.base64_encoded  # bytes: the API lists this media type as binary
     sheet = load_workbook(io.BytesIO(answer.raw))["messages"]  # (read_only mode would trim empty trailing cells)
     cells = list(sheet.values)
     assert list(cells[0]) == COLUMNS and len(cells) == 9

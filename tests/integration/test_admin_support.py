@@ -26,6 +26,8 @@ class AdminAnswer:
     status: int
     headers: dict[str, str]
     raw: bytes
+    # As the Lambda answered: API Gateway turns a base64 body back into bytes only for binary media types.
+    base64_encoded: bool = False
 
     @property
     def json(self) -> Any:
@@ -70,7 +72,7 @@ class AdminClient:
         headers = dict(response.get("headers") or {})
         for name, values in (response.get("multiValueHeaders") or {}).items():
             headers.setdefault(name, values[-1])
-        return AdminAnswer(response["statusCode"], headers, data)
+        return AdminAnswer(response["statusCode"], headers, data, bool(response.get("isBase64Encoded")))
 
     def get(self, path: str, **query: Any) -> AdminAnswer:
         return self.call("GET", path, query={k: v for k, v in query.items() if v is not None} or None)

@@ -258,6 +258,47 @@ def test_signed_garbage_is_acknowledged_not_5xx(sqs: Any, queue_url: str) -> Non
     assert queued_count(sqs, queue_url) == 0
 
 
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        (  # a status whose "status" is a list, not a string
+            "/webhooks/whatsapp",
+            {
+                "object": "whatsapp_business_account",
+                "entry": [
+                    {
+                        "id": "1",
+                        "changes": [
+                            {
+                                "field": "messages",
+                                "value": {
+                                    "metadata": {"phone_number_id": "1"},
+                                    "statuses": [{"id": "wamid.X", "status": ["read"], "recipient_id": "5"}],
+                                },
+                            }
+                        ],
+                    }
+                ],
+            },
+        ),
+        ("/webhooks/meta", messenger_delivery(fb_event(delivery={"mids": 7, "watermark": 1}))),
+    ],
+)
+def test_verified_payloads_of_an_unexpected_shape_are_acknowledged(
+    sqs: Any, queue_url: str, path: str, payload: dict[str, Any]
+) -> None:
+    assert post_meta(path, payload)["statusCode"] == 200
+    assert queued_count(sqs, queue_url) == 0
+
+
+def test_characters_sqs_refuses_travel_escaped(sqs: Any, queue_url: str) -> None:
+    response = post_meta("/webhooks/whatsapp", _text_delivery(body="hola \uffff\ufffe"))
+    assert response["statusCode"] == 200
+    (message,) = drain(sqs, queue_url)
+    assert message["Body"].isascii()
+    assert json.loads(message["Body"])["message"]["text"] == "hola \uffff\ufffe"
+
+
 def test_sqs_failure_is_the_only_5xx(sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REPLY_QUEUE_URL", queue_url.replace(".fifo", "-missing.fifo"))
     assert post_meta("/webhooks/whatsapp", _text_delivery())["statusCode"] == 500

@@ -25,6 +25,7 @@ class SendFailure:
     id: str
     code: str
     message: str
+    sender_fault: bool  # the message itself is invalid: sending it again cannot help
 
 
 def sqs_client() -> Any:
@@ -51,7 +52,7 @@ def send_messages(queue_url: str, messages: Sequence[OutgoingMessage]) -> list[S
         retry = [message for message, sender_fault, _, _ in refused if not sender_fault]
         if retry:
             refused = [r for r in refused if r[1]] + _send_chunk(queue_url, retry)
-        failures.extend(SendFailure(message.id, code, text) for message, _, code, text in refused)
+        failures.extend(SendFailure(message.id, code, text, fault) for message, fault, code, text in refused)
     return failures
 
 
@@ -60,7 +61,8 @@ def _send_chunk(queue_url: str, chunk: list[OutgoingMessage]) -> list[tuple[Outg
     for message in chunk:
         entry: dict[str, Any] = {
             "Id": message.id,
-            "MessageBody": json.dumps(message.body, separators=(",", ":"), ensure_ascii=False),
+            # ASCII escapes: SQS refuses some characters customers can type (U+FFFE, U+FFFF) but not their escapes.
+            "MessageBody": json.dumps(message.body, separators=(",", ":"), ensure_ascii=True),
         }
         if message.group_id is not None:
             entry["MessageGroupId"] = message.group_id
