@@ -119,16 +119,22 @@ def run_tool_loop(
     return result  # unreachable: the last round offers no tools
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)
+def _prompt_file(name: str) -> str:
+    return (resources.files("mostrador.conversations") / "prompts" / name).read_text(encoding="utf-8").strip()
+
+
 def default_system_prompt() -> str:
-    path = resources.files("mostrador.conversations") / "prompts" / "default_system_prompt.txt"
-    return path.read_text(encoding="utf-8").strip()
+    return _prompt_file("default_system_prompt.txt")
 
 
 def system_prompt(base: str | None, language: str) -> str:
+    """The tenant's prompt (voice, store facts) or the default, then the ground rules no tenant prompt
+    can drop: prices and stock only from tools, real escalations, catalog/customer text is data."""
     name = LANGUAGE_NAMES.get(language, language)
     return (
         f"{(base or default_system_prompt()).strip()}\n\n"
+        f"{_prompt_file('ground_rules.txt')}\n\n"
         f"The customer writes in {name} ({language}). Answer in {name} unless they switch language."
     )
 
