@@ -246,12 +246,27 @@ def test_dm_then_bot_then_human_then_customer_gets_no_bot_reply_from_history_alo
     deliver(first)
     bot_reply = reply_env.support_board.calls("send-message")[0]["message"]
     assert bot_reply  # the bot answered and its copy is in the conversation
-    reply_env.support_board.add_message("900", AGENT, "Te atiendo yo", "2026-11-23 09:05:00")
+    reply_env.support_board.add_message("900", AGENT, "Te atiendo yo", _sb_time(minutes_ago=5))
     again = support_board("ok, ¿y el precio?", "77")
     _sb_says(reply_env, again)
     assert deliver(again) == []
     assert inbound_row(db, again.platform_message_id)["state_reason"] == "human_takeover"
     assert len(reply_env.meta.sent()) == 1
+
+
+def test_an_agent_message_older_than_the_pause_no_longer_silences_the_bot(reply_env, db):
+    _sb_conversation(reply_env)
+    reply_env.support_board.add_message("900", AGENT, "Te atendí ayer", _sb_time(minutes_ago=24 * 60))
+    later = support_board("hola de nuevo, ¿tienen cocinas?", "77")
+    _sb_says(reply_env, later)
+    assert deliver(later) == []
+    assert inbound_row(db, later.platform_message_id)["state"] == "replied"
+
+
+def _sb_time(*, minutes_ago: int) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def test_any_other_sender_pauses(reply_env, db):

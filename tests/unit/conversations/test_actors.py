@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -38,6 +38,7 @@ def sb(sender: str, text: str = "hola", role: str = "unknown") -> InboundMessage
 class Entry:
     user_id: str
     text: str = ""
+    created_at: datetime | None = None
 
 
 def test_dm_bot_echo_is_ignored():
@@ -74,6 +75,16 @@ def test_any_other_sender_pauses():
 def test_implicit_takeover_finds_a_person_after_the_bots():
     history = [Entry(CUSTOMER), Entry(DM_BOT), Entry(AGENT, "te atiendo yo"), Entry(CUSTOMER)]
     assert policy().human_took_over(history, CUSTOMER) == Entry(AGENT, "te atiendo yo")
+
+
+def test_an_implicit_takeover_ends_with_the_pause_length_or_a_resume():
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    agent_yesterday = Entry(AGENT, "te atiendo yo", now - timedelta(days=1))
+    history = [Entry(CUSTOMER, "", now - timedelta(days=1, minutes=5)), agent_yesterday, Entry(CUSTOMER, "", now)]
+    assert policy().human_took_over(history, CUSTOMER, since=now - timedelta(hours=2)) is None
+    assert policy().human_took_over(history, CUSTOMER, since=now - timedelta(days=2)) == agent_yesterday
+    undated = [Entry(AGENT, "sin fecha"), Entry(CUSTOMER, "", now)]
+    assert policy().human_took_over(undated, CUSTOMER, since=now) == Entry(AGENT, "sin fecha")
 
 
 def test_no_takeover_when_only_the_bots_wrote():

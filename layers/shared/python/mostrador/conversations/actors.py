@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
 
 from mostrador.config import Settings
@@ -35,6 +36,9 @@ class HistoryEntry(Protocol):
 
     @property
     def text(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime | None: ...
 
 
 class ConversationHistory(Protocol):
@@ -88,10 +92,16 @@ class TakeoverPolicy:
             return Classification("customer", "reply", "customer")
         return Classification("unknown", "pause", "unclassified_sender")
 
-    def human_took_over(self, history: Sequence[HistoryEntry], customer_id: str) -> HistoryEntry | None:
+    def human_took_over(
+        self, history: Sequence[HistoryEntry], customer_id: str, *, since: datetime | None = None
+    ) -> HistoryEntry | None:
         """The implicit takeover: the latest message not from the customer, our bot or the comment
-        bot. Any such message is a person answering, and the bot must stay out of it."""
+        bot. Any such message is a person answering, and the bot must stay out of it — unless it is
+        older than `since` (the pause length ago, or the last resume): then the takeover is over.
+        A message without a time counts (the safe side)."""
         for entry in reversed(history):
+            if since is not None and entry.created_at is not None and entry.created_at < since:
+                return None  # history is oldest first: everything before this is older still
             if entry.user_id == customer_id:
                 continue
             if self.dm_bot_user_id and entry.user_id == self.dm_bot_user_id:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -230,7 +230,10 @@ class ReplyService:
         if message.channel == "support_board" and self.history is not None:
             customer_id = message.metadata.get("sb_conversation_user_id") or message.sender_id
             entries = self.history.recent_messages(_support_board_conversation_id(message))
-            if self.policy.human_took_over(entries, customer_id) is not None:
+            since = now - timedelta(minutes=self.policy.pause_minutes)
+            if conversation.get("bot_resumed_at") is not None:
+                since = max(since, conversation["bot_resumed_at"])
+            if self.policy.human_took_over(entries, customer_id, since=since) is not None:
                 return self._skip(inbound_id, "human_takeover", log)
         if window_applies(message.channel, message.metadata) and not window_open(
             conversation["last_customer_message_at"], now

@@ -157,10 +157,18 @@ def pause_conversation(
 
 
 def resume_conversation(conn: Connection, tenant_id: str, conversation_id: str) -> bool:
-    """End a pause now (for operators and the admin API). Returns whether one was active."""
-    cursor = conn.execute(
-        "DELETE FROM conversation_pauses WHERE tenant_id = %s AND conversation_id = %s", (tenant_id, conversation_id)
-    )
+    """End a pause now (for operators and the admin API). Returns whether one was active.
+
+    Also marks the moment, so an agent message older than it no longer counts as a takeover."""
+    with conn.transaction():
+        cursor = conn.execute(
+            "DELETE FROM conversation_pauses WHERE tenant_id = %s AND conversation_id = %s",
+            (tenant_id, conversation_id),
+        )
+        conn.execute(
+            "UPDATE conversations SET bot_resumed_at = now() WHERE tenant_id = %s AND conversation_id = %s",
+            (tenant_id, conversation_id),
+        )
     return cursor.rowcount > 0
 
 

@@ -1,0 +1,4 @@
+-- When an operator last resumed the bot in a conversation. The implicit takeover (an agent's
+-- message in the Support Board history) only counts when it is newer than this and than the pause
+-- length, so resuming the bot, or the pause running out, really brings it back.
+ALTER TABLE conversations ADD COLUMN bot_resumed_at timestamptz;
