@@ -37,6 +37,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -320,7 +321,10 @@ class FakeSupportBoard(_RecordingServer):
             if conversation is None or not form.get("user_id"):
                 return 200, {"success": False, "response": "missing-argument"}
             message_id = self.add_message(
-                form["conversation_id"], form["user_id"], form.get("message", ""), "2026-11-23 10:00:00"
+                form["conversation_id"],
+                form["user_id"],
+                form.get("message", ""),
+                datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             )
             return 200, {"success": True, "response": {"id": int(message_id), "queue": False}}
         if function == "messenger-send-message":

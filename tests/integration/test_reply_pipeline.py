@@ -171,7 +171,7 @@ def _sb_conversation(reply_env, conversation: str = "900", customer: str = "77")
 def _sb_says(reply_env, message) -> None:
     """The message as Support Board stores it (what get-conversation will show)."""
     reply_env.support_board.add_message(
-        message.metadata["sb_conversation_id"], message.sender_id, message.text, "2026-11-23 09:00:00"
+        message.metadata["sb_conversation_id"], message.sender_id, message.text, _sb_time(minutes_ago=0)
     )
 
 
