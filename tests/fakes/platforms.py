@@ -79,6 +79,7 @@ class _Failure:
     times: int
     function: str | None = None
     subcode: int | None = None
+    after: int = 0  # requests answered normally before this failure starts
 
 
 class _RecordingServer:
@@ -167,10 +168,17 @@ class FakeMetaGraph(_RecordingServer):
         return f"{self.base}/{self.version}"
 
     def fail_next(
-        self, *, code: int | None = None, http_status: int | None = None, times: int = 1, subcode: int | None = None
+        self,
+        *,
+        code: int | None = None,
+        http_status: int | None = None,
+        times: int = 1,
+        subcode: int | None = None,
+        after: int = 0,
     ) -> None:
+        """Fail `times` requests, starting after `after` more requests have been answered normally."""
         status = http_status or (500 if code is None else (429 if code in (4, 130429) else 400))
-        self._failures.append(_Failure(status, code, times, subcode=subcode))
+        self._failures.append(_Failure(status, code, times, subcode=subcode, after=after))
 
     def sent(self) -> list[CapturedRequest]:
         return [r for r in self.requests if r.method == "POST" and r.path.endswith("/messages")]
@@ -194,7 +202,9 @@ class FakeMetaGraph(_RecordingServer):
         )
         if token != self.token:
             return 401, meta_error(190)
-        if self._failures:
+        if self._failures and self._failures[0].after > 0:
+            self._failures[0].after -= 1
+        elif self._failures:
             failure = self._failures[0]
             failure.times -= 1
             if failure.times <= 0:

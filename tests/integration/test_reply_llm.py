@@ -156,3 +156,24 @@ def test_when_every_provider_fails_the_item_fails_and_the_message_is_not_lost(ll
     assert deliver(message) == []
     assert reply_env.meta.sent_texts() == ["Sí, tenemos neveras."]
     assert inbound_row(db, message.platform_message_id)["state"] == "replied"
+
+
+def test_a_long_reply_interrupted_mid_way_resumes_without_repeating_a_piece(llm_env, reply_env, db, monkeypatch):
+    _use(monkeypatch, "openai")
+    long_text = " ".join(
+        f"Detalle {n}: la nevera tiene dos puertas y un dispensador de agua fría." for n in range(120)
+    )  # about 8,700 characters: three WhatsApp pieces
+    llm_env.script_chat([long_text])
+    message = whatsapp("Cuéntame todo sobre la nevera")
+    reply_env.meta.fail_next(http_status=503, after=1)  # piece 1 goes out, piece 2 meets a 503
+    assert deliver(message) == ["0"]
+    [draft] = replies(db, message.conversation_id)
+    assert draft["status"] == "pending" and draft["pieces_sent"] == 1
+    assert deliver(message) == []
+    texts = reply_env.meta.sent_texts()
+    assert len(texts) == 4  # piece 1, the refused piece 2, then pieces 2 and 3
+    assert texts[1] == texts[2] and texts[0] != texts[1]
+    assert " ".join(texts[0:1] + texts[2:]) == long_text
+    [reply] = replies(db, message.conversation_id)
+    assert reply["status"] == "sent" and len(reply["platform_message_ids"]) == 3
+    assert llm_env.chat_calls == 1  # the retry sent the stored reply; nothing was generated again

@@ -45,4 +45,9 @@ class PermanentSendError(SendError):
 
 
 class ChannelSender(Protocol):
+    def pieces(self, message: OutboundMessage) -> list[str]:
+        """The texts `send` would deliver for this message, in order (long texts are split to the
+        channel's limit). The reply function sends them one by one, so a retry resumes mid-way."""
+        ...
+
     def send(self, message: OutboundMessage) -> SendResult: ...

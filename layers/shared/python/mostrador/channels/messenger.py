@@ -192,15 +192,17 @@ class MessengerSender:
     def from_settings(cls, settings: Settings, http: httpx.Client | None = None) -> MessengerSender:
         return cls(graph_url=settings.meta_graph_url, page_token=settings.secret("messenger_page_token"), http=http)
 
+    def pieces(self, message: OutboundMessage) -> list[str]:
+        return split_text(message.text, LIMITS["instagram" if message.channel == "instagram" else "messenger"])
+
     def send(self, message: OutboundMessage) -> SendResult:
         if not self._token:
             raise PermanentSendError("Messenger is not configured (MESSENGER_PAGE_TOKEN)", code="config")
         if self._http is None:
             self._http = new_http_client()
-        limit = LIMITS["instagram" if message.channel == "instagram" else "messenger"]
         platform = "Instagram" if message.channel == "instagram" else "Messenger"
         ids: list[str] = []
-        for piece in split_text(message.text, limit):
+        for piece in self.pieces(message):
             payload = {
                 "recipient": {"id": message.recipient_id},
                 "messaging_type": "RESPONSE",

@@ -323,6 +323,12 @@ class SupportBoardSender:
             dm_bot_user_id=settings.support_board_dm_bot_user_id,
         )
 
+    def pieces(self, message: OutboundMessage) -> list[str]:
+        source = (message.metadata.get("conversation_source") or "").lower()
+        if source in ("wa", "fb", "ig"):
+            return split_text(message.text, limit_for(source))
+        return [message.text]
+
     def send(self, message: OutboundMessage) -> SendResult:
         sb_conversation = message.metadata.get("sb_conversation_id") or message.conversation_id.removeprefix("sb:")
         source = (message.metadata.get("conversation_source") or "").lower()
@@ -357,7 +363,7 @@ class SupportBoardSender:
             raise PermanentSendError("Support Board conversation lacks the customer's PSID or the Page id", code="ids")
         trigger = (message.reply_to_message_id or "").removeprefix("sb:") or None
         ids = []
-        for piece in split_text(message.text, limit_for(source)):
+        for piece in self.pieces(message):
             sent = self._client.messenger_send_message(psid, page_id, piece, trigger)
             if sent:
                 ids.append(sent)

@@ -47,10 +47,6 @@ def limit_for(channel: Channel | str) -> TextLimit:
     return LIMITS.get(aliases.get(channel, channel), LIMITS["messenger"])
 
 
-def split_for_channel(text: str, channel: Channel | str) -> list[str]:
-    return split_text(text, limit_for(channel))
-
-
 def split_text(text: str, limit: TextLimit) -> list[str]:
     """Pieces of `text`, each within `limit`, as few as possible, preferring sentence ends."""
     rest = text.strip()

@@ -135,5 +135,8 @@ def cors_headers(origin: str | None, allowed_origins: str | None) -> dict[str, s
 class WebChatSender:
     """Nothing to deliver: the reply is stored by the reply function and the browser polls for it."""
 
+    def pieces(self, message: OutboundMessage) -> list[str]:
+        return [message.text]  # a web page has no length limit worth splitting for
+
     def send(self, message: OutboundMessage) -> SendResult:
         return SendResult(platform_message_ids=[f"webchat-out:{uuid.uuid4().hex}"])

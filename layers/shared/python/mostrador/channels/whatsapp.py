@@ -197,6 +197,9 @@ class WhatsAppSender:
             http=http,
         )
 
+    def pieces(self, message: OutboundMessage) -> list[str]:
+        return split_text(message.text, LIMITS["whatsapp"])
+
     def send(self, message: OutboundMessage) -> SendResult:
         phone_number_id = self._phone_number_id_for(message)
         if not self._token or not phone_number_id:
@@ -207,7 +210,7 @@ class WhatsAppSender:
             self._http = new_http_client()
         url = f"{self._graph_url}/{phone_number_id}/messages"
         ids: list[str] = []
-        for index, piece in enumerate(split_text(message.text, LIMITS["whatsapp"])):
+        for index, piece in enumerate(self.pieces(message)):
             payload = text_payload(message.recipient_id, piece)
             if index == 0 and message.reply_to_message_id:
                 payload["context"] = {"message_id": message.reply_to_message_id}

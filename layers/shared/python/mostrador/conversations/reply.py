@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from mostrador.channels.base import ChannelSender, OutboundMessage, PermanentSendError, TransientSendError
+from mostrador.channels.base import ChannelSender, OutboundMessage, PermanentSendError, SendResult, TransientSendError
 from mostrador.conversations import repository as repo
 from mostrador.conversations.actors import ConversationHistory, TakeoverPolicy
 from mostrador.conversations.escalation import (
@@ -354,20 +354,31 @@ class ReplyService:
             reply_to_message_id=message.platform_message_id,
             metadata=dict(message.metadata),
         )
-        try:
-            sent = self.sender_for(message.channel).send(outbound)
-        except TransientSendError as error:
-            # Left pending: the queue redelivers this item and the same reply is sent then.
-            logger.warning("send failed, will retry", extra={**log, "code": error.code})
-            raise
-        except PermanentSendError as error:
-            latency_ms = int((time.monotonic() - started) * 1000)
-            with self.conn.transaction():
-                repo.mark_reply_failed(self.conn, draft["id"], error.code, str(error), latency_ms)
-                repo.mark_inbound(self.conn, inbound_id, "failed", f"send_failed:{error.code}")
-            metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
-            logger.error("send failed permanently", extra={**log, "code": error.code})
-            return ReplyOutcome("failed", f"send_failed:{error.code}", inbound_id, draft["id"])
+        sender = self.sender_for(message.channel)
+        pieces = sender.pieces(outbound)
+        sent_ids: list[str] = list(draft.get("platform_message_ids") or [])
+        # One piece at a time, progress kept: a retry resumes at the piece that failed.
+        for index in range(draft.get("pieces_sent") or 0, len(pieces)):
+            piece = replace(
+                outbound, text=pieces[index], reply_to_message_id=outbound.reply_to_message_id if index == 0 else None
+            )
+            try:
+                sent_ids.extend(sender.send(piece).platform_message_ids)
+            except TransientSendError as error:
+                # Left pending: the queue redelivers this item and the rest of the reply is sent then.
+                logger.warning("send failed, will retry", extra={**log, "code": error.code, "piece": index})
+                raise
+            except PermanentSendError as error:
+                latency_ms = int((time.monotonic() - started) * 1000)
+                with self.conn.transaction():
+                    repo.mark_reply_failed(self.conn, draft["id"], error.code, str(error), latency_ms)
+                    repo.mark_inbound(self.conn, inbound_id, "failed", f"send_failed:{error.code}")
+                metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+                logger.error("send failed permanently", extra={**log, "code": error.code})
+                return ReplyOutcome("failed", f"send_failed:{error.code}", inbound_id, draft["id"])
+            if index < len(pieces) - 1:
+                repo.record_pieces_sent(self.conn, draft["id"], index + 1, sent_ids)
+        sent = SendResult(platform_message_ids=sent_ids)
         latency_ms = int((time.monotonic() - started) * 1000)
         with self.conn.transaction():
             repo.mark_reply_sent(self.conn, draft["id"], sent.platform_message_ids, latency_ms)

@@ -280,6 +280,14 @@ def mark_reply_sent(conn: Connection, reply_id: int, platform_message_ids: list[
     )
 
 
+def record_pieces_sent(conn: Connection, reply_id: int, pieces_sent: int, platform_message_ids: list[str]) -> None:
+    """Progress of a reply sent in pieces, kept as each piece goes out."""
+    conn.execute(
+        "UPDATE messages SET pieces_sent = %s, platform_message_ids = %s, updated_at = now() WHERE id = %s",
+        (pieces_sent, platform_message_ids, reply_id),
+    )
+
+
 def mark_reply_failed(
     conn: Connection, reply_id: int, error_code: str | None, error_title: str, latency_ms: int | None = None
 ) -> None:
