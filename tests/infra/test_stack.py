@@ -408,3 +408,10 @@ def test_api_logs_access_throttles_and_traces(dev: Synth) -> None:
 def test_storage_and_logs_have_retention(dev: Synth) -> None:
     for group in dev.resources("AWS::Logs::LogGroup").values():
         assert group["Properties"]["RetentionInDays"] > 0
+
+
+def test_every_provider_setting_can_be_set_from_context() -> None:
+    from infra.settings import APP_ENVIRONMENT
+
+    for name in ("OPENAI_BASE_URL", "GEMINI_CHAT_MODEL", "GEMINI_EMBEDDING_MODEL", "GEMINI_BASE_URL"):
+        assert name in APP_ENVIRONMENT, name
