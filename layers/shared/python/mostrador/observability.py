@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from collections.abc import Callable
 from typing import Any
@@ -46,7 +47,20 @@ if stage := os.environ.get("MOSTRADOR_STAGE"):
 
 
 def redact(value: str | None) -> str:
-    """A stable, non-reversible tag for a customer identifier (phone numbers never reach logs)."""
+    """A stable tag for a customer identifier, so logs can follow a conversation without holding it.
+
+    Keyed with a deployment secret: phone numbers are few enough that a plain hash of them could be
+    reversed by trying them all, a keyed one cannot without the key."""
     if not value:
         return "-"
-    return "id:" + hashlib.sha256(value.encode()).hexdigest()[:12]
+    return "id:" + hmac.new(_redaction_key(), value.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def _redaction_key() -> bytes:
+    from mostrador.config import get_settings
+
+    settings = get_settings()
+    for name in ("meta_app_secret", "ingest_api_key", "admin_token", "support_board_webhook_secret"):
+        if secret := settings.secret(name):
+            return f"mostrador-log-tag:{secret}".encode()
+    return b"mostrador-log-tag"  # nothing secret configured (a bare local run): nothing to protect
