@@ -15,6 +15,9 @@ from mostrador.conversations.escalation import asks_for_human, handoff_message, 
         "talk to an agent",
         "Can I speak with a real person?",
         "agent please",
+        "quiero que me atienda una persona",
+        "me pasas con el encargado?",
+        "I want to talk to your manager",
     ],
 )
 def test_requests_for_a_person_are_recognised(text):
@@ -29,6 +32,10 @@ def test_requests_for_a_person_are_recognised(text):
         "Quiero saber si una persona puede recoger el pedido",
         "do you have phones for agents of change",
         "hola",
+        "I need to speak with my manager before buying",
+        "I will chat with someone at home about it",
+        "Voy a pasar mañana a retirar la nevera, mi encargado la busca",
+        "tengo que hablar con mi esposa antes",
     ],
 )
 def test_product_questions_are_not_requests_for_a_person(text):

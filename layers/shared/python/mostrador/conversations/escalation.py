@@ -9,16 +9,21 @@ import re
 # Consecutive searches finding nothing before a person is brought in.
 EMPTY_SEARCH_LIMIT = 3
 
+# A request for a person, not any sentence naming one: "hablar con un asesor", "que me atienda una
+# persona", "talk to an agent" — but not "mi encargado la busca" or "speak with my manager first".
 _ASKS_FOR_HUMAN = re.compile(
     r"""
-    \b(hablar|comunicar(me)?|contactar|pasar(me)?|atender(me)?|atienda)\b
-        [^.?!]{0,40}?\b(asesor|asesora|agente|persona|humano|humana|operador|operadora|vendedor|vendedora|
-        alguien\s+real|representante|encargad[oa])\b
+    \b(hablar|comunic\w*|contact\w*|pas(ar|as|a|es|en)(me|nos)?|conect\w*)\b[^.?!]{0,25}?
+        \bcon\s+(un|una|el|la|algun|algún|alguna|su|sus|alguien)?\s*(asesor|asesora|agente|persona|humano|humana|
+        operador|operadora|vendedor|vendedora|real|representante|encargad[oa])\b
+    | \b(me\s+)?atienda\s+(un|una|el|la|alguien)\s*
+        (asesor|asesora|agente|persona|humano|humana|real|vendedor|vendedora)\b
+    | \b(quiero|necesito|prefiero)\s+(un|una|a\s+un|a\s+una)\s+(asesor|asesora|agente|persona|humano|humana)\b
     | \b(human|person|agent|representative|operator|someone\s+real|real\s+person|live\s+agent)\b
         [^.?!]{0,10}?\bplease\b
-    | \b(talk|speak|chat|connect\s+me|transfer\s+me|put\s+me\s+through)\b[^.?!]{0,30}?
-        \b(human|person|agent|representative|operator|someone|somebody|manager|staff)\b
-    | \b(quiero|necesito)\s+(un|una)\s+(asesor|asesora|agente|persona|humano)\b
+    | \b(talk|speak|chat|connect\s+me|transfer\s+me|put\s+me\s+through)\s+(to|with)\s+
+        (a|an|the|your|one\s+of\s+your)?\s*(real\s+|live\s+)?
+        (human|person|agent|representative|operator|manager|staff|customer\s+service)\b
     """,
     re.IGNORECASE | re.VERBOSE,
 )
