@@ -177,3 +177,28 @@ def test_a_long_reply_interrupted_mid_way_resumes_without_repeating_a_piece(llm_
     [reply] = replies(db, message.conversation_id)
     assert reply["status"] == "sent" and len(reply["platform_message_ids"]) == 3
     assert llm_env.chat_calls == 1  # the retry sent the stored reply; nothing was generated again
+
+
+def test_a_retry_after_every_model_failed_does_not_count_its_searches_twice(llm_env, reply_env, db, monkeypatch):
+    _use(monkeypatch, "openai")
+    llm_env.script_chat(
+        [{"text": "", "tool_calls": [{"name": "search_local_products", "arguments": {"query": "zzz"}}]}]
+    )
+    # The model's next turn (carrying the tool result) fails with both providers.
+    llm_env.fail_when("tool_call_id", 503)
+    llm_env.fail_when("functionResponse", 503)
+    message = whatsapp("¿tienen zzz?")
+    assert deliver(message) == ["0"]
+
+    def searches() -> int:
+        row = db.execute(
+            "SELECT count(*) AS n FROM tool_calls WHERE message_id = %s",
+            (inbound_row(db, message.platform_message_id)["id"],),
+        ).fetchone()
+        return row["n"]
+
+    assert searches() == 1
+    llm_env.reset()
+    llm_env.script_chat(["No tenemos zzz, ¿buscas algo parecido?"])
+    assert deliver(message) == []
+    assert searches() == 0  # the failed attempt's search is forgotten; the retry searched nothing

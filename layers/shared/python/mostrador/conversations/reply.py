@@ -299,6 +299,9 @@ class ReplyService:
 
     def _generate(self, message: InboundMessage, inbound_id: int, language: str, toolbox: ReplyToolbox) -> LoopResult:
         tenant, conversation_id = message.tenant_id, message.conversation_id
+        # A retry after every model failed starts over: the earlier attempt's tool calls led to no reply
+        # and must not count twice (they feed the "searches keep finding nothing" escalation).
+        repo.forget_tool_calls(self.conn, inbound_id)
         prompt = system_prompt(repo.tenant_system_prompt(self.conn, tenant), language)
         rows = repo.recent_history(self.conn, tenant, conversation_id, self.history_limit)
         messages = [ChatMessage("system", prompt)] + [m for m in map(_as_chat_message, rows) if m is not None]

@@ -357,6 +357,10 @@ def record_tool_call(
     )
 
 
+def forget_tool_calls(conn: Connection, message_id: int) -> None:
+    conn.execute("DELETE FROM tool_calls WHERE message_id = %s", (message_id,))
+
+
 def consecutive_empty_searches(conn: Connection, tenant_id: str, conversation_id: str, window: int = 10) -> int:
     """How many of the conversation's latest searches in a row (since any context reset) found nothing."""
     rows = conn.execute(
