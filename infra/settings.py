@@ -10,19 +10,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-# Secret names as mostrador.config knows them; kept in step by tests/infra (which imports both).
-SECRET_KEYS = (
-    "INGEST_API_KEY",
-    "OPENAI_API_KEY",
-    "GEMINI_API_KEY",
-    "META_APP_SECRET",
-    "META_VERIFY_TOKEN",
-    "WHATSAPP_TOKEN",
-    "MESSENGER_PAGE_TOKEN",
-    "SUPPORT_BOARD_API_TOKEN",
-    "SUPPORT_BOARD_WEBHOOK_SECRET",
-    "ADMIN_TOKEN",
-)
+from mostrador.config import SECRET_NAMES
+
+# The keys of the app secret are the ones mostrador.config reads from it; the database URL comes from
+# the RDS-generated secret instead.
+SECRET_KEYS = tuple(name for name in SECRET_NAMES if name != "DATABASE_URL")
 
 # Lambda environment variable -> (context key, default). Empty defaults are left out of the environment,
 # so mostrador.config applies its own default.
