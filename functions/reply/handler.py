@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mostrador.config import Settings, get_settings
 from mostrador.conversations.reply import ReplyService, reply_service_from_settings
-from mostrador.conversations.reply_queue import parse_reply_queue_body
+from mostrador.conversations.reply_queue import parse_reply_queue_envelope
 from mostrador.db.connection import get_connection
 from mostrador.observability import logger, metrics, tracer
 
@@ -33,8 +33,8 @@ def reply_service() -> ReplyService:
 
 
 def record_handler(record: SQSRecord) -> None:
-    item = parse_reply_queue_body(record.body)
-    outcome = reply_service().handle(item)
+    envelope = parse_reply_queue_envelope(record.body)
+    outcome = reply_service().handle(envelope.item, envelope.conversation_id)
     logger.info("reply queue item done", extra={"action": outcome.action, "reason": outcome.reason})
 
 

@@ -134,6 +134,24 @@ def test_a_permanent_error_is_recorded_alarmed_and_not_retried(reply_env, db, ca
     assert len(reply_env.meta.sent()) == 1  # only the refused attempt
 
 
+def test_a_messenger_read_watermark_marks_everything_sent_before_it_read(reply_env, db):
+    import time
+
+    first = messenger("¿Tienen televisores?")
+    deliver(first)
+    [reply] = replies(db, first.conversation_id)
+    assert reply["status"] == "sent"
+    before = int(time.time() * 1000) - 60_000  # a watermark older than the reply moves nothing
+    assert deliver(status(f"watermark:{before}", "read", first.conversation_id)) == []
+    assert replies(db, first.conversation_id)[0]["status"] == "sent"
+    now = int(time.time() * 1000) + 1_000
+    assert deliver(status(f"watermark:{now}", "read", first.conversation_id)) == []
+    assert replies(db, first.conversation_id)[0]["status"] == "read"
+    other = messenger("hola", customer="psid-other")
+    deliver(other)
+    assert replies(db, other.conversation_id)[0]["status"] == "sent"  # another conversation is untouched
+
+
 def test_status_updates_move_the_sent_message_forward_and_never_reply(reply_env, db):
     message = whatsapp("¿Tienen televisores?")
     deliver(message)

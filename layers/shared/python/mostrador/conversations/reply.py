@@ -162,8 +162,18 @@ class ReplyService:
     history_limit: int = HISTORY_MESSAGES
     empty_search_limit: int = EMPTY_SEARCH_LIMIT
 
-    def handle(self, item: InboundMessage | StatusUpdate) -> ReplyOutcome:
+    def handle(self, item: InboundMessage | StatusUpdate, conversation_id: str | None = None) -> ReplyOutcome:
         if isinstance(item, StatusUpdate):
+            watermark = item.platform_message_id.removeprefix("watermark:")
+            if watermark != item.platform_message_id and conversation_id and watermark.isdigit():
+                moved = repo.apply_watermark(
+                    self.conn,
+                    item.tenant_id,
+                    conversation_id,
+                    item.status,
+                    datetime.fromtimestamp(int(watermark) / 1000, tz=UTC),
+                )
+                return ReplyOutcome("status", f"{item.status}:{moved}")
             known = repo.apply_status(self.conn, item)
             if not known:
                 logger.info("status for an unknown message", extra={"channel": item.channel, "status": item.status})

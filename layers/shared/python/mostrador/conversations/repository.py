@@ -298,6 +298,17 @@ def mark_reply_failed(
     )
 
 
+def apply_watermark(conn: Connection, tenant_id: str, conversation_id: str, status: str, watermark: datetime) -> int:
+    """Messenger's delivery/read watermark: every message we sent in the conversation up to that
+    moment reached that status. Returns how many moved forward."""
+    return conn.execute(
+        "UPDATE messages SET status = %s, updated_at = now()"
+        " WHERE tenant_id = %s AND conversation_id = %s AND direction = 'outbound' AND created_at <= %s"
+        " AND (CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 ELSE 99 END) < %s",
+        (status, tenant_id, conversation_id, watermark, _STATUS_RANK[status]),
+    ).rowcount
+
+
 def apply_status(conn: Connection, update: StatusUpdate) -> bool:
     """Move a sent message's status forward. Returns False when no sent message has that id."""
     rank = _STATUS_RANK[update.status]
