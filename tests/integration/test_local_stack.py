@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from local.stack import SAMPLE_MARKER
 from tests.fakes.platforms import FakeMetaGraph
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,10 +48,11 @@ class RunningStack:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def start_stack(data_dir: Path, port: int, env: dict[str, str], log: Path) -> RunningStack:
+def start_stack(data_dir: Path, port: int, env: dict[str, str], log: Path, *, sample: bool = False) -> RunningStack:
     out = log.open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.cli", "local", "--port", str(port), "--data-dir", str(data_dir), "--no-sample"],
+        [sys.executable, "-m", "local.cli", "local", "--port", str(port), "--data-dir", str(data_dir)]
+        + ([] if sample else ["--no-sample"]),
         cwd=data_dir.parent,  # no .env there: only the variables below
         env=env,
         stdout=out,
@@ -261,3 +263,30 @@ def test_ctrl_c_stops_cleanly_and_a_second_run_serves_the_same_data(
     finally:
         assert stop_stack(again) == 0
     shutil.rmtree(stack.data_dir / "pg", ignore_errors=True)
+
+
+def test_the_first_run_loads_the_sample_catalog_through_ingest_and_a_second_run_does_not(
+    stack_env: dict[str, str], tmp_path: Path
+) -> None:
+    catalog = json.loads((REPO / "local" / "sample_catalog.json").read_text())
+    first = start_stack(tmp_path / "data", free_port(), stack_env, tmp_path / "first.log", sample=True)
+    try:
+        for _ in range(600):  # enrichment of a few hundred items with the offline provider
+            if "[sample] sample catalog ready" in first.output() or "[sample] loading the sample" in first.output():
+                break
+            time.sleep(0.5)
+        assert "[sample] sample catalog ready" in first.output(), first.output()
+        marker = json.loads((first.data_dir / SAMPLE_MARKER).read_text())
+        assert marker["accepted"] == len(catalog)
+        sync = httpx.get(
+            f"{first.url}/ingest/syncs/{marker['syncId']}", headers={"X-API-KEY": ingest_key(first)}
+        ).json()
+        assert sync["complete"] and sync["received"] == len(catalog) and sync["failed"] == 0
+        assert sync["processed"] == len(catalog)
+    finally:
+        assert stop_stack(first) == 0
+    again = start_stack(tmp_path / "data", free_port(), stack_env, tmp_path / "second.log", sample=True)
+    try:
+        assert "[sample] loading" not in again.output()
+    finally:
+        assert stop_stack(again) == 0
