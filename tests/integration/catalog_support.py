@@ -13,10 +13,11 @@ INGEST_KEY = "test-ingest-key"
 
 
 class CatalogPipeline:
-    def __init__(self, sqs: Any, queue_url: str, queue_arn: str) -> None:
+    def __init__(self, sqs: Any, queue_url: str, queue_arn: str, dlq_url: str) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
         self.queue_arn = queue_arn
+        self.dlq_url = dlq_url
 
     def push(self, payload: Any, *, key: str | None = INGEST_KEY, path: str = "/ingest/products") -> tuple[int, Any]:
         from functions.ingest.handler import handler
@@ -101,9 +102,7 @@ def pipeline(sqs, db, monkeypatch: pytest.MonkeyPatch) -> CatalogPipeline:
     from mostrador.config import reset_settings
 
     reset_settings()
-    pipeline = CatalogPipeline(sqs, url, arn)
-    pipeline.dlq_url = dlq  # type: ignore[attr-defined]
-    return pipeline
+    return CatalogPipeline(sqs, url, arn, dlq)
 
 
 def product(code: str, **overrides: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ so the reply side can tell its own echoes from a person answering in the Page in
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mostrador.channels.base import OutboundMessage, PermanentSendError, SendResult
@@ -32,6 +33,22 @@ _ATTACHMENT_KINDS: dict[str, MediaKind] = {
     "location": "location",
     "sticker": "sticker",
 }
+
+
+WATERMARK_PREFIX = "watermark:"
+
+
+def watermark_id(watermark: object) -> str:
+    """The status id of a Messenger watermark (no message id: everything sent before it)."""
+    return f"{WATERMARK_PREFIX}{watermark}"
+
+
+def watermark_time(platform_message_id: str) -> datetime | None:
+    """When a watermark status id says messages were delivered/read up to; None for a message id."""
+    millis = platform_message_id.removeprefix(WATERMARK_PREFIX)
+    if millis == platform_message_id or not millis.isdigit():
+        return None
+    return datetime.fromtimestamp(int(millis) / 1000, tz=UTC)
 
 
 def conversation_id_for(channel: Channel, account_id: str, customer_id: str) -> str:
@@ -96,14 +113,14 @@ def _parse_event(event: Mapping[str, Any], channel: Channel, account_id: str, te
         if not mids and delivery.get("watermark") is not None:
             watermark = str(delivery["watermark"])
             parsed.items.append(
-                _status(channel, tenant_id, f"watermark:{watermark}", "delivered", timestamp, conversation)
+                _status(channel, tenant_id, watermark_id(watermark), "delivered", timestamp, conversation)
             )
         return parsed
     read = event.get("read")
     if isinstance(read, Mapping) and sender:
         conversation = conversation_id_for(channel, account_id, sender)
         # Instagram names the message read; Messenger gives a watermark: all sent before it are read.
-        mid = read.get("mid") or (f"watermark:{read['watermark']}" if read.get("watermark") is not None else None)
+        mid = read.get("mid") or (watermark_id(read["watermark"]) if read.get("watermark") is not None else None)
         if mid:
             parsed.items.append(_status(channel, tenant_id, str(mid), "read", timestamp, conversation))
             return parsed

@@ -17,7 +17,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from mostrador.channels.base import ChannelSender, OutboundMessage, PermanentSendError, SendResult, TransientSendError
+from mostrador.channels.base import ChannelSender, OutboundMessage, PermanentSendError, TransientSendError
+from mostrador.channels.messenger import watermark_time
 from mostrador.conversations import repository as repo
 from mostrador.conversations.actors import ConversationHistory, TakeoverPolicy
 from mostrador.conversations.escalation import (
@@ -164,15 +165,9 @@ class ReplyService:
 
     def handle(self, item: InboundMessage | StatusUpdate, conversation_id: str | None = None) -> ReplyOutcome:
         if isinstance(item, StatusUpdate):
-            watermark = item.platform_message_id.removeprefix("watermark:")
-            if watermark != item.platform_message_id and conversation_id and watermark.isdigit():
-                moved = repo.apply_watermark(
-                    self.conn,
-                    item.tenant_id,
-                    conversation_id,
-                    item.status,
-                    datetime.fromtimestamp(int(watermark) / 1000, tz=UTC),
-                )
+            watermark = watermark_time(item.platform_message_id)
+            if watermark is not None and conversation_id:
+                moved = repo.apply_watermark(self.conn, item.tenant_id, conversation_id, item.status, watermark)
                 return ReplyOutcome("status", f"{item.status}:{moved}")
             known = repo.apply_status(self.conn, item)
             if not known:
@@ -391,10 +386,9 @@ class ReplyService:
                 return ReplyOutcome("failed", f"send_failed:{error.code}", inbound_id, draft["id"])
             if index < len(pieces) - 1:
                 repo.record_pieces_sent(self.conn, draft["id"], index + 1, sent_ids)
-        sent = SendResult(platform_message_ids=sent_ids)
         latency_ms = int((time.monotonic() - started) * 1000)
         with self.conn.transaction():
-            repo.mark_reply_sent(self.conn, draft["id"], sent.platform_message_ids, latency_ms)
+            repo.mark_reply_sent(self.conn, draft["id"], sent_ids, latency_ms)
             repo.mark_inbound(self.conn, inbound_id, "replied")
         logger.info(
             "replied",
@@ -405,7 +399,7 @@ class ReplyService:
                 "model": draft["model"],
                 "tokens_in": draft["tokens_in"],
                 "tokens_out": draft["tokens_out"],
-                "pieces": len(sent.platform_message_ids),
+                "pieces": len(sent_ids),
             },
         )
         return ReplyOutcome("replied", "sent", inbound_id, draft["id"])
