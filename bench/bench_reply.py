@@ -104,7 +104,7 @@ def _load_catalog(conn: Any, count: int) -> None:
 
 
 def _event(index: int, customers: int) -> dict[str, Any]:
-    from mostrador.conversations.messages import InboundMessage
+    from mostrador.messaging.model import InboundMessage
 
     sender = f"58412{index % customers:07d}"
     message = InboundMessage(

@@ -64,8 +64,8 @@ def poll_messages() -> Response:
         conversation_id, after = parse_poll(app.current_event.query_string_parameters)
     except WebChatRequestError as exc:
         return _answer(exc.status, {"error": exc.message})
-    from mostrador.conversations.repository import messages_after
     from mostrador.db.connection import get_connection
+    from mostrador.db.conversation_repository import messages_after
 
     rows = messages_after(get_connection(), get_settings().tenant_id, conversation_key(conversation_id), after)
     messages = public_messages(rows)

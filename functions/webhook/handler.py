@@ -19,7 +19,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mostrador.channels import messenger, support_board, whatsapp
 from mostrador.channels.meta import SIGNATURE_HEADER, handshake_challenge, verify_signature
 from mostrador.config import get_settings
-from mostrador.conversations.reply_queue import ParsedDelivery, envelopes_for
+from mostrador.conversations.reply_queue import envelopes_for
+from mostrador.messaging.model import ParsedDelivery
 from mostrador.observability import logger, metrics, redact, tracer
 from mostrador.queues import send_messages
 

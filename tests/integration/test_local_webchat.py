@@ -14,7 +14,7 @@ from local.api_gateway import HttpRequest, find_route, proxy_event
 from local.lambda_context import LambdaContext
 from mostrador.channels.base import OutboundMessage
 from mostrador.channels.webchat import WebChatSender, conversation_key, parse_post
-from mostrador.conversations import repository as repo
+from mostrador.db import conversation_repository as repo
 
 CONVERSATION = "c0ffee00c0ffee00c0ffee00"
 

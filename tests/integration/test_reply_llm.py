@@ -8,7 +8,7 @@ import json
 import pytest
 
 from mostrador.conversations.escalation import handoff_message
-from mostrador.conversations.repository import set_tenant_system_prompt
+from mostrador.db.conversation_repository import set_tenant_system_prompt
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_reply_support as support
 from tests.integration.test_reply_support import add_products, deliver, inbound_row, paused, product, replies, whatsapp

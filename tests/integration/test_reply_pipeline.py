@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from mostrador.conversations.escalation import handoff_message
-from mostrador.conversations.repository import messages_after
+from mostrador.db.conversation_repository import messages_after
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_reply_support as support
 from tests.integration.test_reply_support import (

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from mostrador.conversations.messages import InboundMessage, StatusUpdate
-from mostrador.conversations.reply_queue import RoutedStatus
+from mostrador.messaging.model import InboundMessage, RoutedStatus, StatusUpdate
 from tests.fakes.platforms import Platforms, platforms_fixture  # noqa: F401
 from tests.lambda_events import LambdaContextStub, reply_queue_record
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from local.lambda_context import LambdaContext
-from mostrador.conversations.messages import InboundMessage, StatusUpdate
 from mostrador.conversations.reply_queue import parse_reply_queue_envelope
+from mostrador.messaging.model import InboundMessage, StatusUpdate
 from tests.unit.channels.payloads import (
     CUSTOMER_PHONE,
     PAGE_ID,

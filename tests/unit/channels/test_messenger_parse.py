@@ -3,8 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from mostrador.channels import messenger
-from mostrador.conversations.messages import InboundMessage
-from mostrador.conversations.reply_queue import RoutedStatus
+from mostrador.messaging.model import InboundMessage, RoutedStatus
 from tests.unit.channels.payloads import (
     APP_ID,
     IG_ACCOUNT_ID,

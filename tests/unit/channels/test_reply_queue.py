@@ -6,15 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mostrador.conversations.messages import InboundMessage, StatusUpdate
 from mostrador.conversations.reply_queue import (
-    RoutedStatus,
     envelope_for,
     envelopes_for,
     fifo_id,
     parse_reply_queue_body,
     parse_reply_queue_envelope,
 )
+from mostrador.messaging.model import InboundMessage, RoutedStatus, StatusUpdate
 
 FIFO_CHARS = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
 

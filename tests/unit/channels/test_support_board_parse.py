@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 from mostrador.channels import support_board
-from mostrador.conversations.messages import InboundMessage
+from mostrador.messaging.model import InboundMessage
 from tests.unit.channels.payloads import support_board_event
 
 

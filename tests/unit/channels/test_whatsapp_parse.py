@@ -5,8 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mostrador.channels import whatsapp
-from mostrador.conversations.messages import InboundMessage
-from mostrador.conversations.reply_queue import RoutedStatus
+from mostrador.messaging.model import InboundMessage, RoutedStatus
 from tests.unit.channels.payloads import (
     CUSTOMER_PHONE,
     PHONE_NUMBER_ID,

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mostrador.conversations.actors import TakeoverPolicy
-from mostrador.conversations.messages import InboundMessage
+from mostrador.messaging.model import InboundMessage
 
 DM_BOT, PROXY, AGENT, CUSTOMER = "2", "1", "3", "77"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from mostrador.conversations.messages import Channel
+from mostrador.messaging.model import Channel
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import httpx
 
     from mostrador.config import Settings
-    from mostrador.conversations.messages import Channel
+    from mostrador.messaging.model import Channel
 
 
 def sender_for(channel: Channel | str, settings: Settings, http: httpx.Client | None = None) -> ChannelSender:

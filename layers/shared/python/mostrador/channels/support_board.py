@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any
 from mostrador.channels.base import OutboundMessage, PermanentSendError, SendResult, TransientSendError
 from mostrador.channels.meta import classify_meta_error, new_http_client
 from mostrador.channels.text_limits import limit_for, split_text
-from mostrador.conversations.messages import InboundMessage, MediaKind
-from mostrador.conversations.reply_queue import ParsedDelivery
+from mostrador.messaging.model import InboundMessage, MediaKind, ParsedDelivery
 
 if TYPE_CHECKING:
     import httpx

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mostrador.conversations.messages import Channel
+from mostrador.messaging.model import Channel
 
 WHATSAPP_MAX_CHARS = 4096
 MESSENGER_MAX_CHARS = 2000

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mostrador.channels.base import OutboundMessage, SendResult
-from mostrador.conversations.messages import InboundMessage
+from mostrador.messaging.model import InboundMessage
 
 CONVERSATION_PREFIX = "webchat:"
 MAX_TEXT = 4000

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mostrador.channels.base import OutboundMessage, PermanentSendError, SendResult
 from mostrador.channels.meta import dicts_in, from_unix_seconds, new_http_client, post_graph, value_at
 from mostrador.channels.text_limits import LIMITS, split_text
-from mostrador.conversations.messages import InboundMessage, MediaKind, StatusUpdate
-from mostrador.conversations.reply_queue import ParsedDelivery, RoutedStatus
+from mostrador.messaging.model import InboundMessage, MediaKind, ParsedDelivery, RoutedStatus, StatusUpdate
 
 if TYPE_CHECKING:
     import httpx

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from mostrador.config import Settings
-from mostrador.conversations.messages import InboundMessage
+from mostrador.messaging.model import InboundMessage
 
 Actor = Literal["customer", "bot", "comment_bot", "human_agent", "page", "unknown"]
 Action = Literal["reply", "ignore", "log", "pause"]

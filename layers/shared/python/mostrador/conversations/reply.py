@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from mostrador.channels.base import ChannelSender, OutboundMessage, PermanentSendError, TransientSendError
 from mostrador.channels.messenger import watermark_time
-from mostrador.conversations import repository as repo
 from mostrador.conversations.actors import ConversationHistory, TakeoverPolicy
 from mostrador.conversations.escalation import (
     EMPTY_SEARCH_LIMIT,
@@ -29,11 +28,12 @@ from mostrador.conversations.escalation import (
     with_handoff,
 )
 from mostrador.conversations.language import detect_language
-from mostrador.conversations.messages import Channel, InboundMessage, StatusUpdate
 from mostrador.conversations.toolbox import Catalog, ReplyToolbox, ToolOutcome
 from mostrador.conversations.window import window_applies, window_open
+from mostrador.db import conversation_repository as repo
 from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, ToolSpec, Usage
 from mostrador.llm.tools import REPLY_TOOLS, SEARCH_LOCAL_PRODUCTS
+from mostrador.messaging.model import Channel, InboundMessage, StatusUpdate
 from mostrador.observability import logger, metrics, redact
 
 if TYPE_CHECKING:

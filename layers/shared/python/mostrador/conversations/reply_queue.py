@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from mostrador.conversations.messages import InboundMessage, StatusUpdate
+from mostrador.messaging.model import InboundMessage, QueueItem, StatusUpdate
 from mostrador.queues import OutgoingMessage
 
 FIFO_ID_MAX = 128
@@ -25,32 +25,9 @@ _FIFO_ID_CHARS = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]+
 
 
 @dataclass(frozen=True)
-class RoutedStatus:
-    """A delivery status and the conversation it belongs to (StatusUpdate itself has no conversation)."""
-
-    status: StatusUpdate
-    conversation_id: str
-
-
-@dataclass(frozen=True)
 class ReplyEnvelope:
     item: InboundMessage | StatusUpdate
     conversation_id: str | None
-
-
-QueueItem = InboundMessage | RoutedStatus
-
-
-@dataclass
-class ParsedDelivery:
-    """What one webhook delivery holds for the queue, and what was skipped (reasons, no customer data)."""
-
-    items: list[QueueItem] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-
-    def extend(self, other: ParsedDelivery) -> None:
-        self.items.extend(other.items)
-        self.skipped.extend(other.skipped)
 
 
 def fifo_id(value: str, *, keep: str = "") -> str:

@@ -2,7 +2,7 @@
 lists, analytics aggregates, the streamed export, and model prices.
 
 Writes that the reply side also does (pauses, resume, resolving escalations) are not here: the admin
-use cases call mostrador.conversations.repository for those, so both sides share one mechanism.
+use cases call mostrador.db.conversation_repository for those, so both sides share one mechanism.
 Every function takes the connection and the tenant explicitly; rows come back as dicts.
 """
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from mostrador.conversations import repository as conversations_repo
+from mostrador.db import conversation_repository as conversations_repo
 from mostrador.db import operations_repository as ops_repo
 from mostrador.db.operations_repository import ConversationFilter
 from mostrador.observability import logger, redact

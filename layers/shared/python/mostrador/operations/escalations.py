@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mostrador.conversations import repository as conversations_repo
+from mostrador.db import conversation_repository as conversations_repo
 from mostrador.db import operations_repository as ops_repo
 from mostrador.observability import logger
 from mostrador.operations.conversations import iso

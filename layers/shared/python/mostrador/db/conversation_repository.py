@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mostrador.conversations.messages import InboundMessage, StatusUpdate
     from mostrador.db.connection import Connection
+    from mostrador.messaging.model import InboundMessage, StatusUpdate
 
 # Later statuses never go back to earlier ones (a late "delivered" after "read" is ignored).
 _STATUS_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}

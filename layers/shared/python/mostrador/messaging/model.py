@@ -1,7 +1,8 @@
-"""The one inbound-message model every channel normalizes into, and what the reply queue carries."""
+"""The one inbound-message model every channel normalizes into, and what one webhook delivery holds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -58,3 +59,26 @@ class StatusUpdate(BaseModel):
     timestamp: datetime
     error_code: str | None = None
     error_title: str | None = None
+
+
+@dataclass(frozen=True)
+class RoutedStatus:
+    """A delivery status and the conversation it belongs to (StatusUpdate itself has no conversation)."""
+
+    status: StatusUpdate
+    conversation_id: str
+
+
+QueueItem = InboundMessage | RoutedStatus
+
+
+@dataclass
+class ParsedDelivery:
+    """What one webhook delivery holds for the queue, and what was skipped (reasons, no customer data)."""
+
+    items: list[QueueItem] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def extend(self, other: ParsedDelivery) -> None:
+        self.items.extend(other.items)
+        self.skipped.extend(other.skipped)
