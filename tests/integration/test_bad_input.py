@@ -321,11 +321,12 @@ def test_a_2_mb_support_board_message_is_acknowledged_cut_to_fit_and_answered(sq
 
 
 def test_several_large_messages_in_one_delivery_are_all_queued(sqs, reply_queue):
-    # Each fits one SQS message, together they exceed what one SendMessageBatch call may carry.
-    messages = [wa_message("text", {"body": "x" * 200_000}, wamid=f"wamid.MANY{i}") for i in range(4)]
+    # Each fits one SQS message; together they exceed what one SendMessageBatch call may carry
+    # (256 KiB on a queue of the default size; moto checks 1 MiB, which six of them exceed too).
+    messages = [wa_message("text", {"body": "x" * 200_000}, wamid=f"wamid.MANY{i}") for i in range(6)]
     raw = meta_bytes(whatsapp_delivery(whatsapp_value(messages)))
     response = post_signed("/webhooks/whatsapp", raw)
-    assert response["statusCode"] == 200 and message_of(response) == "Queued 4 event(s)."
+    assert response["statusCode"] == 200 and message_of(response) == "Queued 6 event(s)."
     queued = [json.loads(m["Body"])["message"] for m in drain(sqs, reply_queue)]
-    assert sorted(m["platform_message_id"] for m in queued) == [f"wamid.MANY{i}" for i in range(4)]
+    assert sorted(m["platform_message_id"] for m in queued) == [f"wamid.MANY{i}" for i in range(6)]
     assert all(len(m["text"]) == 200_000 and "truncated_from_chars" not in m["metadata"] for m in queued)
