@@ -37,6 +37,7 @@ from mostrador.operations.requests import (
     ResolveBody,
     SyncQuery,
     TakeoverBody,
+    unusable_request_input,
 )
 
 OPENAPI_PATH = "/admin/openapi.json"
@@ -273,6 +274,15 @@ def _unauthorized() -> dict[str, Any]:
     }
 
 
+def _bad_request(problem: str) -> dict[str, Any]:
+    return {
+        "statusCode": 400,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"error": f"Invalid request: {problem}"}),
+        "isBase64Encoded": False,
+    }
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -289,4 +299,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             logger.info("admin request refused", extra={"section": section, "method": request.http_method})
             return _unauthorized()
         app.append_context(principal=principal)
+    # One check for every route, before any of them reads its path, query or body.
+    query = request.multi_value_query_string_parameters or {
+        name: [value] for name, value in (request.query_string_parameters or {}).items()
+    }
+    problem = unusable_request_input(request.path, query, request.decoded_body)
+    if problem:
+        logger.info("admin request refused: unusable input", extra={"reason": problem})
+        return _bad_request(problem)
     return app.resolve(event, context)

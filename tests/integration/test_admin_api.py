@@ -177,7 +177,7 @@ def test_takeover_until_resumed_and_its_validation(admin, db):
     extra = admin.call("POST", path_of(message.conversation_id, "takeover"), body={"minuts": 5})
     assert extra.status == 422 and "minuts" in extra.json["error"]
     broken = admin.call("POST", path_of(message.conversation_id, "takeover"), body="{not json")
-    assert broken.status == 422
+    assert broken.status == 400 and "not valid JSON" in broken.json["error"]
     missing = admin.call("POST", path_of("wa:nobody", "takeover"), body={"minutes": 5})
     assert missing.status == 404 and "wa:nobody" in missing.json["error"]
     assert admin.call("POST", path_of("wa:nobody", "resume"), body={}).status == 404

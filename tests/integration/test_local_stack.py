@@ -248,6 +248,50 @@ def test_web_chat_page_answers_in_headless_chromium(stack: RunningStack, tmp_pat
     assert bot and bot[0].strip()
 
 
+def local_secret(stack: RunningStack, name: str) -> str:
+    return str(json.loads((stack.data_dir / "secrets.json").read_text())[name])
+
+
+def test_bad_input_gets_a_4xx_and_odd_events_an_answer_over_http_never_a_502(
+    stack: RunningStack, graph: FakeMetaGraph
+) -> None:
+    """Issue 14 items 8-10 through the local API gateway, where each of these answered 502 or 500."""
+    deep = "[" * 5000 + "]" * 5000
+    admin = {"Authorization": f"Bearer {local_secret(stack, 'ADMIN_TOKEN')}"}
+    raw = ('{"object":"whatsapp_business_account","entry":' + deep + "}").encode()
+    signature = "sha256=" + hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    sb_key = json.dumps(local_secret(stack, "SUPPORT_BOARD_WEBHOOK_SECRET"))
+    requests = [
+        ("POST", "/webhooks/whatsapp", raw, {"X-Hub-Signature-256": signature}, 400),
+        ("POST", "/webhooks/support-board", '{"function":"message-sent","data":' + deep + "}", {}, 401),
+        ("POST", "/webhooks/support-board", '{"function":"m","key":' + sb_key + ',"data":' + deep + "}", {}, 400),
+        ("POST", "/ingest/products", deep, {"X-API-KEY": ingest_key(stack)}, 400),
+        ("PUT", "/admin/model-prices/gpt-4o-mini", deep, admin, 400),
+        ("POST", "/webchat/messages", '{"conversationId":"' + "c" * 20 + '","text":' + deep + "}", {}, 400),
+        ("GET", "/admin/conversations/%00", None, admin, 400),
+        ("GET", "/admin/export?since=2026-01-01&until=2026-01-02&customer=%00", None, admin, 400),
+        ("PUT", "/admin/model-prices/%00", '{"inputPerMillion":1,"outputPerMillion":1}', admin, 400),
+    ]
+    for method, path, body, headers, status in requests:
+        content = body.encode() if isinstance(body, str) else body
+        answer = httpx.request(method, f"{stack.url}{path}", content=content, headers=headers, timeout=30)
+        assert answer.status_code == status, (method, path, answer.status_code, answer.text[:300])
+        assert answer.json().get("error") or answer.json().get("message"), answer.text
+
+    # A customer's NUL and a 3 MB text: acknowledged with 200, recorded and answered.
+    for sender, text in (("584140000001", "hola\u0000, ¿tienen neveras?"), ("584140000002", "nevera " * 450_000)):
+        wamid = f"wamid.ODD{sender}{int(time.time() * 1000)}"
+        body, signature = signed_whatsapp_delivery(sender, text, wamid)
+        answer = httpx.post(
+            f"{stack.url}/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": signature}, timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+        wait_for(
+            lambda sender=sender: any(r.json.get("to") == sender for r in graph.requests if r.method == "POST"),
+            what=f"a reply to {sender}\n{stack.output()}",
+        )
+
+
 def test_ctrl_c_stops_cleanly_and_a_second_run_serves_the_same_data(
     stack: RunningStack, stack_env: dict[str, str], tmp_path: Path
 ) -> None:

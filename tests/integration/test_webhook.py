@@ -251,10 +251,10 @@ def test_unknown_payloads_are_acknowledged(sqs: Any, queue_url: str, payload: di
     assert queued_count(sqs, queue_url) == 0
 
 
-def test_signed_garbage_is_acknowledged_not_5xx(sqs: Any, queue_url: str) -> None:
+def test_signed_garbage_is_a_400_not_5xx(sqs: Any, queue_url: str) -> None:
     raw = b"not json at all"
     response = invoke("POST", "/webhooks/whatsapp", body=raw, headers={"X-Hub-Signature-256": sign(raw, APP_SECRET)})
-    assert response["statusCode"] == 200
+    assert response["statusCode"] == 400 and "not valid JSON" in json.loads(response["body"])["message"]
     assert queued_count(sqs, queue_url) == 0
 
 

@@ -27,6 +27,7 @@ from mostrador.channels.base import OutboundMessage, PermanentSendError, SendRes
 from mostrador.channels.meta import classify_meta_error, new_http_client
 from mostrador.channels.text_limits import limit_for, split_text
 from mostrador.messaging.model import InboundMessage, MediaKind, ParsedDelivery
+from mostrador.request_input import top_level_string
 
 if TYPE_CHECKING:
     import httpx
@@ -46,9 +47,15 @@ def conversation_id_for(sb_conversation_id: str) -> str:
     return f"sb:{sb_conversation_id}"
 
 
-def key_matches(payload: Mapping[str, Any], secret: str | None) -> bool:
+def webhook_key(raw: bytes) -> str | None:
+    """The body's `key`, read without parsing the rest of an unauthenticated body: Support Board
+    encodes {"function", "key", "data", "sender-url"} in that order, so the key comes before any
+    nested value. BadRequestBody when the body is not a JSON object."""
+    return top_level_string(raw, "key")
+
+
+def key_matches(key: str | None, secret: str | None) -> bool:
     """The shared secret Support Board puts in the body's `key`, compared in constant time."""
-    key = payload.get("key")
     if not secret or not isinstance(key, str) or not key:
         return False
     return hmac.compare_digest(key.encode("utf-8"), secret.encode("utf-8"))
