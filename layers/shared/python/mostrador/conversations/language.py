@@ -103,11 +103,15 @@ def language_words(text: str) -> list[str]:
     return kept
 
 
+def _meaningful(words: list[str]) -> list[str]:
+    return [word for word in words if word not in _NEUTRAL]
+
+
 def detect(text: str, prefer: str = DEFAULT_LANGUAGE) -> Detection | None:
     """The message's language when it names one with at least DETECT_CONFIDENCE, else None.
     `prefer`: the language to lean to when the text is ambiguous (the conversation's)."""
     words = language_words(text)
-    meaningful = [word for word in words if word not in _NEUTRAL]
+    meaningful = _meaningful(words)
     if not meaningful:
         return None
     hits = {code: sum(word in chat for word in meaningful) for code, chat in _CHAT_WORDS.items()}
@@ -145,6 +149,8 @@ def conversation_language(text: str, current: str | None, *, pinned: bool = True
     message in another language switches it: "ok", a code, an emoji, a product name or a lone
     "thanks" never flips a conversation.
     """
+    if pinned and current is not None and len(_meaningful(language_words(text))) < SWITCH_MIN_WORDS:
+        return current  # too short to be clear: no need to run (or load) the model
     found = detect(text, current or DEFAULT_LANGUAGE)
     if found is not None and (not pinned or current is None or found.clear):
         return found.language
