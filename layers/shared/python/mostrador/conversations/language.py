@@ -158,7 +158,7 @@ def conversation_language(text: str, current: str | None, *, pinned: bool = True
 
 
 def base_language(language: str) -> str:
-    """ "pt-BR" -> "pt"."""
+    """The language of a tag without its region: "pt-BR" -> "pt"."""
     return language.strip().lower().replace("_", "-").split("-")[0]
 
 
