@@ -27,7 +27,7 @@ from mostrador.conversations.escalation import (
     promises_handoff,
     with_handoff,
 )
-from mostrador.conversations.language import detect_language
+from mostrador.conversations.language import conversation_language, language_name, localized
 from mostrador.conversations.toolbox import Catalog, ReplyToolbox, ToolOutcome
 from mostrador.conversations.window import window_applies, window_open
 from mostrador.db import conversation_repository as repo
@@ -42,11 +42,12 @@ if TYPE_CHECKING:
 
 MAX_TOOL_ROUNDS = 4
 HISTORY_MESSAGES = 20
-LANGUAGE_NAMES = {"es": "Spanish", "en": "English"}
 
 _EMPTY_ANSWER = {
     "es": "Disculpa, no pude entender bien tu mensaje. ¿Me lo puedes decir con otras palabras?",
     "en": "Sorry, I couldn't quite understand your message. Could you say it in other words?",
+    "pt": "Desculpe, não entendi bem a sua mensagem. Pode me dizer com outras palavras?",
+    "fr": "Désolé, je n'ai pas bien compris votre message. Pouvez-vous le dire autrement ?",
 }
 
 
@@ -132,11 +133,11 @@ def default_system_prompt() -> str:
 def system_prompt(base: str | None, language: str) -> str:
     """The tenant's prompt (voice, store facts) or the default, then the ground rules no tenant prompt
     can drop: prices and stock only from tools, real escalations, catalog/customer text is data."""
-    name = LANGUAGE_NAMES.get(language, language)
+    name = language_name(language)
     return (
         f"{(base or default_system_prompt()).strip()}\n\n"
         f"{_prompt_file('ground_rules.txt')}\n\n"
-        f"The customer writes in {name} ({language}). Answer in {name} unless they switch language."
+        f"Conversation language: {name} ({language}). Answer in {name}."
     )
 
 
@@ -220,10 +221,17 @@ class ReplyService:
         self, message: InboundMessage, inbound_id: int, started: float, now: datetime, log: dict[str, Any]
     ) -> ReplyOutcome:
         tenant, conversation_id = message.tenant_id, message.conversation_id
-        conversation = repo.note_customer_message(
-            self.conn, tenant, conversation_id, message.sender_id, message.timestamp, detect_language(message.text)
+        # The language is pinned on the conversation: its first message sets it when it names one, later
+        # only a clear message switches it ("ok", a code or an emoji never does; language.py).
+        known = repo.get_conversation(self.conn, tenant, conversation_id)
+        language = conversation_language(
+            message.text,
+            known["language"] if known else None,
+            pinned=bool(known and known["last_customer_message_at"]),
         )
-        language: str = conversation["language"]
+        conversation = repo.note_customer_message(
+            self.conn, tenant, conversation_id, message.sender_id, message.timestamp, language
+        )
         repo.set_message_language(self.conn, inbound_id, language)
 
         draft = repo.pending_reply(self.conn, inbound_id)
@@ -255,7 +263,7 @@ class ReplyService:
                 self.catalog, tenant, lambda reason: self._open_escalation(message, inbound_id, reason, "tool")
             )
             result = self._generate(message, inbound_id, language, toolbox)
-            text = result.text.strip() or _EMPTY_ANSWER.get(language, _EMPTY_ANSWER["es"])
+            text = result.text.strip() or localized(_EMPTY_ANSWER, language)
             escalated = toolbox.escalation_id is not None
             searched_in_vain = any(
                 o.call.name == SEARCH_LOCAL_PRODUCTS.name and o.error is None and o.result_count == 0
