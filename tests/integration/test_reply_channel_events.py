@@ -103,6 +103,16 @@ def _export_text(db: Any) -> str:
     return page.body.decode("utf-8")
 
 
+def _transcript(db: Any, conversation_id: str) -> list[tuple[str, str]]:
+    """The admin API's view of the conversation: (direction, text) of each message shown."""
+    from datetime import UTC, datetime
+
+    from mostrador.operations.conversations import conversation_view
+
+    view = conversation_view(db, "default", conversation_id, cursor=None, limit=50, now=datetime.now(UTC))
+    return [(m["direction"], m["text"]) for m in view["messages"]]
+
+
 def test_an_unsend_after_the_original_removes_its_text_and_is_never_answered(
     channel_pipeline: ChannelPipeline, reply_env, db
 ) -> None:
@@ -124,6 +134,7 @@ def test_an_unsend_after_the_original_removes_its_text_and_is_never_answered(
     assert "Libertador" not in export and answer.split("\n")[0] in export  # our reply stays
     history = repo.recent_history(db, "default", IG_CONVERSATION)
     assert [(r["direction"], r["actor"]) for r in history] == [("outbound", "bot")]
+    assert _transcript(db, IG_CONVERSATION) == [("outbound", answer)]
     assert pipeline.dead_lettered() == 0
 
 
@@ -140,6 +151,7 @@ def test_an_unsend_before_the_original_means_the_original_is_never_answered_or_s
     assert row["text"] == "" and row["deleted_at"] is not None
     assert "Libertador" not in _export_text(db)
     assert repo.recent_history(db, "default", IG_CONVERSATION) == []
+    assert _transcript(db, IG_CONVERSATION) == []
     assert pipeline.dead_lettered() == 0
 
 
