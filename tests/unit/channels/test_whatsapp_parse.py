@@ -238,6 +238,28 @@ def test_a_coexistence_echo_is_a_person_answering_in_the_customers_conversation(
     assert parsed.skipped == ["whatsapp message echo of type 'text' without id or recipient"]
 
 
+@pytest.mark.parametrize(
+    ("to", "customer"),
+    [
+        ("+58 412-555-0101", CUSTOMER_PHONE),
+        ("+584125550101", CUSTOMER_PHONE),
+        ("VE.1502576394655843", "VE.1502576394655843"),
+    ],
+)
+def test_a_coexistence_echo_finds_the_customer_however_the_number_was_typed(to: str, customer: str) -> None:
+    value = {
+        "metadata": {"phone_number_id": PHONE_NUMBER_ID},
+        "message_echoes": [{"from": "15550783881", "to": to, "id": "wamid.E", "type": "text", "text": {"body": "ok"}}],
+    }
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "smb_message_echoes", "value": value}]}],
+    }
+    [item] = whatsapp.parse_delivery(payload, "t1").items
+    assert isinstance(item, InboundMessage)
+    assert item.conversation_id == f"wa:{PHONE_NUMBER_ID}:{customer}"
+
+
 @pytest.mark.parametrize("field", ["history", "smb_app_state_sync"])
 def test_other_coexistence_fields_are_skipped(field: str) -> None:
     payload = {

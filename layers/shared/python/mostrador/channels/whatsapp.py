@@ -13,6 +13,7 @@ metadata["is_echo"] = "true": a person answering, for the reply side's takeover 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ _MEDIA_KINDS: dict[str, MediaKind] = {
     "sticker": "sticker",
 }
 _STATUSES = {"sent", "delivered", "read", "failed"}
+_PHONE = re.compile(r"\+?[\d\s().-]*\d[\d\s().-]*")
 MESSAGES_FIELD = "messages"
 ECHOES_FIELD = "smb_message_echoes"
 
@@ -126,7 +128,11 @@ def _parse_message(
 def _parse_echo(echo: Mapping[str, Any], phone_number_id: str, tenant_id: str) -> InboundMessage | None:
     """A message the business sent from the WhatsApp Business app (coexistence): a person answering."""
     message_id = echo.get("id")
-    customer = echo.get("to") or echo.get("to_user_id")
+    customer = str(echo.get("to") or echo.get("to_user_id") or "")
+    # `to` is the number as the business typed it ("+58 412-555-0101"); customers' own messages
+    # carry it as digits only (their wa_id), which is what their conversation id holds.
+    if _PHONE.fullmatch(customer):
+        customer = re.sub(r"\D", "", customer)
     if not message_id or not customer:
         return None
     kind = str(echo.get("type") or "unsupported")
@@ -135,7 +141,7 @@ def _parse_echo(echo: Mapping[str, Any], phone_number_id: str, tenant_id: str) -
     return InboundMessage(
         tenant_id=tenant_id,
         channel="whatsapp",
-        conversation_id=conversation_id_for(phone_number_id, str(customer)),
+        conversation_id=conversation_id_for(phone_number_id, customer),
         sender_id=str(echo.get("from") or phone_number_id),
         sender_role="human_agent",
         text=text,

@@ -259,10 +259,11 @@ class ReplyService:
             return ReplyOutcome("skipped", decision.reason, recorded.id)
         return self._reply_to_customer(message, recorded.id, started, now, log)
 
-    def _fail(self, message_id: int, reason: str, error: Exception, log: dict[str, Any]) -> ReplyOutcome:
+    def _fail(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
+        # The reason carries the error's code only: platform answers may echo customer details.
         repo.mark_inbound(self.conn, message_id, "failed", reason)
         metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
-        logger.error("no reply possible", extra={**log, "reason": reason, "error": str(error)[:200]})
+        logger.error("no reply possible", extra={**log, "reason": reason})
         return ReplyOutcome("failed", reason, message_id)
 
     def _skip(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
@@ -291,7 +292,7 @@ class ReplyService:
             try:
                 entries = self.history.recent_messages(_support_board_conversation_id(message))
             except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
-                return self._fail(inbound_id, f"history_failed:{error.code}", error, log)
+                return self._fail(inbound_id, f"history_failed:{error.code}", log)
             since = now - timedelta(minutes=self.policy.pause_minutes)
             if conversation.get("bot_resumed_at") is not None:
                 since = max(since, conversation["bot_resumed_at"])
