@@ -215,6 +215,7 @@ class Functions(Construct):
             "ENRICH_QUEUE_URL": queues.enrich.queue_url,
             "REPLY_QUEUE_URL": queues.reply.queue_url,
             "ENRICH_MAX_RECEIVES": str(queues.max_receive_count),
+            "REPLY_MAX_RECEIVES": str(queues.max_receive_count),
         }
 
         self.by_name: dict[str, lambda_.Function] = {}

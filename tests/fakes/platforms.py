@@ -25,9 +25,13 @@ messenger-send-message; state lives in `.conversations` (id → {"details": {...
 and `.users` (id → {"first_name": ..., "details": [{"slug", "value"}]}). Helpers: `add_conversation`,
 `add_user`, `add_message`. Like the real one, message attachments/payloads are JSON-encoded strings
 inside the JSON; `encode_response_as_string = True` also encodes the whole get-conversation
-response as a string. `.fail_messenger_with_meta_error(code, times=1)` makes messenger-send-message
-answer success:true wrapping Meta's error; `.fail_next(function, http_status=500, times=1)` fails
-any function with a bare HTTP error. A wrong token answers success:false.
+response as a string. messenger-send-message answers its documented shape, a list with Meta's
+answer for each message it sent: {"success": true, "response": [{"recipient_id", "message_id"}]}.
+`.fail_messenger_with_meta_error(code, times=1, as_list=False)` makes it answer success:true
+wrapping Meta's error (as an object, or as the list's item); `.answer_next(function, body, times=1)`
+answers any function with the given JSON body (another documented shape, a success:false);
+`.fail_next(function, http_status=500, times=1)` fails any function with a bare HTTP error. A
+wrong token, an unknown user or conversation answer success:false like the real API.
 """
 
 from __future__ import annotations
@@ -80,6 +84,8 @@ class _Failure:
     function: str | None = None
     subcode: int | None = None
     after: int = 0  # requests answered normally before this failure starts
+    body: Any = None  # a scripted answer (Support Board), instead of an error
+    as_list: bool = False  # Meta's error as the item of messenger-send-message's list
 
 
 class _RecordingServer:
@@ -288,8 +294,12 @@ class FakeSupportBoard(_RecordingServer):
 
     # -- scripting failures ----------------------------------------------------------------------
 
-    def fail_messenger_with_meta_error(self, code: int, *, times: int = 1) -> None:
-        self._failures.append(_Failure(200, code, times, "messenger-send-message"))
+    def fail_messenger_with_meta_error(self, code: int, *, times: int = 1, as_list: bool = False) -> None:
+        self._failures.append(_Failure(200, code, times, "messenger-send-message", as_list=as_list))
+
+    def answer_next(self, function: str, body: Any, *, times: int = 1) -> None:
+        """Answer the next `times` calls of `function` with this JSON body (HTTP 200)."""
+        self._failures.append(_Failure(200, None, times, function, body=body))
 
     def fail_next(self, function: str, *, http_status: int = 500, times: int = 1) -> None:
         self._failures.append(_Failure(http_status, None, times, function))
@@ -310,9 +320,12 @@ class FakeSupportBoard(_RecordingServer):
             failure.times -= 1
             if failure.times <= 0:
                 self._failures.remove(failure)
+            if failure.body is not None:
+                return failure.http_status, failure.body
             if failure.code is None:
                 return failure.http_status, b"Internal Server Error"
-            return 200, {"success": True, "response": meta_error(failure.code)}
+            error = meta_error(failure.code)
+            return 200, {"success": True, "response": [error] if failure.as_list else error}
         if function == "get-conversation":
             conversation = self.conversations.get(form.get("conversation_id", ""))
             if conversation is None:
@@ -342,7 +355,7 @@ class FakeSupportBoard(_RecordingServer):
                 return 200, {"success": False, "response": "missing-argument"}
             return 200, {
                 "success": True,
-                "response": {"recipient_id": form["psid"], "message_id": f"m_SB{next(self._ids)}"},
+                "response": [{"recipient_id": form["psid"], "message_id": f"m_SB{next(self._ids)}"}],
             }
         return 200, {"success": False, "response": f"function-not-found: {function}"}
 

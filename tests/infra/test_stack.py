@@ -120,6 +120,7 @@ def test_app_functions_get_the_plain_settings_and_only_the_secret_arn(dev: Synth
         assert _ref(env["ENRICH_QUEUE_URL"]) == enrich_queue[0]
         assert _ref(env["REPLY_QUEUE_URL"]) == reply_queue[0]
         assert env["ENRICH_MAX_RECEIVES"] == str(enrich_queue[1]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
+        assert env["REPLY_MAX_RECEIVES"] == str(reply_queue[1]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
         for key in ("TENANT_ID", "LLM_PROVIDER", "OPENAI_CHAT_MODEL", "META_GRAPH_URL", "HUMAN_TAKEOVER_PAUSE_MINUTES"):
             assert env[key], key
 

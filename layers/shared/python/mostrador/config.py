@@ -42,6 +42,8 @@ class Settings(BaseModel):
     reply_queue_url: str | None = None
     # Receives before SQS dead-letters a message; also tells the sync tracker when a failure is final.
     enrich_max_receives: int = 5
+    # The reply queue's maxReceiveCount: on that receive a send still failing is recorded as final.
+    reply_max_receives: int = 5
     ingest_max_body_bytes: int = 6 * 1024 * 1024
 
     llm_provider: ProviderName = "offline"

@@ -4,7 +4,10 @@ For an inbound message: record it once (a redelivery stops here), apply the acto
 log, pause or reply), check the explicit pause, the implicit takeover and the 24-hour window, then
 either escalate (the customer asked for a person) or run the model with the catalog tools, and
 send. The generated reply is stored before it is sent, so a transient send failure is retried by
-the queue with the same text and a second reply is never generated for the same message.
+the queue with the same text and a second reply is never generated for the same message. On the
+queue's last attempt a transient failure is recorded as final (`failed`) instead of leaving the
+reply `pending` in the dead-letter queue. An unsend (MessageDeletion) removes the message's text,
+or leaves a tombstone for a message not received yet; it is never answered.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from mostrador.conversations.window import window_applies, window_open
 from mostrador.db import conversation_repository as repo
 from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, ToolSpec, Usage
 from mostrador.llm.tools import REPLY_TOOLS, SEARCH_LOCAL_PRODUCTS
-from mostrador.messaging.model import Channel, InboundMessage, StatusUpdate
+from mostrador.messaging.model import Channel, InboundMessage, MessageDeletion, StatusUpdate
 from mostrador.observability import logger, metrics, redact
 
 if TYPE_CHECKING:
@@ -164,7 +167,16 @@ class ReplyService:
     history_limit: int = HISTORY_MESSAGES
     empty_search_limit: int = EMPTY_SEARCH_LIMIT
 
-    def handle(self, item: InboundMessage | StatusUpdate, conversation_id: str | None = None) -> ReplyOutcome:
+    def handle(
+        self,
+        item: InboundMessage | StatusUpdate | MessageDeletion,
+        conversation_id: str | None = None,
+        *,
+        final_attempt: bool = False,
+    ) -> ReplyOutcome:
+        """`final_attempt`: the queue dead-letters this item if it fails now (its last receive)."""
+        if isinstance(item, MessageDeletion):
+            return self._forget(item)
         if isinstance(item, StatusUpdate):
             watermark = watermark_time(item.platform_message_id)
             if watermark is not None and conversation_id:
@@ -174,7 +186,43 @@ class ReplyService:
             if not known:
                 logger.info("status for an unknown message", extra={"channel": item.channel, "status": item.status})
             return ReplyOutcome("status", item.status if known else "unknown_message")
-        return self._handle_inbound(item)
+        try:
+            return self._handle_inbound(item)
+        except TransientSendError as error:
+            if not final_attempt:
+                raise
+            return self._give_up(item, error)
+
+    def _forget(self, deletion: MessageDeletion) -> ReplyOutcome:
+        had_it = repo.forget_message(self.conn, deletion)
+        logger.info(
+            "message taken back by its sender",
+            extra={
+                "conversation": redact(deletion.conversation_id),
+                "channel": deletion.channel,
+                "recorded": had_it,  # False: a tombstone waits for the original, which will never be answered
+            },
+        )
+        return ReplyOutcome("skipped", "deleted" if had_it else "deleted_before_received")
+
+    def _give_up(self, message: InboundMessage, error: TransientSendError) -> ReplyOutcome:
+        """The last attempt failed transiently too: record the failure as final (no retry will come)."""
+        inbound_id = repo.inbound_id(self.conn, message.tenant_id, message.platform_message_id)
+        if inbound_id is None:
+            raise error  # nothing recorded to mark: the dead-letter queue keeps the message
+        draft = repo.pending_reply(self.conn, inbound_id)
+        reason = f"send_failed:{error.code}" if draft is not None else f"retries_exhausted:{error.code}"
+        with self.conn.transaction():
+            if draft is not None and draft["status"] == "pending":
+                title = f"retries exhausted after {draft.get('pieces_sent') or 0} piece(s) sent: {error}"
+                repo.mark_reply_failed(self.conn, draft["id"], error.code, title)
+            repo.mark_inbound(self.conn, inbound_id, "failed", reason)
+        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        logger.error(
+            "retries exhausted: reply recorded as failed",
+            extra={"conversation": redact(message.conversation_id), "channel": message.channel, "code": error.code},
+        )
+        return ReplyOutcome("failed", reason, inbound_id, draft["id"] if draft is not None else None)
 
     # -- inbound ---------------------------------------------------------------------------------
 
@@ -182,7 +230,7 @@ class ReplyService:
         started = time.monotonic()
         now = self.clock()
         sent_by_us = False
-        if message.channel in ("messenger", "instagram") and TakeoverPolicy.is_echo(message):
+        if message.channel in ("messenger", "instagram", "whatsapp") and TakeoverPolicy.is_echo(message):
             sent_by_us = repo.is_own_outbound(self.conn, message.tenant_id, message.platform_message_id)
         decision = self.policy.classify(message, sent_by_us=sent_by_us)
         recorded = repo.record_inbound(self.conn, message, decision.actor)
@@ -211,6 +259,13 @@ class ReplyService:
             logger.info("inbound logged without reply", extra={**log, "reason": decision.reason})
             return ReplyOutcome("skipped", decision.reason, recorded.id)
         return self._reply_to_customer(message, recorded.id, started, now, log)
+
+    def _fail(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
+        # The reason carries the error's code only: platform answers may echo customer details.
+        repo.mark_inbound(self.conn, message_id, "failed", reason)
+        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        logger.error("no reply possible", extra={**log, "reason": reason})
+        return ReplyOutcome("failed", reason, message_id)
 
     def _skip(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
         repo.mark_inbound(self.conn, message_id, "skipped", reason)
@@ -242,7 +297,10 @@ class ReplyService:
             return self._skip(inbound_id, "paused", log)
         if message.channel == "support_board" and self.history is not None:
             customer_id = message.metadata.get("sb_conversation_user_id") or message.sender_id
-            entries = self.history.recent_messages(_support_board_conversation_id(message))
+            try:
+                entries = self.history.recent_messages(_support_board_conversation_id(message))
+            except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
+                return self._fail(inbound_id, f"history_failed:{error.code}", log)
             since = now - timedelta(minutes=self.policy.pause_minutes)
             if conversation.get("bot_resumed_at") is not None:
                 since = max(since, conversation["bot_resumed_at"])

@@ -1,9 +1,11 @@
 """The envelope the webhook puts on the reply FIFO queue, and how the reply function reads it back.
 
-Body: {"v": 1, "kind": "message", "message": {...InboundMessage...}} or
-      {"v": 1, "kind": "status", "status": {...StatusUpdate...}, "conversation_id": "..."}.
+Body: {"v": 1, "kind": "message", "message": {...InboundMessage...}},
+      {"v": 1, "kind": "status", "status": {...StatusUpdate...}, "conversation_id": "..."} or
+      {"v": 1, "kind": "deletion", "deletion": {...MessageDeletion...}}.
 MessageGroupId is the conversation (with its tenant), so one conversation is handled in order;
-MessageDeduplicationId is the platform message id (statuses: id + status), so Meta's redeliveries
+MessageDeduplicationId is the platform message id (statuses: id + status; deletions: id + ":deleted",
+so an unsend is never taken for a redelivery of the message it takes back), so Meta's redeliveries
 within SQS's five-minute window never reach the consumer twice.
 
 A message whose envelope would not fit one SQS message (a 3 MB WhatsApp text) travels cut to fit
@@ -19,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mostrador.messaging.model import InboundMessage, QueueItem, StatusUpdate
+from mostrador.messaging.model import InboundMessage, MessageDeletion, QueueItem, StatusUpdate
 from mostrador.queues import MAX_MESSAGE_BYTES, OutgoingMessage, serialized_body
 
 FIFO_ID_MAX = 128
@@ -30,7 +32,7 @@ _FIFO_ID_CHARS = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]+
 
 @dataclass(frozen=True)
 class ReplyEnvelope:
-    item: InboundMessage | StatusUpdate
+    item: InboundMessage | StatusUpdate | MessageDeletion
     conversation_id: str | None
 
 
@@ -55,6 +57,13 @@ def envelope_for(item: QueueItem, *, entry_id: str = "0") -> OutgoingMessage:
             body={"v": ENVELOPE_VERSION, "kind": "message", "message": item.model_dump(mode="json")},
             group_id=group_id(item.tenant_id, item.conversation_id),
             deduplication_id=fifo_id(item.platform_message_id),
+        )
+    if isinstance(item, MessageDeletion):
+        return OutgoingMessage(
+            id=entry_id,
+            body={"v": ENVELOPE_VERSION, "kind": "deletion", "deletion": item.model_dump(mode="json")},
+            group_id=group_id(item.tenant_id, item.conversation_id),
+            deduplication_id=fifo_id(f"{item.platform_message_id}:deleted"),
         )
     status = item.status
     return OutgoingMessage(
@@ -143,8 +152,11 @@ def parse_reply_queue_envelope(body: str) -> ReplyEnvelope:
         status = StatusUpdate.model_validate(data.get("status"))
         conversation = data.get("conversation_id")
         return ReplyEnvelope(status, str(conversation) if conversation else None)
-    raise ValueError(f"reply queue body has unknown kind {kind!r} (expected 'message' or 'status')")
+    if kind == "deletion":
+        deletion = MessageDeletion.model_validate(data.get("deletion"))
+        return ReplyEnvelope(deletion, deletion.conversation_id)
+    raise ValueError(f"reply queue body has unknown kind {kind!r} (expected 'message', 'status' or 'deletion')")
 
 
-def parse_reply_queue_body(body: str) -> InboundMessage | StatusUpdate:
+def parse_reply_queue_body(body: str) -> InboundMessage | StatusUpdate | MessageDeletion:
     return parse_reply_queue_envelope(body).item
