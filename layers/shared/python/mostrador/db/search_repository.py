@@ -1,0 +1,195 @@
+"""SQL for product search (mostrador.catalog.search): candidates, product cards, a tenant's synonyms."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mostrador.db.connection import Connection
+
+# Filters shared by every part of the search. A branch means "has stock there".
+_FILTERS = """
+    p.tenant_id = %(tenant)s AND p.active
+    AND (%(brand)s::text IS NULL OR mostrador_fold(p.brand) = mostrador_fold(%(brand)s))
+    AND (%(category)s::text IS NULL
+         OR mostrador_fold(coalesce(p.category, '') || ' / ' || coalesce(p.sub_category, '') || ' / '
+                           || coalesce(p.item_group, '')) LIKE '%%' || mostrador_fold(%(category)s) || '%%')
+    AND (%(min_price)s::numeric IS NULL OR p.price >= %(min_price)s)
+    AND (%(max_price)s::numeric IS NULL OR p.price <= %(max_price)s)
+    AND ((NOT %(in_stock)s AND %(branch)s::text IS NULL) OR EXISTS (
+         SELECT 1 FROM product_stock s
+          WHERE s.tenant_id = p.tenant_id AND s.item_code = p.item_code AND s.stock > 0
+            AND (%(branch)s::text IS NULL
+                 OR mostrador_fold(coalesce(s.branch, '') || ' ' || s.warehouse)
+                    LIKE '%%' || mostrador_fold(%(branch)s) || '%%')))
+"""
+
+# Three ways in, each bounded: products that pass the full-text floor (the GIN index evaluates the
+# minimum-should-match query), the nearest embeddings (HNSW), and item codes equal to a chunk of the
+# query. Each candidate then gets its per-term match counts; catalog.search scores and cuts.
+_CANDIDATES = f"""
+WITH lexical AS (
+    SELECT p.item_code FROM products p
+     WHERE %(floor)s::text IS NOT NULL AND p.search_vector @@ %(floor)s::tsquery AND {_FILTERS}
+     ORDER BY ts_rank(p.search_vector, %(floor)s::tsquery) DESC, p.item_code
+     LIMIT %(lexical_limit)s
+),
+nearest AS (
+    SELECT p.item_code, 1 - (p.embedding <=> %(qvec)s::vector) AS similarity FROM products p
+     WHERE %(qvec)s::vector IS NOT NULL AND p.embedding IS NOT NULL AND {_FILTERS}
+     ORDER BY p.embedding <=> %(qvec)s::vector
+     LIMIT %(vector_limit)s
+),
+by_code AS (
+    SELECT p.item_code FROM products p
+     WHERE cardinality(%(code_keys)s::text[]) > 0
+       AND mostrador_code_key(p.item_code) = ANY(%(code_keys)s::text[]) AND {_FILTERS}
+),
+candidates AS (
+    SELECT item_code FROM lexical UNION SELECT item_code FROM nearest UNION SELECT item_code FROM by_code
+)
+SELECT c.item_code,
+       c.item_code IN (SELECT item_code FROM by_code) AS code_match,
+       c.item_code IN (SELECT item_code FROM lexical) AS passes_floor,
+       n.similarity,
+       ARRAY(SELECT p.search_vector @@ q FROM unnest(%(terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i)
+           AS matched,
+       ARRAY(SELECT p.search_vector @@ q FROM unnest(%(title_terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i)
+           AS in_title,
+       (SELECT count(*) FROM unnest(%(soft_terms)s::tsquery[]) q WHERE p.search_vector @@ q) AS soft_matched
+  FROM candidates c
+  JOIN products p ON p.tenant_id = %(tenant)s AND p.item_code = c.item_code
+  LEFT JOIN nearest n ON n.item_code = c.item_code
+"""
+
+_CARDS = """
+SELECT p.item_code, p.item_name, p.brand, p.category, p.price, p.price_bolivar, p.summary, p.description_text,
+       coalesce((SELECT json_agg(json_build_object('branch', b.branch, 'stock', b.stock) ORDER BY b.branch)
+                   FROM (SELECT coalesce(s.branch, s.warehouse) AS branch, sum(s.stock) AS stock
+                           FROM product_stock s WHERE s.tenant_id = p.tenant_id AND s.item_code = p.item_code
+                          GROUP BY 1) b), '[]') AS branches
+  FROM products p
+ WHERE p.tenant_id = %(tenant)s AND p.item_code = ANY(%(codes)s) AND p.active
+"""
+
+
+def search_candidates(
+    conn: Connection,
+    *,
+    tenant_id: str,
+    floor: str | None,
+    terms: list[str],
+    title_terms: list[str],
+    soft_terms: list[str],
+    code_keys: list[str],
+    query_vector: list[float] | None,
+    filters: dict[str, Any],
+    lexical_limit: int,
+    vector_limit: int,
+) -> list[dict[str, Any]]:
+    """Candidate rows: item_code, code_match, passes_floor, similarity (or None), matched and in_title
+    (one boolean per term), soft_matched (a count). Term arguments are tsquery texts (see
+    tsquery_fragments); `floor` is true of a product that matches enough of them."""
+    params = {
+        "tenant": tenant_id,
+        "floor": floor,
+        "terms": terms,
+        "title_terms": title_terms,
+        "soft_terms": soft_terms,
+        "code_keys": code_keys,
+        "qvec": _vector(query_vector),
+        "lexical_limit": lexical_limit,
+        "vector_limit": vector_limit,
+        **filters,
+    }
+    with conn.transaction():
+        if query_vector is not None:
+            # HNSW returns at most ef_search candidates before the WHERE filter: a selective filter (one
+            # branch, in stock) would starve the results at the default of 40.
+            filtered = any(v not in (None, False) for v in filters.values())
+            conn.execute(f"SET LOCAL hnsw.ef_search = {400 if filtered else max(100, vector_limit)}")
+        return list(conn.execute(_CANDIDATES, params))
+
+
+def tsquery_fragments(conn: Connection, words: list[str]) -> dict[str, str]:
+    """For each word, the tsquery text matching it as written, as a Spanish stem or as an English
+    stem: `neveras` -> `'neveras' | 'never'`."""
+    if not words:
+        return {}
+    rows = conn.execute(
+        """SELECT w.word, string_agg(DISTINCT q.part, ' | ') AS fragment
+             FROM unnest(%s::text[]) AS w(word),
+                  LATERAL (VALUES (to_tsquery('simple', w.word)::text), (to_tsquery('spanish', w.word)::text),
+                                  (to_tsquery('english', w.word)::text)) AS q(part)
+            WHERE q.part <> ''
+            GROUP BY w.word""",
+        (words,),
+    )
+    return {row["word"]: row["fragment"] for row in rows}
+
+
+def product_cards(conn: Connection, tenant_id: str, item_codes: list[str]) -> list[dict[str, Any]]:
+    """Products in the tool-result shape of llm/tools.py, in the order of `item_codes`."""
+    rows = {r["item_code"]: r for r in conn.execute(_CARDS, {"tenant": tenant_id, "codes": item_codes})}
+    cards = []
+    for code in item_codes:
+        row = rows.get(code)
+        if row is None:
+            continue
+        branches = [
+            {"branch": b["branch"], "stock": float(b["stock"])} for b in row["branches"] if b["branch"] is not None
+        ]
+        total = sum(b["stock"] for b in branches if b["stock"] > 0)
+        cards.append(
+            {
+                "item_code": row["item_code"],
+                "name": row["item_name"],
+                "brand": row["brand"],
+                "category": row["category"],
+                "price": float(row["price"]) if row["price"] is not None else None,
+                "price_bolivar": float(row["price_bolivar"]) if row["price_bolivar"] is not None else None,
+                "currency": "USD",
+                "in_stock": total > 0,
+                "stock_total": total,
+                "branches": branches,
+                "catalog_description": row["summary"] or _first_words(row["description_text"], 60),
+            }
+        )
+    return cards
+
+
+def tenant_synonyms(conn: Connection, tenant_id: str) -> list[dict[str, Any]]:
+    return list(
+        conn.execute(
+            "SELECT term, alternatives, updated_at FROM search_synonyms WHERE tenant_id = %s ORDER BY term",
+            (tenant_id,),
+        )
+    )
+
+
+def set_synonym(conn: Connection, tenant_id: str, term: str, alternatives: list[str]) -> None:
+    conn.execute(
+        """INSERT INTO search_synonyms (tenant_id, term, alternatives) VALUES (%s, %s, %s)
+           ON CONFLICT (tenant_id, term) DO UPDATE SET alternatives = EXCLUDED.alternatives, updated_at = now()""",
+        (tenant_id, term, alternatives),
+    )
+
+
+def delete_synonym(conn: Connection, tenant_id: str, term: str) -> bool:
+    cursor = conn.execute("DELETE FROM search_synonyms WHERE tenant_id = %s AND term = %s", (tenant_id, term))
+    return cursor.rowcount > 0
+
+
+def _vector(values: list[float] | None) -> Any:
+    if values is None:
+        return None
+    import numpy as np
+
+    return np.asarray(values, dtype=np.float32)
+
+
+def _first_words(text: str | None, count: int) -> str | None:
+    if not text:
+        return None
+    words = text.split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
