@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Mapping
 
 _SPACE = re.compile(r"[ \t\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -51,7 +52,7 @@ _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _LENGTH = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))\s*([a-z%]*)$")
 
 
-def is_hidden(attrs: dict[str, object], hiding_selectors: frozenset[str] = frozenset()) -> bool:
+def is_hidden(attrs: Mapping[str, object], hiding_selectors: frozenset[str] = frozenset()) -> bool:
     """Whether an element's attributes hide it from a shopper's eyes.
 
     Covers the `hidden` attribute, aria-hidden, framework hiding classes, <style> rules on a class
@@ -145,11 +146,9 @@ def _far_off(value: str | None) -> bool:
     if not value:
         return False
     match = _LENGTH.match(value.split()[0])
-    return (
-        bool(match)
-        and float(match.group(1)) <= -500
-        and match.group(2) in ("px", "pt", "em", "rem", "vw", "vh", "%", "")
-    )
+    if match is None:
+        return False
+    return float(match.group(1)) <= -500 and match.group(2) in ("px", "pt", "em", "rem", "vw", "vh", "%", "")
 
 
 def searchable_text(
