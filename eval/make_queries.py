@@ -107,6 +107,9 @@ QUERIES: list[Row] = [
     ("brand", "productos Philips", brand("Philips"), {}, ""),
     ("brand", "cafetera delonghi", brand("De'Longhi"), {}, "brand written De'Longhi"),
     ("brand", "tienen Tecno o Infinix?", [*brand("Tecno"), *brand("Infinix")], {}, ""),
+    ("brand", "la tele samsung de 65", ["TV-0414"], {}, "one size of a line sold in 43/50/55/65"),
+    ("brand", "la nevera mabe de 300 litros", ["NEV-0300"], {}, "one size of 250/300/400 L"),
+    ("brand", "el redmi note 13 de 256 gigas", ["RN13256"], {}, "one storage of 128/256 GB"),
     # --- code: an item code inside a sentence, in every spelling ----------------------------------------
     ("code", "¿cuánto vale el TV-0412?", ["TV-0412"], {}, ""),
     ("code", "disponibilidad TV 0412", ["TV-0412"], {}, ""),
@@ -213,6 +216,7 @@ QUERIES: list[Row] = [
     ("english", "waterproof bluetooth speaker", having("resistente_agua", *CORNETAS), {}, ""),
     ("english", "fridge with water dispenser", having("dispensador", "nevera"), {}, ""),
     ("english", "vacuum cleaner", kind("aspiradora"), {}, ""),
+    ("english", "price of the samsung 43 inch tv", ["TV-0412"], {}, "one size of a line sold in 43/50/55/65"),
     # --- filter: relevant = topic products that satisfy the filters -------------------------------------
     ("filter", "neveras en maracaibo", kind("nevera"), {"category": "Neveras", "branch": "Maracaibo"}, ""),
     ("filter", "teles samsung", kind("tv"), {"brand": "Samsung", "category": "Televisores"}, ""),
