@@ -55,8 +55,10 @@ class E5Embedder:
         todo = [i for i, v in enumerate(vectors) if v is None]
         if todo:
             model = _e5()
-            raw = model.query([texts[i] for i in todo]) if self.side == "query" else model.passage(
-                [texts[i] for i in todo]
+            raw = (
+                model.query([texts[i] for i in todo])
+                if self.side == "query"
+                else model.passage([texts[i] for i in todo])
             )
             raw = np.asarray(raw, dtype=np.float32).reshape(len(todo), -1)
             for i, vector in zip(todo, raw, strict=True):

@@ -198,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.show_misses == "tune":
                 for o in outcomes:
                     if o.query["split"] == "tune" and (o.recall < 1 if not o.negative else bool(o.found)):
-                        print(f"    miss {o.query['id']:<16} {o.query['query']!r} -> {o.found} want {o.query['relevant']}")
+                        print(
+                            f"    miss {o.query['id']:<16} {o.query['query']!r} -> {o.found} want {o.query['relevant']}"
+                        )
         report[mode] = {
             split: {"overall": results[mode][split]["overall"], "kinds": results[mode][split]["kinds"]}
             for split in ("tune", "holdout")

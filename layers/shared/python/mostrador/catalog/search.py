@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from mostrador.catalog.query import QueryPlan, Term, analyze, required_matches
-from mostrador.catalog.vocabulary import effective_synonyms
+from mostrador.catalog.spelling import LexiconCache
+from mostrador.catalog.vocabulary import CHEAP_WORDS, effective_synonyms, normalize_term
 from mostrador.db import search_repository as repo
 from mostrador.llm.base import Embedder
 
@@ -45,7 +46,7 @@ class VectorCalibration:
 # Calibrated with `make eval` (multilingual-e5-small); the others are starting points to check
 # with `make eval -- --embedder openai|gemini` on a real key before trusting them (docs/search.md).
 CALIBRATIONS: dict[str, VectorCalibration] = {
-    "multilingual-e5-small": VectorCalibration(0.85, 0.92),
+    "multilingual-e5-small": VectorCalibration(0.86, 0.94),
     "text-embedding-3-small": VectorCalibration(0.40, 0.65),
     "text-embedding-3-large": VectorCalibration(0.40, 0.65),
     "gemini-embedding-001": VectorCalibration(0.62, 0.80),
@@ -57,13 +58,14 @@ DEFAULT_CALIBRATION = VectorCalibration(0.45, 0.70)
 class SearchTuning:
     """The knobs, tuned on the evaluation set's tune split (eval/, docs/search.md)."""
 
-    min_should_match: float = 0.75  # share of meaningful terms a product must match
-    body_match: float = 0.6  # a term found in the description only, against 1 in the title
-    soft_bonus: float = 0.1  # per quality word ("grande") matched, at most one term's worth
-    lexical_weight: float = 0.7  # fusion: lexical vs meaning
-    vector_band: float = 0.05  # meaning-only results within this similarity of the best hit
+    min_should_match: float = 0.6  # share of meaningful terms a product must match (2 of 2, 2 of 3, 3 of 4)
+    body_match: float = 0.8  # a term found in the description only, against 1 in the title
+    soft_bonus: float = 0.1  # per quality word ("grande") matched, two at most
+    lexical_weight: float = 0.6  # fusion: lexical vs meaning
+    vector_band: float = 0.04  # meaning-only results within this similarity of the best hit
     vector_limit: int = 40  # nearest neighbours considered
     lexical_limit: int = 100  # floor-passing products considered (best ts_rank first)
+    title_evidence: bool = False  # a product passes only if a (non-numeric) term names it in its title
     calibration: VectorCalibration | None = None  # None: by the embedder's model
 
 
@@ -127,22 +129,44 @@ def rank_products(
 ) -> list[ScoredProduct]:
     """Item codes best first with their relevance. `query_vector` skips embedding the query (the
     evaluation and the benchmark measure search without the embedding call)."""
-    query = (query or "").strip()[:500]
     limit = max(1, min(limit, 25))
-    plan = analyze(query, effective_synonyms(repo.tenant_synonyms(conn, tenant_id)))
-    if plan.empty:
+    found = search_candidates(
+        conn, tenant_id, query, filters, embedder=embedder, tuning=tuning, query_vector=query_vector
+    )
+    if found is None:
         return []
+    rows, plan = found
+    calibration = tuning.calibration or (calibration_for(embedder.model) if embedder else DEFAULT_CALIBRATION)
+    return score_candidates(rows, plan, tuning, calibration)[:limit]
+
+
+def search_candidates(
+    conn: Connection,
+    tenant_id: str,
+    query: str,
+    filters: SearchFilters,
+    *,
+    embedder: Embedder | None,
+    tuning: SearchTuning,
+    query_vector: list[float] | None = None,
+) -> tuple[list[dict[str, Any]], QueryPlan] | None:
+    """The database's candidates for a query and the query's plan (None: the query says nothing)."""
+    query = (query or "").strip()[:500]
+    plan = analyze(query, effective_synonyms(repo.tenant_synonyms(conn, tenant_id)), ignore=_filter_words(filters))
+    if plan.empty:
+        return None
     if query_vector is None and embedder is not None:
         query_vector = embedder.embed([query]).vectors[0]
-    calibration = tuning.calibration or (calibration_for(embedder.model) if embedder else DEFAULT_CALIBRATION)
+    plan, present = _spell_checked(conn, tenant_id, plan)
     fragments = _fragments(conn, plan)
     terms = [_term_query(t, fragments) for t in plan.terms]
+    title_terms = [_term_query(t, fragments, weights="AB") for t in plan.terms]
     rows = repo.search_candidates(
         conn,
         tenant_id=tenant_id,
-        floor=_floor_query(terms, plan.segments, tuning.min_should_match),
+        floor=_floor_query(terms, title_terms, plan, present, tuning.min_should_match, tuning.title_evidence),
         terms=terms,
-        title_terms=[_term_query(t, fragments, weights="AB") for t in plan.terms],
+        title_terms=title_terms,
         soft_terms=[_term_query(t, fragments) for t in plan.soft],
         code_keys=list(plan.code_keys),
         query_vector=query_vector,
@@ -150,14 +174,60 @@ def rank_products(
         lexical_limit=tuning.lexical_limit,
         vector_limit=tuning.vector_limit,
     )
-    return _score(rows, plan, tuning, calibration)[:limit]
+    return rows, plan
 
 
-def _score(
+def _filter_words(filters: SearchFilters) -> frozenset[str]:
+    """Query words a filter already enforces: the branch's name, the price limits."""
+    words = set(normalize_term(filters.branch or "").split())
+    for price in (filters.min_price, filters.max_price):
+        if price is not None:
+            words.add(f"{price:.2f}".rstrip("0").rstrip("."))
+    return frozenset(words)
+
+
+_LEXICONS = LexiconCache()
+
+
+def _spell_checked(conn: Connection, tenant_id: str, plan: QueryPlan) -> tuple[QueryPlan, list[bool]]:
+    """The plan with catalog spellings added to misspelt words, and whether each term matches anything."""
+    if not plan.terms:
+        return plan, []
+    present, version = repo.term_presence(conn, tenant_id, [_term_query(t, _fragments(conn, plan)) for t in plan.terms])
+    if all(present):
+        return plan, present
+    lexicon = _LEXICONS.get((tenant_id, version), lambda: repo.catalog_words(conn, tenant_id))
+    terms = list(plan.terms)
+    changed = []
+    for i, term in enumerate(terms):
+        if present[i]:
+            continue
+        own = term.alternatives[0]
+        spelled = tuple(_first(lexicon.corrections(w)) or w for w in own)
+        if spelled != own:
+            terms[i] = Term(term.text, (*term.alternatives, spelled))
+            changed.append(i)
+    if not changed:
+        return plan, present
+    plan = replace(plan, terms=tuple(terms))
+    rechecked, _ = repo.term_presence(
+        conn, tenant_id, [_term_query(plan.terms[i], _fragments(conn, plan)) for i in changed]
+    )
+    for i, found in zip(changed, rechecked, strict=True):
+        present[i] = found
+    return plan, present
+
+
+def _first(words: list[str]) -> str:
+    return words[0] if words else ""
+
+
+def score_candidates(
     rows: list[dict[str, Any]], plan: QueryPlan, tuning: SearchTuning, calibration: VectorCalibration
 ) -> list[ScoredProduct]:
     similarities = [r["similarity"] for r in rows if r["similarity"] is not None]
     best = max(similarities, default=None)
+    prices = {r["item_code"]: r["price"] for r in rows}
     scored: list[tuple[float, str, ScoredProduct]] = []
     for row in rows:
         similarity = row["similarity"]
@@ -192,6 +262,14 @@ def _score(
             match = "keywords+meaning" if keywords and meaning > 0 else ("keywords" if keywords else "meaning")
             relevance = round(min(1.0, score), 2)
         scored.append((score, row["item_code"], ScoredProduct(row["item_code"], relevance, match)))
+    if any(word in CHEAP_WORDS for term in plan.soft for word in term.text.split()):
+        # "barato": among the admitted, the cheaper the higher (a nudge worth one quality word).
+        by_price = sorted(scored, key=lambda s: float(prices.get(s[1]) or "inf"))
+        nudge = {
+            code: tuning.soft_bonus * (1 - rank / max(len(by_price) - 1, 1))
+            for rank, (_, code, _) in enumerate(by_price)
+        }
+        scored = [(score + nudge[code], code, product) for score, code, product in scored]
     scored.sort(key=lambda s: (-s[0], s[1]))
     return [s[2] for s in scored]
 
@@ -221,13 +299,36 @@ def _term_query(term: Term, fragments: dict[str, str], weights: str = "") -> str
     return "(" + " | ".join("(" + " & ".join(word(w) for w in alt) + ")" for alt in term.alternatives) + ")"
 
 
-def _floor_query(terms: list[str], segments: tuple[tuple[int, ...], ...], share: float) -> str | None:
-    """A tsquery true when a product matches enough of one alternative's terms (GIN evaluates it)."""
+def _floor_query(
+    terms: list[str],
+    title_terms: list[str],
+    plan: QueryPlan,
+    present: list[bool],
+    share: float,
+    title_evidence: bool = False,
+) -> str | None:
+    """A tsquery true when a product matches enough of one alternative's terms (GIN evaluates it).
+
+    Terms the catalog does not have at all ("cuarto" in "un aire pa el cuarto") cannot be matched by
+    any product: they are left out, but then a remaining term must match a product's name, brand or
+    code, and not as a bare number. So "comida para gatos" does not find a microwave whose description
+    says "comida", nor "cauchos rin 15" a 15" laptop.
+    """
     clauses = []
-    for segment in segments:
-        required = required_matches(len(segment), share)
-        for group in itertools.combinations(segment, required):
-            clauses.append("(" + " & ".join(terms[i] for i in group) + ")")
+    for segment in plan.segments:
+        known = [i for i in segment if present[i]]
+        if not known:
+            continue
+        required = required_matches(len(known), share)
+        enough = " | ".join(
+            "(" + " & ".join(terms[i] for i in group) + ")" for group in itertools.combinations(known, required)
+        )
+        if len(known) < len(segment) or title_evidence:
+            naming = [i for i in known if not plan.terms[i].text.replace(" ", "").isdigit()]
+            if not naming:
+                continue
+            enough = f"({enough}) & (" + " | ".join(title_terms[i] for i in naming) + ")"
+        clauses.append(f"({enough})")
     return " | ".join(dict.fromkeys(clauses)) or None
 
 

@@ -48,7 +48,7 @@ by_code AS (
 candidates AS (
     SELECT item_code FROM lexical UNION SELECT item_code FROM nearest UNION SELECT item_code FROM by_code
 )
-SELECT c.item_code,
+SELECT c.item_code, p.price,
        c.item_code IN (SELECT item_code FROM by_code) AS code_match,
        c.item_code IN (SELECT item_code FROM lexical) AS passes_floor,
        n.similarity,
@@ -126,6 +126,33 @@ def tsquery_fragments(conn: Connection, words: list[str]) -> dict[str, str]:
         (words,),
     )
     return {row["word"]: row["fragment"] for row in rows}
+
+
+def term_presence(conn: Connection, tenant_id: str, term_queries: list[str]) -> tuple[list[bool], str]:
+    """Whether any active product matches each term query, and the catalog's version (its newest change)."""
+    row = conn.execute(
+        """SELECT ARRAY(SELECT EXISTS (SELECT 1 FROM products p
+                                         WHERE p.tenant_id = %(tenant)s AND p.active AND p.search_vector @@ q)
+                          FROM unnest(%(terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i) AS present,
+                  (SELECT max(updated_at) FROM products WHERE tenant_id = %(tenant)s)::text AS version""",
+        {"tenant": tenant_id, "terms": term_queries},
+    ).fetchone()
+    if row is None:
+        return [False] * len(term_queries), ""
+    return list(row["present"]), row["version"] or ""
+
+
+def catalog_words(conn: Connection, tenant_id: str) -> list[tuple[str, int]]:
+    """Every word of the tenant's active products (names, brands, codes, searchable text) and in how
+    many products it appears."""
+    rows = conn.execute(
+        """SELECT word, ndoc FROM ts_stat(format(
+               'SELECT to_tsvector(''simple'', mostrador_search_text(concat_ws('' '', item_name, brand, item_code,
+                                                                          searchable_text)))
+                  FROM products WHERE tenant_id = %%L AND active', %s::text))""",
+        (tenant_id,),
+    )
+    return [(r["word"], r["ndoc"]) for r in rows]
 
 
 def product_cards(conn: Connection, tenant_id: str, item_codes: list[str]) -> list[dict[str, Any]]:

@@ -58,3 +58,7 @@ CREATE TABLE search_synonyms (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, term)
 );
+
+-- The catalog's version for the search's word list cache (mostrador/catalog/spelling.py): the
+-- newest change, read from the end of this index.
+CREATE INDEX products_tenant_updated ON products (tenant_id, updated_at);
