@@ -92,3 +92,16 @@ class ExportQuery(DayRangeQuery):
 class PriceBody(_Strict):
     inputPerMillion: float = Field(ge=0, le=10_000, description="USD per 1M input tokens")  # noqa: N815
     outputPerMillion: float = Field(ge=0, le=10_000, description="USD per 1M output tokens")  # noqa: N815
+
+
+class SynonymBody(_Strict):
+    alternatives: list[str] = Field(
+        max_length=20,
+        description="how the catalog may write the term (each up to four words); [] switches a shipped entry off",
+    )
+
+    @model_validator(mode="after")
+    def _lengths(self) -> SynonymBody:
+        if any(not 1 <= len(a.strip()) <= 80 for a in self.alternatives):
+            raise ValueError("each alternative must have 1 to 80 characters")
+        return self
