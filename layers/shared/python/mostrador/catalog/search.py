@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -152,16 +153,35 @@ def search_candidates(
 ) -> tuple[list[dict[str, Any]], QueryPlan] | None:
     """The database's candidates for a query and the query's plan (None: the query says nothing)."""
     query = (query or "").strip()[:500]
-    plan = analyze(query, effective_synonyms(repo.tenant_synonyms(conn, tenant_id)), ignore=_filter_words(filters))
+    plan = analyze(query, _synonyms(conn, tenant_id), ignore=_filter_words(filters))
     if plan.empty:
         return None
     if query_vector is None and embedder is not None:
         query_vector = embedder.embed([query]).vectors[0]
-    plan, present = _spell_checked(conn, tenant_id, plan)
+    # First as asked, every term counted. Only when no product passes that floor (a word the catalog
+    # lacks, a typo) is the query spell-checked and relaxed: most searches cost one round trip.
+    rows = _candidates(conn, tenant_id, plan, [True] * len(plan.terms), filters, tuning, query_vector)
+    if any(r["passes_floor"] for r in rows) or not plan.terms:
+        return rows, plan
+    checked, present = _spell_checked(conn, tenant_id, plan)
+    if all(present) and checked == plan:
+        return rows, plan
+    return _candidates(conn, tenant_id, checked, present, filters, tuning, query_vector), checked
+
+
+def _candidates(
+    conn: Connection,
+    tenant_id: str,
+    plan: QueryPlan,
+    present: list[bool],
+    filters: SearchFilters,
+    tuning: SearchTuning,
+    query_vector: list[float] | None,
+) -> list[dict[str, Any]]:
     fragments = _fragments(conn, plan)
     terms = [_term_query(t, fragments) for t in plan.terms]
     title_terms = [_term_query(t, fragments, weights="AB") for t in plan.terms]
-    rows = repo.search_candidates(
+    return repo.search_candidates(
         conn,
         tenant_id=tenant_id,
         floor=_floor_query(terms, title_terms, plan, present, tuning.min_should_match, tuning.title_evidence),
@@ -174,7 +194,29 @@ def search_candidates(
         lexical_limit=tuning.lexical_limit,
         vector_limit=tuning.vector_limit,
     )
-    return rows, plan
+
+
+# A tenant's synonyms, re-read at most every SYNONYMS_TTL_SECONDS (an edit through the admin API
+# clears this process's copy at once; another process sees it within that time).
+SYNONYMS_TTL_SECONDS = 30.0
+_SYNONYMS: dict[str, tuple[float, dict[str, list[str]]]] = {}
+
+
+def _synonyms(conn: Connection, tenant_id: str) -> dict[str, list[str]]:
+    now = time.monotonic()
+    entry = _SYNONYMS.get(tenant_id)
+    if entry is None or now - entry[0] > SYNONYMS_TTL_SECONDS:
+        entry = (now, effective_synonyms(repo.tenant_synonyms(conn, tenant_id)))
+        _SYNONYMS[tenant_id] = entry
+    return entry[1]
+
+
+def forget_synonyms(tenant_id: str | None = None) -> None:
+    """Drop the cached synonyms (of one tenant, or all): the next search reads them again."""
+    if tenant_id is None:
+        _SYNONYMS.clear()
+    else:
+        _SYNONYMS.pop(tenant_id, None)
 
 
 def _filter_words(filters: SearchFilters) -> frozenset[str]:

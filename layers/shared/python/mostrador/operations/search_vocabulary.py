@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mostrador.catalog.search import forget_synonyms
 from mostrador.catalog.vocabulary import MAX_ALTERNATIVES, MAX_TERM_WORDS, SHIPPED_SYNONYMS, phrase_key
 from mostrador.db import operations_repository as ops_repo
 from mostrador.db import search_repository as repo
@@ -66,6 +67,7 @@ def set_synonym(
             role=principal.role,
             detail={"term": key, "alternatives": cleaned},
         )
+    forget_synonyms(tenant_id)
     return {"term": key, "alternatives": cleaned, "source": "tenant", "disabled": not cleaned}
 
 
@@ -77,6 +79,7 @@ def delete_synonym(conn: Connection, tenant_id: str, term: str, principal: Princ
         ops_repo.record_operator_action(
             conn, tenant_id, action="delete_synonym", actor=principal.subject, role=principal.role, detail={"term": key}
         )
+    forget_synonyms(tenant_id)
     shipped = SHIPPED_SYNONYMS.get(key)
     return {"term": key, "alternatives": shipped or [], "source": "shipped" if shipped else None}
 
