@@ -44,8 +44,9 @@ class VectorCalibration:
     sure: float
 
 
-# Calibrated with `make eval` (multilingual-e5-small); the others are starting points to check
-# with `make eval -- --embedder openai|gemini` on a real key before trusting them (docs/search.md).
+# multilingual-e5-small is calibrated on the evaluation's tune split (eval/tune_search.py prints the
+# similarity profile). The others are starting points from those models' usual scales, NOT measured
+# here (no network): check them on a real key before trusting them (docs/search.md, "Calibration").
 CALIBRATIONS: dict[str, VectorCalibration] = {
     "multilingual-e5-small": VectorCalibration(0.86, 0.94),
     "text-embedding-3-small": VectorCalibration(0.40, 0.65),

@@ -100,9 +100,9 @@ SELECT p.item_code, p.item_name, p.brand, p.category, p.price, p.price_bolivar, 
 
 def walk_length(filters: dict[str, Any], vector_limit: int) -> int:
     """Nearest neighbours to fetch before filtering: a selective filter (a brand, a category, a branch,
-    a price range) keeps a tenth of them or less, so it walks further. "Only in stock" alone keeps most."""
+    a price range) keeps a tenth of them or so, so it walks further. "Only in stock" alone keeps most."""
     selective = any(filters.get(k) is not None for k in ("brand", "category", "min_price", "max_price", "branch"))
-    return 400 if selective else max(100, vector_limit)
+    return 250 if selective else max(100, vector_limit)
 
 
 def candidates_sql(filters: dict[str, Any]) -> str:
