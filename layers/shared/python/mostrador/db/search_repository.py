@@ -105,8 +105,18 @@ def walk_length(filters: dict[str, Any], vector_limit: int) -> int:
     return 250 if selective else max(100, vector_limit)
 
 
+_NEAREST_UNFILTERED = """nearest AS (
+    SELECT w.item_code, 1 - w.distance AS similarity FROM walk w ORDER BY w.distance LIMIT %(vector_limit)s
+),"""
+
+
 def candidates_sql(filters: dict[str, Any]) -> str:
-    return _CANDIDATES.replace("{filters}", _filters_sql(filters))
+    sql = _CANDIDATES.replace("{filters}", _filters_sql(filters))
+    if not any(v not in (None, False) for v in filters.values()):
+        # No filter beyond tenant and active (the walk has those): no second look at each neighbour.
+        start = sql.index("nearest AS (")
+        sql = sql[:start] + _NEAREST_UNFILTERED + sql[sql.index("by_code AS (") - 1 :]
+    return sql
 
 
 def search_candidates(
