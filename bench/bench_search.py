@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -136,6 +137,7 @@ def main() -> None:
                 for mode in ("hybrid", "fulltext"):
                     timings: list[float] = []
                     per_query: dict[str, float] = {}
+                    fastest: dict[str, float] = {}
                     found: dict[str, int] = {}
                     for query, filters, _ in QUERIES:  # warm: caches, plans, pages
                         rank_products(
@@ -161,6 +163,7 @@ def main() -> None:
                             mine.append((time.perf_counter() - t0) * 1000)
                         timings += mine
                         per_query[f"{label}: {query}"] = round(statistics.median(mine), 2)
+                        fastest[f"{label}: {query}"] = round(min(mine), 2)
                         found[f"{label}: {query}"] = len(ranked)
                     results[mode] = {
                         "searches": len(timings),
@@ -168,6 +171,9 @@ def main() -> None:
                         "p95_ms": round(percentile(timings, 0.95), 2),
                         "max_ms": round(max(timings), 2),
                         "median_ms_per_query": per_query,
+                        # on a shared machine the fastest of the rounds shows the search's own cost
+                        "fastest_ms_per_query": fastest,
+                        "p50_of_fastest_ms": round(statistics.median(fastest.values()), 2),
                         "results_per_query": found,
                     }
                     print(mode, {k: v for k, v in results[mode].items() if not isinstance(v, dict)}, flush=True)
@@ -187,6 +193,8 @@ def main() -> None:
                 "embedding": "multilingual-e5-small vectors (query embedding excluded from timings)",
                 "hybrid": hybrid,
                 "fulltext": results["fulltext"],
+                "load_average_1m": round(os.getloadavg()[0], 2),
+                "cpus": os.cpu_count(),
                 "targets_met": {
                     "hybrid_p50_le_10ms": hybrid["p50_ms"] <= 10,
                     "hybrid_p95_le_30ms": hybrid["p95_ms"] <= 30,
@@ -232,7 +240,7 @@ def explain(
         **captured["filters"],
     }
     with conn.transaction():
-        conn.execute(f"SET LOCAL hnsw.ef_search = {params['walk_limit']}")
+        conn.execute(f"SET LOCAL hnsw.ef_search = {max(100, params['walk_limit'])}")
         plan = conn.execute(
             "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + repo.candidates_sql(captured["filters"]), params
         ).fetchall()

@@ -167,7 +167,14 @@ def search_candidates(
     checked, present = _spell_checked(conn, tenant_id, plan)
     if all(present) and checked == plan:
         return rows, plan
-    return _candidates(conn, tenant_id, checked, present, filters, tuning, query_vector), checked
+    # The nearest neighbours do not depend on the words: keep the first pass's, walk the index once.
+    second = _candidates(conn, tenant_id, checked, present, filters, tuning, None)
+    similarity = {r["item_code"]: r["similarity"] for r in rows if r["similarity"] is not None}
+    for row in second:
+        row["similarity"] = similarity.get(row["item_code"])
+    seen = {row["item_code"] for row in second}
+    second += [r for r in rows if r["similarity"] is not None and r["item_code"] not in seen]
+    return second, checked
 
 
 def _candidates(

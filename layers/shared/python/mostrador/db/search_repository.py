@@ -102,7 +102,7 @@ def walk_length(filters: dict[str, Any], vector_limit: int) -> int:
     """Nearest neighbours to fetch before filtering: a selective filter (a brand, a category, a branch,
     a price range) keeps a tenth of them or so, so it walks further. "Only in stock" alone keeps most."""
     selective = any(filters.get(k) is not None for k in ("brand", "category", "min_price", "max_price", "branch"))
-    return 250 if selective else max(100, vector_limit)
+    return 200 if selective else vector_limit
 
 
 _NEAREST_UNFILTERED = """nearest AS (
@@ -153,8 +153,8 @@ def search_candidates(
     # One round trip: BEGIN, SET LOCAL, the query and COMMIT go out together (pipeline mode).
     with conn.pipeline(), conn.transaction():
         if query_vector is not None:
-            # HNSW returns at most ef_search rows: the walk asks for that many.
-            conn.execute(f"SET LOCAL hnsw.ef_search = {walk_limit}")
+            # HNSW returns at most ef_search rows; a search list wider than the walk keeps its recall.
+            conn.execute(f"SET LOCAL hnsw.ef_search = {max(100, walk_limit)}")
         cursor = conn.execute(candidates_sql(filters), params)
     return list(cursor)
 
