@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint unit bench migrate synth clean test-browser
+.PHONY: install run test lint unit bench eval migrate synth clean test-browser
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (the embedded PostgreSQL has no wheels for newer yet)"; exit 1; }
@@ -40,6 +40,10 @@ unit: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Search evaluation (eval/): recall@5, MRR, negative accuracy per kind and split; ends with one JSON line.
+eval: install
+	$(BIN)/python -m eval.run_search_eval
 
 migrate: install
 	$(BIN)/mostrador migrate

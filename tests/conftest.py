@@ -62,6 +62,9 @@ def db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     ]
     if tables:
         conn.execute("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE")
+    from mostrador.catalog.search import forget_synonyms
+
+    forget_synonyms()  # this process's copy of the synonyms table just emptied
     yield conn
     conn.close()
     close_connection()

@@ -123,3 +123,16 @@ def unusable_request_input(path: str, query: Mapping[str, Sequence[str]] | None,
         return exc.message
     problem = first_unsafe_string(value)
     return f"{problem}; remove it." if problem else None
+
+
+class SynonymBody(_Strict):
+    alternatives: list[str] = Field(
+        max_length=20,
+        description="how the catalog may write the term (each up to four words); [] switches a shipped entry off",
+    )
+
+    @model_validator(mode="after")
+    def _lengths(self) -> SynonymBody:
+        if any(not 1 <= len(a.strip()) <= 80 for a in self.alternatives):
+            raise ValueError("each alternative must have 1 to 80 characters")
+        return self
