@@ -84,7 +84,9 @@ class Api(Construct):
         execution_logs = logs.LogGroup(
             self,
             "ExecutionLogs",
-            log_group_name=Fn.join("", ["API-Gateway-Execution-Logs_", self.rest_api.rest_api_id, f"/{settings.stage}"]),
+            log_group_name=Fn.join(
+                "", ["API-Gateway-Execution-Logs_", self.rest_api.rest_api_id, f"/{settings.stage}"]
+            ),
             retention=retention(settings.log_retention_days),
             removal_policy=RemovalPolicy.DESTROY,
         )
@@ -127,9 +129,9 @@ class Api(Construct):
                 [
                     {
                         "id": "AwsSolutions-APIG4",
-                        "reason": "Callers cannot sign AWS requests: Meta signs bodies (X-Hub-Signature-256), Support "
-                        "Board sends a shared secret, the fetcher an X-API-KEY, staff a bearer token, web chat a widget "
-                        "key; each is verified in the function.",
+                        "reason": "Callers cannot sign AWS requests: Meta signs bodies (X-Hub-Signature-256), "
+                        "Support Board sends a shared secret, the fetcher an X-API-KEY, staff a bearer token, web chat "
+                        "a widget key; each is verified in the function.",
                     },
                 ],
             )

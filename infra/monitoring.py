@@ -58,6 +58,7 @@ class Monitoring(Construct):
         # enforce_ssl gives the topic a policy of its own, holding only the Deny of plain HTTP; that policy
         # replaces the default one, so without this Allow CloudWatch could not publish and no alarm would
         # ever arrive. Scoped to this account's alarms of this stage.
+        alarm_arn_prefix = f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm"
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchAlarmsOfThisStage",
@@ -67,9 +68,7 @@ class Monitoring(Construct):
                 resources=[self.topic.topic_arn],
                 conditions={
                     "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                    "ArnLike": {
-                        "aws:SourceArn": f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:{prefix}-*"
-                    },
+                    "ArnLike": {"aws:SourceArn": f"{alarm_arn_prefix}:{prefix}-*"},
                 },
             )
         )
@@ -157,7 +156,9 @@ class Monitoring(Construct):
             threshold=API_LATENCY_ALARM_MS,
             evaluation_periods=3,
         )
-        throttles = {f"t{i}": f.metric_throttles(period=PERIOD, statistic="Sum") for i, f in enumerate(functions.values())}
+        throttles = {
+            f"t{i}": f.metric_throttles(period=PERIOD, statistic="Sum") for i, f in enumerate(functions.values())
+        }
         self._alarm(
             "LambdaThrottles",
             f"{prefix}-lambda-throttles",

@@ -54,7 +54,9 @@ def test_cloudwatch_may_publish_this_stages_alarms_to_the_topic(dev: Synth) -> N
     # The ARN pattern covers every alarm of the stack, so none is left unable to notify.
     assert all(name.startswith("mostrador-dev-") for name in _alarms(dev))
     # The plain-HTTP Deny stays.
-    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements)
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
 
 
 # --- 17: the app secret's first value is frozen; the generated ingest key lives apart ----------------------
@@ -103,7 +105,8 @@ def test_a_key_added_to_config_later_does_not_change_the_secret(
     assembly = app.synth()
     template = assembly.get_stack_by_name(stack.stack_name).template
     (app_secret,) = [
-        r for r in template["Resources"].values()
+        r
+        for r in template["Resources"].values()
         if r["Type"] == "AWS::SecretsManager::Secret" and r["Properties"]["Name"] == "mostrador-dev/app"
     ]
     assert app_secret["Properties"]["SecretString"] == APP_SECRET_SNAPSHOT
@@ -255,7 +258,9 @@ def test_throttles_raise_an_alarm(dev: Synth) -> None:
         for d in m["MetricStat"]["Metric"]["Dimensions"]
         if m["MetricStat"]["Metric"]["MetricName"] == "Throttles"
     }
-    assert watched == {dev.functions()[n]["logical_id"] for n in ("webhook", "ingest", "webchat", "admin", "enrich", "reply")}
+    assert watched == {
+        dev.functions()[n]["logical_id"] for n in ("webhook", "ingest", "webchat", "admin", "enrich", "reply")
+    }
     assert throttles["Threshold"] == 1
 
 
@@ -316,7 +321,10 @@ def test_functions_connect_as_the_app_role_and_only_migrate_reads_the_master_sec
         for policy in dev.resources("AWS::IAM::Policy").values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         if {master_id, *(a for a, secret in attachments.items() if secret == master_id)}
-        & {_ref(r) for r in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])}
+        & {
+            _ref(r)
+            for r in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
+        }
         and "secretsmanager:GetSecretValue" in statement["Action"]
         for role in policy["Properties"]["Roles"]
     ]
@@ -360,7 +368,9 @@ def test_every_log_group_has_a_retention_and_every_function_logs_into_one(dev: S
             if "API-Gateway-Execution-Logs_" in json.dumps(g["Properties"]["LogGroupName"])
         ]
         assert rest_api_id in json.dumps(execution[1]["Properties"]["LogGroupName"])
-        assert json.dumps(execution[1]["Properties"]["LogGroupName"]).endswith(f'/{stage["Properties"]["StageName"]}"]]}}')
+        assert json.dumps(execution[1]["Properties"]["LogGroupName"]).endswith(
+            f'/{stage["Properties"]["StageName"]}"]]}}'
+        )
         assert execution[0] in stage.get("DependsOn", [])
 
 
@@ -389,7 +399,9 @@ def test_cdk_nag_suppressions_sit_only_where_their_rule_fires(dev: Synth, prod: 
     """A suppression a rule never needed hides nothing today and everything tomorrow: each one must be used."""
     for synth in (dev, prod):
         paths = synth.construct_paths()
-        suppressed = {(row["Resource ID"], row["Rule ID"]) for row in synth.nag_report if row["Compliance"] == "Suppressed"}
+        suppressed = {
+            (row["Resource ID"], row["Rule ID"]) for row in synth.nag_report if row["Compliance"] == "Suppressed"
+        }
         declared = set()
         for logical_id, resource in synth.template["Resources"].items():
             for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
@@ -399,7 +411,11 @@ def test_cdk_nag_suppressions_sit_only_where_their_rule_fires(dev: Synth, prod: 
 
 
 def test_iam5_wildcards_are_accepted_only_for_x_ray_and_the_quota_read(dev: Synth) -> None:
-    iam5 = {row["Resource ID"] for row in dev.nag_report if row["Rule ID"] == "AwsSolutions-IAM5" and row["Compliance"] == "Suppressed"}
+    iam5 = {
+        row["Resource ID"]
+        for row in dev.nag_report
+        if row["Rule ID"] == "AwsSolutions-IAM5" and row["Compliance"] == "Suppressed"
+    }
     traced = [n for n in ("ingest", "webchat", "admin", "enrich", "reply", "migrate")]
     expected = {f"Mostrador-dev/Functions/{n.title()}/ServiceRole/DefaultPolicy/Resource" for n in traced}
     expected.add("Mostrador-dev/Functions/ConcurrencyCheck/ServiceRole/DefaultPolicy/Resource")
@@ -427,3 +443,33 @@ def test_cfn_lint_passes_on_both_stacks(dev: Synth, prod: Synth) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_make_synth_and_cdk_json_run_the_app(tmp_path: Path) -> None:
+    """`make synth` calls the CDK CLI from npm (it once called a .venv/bin/npx that never exists), and the CLI
+    runs cdk.json's app command: run that command the way the CLI does and get a template."""
+    import os
+    import shlex
+    import shutil
+    import subprocess
+
+    dry_run = subprocess.run(
+        ["make", "-n", "synth"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    (command,) = [line for line in dry_run if "aws-cdk" in line]
+    program = shlex.split(command)[0]
+    assert shutil.which(program) or (REPO_ROOT / program).is_file(), f"make synth runs {program}, which is missing"
+
+    app_command = shlex.split(json.loads((REPO_ROOT / "cdk.json").read_text())["app"])
+    result = subprocess.run(
+        app_command,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "CDK_OUTDIR": str(tmp_path), "CDK_CONTEXT_JSON": json.dumps({"stage": "dev"})},
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    template = json.loads((tmp_path / "Mostrador-dev.template.json").read_text())
+    assert template["Resources"]

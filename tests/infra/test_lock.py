@@ -73,10 +73,10 @@ def test_every_runtime_package_has_a_binary_wheel_for(python_version: str, machi
 def test_this_environment_was_installed_from_the_lock() -> None:
     """`make install` installs the lock's pins (hash-checked); the suite runs against exactly those versions."""
     from packaging.markers import default_environment
+    from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     from infra.layer_build import export_lock
-    from packaging.requirements import Requirement
 
     exported = export_lock(extras=("dev",)).replace("\\\n", " ")
     mismatched = []
@@ -104,7 +104,7 @@ def test_the_suite_runs_on_the_lambda_runtimes_python() -> None:
     """
     from infra.functions import LAYER_TARGET
 
-    running = "%d.%d" % sys.version_info[:2]
+    running = "{}.{}".format(*sys.version_info[:2])
     if running == LAYER_TARGET.python_version:
         return
     chosen = subprocess.run(

@@ -136,7 +136,10 @@ def test_app_functions_get_the_plain_settings_and_only_the_secret_arn(dev: Synth
         assert secrets[_ref(env["MOSTRADOR_SECRET_ARN"])]["Properties"]["Name"] == "mostrador-dev/app"
         # The generated ingest key only where it is checked.
         if name == "ingest":
-            assert secrets[_ref(env["MOSTRADOR_INGEST_KEY_SECRET_ARN"])]["Properties"]["Name"] == "mostrador-dev/ingest-key"
+            assert (
+                secrets[_ref(env["MOSTRADOR_INGEST_KEY_SECRET_ARN"])]["Properties"]["Name"]
+                == "mostrador-dev/ingest-key"
+            )
         else:
             assert "MOSTRADOR_INGEST_KEY_SECRET_ARN" not in env
         assert _ref(env["ENRICH_QUEUE_URL"]) == enrich_queue[0]
