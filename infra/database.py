@@ -122,6 +122,9 @@ class Database(Construct):
         master_secret = self.instance.node.find_child("Secret")  # the DatabaseSecret behind the attachment
         assert isinstance(master_secret, secretsmanager.Secret)
         master_secret.apply_removal_policy(secret_removal)
+        # The secret itself (not the attachment, which waits for the instance): the attachment writes the
+        # instance's host and port into it, and whoever reads it after the instance exists finds them there.
+        self.master_secret: secretsmanager.Secret = master_secret
 
         # The functions' user: its password is generated here; the migrate function creates the role with it.
         self.app_role_secret = secretsmanager.Secret(

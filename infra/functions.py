@@ -292,10 +292,9 @@ class Functions(Construct):
             self.by_name[spec.name] = function
             self.specs[spec.name] = spec
 
-        # Fail the deploy when the account's Lambda concurrency quota is below what this stage may use. It has
-        # almost no dependencies, so it runs at the start of a deploy; the app functions (and their queue
-        # consumers) wait for it. (It cannot be ordered before the database: CDK's one trigger provider also
-        # invokes the migrate function, which needs the database's address.)
+        # Fail the deploy when the account's Lambda concurrency quota is below what this stage may use, before
+        # the database instance (15 minutes, and a protected instance would block the rollback) and the app
+        # functions (and their queue consumers) are created or updated.
         self.concurrency_check = self._function(
             CONCURRENCY_CHECK,
             {
@@ -317,23 +316,26 @@ class Functions(Construct):
             "ConcurrencyCheckOnDeploy",
             handler=self.concurrency_check,
             timeout=Duration.seconds(CONCURRENCY_CHECK.timeout_seconds + 30),
+            # The instance resource only: its construct also holds the master secret, which the migrate function reads.
+            execute_before=[database.instance.node.default_child],
             execute_on_handler_change=True,
         )
 
-        # Migrations: the migrate function connects as the master user and creates the functions' role.
+        # Migrations: the migrate function connects as the master user and creates the functions' role. It reads
+        # the instance's address from the master secret, so it does not depend on the instance: CDK's one trigger
+        # provider invokes both triggers, and the quota check must be able to run before the instance exists.
         self.migrate = self._function(
             MIGRATE,
             {
                 "TENANT_ID": settings.app_environment.get("TENANT_ID", "default"),
                 "POWERTOOLS_LOG_LEVEL": settings.app_environment.get("POWERTOOLS_LOG_LEVEL", "INFO"),
-                "DATABASE_SECRET_ARN": database.secret.secret_arn,
+                "DATABASE_SECRET_ARN": database.master_secret.secret_arn,
                 "DATABASE_APP_SECRET_ARN": database.app_role_secret.secret_arn,
-                "DATABASE_HOST": database.host,
                 # Changes with every new migration file, so the function gets a new version and the trigger re-runs.
                 "MIGRATIONS_DIGEST": _digest(MIGRATIONS_DIR),
             },
         )
-        database.secret.grant_read(self.migrate)
+        database.master_secret.grant_read(self.migrate)
         database.app_role_secret.grant_read(self.migrate)
         self.migrate_trigger = triggers.Trigger(
             self,

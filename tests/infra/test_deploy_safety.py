@@ -244,6 +244,9 @@ def test_the_deploy_checks_the_concurrency_quota_before_the_app_functions(dev: S
     assert trigger_id is not None
     for name in ("webhook", "ingest", "webchat", "admin", "enrich", "reply"):
         assert trigger_id in dev.functions()[name].get("DependsOn", []), name
+    # Before the database instance too: a failed check rolls back before there is an instance to delete.
+    (db,) = dev.resources("AWS::RDS::DBInstance").values()
+    assert trigger_id in db["DependsOn"]
 
 
 def test_throttles_raise_an_alarm(dev: Synth) -> None:
@@ -311,7 +314,7 @@ def test_functions_connect_as_the_app_role_and_only_migrate_reads_the_master_sec
     for name, function in dev.functions().items():
         env = function["Properties"]["Environment"]["Variables"]
         if name == "migrate":
-            assert attachments.get(_ref(env["DATABASE_SECRET_ARN"])) == master_id
+            assert _ref(env["DATABASE_SECRET_ARN"]) == master_id
             assert _ref(env["DATABASE_APP_SECRET_ARN"]) == app_role_id
         elif "DATABASE_SECRET_ARN" in env:
             assert _ref(env["DATABASE_SECRET_ARN"]) == app_role_id, name
