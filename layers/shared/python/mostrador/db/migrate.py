@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from mostrador.db.connection import connect
+from mostrador.db.role_repository import ensure_app_role
 
 _LOCK_KEY = 727_100_001  # any constant; serializes concurrent deploys/test sessions
 
@@ -36,3 +37,9 @@ def apply_migrations(url: str) -> list[str]:
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
     return applied_now
+
+
+def grant_app_role(url: str, role: str, password: str) -> None:
+    """Create or update the functions' database role (AWS); connected as the master user at `url`."""
+    with connect(url) as conn:
+        ensure_app_role(conn, role, password)
