@@ -28,6 +28,8 @@ inside the JSON; `encode_response_as_string = True` also encodes the whole get-c
 response as a string. `.fail_messenger_with_meta_error(code, times=1)` makes messenger-send-message
 answer success:true wrapping Meta's error; `.fail_next(function, http_status=500, times=1)` fails
 any function with a bare HTTP error. A wrong token answers success:false.
+
+Both can hang: `.hold()` keeps every request waiting (counted in `.held`) until `.release()`.
 """
 
 from __future__ import annotations
@@ -89,7 +91,11 @@ class _RecordingServer:
 
     def __init__(self) -> None:
         self.requests: list[CapturedRequest] = []
+        self.held = 0  # requests that arrived while held (see `hold`)
         self._lock = threading.Lock()
+        self._answering = threading.Event()
+        self._answering.set()
+        self._hold_limit = 0.0
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -112,6 +118,12 @@ class _RecordingServer:
                 )
                 with owner._lock:
                     owner.requests.append(request)
+                    holding = not owner._answering.is_set()
+                    if holding:
+                        owner.held += 1
+                if holding:
+                    owner._answering.wait(owner._hold_limit)
+                with owner._lock:
                     status, answer = owner.answer(request)
                 raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 self.send_response(status)
@@ -140,6 +152,15 @@ class _RecordingServer:
 
     def answer(self, request: CapturedRequest) -> tuple[int, Any]:
         raise NotImplementedError
+
+    def hold(self, at_most_seconds: float = 30.0) -> None:
+        """A platform that hangs: requests are recorded (and counted in `held`) but answered only after
+        `release()`, or `at_most_seconds`."""
+        self._hold_limit = at_most_seconds
+        self._answering.clear()
+
+    def release(self) -> None:
+        self._answering.set()
 
 
 def meta_error(code: int, message: str | None = None, subcode: int | None = None) -> dict[str, Any]:
