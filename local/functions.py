@@ -178,6 +178,7 @@ class _Worker:
         theirs.close()
         self.conn: Connection = ours
         self.ready = False
+        self._ready_lock = threading.Lock()
 
     def _receive(self, deadline: float) -> tuple[str, Any, str]:
         remaining = max(0.0, deadline - time.monotonic())
@@ -190,8 +191,11 @@ class _Worker:
             return ("raised", f"the worker process exited (code {self.process.exitcode})", "")
         return answer
 
-    def invoke(self, event: dict[str, Any], timeout: float) -> Any:
-        if not self.ready:
+    def await_ready(self) -> None:
+        """Wait for the cold start (the handler's import) to finish; raise what the function would."""
+        with self._ready_lock:  # a prewarm and the first invocation may both wait
+            if self.ready:
+                return
             try:
                 kind, detail, trace = self._receive(time.monotonic() + INIT_TIMEOUT_SECONDS)
             except TimeoutError:
@@ -201,6 +205,9 @@ class _Worker:
             if kind != "ready":
                 raise FunctionError(self.name, detail, trace)
             self.ready = True
+
+    def invoke(self, event: dict[str, Any], timeout: float) -> Any:
+        self.await_ready()
         self.conn.send((event, timeout))
         try:
             kind, detail, trace = self._receive(time.monotonic() + timeout)
@@ -214,15 +221,24 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.is_alive()
 
-    def stop(self, *, gracefully: bool) -> None:
+    def request_stop(self, *, gracefully: bool) -> None:
+        """Ask an idle worker to exit; kill a busy one (as Lambda ends an environment)."""
         if gracefully and self.alive:
             with suppress(OSError):
                 self.conn.send(None)
-            self.process.join(2)
+        elif self.alive:
+            self.process.kill()
+
+    def wait_stopped(self) -> None:
+        self.process.join(2)
         if self.process.is_alive():
             self.process.kill()
-        self.process.join(5)
+            self.process.join(5)
         self.conn.close()
+
+    def stop(self, *, gracefully: bool) -> None:
+        self.request_stop(gracefully=gracefully)
+        self.wait_stopped()
 
 
 class _Pool:
@@ -271,16 +287,50 @@ class _Pool:
         if not keep:
             worker.stop(gracefully=False)
 
-    def close(self) -> None:
+    def prewarm(self) -> None:
+        """One worker started ahead of the first invocation, when the pool has none. It is offered at once;
+        an invocation that takes it before its cold start is over waits for that cold start."""
+        with self._condition:
+            if self._closed or self._idle or self._busy or self._starting:
+                return
+            self._starting += 1
+        worker: _Worker | None = None
+        try:
+            worker = self._start()
+        finally:
+            with self._condition:
+                self._starting -= 1
+                offered = worker is not None and not self._closed
+                if offered and worker is not None:
+                    self._idle.append(worker)
+                self._condition.notify()
+        if worker is None:
+            return
+        if not offered:
+            worker.stop(gracefully=False)
+            return
+        try:
+            worker.await_ready()  # one cold start at a time: the first request waits for this one only
+        except Exception:
+            with self._condition:
+                unused = worker in self._idle
+                if unused:
+                    self._idle.remove(worker)
+            if unused:  # (an invocation holding it reports the failure itself)
+                worker.stop(gracefully=False)
+
+    def close(self) -> list[_Worker]:
+        """Stop taking invocations; ask every worker to stop and return them (see `_Worker.wait_stopped`)."""
         with self._condition:
             self._closed = True
             idle, busy = list(self._idle), list(self._busy)
             self._idle.clear()
             self._condition.notify_all()
         for worker in idle:
-            worker.stop(gracefully=True)
+            worker.request_stop(gracefully=True)
         for worker in busy:  # their invocations end with an error, as on a Lambda shutdown
-            worker.stop(gracefully=False)
+            worker.request_stop(gracefully=False)
+        return idle + busy
 
 
 class LocalFunctions:
@@ -331,8 +381,33 @@ class LocalFunctions:
         finally:
             pool.release(worker, keep=keep)
 
+    def start_early(self) -> None:
+        """Start the process workers are forked from, which imports the common libraries, while the stack
+        starts its other parts (workers themselves start later, with the finished environment)."""
+        with self._lock:
+            if self._context is None:
+                self._context = _process_context()
+            if self._context.get_start_method() == "forkserver":
+                from multiprocessing import forkserver
+
+                forkserver.ensure_running()
+
+    def prewarm(self, names: list[str]) -> threading.Thread:
+        """One warm worker for each of `names` (the functions behind the API), started in the background."""
+
+        def warm() -> None:
+            for name in names:
+                if self.available(name):
+                    with suppress(Exception):  # the first invocation will say what is wrong
+                        self._pool(name).prewarm()
+
+        thread = threading.Thread(target=warm, name="prewarm-functions", daemon=True)
+        thread.start()
+        return thread
+
     def close(self) -> None:
         with self._lock:
             pools = list(self._pools.values())
-        for pool in pools:
-            pool.close()
+        stopping = [worker for pool in pools for worker in pool.close()]
+        for worker in stopping:
+            worker.wait_stopped()

@@ -84,6 +84,8 @@ class LocalStack:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.functions = LocalFunctions()
+        self.functions.start_early()  # imports the libraries workers share while the database starts
         self._configure_secrets()
         self._configure_llm()
         self._start_database()
@@ -96,7 +98,8 @@ class LocalStack:
         reset_settings()
         queues.reset_clients()
         close_connection()
-        self.functions = LocalFunctions()
+        # One warm worker per function behind the API, /health's first (workers take the environment now set).
+        self.functions.prewarm(list(dict.fromkeys(route.function for route in ROUTES)))
         self._start_consumers()
         self._start_http()
         self._watch_dead_letters()
