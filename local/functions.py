@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import multiprocessing
 import os
 import signal
@@ -146,9 +147,12 @@ def _worker_main(
             conn.send(("raised", describe_error(raised), traceback.format_exc()))
             continue
         try:
-            conn.send(("result", result, ""))
-        except Exception as raised:  # an answer Lambda could not serialize either
-            conn.send(("raised", f"unserializable result: {raised!r}", ""))
+            # What Lambda hands back is the handler's answer as JSON: an answer it cannot encode fails here too.
+            answer = json.loads(json.dumps(result))
+        except (TypeError, ValueError) as raised:
+            conn.send(("raised", f"Runtime.MarshalError: unable to marshal the response: {raised}", ""))
+            continue
+        conn.send(("result", answer, ""))
 
 
 def _builtin_warning_filters() -> list[Any]:

@@ -40,6 +40,10 @@ HANDLERS = {
         def handler(event, context):
             raise ValueError("the catalog item has no code")
     """,
+    "unencodable": """
+        def handler(event, context):
+            return {"statusCode": 200, "seen": {"a", "set"}}
+    """,
     "nameless": """
         def main(event, context):
             return {}
@@ -144,3 +148,8 @@ def test_a_function_without_a_handler_is_not_built(functions: LocalFunctions) ->
 def _swallow(call: Any, *args: Any) -> None:
     with suppress(Exception):  # the stuck invocation ends when the fixture closes the functions
         call(*args)
+
+
+def test_an_answer_lambda_could_not_encode_as_json_fails_as_on_lambda(functions: LocalFunctions) -> None:
+    with pytest.raises(FunctionError, match="Runtime.MarshalError"):
+        functions.invoke("unencodable", {})
