@@ -175,6 +175,18 @@ def test_deeply_nested_web_chat_post_is_a_400(sqs, reply_queue):
     assert queued_count(sqs, reply_queue) == 0
 
 
+def test_unauthenticated_web_chat_post_with_a_never_ending_string_is_a_400_at_once(sqs, reply_queue):
+    from functions.webchat.handler import handler
+
+    # Escaped quotes in a string never closed: the string scan used to restart at each one (quadratic).
+    body = '{"conversationId": "' + "c" * 20 + '", "text": "' + '\\"' * 40_000
+    started = time.monotonic()
+    response = handler(api_event("POST", "/webchat/messages", body=body), LambdaContextStub())
+    assert response["statusCode"] == 400 and "not valid JSON" in response_json(response)["error"]
+    assert time.monotonic() - started < 5  # generous: it took about 45 s
+    assert queued_count(sqs, reply_queue) == 0
+
+
 # -- 9: NUL and lone surrogates ------------------------------------------------------------------
 
 
