@@ -155,6 +155,23 @@ def test_an_unsend_before_the_original_means_the_original_is_never_answered_or_s
     assert pipeline.dead_lettered() == 0
 
 
+def test_an_unsend_naming_a_message_of_another_conversation_leaves_that_message_alone(
+    channel_pipeline: ChannelPipeline, reply_env, db
+) -> None:
+    pipeline = channel_pipeline
+    assert pipeline.post_meta(fixture("instagram_customer_text")) == 200
+    pipeline.run_replies()
+    # Another customer of the same account "unsends" that message id: only its sender can take it back.
+    stranger = fixture("instagram_unsend", {"1234567890123456": "9999999999999999"})
+    assert pipeline.post_meta(stranger) == 200
+    run = pipeline.run_replies()
+    assert run.failed == 0 and pipeline.dead_lettered() == 0
+    [original] = [r for r in _rows(db, IG_CONVERSATION) if r["direction"] == "inbound"]
+    assert original["text"] == ORIGINAL_TEXT and original["deleted_at"] is None
+    assert ORIGINAL_TEXT in _export_text(db)
+    assert _rows(db, "ig:17841400000000000:9999999999999999") == []
+
+
 def test_the_conversation_goes_on_after_an_unsend(channel_pipeline: ChannelPipeline, reply_env, db) -> None:
     pipeline = channel_pipeline
     pipeline.post_meta(fixture("instagram_customer_text"))

@@ -195,6 +195,12 @@ class ReplyService:
 
     def _forget(self, deletion: MessageDeletion) -> ReplyOutcome:
         had_it = repo.forget_message(self.conn, deletion)
+        if had_it is None:
+            logger.warning(
+                "unsend names a message of another conversation: left alone",
+                extra={"conversation": redact(deletion.conversation_id), "channel": deletion.channel},
+            )
+            return ReplyOutcome("skipped", "deleted_elsewhere")
         logger.info(
             "message taken back by its sender",
             extra={
