@@ -103,6 +103,11 @@ def _export_text(db: Any) -> str:
     return page.body.decode("utf-8")
 
 
+def _tool_call_arguments(db: Any, conversation_id: str) -> str:
+    rows = db.execute("SELECT arguments::text AS a FROM tool_calls WHERE conversation_id = %s", (conversation_id,))
+    return " ".join(r["a"] for r in rows)
+
+
 def _transcript(db: Any, conversation_id: str) -> list[tuple[str, str]]:
     """The admin API's view of the conversation: (direction, text) of each message shown."""
     from datetime import UTC, datetime
@@ -122,9 +127,13 @@ def test_an_unsend_after_the_original_removes_its_text_and_is_never_answered(
     [answer] = reply_env.meta.sent_texts()
     assert ORIGINAL_TEXT in _export_text(db)
 
+    # The offline model searched with the customer's words: the tool call kept them.
+    assert "Libertador" in _tool_call_arguments(db, IG_CONVERSATION)
+
     assert pipeline.post_meta(fixture("instagram_unsend")) == 200
     pipeline.run_replies()
     assert reply_env.meta.sent_texts() == [answer]  # nothing sent for the unsend
+    assert "Libertador" not in _tool_call_arguments(db, IG_CONVERSATION)  # nor what was derived from it
     inbound = [r for r in _rows(db, IG_CONVERSATION) if r["direction"] == "inbound"]
     assert len(inbound) == 1  # no new "empty message" row
     [original] = inbound

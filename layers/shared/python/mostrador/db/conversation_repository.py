@@ -105,7 +105,7 @@ def forget_message(conn: Connection, deletion: MessageDeletion) -> bool | None:
         " ON CONFLICT (tenant_id, platform_message_id) DO UPDATE SET text = '',"
         " deleted_at = coalesce(messages.deleted_at, now()), updated_at = now()"
         " WHERE messages.conversation_id = EXCLUDED.conversation_id"
-        " RETURNING (xmax = 0) AS tombstone",
+        " RETURNING id, (xmax = 0) AS tombstone",
         (
             deletion.tenant_id,
             deletion.conversation_id,
@@ -119,7 +119,12 @@ def forget_message(conn: Connection, deletion: MessageDeletion) -> bool | None:
     ).fetchone()
     if row is None:
         return None
-    return not row["tombstone"]
+    if row["tombstone"]:
+        return False
+    # The searches made for its reply carry the customer's words (the offline model's query is the
+    # whole message): their arguments go too; which products they found stays for the analytics.
+    conn.execute("UPDATE tool_calls SET arguments = '{}'::jsonb WHERE message_id = %s", (row["id"],))
+    return True
 
 
 def is_own_outbound(conn: Connection, tenant_id: str, platform_message_id: str) -> bool:
