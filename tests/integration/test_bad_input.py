@@ -332,6 +332,23 @@ def test_a_2_mb_support_board_message_is_acknowledged_cut_to_fit_and_answered(sq
     assert sent["psid"] == "PSID-45" and sent["message"]
 
 
+@pytest.mark.parametrize(("obj", "channel"), [("page", "messenger"), ("instagram", "instagram")])
+def test_a_1_mb_messenger_or_instagram_text_is_acknowledged_and_cut_to_fit(sqs, reply_queue, obj, channel):
+    from tests.unit.channels.payloads import fb_event, messenger_delivery
+
+    text = "¿Tienen neveras? " + "é" * 1_000_000
+    event = fb_event(message={"mid": f"m_BIG_{channel}", "text": text, "quick_reply": {"payload": "P" * 50_000}})
+    raw = meta_bytes(messenger_delivery(event, obj=obj))
+    response = post_signed("/webhooks/meta", raw)
+    assert response["statusCode"] == 200 and message_of(response) == "Queued 1 event(s)."
+    [message] = drain(sqs, reply_queue)
+    queued = _queued_message(message)
+    assert (queued["channel"], queued["platform_message_id"]) == (channel, f"m_BIG_{channel}")
+    assert queued["text"].startswith("¿Tienen neveras? éé")
+    assert queued["metadata"]["truncated_from_chars"] == str(len(text))
+    assert len(queued["metadata"]["quick_reply_payload"]) <= 1_001  # metadata values are cut too
+
+
 def test_several_large_messages_in_one_delivery_are_all_queued(sqs, reply_queue):
     # Each fits one SQS message; together they exceed what one SendMessageBatch call may carry
     # (256 KiB on a queue of the default size; moto checks 1 MiB, which six of them exceed too).
