@@ -187,6 +187,28 @@ def test_unauthenticated_web_chat_post_with_a_never_ending_string_is_a_400_at_on
     assert queued_count(sqs, reply_queue) == 0
 
 
+def test_an_admin_body_that_is_not_utf_8_is_a_400(admin, db):
+    import base64
+
+    from functions.admin.handler import handler
+    from tests.integration.test_admin_support import ADMIN_TOKEN
+
+    # The gateway hands over a body that is not UTF-8 base64-encoded (the local one always, API
+    # Gateway for the binary media type): the shared input check decoded it unguarded (a 502).
+    event = api_event(
+        "PUT",
+        "/admin/model-prices/gpt-4o-mini",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {ADMIN_TOKEN}"},
+        resource="/admin/{proxy+}",
+        path_parameters={"proxy": "model-prices/gpt-4o-mini"},
+    )
+    event["body"] = base64.b64encode('{"inputPerMillion": 1, "note": "\xe9"}'.encode("latin-1")).decode()
+    event["isBase64Encoded"] = True
+    response = handler(event, LambdaContextStub())
+    assert response["statusCode"] == 400, response
+    assert "not UTF-8" in response_json(response)["error"]
+
+
 # -- 9: NUL and lone surrogates ------------------------------------------------------------------
 
 
