@@ -175,6 +175,21 @@ def test_deeply_nested_web_chat_post_is_a_400(sqs, reply_queue):
     assert queued_count(sqs, reply_queue) == 0
 
 
+def test_a_web_chat_post_that_is_not_utf_8_is_a_400(sqs, reply_queue):
+    import base64
+
+    from functions.webchat.handler import handler
+
+    # A body that is not UTF-8 arrives base64-encoded (the local gateway always; API Gateway for the
+    # binary media type, which any caller can name in Content-Type); decoding it unguarded was a 502.
+    event = api_event("POST", "/webchat/messages", headers={"Content-Type": "application/json"})
+    raw = ('{"conversationId": "' + "c" * 20 + '", "text": "caf\xe9"}').encode("latin-1")
+    event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode(), True
+    response = handler(event, LambdaContextStub())
+    assert response["statusCode"] == 400 and "not UTF-8" in response_json(response)["error"]
+    assert queued_count(sqs, reply_queue) == 0
+
+
 def test_unauthenticated_web_chat_post_with_a_never_ending_string_is_a_400_at_once(sqs, reply_queue):
     from functions.webchat.handler import handler
 
