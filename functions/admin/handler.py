@@ -40,9 +40,17 @@ from mostrador.operations.requests import (
     unusable_request_input,
 )
 
+try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
+    from console_routes import is_console_page  # type: ignore[import-not-found,unused-ignore]
+    from console_routes import router as console_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.console_routes import is_console_page
+    from functions.admin.console_routes import router as console_router
+
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(console_router)  # the console page and its routes, /api/v1/export/... (docs/console.md)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 
 
@@ -288,7 +296,8 @@ def _bad_request(problem: str) -> dict[str, Any]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
-    if not (request.http_method == "GET" and request.path == OPENAPI_PATH):
+    public = request.http_method == "GET" and request.path == OPENAPI_PATH
+    if not (public or is_console_page(request.http_method, request.path)):
         authenticator = StaticTokenAuthenticator.from_settings(get_settings())
         if not authenticator.configured:
             logger.error("ADMIN_TOKEN is not configured; refusing every admin request")

@@ -3,6 +3,7 @@ DevTools protocol with the `websockets` client: open a page, type, press Enter, 
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
@@ -81,6 +82,24 @@ class Page:
         key = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "nativeVirtualKeyCode": 13}
         self.call("Input.dispatchKeyEvent", type="keyDown", text="\r", **key)
         self.call("Input.dispatchKeyEvent", type="keyUp", **key)
+
+    def click(self, selector: str) -> None:
+        """A click on the element, as a person's (the element must exist)."""
+        found = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (e) e.click(); return !!e; }})()"
+        )
+        if not found:
+            raise AssertionError(f"nothing to click at {selector}")
+
+    def set_viewport(self, width: int, height: int, *, mobile: bool = False) -> None:
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=mobile)
+
+    def screenshot(self, path: Path) -> Path:
+        """The visible page as PNG at `path`."""
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+        return path
 
     def close(self) -> None:
         self._socket.close()

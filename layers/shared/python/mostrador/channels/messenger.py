@@ -35,6 +35,8 @@ _ATTACHMENT_KINDS: dict[str, MediaKind] = {
 
 
 WATERMARK_PREFIX = "watermark:"
+# OutboundMessage.metadata key: send with this Messenger message tag (MESSAGE_TAG instead of RESPONSE).
+MESSAGE_TAG_KEY = "message_tag"
 
 
 def watermark_id(watermark: object) -> str:
@@ -196,7 +198,8 @@ class MessengerSender:
     """Send API replies (Messenger and Instagram): POST {graph}/me/messages with the Page token.
 
     messaging_type RESPONSE: the bot only ever answers inside the customer's 24-hour window;
-    outside it Meta answers error 10 (or 551), which is permanent for a bot (HUMAN_AGENT is for people).
+    outside it Meta answers error 10 (or 551), which is permanent for a bot (HUMAN_AGENT is for people:
+    a reply written in the admin console carries metadata[MESSAGE_TAG_KEY] = "HUMAN_AGENT" then).
     """
 
     def __init__(self, *, graph_url: str, page_token: str | None, http: httpx.Client | None = None) -> None:
@@ -224,6 +227,9 @@ class MessengerSender:
                 "messaging_type": "RESPONSE",
                 "message": {"text": piece},
             }
+            tag = message.metadata.get(MESSAGE_TAG_KEY)
+            if tag:  # a person's reply after 24 hours (HUMAN_AGENT): conversations/window.py decides
+                payload.update(messaging_type="MESSAGE_TAG", tag=tag)
             answer = post_graph(
                 self._http, f"{self._graph_url}/me/messages", token=self._token, payload=payload, platform=platform
             )

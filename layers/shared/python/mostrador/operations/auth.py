@@ -30,10 +30,14 @@ class Permission(StrEnum):
     VIEW_ANALYTICS = "view_analytics"
     EXPORT = "export"
     CONFIGURE = "configure"  # model prices
+    REPLY_TO_CUSTOMERS = "reply_to_customers"  # write to a customer as a person (the console's composer)
+    VIEW_CUSTOMER_CONTACT = "view_customer_contact"  # customer phone numbers / ids unmasked in the console
 
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.SUPPORT_AGENT: frozenset({Permission.READ_CONVERSATIONS, Permission.STEER_CONVERSATIONS}),
+    Role.SUPPORT_AGENT: frozenset(
+        {Permission.READ_CONVERSATIONS, Permission.STEER_CONVERSATIONS, Permission.REPLY_TO_CUSTOMERS}
+    ),
     Role.ADMIN: frozenset(Permission),
 }
 
