@@ -49,7 +49,9 @@ function messageItem(message) {
   const who = t(`actor.${message.actor}`, {}, message.actor) + (message.sentBy ? ` · ${message.sentBy}` : '');
   const facts = [h('time', { datetime: message.at, title: formatDateTime(message.at) }, formatTime(message.at))];
   if (outbound) {
-    if (message.latencyMs !== null && message.latencyMs !== undefined) facts.push(t('conv.latency', { value: formatMs(message.latencyMs) }));
+    if (message.latencyMs !== null && message.latencyMs !== undefined) {
+      facts.push(t(message.actor === 'agent' ? 'conv.sendTime' : 'conv.latency', { value: formatMs(message.latencyMs) }));
+    }
     if (message.model) facts.push(message.model);
     if (message.tokensIn || message.tokensOut) {
       facts.push(t('conv.tokens', { input: formatNumber(message.tokensIn), output: formatNumber(message.tokensOut) }));

@@ -41,6 +41,7 @@ export function mount(container, ctx) {
           body: { note: note.value.trim(), resumeBot: resume.checked },
         });
         announce(t('escalations.resolved'));
+        note.value = ''; // the list is redrawn only when nobody is typing a note
         shown = null;
         poller.kick();
       } catch (failure) {

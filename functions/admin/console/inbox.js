@@ -87,6 +87,7 @@ export function mount(container, ctx) {
     if (!rows.length) rows.push(h('li', { class: 'empty' }, t('inbox.empty')));
     const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.handle : null;
     fill(list, rows);
+    list.dataset.query = data.query; // which search these rows answer (tests and screen readers wait on it)
     if (focused) {
       const again = list.querySelector(`a[data-handle="${focused}"]`);
       if (again) again.focus();
@@ -95,14 +96,12 @@ export function mount(container, ctx) {
   }
 
   async function refresh() {
-    const answer = await api('/admin/console/inbox', {
-      query: { channel: filters.channel, state: filters.state, q: filters.q, limit: filters.limit },
-      etag,
-    });
+    const asked = { channel: filters.channel, state: filters.state, q: filters.q, limit: filters.limit };
+    const answer = await api('/admin/console/inbox', { query: asked, etag });
     updated.textContent = t('inbox.updated', { time: formatTime(new Date().toISOString()) });
     if (answer.notModified && latest) return;
     etag = answer.etag;
-    render(answer.data);
+    render({ ...answer.data, query: asked.q });
   }
 
   const poller = new Poller(refresh, REFRESH_MS);
