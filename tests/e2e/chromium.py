@@ -46,17 +46,37 @@ class Page:
         self._socket = connect(websocket_url, max_size=None, open_timeout=30)
         self._socket.__enter__()  # the connection object itself, without the context-manager nesting
         self._ids = itertools.count(1)
+        self.events: list[dict[str, Any]] = []  # protocol events received while waiting for answers
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         message_id = next(self._ids)
         self._socket.send(json.dumps({"id": message_id, "method": method, "params": params}))
         while True:
             answer = json.loads(self._socket.recv(timeout=30))
+            if "method" in answer and "id" not in answer:
+                self.events.append(answer)
             if answer.get("id") == message_id:
                 if "error" in answer:
                     raise RuntimeError(f"{method}: {answer['error']}")
                 result: dict[str, Any] = answer.get("result", {})
                 return result
+
+    def next_event(self, method: str, seconds: float = 30.0) -> dict[str, Any]:
+        """The first protocol event named `method` (enable its domain first), received or still to come."""
+        deadline = time.monotonic() + seconds
+        while True:
+            for index, event in enumerate(self.events):
+                if event["method"] == method:
+                    return self.events.pop(index)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {method} event within {seconds} s")
+            try:
+                message = json.loads(self._socket.recv(timeout=remaining))
+            except TimeoutError:
+                continue
+            if "method" in message and "id" not in message:
+                self.events.append(message)
 
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)

@@ -484,9 +484,7 @@ def test_the_seed_003_export_route_answers_the_same_files_as_admin_export(admin,
     deliver(whatsapp("¿Tienen café? Ñandú", sender="111"))
     deliver(whatsapp("=1+1", sender="222"))
     since, until = _export_days()
-    seed = call(
-        "GET", "/api/v1/export/conversations", query={"start_date": since, "end_date": until, "format": alias}
-    )
+    seed = call("GET", "/api/v1/export/conversations", query={"start_date": since, "end_date": until, "format": alias})
     mine = call("GET", "/admin/export", query={"since": since, "until": until, "format": native})
     assert seed.status == mine.status == 200
     assert seed.headers["content-type"] == mine.headers["content-type"]

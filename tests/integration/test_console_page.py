@@ -187,6 +187,14 @@ def test_sign_in_refuses_a_wrong_token_and_keeps_the_right_one_in_this_tab_only(
     nav = page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)")
     assert nav == ["Bandeja", "Escalaciones", "Analítica", "Catálogo"]  # Spanish by default; all permitted
 
+    page.click(".bar button.lang")
+    page.wait_for("document.documentElement.lang === 'en' && !!document.getElementById('nav-inbox')")
+    english = page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)")
+    assert english == ["Inbox", "Escalations", "Analytics", "Catalog"]
+    page.click(".bar button.lang")
+    page.wait_for("document.documentElement.lang === 'es' && !!document.getElementById('nav-inbox')")
+    assert page.evaluate("document.getElementById('nav-inbox').textContent") == "Bandeja"
+
     page.click("#sign-out")
     page.wait_for("!!document.getElementById('token')")
     assert page.evaluate("sessionStorage.getItem('mostrador.console.token')") is None
@@ -354,9 +362,50 @@ def test_analytics_draws_the_days_figures(stack: RunningStack, page: Page) -> No
     assert len(rows) - 1 == sum(c["total"] for c in report["messagesByChannel"].values())
 
 
+def test_the_page_offers_only_what_the_permissions_allow(stack: RunningStack, browser: Chromium) -> None:
+    """A principal that may only read conversations (a `viewer`-like role; the single-token deployment has
+    no such principal yet, so the browser answers GET /admin/me with that list; every other request
+    goes to the real API)."""
+    from base64 import b64encode
+
+    page = browser.open(f"{stack.url}/console")
+    page.set_viewport(*DESKTOP)
+    page.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
+    page.call("Fetch.enable", patterns=[{"urlPattern": "*/admin/me"}])
+    page.type_into("#token", ADMIN_TOKEN)
+    page.click(".signin-form button[type=submit]")
+    paused = page.next_event("Fetch.requestPaused")
+    me = {"subject": "vera", "role": "viewer", "permissions": ["read_conversations"], "tenant": "default"}
+    page.call(
+        "Fetch.fulfillRequest",
+        requestId=paused["params"]["requestId"],
+        responseCode=200,
+        responseHeaders=[{"name": "Content-Type", "value": "application/json"}],
+        body=b64encode(json.dumps(me).encode()).decode(),
+    )
+    page.call("Fetch.disable")
+    page.wait_for("document.querySelectorAll('#conversation-list a.conversation').length > 0", seconds=20)
+    assert page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)") == [
+        "Bandeja",
+        "Escalaciones",
+        "Catálogo",
+    ]
+    assert page.evaluate("!!document.getElementById('reveal-ids')") is False
+    open_conversation_with(page, "pedido-7731")
+    for absent in ("#takeover", "#resume", "#reset", "#composer", "#reply-text"):
+        assert page.evaluate(f"!!document.querySelector('{absent}')") is False, absent
+    go(page, "#/analytics")  # not offered: the first section it may see instead
+    page.wait_for("!!document.getElementById('conversation-list') && !document.getElementById('charts')")
+    go(page, "#/catalog")
+    page.wait_for("!!document.getElementById('product-query')")
+    assert page.evaluate("!!document.getElementById('syncs')") is False
+    page.call("Page.close")  # the other tab is visible (and refreshing) again
+
+
 def test_screenshots_at_phone_and_desktop_widths(
     stack: RunningStack, page: Page, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    page.call("Page.bringToFront")  # a hidden tab does not refresh (the console polls only when seen)
     sign_in(page)
     saved = []
     for label, (width, height) in (("phone", PHONE), ("desktop", DESKTOP)):

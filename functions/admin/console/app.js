@@ -140,6 +140,8 @@ async function route() {
   renderBar(section ? section.path : null);
   unmountCurrent();
   document.documentElement.lang = language();
+  const skip = document.querySelector('.skip');
+  if (skip) skip.textContent = t('skip');
   if (!section) {
     fill(main(), h('p', { class: 'empty' }, t('nav.nothing')));
     return;

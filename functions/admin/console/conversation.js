@@ -94,6 +94,7 @@ export function mountConversation(container, ctx, conversationId, onChange) {
   let etag = null;
   let data = null;
   let busy = false;
+  let duration = TAKEOVER_CHOICES[0][0]; // the pause length chosen, kept when the header is redrawn
 
   const note = h('p', { class: 'window-note', id: 'window-note' });
   const text = h('textarea', { id: 'reply-text', name: 'text', rows: '3', maxlength: '4096', 'aria-describedby': 'window-note reply-error' });
@@ -125,11 +126,13 @@ export function mountConversation(container, ctx, conversationId, onChange) {
   function actions(conversation) {
     if (!ctx.can('steer_conversations')) return null;
     const base = `/admin/conversations/${enc(conversationId)}`;
-    const duration = h('select', { id: 'takeover-duration', name: 'duration' },
-      TAKEOVER_CHOICES.map(([value, label]) => h('option', { value }, t(label))));
+    const choice = h('select', { id: 'takeover-duration', name: 'duration' },
+      TAKEOVER_CHOICES.map(([value, label]) => h('option', { value, selected: value === duration }, t(label))));
+    choice.addEventListener('change', () => { duration = choice.value; });
     const takeover = h('button', { type: 'button', id: 'takeover' }, t('conv.takeover'));
     takeover.addEventListener('click', () => {
-      const body = duration.value === 'until' ? { untilResumed: true } : { minutes: Number(duration.value) };
+      duration = choice.value;
+      const body = duration === 'until' ? { untilResumed: true } : { minutes: Number(duration) };
       act(`${base}/takeover`, body, t('conv.takenOver'));
     });
     const resume = h('button', { type: 'button', id: 'resume', disabled: !conversation.paused }, t('conv.resume'));
@@ -139,7 +142,7 @@ export function mountConversation(container, ctx, conversationId, onChange) {
       if (window.confirm(t('conv.resetConfirm'))) act(`${base}/reset`, {}, t('conv.wasReset'));
     });
     return h('div', { class: 'actions', role: 'group', 'aria-label': t('conv.actions') },
-      h('label', { for: 'takeover-duration', class: 'visually-hidden' }, t('conv.duration')), duration, takeover, resume, reset);
+      h('label', { for: 'takeover-duration', class: 'visually-hidden' }, t('conv.duration')), choice, takeover, resume, reset);
   }
 
   function renderHead(conversation) {
@@ -159,11 +162,13 @@ export function mountConversation(container, ctx, conversationId, onChange) {
         age: formatAge(conversation.openEscalation.openedAt),
       }), ' ', h('a', { href: '#/escalations' }, t('nav.escalations')))
       : null;
+    const focused = head.contains(document.activeElement) ? document.activeElement.id : null;
     fill(head,
       h('a', { href: '#/inbox', class: 'back' }, t('conv.back')),
       h('h2', { id: 'conv-title' }, customerLabel(ctx, conversation.customerId)),
       h('p', { class: 'line badges' }, facts),
       pause, escalation, actions(conversation));
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   }
 
   function renderTranscript(messages) {
