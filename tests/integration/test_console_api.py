@@ -195,6 +195,7 @@ def test_the_inbox_gives_each_conversation_its_state_and_filters_by_channel_stat
     assert ids(q="nevéra") == {f"wa:{PHONE_ID}:584140000001"}  # any message, case and accents ignored
     assert ids(q="0000002") == {f"wa:{PHONE_ID}:584140000002"}  # the customer id
     assert ids(q="nada parecido") == set()
+    assert ids(q="busco & | !( NEV") == {f"wa:{PHONE_ID}:584140000001"}  # typed syntax is only words
     bad = call("GET", "/admin/console/inbox", query={"state": "sleeping"})
     assert bad.status == 422 and "state" in bad.json["error"]
 
