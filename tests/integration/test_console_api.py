@@ -166,7 +166,7 @@ def test_what_a_role_may_not_do_is_refused_by_the_api_not_only_hidden(admin, db,
 
 
 def test_the_inbox_gives_each_conversation_its_state_and_filters_by_channel_state_and_text(admin, db):
-    deliver(whatsapp("Hola, busco una NEVERA grande", sender="584140000001"))  # the bot answers: bot
+    deliver(whatsapp("Hola, busco una NEVERA grande (pedido-7731)", sender="584140000001"))  # answered: bot
     deliver(whatsapp("quiero hablar con una persona", sender="584140000002"))  # escalated
     deliver(messenger("hola por messenger"))
     taken = "fb:PAGE:psid-9"
@@ -195,6 +195,7 @@ def test_the_inbox_gives_each_conversation_its_state_and_filters_by_channel_stat
     assert ids(q="nevéra") == {f"wa:{PHONE_ID}:584140000001"}  # any message, case and accents ignored
     assert ids(q="0000002") == {f"wa:{PHONE_ID}:584140000002"}  # the customer id
     assert ids(q="nada parecido") == set()
+    assert ids(q="7731") == ids(q="pedido-7731") == {f"wa:{PHONE_ID}:584140000001"}  # a code with a hyphen
     assert ids(q="busco & | !( NEV") == {f"wa:{PHONE_ID}:584140000001"}  # typed syntax is only words
     bad = call("GET", "/admin/console/inbox", query={"state": "sleeping"})
     assert bad.status == 422 and "state" in bad.json["error"]

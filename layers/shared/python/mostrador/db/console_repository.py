@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 WAITING_PAUSE_REASONS = ("operator_takeover", "escalation")
 STATES = ("bot", "paused", "escalated", "human")
 _WORD = re.compile(r"[^\W_]+")
+# The expression migration 012 indexes (written the same here, or the index is not used).
+MESSAGE_WORDS = "to_tsvector('simple', regexp_replace(mostrador_fold(r.text), '[^[:alnum:]]+', ' ', 'g'))"
 
 _STATE = """CASE WHEN listed.escalation_id IS NOT NULL THEN 'escalated'
      WHEN listed.paused_until IS NOT NULL AND listed.pause_reason = ANY(%(waiting)s) THEN 'paused'
@@ -77,7 +79,7 @@ def inbox(
         if words:
             sql += (
                 " OR conversation_id IN (SELECT r.conversation_id FROM messages r WHERE r.tenant_id = %(tenant)s"
-                " AND to_tsvector('simple', mostrador_fold(r.text)) @@ to_tsquery('simple', mostrador_fold(%(words)s)))"
+                f" AND {MESSAGE_WORDS} @@ to_tsquery('simple', mostrador_fold(%(words)s)))"
             )
             params["words"] = words
         sql += ")"
