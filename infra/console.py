@@ -6,6 +6,7 @@ Why the admin function and not S3 + CloudFront: docs/console.md ("Where the page
 
 from __future__ import annotations
 
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from cdk_nag import NagSuppressions
@@ -38,3 +39,6 @@ class ConsoleRoutes(Construct):
                 ],
             )
         self.url = rest_api.url_for_path("/console")
+        CfnOutput(
+            Stack.of(self), "ConsoleUrl", value=self.url, description="The admin console (sign in with ADMIN_TOKEN)"
+        )

@@ -12,8 +12,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from infra import console
 from infra.api import Api
-from infra.console import ConsoleRoutes
 from infra.database import Database
 from infra.functions import FUNCTIONS_DIR, Functions, batching_window, consumer_timeout
 from infra.logs import retention
@@ -88,7 +88,9 @@ class MostradorStack(Stack):
             functions_dir=functions_dir,
         )
         self.api = Api(self, "Api", settings=settings, routes=self.functions.route_table())
-        self.console = ConsoleRoutes(self, "Console", rest_api=self.api.rest_api, admin=self.functions.by_name["admin"])
+        self.console = console.ConsoleRoutes(
+            self, "Console", rest_api=self.api.rest_api, admin=self.functions.by_name["admin"]
+        )
 
         self.monitoring = Monitoring(
             self,
@@ -177,7 +179,6 @@ class MostradorStack(Stack):
                 "Alias of IngestUrl for existing NamDamasco fetchers",
             ),
             "HealthUrl": (api.url_for("/health"), "Liveness and database reachability"),
-            "ConsoleUrl": (self.console.url, "The admin console: sign in with the app secret's ADMIN_TOKEN"),
             "AppSecretName": (
                 self.app_secret.secret_name,
                 "Fill in this secret's empty values (INGEST_API_KEY is generated)",
