@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mostrador.channels.support_board import SupportBoardError
+from mostrador.channels.base import TransientSendError
 from mostrador.operations.agent_reply import SupportBoardSourceCache
 
 
@@ -18,7 +18,7 @@ class Conversations:
     def conversation(self, conversation_id: str) -> dict[str, Any]:
         self.asked.append(conversation_id)
         if self.fail:
-            raise SupportBoardError("Support Board get-conversation failed: conversation-not-found")
+            raise TransientSendError("Support Board get-conversation: HTTP 503", code="http_503")
         return {"details": {"source": " WA " if conversation_id == "1" else ""}, "messages": []}
 
 
