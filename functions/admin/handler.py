@@ -21,6 +21,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+try:  # the admin console (docs/console.md); on Lambda this folder is the module root, elsewhere functions.admin
+    from console_routes import is_console_page  # type: ignore[import-not-found,unused-ignore]
+    from console_routes import router as console_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.console_routes import is_console_page
+    from functions.admin.console_routes import router as console_router
+
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
 from mostrador.operations import analytics, conversations, escalations, export, pricing
@@ -40,17 +47,9 @@ from mostrador.operations.requests import (
     unusable_request_input,
 )
 
-try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
-    from console_routes import is_console_page  # type: ignore[import-not-found,unused-ignore]
-    from console_routes import router as console_router  # type: ignore[import-not-found,unused-ignore]
-except ModuleNotFoundError:
-    from functions.admin.console_routes import is_console_page
-    from functions.admin.console_routes import router as console_router
-
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
-app.include_router(console_router)  # the console page and its routes, /api/v1/export/... (docs/console.md)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 
 
@@ -84,6 +83,9 @@ def _now() -> datetime:
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+app.include_router(console_router)  # the console page and its routes, /api/v1/export/... (docs/console.md)
 
 
 # -- conversations and customers -------------------------------------------------------------------

@@ -35,8 +35,6 @@ _ATTACHMENT_KINDS: dict[str, MediaKind] = {
 
 
 WATERMARK_PREFIX = "watermark:"
-# OutboundMessage.metadata key: send with this Messenger message tag (MESSAGE_TAG instead of RESPONSE).
-MESSAGE_TAG_KEY = "message_tag"
 
 
 def watermark_id(watermark: object) -> str:
@@ -198,8 +196,7 @@ class MessengerSender:
     """Send API replies (Messenger and Instagram): POST {graph}/me/messages with the Page token.
 
     messaging_type RESPONSE: the bot only ever answers inside the customer's 24-hour window;
-    outside it Meta answers error 10 (or 551), which is permanent for a bot (HUMAN_AGENT is for people:
-    a reply written in the admin console carries metadata[MESSAGE_TAG_KEY] = "HUMAN_AGENT" then).
+    outside it Meta answers error 10 (or 551), which is permanent for a bot (HUMAN_AGENT is for people).
     """
 
     def __init__(self, *, graph_url: str, page_token: str | None, http: httpx.Client | None = None) -> None:
@@ -214,6 +211,29 @@ class MessengerSender:
     def pieces(self, message: OutboundMessage) -> list[str]:
         return split_text(message.text, LIMITS["instagram" if message.channel == "instagram" else "messenger"])
 
+    def send_with_tag(self, message: OutboundMessage, tag: str) -> SendResult:
+        """A person's text after the 24-hour window, with a message tag (HUMAN_AGENT: up to 7 days, for
+        people only, never the bot; conversations/window.py decides). The admin console's replies."""
+        if not self._token:
+            raise PermanentSendError("Messenger is not configured (MESSENGER_PAGE_TOKEN)", code="config")
+        if self._http is None:
+            self._http = new_http_client()
+        platform = "Instagram" if message.channel == "instagram" else "Messenger"
+        ids: list[str] = []
+        for piece in self.pieces(message):
+            payload = {
+                "recipient": {"id": message.recipient_id},
+                "messaging_type": "MESSAGE_TAG",
+                "tag": tag,
+                "message": {"text": piece},
+            }
+            answer = post_graph(
+                self._http, f"{self._graph_url}/me/messages", token=self._token, payload=payload, platform=platform
+            )
+            if answer.get("message_id"):
+                ids.append(str(answer["message_id"]))
+        return SendResult(platform_message_ids=ids)
+
     def send(self, message: OutboundMessage) -> SendResult:
         if not self._token:
             raise PermanentSendError("Messenger is not configured (MESSENGER_PAGE_TOKEN)", code="config")
@@ -227,9 +247,6 @@ class MessengerSender:
                 "messaging_type": "RESPONSE",
                 "message": {"text": piece},
             }
-            tag = message.metadata.get(MESSAGE_TAG_KEY)
-            if tag:  # a person's reply after 24 hours (HUMAN_AGENT): conversations/window.py decides
-                payload.update(messaging_type="MESSAGE_TAG", tag=tag)
             answer = post_graph(
                 self._http, f"{self._graph_url}/me/messages", token=self._token, payload=payload, platform=platform
             )

@@ -17,10 +17,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from mostrador.channels.base import ChannelSender, OutboundMessage, SendError
-from mostrador.channels.messenger import MESSAGE_TAG_KEY
+from mostrador.channels.base import ChannelSender, OutboundMessage, SendError, SendResult
 from mostrador.conversations.window import HumanReplyWindow, human_reply_window
 from mostrador.db import console_repository as console_repo
 from mostrador.db import conversation_repository as conversations_repo
@@ -40,6 +39,13 @@ class SupportBoardSources(Protocol):
     """Which platform Support Board relays a conversation from (wa, fb, ig, ...), None when unknown."""
 
     def conversation_source(self, sb_conversation_id: str) -> str | None: ...
+
+
+@runtime_checkable
+class TaggedSender(Protocol):
+    """A sender that can send with a Meta message tag (MessengerSender: HUMAN_AGENT)."""
+
+    def send_with_tag(self, message: OutboundMessage, tag: str) -> SendResult: ...
 
 
 class SupportBoardConversations(Protocol):
@@ -172,12 +178,12 @@ class AgentReplies:
             raise ReplyWindowClosed(
                 f"Cannot send: {words}.", window_json(window, conversation["last_customer_message_at"])
             )
-        if window.tag:
-            metadata[MESSAGE_TAG_KEY] = window.tag
         try:
             sender = self.sender_for(channel)
         except ValueError:
             raise Conflict(f"nothing can send on channel {channel!r}") from None
+        if window.tag and not isinstance(sender, TaggedSender):
+            raise Conflict(f"the {channel} sender cannot send with the {window.tag} tag")
         outbound = OutboundMessage(
             tenant_id=self.tenant_id,
             channel=channel,
@@ -223,7 +229,13 @@ class AgentReplies:
         sent_ids: list[str] = []
         for index, piece in enumerate(pieces):
             try:
-                sent_ids.extend(sender.send(replace(outbound, text=piece)).platform_message_ids)
+                piece_message = replace(outbound, text=piece)
+                if window.tag:
+                    assert isinstance(sender, TaggedSender)
+                    result = sender.send_with_tag(piece_message, window.tag)
+                else:
+                    result = sender.send(piece_message)
+                sent_ids.extend(result.platform_message_ids)
             except SendError as error:
                 latency_ms = int((time.monotonic() - started) * 1000)
                 with self.conn.transaction():

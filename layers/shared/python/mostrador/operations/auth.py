@@ -29,9 +29,9 @@ class Permission(StrEnum):
     STEER_CONVERSATIONS = "steer_conversations"  # takeover, resume, reset, resolve escalations
     VIEW_ANALYTICS = "view_analytics"
     EXPORT = "export"
-    CONFIGURE = "configure"  # model prices
     REPLY_TO_CUSTOMERS = "reply_to_customers"  # write to a customer as a person (the console's composer)
     VIEW_CUSTOMER_CONTACT = "view_customer_contact"  # customer phone numbers / ids unmasked in the console
+    CONFIGURE = "configure"  # model prices
 
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
