@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +28,7 @@ from tests.integration.test_local_stack import (
     free_port,
     signed_whatsapp_delivery,
     start_stack,
+    stop_stack,
     wait_for,
 )
 
@@ -84,8 +86,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, graph: FakeMetaGraph) -> Ite
     )
     yield running
     if running.process.poll() is None:
-        running.process.kill()
-        running.process.wait()
+        try:
+            stop_stack(running)  # Ctrl-C: the stack stops its embedded PostgreSQL too
+        except subprocess.TimeoutExpired:
+            running.process.kill()
+            running.process.wait()
 
 
 @pytest.fixture(scope="module")
