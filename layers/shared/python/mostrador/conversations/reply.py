@@ -287,12 +287,14 @@ class ReplyService:
     ) -> ReplyOutcome:
         tenant, conversation_id = message.tenant_id, message.conversation_id
         # The language is pinned on the conversation: its first message sets it when it names one, later
-        # only a clear message switches it ("ok", a code or an emoji never does; language.py).
+        # only a clear message switches it ("ok", a code, an emoji or a brand and model never does;
+        # language.py). The catalog's brands are read only when the message would change the language.
         known = repo.get_conversation(self.conn, tenant, conversation_id)
         language = conversation_language(
             message.text,
             known["language"] if known else None,
             pinned=bool(known and known["last_customer_message_at"]),
+            catalog_brands=lambda: self.catalog.brands(tenant),
         )
         conversation = repo.note_customer_message(
             self.conn, tenant, conversation_id, message.sender_id, message.timestamp, language
