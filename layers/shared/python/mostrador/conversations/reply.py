@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from mostrador.channels.base import ChannelSender, OutboundMessage, PermanentSendError, TransientSendError
 from mostrador.channels.messenger import watermark_time
 from mostrador.conversations.actors import ConversationHistory, TakeoverPolicy
+from mostrador.conversations.customer_numbers import in_customers_conversation
 from mostrador.conversations.escalation import (
     EMPTY_SEARCH_LIMIT,
     asks_for_human,
@@ -239,6 +240,7 @@ class ReplyService:
     def _handle_inbound(self, message: InboundMessage) -> ReplyOutcome:
         started = time.monotonic()
         now = self.clock()
+        message = in_customers_conversation(self.conn, message, now)  # one customer, several number forms
         sent_by_us = False
         if message.channel in ("messenger", "instagram", "whatsapp") and TakeoverPolicy.is_echo(message):
             sent_by_us = repo.is_own_outbound(self.conn, message.tenant_id, message.platform_message_id)
