@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from mostrador.channels.base import ChannelSender, OutboundMessage, PermanentSendError, TransientSendError
 from mostrador.channels.messenger import watermark_time
 from mostrador.conversations.actors import ConversationHistory, TakeoverPolicy
+from mostrador.conversations.customer_numbers import in_customers_conversation
 from mostrador.conversations.escalation import (
     EMPTY_SEARCH_LIMIT,
     asks_for_human,
@@ -239,6 +240,7 @@ class ReplyService:
     def _handle_inbound(self, message: InboundMessage) -> ReplyOutcome:
         started = time.monotonic()
         now = self.clock()
+        message = in_customers_conversation(self.conn, message, now)  # one customer, several number forms
         sent_by_us = False
         if message.channel in ("messenger", "instagram", "whatsapp") and TakeoverPolicy.is_echo(message):
             sent_by_us = repo.is_own_outbound(self.conn, message.tenant_id, message.platform_message_id)
@@ -287,12 +289,14 @@ class ReplyService:
     ) -> ReplyOutcome:
         tenant, conversation_id = message.tenant_id, message.conversation_id
         # The language is pinned on the conversation: its first message sets it when it names one, later
-        # only a clear message switches it ("ok", a code or an emoji never does; language.py).
+        # only a clear message switches it ("ok", a code, an emoji or a brand and model never does;
+        # language.py). The catalog's brands are read only when the message would change the language.
         known = repo.get_conversation(self.conn, tenant, conversation_id)
         language = conversation_language(
             message.text,
             known["language"] if known else None,
             pinned=bool(known and known["last_customer_message_at"]),
+            catalog_brands=lambda: self.catalog.brands(tenant),
         )
         conversation = repo.note_customer_message(
             self.conn, tenant, conversation_id, message.sender_id, message.timestamp, language

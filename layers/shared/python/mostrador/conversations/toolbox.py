@@ -40,6 +40,10 @@ class Catalog(Protocol):
 
     def details(self, tenant_id: str, item_code: str) -> dict[str, Any] | None: ...
 
+    def brands(self, tenant_id: str) -> list[str]:
+        """The catalog's brand names (language detection takes them out of a message)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ToolOutcome:
@@ -196,3 +200,8 @@ class DatabaseCatalog:
         from mostrador.catalog.search import get_product_details
 
         return get_product_details(self._conn, tenant_id, item_code)
+
+    def brands(self, tenant_id: str) -> list[str]:
+        from mostrador.db.search_repository import catalog_brands
+
+        return catalog_brands(self._conn, tenant_id)
