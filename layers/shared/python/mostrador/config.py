@@ -44,6 +44,13 @@ class Settings(BaseModel):
     enrich_max_receives: int = 5
     ingest_max_body_bytes: int = 6 * 1024 * 1024
 
+    # Knowledge base (docs/knowledge.md): its queue, where raw files go (an S3 bucket on AWS, a folder
+    # locally), receives before a document message is dead-lettered.
+    knowledge_queue_url: str | None = None
+    knowledge_bucket: str | None = None
+    knowledge_files_dir: str | None = None
+    knowledge_max_receives: int = 5
+
     llm_provider: ProviderName = "offline"
     embedding_provider: ProviderName | None = None
     openai_api_key: SecretStr | None = None
