@@ -39,9 +39,15 @@ from mostrador.operations.requests import (
     TakeoverBody,
 )
 
+try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
+    from knowledge_routes import router as knowledge_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.knowledge_routes import router as knowledge_router
+
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(knowledge_router)  # /admin/knowledge/... (functions/admin/knowledge_routes.py)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 
 

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     VIEW_ANALYTICS = "view_analytics"
     EXPORT = "export"
     CONFIGURE = "configure"  # model prices
+    MANAGE_KNOWLEDGE = "manage_knowledge"  # upload, change, delete knowledge; approve suggestions
 
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
