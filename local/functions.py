@@ -18,7 +18,15 @@ from local.lambda_context import LambdaContext
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Seconds each function may run, as deployed (the visibility timeouts below are multiples of these).
-TIMEOUTS = {"ingest": 29.0, "webhook": 10.0, "webchat": 10.0, "admin": 29.0, "enrich": 120.0, "reply": 60.0}
+TIMEOUTS = {
+    "ingest": 29.0,
+    "webhook": 10.0,
+    "webchat": 10.0,
+    "admin": 29.0,
+    "enrich": 120.0,
+    "reply": 60.0,
+    "knowledge": 300.0,
+}
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
