@@ -91,7 +91,7 @@ def test_summaries_are_deterministic() -> None:
 # chat: the customer's turn becomes a search
 
 
-def test_customer_turn_becomes_a_search_with_their_words() -> None:
+def test_customer_turn_becomes_a_knowledge_search_with_their_words() -> None:
     messages = [ChatMessage("system", "Eres el asistente."), ChatMessage("user", "  busco una nevera barata ")]
 
     result = OfflineProvider().chat(messages, REPLY_TOOLS, language="es")
@@ -99,9 +99,60 @@ def test_customer_turn_becomes_a_search_with_their_words() -> None:
     assert result.text == ""
     assert len(result.tool_calls) == 1
     call = result.tool_calls[0]
-    assert call.name == "search_local_products"
-    assert call.arguments == {"query": "busco una nevera barata"}
+    assert call.name == "search_knowledge"
+    assert call.arguments == {"question": "busco una nevera barata"}
     assert result == OfflineProvider().chat(messages, REPLY_TOOLS, language="es")  # deterministic, ids included
+
+
+def test_nothing_in_the_knowledge_base_becomes_a_product_search_with_the_same_words() -> None:
+    result = after_tool("search_knowledge", {"passages": [], "total": 0}, "es")
+
+    assert result.text == ""
+    assert [(c.name, c.arguments) for c in result.tool_calls] == [
+        ("search_local_products", {"query": "¿Tienen neveras?"})
+    ]
+
+
+def test_without_the_knowledge_tool_the_customer_turn_is_a_product_search() -> None:
+    tools = [spec for spec in REPLY_TOOLS if spec.name != "search_knowledge"]
+    result = OfflineProvider().chat([ChatMessage("user", "busco una nevera")], tools, language="es")
+
+    assert [(c.name, c.arguments) for c in result.tool_calls] == [
+        ("search_local_products", {"query": "busco una nevera"})
+    ]
+
+
+def test_a_knowledge_passage_is_answered_with_the_store_s_own_words() -> None:
+    faq = {
+        "document_id": 1,
+        "document": "¿Hacen envíos?",
+        "kind": "faq",
+        "chunk": 0,
+        "section": None,
+        "page": None,
+        "text": "¿Hacen envíos?\nSí, enviamos a toda Venezuela en 24 a 48 horas.",
+        "score": 0.9,
+    }
+    policy = {
+        "document_id": 2,
+        "document": "Políticas",
+        "kind": "file",
+        "chunk": 2,
+        "section": "Garantía",
+        "page": 2,
+        "text": "Todos los productos tienen garantía de 12 meses.",
+        "score": 0.5,
+    }
+
+    spanish = after_tool("search_knowledge", {"passages": [faq, policy], "total": 2}, "es")
+    english = after_tool("search_knowledge", {"passages": [policy], "total": 1}, "en")
+
+    assert spanish.tool_calls == ()
+    assert spanish.text == "Sí, enviamos a toda Venezuela en 24 a 48 horas.\n¿Te ayudo con algo más?"
+    assert english.text == (
+        "From the store's information (Garantía):\nTodos los productos tienen garantía de 12 meses.\n"
+        "Can I help you with anything else?"
+    )
 
 
 def test_customer_turn_without_the_search_tool_gets_a_text_answer() -> None:

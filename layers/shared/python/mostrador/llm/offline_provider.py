@@ -1,10 +1,11 @@
 """A provider with no network and no randomness, so the whole pipeline runs without API keys.
 
 summarize(): an extractive summary (whole leading sentences, at most ~75 words).
-chat(): deterministic tool use. A customer turn becomes a search_local_products call with the
-customer's words; a tool result becomes a templated answer in the customer's language ("es" or
-"en", Spanish otherwise). Every price and stock figure it writes is read from the tool result
-(shapes in mostrador.llm.tools); it never makes one up.
+chat(): deterministic tool use. A customer turn becomes a search_knowledge call with the customer's
+words (the store's FAQ and documents); when that finds nothing, a search_local_products call with
+the same words; a tool result becomes a templated answer in the customer's language ("es" or
+"en", Spanish otherwise). Every price, stock figure and policy fact it writes is read from the tool
+result (shapes in mostrador.llm.tools); it never makes one up.
 There is no offline embedder: offline means full-text search only.
 """
 
@@ -15,10 +16,17 @@ import re
 from typing import Any
 
 from mostrador.llm.base import ChatMessage, ChatResult, Completion, ToolCall, ToolSpec, Usage
-from mostrador.llm.tools import ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_LOCAL_PRODUCTS
+from mostrador.llm.tools import ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
 
 SUMMARY_MAX_WORDS = 75
 PRODUCTS_LISTED = 3
+PASSAGE_MAX_CHARS = 700
+
+# Answers from the knowledge base (search_knowledge): the passage is the business's own text.
+_KNOWLEDGE_TEXTS: dict[str, dict[str, str]] = {
+    "es": {"intro": "Según la información de la tienda ({source}):", "more": "¿Te ayudo con algo más?"},
+    "en": {"intro": "From the store's information ({source}):", "more": "Can I help you with anything else?"},
+}
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
@@ -69,8 +77,16 @@ class OfflineProvider:
         texts = _TEXTS.get(language.strip().lower()[:2], _TEXTS["es"])
         usage = Usage(self.name, self.model)
         last = messages[-1] if messages else None
+        offered = {spec.name for spec in tools}
         if last is not None and last.role == "user":
-            if any(spec.name == SEARCH_LOCAL_PRODUCTS.name for spec in tools) and last.content.strip():
+            if SEARCH_KNOWLEDGE.name in offered and last.content.strip():
+                call = ToolCall(
+                    id=f"offline-{len(messages)}",
+                    name=SEARCH_KNOWLEDGE.name,
+                    arguments={"question": last.content.strip()},
+                )
+                return ChatResult(text="", tool_calls=(call,), usage=usage)
+            if SEARCH_LOCAL_PRODUCTS.name in offered and last.content.strip():
                 call = ToolCall(
                     id=f"offline-{len(messages)}",
                     name=SEARCH_LOCAL_PRODUCTS.name,
@@ -81,8 +97,51 @@ class OfflineProvider:
         results = _trailing_tool_results(messages)
         if not results:
             return ChatResult(text=texts["fallback"], usage=usage)
+        question = _last_customer_text(messages)
+        knowledge_empty = [
+            name for name, content in results if name == SEARCH_KNOWLEDGE.name and not _passages(content)
+        ]
+        if knowledge_empty and len(results) == 1 and SEARCH_LOCAL_PRODUCTS.name in offered and question:
+            # The store's information does not answer it: maybe it is a product question.
+            call = ToolCall(
+                id=f"offline-{len(messages)}", name=SEARCH_LOCAL_PRODUCTS.name, arguments={"query": question}
+            )
+            return ChatResult(text="", tool_calls=(call,), usage=usage)
         answer = "\n\n".join(_answer(name, content, texts, language) for name, content in results)
         return ChatResult(text=answer, usage=usage)
+
+
+def _last_customer_text(messages: list[ChatMessage]) -> str:
+    for message in reversed(messages):
+        if message.role == "user":
+            return message.content.strip()
+    return ""
+
+
+def _passages(content: str) -> list[dict[str, Any]]:
+    try:
+        result = json.loads(content)
+    except json.JSONDecodeError:
+        return []
+    passages = result.get("passages") if isinstance(result, dict) else None
+    return [p for p in passages or [] if isinstance(p, dict) and p.get("text")]
+
+
+def _knowledge_answer(content: str, texts: dict[str, str], language: str) -> str:
+    passages = _passages(content)
+    if not passages:
+        return texts["none"]
+    best = passages[0]
+    text = str(best["text"]).strip()
+    if best.get("kind") == "faq" and "\n" in text:
+        text = text.split("\n", 1)[1].strip()  # an FAQ chunk is question + answer: say the answer
+    if len(text) > PASSAGE_MAX_CHARS:
+        cut = text.rfind(". ", 0, PASSAGE_MAX_CHARS)
+        text = text[: cut + 1] if cut > PASSAGE_MAX_CHARS // 2 else text[:PASSAGE_MAX_CHARS].rsplit(" ", 1)[0] + "…"
+    words = _KNOWLEDGE_TEXTS.get(language.strip().lower()[:2], _KNOWLEDGE_TEXTS["es"])
+    source = str(best.get("section") or best.get("document") or "")
+    intro = words["intro"].format(source=source) if source and best.get("kind") != "faq" else ""
+    return "\n".join(part for part in (intro, text, words["more"]) if part)
 
 
 def extractive_summary(text: str, max_words: int = SUMMARY_MAX_WORDS) -> str:
@@ -122,6 +181,8 @@ def _answer(tool: str, content: str, texts: dict[str, str], language: str) -> st
         result = None
     if not isinstance(result, dict):
         return texts["fallback"]
+    if tool == SEARCH_KNOWLEDGE.name:
+        return _knowledge_answer(content, texts, language)
     if tool == SEARCH_LOCAL_PRODUCTS.name:
         products = [card for card in result.get("products") or [] if isinstance(card, dict)]
         if not products:
