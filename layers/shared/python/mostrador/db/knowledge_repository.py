@@ -267,6 +267,7 @@ SELECT c.id, c.document_id, c.chunk_index, c.section, c.page, c.content,
        d.title AS document_title, d.kind, d.format,
        (SELECT count(*) FROM words WHERE c.search_vector @@ words.q) AS matched,
        (SELECT n FROM any_word) AS meaningful_words,
+       coalesce((SELECT ts_rank_cd(c.search_vector, a.q) FROM any_word a WHERE a.q IS NOT NULL), 0) AS rank,
        CASE WHEN %(qvec)s::vector IS NULL OR c.embedding IS NULL THEN NULL
             ELSE 1 - (c.embedding <=> %(qvec)s::vector) END AS similarity
   FROM knowledge_chunks c

@@ -68,7 +68,7 @@ def check_upload(filename: str, data: bytes, *, max_bytes: int = MAX_DOCUMENT_BY
     if len(data) > max_bytes:
         raise UploadRejected(
             413,
-            f"{filename} is {len(data) / 1048576:.1f} MB; the largest document accepted is "
+            f"{filename} is {len(data) / 1048576:.2f} MB; the largest document accepted is "
             f"{max_bytes / 1048576:.0f} MB. Split it into smaller files (or upload its text).",
         )
     if fmt == "pdf":

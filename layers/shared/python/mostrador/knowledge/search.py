@@ -65,23 +65,27 @@ def search_knowledge(
         return []
     vector = embedder.embed([question]).vectors[0] if embedder is not None else None
     floor = floor or floor_for(embedder.model if embedder is not None else None)
-    passages: list[Passage] = []
+    ranked: list[tuple[Passage, float]] = []
     for row in repo.search_chunks(conn, tenant_id, words, vector):
         similarity = float(row["similarity"]) if row["similarity"] is not None else None
         score = relevance(int(row["matched"]), int(row["meaningful_words"] or 0), similarity, floor)
         if score is None:
             continue
-        passages.append(
-            Passage(
-                document_id=row["document_id"],
-                document=row["document_title"],
-                kind=row["kind"],
-                chunk=row["chunk_index"],
-                section=row["section"],
-                page=row["page"],
-                text=row["content"],
-                score=score,
+        ranked.append(
+            (
+                Passage(
+                    document_id=row["document_id"],
+                    document=row["document_title"],
+                    kind=row["kind"],
+                    chunk=row["chunk_index"],
+                    section=row["section"],
+                    page=row["page"],
+                    text=row["content"],
+                    score=score,
+                ),
+                float(row["rank"]),
             )
         )
-    passages.sort(key=lambda p: (-p.score, p.document_id, p.chunk))
-    return passages[:limit]
+    # Equal scores: the better full-text rank first (words in the title or heading weigh more).
+    ranked.sort(key=lambda pair: (-pair[0].score, -pair[1], pair[0].document_id, pair[0].chunk))
+    return [passage for passage, _ in ranked[:limit]]
