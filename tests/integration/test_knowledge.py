@@ -470,3 +470,43 @@ def test_the_knowledge_routes_are_in_the_openapi_document(knowledge):
 def test_knowledge_routes_need_the_token(knowledge):
     assert knowledge.admin.call("GET", "/admin/knowledge/documents", token=None).status == 401
     assert knowledge.admin.call("POST", "/admin/knowledge/faq", token="wrong", body={}).status == 401
+
+
+# -- the offline provider and the sample data: `make run` answers "¿hacen envíos?" ------------------
+
+
+def load_sample_knowledge(knowledge) -> None:
+    from local.make_sample_knowledge import FAQ, FOLDER, PDF_NAME
+
+    for entry in FAQ:
+        assert knowledge.faq(entry["question"], entry["answer"], entry["tags"]).status == 202
+    assert knowledge.upload(PDF_NAME, (FOLDER / PDF_NAME).read_bytes()).status == 202
+    assert knowledge.drain() == len(FAQ) + 1
+
+
+def test_offline_the_sample_knowledge_answers_shipping_warranty_and_leaves_products_to_the_catalog(
+    knowledge, reply_env, db
+):
+    from tests.integration.test_reply_support import add_products, product
+
+    load_sample_knowledge(knowledge)
+    add_products(db, product("N-1", "Nevera Samsung RT38", 499.0, 4, branch="Valencia"))
+    statuses = {d["status"] for d in knowledge.admin.ok("GET", "/admin/knowledge/faq")["documents"]}
+    assert statuses == {"ready"}
+
+    shipping = whatsapp("¿hacen envíos?", sender="584125550111")
+    warranty = whatsapp("¿Cuánto dura la garantía de un teléfono?", sender="584125550112")
+    fridge = whatsapp("busco una nevera samsung", sender="584125550113")
+    assert deliver(shipping) == [] and deliver(warranty) == [] and deliver(fridge) == []
+
+    sent = reply_env.meta.sent_texts()
+    assert sent[0].startswith("Sí, hacemos envíos a toda Venezuela.") and "24 a 48 horas" in sent[0]
+    assert "Garantía" in sent[1] and "6 meses" in sent[1]  # the PDF's warranty section
+    assert "Nevera Samsung RT38" in sent[2] and "USD 499,00" in sent[2]
+    calls = db.execute("SELECT conversation_id, tool_name, result_count FROM tool_calls ORDER BY id").fetchall()
+    by_conversation: dict[str, list[tuple[str, int]]] = {}
+    for c in calls:
+        by_conversation.setdefault(c["conversation_id"], []).append((c["tool_name"], c["result_count"]))
+    # Answered from the FAQ: no product search at all.
+    assert [name for name, _ in by_conversation[shipping.conversation_id]] == ["search_knowledge"]
+    assert by_conversation[fridge.conversation_id] == [("search_knowledge", 0), ("search_local_products", 1)]
