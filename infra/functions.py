@@ -119,6 +119,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         consumer=Consumer(queue="reply", batch_size=1),
         description="Answers customers: takeover rules, LLM with catalog tools, channel send",
     ),
+    # Its queue, bucket and event source are in infra/knowledge.py (docs/knowledge.md).
+    FunctionSpec(
+        name="knowledge",
+        memory_mb=1536,  # a 200-page PDF parsed by pure-Python pypdf and ~1,000 vectors in memory
+        timeout_seconds=300,
+        description="Knowledge base: extracts, chunks and embeds uploaded documents and FAQ entries",
+    ),
 )
 
 MIGRATE = FunctionSpec(

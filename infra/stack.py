@@ -15,6 +15,7 @@ from constructs import Construct
 from infra.api import Api
 from infra.database import Database
 from infra.functions import FUNCTIONS_DIR, Functions, batching_window, consumer_timeout
+from infra.knowledge import KnowledgeBase
 from infra.logs import retention
 from infra.monitoring import Monitoring
 from infra.queues import Queues, visibility_timeout
@@ -86,6 +87,7 @@ class MostradorStack(Stack):
             app_secret=self.app_secret,
             functions_dir=functions_dir,
         )
+        self.knowledge = KnowledgeBase(self, "Knowledge", settings=settings, functions=self.functions.by_name)
         self.api = Api(self, "Api", settings=settings, routes=self.functions.route_table())
 
         self.monitoring = Monitoring(
@@ -94,7 +96,7 @@ class MostradorStack(Stack):
             settings=settings,
             functions=self.functions.by_name,
             queues={"enrich": self.queues.enrich, "reply": self.queues.reply},
-            dead_letter_queues=self.queues.dead_letter_queues,
+            dead_letter_queues={**self.queues.dead_letter_queues, "knowledge": self.knowledge.dead_letters},
             database=self.database.instance,
             rest_api=self.api.rest_api,
         )
@@ -184,6 +186,7 @@ class MostradorStack(Stack):
                 "Generated database credentials (no action needed)",
             ),
             "AlarmTopicArn": (self.monitoring.topic.topic_arn, "Subscribe to receive alarm notifications"),
+            "KnowledgeBucketName": (self.knowledge.bucket.bucket_name, "Raw knowledge files (private, versioned)"),
             "DashboardName": (self.monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
         }
         for name, (value, description) in outputs.items():
