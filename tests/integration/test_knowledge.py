@@ -510,3 +510,43 @@ def test_offline_the_sample_knowledge_answers_shipping_warranty_and_leaves_produ
     # Answered from the FAQ: no product search at all.
     assert [name for name, _ in by_conversation[shipping.conversation_id]] == ["search_knowledge"]
     assert by_conversation[fridge.conversation_id] == [("search_knowledge", 0), ("search_local_products", 1)]
+
+
+def test_support_agents_read_the_knowledge_base_but_only_admins_change_it(knowledge, monkeypatch):
+    from functions.admin import handler as admin_handler
+    from mostrador.operations.auth import Principal, Role, StaticTokenAuthenticator
+
+    tokens = StaticTokenAuthenticator(
+        {"agent-token": Principal("ana", Role.SUPPORT_AGENT), admin_support.ADMIN_TOKEN: Principal("admin", Role.ADMIN)}
+    )
+    monkeypatch.setattr(admin_handler.StaticTokenAuthenticator, "from_settings", classmethod(lambda cls, s: tokens))
+    agent = admin_support.AdminClient("agent-token")
+
+    assert agent.call("GET", "/admin/knowledge/documents").status == 200
+    assert agent.call("GET", "/admin/knowledge/suggestions").status == 200
+    refused = agent.call("POST", "/admin/knowledge/faq", body={"question": "¿Abren hoy?", "answer": "Sí."})
+    assert refused.status == 403 and "manage knowledge" in refused.json["error"]
+    assert knowledge.faq("¿Abren hoy?", "Sí.").status == 202  # the admin may
+    assert agent.call("DELETE", "/admin/knowledge/faq/1").status == 403
+
+
+def test_a_question_the_knowledge_base_answers_is_not_an_empty_search(knowledge, openai_embeddings, db):
+    """The model may search products too; a reply answered from the knowledge base must not count
+    towards the "searches keep finding nothing" escalation."""
+    knowledge.faq("¿Hacen envíos?", "Sí, a toda Venezuela.")
+    knowledge.drain()
+    both = {
+        "tool_calls": [
+            {"name": "search_knowledge", "arguments": {"question": "¿hacen envíos?"}},
+            {"name": "search_local_products", "arguments": {"query": "envíos"}},
+        ]
+    }
+    openai_embeddings.script_chat([both, "Sí, enviamos a toda Venezuela."] * 4)
+    for n in range(4):
+        assert deliver(whatsapp("¿hacen envíos?", mid=f"wamid.knowledge.{n}")) == []
+
+    assert db.execute("SELECT count(*) AS n FROM escalations").fetchone()["n"] == 0
+    empty = db.execute(
+        "SELECT count(*) AS n FROM tool_calls WHERE tool_name = 'search_local_products' AND result_count = 0"
+    ).fetchone()
+    assert empty["n"] == 4  # the product searches did find nothing, every time

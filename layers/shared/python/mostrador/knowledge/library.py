@@ -153,12 +153,20 @@ def add_document(
         sha256=sha,
         size_bytes=len(data),
     )
-    with conn.transaction():
-        if existing is None:
-            row = repo.insert_document(conn, tenant_id, fields, created_by=principal.subject, document_id=document_id)
-        else:
-            row = repo.resubmit_document(conn, tenant_id, document_id, fields)
-        _audit(conn, tenant_id, principal, "knowledge_upload", {"documentId": document_id, "name": name, "sha256": sha})
+    from psycopg.errors import UniqueViolation
+
+    try:
+        with conn.transaction():
+            if existing is None:
+                row = repo.insert_document(
+                    conn, tenant_id, fields, created_by=principal.subject, document_id=document_id
+                )
+            else:
+                row = repo.resubmit_document(conn, tenant_id, document_id, fields)
+            detail = {"documentId": document_id, "name": name, "sha256": sha}
+            _audit(conn, tenant_id, principal, "knowledge_upload", detail)
+    except UniqueViolation:  # the same new name uploaded twice at the same moment
+        raise Conflict(f"{name} was being uploaded by another request at the same time: send it again") from None
     enqueue(_message(row))
     logger.info("knowledge document queued", extra={"document_id": document_id, "format": fmt, "bytes": len(data)})
     return 202, {**document_json(row), "replaced": existing is not None}
