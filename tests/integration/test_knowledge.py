@@ -550,3 +550,35 @@ def test_a_question_the_knowledge_base_answers_is_not_an_empty_search(knowledge,
         "SELECT count(*) AS n FROM tool_calls WHERE tool_name = 'search_local_products' AND result_count = 0"
     ).fetchone()
     assert empty["n"] == 4  # the product searches did find nothing, every time
+
+
+def test_on_aws_the_files_go_to_the_versioned_bucket(knowledge, sqs_endpoint, monkeypatch, db):
+    """The same flow with KNOWLEDGE_BUCKET: S3 (moto's server through the real boto3) instead of a folder."""
+    import boto3
+
+    from mostrador.config import reset_settings
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", sqs_endpoint)
+    s3 = boto3.client("s3", endpoint_url=sqs_endpoint, region_name="us-east-1")
+    bucket = f"knowledge-{time.time_ns()}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    monkeypatch.setenv("KNOWLEDGE_BUCKET", bucket)
+    monkeypatch.delenv("KNOWLEDGE_FILES_DIR")
+    reset_settings()
+
+    first = knowledge.upload("envios.md", SHIPPING_MD.encode())
+    knowledge.drain()
+    key = f"default/documents/{first.json['id']}.md"
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == SHIPPING_MD.encode()
+    assert knowledge.document(first.json["id"])["status"] == "ready" and knowledge.files() == []
+
+    knowledge.upload("envios.md", (SHIPPING_MD + "\n## Nuevo\nTexto nuevo.\n").encode())
+    knowledge.drain()
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"]
+    assert len(versions) == 2  # the previous version is kept (the lifecycle rule expires it)
+
+    knowledge.admin.ok("DELETE", f"/admin/knowledge/documents/{first.json['id']}")
+    listed = s3.list_object_versions(Bucket=bucket, Prefix=key)
+    assert len(listed["DeleteMarkers"]) == 1 and len(listed["Versions"]) == 2
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=key)
