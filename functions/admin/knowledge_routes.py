@@ -68,6 +68,12 @@ def _enqueue() -> library.Enqueue:
     return queue_sender(get_settings().knowledge_queue_url)
 
 
+def _embedding_model() -> str | None:
+    from mostrador.knowledge.processing import configured_embedding_model
+
+    return configured_embedding_model(get_settings())
+
+
 def _answer(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
@@ -90,6 +96,7 @@ def upload_document(body: DocumentUpload) -> Response[dict[str, Any]]:
         data=data,
         title=body.title,
         principal=_principal(),
+        embedding_model=_embedding_model(),
     )
     return _answer(status, document)
 
@@ -122,7 +129,14 @@ def add_faq(body: FaqBody) -> Response[dict[str, Any]]:
     """Add an FAQ entry (one chunk: question and answer). 202 while it is embedded; 200 `unchanged` when
     the same entry exists."""
     status, faq = library.add_faq(
-        _db(), _enqueue(), _tenant(), question=body.question, answer=body.answer, tags=body.tags, principal=_principal()
+        _db(),
+        _enqueue(),
+        _tenant(),
+        question=body.question,
+        answer=body.answer,
+        tags=body.tags,
+        principal=_principal(),
+        embedding_model=_embedding_model(),
     )
     return _answer(status, faq)
 

@@ -582,3 +582,26 @@ def test_on_aws_the_files_go_to_the_versioned_bucket(knowledge, sqs_endpoint, mo
     listed = s3.list_object_versions(Bucket=bucket, Prefix=key)
     assert len(listed["DeleteMarkers"]) == 1 and len(listed["Versions"]) == 2
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=key)
+
+
+def test_a_new_embedding_model_re_embeds_a_document_uploaded_again(knowledge, llm_server, monkeypatch, db):
+    """Vectors of different models are not comparable: the same file under a new embedding model is
+    processed again (and search never compares a question with another model's vectors)."""
+    from mostrador.config import reset_settings
+
+    offline = knowledge.upload("envios.md", SHIPPING_MD.encode())  # offline: words only, no vectors
+    knowledge.drain()
+    assert knowledge.document(offline.json["id"])["embeddingModel"] is None
+
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
+    reset_settings()
+    again = knowledge.upload("envios.md", SHIPPING_MD.encode())
+    assert again.status == 202 and again.json["unchanged"] is True  # same content, queued for the new model
+    knowledge.drain()
+
+    document = knowledge.document(offline.json["id"])
+    assert (document["status"], document["embeddingModel"]) == ("ready", "text-embedding-3-small")
+    assert llm_server.embedding_calls == 1 and all(c["embedded"] for c in chunks_of(db, document["id"]))
+    assert knowledge.upload("envios.md", SHIPPING_MD.encode()).status == 200  # now truly unchanged

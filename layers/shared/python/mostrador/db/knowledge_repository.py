@@ -260,6 +260,7 @@ lexical AS (
 nearest AS (
     SELECT c.id FROM knowledge_chunks c
      WHERE %(qvec)s::vector IS NOT NULL AND c.tenant_id = %(tenant)s AND c.embedding IS NOT NULL
+       AND c.embedding_model = %(model)s
      ORDER BY c.embedding <=> %(qvec)s::vector
      LIMIT %(vector_limit)s
 )
@@ -268,7 +269,7 @@ SELECT c.id, c.document_id, c.chunk_index, c.section, c.page, c.content,
        (SELECT count(*) FROM words WHERE c.search_vector @@ words.q) AS matched,
        (SELECT n FROM any_word) AS meaningful_words,
        coalesce((SELECT ts_rank_cd(c.search_vector, a.q) FROM any_word a WHERE a.q IS NOT NULL), 0) AS rank,
-       CASE WHEN %(qvec)s::vector IS NULL OR c.embedding IS NULL THEN NULL
+       CASE WHEN %(qvec)s::vector IS NULL OR c.embedding IS NULL OR c.embedding_model <> %(model)s THEN NULL
             ELSE 1 - (c.embedding <=> %(qvec)s::vector) END AS similarity
   FROM knowledge_chunks c
   JOIN knowledge_documents d ON d.id = c.document_id
@@ -282,6 +283,7 @@ def search_chunks(
     words: list[str],
     query_vector: list[float] | None,
     *,
+    model: str | None = None,
     lexical_limit: int = 100,
     vector_limit: int = 40,
 ) -> list[dict[str, Any]]:
@@ -292,6 +294,7 @@ def search_chunks(
         "tenant": tenant_id,
         "words": words,
         "qvec": _vector(query_vector),
+        "model": model,  # vectors of another embedding model are not comparable: words only for those
         "lexical_limit": lexical_limit,
         "vector_limit": vector_limit,
     }

@@ -119,8 +119,10 @@ def add_document(
     data: bytes,
     title: str | None,
     principal: Principal,
+    embedding_model: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, body): 202 queued (new or changed), 200 unchanged; 4xx says what to fix."""
+    """(HTTP status, body): 202 queued (new or changed, or embedded with another model than
+    `embedding_model`, the one in use), 200 unchanged; 4xx says what to fix."""
     name = clean_name(filename)
     try:
         fmt = check_upload(name, data)
@@ -129,9 +131,9 @@ def add_document(
     sha = sha256_of(data)
     existing = repo.file_by_name(conn, tenant_id, name)
     if existing is not None and existing["sha256"] == sha and (title is None or title == existing["title"]):
-        if existing["status"] == "ready":
+        if existing["status"] == "ready" and existing["embedding_model"] == embedding_model:
             return 200, {**document_json(existing), "unchanged": True}
-        if existing["status"] == "pending":
+        if existing["status"] in ("pending", "ready"):
             enqueue(_message(existing))  # a retried upload after a queue failure: send it again
             return 202, {**document_json(existing), "unchanged": True}
     same_content = repo.documents_with_sha(conn, tenant_id, sha)
@@ -261,12 +263,14 @@ def add_faq(
     answer: str,
     tags: Sequence[str],
     principal: Principal,
+    embedding_model: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     with conn.transaction():
         row, created = _submit_faq(conn, tenant_id, _faq_fields(question, answer, tags), principal)
     if not created:
-        if row["status"] == "pending":
+        if row["status"] == "pending" or row["embedding_model"] != embedding_model:
             enqueue(_message(row))
+            return 202, {**document_json(row), "unchanged": True}
         return 200, {**document_json(row), "unchanged": True}
     enqueue(_message(row))
     return 202, document_json(row)

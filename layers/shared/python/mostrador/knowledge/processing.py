@@ -29,6 +29,7 @@ from mostrador.llm.base import Embedder
 from mostrador.observability import logger
 
 if TYPE_CHECKING:
+    from mostrador.config import Settings
     from mostrador.db.connection import Connection
 
 # One embedding request must hold the whole document: OpenAI takes 2048 inputs and 300k tokens per
@@ -62,6 +63,13 @@ class _Superseded(Exception):
     """The stored file is newer than the message."""
 
 
+def configured_embedding_model(settings: Settings) -> str | None:
+    """The embedding model in use, from the settings alone (no SDK is built): vectors of another model
+    are not comparable, so a document embedded with one must be processed again."""
+    models = {"openai": settings.openai_embedding_model, "gemini": settings.gemini_embedding_model}
+    return models.get(settings.effective_embedding_provider)
+
+
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -85,7 +93,8 @@ def process_document(
         return ProcessOutcome("deleted")
     if document["sha256"] != sha:
         return ProcessOutcome("superseded")
-    if document["status"] == "ready" and document["ready_sha256"] == sha:
+    model = embedder.model if embedder is not None else None
+    if document["status"] == "ready" and document["ready_sha256"] == sha and document["embedding_model"] == model:
         return ProcessOutcome("unchanged", chunks=document["chunk_count"])
     log = {"document_id": document_id, "format": document["format"]}
     try:

@@ -66,7 +66,8 @@ def search_knowledge(
     vector = embedder.embed([question]).vectors[0] if embedder is not None else None
     floor = floor or floor_for(embedder.model if embedder is not None else None)
     ranked: list[tuple[Passage, float]] = []
-    for row in repo.search_chunks(conn, tenant_id, words, vector):
+    model = embedder.model if embedder is not None else None
+    for row in repo.search_chunks(conn, tenant_id, words, vector, model=model):
         similarity = float(row["similarity"]) if row["similarity"] is not None else None
         score = relevance(int(row["matched"]), int(row["meaningful_words"] or 0), similarity, floor)
         if score is None:
