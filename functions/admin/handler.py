@@ -1,4 +1,5 @@
-"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export.
+"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export, and the
+knowledge base (its routes in knowledge_routes.py).
 
 Every request but GET /admin/openapi.json needs `Authorization: Bearer <ADMIN_TOKEN>`; it is checked
 before routing, so an unauthenticated caller learns nothing (not even which routes exist). Routes
@@ -263,7 +264,8 @@ def openapi_document() -> Response[str]:
     document = app.get_openapi_json_schema(
         title="Mostrador admin API",
         version="1.0.0",
-        description="Conversations, human takeover, escalations, analytics and export (docs/admin.md).",
+        description="Conversations, human takeover, escalations, analytics, export (docs/admin.md) and the "
+        "knowledge base (docs/knowledge.md).",
         security_schemes={"bearerAuth": HTTPBearer(description="ADMIN_TOKEN")},
         security=[{"bearerAuth": []}],
     )
