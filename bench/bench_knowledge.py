@@ -104,6 +104,7 @@ def main() -> None:
                     data=data,
                     title=None,
                     principal=principal,
+                    embedding_model=embedder.model,
                 )
                 accepted = time.perf_counter()
                 outcome = "unchanged (not queued)"

@@ -119,7 +119,7 @@ def add_document(
     data: bytes,
     title: str | None,
     principal: Principal,
-    embedding_model: str | None = None,
+    embedding_model: str | None,
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, body): 202 queued (new or changed, or embedded with another model than
     `embedding_model`, the one in use), 200 unchanged; 4xx says what to fix."""
@@ -263,7 +263,7 @@ def add_faq(
     answer: str,
     tags: Sequence[str],
     principal: Principal,
-    embedding_model: str | None = None,
+    embedding_model: str | None,
 ) -> tuple[int, dict[str, Any]]:
     with conn.transaction():
         row, created = _submit_faq(conn, tenant_id, _faq_fields(question, answer, tags), principal)
