@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
-from mostrador.operations import analytics, conversations, escalations, export, pricing
+from mostrador.operations import analytics, conversations, escalations, export, pricing, search_vocabulary
 from mostrador.operations.auth import Permission, Principal, StaticTokenAuthenticator, authenticate
 from mostrador.operations.errors import Forbidden, OperationsError
 from mostrador.operations.ranges import DayRange
@@ -37,7 +37,9 @@ from mostrador.operations.requests import (
     PriceBody,
     ResolveBody,
     SyncQuery,
+    SynonymBody,
     TakeoverBody,
+    unusable_request_input,
 )
 
 try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
@@ -235,6 +237,29 @@ def set_model_price(model: Annotated[str, Path(min_length=1, max_length=100)], b
     )
 
 
+# -- search vocabulary ----------------------------------------------------------------------------
+
+Term = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+@app.get("/admin/search/synonyms", middlewares=[requires(Permission.VIEW_ANALYTICS)], tags=["search"])
+def synonyms() -> dict[str, Any]:
+    """The search synonyms in effect: the shipped list and this deployment's own entries (docs/search.md)."""
+    return search_vocabulary.list_synonyms(_db(), _tenant())
+
+
+@app.put("/admin/search/synonyms/<term>", middlewares=[requires(Permission.CONFIGURE)], tags=["search"])
+def set_synonym(term: Term, body: SynonymBody) -> dict[str, Any]:
+    """Set how the catalog may write `term` (replaces the shipped entry; [] switches it off)."""
+    return search_vocabulary.set_synonym(_db(), _tenant(), unquote(term), body.alternatives, _principal())
+
+
+@app.delete("/admin/search/synonyms/<term>", middlewares=[requires(Permission.CONFIGURE)], tags=["search"])
+def delete_synonym(term: Term) -> dict[str, Any]:
+    """Remove this deployment's entry for `term` (the shipped one, if any, applies again)."""
+    return search_vocabulary.delete_synonym(_db(), _tenant(), unquote(term), _principal())
+
+
 # -- errors, OpenAPI, entry point ------------------------------------------------------------------
 
 
@@ -264,8 +289,8 @@ def openapi_document() -> Response[str]:
     document = app.get_openapi_json_schema(
         title="Mostrador admin API",
         version="1.0.0",
-        description="Conversations, human takeover, escalations, analytics, export (docs/admin.md) and the "
-        "knowledge base (docs/knowledge.md).",
+        description="Conversations, takeover, escalations, analytics, export, search vocabulary (docs/admin.md) and "
+        "the knowledge base (docs/knowledge.md).",
         security_schemes={"bearerAuth": HTTPBearer(description="ADMIN_TOKEN")},
         security=[{"bearerAuth": []}],
     )
@@ -277,6 +302,15 @@ def _unauthorized() -> dict[str, Any]:
         "statusCode": 401,
         "headers": {"Content-Type": content_types.APPLICATION_JSON, "WWW-Authenticate": 'Bearer realm="admin"'},
         "body": json.dumps({"error": "Missing or wrong bearer token: send Authorization: Bearer <ADMIN_TOKEN>."}),
+        "isBase64Encoded": False,
+    }
+
+
+def _bad_request(problem: str) -> dict[str, Any]:
+    return {
+        "statusCode": 400,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"error": f"Invalid request: {problem}"}),
         "isBase64Encoded": False,
     }
 
@@ -297,4 +331,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             logger.info("admin request refused", extra={"section": section, "method": request.http_method})
             return _unauthorized()
         app.append_context(principal=principal)
+    # One check for every route, before any of them reads its path, query or body.
+    query = request.multi_value_query_string_parameters or {
+        name: [value] for name, value in (request.query_string_parameters or {}).items()
+    }
+    problem = unusable_request_input(request.path, query, request.decoded_body)
+    if problem:
+        logger.info("admin request refused: unusable input", extra={"reason": problem})
+        return _bad_request(problem)
     return app.resolve(event, context)

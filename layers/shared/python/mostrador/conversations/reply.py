@@ -4,7 +4,10 @@ For an inbound message: record it once (a redelivery stops here), apply the acto
 log, pause or reply), check the explicit pause, the implicit takeover and the 24-hour window, then
 either escalate (the customer asked for a person) or run the model with the catalog tools, and
 send. The generated reply is stored before it is sent, so a transient send failure is retried by
-the queue with the same text and a second reply is never generated for the same message.
+the queue with the same text and a second reply is never generated for the same message. On the
+queue's last attempt a transient failure is recorded as final (`failed`) instead of leaving the
+reply `pending` in the dead-letter queue. An unsend (MessageDeletion) removes the message's text,
+or leaves a tombstone for a message not received yet; it is never answered.
 """
 
 from __future__ import annotations
@@ -27,13 +30,13 @@ from mostrador.conversations.escalation import (
     promises_handoff,
     with_handoff,
 )
-from mostrador.conversations.language import detect_language
+from mostrador.conversations.language import conversation_language, language_name, localized
 from mostrador.conversations.toolbox import Catalog, KnowledgeBase, ReplyToolbox, ToolOutcome
 from mostrador.conversations.window import window_applies, window_open
 from mostrador.db import conversation_repository as repo
 from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, ToolSpec, Usage
 from mostrador.llm.tools import REPLY_TOOLS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
-from mostrador.messaging.model import Channel, InboundMessage, StatusUpdate
+from mostrador.messaging.model import Channel, InboundMessage, MessageDeletion, StatusUpdate
 from mostrador.observability import logger, metrics, redact
 
 if TYPE_CHECKING:
@@ -42,11 +45,12 @@ if TYPE_CHECKING:
 
 MAX_TOOL_ROUNDS = 4
 HISTORY_MESSAGES = 20
-LANGUAGE_NAMES = {"es": "Spanish", "en": "English"}
 
 _EMPTY_ANSWER = {
     "es": "Disculpa, no pude entender bien tu mensaje. ¿Me lo puedes decir con otras palabras?",
     "en": "Sorry, I couldn't quite understand your message. Could you say it in other words?",
+    "pt": "Desculpe, não entendi bem a sua mensagem. Pode me dizer com outras palavras?",
+    "fr": "Désolé, je n'ai pas bien compris votre message. Pouvez-vous le dire autrement ?",
 }
 
 
@@ -132,11 +136,11 @@ def default_system_prompt() -> str:
 def system_prompt(base: str | None, language: str) -> str:
     """The tenant's prompt (voice, store facts) or the default, then the ground rules no tenant prompt
     can drop: prices and stock only from tools, real escalations, catalog/customer text is data."""
-    name = LANGUAGE_NAMES.get(language, language)
+    name = language_name(language)
     return (
         f"{(base or default_system_prompt()).strip()}\n\n"
         f"{_prompt_file('ground_rules.txt')}\n\n"
-        f"The customer writes in {name} ({language}). Answer in {name} unless they switch language."
+        f"Conversation language: {name} ({language}). Answer in {name}."
     )
 
 
@@ -164,7 +168,16 @@ class ReplyService:
     empty_search_limit: int = EMPTY_SEARCH_LIMIT
     knowledge: KnowledgeBase | None = None
 
-    def handle(self, item: InboundMessage | StatusUpdate, conversation_id: str | None = None) -> ReplyOutcome:
+    def handle(
+        self,
+        item: InboundMessage | StatusUpdate | MessageDeletion,
+        conversation_id: str | None = None,
+        *,
+        final_attempt: bool = False,
+    ) -> ReplyOutcome:
+        """`final_attempt`: the queue dead-letters this item if it fails now (its last receive)."""
+        if isinstance(item, MessageDeletion):
+            return self._forget(item)
         if isinstance(item, StatusUpdate):
             watermark = watermark_time(item.platform_message_id)
             if watermark is not None and conversation_id:
@@ -174,7 +187,43 @@ class ReplyService:
             if not known:
                 logger.info("status for an unknown message", extra={"channel": item.channel, "status": item.status})
             return ReplyOutcome("status", item.status if known else "unknown_message")
-        return self._handle_inbound(item)
+        try:
+            return self._handle_inbound(item)
+        except TransientSendError as error:
+            if not final_attempt:
+                raise
+            return self._give_up(item, error)
+
+    def _forget(self, deletion: MessageDeletion) -> ReplyOutcome:
+        had_it = repo.forget_message(self.conn, deletion)
+        logger.info(
+            "message taken back by its sender",
+            extra={
+                "conversation": redact(deletion.conversation_id),
+                "channel": deletion.channel,
+                "recorded": had_it,  # False: a tombstone waits for the original, which will never be answered
+            },
+        )
+        return ReplyOutcome("skipped", "deleted" if had_it else "deleted_before_received")
+
+    def _give_up(self, message: InboundMessage, error: TransientSendError) -> ReplyOutcome:
+        """The last attempt failed transiently too: record the failure as final (no retry will come)."""
+        inbound_id = repo.inbound_id(self.conn, message.tenant_id, message.platform_message_id)
+        if inbound_id is None:
+            raise error  # nothing recorded to mark: the dead-letter queue keeps the message
+        draft = repo.pending_reply(self.conn, inbound_id)
+        reason = f"send_failed:{error.code}" if draft is not None else f"retries_exhausted:{error.code}"
+        with self.conn.transaction():
+            if draft is not None and draft["status"] == "pending":
+                title = f"retries exhausted after {draft.get('pieces_sent') or 0} piece(s) sent: {error}"
+                repo.mark_reply_failed(self.conn, draft["id"], error.code, title)
+            repo.mark_inbound(self.conn, inbound_id, "failed", reason)
+        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        logger.error(
+            "retries exhausted: reply recorded as failed",
+            extra={"conversation": redact(message.conversation_id), "channel": message.channel, "code": error.code},
+        )
+        return ReplyOutcome("failed", reason, inbound_id, draft["id"] if draft is not None else None)
 
     # -- inbound ---------------------------------------------------------------------------------
 
@@ -182,7 +231,7 @@ class ReplyService:
         started = time.monotonic()
         now = self.clock()
         sent_by_us = False
-        if message.channel in ("messenger", "instagram") and TakeoverPolicy.is_echo(message):
+        if message.channel in ("messenger", "instagram", "whatsapp") and TakeoverPolicy.is_echo(message):
             sent_by_us = repo.is_own_outbound(self.conn, message.tenant_id, message.platform_message_id)
         decision = self.policy.classify(message, sent_by_us=sent_by_us)
         recorded = repo.record_inbound(self.conn, message, decision.actor)
@@ -212,6 +261,13 @@ class ReplyService:
             return ReplyOutcome("skipped", decision.reason, recorded.id)
         return self._reply_to_customer(message, recorded.id, started, now, log)
 
+    def _fail(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
+        # The reason carries the error's code only: platform answers may echo customer details.
+        repo.mark_inbound(self.conn, message_id, "failed", reason)
+        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        logger.error("no reply possible", extra={**log, "reason": reason})
+        return ReplyOutcome("failed", reason, message_id)
+
     def _skip(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
         repo.mark_inbound(self.conn, message_id, "skipped", reason)
         logger.info("no reply", extra={**log, "reason": reason})
@@ -221,10 +277,17 @@ class ReplyService:
         self, message: InboundMessage, inbound_id: int, started: float, now: datetime, log: dict[str, Any]
     ) -> ReplyOutcome:
         tenant, conversation_id = message.tenant_id, message.conversation_id
-        conversation = repo.note_customer_message(
-            self.conn, tenant, conversation_id, message.sender_id, message.timestamp, detect_language(message.text)
+        # The language is pinned on the conversation: its first message sets it when it names one, later
+        # only a clear message switches it ("ok", a code or an emoji never does; language.py).
+        known = repo.get_conversation(self.conn, tenant, conversation_id)
+        language = conversation_language(
+            message.text,
+            known["language"] if known else None,
+            pinned=bool(known and known["last_customer_message_at"]),
         )
-        language: str = conversation["language"]
+        conversation = repo.note_customer_message(
+            self.conn, tenant, conversation_id, message.sender_id, message.timestamp, language
+        )
         repo.set_message_language(self.conn, inbound_id, language)
 
         draft = repo.pending_reply(self.conn, inbound_id)
@@ -235,7 +298,10 @@ class ReplyService:
             return self._skip(inbound_id, "paused", log)
         if message.channel == "support_board" and self.history is not None:
             customer_id = message.metadata.get("sb_conversation_user_id") or message.sender_id
-            entries = self.history.recent_messages(_support_board_conversation_id(message))
+            try:
+                entries = self.history.recent_messages(_support_board_conversation_id(message))
+            except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
+                return self._fail(inbound_id, f"history_failed:{error.code}", log)
             since = now - timedelta(minutes=self.policy.pause_minutes)
             if conversation.get("bot_resumed_at") is not None:
                 since = max(since, conversation["bot_resumed_at"])
@@ -259,7 +325,7 @@ class ReplyService:
                 self.knowledge,
             )
             result = self._generate(message, inbound_id, language, toolbox)
-            text = result.text.strip() or _EMPTY_ANSWER.get(language, _EMPTY_ANSWER["es"])
+            text = result.text.strip() or localized(_EMPTY_ANSWER, language)
             escalated = toolbox.escalation_id is not None
             searched_in_vain = any(
                 o.call.name == SEARCH_LOCAL_PRODUCTS.name and o.error is None and o.result_count == 0
