@@ -155,6 +155,51 @@ def test_a_knowledge_passage_is_answered_with_the_store_s_own_words() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("language", "intro", "more"),
+    [
+        ("es", "Según la información de la tienda (Garantía):", "¿Te ayudo con algo más?"),
+        ("pt", "Segundo as informações da loja (Garantía):", "Posso ajudar com mais alguma coisa?"),
+        ("fr", "D'après les informations du magasin (Garantía) :", "Puis-je vous aider pour autre chose ?"),
+        ("it", "From the store's information (Garantía):", "Can I help you with anything else?"),
+    ],
+)
+def test_a_knowledge_answer_is_framed_in_the_conversation_language_and_quotes_the_passage(
+    language, intro, more
+) -> None:
+    policy = {
+        "document_id": 2,
+        "document": "Políticas",
+        "kind": "file",
+        "chunk": 2,
+        "section": "Garantía",
+        "page": 2,
+        "text": "Todos los productos tienen garantía de 12 meses.",
+        "score": 0.5,
+    }
+
+    result = after_tool("search_knowledge", {"passages": [policy], "total": 1}, language)
+
+    # The framing follows the conversation; the store's text is quoted as written, never translated.
+    assert result.text == f"{intro}\nTodos los productos tienen garantía de 12 meses.\n{more}"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", "No encontré eso en la información de la tienda."),
+        ("en", "I couldn't find that in the store's information."),
+        ("pt", "Não encontrei isso nas informações da loja."),
+        ("fr", "Je n'ai pas trouvé cela dans les informations du magasin."),
+    ],
+)
+def test_no_passages_and_no_product_search_says_the_store_has_not_written_it_down(language, expected) -> None:
+    result = after_tool("search_knowledge", {"passages": [], "total": 0}, language, tools=False)
+
+    assert result.tool_calls == ()
+    assert result.text.startswith(expected)
+
+
 def test_customer_turn_without_the_search_tool_gets_a_text_answer() -> None:
     result = OfflineProvider().chat([ChatMessage("user", "busco una nevera")], [], language="en")
 
@@ -189,9 +234,13 @@ def test_greetings_thanks_and_media_get_a_canned_answer_without_a_search(text, l
 
 @pytest.mark.parametrize("text", ["hola, ¿tienen neveras?", "hi 55", "XY-0412", "bonjour, vous avez des frigos ?"])
 def test_a_greeting_with_a_question_still_searches(text) -> None:
-    result = OfflineProvider().chat([ChatMessage("user", text)], REPLY_TOOLS, language="es")
+    products_only = [spec for spec in REPLY_TOOLS if spec.name != "search_knowledge"]
 
-    assert [call.name for call in result.tool_calls] == ["search_local_products"]
+    result = OfflineProvider().chat([ChatMessage("user", text)], REPLY_TOOLS, language="es")
+    without_knowledge = OfflineProvider().chat([ChatMessage("user", text)], products_only, language="es")
+
+    assert [call.name for call in result.tool_calls] == ["search_knowledge"]  # the store's information first
+    assert [call.name for call in without_knowledge.tool_calls] == ["search_local_products"]
 
 
 # chat: templated answers from tool results
