@@ -101,7 +101,7 @@ def knowledge(admin: AdminClient, sqs: Any, tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("KNOWLEDGE_FILES_DIR", str(files))
     monkeypatch.setenv("KNOWLEDGE_MAX_RECEIVES", "3")
     monkeypatch.delenv("KNOWLEDGE_BUCKET", raising=False)
-    monkeypatch.delenv("KNOWLEDGE_MIN_SIMILARITY", raising=False)
+    monkeypatch.delenv("SEARCH_MIN_SIMILARITY", raising=False)
     reset_settings()
     return Knowledge(admin, sqs, url, arn, dlq, files)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from mostrador.catalog.query import required_matches as catalog_required_matches
+from mostrador.catalog.search import calibration_for
 from mostrador.knowledge.chunking import MAX_CHARS, chunk_blocks, faq_chunk, overlap_tail, split_long
 from mostrador.knowledge.extract import Block
 from mostrador.knowledge.relevance import Floor, floor_for, question_words, relevance, required_matches
+from mostrador.llm.calibration import CALIBRATIONS, VectorCalibration
 
 
 def sentence(n: int, words: int = 14) -> str:
@@ -75,21 +78,30 @@ def test_question_words_drop_filler_and_fold_accents() -> None:
     assert question_words("¿?") == []
 
 
-def test_the_floor_needs_half_the_words_or_a_close_meaning() -> None:
-    floor = Floor(min_similarity=0.4)
-    assert required_matches(1) == 1 and required_matches(3) == 2 and required_matches(4) == 2
+def test_the_floor_needs_half_the_words_or_a_calibrated_meaning() -> None:
+    floor = Floor(VectorCalibration(0.4, 0.6))
+    # Product search's rounding (its required_matches), with knowledge's share: half the words.
+    assert [required_matches(n) for n in (1, 2, 3, 4, 5)] == [1, 1, 2, 2, 3]
+    assert [required_matches(n) for n in (1, 2, 3, 4, 5)] == [catalog_required_matches(n, 0.5) for n in (1, 2, 3, 4, 5)]
+    assert relevance(1, 2, None, floor) == 0.5  # "¿hacen envíos a Barquisimeto?" answered by "toda Venezuela"
     assert relevance(1, 3, None, floor) is None  # one word of three: not an answer
     assert relevance(2, 3, None, floor) == round(2 / 3, 4)
     assert relevance(0, 3, 0.39, floor) is None  # neither floor
-    assert relevance(0, 3, 0.5, floor) == 0.25  # meaning alone
-    assert relevance(3, 3, 0.8, floor) == 0.9
+    assert relevance(0, 3, 0.4, floor) == 0.0  # meaning alone, just at the floor: admitted, scored 0
+    assert relevance(0, 3, 0.5, floor) == 0.25  # meaning alone: half-way from floor to sure, halved
+    assert relevance(3, 3, 0.8, floor) == 1.0  # past "sure" counts 1
     assert relevance(0, 0, None, floor) is None
 
 
-def test_the_similarity_floor_is_per_model_and_can_be_overridden(monkeypatch) -> None:
-    monkeypatch.delenv("KNOWLEDGE_MIN_SIMILARITY", raising=False)
+def test_the_similarity_floor_is_product_search_s_calibration_per_model(monkeypatch) -> None:
+    monkeypatch.delenv("SEARCH_MIN_SIMILARITY", raising=False)
     assert floor_for("text-embedding-3-small").min_similarity == 0.40
     assert floor_for("gemini-embedding-001").min_similarity == 0.62
+    assert floor_for("multilingual-e5-small").min_similarity == 0.86
     assert floor_for("something-else").min_similarity == 0.45
-    monkeypatch.setenv("KNOWLEDGE_MIN_SIMILARITY", "0.3")
+    for model, calibration in CALIBRATIONS.items():
+        assert floor_for(model).calibration == calibration_for(model) == calibration
+    # One setting moves both searches' floor.
+    monkeypatch.setenv("SEARCH_MIN_SIMILARITY", "0.3")
     assert floor_for("text-embedding-3-small").min_similarity == 0.3
+    assert calibration_for("text-embedding-3-small").floor == 0.3

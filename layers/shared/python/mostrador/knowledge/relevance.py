@@ -4,35 +4,40 @@ A search always has a "nearest" chunk, even for a question the knowledge base kn
 handing that to the model invites it to answer policy from an unrelated passage. So a chunk is a
 result only if it clears at least one of two floors:
 
+* meaning: its embedding's cosine similarity to the question reaches the embedding model's floor.
+  This is product search's calibration (llm/calibration.py: the same per-model floor and "sure"
+  point, and SEARCH_MIN_SIMILARITY moves both searches' floor), so a deployment calibrates its
+  model in one place;
 * words: it contains at least half (rounded up) of the question's meaningful words (stop words and
-  question filler such as "hacen", "tienen", "how", "can" dropped; stems match, accents ignored);
-* meaning: its embedding's cosine similarity to the question reaches the embedding model's floor
-  (`min_similarity`: calibrated per model, KNOWLEDGE_MIN_SIMILARITY overrides).
+  question filler such as "hacen", "tienen", "how", "can" dropped; stems match, accents ignored),
+  counted with product search's `required_matches`.
+
+Where it differs from product search, and why:
+
+* The share is 0.5, not product search's 0.6 (which asks 2 of 2 words). A policy question carries
+  words its answer does not repeat: a verb ("¿cuánto dura la garantía?") or a place or product
+  ("¿hacen envíos a Barquisimeto?" is answered by "enviamos a toda Venezuela"). A product query is
+  nouns and attributes where each word narrows ("iPhone 15" is not "iPhone 14"). At 0.6 both
+  example questions find nothing without embeddings.
+* No band around the best meaning hit: several passages may each answer part of a question.
+* The score fuses words and meaning evenly: a chunk has no title/description split or quality
+  words to weigh.
 
 Its score (0..1, shown to the model and kept in the citations) is the share of words matched and,
-when vectors are in play, the mean of that and the similarity (a floor that was not cleared counts
-0). The merger of the product-search branch may align this with the catalog's floor; the rule is
-kept small and in one place for that reason.
+when vectors are in play, the mean of that and the calibrated meaning (0 at the model's floor, 1 at
+its "sure" similarity, as product search scales it), so scores mean the same under every model.
 """
 
 from __future__ import annotations
 
-import math
-import os
 import re
-import unicodedata
 from dataclasses import dataclass
 
+from mostrador.catalog.query import required_matches as _required_matches
+from mostrador.catalog.vocabulary import fold
+from mostrador.llm.calibration import DEFAULT_CALIBRATION, VectorCalibration, calibration_for
+
 MIN_SHARE_OF_WORDS = 0.5
-MIN_SIMILARITY_ENV = "KNOWLEDGE_MIN_SIMILARITY"
-# Starting points per embedding model (cosine similarity of a question to a passage that answers it
-# is lower than to one that merely repeats it); check them against your own data (docs/knowledge.md).
-MODEL_MIN_SIMILARITY: dict[str, float] = {
-    "text-embedding-3-small": 0.40,
-    "text-embedding-3-large": 0.40,
-    "gemini-embedding-001": 0.62,
-}
-DEFAULT_MIN_SIMILARITY = 0.45
 MAX_WORDS = 16
 
 # Words of a question that say nothing about what it is about (Spanish and English). Postgres drops
@@ -52,24 +57,17 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 @dataclass(frozen=True)
 class Floor:
-    min_similarity: float = DEFAULT_MIN_SIMILARITY
+    calibration: VectorCalibration = DEFAULT_CALIBRATION
     min_share: float = MIN_SHARE_OF_WORDS
+
+    @property
+    def min_similarity(self) -> float:
+        return self.calibration.floor
 
 
 def floor_for(model: str | None) -> Floor:
-    override = os.environ.get(MIN_SIMILARITY_ENV, "").strip()
-    if override:
-        return Floor(float(override))
-    if model:
-        for name, value in MODEL_MIN_SIMILARITY.items():
-            if model.startswith(name):
-                return Floor(value)
-    return Floor()
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """The floor for questions embedded with `model` (None: words only)."""
+    return Floor(calibration_for(model))
 
 
 def question_words(question: str) -> list[str]:
@@ -82,17 +80,16 @@ def question_words(question: str) -> list[str]:
 
 
 def required_matches(meaningful_words: int, share: float = MIN_SHARE_OF_WORDS) -> int:
-    return max(1, math.ceil(meaningful_words * share))
+    return _required_matches(meaningful_words, share)
 
 
 def relevance(matched: int, meaningful_words: int, similarity: float | None, floor: Floor) -> float | None:
     """The chunk's score, or None when it clears neither floor (it is not an answer)."""
-    lexical = 0.0
-    if meaningful_words and matched >= required_matches(meaningful_words, floor.min_share):
-        lexical = min(1.0, matched / meaningful_words)
+    by_words = bool(meaningful_words) and matched >= required_matches(meaningful_words, floor.min_share)
+    lexical = min(1.0, matched / meaningful_words) if by_words else 0.0
     if similarity is None:
-        return round(lexical, 4) if lexical else None
-    meaning = similarity if similarity >= floor.min_similarity else 0.0
-    if not lexical and not meaning:
+        return round(lexical, 4) if by_words else None
+    by_meaning = similarity >= floor.calibration.floor
+    if not (by_words or by_meaning):
         return None
-    return round((lexical + meaning) / 2, 4)
+    return round((lexical + floor.calibration.meaning(similarity)) / 2, 4)
