@@ -1,6 +1,6 @@
-"""The knowledge base's own infrastructure (docs/knowledge.md): the bucket for raw uploaded files, the
-queue (+DLQ) the admin function sends document messages to, and the wiring of the knowledge function
-(declared with the others in infra/functions.py) and the admin function to them.
+"""The knowledge base's own infrastructure (docs/knowledge.md): the bucket for raw uploaded files, and
+the knowledge and admin functions' access to it. The function, its queue (+DLQ) and event source are
+declared with the others (infra/functions.py, infra/queues.py).
 
 Bucket: private (all public access blocked, bucket-owner-enforced), encrypted at rest (S3-managed
 keys), TLS only, versioned. Lifecycle: a replaced or deleted file's previous versions are kept 90
@@ -12,18 +12,15 @@ knowledge base's sources of truth.
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
-from infra.queues import DLQ_RETENTION, MAX_RECEIVE_COUNT, VISIBILITY_FACTOR
 from infra.settings import DeploySettings
 
 NONCURRENT_VERSIONS_DAYS = 90
-MAX_CONCURRENCY = 2  # each execution environment holds one database connection
 
 
 class KnowledgeBase(Construct):
@@ -36,7 +33,6 @@ class KnowledgeBase(Construct):
         functions: dict[str, lambda_.Function],
     ) -> None:
         super().__init__(scope, construct_id)
-        prefix = settings.prefix
         worker, admin = functions["knowledge"], functions["admin"]
 
         self.bucket = s3.Bucket(
@@ -69,49 +65,25 @@ class KnowledgeBase(Construct):
             ],
         )
 
-        timeout = worker.timeout.to_seconds() if worker.timeout else 300
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            queue_name=f"{prefix}-knowledge-dlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-        )
-        self.queue = sqs.Queue(
-            self,
-            "Queue",
-            queue_name=f"{prefix}-knowledge",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(timeout * VISIBILITY_FACTOR),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVE_COUNT),
-        )
-
-        worker.add_event_source(
-            event_sources.SqsEventSource(
-                self.queue, batch_size=1, report_batch_item_failures=True, max_concurrency=MAX_CONCURRENCY
-            )
-        )
         for function in (worker, admin):
             function.add_environment("KNOWLEDGE_BUCKET", self.bucket.bucket_name)
-            function.add_environment("KNOWLEDGE_QUEUE_URL", self.queue.queue_url)
-            function.add_environment("KNOWLEDGE_MAX_RECEIVES", str(MAX_RECEIVE_COUNT))
-        self.bucket.grant_read(worker)
-        self.bucket.grant_read_write(admin)
-        self.bucket.grant_delete(admin)
-        self.queue.grant_send_messages(admin)
+        # Exactly the calls each makes (mostrador.knowledge.files), not CDK's grant_* action groups: the
+        # worker reads objects (ListBucket so that a deleted file reads as NoSuchKey, not AccessDenied), the
+        # admin function writes and deletes them.
+        objects = self.bucket.arn_for_objects("*")
+        worker.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]))
+        worker.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]))
+        admin.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject", "s3:DeleteObject"], resources=[objects]))
 
-        object_actions = {
+        # Placed on the two policies that hold the object statements, for that resource only (the X-Ray
+        # suppression on the same policies is infra/functions.py's).
+        object_keys = {
             "id": "AwsSolutions-IAM5",
-            "reason": "Object-level S3 actions on this bucket's keys only (each document is its own object); "
-            "the actions are the read/write/delete groups CDK grants.",
-            "appliesTo": [
-                {"regex": "/^Action::s3:.*\\*$/g"},
-                {"regex": "/^Resource::<KnowledgeFiles[A-Za-z0-9]*\\.Arn>\\/\\*$/g"},
-            ],
+            "reason": "Object-level S3 actions on this bucket's keys (each document is its own object, named "
+            "by tenant and id when it is uploaded), so the resource is the bucket's objects.",
+            "appliesTo": [{"regex": "/^Resource::<KnowledgeFiles[A-Za-z0-9]*\\.Arn>\\/\\*$/g"}],
         }
         for function in (worker, admin):
-            if function.role is not None:
-                NagSuppressions.add_resource_suppressions(function.role, [object_actions], apply_to_children=True)
+            policy = function.role.node.try_find_child("DefaultPolicy") if function.role is not None else None
+            if policy is not None:
+                NagSuppressions.add_resource_suppressions(policy, [object_keys])

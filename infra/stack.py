@@ -100,6 +100,7 @@ class MostradorStack(Stack):
             settings=settings,
             enrich_visibility=visibility_timeout(consumer_timeout("enrich"), batching_window("enrich")),
             reply_visibility=visibility_timeout(consumer_timeout("reply"), batching_window("reply")),
+            knowledge_visibility=visibility_timeout(consumer_timeout("knowledge"), batching_window("knowledge")),
         )
         self.functions = Functions(
             self,
@@ -121,7 +122,7 @@ class MostradorStack(Stack):
             settings=settings,
             functions=self.functions.by_name,
             queues={"enrich": self.queues.enrich, "reply": self.queues.reply},
-            dead_letter_queues={**self.queues.dead_letter_queues, "knowledge": self.knowledge.dead_letters},
+            dead_letter_queues=self.queues.dead_letter_queues,
             database=self.database.instance,
             rest_api=self.api.rest_api,
         )

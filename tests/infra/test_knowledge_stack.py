@@ -46,6 +46,15 @@ def test_the_worker_takes_one_document_at_a_time_and_the_admin_can_reach_bucket_
         if worker["logical_id"] in json.dumps(m["Properties"]["FunctionName"])
     ]
     assert mapping["BatchSize"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # At most knowledgeMaxConcurrency (2) documents at once: each holds a database connection.
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
+    [queue] = [
+        q["Properties"]
+        for q in dev.resources("AWS::SQS::Queue").values()
+        if q["Properties"].get("QueueName") == "mostrador-dev-knowledge"
+    ]
+    assert queue["VisibilityTimeout"] == 6 * 300
+    assert json.loads(json.dumps(queue["RedrivePolicy"]))["maxReceiveCount"] == 5
     for function in (worker, admin):
         env = function["Properties"]["Environment"]["Variables"]
         assert {"KNOWLEDGE_BUCKET", "KNOWLEDGE_QUEUE_URL", "DATABASE_SECRET_ARN"} <= set(env)
