@@ -6,14 +6,13 @@ receive, invoke, delete only what succeeded. No tests here."""
 from __future__ import annotations
 
 import base64
-import json
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.integration.sqs_support import queue_with_dead_letters
 from tests.integration.test_admin_support import AdminAnswer, AdminClient
 from tests.lambda_events import LambdaContextStub, sqs_event
 
@@ -85,17 +84,8 @@ class Knowledge:
 def knowledge(admin: AdminClient, sqs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Knowledge:
     from mostrador.config import reset_settings
 
-    suffix = uuid.uuid4().hex[:8]
-    dlq = sqs.create_queue(QueueName=f"knowledge-dlq-{suffix}")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    url = sqs.create_queue(
-        QueueName=f"knowledge-{suffix}",
-        Attributes={
-            "VisibilityTimeout": "1",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
-        },
-    )["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue = queue_with_dead_letters(sqs, "knowledge", max_receives=3, visibility_timeout=1)
+    url = queue.url
     files = tmp_path / "knowledge-files"
     monkeypatch.setenv("KNOWLEDGE_QUEUE_URL", url)
     monkeypatch.setenv("KNOWLEDGE_FILES_DIR", str(files))
@@ -103,7 +93,7 @@ def knowledge(admin: AdminClient, sqs: Any, tmp_path: Path, monkeypatch: pytest.
     monkeypatch.delenv("KNOWLEDGE_BUCKET", raising=False)
     monkeypatch.delenv("SEARCH_MIN_SIMILARITY", raising=False)
     reset_settings()
-    return Knowledge(admin, sqs, url, arn, dlq, files)
+    return Knowledge(admin, sqs, url, queue.arn, queue.dlq_url, files)
 
 
 @pytest.fixture
