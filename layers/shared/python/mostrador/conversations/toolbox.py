@@ -16,6 +16,7 @@ from mostrador.llm.tools import (
     CATALOG_DATA_NOTE,
     ESCALATE_TO_HUMAN,
     GET_LIVE_PRODUCT_DETAILS,
+    KNOWLEDGE_DATA_NOTE,
     SEARCH_KNOWLEDGE,
     SEARCH_LOCAL_PRODUCTS,
 )
@@ -187,7 +188,7 @@ class ReplyToolbox:
         passages = self._knowledge.search(self._tenant_id, question, limit=limit) if self._knowledge else []
         return ToolOutcome(
             call,
-            {"passages": [p.as_tool_result() for p in passages], "total": len(passages)},
+            {"passages": [p.as_tool_result() for p in passages], "total": len(passages), "note": KNOWLEDGE_DATA_NOTE},
             result_count=len(passages),
             citations=[p.as_citation() for p in passages],
         )
