@@ -35,6 +35,17 @@ WASHER = {
 }
 PHONE = {**FRIDGE, "item_code": "TEL-1", "name": "Galaxy A15", "price": None, "price_bolivar": None, "branches": []}
 FOURTH = {**FRIDGE, "item_code": "TV-55", "name": "Televisor 55 pulgadas", "price": 999.0}
+# A document chunk as search_knowledge returns it (llm/tools.py, Passage).
+POLICY = {
+    "document_id": 2,
+    "document": "Políticas",
+    "kind": "file",
+    "chunk": 2,
+    "section": "Garantía",
+    "page": 2,
+    "text": "Todos los productos tienen garantía de 12 meses.",
+    "score": 0.5,
+}
 
 
 def after_tool(tool: str, result: object, language: str, *, tools: bool = True) -> ChatResult:
@@ -133,19 +144,9 @@ def test_a_knowledge_passage_is_answered_with_the_store_s_own_words() -> None:
         "text": "¿Hacen envíos?\nSí, enviamos a toda Venezuela en 24 a 48 horas.",
         "score": 0.9,
     }
-    policy = {
-        "document_id": 2,
-        "document": "Políticas",
-        "kind": "file",
-        "chunk": 2,
-        "section": "Garantía",
-        "page": 2,
-        "text": "Todos los productos tienen garantía de 12 meses.",
-        "score": 0.5,
-    }
 
-    spanish = after_tool("search_knowledge", {"passages": [faq, policy], "total": 2}, "es")
-    english = after_tool("search_knowledge", {"passages": [policy], "total": 1}, "en")
+    spanish = after_tool("search_knowledge", {"passages": [faq, POLICY], "total": 2}, "es")
+    english = after_tool("search_knowledge", {"passages": [POLICY], "total": 1}, "en")
 
     assert spanish.tool_calls == ()
     assert spanish.text == "Sí, enviamos a toda Venezuela en 24 a 48 horas.\n¿Te ayudo con algo más?"
@@ -167,18 +168,8 @@ def test_a_knowledge_passage_is_answered_with_the_store_s_own_words() -> None:
 def test_a_knowledge_answer_is_framed_in_the_conversation_language_and_quotes_the_passage(
     language, intro, more
 ) -> None:
-    policy = {
-        "document_id": 2,
-        "document": "Políticas",
-        "kind": "file",
-        "chunk": 2,
-        "section": "Garantía",
-        "page": 2,
-        "text": "Todos los productos tienen garantía de 12 meses.",
-        "score": 0.5,
-    }
 
-    result = after_tool("search_knowledge", {"passages": [policy], "total": 1}, language)
+    result = after_tool("search_knowledge", {"passages": [POLICY], "total": 1}, language)
 
     # The framing follows the conversation; the store's text is quoted as written, never translated.
     assert result.text == f"{intro}\nTodos los productos tienen garantía de 12 meses.\n{more}"
