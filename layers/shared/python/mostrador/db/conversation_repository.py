@@ -428,10 +428,12 @@ def record_tool_call(
     result_count: int,
     error: str | None,
     latency_ms: int,
+    knowledge_chunks: list[dict[str, Any]] | None = None,
 ) -> None:
     conn.execute(
         "INSERT INTO tool_calls (tenant_id, conversation_id, message_id, round, tool_name, arguments,"
-        " product_ids, result_count, error, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " product_ids, result_count, error, latency_ms, knowledge_chunks)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             tenant_id,
             conversation_id,
@@ -443,6 +445,7 @@ def record_tool_call(
             result_count,
             error,
             latency_ms,
+            json.dumps(knowledge_chunks or [], ensure_ascii=False),
         ),
     )
 
