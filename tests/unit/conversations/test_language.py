@@ -387,3 +387,12 @@ def test_the_model_loads_only_when_a_message_has_words_to_detect():
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("nevera " * 50_000, "es"), ("hola gracias " * 20_000, "es"), ("thanks please " * 20_000, "en")],
+)
+def test_a_long_message_repeating_a_word_still_names_its_language(text, language):
+    # Each catalog or chat word multiplies the odds: tens of thousands of them once overflowed exp().
+    assert detect_language(text) == language

@@ -191,21 +191,21 @@ def detect(text: str, prefer: str = DEFAULT_LANGUAGE, brands: Iterable[str] = ()
             return None  # the rest of a product's name ("Side by Side", "Fresh Air")
     ranked = _identifier().rank(" ".join(words))
     # Scores are probabilities among SUPPORTED; chat words, catalog words and the prior multiply the odds.
+    # Summed as logarithms and scaled by the largest: a long message repeating a word would overflow exp().
     prefer = base_language(prefer)
-    weighted = {
-        code: score
-        * math.exp(
-            CHAT_WORD_WEIGHT * hits.get(code, 0)
-            + (CATALOG_WORD_WEIGHT * catalog_hits if code == CATALOG_LANGUAGE else 0.0)
-            + (PRIOR_WEIGHT if code == prefer else 0.0)
-        )
+    log_odds = {
+        code: math.log(score)
+        + CHAT_WORD_WEIGHT * hits.get(code, 0)
+        + (CATALOG_WORD_WEIGHT * catalog_hits if code == CATALOG_LANGUAGE else 0.0)
+        + (PRIOR_WEIGHT if code == prefer else 0.0)
         for code, score in ranked
+        if score > 0
     }
-    total = sum(weighted.values())
-    if total <= 0:
+    if not log_odds:
         return None
-    language = max(weighted, key=lambda code: weighted[code])
-    confidence = weighted[language] / total
+    language = max(log_odds, key=lambda code: log_odds[code])
+    top = log_odds[language]
+    confidence = 1.0 / sum(math.exp(value - top) for value in log_odds.values())
     if confidence < DETECT_CONFIDENCE:
         return None
     return Detection(language, confidence, len(meaningful))
