@@ -160,20 +160,21 @@ def search_candidates(
     if query_vector is None and embedder is not None:
         query_vector = embedder.embed([query]).vectors[0]
     # First as asked, every term counted. Only when no product passes that floor (a word the catalog
-    # lacks, a typo) is the query spell-checked and relaxed: most searches cost one round trip.
-    rows = _candidates(conn, tenant_id, plan, [True] * len(plan.terms), filters, tuning, query_vector)
-    if any(r["passes_floor"] for r in rows) or not plan.terms:
+    # lacks, a typo) is the query spell-checked and relaxed: most searches cost one round trip, and the
+    # first one already says which terms match nothing.
+    first = _candidates(conn, tenant_id, plan, [True] * len(plan.terms), filters, tuning, query_vector, presence=True)
+    rows = first.rows
+    if any(r["passes_floor"] for r in rows) or not plan.terms or first.present is None:
         return rows, plan
-    checked, present = _spell_checked(conn, tenant_id, plan)
+    checked, present = _spell_checked(conn, tenant_id, plan, list(first.present), first.version or "")
     if all(present) and checked == plan:
         return rows, plan
-    # The nearest neighbours do not depend on the words: keep the first pass's, walk the index once.
-    second = _candidates(conn, tenant_id, checked, present, filters, tuning, None)
+    # The nearest neighbours do not depend on the words: the first pass's are judged again against the
+    # relaxed query (no second walk of the index).
     similarity = {r["item_code"]: r["similarity"] for r in rows if r["similarity"] is not None}
+    second = _candidates(conn, tenant_id, checked, present, filters, tuning, None, known_codes=list(similarity)).rows
     for row in second:
         row["similarity"] = similarity.get(row["item_code"])
-    seen = {row["item_code"] for row in second}
-    second += [r for r in rows if r["similarity"] is not None and r["item_code"] not in seen]
     return second, checked
 
 
@@ -185,12 +186,33 @@ def _candidates(
     filters: SearchFilters,
     tuning: SearchTuning,
     query_vector: list[float] | None,
-) -> list[dict[str, Any]]:
+    *,
+    known_codes: list[str] | None = None,
+    presence: bool = False,
+) -> repo.Candidates:
+    statement = candidate_query(
+        conn, tenant_id, plan, present, filters, tuning, query_vector, known_codes=known_codes, presence=presence
+    )
+    return repo.search_candidates(conn, statement)
+
+
+def candidate_query(
+    conn: Connection,
+    tenant_id: str,
+    plan: QueryPlan,
+    present: list[bool],
+    filters: SearchFilters,
+    tuning: SearchTuning,
+    query_vector: list[float] | None,
+    *,
+    known_codes: list[str] | None = None,
+    presence: bool = False,
+) -> repo.CandidateQuery:
+    """The candidate statement of a plan (the benchmark EXPLAINs it)."""
     fragments = _fragments(conn, plan)
     terms = [_term_query(t, fragments) for t in plan.terms]
     title_terms = [_term_query(t, fragments, weights="AB") for t in plan.terms]
-    return repo.search_candidates(
-        conn,
+    return repo.candidate_query(
         tenant_id=tenant_id,
         floor=_floor_query(terms, title_terms, plan, present, tuning.min_should_match, tuning.title_evidence),
         terms=terms,
@@ -201,6 +223,8 @@ def _candidates(
         filters=asdict(filters),
         lexical_limit=tuning.lexical_limit,
         vector_limit=tuning.vector_limit,
+        known_codes=known_codes,
+        presence=presence,
     )
 
 
@@ -239,12 +263,12 @@ def _filter_words(filters: SearchFilters) -> frozenset[str]:
 _LEXICONS = LexiconCache()
 
 
-def _spell_checked(conn: Connection, tenant_id: str, plan: QueryPlan) -> tuple[QueryPlan, list[bool]]:
-    """The plan with catalog spellings added to misspelt words, and whether each term matches anything."""
-    if not plan.terms:
-        return plan, []
-    present, version = repo.term_presence(conn, tenant_id, [_term_query(t, _fragments(conn, plan)) for t in plan.terms])
-    if all(present):
+def _spell_checked(
+    conn: Connection, tenant_id: str, plan: QueryPlan, present: list[bool], version: str
+) -> tuple[QueryPlan, list[bool]]:
+    """The plan with catalog spellings added to misspelt words, and whether each term matches anything
+    (`present`: as the first pass found it)."""
+    if not plan.terms or all(present):
         return plan, present
     lexicon = _LEXICONS.get((tenant_id, version), lambda: repo.catalog_words(conn, tenant_id))
     terms = list(plan.terms)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -9,119 +12,152 @@ if TYPE_CHECKING:
 
 # Filters shared by every part of the search, only those asked for: an unused filter written as
 # "(%(x)s IS NULL OR ...)" costs nothing, but the stock check written that way makes the planner hash
-# every stocked row of the tenant once per search. A branch means "has stock there".
+# every stocked row of the tenant once per search. A branch means "has stock there". Category, brand
+# and branch are compared folded, as stored by migration 011 (folding them per search cost more than
+# the rest of a category-filtered search). The asked-for value is folded once per search (a scalar
+# subquery): the prepared statement's plan would otherwise fold it again for every row.
 _FILTER_CLAUSES = {
-    "brand": "mostrador_fold(p.brand) = mostrador_fold(%(brand)s)",
-    "category": """mostrador_fold(coalesce(p.category, '') || ' / ' || coalesce(p.sub_category, '') || ' / '
-                   || coalesce(p.item_group, '')) LIKE '%%' || mostrador_fold(%(category)s) || '%%'""",
+    "brand": "p.search_brand = (SELECT mostrador_fold(%(brand)s))",
+    "category": "p.search_category LIKE (SELECT '%%' || mostrador_fold(%(category)s) || '%%')",
     "min_price": "p.price >= %(min_price)s",
     "max_price": "p.price <= %(max_price)s",
-    # A probe of the product's own stock rows (primary key), never a join over the tenant's whole
-    # stock table: written as EXISTS, the planner hashes every stocked row on each search.
-    "stock": """(SELECT 1 FROM product_stock s
-                  WHERE s.tenant_id = p.tenant_id AND s.item_code = p.item_code AND s.stock > 0
-                    AND (%(branch)s::text IS NULL
-                         OR mostrador_fold(coalesce(s.branch, '') || ' ' || s.warehouse)
-                            LIKE '%%' || mostrador_fold(%(branch)s) || '%%')
-                  LIMIT 1) IS NOT NULL""",
 }
 
+# A probe of the product's own stock rows (primary key), never a join over the tenant's whole stock
+# table: written as EXISTS, the planner hashes every stocked row on each search.
+_STOCK = """(SELECT 1 FROM product_stock s
+              WHERE s.tenant_id = p.tenant_id AND s.item_code = p.item_code AND s.stock > 0{branch}
+              LIMIT 1) IS NOT NULL"""
+_BRANCH = " AND s.search_branch LIKE (SELECT '%%' || mostrador_fold(%(branch)s) || '%%')"
 
-def _filters_sql(filters: dict[str, Any]) -> str:
+
+def _stock_sql(filters: dict[str, Any]) -> str | None:
+    if filters.get("branch") is not None:
+        return _STOCK.format(branch=_BRANCH)
+    return _STOCK.format(branch="") if filters.get("in_stock") else None
+
+
+def _filters_sql(filters: dict[str, Any], *, stock: bool = True) -> str:
     clauses = ["p.tenant_id = %(tenant)s", "p.active"]
     clauses += [
         _FILTER_CLAUSES[name]
         for name in ("brand", "category", "min_price", "max_price")
         if filters.get(name) is not None
     ]
-    if filters.get("in_stock") or filters.get("branch") is not None:
-        clauses.append(_FILTER_CLAUSES["stock"])
+    if stock and (stock_clause := _stock_sql(filters)):
+        clauses.append(stock_clause)
     return " AND ".join(clauses)
 
 
 # Three ways in, each bounded: products that pass the full-text floor (the GIN index evaluates the
 # minimum-should-match query), the nearest embeddings (HNSW), and item codes equal to a chunk of the
-# query. Each candidate then gets its per-term match counts; catalog.search scores and cuts.
-_CANDIDATES = """
-WITH lexical AS (
-    SELECT p.item_code FROM products p
-     WHERE %(floor)s::text IS NOT NULL AND p.search_vector @@ %(floor)s::tsquery AND {filters}
-     ORDER BY ts_rank(p.search_vector, %(floor)s::tsquery) DESC, p.item_code
+# query. Each candidate then gets its per-term matches; catalog.search scores and cuts. Only the parts
+# a query needs are written into the statement (a smaller plan is planned faster).
+#
+# Planner settings for this statement only (set_config(..., true) ends with the implicit transaction
+# of the pipeline, docs/search.md "Speed"): a broad floor ("cafetera" in a catalog of coffee makers)
+# is estimated at a fifth of the catalog, and the planner then reads every product and evaluates the
+# floor query on each (20-40 ms at 10,000 products) instead of taking the matches from the GIN index
+# (1-2 ms: the index answers an unweighted query exactly, no product is read to check it). Every part
+# of the statement has an index, so no scan is lost; JIT is off because a disabled path's cost would
+# otherwise look expensive enough to compile (tens of milliseconds).
+_SETTINGS = """SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true),
+                      set_config('plan_cache_mode', 'force_generic_plan', true),
+                      set_config('hnsw.ef_search', %(ef_search)s, true)"""
+
+# Floor matches best first, then the stock probe on them in that order until `lexical_limit` pass:
+# probing every match's stock first cost ~10 us each, 1,000 probes for a broad floor. OFFSET 0 keeps
+# the ranked list a list of its own (the probe is not pushed below the sort).
+_LEXICAL = """lexical AS (
+    SELECT p.item_code FROM (
+        SELECT p.tenant_id, p.item_code, ts_rank(p.search_vector, %(floor)s::tsquery) AS rank
+          FROM products p
+         WHERE p.search_vector @@ %(floor)s::tsquery AND {scan_filters}
+         ORDER BY rank DESC, p.item_code
+        OFFSET 0) p
+     WHERE {late_filters}
+     ORDER BY p.rank DESC, p.item_code
      LIMIT %(lexical_limit)s
-),
--- The HNSW walk first (tenant and active only), the other filters on what it returns: with the
--- filters inside, the planner may judge a filter selective enough to sort the whole catalog by
--- distance instead (a sequential scan, ~20x slower at 10,000 products).
-walk AS MATERIALIZED (
-    SELECT p.tenant_id, p.item_code, p.active, p.brand, p.category, p.sub_category, p.item_group, p.price,
-           p.embedding <=> %(qvec)s::vector AS distance
-      FROM products p
-     WHERE %(qvec)s::vector IS NOT NULL AND p.embedding IS NOT NULL AND p.tenant_id = %(tenant)s AND p.active
-     ORDER BY p.embedding <=> %(qvec)s::vector
-     LIMIT %(walk_limit)s
-),
-nearest AS (  -- the walk carries the columns the filters read ("p"): no second visit to each product
-    SELECT p.item_code, 1 - p.distance AS similarity FROM walk p
+)"""
+
+# The HNSW walk (tenant and active only) in a subquery of its own, the other filters on what it
+# returns in distance order: with the filters beside the ORDER BY, the planner may judge a filter
+# selective enough to sort the whole catalog by distance instead (~20x slower at 10,000 products).
+# The walk carries the columns the filters read, so no neighbour is visited twice.
+_NEAREST = """nearest AS (
+    SELECT p.item_code, 1 - p.distance AS similarity FROM (
+        SELECT p.tenant_id, p.item_code, p.active, p.search_brand, p.search_category, p.price,
+               p.embedding <=> %(qvec)s AS distance
+          FROM products p
+         WHERE p.tenant_id = %(tenant)s AND p.active AND p.embedding IS NOT NULL
+         ORDER BY distance
+         LIMIT %(walk_limit)s) p
      WHERE {filters}
      ORDER BY p.distance
      LIMIT %(vector_limit)s
-),
-by_code AS (
-    SELECT p.item_code FROM products p
-     WHERE cardinality(%(code_keys)s::text[]) > 0
-       AND mostrador_code_key(p.item_code) = ANY(%(code_keys)s::text[]) AND {filters}
-),
-candidates AS (
-    SELECT item_code FROM lexical UNION SELECT item_code FROM nearest UNION SELECT item_code FROM by_code
-)
-SELECT c.item_code, p.price,
-       c.item_code IN (SELECT item_code FROM by_code) AS code_match,
-       c.item_code IN (SELECT item_code FROM lexical) AS passes_floor,
-       n.similarity,
-       ARRAY(SELECT p.search_vector @@ q FROM unnest(%(terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i)
-           AS matched,
-       ARRAY(SELECT p.search_vector @@ q FROM unnest(%(title_terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i)
-           AS in_title,
-       (SELECT count(*) FROM unnest(%(soft_terms)s::tsquery[]) q WHERE p.search_vector @@ q) AS soft_matched
-  FROM candidates c
-  JOIN products p ON p.tenant_id = %(tenant)s AND p.item_code = c.item_code
-  LEFT JOIN nearest n ON n.item_code = c.item_code
-"""
-
-_CARDS = """
-SELECT p.item_code, p.item_name, p.brand, p.category, p.price, p.price_bolivar, p.summary, p.description_text,
-       coalesce((SELECT json_agg(json_build_object('branch', b.branch, 'stock', b.stock) ORDER BY b.branch)
-                   FROM (SELECT coalesce(s.branch, s.warehouse) AS branch, sum(s.stock) AS stock
-                           FROM product_stock s WHERE s.tenant_id = p.tenant_id AND s.item_code = p.item_code
-                          GROUP BY 1) b), '[]') AS branches
-  FROM products p
- WHERE p.tenant_id = %(tenant)s AND p.item_code = ANY(%(codes)s) AND p.active
-"""
-
-
-def walk_length(filters: dict[str, Any], vector_limit: int) -> int:
-    """Nearest neighbours to fetch before filtering: a selective filter (a brand, a category, a branch,
-    a price range) keeps a tenth of them or so, so it walks further. "Only in stock" alone keeps most."""
-    selective = any(filters.get(k) is not None for k in ("brand", "category", "min_price", "max_price", "branch"))
-    return 200 if selective else vector_limit
-
+)"""
 
 _NEAREST_UNFILTERED = """nearest AS (
-    SELECT w.item_code, 1 - w.distance AS similarity FROM walk w ORDER BY w.distance LIMIT %(vector_limit)s
-),"""
+    SELECT p.item_code, 1 - p.distance AS similarity FROM (
+        SELECT p.item_code, p.embedding <=> %(qvec)s AS distance
+          FROM products p
+         WHERE p.tenant_id = %(tenant)s AND p.active AND p.embedding IS NOT NULL
+         ORDER BY distance
+         LIMIT %(vector_limit)s) p
+)"""
+
+_BY_CODE = """by_code AS (
+    SELECT p.item_code FROM products p
+     WHERE mostrador_code_key(p.item_code) = ANY(%(code_keys)s::text[]) AND {filters}
+)"""
+
+# The first pass's neighbours, judged again against the spell-checked query (catalog.search).
+_KNOWN = """known AS (
+    SELECT unnest(%(known_codes)s::text[]) AS item_code
+)"""
+
+_FOUND = """found AS (
+    SELECT c.item_code, p.price,
+           {code_match} AS code_match,
+           {passes_floor} AS passes_floor,
+           {similarity} AS similarity,
+           ARRAY(SELECT p.search_vector @@ q FROM unnest(%(terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i)
+               AS matched,
+           ARRAY(SELECT p.search_vector @@ q FROM unnest(%(title_terms)s::tsquery[]) WITH ORDINALITY AS t(q, i)
+                  ORDER BY i) AS in_title,
+           (SELECT count(*) FROM unnest(%(soft_terms)s::tsquery[]) q WHERE p.search_vector @@ q) AS soft_matched
+      FROM ({candidates}) c
+      JOIN products p ON p.tenant_id = %(tenant)s AND p.item_code = c.item_code
+      {join_nearest}
+)"""
+
+# When nothing passes the floor, whether each term matches any product at all (the spell check's
+# question) and the catalog's version, in the same round trip. One row even without candidates.
+_WITH_PRESENCE = """, presence AS (
+    SELECT CASE WHEN {nothing_passes} THEN
+               ARRAY(SELECT EXISTS (SELECT 1 FROM products p
+                                     WHERE p.tenant_id = %(tenant)s AND p.active AND p.search_vector @@ q)
+                       FROM unnest(%(terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i) END AS present,
+           CASE WHEN {nothing_passes} THEN
+               (SELECT max(updated_at) FROM products WHERE tenant_id = %(tenant)s)::text END AS version
+)
+SELECT r.*, s.present, s.version FROM presence s LEFT JOIN found r ON true"""
 
 
-def candidates_sql(filters: dict[str, Any]) -> str:
-    sql = _CANDIDATES.replace("{filters}", _filters_sql(filters))
-    if not any(v not in (None, False) for v in filters.values()):
-        # No filter beyond tenant and active (the walk has those): no second look at each neighbour.
-        start = sql.index("nearest AS (")
-        sql = sql[:start] + _NEAREST_UNFILTERED + sql[sql.index("by_code AS (") - 1 :]
-    return sql
+@dataclass(frozen=True)
+class CandidateQuery:
+    """One search statement and its parameters (also what the benchmark EXPLAINs)."""
+
+    sql: str
+    params: dict[str, Any]
+    ef_search: int
+
+    @property
+    def settings(self) -> str:
+        return _SETTINGS
 
 
-def search_candidates(
-    conn: Connection,
+def candidate_query(
     *,
     tenant_id: str,
     floor: str | None,
@@ -133,11 +169,43 @@ def search_candidates(
     filters: dict[str, Any],
     lexical_limit: int,
     vector_limit: int,
-) -> list[dict[str, Any]]:
-    """Candidate rows: item_code, code_match, passes_floor, similarity (or None), matched and in_title
-    (one boolean per term), soft_matched (a count). Term arguments are tsquery texts (see
-    tsquery_fragments); `floor` is true of a product that matches enough of them."""
+    known_codes: list[str] | None = None,
+    presence: bool = False,
+) -> CandidateQuery:
     walk_limit = walk_length(filters, vector_limit)
+    everything = _filters_sql(filters)
+    parts, sources = [], []
+    if floor is not None:
+        late = _stock_sql(filters) or "true"
+        parts.append(_LEXICAL.format(scan_filters=_filters_sql(filters, stock=False), late_filters=late))
+        sources.append("SELECT item_code FROM lexical")
+    if query_vector is not None:
+        filtered = any(v not in (None, False) for v in filters.values())
+        parts.append(_NEAREST.format(filters=everything) if filtered else _NEAREST_UNFILTERED)
+        sources.append("SELECT item_code FROM nearest")
+    if code_keys:
+        parts.append(_BY_CODE.format(filters=everything))
+        sources.append("SELECT item_code FROM by_code")
+    if known_codes:
+        parts.append(_KNOWN)
+        sources.append("SELECT item_code FROM known")
+    if not sources:
+        sources.append("SELECT NULL::text AS item_code WHERE false")
+    parts.append(
+        _FOUND.format(
+            code_match="c.item_code IN (SELECT item_code FROM by_code)" if code_keys else "false",
+            passes_floor="p.search_vector @@ %(floor)s::tsquery" if floor is not None else "false",
+            similarity="n.similarity" if query_vector is not None else "NULL::float8",
+            candidates=" UNION ".join(sources),
+            join_nearest="LEFT JOIN nearest n ON n.item_code = c.item_code" if query_vector is not None else "",
+        )
+    )
+    sql = "WITH " + ",\n".join(parts)
+    if presence:
+        nothing = "NOT EXISTS (SELECT 1 FROM lexical)" if floor is not None else "true"
+        sql += _WITH_PRESENCE.format(nothing_passes=nothing)
+    else:
+        sql += "\nSELECT * FROM found"
     params = {
         "tenant": tenant_id,
         "floor": floor,
@@ -149,15 +217,80 @@ def search_candidates(
         "lexical_limit": lexical_limit,
         "vector_limit": vector_limit,
         "walk_limit": walk_limit,
+        "known_codes": known_codes or [],
         **filters,
     }
-    # One round trip: BEGIN, SET LOCAL, the query and COMMIT go out together (pipeline mode).
-    with conn.pipeline(), conn.transaction():
-        if query_vector is not None:
-            # HNSW returns at most ef_search rows; a search list wider than the walk keeps its recall.
-            conn.execute(f"SET LOCAL hnsw.ef_search = {max(100, walk_limit)}")
-        cursor = conn.execute(candidates_sql(filters), params)
-    return list(cursor)
+    # HNSW returns at most ef_search rows; a search list wider than the walk keeps its recall.
+    return CandidateQuery(sql, params, max(100, walk_limit))
+
+
+def walk_length(filters: dict[str, Any], vector_limit: int) -> int:
+    """Nearest neighbours to fetch before filtering: a selective filter (a brand, a category, a branch,
+    a price range) keeps a tenth of them or so, so it walks further. "Only in stock" alone keeps most."""
+    selective = any(filters.get(k) is not None for k in ("brand", "category", "min_price", "max_price", "branch"))
+    return 200 if selective else vector_limit
+
+
+@dataclass(frozen=True)
+class Candidates:
+    rows: list[dict[str, Any]]
+    present: list[bool] | None  # asked for and nothing passed the floor: does each term match anything
+    version: str | None  # then also the catalog's version (its newest change)
+
+
+def search_candidates(conn: Connection, query: CandidateQuery) -> Candidates:
+    """Candidate rows: item_code, price, code_match, passes_floor, similarity (or None), matched and
+    in_title (one boolean per term), soft_matched (a count). One round trip: the settings and the
+    statement go out together in one pipeline, and so share its implicit transaction."""
+    result = run_with_settings(conn, query, query.sql)
+    present = result[0].get("present") if result else None
+    version = result[0].get("version") if result else None
+    rows = [{k: v for k, v in r.items() if k not in ("present", "version")} for r in result if r["item_code"]]
+    return Candidates(rows, present, version)
+
+
+def run_with_settings(
+    conn: Connection, query: CandidateQuery, sql: str, *, prepare: bool = True
+) -> list[dict[str, Any]]:
+    """Run `sql` (the statement, or an EXPLAIN of it with prepare=False) with the search's settings."""
+    from psycopg import pq
+
+    settings = {"ef_search": str(query.ef_search)}
+    with _prepared(conn, prepare):
+        if conn.info.transaction_status == pq.TransactionStatus.IDLE:
+            with conn.pipeline():
+                conn.execute(_SETTINGS, settings, prepare=prepare)
+                cursor = conn.execute(sql, query.params, prepare=prepare)
+            return cursor.fetchall()
+        # Inside a caller's transaction: a savepoint rolled back afterwards takes the settings with it.
+        with conn.transaction(force_rollback=True):
+            conn.execute(_SETTINGS, settings, prepare=prepare)
+            return conn.execute(sql, query.params, prepare=prepare).fetchall()
+
+
+@contextmanager
+def _prepared(conn: Connection, prepare: bool) -> Iterator[None]:
+    """Let psycopg prepare the search's statements on this connection (parsed and planned once per
+    connection: planning the candidate statement cost about as much as running it), whatever the
+    connection does for other statements (db/connection.py prepares nothing by default)."""
+    threshold = conn.prepare_threshold
+    if prepare and threshold is None:
+        conn.prepare_threshold = 1_000_000  # only statements executed with prepare=True
+    try:
+        yield
+    finally:
+        conn.prepare_threshold = threshold
+
+
+_CARDS = """
+SELECT p.item_code, p.item_name, p.brand, p.category, p.price, p.price_bolivar, p.summary, p.description_text,
+       coalesce((SELECT json_agg(json_build_object('branch', b.branch, 'stock', b.stock) ORDER BY b.branch)
+                   FROM (SELECT coalesce(s.branch, s.warehouse) AS branch, sum(s.stock) AS stock
+                           FROM product_stock s WHERE s.tenant_id = p.tenant_id AND s.item_code = p.item_code
+                          GROUP BY 1) b), '[]') AS branches
+  FROM products p
+ WHERE p.tenant_id = %(tenant)s AND p.item_code = ANY(%(codes)s) AND p.active
+"""
 
 
 def tsquery_fragments(conn: Connection, words: list[str]) -> dict[str, str]:
