@@ -218,6 +218,9 @@ def candidate_query(
         terms=terms,
         title_terms=title_terms,
         soft_terms=[_term_query(t, fragments) for t in plan.soft],
+        segments=list(plan.segments),
+        body_match=tuning.body_match,
+        soft_bonus=tuning.soft_bonus,
         code_keys=list(plan.code_keys),
         query_vector=query_vector,
         filters=asdict(filters),
@@ -302,6 +305,7 @@ def score_candidates(
     similarities = [r["similarity"] for r in rows if r["similarity"] is not None]
     best = max(similarities, default=None)
     prices = {r["item_code"]: r["price"] for r in rows}
+    segments, body = plan.segments, tuning.body_match
     scored: list[tuple[float, str, ScoredProduct]] = []
     for row in rows:
         similarity = row["similarity"]
@@ -314,10 +318,10 @@ def score_candidates(
         if not (row["code_match"] or row["passes_floor"] or by_meaning):
             continue
         if plan.terms:
+            hits = row["hits"]
             lexical = max(
-                sum(1.0 if row["in_title"][i] else tuning.body_match if row["matched"][i] else 0.0 for i in segment)
-                / len(segment)
-                for segment in plan.segments
+                sum(1.0 if hits[i] == 2 else body if hits[i] else 0.0 for i in segment) / len(segment)
+                for segment in segments
             )
         else:  # only qualities ("algo barato"): they rank, nothing else to go by
             lexical = 0.0

@@ -51,84 +51,78 @@ def _filters_sql(filters: dict[str, Any], *, stock: bool = True) -> str:
 
 # Three ways in, each bounded: products that pass the full-text floor (the GIN index evaluates the
 # minimum-should-match query), the nearest embeddings (HNSW), and item codes equal to a chunk of the
-# query. Each candidate then gets its per-term matches; catalog.search scores and cuts. Only the parts
-# a query needs are written into the statement (a smaller plan is planned faster).
+# query. Each source describes its own rows (how each term matches, the qualities matched), so no
+# candidate is looked up a second time; catalog.search scores and cuts. Only the parts a query needs
+# are written into the statement.
 #
-# Planner settings for this statement only (set_config(..., true) ends with the implicit transaction
-# of the pipeline, docs/search.md "Speed"): a broad floor ("cafetera" in a catalog of coffee makers)
-# is estimated at a fifth of the catalog, and the planner then reads every product and evaluates the
-# floor query on each (20-40 ms at 10,000 products) instead of taking the matches from the GIN index
-# (1-2 ms: the index answers an unweighted query exactly, no product is read to check it). Every part
-# of the statement has an index, so no scan is lost; JIT is off because a disabled path's cost would
-# otherwise look expensive enough to compile (tens of milliseconds).
-_SETTINGS = """SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true),
-                      set_config('plan_cache_mode', 'force_generic_plan', true),
+# The statement is prepared once per connection and always runs its generic plan (planning it cost
+# as much as running it). The generic plan is also the right one: it takes the floor's matches from
+# the GIN index whatever the words. Planned with the words, a broad floor ("cafetera" in a catalog of
+# coffee makers) is estimated at a fifth of the catalog, and the planner then reads every product and
+# evaluates the floor on each (20-40 ms at 10,000 products) instead of taking the matches from the
+# index (1-2 ms: GIN answers an unweighted query exactly, no product is read to check it). Limits are
+# written into the statement, so the plan knows how few rows each part wants.
+# set_config(..., true) lasts until the end of the pipeline's implicit transaction: these settings
+# never reach the connection's other statements.
+_SETTINGS = """SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
                       set_config('hnsw.ef_search', %(ef_search)s, true)"""
 
-# Floor matches best first, then the stock probe on them in that order until `lexical_limit` pass:
-# probing every match's stock first cost ~10 us each, 1,000 probes for a broad floor. OFFSET 0 keeps
-# the ranked list a list of its own (the probe is not pushed below the sort).
+# Floor matches ranked by the same lexical score catalog.search gives them (terms matched in the title
+# or the text, per alternative, qualities), ties by code, then the stock probe on them in that order
+# until enough pass: probing every match's stock first cost ~10 us each, 1,000 probes for a broad
+# floor. OFFSET 0 keeps each step a list of its own (nothing is pushed below the sort).
 _LEXICAL = """lexical AS (
-    SELECT p.item_code FROM (
-        SELECT p.tenant_id, p.item_code, ts_rank(p.search_vector, %(floor)s::tsquery) AS rank
-          FROM products p
-         WHERE p.search_vector @@ %(floor)s::tsquery AND {scan_filters}
-         ORDER BY rank DESC, p.item_code
+    SELECT p.item_code, p.price, p.hits, p.soft FROM (
+        SELECT p.*, {score} AS score FROM (
+            SELECT p.tenant_id, p.item_code, p.price, {hits} AS hits, {soft} AS soft
+              FROM products p
+             WHERE p.search_vector @@ %(floor)s::tsquery AND {scan_filters}
+            OFFSET 0) p
+         ORDER BY score DESC, p.item_code
         OFFSET 0) p
      WHERE {late_filters}
-     ORDER BY p.rank DESC, p.item_code
-     LIMIT %(lexical_limit)s
+     ORDER BY p.score DESC, p.item_code
+     LIMIT {lexical_limit}
 )"""
 
 # The HNSW walk (tenant and active only) in a subquery of its own, the other filters on what it
-# returns in distance order: with the filters beside the ORDER BY, the planner may judge a filter
-# selective enough to sort the whole catalog by distance instead (~20x slower at 10,000 products).
-# The walk carries the columns the filters read, so no neighbour is visited twice.
+# returns: with the filters beside the ORDER BY, the planner may judge a filter selective enough to
+# sort the whole catalog by distance instead (~20x slower at 10,000 products). The walk carries the
+# columns the filters and the description read, so no neighbour is visited twice.
 _NEAREST = """nearest AS (
-    SELECT p.item_code, 1 - p.distance AS similarity FROM (
-        SELECT p.tenant_id, p.item_code, p.active, p.search_brand, p.search_category, p.price,
+    SELECT p.item_code, p.price, {hits} AS hits, {soft} AS soft, {passes_floor} AS passes_floor,
+           1 - p.distance AS similarity FROM (
+        SELECT p.tenant_id, p.item_code, p.active, p.search_brand, p.search_category, p.price, p.search_vector,
                p.embedding <=> %(qvec)s AS distance
           FROM products p
          WHERE p.tenant_id = %(tenant)s AND p.active AND p.embedding IS NOT NULL
          ORDER BY distance
-         LIMIT %(walk_limit)s) p
+         LIMIT {walk_limit}) p
      WHERE {filters}
      ORDER BY p.distance
-     LIMIT %(vector_limit)s
-)"""
-
-_NEAREST_UNFILTERED = """nearest AS (
-    SELECT p.item_code, 1 - p.distance AS similarity FROM (
-        SELECT p.item_code, p.embedding <=> %(qvec)s AS distance
-          FROM products p
-         WHERE p.tenant_id = %(tenant)s AND p.active AND p.embedding IS NOT NULL
-         ORDER BY distance
-         LIMIT %(vector_limit)s) p
+     LIMIT {vector_limit}
 )"""
 
 _BY_CODE = """by_code AS (
-    SELECT p.item_code FROM products p
+    SELECT p.item_code, p.price, {hits} AS hits, {soft} AS soft, {passes_floor} AS passes_floor
+      FROM products p
      WHERE mostrador_code_key(p.item_code) = ANY(%(code_keys)s::text[]) AND {filters}
 )"""
 
 # The first pass's neighbours, judged again against the spell-checked query (catalog.search).
 _KNOWN = """known AS (
-    SELECT unnest(%(known_codes)s::text[]) AS item_code
+    SELECT p.item_code, p.price, {hits} AS hits, {soft} AS soft, {passes_floor} AS passes_floor
+      FROM products p
+     WHERE p.tenant_id = %(tenant)s AND p.item_code = ANY(%(known_codes)s::text[]) AND p.active
 )"""
 
+# One row per candidate, whichever ways it came in by (a product's description is the same in each).
 _FOUND = """found AS (
-    SELECT c.item_code, p.price,
-           {code_match} AS code_match,
-           {passes_floor} AS passes_floor,
-           {similarity} AS similarity,
-           ARRAY(SELECT p.search_vector @@ q FROM unnest(%(terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i)
-               AS matched,
-           ARRAY(SELECT p.search_vector @@ q FROM unnest(%(title_terms)s::tsquery[]) WITH ORDINALITY AS t(q, i)
-                  ORDER BY i) AS in_title,
-           (SELECT count(*) FROM unnest(%(soft_terms)s::tsquery[]) q WHERE p.search_vector @@ q) AS soft_matched
-      FROM ({candidates}) c
-      JOIN products p ON p.tenant_id = %(tenant)s AND p.item_code = c.item_code
-      {join_nearest}
+    SELECT item_code, max(price) AS price, bool_or(code_match) AS code_match,
+           bool_or(passes_floor) AS passes_floor, max(similarity) AS similarity, max(hits) AS hits,
+           max(soft) AS soft_matched
+      FROM ({sources}) c
+     GROUP BY item_code
 )"""
 
 # When nothing passes the floor, whether each term matches any product at all (the spell check's
@@ -144,6 +138,9 @@ _WITH_PRESENCE = """, presence AS (
 SELECT r.*, s.present, s.version FROM presence s LEFT JOIN found r ON true"""
 
 
+_NO_SIMILARITY = "NULL::float8 AS similarity"
+
+
 @dataclass(frozen=True)
 class CandidateQuery:
     """One search statement and its parameters (also what the benchmark EXPLAINs)."""
@@ -151,10 +148,6 @@ class CandidateQuery:
     sql: str
     params: dict[str, Any]
     ef_search: int
-
-    @property
-    def settings(self) -> str:
-        return _SETTINGS
 
 
 def candidate_query(
@@ -164,6 +157,9 @@ def candidate_query(
     terms: list[str],
     title_terms: list[str],
     soft_terms: list[str],
+    segments: list[tuple[int, ...]],
+    body_match: float,
+    soft_bonus: float,
     code_keys: list[str],
     query_vector: list[float] | None,
     filters: dict[str, Any],
@@ -172,56 +168,110 @@ def candidate_query(
     known_codes: list[str] | None = None,
     presence: bool = False,
 ) -> CandidateQuery:
+    """The candidate statement. Term arguments are tsquery texts (see tsquery_fragments); `floor` is
+    true of a product that matches enough of them. Each row says per term 2 (in the title: name,
+    brand, code), 1 (in the text only) or 0 (`hits`), and how many qualities it matches (`soft`)."""
     walk_limit = walk_length(filters, vector_limit)
     everything = _filters_sql(filters)
+    described = {
+        "hits": _hits_sql(len(terms)),
+        "soft": " + ".join(f"(p.search_vector @@ %(soft_{i})s::tsquery)::int" for i in range(len(soft_terms))) or "0",
+        "passes_floor": "p.search_vector @@ %(floor)s::tsquery" if floor is not None else "false",
+    }
     parts, sources = [], []
     if floor is not None:
+        score = _score_sql(segments, body_match, soft_bonus)
         late = _stock_sql(filters) or "true"
-        parts.append(_LEXICAL.format(scan_filters=_filters_sql(filters, stock=False), late_filters=late))
-        sources.append("SELECT item_code FROM lexical")
+        parts.append(
+            _LEXICAL.format(
+                score=score,
+                hits=described["hits"],
+                soft=described["soft"],
+                scan_filters=_filters_sql(filters, stock=False),
+                late_filters=late,
+                lexical_limit=int(lexical_limit),
+            )
+        )
+        sources.append(
+            f"SELECT item_code, price, hits, soft, true AS passes_floor, false AS code_match, {_NO_SIMILARITY} "
+            "FROM lexical"
+        )
     if query_vector is not None:
         filtered = any(v not in (None, False) for v in filters.values())
-        parts.append(_NEAREST.format(filters=everything) if filtered else _NEAREST_UNFILTERED)
-        sources.append("SELECT item_code FROM nearest")
-    if code_keys:
-        parts.append(_BY_CODE.format(filters=everything))
-        sources.append("SELECT item_code FROM by_code")
-    if known_codes:
-        parts.append(_KNOWN)
-        sources.append("SELECT item_code FROM known")
-    if not sources:
-        sources.append("SELECT NULL::text AS item_code WHERE false")
-    parts.append(
-        _FOUND.format(
-            code_match="c.item_code IN (SELECT item_code FROM by_code)" if code_keys else "false",
-            passes_floor="p.search_vector @@ %(floor)s::tsquery" if floor is not None else "false",
-            similarity="n.similarity" if query_vector is not None else "NULL::float8",
-            candidates=" UNION ".join(sources),
-            join_nearest="LEFT JOIN nearest n ON n.item_code = c.item_code" if query_vector is not None else "",
+        parts.append(
+            _NEAREST.format(
+                filters=everything if filtered else "true",
+                walk_limit=int(walk_limit),
+                vector_limit=int(vector_limit),
+                **described,
+            )
         )
-    )
+        sources.append(
+            "SELECT item_code, price, hits, soft, passes_floor, false AS code_match, similarity FROM nearest"
+        )
+    if code_keys:
+        parts.append(_BY_CODE.format(filters=everything, **described))
+        sources.append(
+            f"SELECT item_code, price, hits, soft, passes_floor, true AS code_match, {_NO_SIMILARITY} FROM by_code"
+        )
+    if known_codes:
+        parts.append(_KNOWN.format(**described))
+        sources.append(
+            f"SELECT item_code, price, hits, soft, passes_floor, false AS code_match, {_NO_SIMILARITY} FROM known"
+        )
+    if not sources:
+        sources.append(
+            "SELECT NULL::text AS item_code, NULL::numeric AS price, NULL::int[] AS hits, 0 AS soft, "
+            "false AS passes_floor, false AS code_match, NULL::float8 AS similarity WHERE false"
+        )
+    parts.append(_FOUND.format(sources=" UNION ALL ".join(sources)))
     sql = "WITH " + ",\n".join(parts)
     if presence:
         nothing = "NOT EXISTS (SELECT 1 FROM lexical)" if floor is not None else "true"
         sql += _WITH_PRESENCE.format(nothing_passes=nothing)
     else:
         sql += "\nSELECT * FROM found"
-    params = {
+    params: dict[str, Any] = {
         "tenant": tenant_id,
         "floor": floor,
         "terms": terms,
-        "title_terms": title_terms,
-        "soft_terms": soft_terms,
         "code_keys": code_keys,
         "qvec": _vector(query_vector),
-        "lexical_limit": lexical_limit,
-        "vector_limit": vector_limit,
-        "walk_limit": walk_limit,
         "known_codes": known_codes or [],
         **filters,
     }
+    for i, (term, title) in enumerate(zip(terms, title_terms, strict=True)):
+        params[f"term_{i}"], params[f"title_{i}"] = term, title
+    for i, soft in enumerate(soft_terms):
+        params[f"soft_{i}"] = soft
     # HNSW returns at most ef_search rows; a search list wider than the walk keeps its recall.
     return CandidateQuery(sql, params, max(100, walk_limit))
+
+
+def _hits_sql(count: int) -> str:
+    if not count:
+        return "'{}'::int[]"
+    return (
+        "ARRAY["
+        + ", ".join(
+            f"CASE WHEN p.search_vector @@ %(title_{i})s::tsquery THEN 2"
+            f" WHEN p.search_vector @@ %(term_{i})s::tsquery THEN 1 ELSE 0 END"
+            for i in range(count)
+        )
+        + "]"
+    )
+
+
+def _score_sql(segments: list[tuple[int, ...]], body_match: float, soft_bonus: float) -> str:
+    """catalog.search's lexical score of a floor match, from its hits: per alternative the mean of its
+    terms (1 in the title, `body_match` in the text), the best alternative, plus the qualities."""
+
+    def term(i: int) -> str:
+        return f"(CASE p.hits[{i + 1}] WHEN 2 THEN 1.0 WHEN 1 THEN {float(body_match)!r} ELSE 0.0 END)"
+
+    means = [f"({' + '.join(term(i) for i in segment)}) / {len(segment)}" for segment in segments if segment]
+    best = f"GREATEST({', '.join(means)})" if means else "0.0"
+    return f"LEAST({best} + {float(soft_bonus)!r} * LEAST(p.soft, 2), 1.0)"
 
 
 def walk_length(filters: dict[str, Any], vector_limit: int) -> int:
@@ -239,43 +289,39 @@ class Candidates:
 
 
 def search_candidates(conn: Connection, query: CandidateQuery) -> Candidates:
-    """Candidate rows: item_code, price, code_match, passes_floor, similarity (or None), matched and
-    in_title (one boolean per term), soft_matched (a count). One round trip: the settings and the
-    statement go out together in one pipeline, and so share its implicit transaction."""
+    """Candidate rows: item_code, price, code_match, passes_floor, similarity (or None), hits (per
+    term 2, 1 or 0), soft_matched. One round trip: the settings and the statement go out together in
+    one pipeline, and so share its implicit transaction."""
     result = run_with_settings(conn, query, query.sql)
-    present = result[0].get("present") if result else None
-    version = result[0].get("version") if result else None
-    rows = [{k: v for k, v in r.items() if k not in ("present", "version")} for r in result if r["item_code"]]
-    return Candidates(rows, present, version)
+    first = result[0] if result else {}
+    rows = [r for r in result if r["item_code"] is not None]
+    return Candidates(rows, first.get("present"), first.get("version"))
 
 
-def run_with_settings(
-    conn: Connection, query: CandidateQuery, sql: str, *, prepare: bool = True
-) -> list[dict[str, Any]]:
-    """Run `sql` (the statement, or an EXPLAIN of it with prepare=False) with the search's settings."""
+def run_with_settings(conn: Connection, query: CandidateQuery, sql: str) -> list[dict[str, Any]]:
+    """Run `sql` (the statement, or an EXPLAIN EXECUTE of it) with the search's settings, prepared."""
     from psycopg import pq
 
     settings = {"ef_search": str(query.ef_search)}
-    with _prepared(conn, prepare):
+    with _preparing(conn):
         if conn.info.transaction_status == pq.TransactionStatus.IDLE:
             with conn.pipeline():
-                conn.execute(_SETTINGS, settings, prepare=prepare)
-                cursor = conn.execute(sql, query.params, prepare=prepare)
+                conn.execute(_SETTINGS, settings, prepare=True)
+                cursor = conn.execute(sql, query.params, prepare=True)
             return cursor.fetchall()
         # Inside a caller's transaction: a savepoint rolled back afterwards takes the settings with it.
         with conn.transaction(force_rollback=True):
-            conn.execute(_SETTINGS, settings, prepare=prepare)
-            return conn.execute(sql, query.params, prepare=prepare).fetchall()
+            conn.execute(_SETTINGS, settings, prepare=True)
+            return conn.execute(sql, query.params, prepare=True).fetchall()
 
 
 @contextmanager
-def _prepared(conn: Connection, prepare: bool) -> Iterator[None]:
+def _preparing(conn: Connection) -> Iterator[None]:
     """Let psycopg prepare the search's statements on this connection (parsed and planned once per
-    connection: planning the candidate statement cost about as much as running it), whatever the
-    connection does for other statements (db/connection.py prepares nothing by default)."""
+    connection), whatever the connection does for other statements (db/connection.py prepares none)."""
     threshold = conn.prepare_threshold
-    if prepare and threshold is None:
-        conn.prepare_threshold = 1_000_000  # only statements executed with prepare=True
+    if threshold is None:
+        conn.prepare_threshold = 1_000_000  # only the statements executed with prepare=True
     try:
         yield
     finally:
