@@ -18,9 +18,10 @@ How it decides (docs/search.md has the reasoning and the measurements):
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from mostrador.catalog.query import QueryPlan, Term, analyze, required_matches
@@ -162,9 +163,10 @@ def search_candidates(
     # First as asked, every term counted. Only when no product passes that floor (a word the catalog
     # lacks, a typo) is the query spell-checked and relaxed: most searches cost one round trip, and the
     # first one already says which terms match nothing.
-    first = _candidates(conn, tenant_id, plan, [True] * len(plan.terms), filters, tuning, query_vector, presence=True)
+    everything = [True] * len(plan.terms)
+    first = _candidates(conn, tenant_id, plan, everything, filters, tuning, query_vector, presence=bool(plan.terms))
     rows = first.rows
-    if any(r["passes_floor"] for r in rows) or not plan.terms or first.present is None:
+    if first.present is None:  # something passed the floor, or there are no terms to check
         return rows, plan
     checked, present = _spell_checked(conn, tenant_id, plan, list(first.present), first.version or "")
     if all(present) and checked == plan:
@@ -223,7 +225,7 @@ def candidate_query(
         soft_bonus=tuning.soft_bonus,
         code_keys=list(plan.code_keys),
         query_vector=query_vector,
-        filters=asdict(filters),
+        filters=dict(vars(filters)),
         lexical_limit=tuning.lexical_limit,
         vector_limit=tuning.vector_limit,
         known_codes=known_codes,
@@ -299,47 +301,45 @@ def _first(words: list[str]) -> str:
     return words[0] if words else ""
 
 
+def lexical_score(hits: list[int], soft: int, segments: tuple[tuple[int, ...], ...], tuning: SearchTuning) -> float:
+    """0..1: per alternative the mean of its terms (1 in the title, `body_match` in the text only), the
+    best alternative, plus `soft_bonus` per quality matched (two at most). The candidate statement ranks
+    floor matches by the same figure (db/search_repository.py, _score_sql)."""
+    weight = (0.0, tuning.body_match, 1.0)  # by `hits` value: absent, in the text, in the title
+    best = max((sum(weight[hits[i]] for i in segment) / len(segment) for segment in segments if segment), default=0.0)
+    return min(best + tuning.soft_bonus * min(soft, 2), 1.0)
+
+
 def score_candidates(
     rows: list[dict[str, Any]], plan: QueryPlan, tuning: SearchTuning, calibration: VectorCalibration
 ) -> list[ScoredProduct]:
     similarities = [r["similarity"] for r in rows if r["similarity"] is not None]
     best = max(similarities, default=None)
-    prices = {r["item_code"]: r["price"] for r in rows}
-    segments, body = plan.segments, tuning.body_match
+    # below this a product is not admitted by meaning (the model's floor, and the band under the best hit)
+    admit = max(calibration.floor, best - tuning.vector_band) if best is not None else math.inf
+    lexical_weight = tuning.lexical_weight
+    span = calibration.sure - calibration.floor
+    prices: dict[str, Any] = {}
     scored: list[tuple[float, str, ScoredProduct]] = []
     for row in rows:
-        similarity = row["similarity"]
-        by_meaning = (
-            similarity is not None
-            and best is not None
-            and similarity >= calibration.floor
-            and similarity >= best - tuning.vector_band
-        )
-        if not (row["code_match"] or row["passes_floor"] or by_meaning):
+        similarity, code_match, keywords = row["similarity"], row["code_match"], row["passes_floor"]
+        if not (code_match or keywords or (similarity is not None and similarity >= admit)):
             continue
-        if plan.terms:
-            hits = row["hits"]
-            lexical = max(
-                sum(1.0 if hits[i] == 2 else body if hits[i] else 0.0 for i in segment) / len(segment)
-                for segment in segments
-            )
-        else:  # only qualities ("algo barato"): they rank, nothing else to go by
-            lexical = 0.0
-        lexical += tuning.soft_bonus * min(row["soft_matched"], 2)
+        code = row["item_code"]
+        prices[code] = row["price"]
+        lexical = lexical_score(row["hits"], row["soft_matched"], plan.segments, tuning)
         meaning = 0.0
         if similarity is not None and similarity >= calibration.floor:
-            meaning = min(1.0, (similarity - calibration.floor) / (calibration.sure - calibration.floor))
-        lexical = min(lexical, 1.0)
-        if not row["passes_floor"] and not row["code_match"]:
+            meaning = min(1.0, (similarity - calibration.floor) / span)
+        if not keywords and not code_match:
             lexical *= 0.5  # partial keyword evidence supports a meaning match, never outranks a full one
-        score = tuning.lexical_weight * lexical + (1 - tuning.lexical_weight) * meaning
-        if row["code_match"]:
+        score = lexical_weight * lexical + (1 - lexical_weight) * meaning
+        if code_match:
             match, relevance, score = "item_code", 1.0, 2.0 + score
         else:
-            keywords = row["passes_floor"]
             match = "keywords+meaning" if keywords and meaning > 0 else ("keywords" if keywords else "meaning")
             relevance = round(min(1.0, score), 2)
-        scored.append((score, row["item_code"], ScoredProduct(row["item_code"], relevance, match)))
+        scored.append((score, code, ScoredProduct(code, relevance, match)))
     if any(word in CHEAP_WORDS for term in plan.soft for word in term.text.split()):
         # "barato": among the admitted, the cheaper the higher (a nudge worth one quality word).
         by_price = sorted(scored, key=lambda s: float(prices.get(s[1]) or "inf"))
