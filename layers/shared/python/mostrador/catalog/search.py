@@ -67,7 +67,7 @@ class SearchTuning:
     lexical_weight: float = 0.6  # fusion: lexical vs meaning
     vector_band: float = 0.04  # meaning-only results within this similarity of the best hit
     vector_limit: int = 40  # nearest neighbours considered
-    lexical_limit: int = 100  # floor-passing products considered (best ts_rank first)
+    lexical_limit: int = 100  # floor-passing products considered (best lexical score first)
     title_evidence: bool = False  # a product passes only if a (non-numeric) term names it in its title
     calibration: VectorCalibration | None = None  # None: by the embedder's model
 

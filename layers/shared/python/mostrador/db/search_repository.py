@@ -309,10 +309,18 @@ def run_with_settings(conn: Connection, query: CandidateQuery, sql: str) -> list
                 conn.execute(_SETTINGS, settings, prepare=True)
                 cursor = conn.execute(sql, query.params, prepare=True)
             return cursor.fetchall()
-        # Inside a caller's transaction: a savepoint rolled back afterwards takes the settings with it.
-        with conn.transaction(force_rollback=True):
-            conn.execute(_SETTINGS, settings, prepare=True)
-            return conn.execute(sql, query.params, prepare=True).fetchall()
+        # Inside a caller's transaction the settings would last until its end: put them back after.
+        previous = conn.execute(_CURRENT).fetchone()
+        conn.execute(_SETTINGS, settings, prepare=True)
+        rows = conn.execute(sql, query.params, prepare=True).fetchall()
+        conn.execute(_RESTORE, previous)
+        return rows
+
+
+_CURRENT = """SELECT current_setting('plan_cache_mode') AS mode,
+                     coalesce(current_setting('hnsw.ef_search', true),
+                              (SELECT reset_val FROM pg_settings WHERE name = 'hnsw.ef_search'), '40') AS ef"""
+_RESTORE = """SELECT set_config('plan_cache_mode', %(mode)s, true), set_config('hnsw.ef_search', %(ef)s, true)"""
 
 
 @contextmanager
