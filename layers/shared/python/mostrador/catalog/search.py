@@ -192,29 +192,10 @@ def _candidates(
     known_codes: list[str] | None = None,
     presence: bool = False,
 ) -> repo.Candidates:
-    statement = candidate_query(
-        conn, tenant_id, plan, present, filters, tuning, query_vector, known_codes=known_codes, presence=presence
-    )
-    return repo.search_candidates(conn, statement)
-
-
-def candidate_query(
-    conn: Connection,
-    tenant_id: str,
-    plan: QueryPlan,
-    present: list[bool],
-    filters: SearchFilters,
-    tuning: SearchTuning,
-    query_vector: list[float] | None,
-    *,
-    known_codes: list[str] | None = None,
-    presence: bool = False,
-) -> repo.CandidateQuery:
-    """The candidate statement of a plan (the benchmark EXPLAINs it)."""
     fragments = _fragments(conn, plan)
     terms = [_term_query(t, fragments) for t in plan.terms]
     title_terms = [_term_query(t, fragments, weights="AB") for t in plan.terms]
-    return repo.candidate_query(
+    statement = repo.candidate_query(
         tenant_id=tenant_id,
         floor=_floor_query(terms, title_terms, plan, present, tuning.min_should_match, tuning.title_evidence),
         terms=terms,
@@ -231,6 +212,7 @@ def candidate_query(
         known_codes=known_codes,
         presence=presence,
     )
+    return repo.search_candidates(conn, statement)
 
 
 # A tenant's synonyms, re-read at most every SYNONYMS_TTL_SECONDS (an edit through the admin API
