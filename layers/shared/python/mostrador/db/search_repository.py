@@ -326,7 +326,8 @@ _RESTORE = """SELECT set_config('plan_cache_mode', %(mode)s, true), set_config('
 @contextmanager
 def _preparing(conn: Connection) -> Iterator[None]:
     """Let psycopg prepare the search's statements on this connection (parsed and planned once per
-    connection), whatever the connection does for other statements (db/connection.py prepares none)."""
+    connection), whatever the connection does for other statements (db/connection.py prepares none:
+    psycopg neither prepares nor reuses a prepared statement while the threshold is None)."""
     threshold = conn.prepare_threshold
     if threshold is None:
         conn.prepare_threshold = 1_000_000  # only the statements executed with prepare=True
@@ -393,7 +394,11 @@ def catalog_words(conn: Connection, tenant_id: str) -> list[tuple[str, int]]:
 
 def product_cards(conn: Connection, tenant_id: str, item_codes: list[str]) -> list[dict[str, Any]]:
     """Products in the tool-result shape of llm/tools.py, in the order of `item_codes`."""
-    rows = {r["item_code"]: r for r in conn.execute(_CARDS, {"tenant": tenant_id, "codes": item_codes})}
+    if not item_codes:
+        return []
+    with _preparing(conn):  # every search ends with this statement: planned once per connection
+        found = conn.execute(_CARDS, {"tenant": tenant_id, "codes": item_codes}, prepare=True).fetchall()
+    rows = {r["item_code"]: r for r in found}
     cards = []
     for code in item_codes:
         row = rows.get(code)
