@@ -1,4 +1,5 @@
-"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export.
+"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export, and the
+knowledge base (its routes in knowledge_routes.py).
 
 Every request but GET /admin/openapi.json needs `Authorization: Bearer <ADMIN_TOKEN>`; it is checked
 before routing, so an unauthenticated caller learns nothing (not even which routes exist). Routes
@@ -8,6 +9,7 @@ mostrador.operations.requests; the OpenAPI document is generated from these rout
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -20,6 +22,13 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+try:  # the admin console (docs/console.md); on Lambda this folder is the module root, elsewhere functions.admin
+    from console_routes import is_console_page  # type: ignore[import-not-found,unused-ignore]
+    from console_routes import router as console_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.console_routes import is_console_page
+    from functions.admin.console_routes import router as console_router
 
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
@@ -41,9 +50,15 @@ from mostrador.operations.requests import (
     unusable_request_input,
 )
 
+try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
+    from knowledge_routes import router as knowledge_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.knowledge_routes import router as knowledge_router
+
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(knowledge_router)  # /admin/knowledge/... (functions/admin/knowledge_routes.py)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 
 
@@ -77,6 +92,9 @@ def _now() -> datetime:
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+app.include_router(console_router)  # the console page and its routes, /api/v1/export/... (docs/console.md)
 
 
 # -- conversations and customers -------------------------------------------------------------------
@@ -282,7 +300,8 @@ def openapi_document() -> Response[str]:
     document = app.get_openapi_json_schema(
         title="Mostrador admin API",
         version="1.0.0",
-        description="Conversations, takeover, escalations, analytics, export, search vocabulary (docs/admin.md).",
+        description="Conversations, takeover, escalations, analytics, export, search vocabulary (docs/admin.md) and "
+        "the knowledge base (docs/knowledge.md).",
         security_schemes={"bearerAuth": HTTPBearer(description="ADMIN_TOKEN")},
         security=[{"bearerAuth": []}],
     )
@@ -312,7 +331,8 @@ def _bad_request(problem: str) -> dict[str, Any]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
-    if not (request.http_method == "GET" and request.path == OPENAPI_PATH):
+    public = request.http_method == "GET" and request.path == OPENAPI_PATH
+    if not (public or is_console_page(request.http_method, request.path)):
         authenticator = StaticTokenAuthenticator.from_settings(get_settings())
         if not authenticator.configured:
             logger.error("ADMIN_TOKEN is not configured; refusing every admin request")
@@ -327,7 +347,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     query = request.multi_value_query_string_parameters or {
         name: [value] for name, value in (request.query_string_parameters or {}).items()
     }
-    problem = unusable_request_input(request.path, query, request.decoded_body)
+    # The raw bytes, not decoded_body: that decodes a base64 body as UTF-8 unguarded (a 502 otherwise).
+    raw_body = base64.b64decode(request.body) if request.body and request.is_base64_encoded else request.body
+    problem = unusable_request_input(request.path, query, raw_body)
     if problem:
         logger.info("admin request refused: unusable input", extra={"reason": problem})
         return _bad_request(problem)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from mostrador.db import conversation_repository as repo
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_reply_support as support
@@ -14,7 +16,8 @@ from tests.integration.channel_pipeline import ChannelPipeline, channel_pipeline
 
 reply_env = support.reply_env
 
-WA_CONVERSATION = "wa:106540352242922:584125550101"
+PHONE_NUMBER_ID = "106540352242922"
+WA_CONVERSATION = f"wa:{PHONE_NUMBER_ID}:584125550101"
 IG_CONVERSATION = "ig:17841400000000000:1234567890123456"
 FB_CONVERSATION = "fb:1122334455:6543210987654321"
 
@@ -87,6 +90,86 @@ def test_a_coexistence_echo_redelivered_by_meta_is_recorded_once(
     assert reply_env.meta.sent() == []
 
 
+# -- echoes addressed to another form of the customer's number (Brazil, Mexico, Argentina) -------
+
+NUMBER_FORMS = fixture("whatsapp_number_forms")["cases"]
+CUSTOMER_WAMID = "wamid.HBgLNTg0MTI1NTUwMTAxFQIAEhggQ1VTVE9NRVIxAA=="
+
+
+def _customer_text(wa_id: str, wamid: str = CUSTOMER_WAMID, text: str | None = None) -> dict[str, Any]:
+    payload = fixture("whatsapp_customer_text", {"584125550101": wa_id, CUSTOMER_WAMID: wamid})
+    if text is not None:
+        payload["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"] = text
+    return payload
+
+
+def _echo_to(typed: str) -> tuple[dict[str, Any], str]:
+    payload = fixture("whatsapp_smb_message_echoes", {"584125550101": typed})
+    return payload, payload["entry"][0]["changes"][0]["value"]["message_echoes"][0]["id"]
+
+
+def _conversation_ids(db: Any) -> list[str]:
+    return [r["conversation_id"] for r in db.execute("SELECT conversation_id FROM conversations ORDER BY 1")]
+
+
+@pytest.mark.parametrize("case", NUMBER_FORMS, ids=[case["name"] for case in NUMBER_FORMS])
+def test_an_echo_to_another_form_of_the_number_pauses_the_customers_conversation(
+    channel_pipeline: ChannelPipeline, reply_env, db, case: dict[str, str]
+) -> None:
+    pipeline = channel_pipeline
+    conversation = f"wa:{PHONE_NUMBER_ID}:{case['wa_id']}"
+    assert pipeline.post_whatsapp(_customer_text(case["wa_id"])) == 200
+    pipeline.run_replies()
+    assert len(reply_env.meta.sent()) == 1
+
+    # The owner answers from the app; the echo's `to` is the number as the business entered it.
+    echo_payload, echo_id = _echo_to(case["typed"])
+    assert pipeline.post_whatsapp(echo_payload) == 200
+    pipeline.run_replies()
+    echo = support.inbound_row(db, echo_id)
+    assert echo["conversation_id"] == conversation  # the id the customer's own messages use
+    assert (echo["actor"], echo["state_reason"]) == ("human_agent", "business_app_echo")
+    assert _conversation_ids(db) == [conversation]  # no second conversation for the other form
+    assert _pause(db, conversation) is not None
+
+    assert pipeline.post_whatsapp(_customer_text(case["wa_id"], "wamid.AGAIN", "gracias")) == 200
+    pipeline.run_replies()
+    assert len(reply_env.meta.sent()) == 1  # the person is answering: the bot stays quiet
+    assert support.inbound_row(db, "wamid.AGAIN")["state_reason"] == "paused"
+    history = repo.recent_history(db, "default", conversation)
+    assert [r["actor"] for r in history] == ["customer", "bot", "human_agent", "customer"]
+    assert pipeline.dead_lettered() == 0
+
+
+def test_when_the_owner_writes_first_the_customers_reply_under_their_own_id_is_paused_too(
+    channel_pipeline: ChannelPipeline, reply_env, db
+) -> None:
+    """The business opens from the app (no conversation to match yet): the echo keeps the number as
+    typed; the customer's reply opens the conversation of their own id, which takes up the pause."""
+    pipeline = channel_pipeline
+    echo_payload, echo_id = _echo_to("+55 21 98765-4321")
+    assert pipeline.post_whatsapp(echo_payload) == 200
+    pipeline.run_replies()
+    typed_conversation = f"wa:{PHONE_NUMBER_ID}:5521987654321"
+    assert support.inbound_row(db, echo_id)["conversation_id"] == typed_conversation
+
+    assert pipeline.post_whatsapp(_customer_text("552187654321", "wamid.REPLY", "oi, quero sim")) == 200
+    pipeline.run_replies()
+    conversation = f"wa:{PHONE_NUMBER_ID}:552187654321"
+    assert support.inbound_row(db, "wamid.REPLY")["conversation_id"] == conversation
+    assert support.inbound_row(db, "wamid.REPLY")["state_reason"] == "paused"
+    assert reply_env.meta.sent() == []
+    shared = _pause(db, conversation)
+    assert shared is not None and shared["reason"] == "business_app_echo"
+
+    # An operator hands the conversation back to the bot: the other form's pause is not taken up again.
+    assert repo.resume_conversation(db, "default", conversation)
+    assert pipeline.post_whatsapp(_customer_text("552187654321", "wamid.AFTER", "e o preço?")) == 200
+    pipeline.run_replies()
+    assert support.inbound_row(db, "wamid.AFTER")["state"] == "replied"
+    assert len(reply_env.meta.sent()) == 1
+
+
 # -- item 13: Instagram unsend (is_deleted) --------------------------------------------------------
 
 ORIGINAL_TEXT = "Mi dirección es Av. Libertador 123, apto 4B. ¿Tienen neveras?"
@@ -101,6 +184,11 @@ def _export_text(db: Any) -> str:
     today = datetime.now(UTC).date()
     page = export_page(db, "default", DayRange.of(today, today), file_format="json", customer_id=None, cursor=None)
     return page.body.decode("utf-8")
+
+
+def _tool_call_arguments(db: Any, conversation_id: str) -> str:
+    rows = db.execute("SELECT arguments::text AS a FROM tool_calls WHERE conversation_id = %s", (conversation_id,))
+    return " ".join(r["a"] for r in rows)
 
 
 def _transcript(db: Any, conversation_id: str) -> list[tuple[str, str]]:
@@ -122,9 +210,13 @@ def test_an_unsend_after_the_original_removes_its_text_and_is_never_answered(
     [answer] = reply_env.meta.sent_texts()
     assert ORIGINAL_TEXT in _export_text(db)
 
+    # The offline model searched with the customer's words: the tool call kept them.
+    assert "Libertador" in _tool_call_arguments(db, IG_CONVERSATION)
+
     assert pipeline.post_meta(fixture("instagram_unsend")) == 200
     pipeline.run_replies()
     assert reply_env.meta.sent_texts() == [answer]  # nothing sent for the unsend
+    assert "Libertador" not in _tool_call_arguments(db, IG_CONVERSATION)  # nor what was derived from it
     inbound = [r for r in _rows(db, IG_CONVERSATION) if r["direction"] == "inbound"]
     assert len(inbound) == 1  # no new "empty message" row
     [original] = inbound
@@ -153,6 +245,23 @@ def test_an_unsend_before_the_original_means_the_original_is_never_answered_or_s
     assert repo.recent_history(db, "default", IG_CONVERSATION) == []
     assert _transcript(db, IG_CONVERSATION) == []
     assert pipeline.dead_lettered() == 0
+
+
+def test_an_unsend_naming_a_message_of_another_conversation_leaves_that_message_alone(
+    channel_pipeline: ChannelPipeline, reply_env, db
+) -> None:
+    pipeline = channel_pipeline
+    assert pipeline.post_meta(fixture("instagram_customer_text")) == 200
+    pipeline.run_replies()
+    # Another customer of the same account "unsends" that message id: only its sender can take it back.
+    stranger = fixture("instagram_unsend", {"1234567890123456": "9999999999999999"})
+    assert pipeline.post_meta(stranger) == 200
+    run = pipeline.run_replies()
+    assert run.failed == 0 and pipeline.dead_lettered() == 0
+    [original] = [r for r in _rows(db, IG_CONVERSATION) if r["direction"] == "inbound"]
+    assert original["text"] == ORIGINAL_TEXT and original["deleted_at"] is None
+    assert ORIGINAL_TEXT in _export_text(db)
+    assert _rows(db, "ig:17841400000000000:9999999999999999") == []
 
 
 def test_the_conversation_goes_on_after_an_unsend(channel_pipeline: ChannelPipeline, reply_env, db) -> None:

@@ -10,10 +10,13 @@ import pytest
 
 from mostrador.conversations.escalation import handoff_message
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
+from tests.integration import test_reply_llm as llm_support
 from tests.integration import test_reply_support as support
 from tests.integration.test_reply_support import add_products, deliver, inbound_row, product, replies, whatsapp
 
 reply_env = support.reply_env
+# The scripted OpenAI/Gemini environment and provider switch of the reply LLM tests.
+llm_env, _use = llm_support.llm_env, llm_support._use
 
 FRIDGE = product("N-1", "Nevera Samsung RT38", 1299.5, 4, branch="Valencia")
 
@@ -63,6 +66,26 @@ def test_a_first_short_message_sets_the_language_when_it_names_one(reply_env, db
     assert conversation_language(db, message) == language
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "opening"),
+    [
+        ("Samsung Galaxy", "es", "Encontré estos productos:"),
+        ("LG ThinQ", "es", "No encontré productos"),
+        ('Sindelen Flow 65"', "es", "Encontré estos productos:"),  # a brand only the tenant's catalog knows
+        ("any samsung phones?", "en", "I found these products:"),
+    ],
+)
+def test_a_first_message_that_is_a_brand_and_a_model_keeps_the_default_language(reply_env, db, text, language, opening):
+    add_products(db, FRIDGE, product("C-7", "Cocina Sindelen Flow 4 hornillas", 310.0, 2))
+    message = whatsapp(text)
+    assert deliver(message) == []
+
+    assert conversation_language(db, message) == language
+    [reply] = replies(db, message.conversation_id)
+    assert reply["language"] == language
+    assert reply_env.meta.sent_texts()[0].startswith(opening)
+
+
 def test_ok_a_code_an_emoji_or_a_product_name_never_flip_a_pinned_conversation(reply_env, db):
     add_products(db, FRIDGE)
     deliver(whatsapp("do you have the Nevera Samsung RT38?"))
@@ -107,26 +130,6 @@ def test_asking_for_a_person_is_escalated_and_told_in_the_customers_language(rep
 
 
 # -- a real model: what it is told ----------------------------------------------------------------
-
-
-@pytest.fixture
-def llm_env(reply_env, llm_server, monkeypatch: pytest.MonkeyPatch):
-    from mostrador.config import reset_settings
-
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
-    monkeypatch.setenv("GEMINI_API_KEY", "gm-test")
-    monkeypatch.setenv("GEMINI_BASE_URL", llm_server.gemini_base_url)
-    monkeypatch.setenv("LLM_MAX_RETRIES", "1")
-    reset_settings()
-    return llm_server
-
-
-def _use(monkeypatch, provider: str) -> None:
-    from mostrador.config import reset_settings
-
-    monkeypatch.setenv("LLM_PROVIDER", provider)
-    reset_settings()
 
 
 def _system_prompt(request) -> str:

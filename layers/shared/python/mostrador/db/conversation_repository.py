@@ -47,6 +47,40 @@ def get_conversation(conn: Connection, tenant_id: str, conversation_id: str) -> 
     ).fetchone()
 
 
+def customers_conversation(conn: Connection, tenant_id: str, conversation_ids: list[str]) -> str | None:
+    """Of `conversation_ids`, the one the customer last wrote in; None when the customer wrote in none."""
+    row = conn.execute(
+        "SELECT conversation_id FROM conversations"
+        " WHERE tenant_id = %s AND conversation_id = ANY(%s) AND last_customer_message_at IS NOT NULL"
+        " ORDER BY last_customer_message_at DESC LIMIT 1",
+        (tenant_id, conversation_ids),
+    ).fetchone()
+    return row["conversation_id"] if row else None
+
+
+def share_pause(conn: Connection, tenant_id: str, conversation_id: str, others: list[str], now: datetime) -> bool:
+    """Give `conversation_id` the longest pause active on any of `others` (a longer own pause is kept),
+    unless an operator resumed `conversation_id` after that pause was set. Returns whether one was shared."""
+    row = conn.execute(
+        "INSERT INTO conversation_pauses (tenant_id, conversation_id, paused_until, reason, set_by)"
+        " SELECT tenant_id, %(id)s, paused_until, reason, set_by FROM conversation_pauses"
+        "  WHERE tenant_id = %(tenant)s AND conversation_id = ANY(%(others)s) AND paused_until > %(now)s"
+        "    AND updated_at > coalesce((SELECT bot_resumed_at FROM conversations"
+        "                                WHERE tenant_id = %(tenant)s AND conversation_id = %(id)s), '-infinity')"
+        "  ORDER BY paused_until DESC LIMIT 1"
+        " ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET"
+        " paused_until = GREATEST(conversation_pauses.paused_until, EXCLUDED.paused_until),"
+        " reason = CASE WHEN conversation_pauses.paused_until >= EXCLUDED.paused_until"
+        "  THEN conversation_pauses.reason ELSE EXCLUDED.reason END,"
+        " set_by = CASE WHEN conversation_pauses.paused_until >= EXCLUDED.paused_until"
+        "  THEN conversation_pauses.set_by ELSE EXCLUDED.set_by END,"
+        " updated_at = now()"
+        " RETURNING paused_until",
+        {"id": conversation_id, "tenant": tenant_id, "others": others, "now": now},
+    ).fetchone()
+    return row is not None
+
+
 def record_inbound(conn: Connection, message: InboundMessage, actor: str) -> RecordedInbound:
     """Insert the inbound message once. A known platform id returns the existing row, created=False."""
     ensure_conversation(conn, message.tenant_id, message.conversation_id, message.channel)
@@ -91,11 +125,12 @@ def inbound_id(conn: Connection, tenant_id: str, platform_message_id: str) -> in
     return row["id"] if row else None
 
 
-def forget_message(conn: Connection, deletion: MessageDeletion) -> bool:
+def forget_message(conn: Connection, deletion: MessageDeletion) -> bool | None:
     """The sender took a message back: its text is removed for good and the row is marked deleted
     (left out of history, exports and transcripts). A message not received yet gets a tombstone under
     its id, so the late original is a known id: never answered, never stored. True when the message
-    had been recorded (its text is now gone), False when a tombstone now waits for it."""
+    had been recorded (its text is now gone), False when a tombstone now waits for it, None when the
+    id is a message of another conversation (left alone: only its own conversation can take it back)."""
     ensure_conversation(conn, deletion.tenant_id, deletion.conversation_id, deletion.channel)
     row = conn.execute(
         "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, sender_id, text,"
@@ -103,7 +138,8 @@ def forget_message(conn: Connection, deletion: MessageDeletion) -> bool:
         " VALUES (%s, %s, %s, 'inbound', %s, %s, '', %s, ARRAY[%s], 'skipped', 'deleted', %s, now())"
         " ON CONFLICT (tenant_id, platform_message_id) DO UPDATE SET text = '',"
         " deleted_at = coalesce(messages.deleted_at, now()), updated_at = now()"
-        " RETURNING (xmax = 0) AS tombstone",
+        " WHERE messages.conversation_id = EXCLUDED.conversation_id"
+        " RETURNING id, (xmax = 0) AS tombstone",
         (
             deletion.tenant_id,
             deletion.conversation_id,
@@ -115,8 +151,14 @@ def forget_message(conn: Connection, deletion: MessageDeletion) -> bool:
             deletion.timestamp,
         ),
     ).fetchone()
-    assert row is not None
-    return not row["tombstone"]
+    if row is None:
+        return None
+    if row["tombstone"]:
+        return False
+    # The searches made for its reply carry the customer's words (the offline model's query is the
+    # whole message): their arguments go too; which products they found stays for the analytics.
+    conn.execute("UPDATE tool_calls SET arguments = '{}'::jsonb WHERE message_id = %s", (row["id"],))
+    return True
 
 
 def is_own_outbound(conn: Connection, tenant_id: str, platform_message_id: str) -> bool:
@@ -386,10 +428,12 @@ def record_tool_call(
     result_count: int,
     error: str | None,
     latency_ms: int,
+    knowledge_chunks: list[dict[str, Any]] | None = None,
 ) -> None:
     conn.execute(
         "INSERT INTO tool_calls (tenant_id, conversation_id, message_id, round, tool_name, arguments,"
-        " product_ids, result_count, error, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " product_ids, result_count, error, latency_ms, knowledge_chunks)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             tenant_id,
             conversation_id,
@@ -401,6 +445,7 @@ def record_tool_call(
             result_count,
             error,
             latency_ms,
+            json.dumps(knowledge_chunks or [], ensure_ascii=False),
         ),
     )
 
