@@ -50,7 +50,9 @@ function botDetails(message) {
 
 function messageItem(message) {
   const outbound = message.direction === 'outbound';
-  const who = t(`actor.${message.actor}`, {}, message.actor) + (message.sentBy ? ` · ${message.sentBy}` : '');
+  // An inbound `agent` message was typed in a platform's own inbox or the WhatsApp Business app.
+  const actorKey = message.actor === 'agent' && !outbound ? 'agentInbox' : message.actor;
+  const who = t(`actor.${actorKey}`, {}, message.actor) + (message.sentBy ? ` · ${message.sentBy}` : '');
   const facts = [h('time', { datetime: message.at, title: formatDateTime(message.at) }, formatTime(message.at))];
   if (outbound) {
     if (message.latencyMs !== null && message.latencyMs !== undefined) {
