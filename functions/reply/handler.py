@@ -3,6 +3,9 @@
 A failing item (LLM providers all down, a transient send error) is reported as a batch item
 failure; with skip_group_on_error the rest of its conversation waits for the retry, so messages of
 one conversation are never answered out of order, while other conversations keep flowing.
+
+A burst timer that is not due yet is handed back to SQS, invisible until it is (reply_queue.defer_record);
+timers run after the batch's customer messages, so a reply sees the newest of them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mostrador.config import Settings, get_settings
 from mostrador.conversations.reply import ReplyService, reply_service_from_settings
-from mostrador.conversations.reply_queue import parse_reply_queue_envelope
+from mostrador.conversations.reply_queue import defer_record, parse_reply_queue_envelope, timers_last
 from mostrador.db.connection import get_connection
 from mostrador.observability import logger, metrics, tracer
 
@@ -36,12 +39,17 @@ def record_handler(record: SQSRecord) -> None:
     envelope = parse_reply_queue_envelope(record.body)
     outcome = reply_service().handle(envelope.item, envelope.conversation_id)
     logger.info("reply queue item done", extra={"action": outcome.action, "reason": outcome.reason})
+    if outcome.action == "deferred":
+        defer_record(
+            record.receipt_handle, record.event_source_arn, outcome.retry_after or 0, get_settings().reply_queue_url
+        )
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    event = {**event, "Records": timers_last(list(event.get("Records") or []))}
     return dict(
         process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     )

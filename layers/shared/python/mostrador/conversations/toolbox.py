@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mostrador.llm.base import Embedder, ToolCall
 from mostrador.llm.tools import ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_LOCAL_PRODUCTS
@@ -39,6 +39,13 @@ class Catalog(Protocol):
     ) -> list[dict[str, Any]]: ...
 
     def details(self, tenant_id: str, item_code: str) -> dict[str, Any] | None: ...
+
+
+@runtime_checkable
+class ProductPhotos(Protocol):
+    """Catalogs that know their products' photos (sent when a customer picks a product)."""
+
+    def image_urls(self, tenant_id: str, item_code: str) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -196,3 +203,8 @@ class DatabaseCatalog:
         from mostrador.catalog.search import get_product_details
 
         return get_product_details(self._conn, tenant_id, item_code)
+
+    def image_urls(self, tenant_id: str, item_code: str) -> list[str]:
+        from mostrador.db.catalog_repository import product_image_urls
+
+        return product_image_urls(self._conn, tenant_id, item_code)

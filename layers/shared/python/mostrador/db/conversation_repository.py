@@ -217,7 +217,7 @@ _AFTER_RESET = (
 def recent_history(conn: Connection, tenant_id: str, conversation_id: str, limit: int = 20) -> list[dict[str, Any]]:
     """The last `limit` messages with text worth showing the model (since any context reset), oldest first."""
     rows = conn.execute(
-        "SELECT id, direction, actor, text, media_kind, status FROM messages"
+        "SELECT id, direction, actor, text, media_kind, status, transcript, media_description FROM messages"
         " WHERE tenant_id = %s AND conversation_id = %s"
         " AND (direction = 'inbound' OR status IN ('sent', 'delivered', 'read'))"
         + _AFTER_RESET.format(column="id")
@@ -242,6 +242,10 @@ class ReplyDraft:
     model: str | None = None
     tokens_in: int = 0
     tokens_out: int = 0
+    # The products offered (conversations.choices.choices_json) and a product photo to send first.
+    choices: dict[str, Any] | None = None
+    image_url: str | None = None
+    image_caption: str | None = None
 
 
 def store_reply_draft(
@@ -250,8 +254,8 @@ def store_reply_draft(
     """Keep the generated reply before sending it, so a retry resends it instead of generating another."""
     row = conn.execute(
         "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, text, in_reply_to, status,"
-        " provider, model, tokens_in, tokens_out, language)"
-        " VALUES (%s, %s, %s, 'outbound', 'bot', %s, %s, 'pending', %s, %s, %s, %s, %s)"
+        " provider, model, tokens_in, tokens_out, language, choices, image_url, image_caption)"
+        " VALUES (%s, %s, %s, 'outbound', 'bot', %s, %s, 'pending', %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (in_reply_to) WHERE direction = 'outbound' DO NOTHING RETURNING *",
         (
             tenant_id,
@@ -264,6 +268,9 @@ def store_reply_draft(
             draft.tokens_in,
             draft.tokens_out,
             draft.language,
+            json.dumps(draft.choices, ensure_ascii=False) if draft.choices is not None else None,
+            draft.image_url,
+            draft.image_caption,
         ),
     ).fetchone()
     if row is None:
@@ -390,11 +397,20 @@ def consecutive_empty_searches(conn: Connection, tenant_id: str, conversation_id
     return count
 
 
-def record_usage(conn: Connection, tenant_id: str, provider: str, model: str, tokens_in: int, tokens_out: int) -> None:
+def record_usage(
+    conn: Connection,
+    tenant_id: str,
+    provider: str,
+    model: str,
+    tokens_in: int,
+    tokens_out: int,
+    purpose: str = "chat",
+) -> None:
+    """One model call's usage; purpose 'chat', or 'transcription' / 'vision' for a customer's media."""
     conn.execute(
         "INSERT INTO llm_usage (tenant_id, provider, model, purpose, calls, tokens_in, tokens_out)"
-        " VALUES (%s, %s, %s, 'chat', 1, %s, %s)",
-        (tenant_id, provider, model, tokens_in, tokens_out),
+        " VALUES (%s, %s, %s, %s, 1, %s, %s)",
+        (tenant_id, provider, model, purpose, tokens_in, tokens_out),
     )
 
 
@@ -429,3 +445,123 @@ def messages_after(
         " ORDER BY id LIMIT %s",
         (tenant_id, conversation_id, after_id, max(1, min(limit, 200))),
     ).fetchall()
+
+
+# -- voice notes, photos, choices and bursts (issue 13) ------------------------------------------
+
+AWAITING_REPLY = "awaiting_reply"
+
+
+def save_media_understanding(
+    conn: Connection, message_id: int, transcript: str | None, description: str | None
+) -> None:
+    conn.execute(
+        "UPDATE messages SET transcript = %s, media_description = %s, updated_at = now() WHERE id = %s",
+        (transcript, description, message_id),
+    )
+
+
+def media_understanding(conn: Connection, message_id: int) -> dict[str, Any]:
+    """What was already made of a message's media (a retry does not transcribe twice)."""
+    row = conn.execute("SELECT transcript, media_description FROM messages WHERE id = %s", (message_id,)).fetchone()
+    return row or {"transcript": None, "media_description": None}
+
+
+def set_conversation_language(conn: Connection, tenant_id: str, conversation_id: str, language: str) -> None:
+    conn.execute(
+        "UPDATE conversations SET language = %s, updated_at = now() WHERE tenant_id = %s AND conversation_id = %s",
+        (language, tenant_id, conversation_id),
+    )
+
+
+def claim_unsupported_notice(conn: Connection, tenant_id: str, conversation_id: str) -> bool:
+    """True the first time only: the "I can read text, voice notes and photos" notice is sent once."""
+    row = conn.execute(
+        "UPDATE conversations SET unsupported_notice_at = now()"
+        " WHERE tenant_id = %s AND conversation_id = %s AND unsupported_notice_at IS NULL RETURNING 1",
+        (tenant_id, conversation_id),
+    ).fetchone()
+    return row is not None
+
+
+def last_offered_choices(conn: Connection, tenant_id: str, conversation_id: str) -> list[dict[str, Any]] | None:
+    """The choices of the conversation's latest sent bot reply (a typed "2" picks the second), if it had any."""
+    row = conn.execute(
+        "SELECT choices FROM messages WHERE tenant_id = %s AND conversation_id = %s AND direction = 'outbound'"
+        " AND status IN ('sent', 'delivered', 'read') ORDER BY id DESC LIMIT 1",
+        (tenant_id, conversation_id),
+    ).fetchone()
+    choices = row["choices"] if row else None
+    items = choices.get("items") if isinstance(choices, dict) else None
+    return items if isinstance(items, list) and items else None
+
+
+def mark_awaiting(conn: Connection, message_id: int, metadata: dict[str, str]) -> None:
+    """The message waits for its burst's one reply; its channel details are kept for that reply."""
+    conn.execute(
+        "UPDATE messages SET state = 'received', state_reason = %s, metadata = %s, updated_at = now() WHERE id = %s",
+        (AWAITING_REPLY, json.dumps(metadata, ensure_ascii=False), message_id),
+    )
+
+
+def open_burst(
+    conn: Connection, tenant_id: str, conversation_id: str, message_id: int, due_at: datetime
+) -> datetime | None:
+    """Open the conversation's burst with this message unless one is open already. Returns when its
+    reply is due if this message holds the burst (it opened it now, or on an earlier attempt), else None."""
+    row = conn.execute(
+        "UPDATE conversations SET burst_anchor_id = %s,"
+        " burst_due_at = CASE WHEN burst_anchor_id = %s THEN burst_due_at ELSE %s END"
+        " WHERE tenant_id = %s AND conversation_id = %s AND (burst_anchor_id IS NULL OR burst_anchor_id = %s)"
+        " RETURNING burst_due_at",
+        (message_id, message_id, due_at, tenant_id, conversation_id, message_id),
+    ).fetchone()
+    return row["burst_due_at"] if row else None
+
+
+def close_burst(conn: Connection, tenant_id: str, conversation_id: str, anchor_id: int) -> None:
+    """The burst's reply is being written: any later customer message opens a new burst."""
+    conn.execute(
+        "UPDATE conversations SET burst_anchor_id = NULL, burst_due_at = NULL"
+        " WHERE tenant_id = %s AND conversation_id = %s AND burst_anchor_id = %s",
+        (tenant_id, conversation_id, anchor_id),
+    )
+
+
+def awaiting_reply(conn: Connection, tenant_id: str, conversation_id: str) -> list[dict[str, Any]]:
+    """Customer messages waiting for a burst's reply, oldest first."""
+    return conn.execute(
+        "SELECT id, channel, sender_id, text, media_kind, transcript, media_description, platform_message_id,"
+        " platform_timestamp, metadata FROM messages"
+        " WHERE tenant_id = %s AND conversation_id = %s AND direction = 'inbound' AND state = 'received'"
+        " AND state_reason = %s ORDER BY id",
+        (tenant_id, conversation_id, AWAITING_REPLY),
+    ).fetchall()
+
+
+def newer_awaiting(conn: Connection, tenant_id: str, conversation_id: str, after_id: int) -> bool:
+    """Whether a customer message newer than `after_id` is waiting: a reply written before it is stale."""
+    row = conn.execute(
+        "SELECT 1 FROM messages WHERE tenant_id = %s AND conversation_id = %s AND direction = 'inbound'"
+        " AND state = 'received' AND state_reason = %s AND id > %s LIMIT 1",
+        (tenant_id, conversation_id, AWAITING_REPLY, after_id),
+    ).fetchone()
+    return row is not None
+
+
+def supersede_draft(conn: Connection, reply_id: int) -> None:
+    """A stale reply is kept for the record and never sent; the newer reply answers its messages."""
+    conn.execute(
+        "UPDATE messages SET status = 'superseded', in_reply_to = NULL, error_code = 'superseded',"
+        " error_title = 'a newer customer message arrived while it was written', updated_at = now()"
+        " WHERE id = %s AND status = 'pending'",
+        (reply_id,),
+    )
+
+
+def mark_inbound_many(conn: Connection, message_ids: list[int], state: str, reason: str | None = None) -> None:
+    if message_ids:
+        conn.execute(
+            "UPDATE messages SET state = %s, state_reason = %s, updated_at = now() WHERE id = ANY(%s)",
+            (state, reason, message_ids),
+        )

@@ -70,13 +70,18 @@ class OfflineProvider:
         usage = Usage(self.name, self.model)
         last = messages[-1] if messages else None
         if last is not None and last.role == "user":
-            if any(spec.name == SEARCH_LOCAL_PRODUCTS.name for spec in tools) and last.content.strip():
-                call = ToolCall(
-                    id=f"offline-{len(messages)}",
-                    name=SEARCH_LOCAL_PRODUCTS.name,
-                    arguments={"query": last.content.strip()},
+            # Several customer messages in a row (a burst answered at once): one search for each.
+            queries = [query for query in map(_search_words, _trailing_user_texts(messages)) if query]
+            if any(spec.name == SEARCH_LOCAL_PRODUCTS.name for spec in tools) and queries:
+                calls = tuple(
+                    ToolCall(
+                        id=f"offline-{len(messages)}-{number}",
+                        name=SEARCH_LOCAL_PRODUCTS.name,
+                        arguments={"query": query},
+                    )
+                    for number, query in enumerate(queries)
                 )
-                return ChatResult(text="", tool_calls=(call,), usage=usage)
+                return ChatResult(text="", tool_calls=calls, usage=usage)
             return ChatResult(text=texts["fallback"], usage=usage)
         results = _trailing_tool_results(messages)
         if not results:
@@ -101,6 +106,27 @@ def extractive_summary(text: str, max_words: int = SUMMARY_MAX_WORDS) -> str:
         kept.append(sentence)
         words_total += len(words)
     return " ".join(kept)
+
+
+TRAILING_SEARCHES = 3
+# "[voice note]", "[photo]": the reply side's labels for what a customer's text came from.
+_KIND_LABEL = re.compile(r"\[[a-z ]+\]")
+
+
+def _trailing_user_texts(messages: list[ChatMessage]) -> list[str]:
+    """The customer's latest messages after the last non-customer turn (at most TRAILING_SEARCHES)."""
+    texts: list[str] = []
+    for message in reversed(messages):
+        if message.role != "user":
+            break
+        texts.append(message.content)
+    return list(reversed(texts))[-TRAILING_SEARCHES:]
+
+
+def _search_words(text: str) -> str:
+    """The words worth searching for ("" for an emoji-only reaction or a bare sticker label)."""
+    words = " ".join(_KIND_LABEL.sub(" ", text).split())
+    return words if any(ch.isalnum() for ch in words) else ""
 
 
 def _trailing_tool_results(messages: list[ChatMessage]) -> list[tuple[str, str]]:
