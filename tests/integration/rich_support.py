@@ -32,7 +32,8 @@ def now_seconds() -> str:
 
 def wa_in(kind: str, content: dict[str, Any] | None = None, **extra: Any) -> InboundMessage:
     """A WhatsApp customer message of `kind` as the webhook parser makes it."""
-    body = wa_message(kind, content, wamid=f"wamid.rich.{next(_ids)}.{time.time_ns()}", timestamp=now_seconds(), **extra)
+    wamid = f"wamid.rich.{next(_ids)}.{time.time_ns()}"
+    body = wa_message(kind, content, wamid=wamid, timestamp=now_seconds(), **extra)
     [item] = whatsapp.parse_delivery(whatsapp_delivery(whatsapp_value([body])), "default").items
     assert isinstance(item, InboundMessage)
     return item
