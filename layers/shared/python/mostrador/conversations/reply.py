@@ -308,8 +308,10 @@ class ReplyService:
         self, message: InboundMessage, inbound_id: int, started: float, now: datetime, log: dict[str, Any]
     ) -> ReplyOutcome:
         tenant, conversation_id = message.tenant_id, message.conversation_id
+        # A tapped button's title is our own words (a product name), not a sign of the customer's language.
+        spoken = detect_language(message.text) if message.media_kind not in ("interactive", "postback") else None
         conversation = repo.note_customer_message(
-            self.conn, tenant, conversation_id, message.sender_id, message.timestamp, detect_language(message.text)
+            self.conn, tenant, conversation_id, message.sender_id, message.timestamp, spoken
         )
         language: str = conversation["language"]
         repo.set_message_language(self.conn, inbound_id, language)
