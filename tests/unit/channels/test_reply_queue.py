@@ -89,3 +89,22 @@ def test_batch_entry_ids_are_unique() -> None:
 def test_malformed_bodies_raise_value_error(body: str) -> None:
     with pytest.raises(ValueError):
         parse_reply_queue_body(body)
+
+
+def test_a_burst_timer_travels_in_its_own_group_and_runs_after_the_batchs_messages() -> None:
+    from mostrador.conversations.reply_queue import ReplyDue, due_envelope_for, group_id, timers_last
+
+    due = ReplyDue(
+        tenant_id="t1",
+        conversation_id="wa:1:2",
+        anchor_id=7,
+        anchor_platform_message_id="wamid.A",
+        due_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    envelope = due_envelope_for(due)
+    assert envelope.group_id == group_id("t1", "wa:1:2#reply") != group_id("t1", "wa:1:2")
+    assert envelope.deduplication_id == "due:wamid.A"
+    parsed = parse_reply_queue_envelope(json.dumps(envelope.body))
+    assert parsed.item == due and parsed.conversation_id == "wa:1:2"
+    records = [{"body": json.dumps(envelope.body)}, {"body": '{"v": 1, "kind": "message"}'}, {"body": "{}"}]
+    assert [r["body"] for r in timers_last(records)] == [records[1]["body"], records[2]["body"], records[0]["body"]]

@@ -219,3 +219,26 @@ def test_malformed_tool_result_gets_a_polite_text_not_a_crash() -> None:
 @pytest.mark.parametrize(("value", "language", "expected"), [(1234567.891, "es", "1.234.567,89"), (0, "en", "0.00")])
 def test_amount_formatting(value: float, language: str, expected: str) -> None:
     assert format_amount(value, language) == expected
+
+
+def test_several_customer_messages_in_a_row_get_one_search_each_without_kind_labels() -> None:
+    messages = [
+        ChatMessage("system", "s"),
+        ChatMessage("assistant", "¡Hola!"),
+        ChatMessage("user", "[reaction] 👍"),
+        ChatMessage("user", "¿tienen neveras?"),
+        ChatMessage("user", "[voice note] y también lavadoras"),
+        ChatMessage("user", "[photo] Una licuadora Oster\n¿y esta?"),
+    ]
+    result = OfflineProvider().chat(messages, REPLY_TOOLS, language="es")
+    assert [call.arguments["query"] for call in result.tool_calls] == [
+        "¿tienen neveras?",
+        "y también lavadoras",
+        "Una licuadora Oster ¿y esta?",
+    ]
+    assert len({call.id for call in result.tool_calls}) == 3
+
+
+def test_an_emoji_only_turn_is_not_searched() -> None:
+    result = OfflineProvider().chat([ChatMessage("user", "[reaction] 👍")], REPLY_TOOLS, language="es")
+    assert result.tool_calls == () and result.text
