@@ -18,11 +18,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mostrador.config import Settings, get_settings
 from mostrador.conversations.reply import ReplyService, reply_service_from_settings
-from mostrador.conversations.reply_queue import defer_record, parse_reply_queue_envelope, timers_last
+from mostrador.conversations.reply_queue import ItemDeferred, defer_record, parse_reply_queue_envelope, timers_last
 from mostrador.db.connection import get_connection
 from mostrador.observability import logger, metrics, tracer
 
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+
+class ReplyQueueProcessor(SqsFifoPartialProcessor):
+    """A burst timer handed back to SQS until it is due fails its record on purpose: a batch of nothing
+    but such timers is not a function error (it would trip the Errors alarm on every burst)."""
+
+    def _clean(self) -> None:
+        deferred_only = bool(self.exceptions) and all(isinstance(info[1], ItemDeferred) for info in self.exceptions)
+        self.raise_on_entire_batch_failure = not deferred_only
+        super()._clean()
+
+
+processor = ReplyQueueProcessor(skip_group_on_error=True)
 _cached: tuple[Settings, ReplyService] | None = None
 
 
