@@ -3,8 +3,8 @@ clear rejection, stored by enrichment, never downloaded; a photo change alone co
 
 from __future__ import annotations
 
-from tests.integration.catalog_support import product
 from tests.integration import test_enrichment_deltas as deltas
+from tests.integration.catalog_support import product
 
 harness = deltas.harness
 
