@@ -216,3 +216,20 @@ def receive(emulator: SqsEmulator, queue: Queue, wait: int = 2) -> list[dict[str
     messages = answer.get("Messages", [])
     assert all(json.loads(m["Body"])["kind"] == "reply_due" for m in messages)
     return messages
+
+
+def test_a_burst_whose_timer_was_lost_is_taken_over_by_the_next_message(reply_env, db, reply_queue, emulator):
+    from functions.reply.handler import handler
+
+    lost = wa_text("¿tienen neveras?")
+    deliver(lost)
+    [timer] = receive(emulator, reply_queue)
+    emulator.client.delete_message(QueueUrl=reply_queue.url, ReceiptHandle=timer["ReceiptHandle"])  # gone for good
+    db.execute("UPDATE conversations SET burst_due_at = now() - interval '20 minutes'")
+    later = wa_text("¿hola?")
+    deliver(later)
+    [new_timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert handler(sqs_event([new_timer], reply_queue.arn), LambdaContextStub())["batchItemFailures"] == []
+    assert len(reply_env.meta.sent()) == 1
+    assert {message_row(db, m.platform_message_id)["state"] for m in (lost, later)} == {"replied"}

@@ -504,6 +504,12 @@ def mark_awaiting(conn: Connection, message_id: int, metadata: dict[str, str]) -
     )
 
 
+# An open burst whose reply was due this long ago lost its timer (it failed past its retries): the next
+# message opens a new burst rather than wait for it for ever. Timers run in order in their own group,
+# so an old timer still retrying and the new one never answer the same messages twice.
+STALE_BURST = timedelta(minutes=15)
+
+
 def open_burst(
     conn: Connection, tenant_id: str, conversation_id: str, message_id: int, due_at: datetime
 ) -> datetime | None:
@@ -512,9 +518,10 @@ def open_burst(
     row = conn.execute(
         "UPDATE conversations SET burst_anchor_id = %s,"
         " burst_due_at = CASE WHEN burst_anchor_id = %s THEN burst_due_at ELSE %s END"
-        " WHERE tenant_id = %s AND conversation_id = %s AND (burst_anchor_id IS NULL OR burst_anchor_id = %s)"
+        " WHERE tenant_id = %s AND conversation_id = %s"
+        " AND (burst_anchor_id IS NULL OR burst_anchor_id = %s OR burst_due_at < %s)"
         " RETURNING burst_due_at",
-        (message_id, message_id, due_at, tenant_id, conversation_id, message_id),
+        (message_id, message_id, due_at, tenant_id, conversation_id, message_id, due_at - STALE_BURST),
     ).fetchone()
     return row["burst_due_at"] if row else None
 
