@@ -49,6 +49,7 @@ def test_whatsapp_reply_buttons_round_trip_to_the_products_live_details_and_phot
     assert all(len(b["reply"]["title"]) <= 20 for b in buttons)
     body = offer["interactive"]["body"]["text"]
     assert "Nevera Samsung RT38" in body and len(body) <= 1024
+    assert reply_env.meta.read_receipts() == []  # the offline model answers at once: nothing to show typing for
     [stored] = replies(db, question.conversation_id)
     assert stored["text"] == body
     assert {c["id"] for c in stored["choices"]["items"]} == {b["reply"]["id"] for b in buttons}
@@ -100,8 +101,14 @@ def test_whatsapp_list_round_trip_with_a_real_model(reply_env, db, llm_server, m
             "Tenemos varios televisores Samsung disponibles; elige uno para ver sus detalles.",
         ]
     )
-    assert deliver(wa_text("¿qué televisores tienen?")) == []
+    question = wa_text("¿qué televisores tienen?")
+    assert deliver(question) == []
     [offer] = _sent(reply_env)
+    # Read receipt + typing indicator while the real model wrote the reply, and before the reply.
+    [receipt] = reply_env.meta.read_receipts()
+    assert receipt.json["message_id"] == question.platform_message_id and receipt.json["typing_indicator"]
+    posts = [r for r in reply_env.meta.requests if r.method == "POST"]
+    assert posts.index(receipt) < posts.index(reply_env.meta.sent()[0])
     interactive = offer["interactive"]
     assert interactive["type"] == "list"
     assert interactive["action"]["button"] == notice("choices_button", "es")

@@ -587,8 +587,9 @@ class ReplyService:
 
     def _show_typing(self, message: InboundMessage) -> threading.Thread | None:
         """WhatsApp's read receipt with a typing indicator, sent beside the generation (never adding to
-        its latency) and finished before the reply goes out, so it never lands after the reply."""
-        if message.channel != "whatsapp":
+        its latency) and finished before the reply goes out, so it never lands after the reply. Not with
+        the offline model: its answer is instant, there is no generation to hide the call behind."""
+        if message.channel != "whatsapp" or all(model.name == "offline" for model in self.chat_models()):
             return None
         sender = self.sender_for(message.channel)
         if not isinstance(sender, ReadMarker):
