@@ -8,6 +8,7 @@ mostrador.operations.requests; the OpenAPI document is generated from these rout
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -23,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
-from mostrador.operations import analytics, conversations, escalations, export, pricing
+from mostrador.operations import analytics, conversations, escalations, export, pricing, search_vocabulary
 from mostrador.operations.auth import Permission, Principal, StaticTokenAuthenticator, authenticate
 from mostrador.operations.errors import Forbidden, OperationsError
 from mostrador.operations.ranges import DayRange
@@ -36,6 +37,7 @@ from mostrador.operations.requests import (
     PriceBody,
     ResolveBody,
     SyncQuery,
+    SynonymBody,
     TakeoverBody,
     unusable_request_input,
 )
@@ -229,6 +231,29 @@ def set_model_price(model: Annotated[str, Path(min_length=1, max_length=100)], b
     )
 
 
+# -- search vocabulary ----------------------------------------------------------------------------
+
+Term = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+@app.get("/admin/search/synonyms", middlewares=[requires(Permission.VIEW_ANALYTICS)], tags=["search"])
+def synonyms() -> dict[str, Any]:
+    """The search synonyms in effect: the shipped list and this deployment's own entries (docs/search.md)."""
+    return search_vocabulary.list_synonyms(_db(), _tenant())
+
+
+@app.put("/admin/search/synonyms/<term>", middlewares=[requires(Permission.CONFIGURE)], tags=["search"])
+def set_synonym(term: Term, body: SynonymBody) -> dict[str, Any]:
+    """Set how the catalog may write `term` (replaces the shipped entry; [] switches it off)."""
+    return search_vocabulary.set_synonym(_db(), _tenant(), unquote(term), body.alternatives, _principal())
+
+
+@app.delete("/admin/search/synonyms/<term>", middlewares=[requires(Permission.CONFIGURE)], tags=["search"])
+def delete_synonym(term: Term) -> dict[str, Any]:
+    """Remove this deployment's entry for `term` (the shipped one, if any, applies again)."""
+    return search_vocabulary.delete_synonym(_db(), _tenant(), unquote(term), _principal())
+
+
 # -- errors, OpenAPI, entry point ------------------------------------------------------------------
 
 
@@ -258,7 +283,7 @@ def openapi_document() -> Response[str]:
     document = app.get_openapi_json_schema(
         title="Mostrador admin API",
         version="1.0.0",
-        description="Conversations, human takeover, escalations, analytics and export (docs/admin.md).",
+        description="Conversations, takeover, escalations, analytics, export, search vocabulary (docs/admin.md).",
         security_schemes={"bearerAuth": HTTPBearer(description="ADMIN_TOKEN")},
         security=[{"bearerAuth": []}],
     )
@@ -303,7 +328,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     query = request.multi_value_query_string_parameters or {
         name: [value] for name, value in (request.query_string_parameters or {}).items()
     }
-    problem = unusable_request_input(request.path, query, request.decoded_body)
+    # The raw bytes, not decoded_body: that decodes a base64 body as UTF-8 unguarded (a 502 otherwise).
+    raw_body = base64.b64decode(request.body) if request.body and request.is_base64_encoded else request.body
+    problem = unusable_request_input(request.path, query, raw_body)
     if problem:
         logger.info("admin request refused: unusable input", extra={"reason": problem})
         return _bad_request(problem)

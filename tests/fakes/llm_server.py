@@ -32,7 +32,9 @@ API of the yielded `FakeLLMServer` (stable, other rooms depend on it):
   is sent verbatim to OpenAI (e.g. malformed JSON); `id` (optional) is sent by Gemini, which
   otherwise sends none, as the real API mostly does; OpenAI ids are always "call_fake_<n>".
   Unscripted chat calls answer "Fake reply from <api>.".
-* Summaries are deterministic: "Summary: " + the first 20 words of the product text.
+* Summaries are deterministic: "Summary: " + the first 20 words of the product text, unless
+  `script_summaries([...])` queued texts (each summary call takes the next one; a model that obeyed
+  a planted instruction, say).
 * Embeddings are deterministic and meaningful: a normalized bag-of-concepts vector of the requested
   dimensionality (OpenAI `dimensions`, Gemini `outputDimensionality`; 1536 when absent). Each token
   (lowercased, accents folded, stop words dropped, a trailing plural s/es tried off) maps through
@@ -125,6 +127,7 @@ class FakeLLMServer:
         self.requests: list[RecordedRequest] = []
         self.embedded_texts: list[str] = []
         self._scripted: deque[dict[str, Any]] = deque()
+        self._scripted_summaries: deque[str] = deque()
         self._failures: list[_Failure] = []
         self.transcripts: dict[str, str] = {}
         self.image_descriptions: dict[str, str] = {}
@@ -156,6 +159,7 @@ class FakeLLMServer:
             self.requests.clear()
             self.embedded_texts.clear()
             self._scripted.clear()
+            self._scripted_summaries.clear()
             self._failures.clear()
 
     # test controls
@@ -187,6 +191,10 @@ class FakeLLMServer:
         gate, self._chat_gate = self._chat_gate, None
         if gate is not None:
             gate.set()
+
+    def script_summaries(self, texts: list[str]) -> None:
+        with self._lock:
+            self._scripted_summaries.extend(texts)
 
     def calls(self, kind: str, api: str | None = None) -> int:
         return sum(1 for request in self.requests if request.kind == kind and (api is None or request.api == api))
@@ -319,6 +327,9 @@ class FakeLLMServer:
 
     def _reply_for(self, kind: str, prompt: str, api: str) -> dict[str, Any]:
         if kind == "summary":
+            with self._lock:
+                if self._scripted_summaries:
+                    return {"text": self._scripted_summaries.popleft()}
             return {"text": _fake_summary(prompt)}
         with self._lock:
             if self._scripted:

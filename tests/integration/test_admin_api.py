@@ -87,6 +87,9 @@ def test_the_openapi_document_is_served_and_lists_every_route(admin):
         ("GET", "/admin/export"),
         ("GET", "/admin/model-prices"),
         ("PUT", "/admin/model-prices/{model}"),
+        ("GET", "/admin/search/synonyms"),
+        ("PUT", "/admin/search/synonyms/{term}"),
+        ("DELETE", "/admin/search/synonyms/{term}"),
     }
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert document["security"] == [{"bearerAuth": []}]

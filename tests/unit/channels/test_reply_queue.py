@@ -13,7 +13,7 @@ from mostrador.conversations.reply_queue import (
     parse_reply_queue_body,
     parse_reply_queue_envelope,
 )
-from mostrador.messaging.model import InboundMessage, RoutedStatus, StatusUpdate
+from mostrador.messaging.model import InboundMessage, MessageDeletion, RoutedStatus, StatusUpdate
 
 FIFO_CHARS = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
 
@@ -108,3 +108,23 @@ def test_a_burst_timer_travels_in_its_own_group_and_runs_after_the_batchs_messag
     assert parsed.item == due and parsed.conversation_id == "wa:1:2"
     records = [{"body": json.dumps(envelope.body)}, {"body": '{"v": 1, "kind": "message"}'}, {"body": "{}"}]
     assert [r["body"] for r in timers_last(records)] == [records[1]["body"], records[2]["body"], records[0]["body"]]
+
+
+def test_a_deletion_travels_in_the_conversations_group_with_its_own_dedup_id() -> None:
+    """An unsend names the message it takes back: deduplicating on that id alone would make SQS drop
+    the unsend as a redelivery of the original within its five-minute window."""
+    original = _message(channel="instagram", conversation_id="ig:1784:IGSID1", platform_message_id="aWdfZAG1")
+    deletion = MessageDeletion(
+        tenant_id="acme",
+        channel="instagram",
+        conversation_id="ig:1784:IGSID1",
+        platform_message_id="aWdfZAG1",
+        sender_id="IGSID1",
+        timestamp=datetime(2026, 11, 23, 10, 1, tzinfo=UTC),
+    )
+    envelope = envelope_for(deletion)
+    assert envelope.body["kind"] == "deletion"
+    assert envelope.group_id == envelope_for(original).group_id
+    assert envelope.deduplication_id == "aWdfZAG1:deleted" != envelope_for(original).deduplication_id
+    parsed = parse_reply_queue_envelope(json.dumps(envelope.body))
+    assert parsed.item == deletion and parsed.conversation_id == "ig:1784:IGSID1"

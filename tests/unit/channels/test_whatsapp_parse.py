@@ -204,3 +204,67 @@ def test_other_fields_and_garbage_are_skipped_with_a_reason() -> None:
     no_id = whatsapp_value([{"from": CUSTOMER_PHONE, "type": "text", "text": {"body": "x"}}])
     parsed = whatsapp.parse_delivery(whatsapp_delivery(no_id), "t1")
     assert parsed.items == [] and parsed.skipped
+
+
+def test_a_coexistence_echo_is_a_person_answering_in_the_customers_conversation() -> None:
+    """smb_message_echoes: what the business typed in the WhatsApp Business app (Meta's reference:
+    value.message_echoes[] with from = the business number, to = the customer)."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+        "message_echoes": [
+            {
+                "from": "15550783881",
+                "to": CUSTOMER_PHONE,
+                "id": "wamid.ECHO1",
+                "timestamp": "1763892060",
+                "type": "text",
+                "text": {"body": "Te atiendo yo"},
+            },
+            {"from": "15550783881", "id": "wamid.NO_RECIPIENT", "type": "text", "text": {"body": "?"}},
+        ],
+    }
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "smb_message_echoes", "value": value}]}],
+    }
+    parsed = whatsapp.parse_delivery(payload, "t1")
+    [item] = parsed.items
+    assert isinstance(item, InboundMessage)
+    assert item.conversation_id == CONVERSATION
+    assert (item.sender_id, item.sender_role, item.text) == ("15550783881", "human_agent", "Te atiendo yo")
+    assert (item.metadata["is_echo"], item.metadata["echo_source"]) == ("true", "business_app")
+    assert item.platform_message_id == "wamid.ECHO1"
+    assert parsed.skipped == ["whatsapp message echo of type 'text' without id or recipient"]
+
+
+@pytest.mark.parametrize(
+    ("to", "customer"),
+    [
+        ("+58 412-555-0101", CUSTOMER_PHONE),
+        ("+584125550101", CUSTOMER_PHONE),
+        ("VE.1502576394655843", "VE.1502576394655843"),
+    ],
+)
+def test_a_coexistence_echo_finds_the_customer_however_the_number_was_typed(to: str, customer: str) -> None:
+    value = {
+        "metadata": {"phone_number_id": PHONE_NUMBER_ID},
+        "message_echoes": [{"from": "15550783881", "to": to, "id": "wamid.E", "type": "text", "text": {"body": "ok"}}],
+    }
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "smb_message_echoes", "value": value}]}],
+    }
+    [item] = whatsapp.parse_delivery(payload, "t1").items
+    assert isinstance(item, InboundMessage)
+    assert item.conversation_id == f"wa:{PHONE_NUMBER_ID}:{customer}"
+
+
+@pytest.mark.parametrize("field", ["history", "smb_app_state_sync"])
+def test_other_coexistence_fields_are_skipped(field: str) -> None:
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": field, "value": {}}]}],
+    }
+    parsed = whatsapp.parse_delivery(payload, "t1")
+    assert parsed.items == [] and parsed.skipped == [f"whatsapp change field {field!r}"]

@@ -114,7 +114,7 @@ def test_toolbox_validates_arguments_and_passes_filters():
         "branch": None,
         "limit": 5,
     }
-    assert box.run(ToolCall("3", "get_live_product_details", {"item_code": "nope"})).result == {"product": None}
+    assert box.run(ToolCall("3", "get_live_product_details", {"item_code": "nope"})).result["product"] is None
     assert box.run(ToolCall("4", "drop_tables", {})).error == "unknown tool 'drop_tables'"
 
 

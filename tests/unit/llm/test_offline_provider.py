@@ -105,10 +105,42 @@ def test_customer_turn_becomes_a_search_with_their_words() -> None:
 
 
 def test_customer_turn_without_the_search_tool_gets_a_text_answer() -> None:
-    result = OfflineProvider().chat([ChatMessage("user", "hola")], [], language="en")
+    result = OfflineProvider().chat([ChatMessage("user", "busco una nevera")], [], language="en")
 
     assert result.tool_calls == ()
     assert result.text.startswith("How can I help you?")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("hola", "es", "¡Hola! ¿En qué puedo ayudarte?"),
+        ("Hi!", "en", "Hi! How can I help you?"),
+        ("oi, bom dia", "pt", "Olá! Como posso ajudar?"),
+        ("Bonjour 👋", "fr", "Bonjour ! Comment puis-je vous aider ?"),
+        ("ok gracias", "es", "¡Con gusto!"),
+        ("thanks a lot", "en", "You're welcome!"),
+        ("muito obrigado", "pt", "De nada!"),
+        ("merci beaucoup", "fr", "Avec plaisir !"),
+        ("👍", "fr", "Comment puis-je vous aider ?"),
+        ("[audio]", "es", "Por aquí solo puedo leer mensajes de texto."),
+        ("[image]", "en", "I can only read text messages here."),
+        ("[audio]", "pt", "Por aqui só consigo ler mensagens de texto."),
+        ("[sticker]", "fr", "Ici, je ne peux lire que les messages écrits."),
+    ],
+)
+def test_greetings_thanks_and_media_get_a_canned_answer_without_a_search(text, language, expected) -> None:
+    result = OfflineProvider().chat([ChatMessage("user", text)], REPLY_TOOLS, language=language)
+
+    assert result.tool_calls == ()
+    assert result.text.startswith(expected)
+
+
+@pytest.mark.parametrize("text", ["hola, ¿tienen neveras?", "hi 55", "XY-0412", "bonjour, vous avez des frigos ?"])
+def test_a_greeting_with_a_question_still_searches(text) -> None:
+    result = OfflineProvider().chat([ChatMessage("user", text)], REPLY_TOOLS, language="es")
+
+    assert [call.name for call in result.tool_calls] == ["search_local_products"]
 
 
 # chat: templated answers from tool results
@@ -153,16 +185,53 @@ def test_every_number_in_the_answer_comes_from_the_tool_result() -> None:
 def test_empty_search_asks_to_describe_it_differently() -> None:
     es = after_tool("search_local_products", {"products": [], "total": 0}, "es").text
     en = after_tool("search_local_products", {"products": [], "total": 0}, "en").text
+    pt = after_tool("search_local_products", {"products": [], "total": 0}, "pt").text
+    fr = after_tool("search_local_products", {"products": [], "total": 0}, "fr").text
 
     assert "No encontré productos" in es and "de otra forma" in es
     assert "couldn't find any products" in en and "describe it differently" in en
+    assert "Não encontrei produtos" in pt and "de outra forma" in pt
+    assert "aucun produit" in fr and "autrement" in fr
 
 
-def test_unknown_language_falls_back_to_spanish() -> None:
-    result = after_tool("search_local_products", {"products": [WASHER], "total": 1}, "pt")
+def test_search_results_in_portuguese_and_french() -> None:
+    pt = after_tool("search_local_products", {"products": [FRIDGE], "total": 1}, "pt").text
+    fr = after_tool("search_local_products", {"products": [FRIDGE], "total": 1}, "fr").text
 
-    assert result.text.startswith("Encontré estos productos:")
-    assert "USD 649,00" in result.text
+    assert pt == (
+        "Encontrei estes produtos:\n"
+        "• Nevera Dos Puertas 300L (Samsung) — preço USD 1.299,50 (Bs. 47.432,75). "
+        "Estoque: Sucursal Centro: 4, Valencia: 3.\n"
+        "Quer mais detalhes de algum deles?"
+    )
+    assert fr == (
+        "J'ai trouvé ces produits :\n"
+        "• Nevera Dos Puertas 300L (Samsung) — prix USD 1\u00a0299,50 (Bs. 47\u00a0432,75). "
+        "Stock : Sucursal Centro: 4, Valencia: 3.\n"
+        "Voulez-vous plus de détails sur l'un d'eux ?"
+    )
+
+
+@pytest.mark.parametrize("language", ["it", "de", "nl", ""])
+def test_a_language_without_texts_falls_back_to_english(language) -> None:
+    result = after_tool("search_local_products", {"products": [WASHER], "total": 1}, language)
+
+    assert result.text.startswith("I found these products:")
+    assert "USD 649.00" in result.text
+
+
+@pytest.mark.parametrize("language", ["es", "en", "pt", "fr"])
+def test_every_text_exists_in_every_template_language(language) -> None:
+    from mostrador.conversations.language import TEXT_LANGUAGES
+    from mostrador.llm.offline_provider import _TEXTS
+
+    assert set(_TEXTS) == set(TEXT_LANGUAGES)
+    assert set(_TEXTS[language]) == set(_TEXTS["en"])
+    others = [_TEXTS[other] for other in TEXT_LANGUAGES if other != language]
+    # Translated, not copied: no sentence is shared with another language (short labels may be).
+    for key, text in _TEXTS[language].items():
+        if len(text) > 20:
+            assert all(text != other[key] for other in others), (language, key)
 
 
 def test_regional_language_tags_pick_their_language() -> None:
@@ -185,11 +254,19 @@ def test_live_details_of_an_unknown_product() -> None:
 
 
 def test_escalation_says_a_person_will_follow_up() -> None:
-    es = after_tool("escalate_to_human", {"escalated": True, "escalation_id": 9}, "es").text
-    en = after_tool("escalate_to_human", {"escalated": True, "escalation_id": 9}, "en").text
+    from mostrador.conversations.escalation import promises_handoff
 
-    assert "persona" in es and "pronto" in es
-    assert "person" in en and "soon" in en
+    texts = {
+        language: after_tool("escalate_to_human", {"escalated": True, "escalation_id": 9}, language).text
+        for language in ("es", "en", "pt", "fr")
+    }
+
+    assert "persona" in texts["es"] and "pronto" in texts["es"]
+    assert "person" in texts["en"] and "soon" in texts["en"]
+    assert "pessoa" in texts["pt"] and "em breve" in texts["pt"]
+    assert "personne" in texts["fr"] and "bientôt" in texts["fr"]
+    # The reply use case recognises each as telling the customer, so no second notice is appended.
+    assert all(promises_handoff(text) for text in texts.values())
 
 
 def test_tool_name_is_found_from_the_call_when_the_result_has_none() -> None:
@@ -216,7 +293,16 @@ def test_malformed_tool_result_gets_a_polite_text_not_a_crash() -> None:
     assert result.text and result.tool_calls == ()
 
 
-@pytest.mark.parametrize(("value", "language", "expected"), [(1234567.891, "es", "1.234.567,89"), (0, "en", "0.00")])
+@pytest.mark.parametrize(
+    ("value", "language", "expected"),
+    [
+        (1234567.891, "es", "1.234.567,89"),
+        (0, "en", "0.00"),
+        (1299.5, "pt-BR", "1.299,50"),
+        (1299.5, "fr", "1\u00a0299,50"),
+        (1299.5, "de", "1,299.50"),
+    ],
+)
 def test_amount_formatting(value: float, language: str, expected: str) -> None:
     assert format_amount(value, language) == expected
 

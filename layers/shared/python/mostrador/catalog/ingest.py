@@ -68,8 +68,8 @@ class CatalogPush:
 def parse_push(body: bytes, *, max_bytes: int) -> CatalogPush:
     if len(body) > max_bytes:
         raise CatalogRequestError(
-            413, f"Body is {len(body)} bytes; the limit is {max_bytes}. Send the catalog in several requests "
-            'with the same "syncId" and "final": false on all but the last.',
+            413, f"Body is {len(body)} bytes; the limit is {max_bytes} bytes per request. Split the catalog into "
+            f'requests of at most {max_bytes} bytes that share one "syncId", with "final": false on all but the last.',
         )  # fmt: skip
     if not body.strip():
         raise CatalogRequestError(400, 'Body is empty; send a JSON list of products or {"products": [...]}.')

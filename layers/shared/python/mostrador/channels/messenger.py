@@ -4,6 +4,11 @@ Conversation ids: "fb:<page id>:<customer psid>" and "ig:<instagram account id>:
 Meta echoes every message the Page sends (`is_echo`, with the `app_id` of the app that sent it):
 for an echo the customer is the recipient, and the sender role is "page" with metadata["app_id"],
 so the reply side can tell its own echoes from a person answering in the Page inbox.
+
+Handover protocol: while another app owns the thread, Meta delivers its events in the entry's
+`standby` array instead of `messaging`; they are parsed the same way and marked
+metadata["standby"] = "true" (recorded, never answered). An unsend (`message.is_deleted`, Instagram)
+names the message taken back and becomes a MessageDeletion, never a message.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from mostrador.channels.base import OutboundMessage, PermanentSendError, SendRes
 from mostrador.channels.interactive import messenger_quick_replies
 from mostrador.channels.meta import dicts_in, from_unix_millis, new_http_client, post_graph, value_at
 from mostrador.channels.text_limits import LIMITS, split_text
-from mostrador.messaging.model import Channel, InboundMessage, MediaKind, ParsedDelivery, RoutedStatus, StatusUpdate
+from mostrador.messaging.model import (
+    Channel,
+    InboundMessage,
+    MediaKind,
+    MessageDeletion,
+    ParsedDelivery,
+    RoutedStatus,
+    StatusUpdate,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -56,7 +69,8 @@ def conversation_id_for(channel: Channel, account_id: str, customer_id: str) -> 
 
 
 def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
-    """Messages, echoes, postbacks, quick replies, attachments, delivery and read receipts."""
+    """Messages, echoes, postbacks, quick replies, attachments, delivery and read receipts, unsends,
+    and the same events in standby (another app owns the thread)."""
     parsed = ParsedDelivery()
     channel = OBJECTS.get(str(payload.get("object")))
     if channel is None:
@@ -65,14 +79,19 @@ def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery
     for entry in dicts_in(payload.get("entry")):
         account_id = str(entry.get("id") or "")
         events = dicts_in(entry.get("messaging"))
-        if not events:
-            parsed.skipped.append(f"{channel} entry without messaging events")
+        standby = dicts_in(entry.get("standby"))
+        if not events and not standby:
+            parsed.skipped.append(f"{channel} entry without messaging or standby events")
         for event in events:
-            parsed.extend(_parse_event(event, channel, account_id, tenant_id))
+            parsed.extend(_parse_event(event, channel, account_id, tenant_id, standby=False))
+        for event in standby:
+            parsed.extend(_parse_event(event, channel, account_id, tenant_id, standby=True))
     return parsed
 
 
-def _parse_event(event: Mapping[str, Any], channel: Channel, account_id: str, tenant_id: str) -> ParsedDelivery:
+def _parse_event(
+    event: Mapping[str, Any], channel: Channel, account_id: str, tenant_id: str, *, standby: bool
+) -> ParsedDelivery:
     parsed = ParsedDelivery()
     sender = str(value_at(event, "sender", "id") or "")
     recipient = str(value_at(event, "recipient", "id") or "")
@@ -80,12 +99,18 @@ def _parse_event(event: Mapping[str, Any], channel: Channel, account_id: str, te
     timestamp = from_unix_millis(event.get("timestamp"))
     message = event.get("message")
     if isinstance(message, Mapping) and message.get("mid") and sender and recipient:
-        parsed.items.append(_message(message, channel, account_id, sender, recipient, timestamp, tenant_id))
+        if message.get("is_deleted"):
+            parsed.items.append(_deletion(message, channel, account_id, sender, recipient, timestamp, tenant_id))
+            return parsed
+        item = _message(message, channel, account_id, sender, recipient, timestamp, tenant_id)
+        parsed.items.append(_in_standby(item) if standby else item)
         return parsed
     postback = event.get("postback")
     if isinstance(postback, Mapping) and sender:
         mid = postback.get("mid") or f"postback:{sender}:{event.get('timestamp')}"
         metadata = {"page_id": account_id}
+        if standby:
+            metadata["standby"] = "true"
         if postback.get("payload"):
             metadata["postback_payload"] = str(postback["payload"])
         parsed.items.append(
@@ -179,6 +204,32 @@ def _message(
         timestamp=timestamp,
         reply_to_message_id=str(reply_to) if reply_to else None,
         metadata=metadata,
+    )
+
+
+def _in_standby(message: InboundMessage) -> InboundMessage:
+    return message.model_copy(update={"metadata": {**message.metadata, "standby": "true"}})
+
+
+def _deletion(
+    message: Mapping[str, Any],
+    channel: Channel,
+    account_id: str,
+    sender: str,
+    recipient: str,
+    timestamp: Any,
+    tenant_id: str,
+) -> MessageDeletion:
+    # An unsent echo (the business took its own message back) belongs to the customer it was sent to.
+    is_echo = bool(message.get("is_echo"))
+    return MessageDeletion(
+        tenant_id=tenant_id,
+        channel=channel,
+        conversation_id=conversation_id_for(channel, account_id, recipient if is_echo else sender),
+        platform_message_id=str(message["mid"]),
+        sender_id=sender,
+        sender_role="page" if is_echo else "customer",
+        timestamp=timestamp,
     )
 
 

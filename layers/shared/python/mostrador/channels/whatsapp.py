@@ -3,10 +3,17 @@
 Senders are identified by `from` (a phone number) or, for users who hide it behind a username,
 only by a business-scoped user id (`from_user_id`, e.g. "US.1349..."): the id is opaque either way.
 Conversation id: "wa:<business phone_number_id>:<sender id>".
+
+Coexistence (a number on both the WhatsApp Business app and the Cloud API): what a person types
+in the app on the phone arrives as field `smb_message_echoes`, value.message_echoes[] with `from`
+(the business number), `to` (the customer) and the usual id/timestamp/type/<type> content. Those
+become InboundMessages in the customer's conversation with sender_role "human_agent" and
+metadata["is_echo"] = "true": a person answering, for the reply side's takeover rules.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +37,9 @@ _MEDIA_KINDS: dict[str, MediaKind] = {
     "sticker": "sticker",
 }
 _STATUSES = {"sent", "delivered", "read", "failed"}
+_PHONE = re.compile(r"\+?[\d\s().-]*\d[\d\s().-]*")
+MESSAGES_FIELD = "messages"
+ECHOES_FIELD = "smb_message_echoes"
 
 
 def conversation_id_for(phone_number_id: str, customer_id: str) -> str:
@@ -42,8 +52,9 @@ def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery
     for entry in dicts_in(payload.get("entry")):
         for change in dicts_in(entry.get("changes")):
             value = change.get("value")
-            if change.get("field") != "messages" or not isinstance(value, Mapping):
-                parsed.skipped.append(f"whatsapp change field {change.get('field')!r}")
+            field = change.get("field")
+            if field not in (MESSAGES_FIELD, ECHOES_FIELD) or not isinstance(value, Mapping):
+                parsed.skipped.append(f"whatsapp change field {field!r}")
                 continue
             parsed.extend(_parse_value(value, tenant_id))
     return parsed
@@ -60,6 +71,12 @@ def _parse_value(value: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
         item = _parse_message(message, contacts, phone_number_id, tenant_id)
         if item is None:
             parsed.skipped.append(f"whatsapp message of type {message.get('type')!r} without id or sender")
+        else:
+            parsed.items.append(item)
+    for echo in dicts_in(value.get("message_echoes")):
+        item = _parse_echo(echo, phone_number_id, tenant_id)
+        if item is None:
+            parsed.skipped.append(f"whatsapp message echo of type {echo.get('type')!r} without id or recipient")
         else:
             parsed.items.append(item)
     for status in dicts_in(value.get("statuses")):
@@ -105,6 +122,33 @@ def _parse_message(
         platform_message_id=str(message_id),
         timestamp=from_unix_seconds(message.get("timestamp")),
         reply_to_message_id=reply_to,
+        metadata=metadata,
+    )
+
+
+def _parse_echo(echo: Mapping[str, Any], phone_number_id: str, tenant_id: str) -> InboundMessage | None:
+    """A message the business sent from the WhatsApp Business app (coexistence): a person answering."""
+    message_id = echo.get("id")
+    customer = str(echo.get("to") or echo.get("to_user_id") or "")
+    # `to` is the number as the business typed it ("+58 412-555-0101"); customers' own messages
+    # carry it as digits only (their wa_id), which is what their conversation id holds.
+    if _PHONE.fullmatch(customer):
+        customer = re.sub(r"\D", "", customer)
+    if not message_id or not customer:
+        return None
+    kind = str(echo.get("type") or "unsupported")
+    text, media_kind, metadata = _content(kind, echo)
+    metadata.update(phone_number_id=phone_number_id, is_echo="true", echo_source="business_app")
+    return InboundMessage(
+        tenant_id=tenant_id,
+        channel="whatsapp",
+        conversation_id=conversation_id_for(phone_number_id, customer),
+        sender_id=str(echo.get("from") or phone_number_id),
+        sender_role="human_agent",
+        text=text,
+        media_kind=media_kind,
+        platform_message_id=str(message_id),
+        timestamp=from_unix_seconds(echo.get("timestamp")),
         metadata=metadata,
     )
 

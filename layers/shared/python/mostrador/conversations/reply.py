@@ -6,6 +6,9 @@ implicit takeover and the 24-hour window, read voice notes and photos (or send t
 why not), then either escalate (the customer asked for a person) or run the model with the catalog
 tools, and send. The generated reply is stored before it is sent, so a transient send failure is
 retried by the queue with the same text and a second reply is never generated for the same message.
+On the queue's last attempt a transient failure is recorded as final (`failed`) instead of leaving
+the reply `pending` in the dead-letter queue. An unsend (MessageDeletion) removes the message's text,
+or leaves a tombstone for a message not received yet; it is never answered.
 
 With the burst quiet window on, a customer message is recorded and waits; the first of a burst
 puts a timer on the reply queue, and when it is due one reply answers every waiting message. A
@@ -52,7 +55,7 @@ from mostrador.conversations.escalation import (
     promises_handoff,
     with_handoff,
 )
-from mostrador.conversations.language import detect_language
+from mostrador.conversations.language import DEFAULT_LANGUAGE, conversation_language, language_name, localized
 from mostrador.conversations.media import MediaReader, Understood
 from mostrador.conversations.notices import notice
 from mostrador.conversations.reply_queue import ReplyDue
@@ -61,7 +64,7 @@ from mostrador.conversations.window import window_applies, window_open
 from mostrador.db import conversation_repository as repo
 from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, ToolSpec, Usage
 from mostrador.llm.tools import GET_LIVE_PRODUCT_DETAILS, REPLY_TOOLS, SEARCH_LOCAL_PRODUCTS
-from mostrador.messaging.model import Channel, InboundMessage, StatusUpdate
+from mostrador.messaging.model import Channel, InboundMessage, MessageDeletion, StatusUpdate
 from mostrador.observability import logger, metrics, redact
 
 if TYPE_CHECKING:
@@ -70,11 +73,16 @@ if TYPE_CHECKING:
 
 MAX_TOOL_ROUNDS = 4
 HISTORY_MESSAGES = 20
-LANGUAGE_NAMES = {"es": "Spanish", "en": "English"}
+# The most of one message the model is shown. Chat turns are far shorter; an oversized event keeps
+# up to one queue message (~256 KB) in the record, which on every reply while it stays in the history
+# would cost tens of thousands of tokens, and two of them overflow a 128K-token context.
+MODEL_MESSAGE_CHARS = 8_000
 
 _EMPTY_ANSWER = {
     "es": "Disculpa, no pude entender bien tu mensaje. ¿Me lo puedes decir con otras palabras?",
     "en": "Sorry, I couldn't quite understand your message. Could you say it in other words?",
+    "pt": "Desculpe, não entendi bem a sua mensagem. Pode me dizer com outras palavras?",
+    "fr": "Désolé, je n'ai pas bien compris votre message. Pouvez-vous le dire autrement ?",
 }
 
 
@@ -162,11 +170,11 @@ def default_system_prompt() -> str:
 def system_prompt(base: str | None, language: str) -> str:
     """The tenant's prompt (voice, store facts) or the default, then the ground rules no tenant prompt
     can drop: prices and stock only from tools, real escalations, catalog/customer text is data."""
-    name = LANGUAGE_NAMES.get(language, language)
+    name = language_name(language)
     return (
         f"{(base or default_system_prompt()).strip()}\n\n"
         f"{_prompt_file('ground_rules.txt')}\n\n"
-        f"The customer writes in {name} ({language}). Answer in {name} unless they switch language."
+        f"Conversation language: {name} ({language}). Answer in {name}."
     )
 
 
@@ -230,8 +238,15 @@ class ReplyService:
     scheduler: ReplyScheduler | None = None
 
     def handle(
-        self, item: InboundMessage | StatusUpdate | ReplyDue, conversation_id: str | None = None
+        self,
+        item: InboundMessage | StatusUpdate | MessageDeletion | ReplyDue,
+        conversation_id: str | None = None,
+        *,
+        final_attempt: bool = False,
     ) -> ReplyOutcome:
+        """`final_attempt`: the queue dead-letters this item if it fails now (its last receive)."""
+        if isinstance(item, MessageDeletion):
+            return self._forget(item)
         if isinstance(item, ReplyDue):
             return self._handle_due(item)
         if isinstance(item, StatusUpdate):
@@ -243,7 +258,49 @@ class ReplyService:
             if not known:
                 logger.info("status for an unknown message", extra={"channel": item.channel, "status": item.status})
             return ReplyOutcome("status", item.status if known else "unknown_message")
-        return self._handle_inbound(item)
+        try:
+            return self._handle_inbound(item)
+        except TransientSendError as error:
+            if not final_attempt:
+                raise
+            return self._give_up(item, error)
+
+    def _forget(self, deletion: MessageDeletion) -> ReplyOutcome:
+        had_it = repo.forget_message(self.conn, deletion)
+        if had_it is None:
+            logger.warning(
+                "unsend names a message of another conversation: left alone",
+                extra={"conversation": redact(deletion.conversation_id), "channel": deletion.channel},
+            )
+            return ReplyOutcome("skipped", "deleted_elsewhere")
+        logger.info(
+            "message taken back by its sender",
+            extra={
+                "conversation": redact(deletion.conversation_id),
+                "channel": deletion.channel,
+                "recorded": had_it,  # False: a tombstone waits for the original, which will never be answered
+            },
+        )
+        return ReplyOutcome("skipped", "deleted" if had_it else "deleted_before_received")
+
+    def _give_up(self, message: InboundMessage, error: TransientSendError) -> ReplyOutcome:
+        """The last attempt failed transiently too: record the failure as final (no retry will come)."""
+        inbound_id = repo.inbound_id(self.conn, message.tenant_id, message.platform_message_id)
+        if inbound_id is None:
+            raise error  # nothing recorded to mark: the dead-letter queue keeps the message
+        draft = repo.pending_reply(self.conn, inbound_id)
+        reason = f"send_failed:{error.code}" if draft is not None else f"retries_exhausted:{error.code}"
+        with self.conn.transaction():
+            if draft is not None and draft["status"] == "pending":
+                title = f"retries exhausted after {draft.get('pieces_sent') or 0} piece(s) sent: {error}"
+                repo.mark_reply_failed(self.conn, draft["id"], error.code, title)
+            repo.mark_inbound(self.conn, inbound_id, "failed", reason)
+        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        logger.error(
+            "retries exhausted: reply recorded as failed",
+            extra={"conversation": redact(message.conversation_id), "channel": message.channel, "code": error.code},
+        )
+        return ReplyOutcome("failed", reason, inbound_id, draft["id"] if draft is not None else None)
 
     # -- inbound ---------------------------------------------------------------------------------
 
@@ -251,7 +308,7 @@ class ReplyService:
         started = time.monotonic()
         now = self.clock()
         sent_by_us = False
-        if message.channel in ("messenger", "instagram") and TakeoverPolicy.is_echo(message):
+        if message.channel in ("messenger", "instagram", "whatsapp") and TakeoverPolicy.is_echo(message):
             sent_by_us = repo.is_own_outbound(self.conn, message.tenant_id, message.platform_message_id)
         decision = self.policy.classify(message, sent_by_us=sent_by_us)
         recorded = repo.record_inbound(self.conn, message, decision.actor)
@@ -284,6 +341,13 @@ class ReplyService:
             return self._skip(recorded.id, quiet, log)
         return self._reply_to_customer(message, recorded.id, started, now, log)
 
+    def _fail(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
+        # The reason carries the error's code only: platform answers may echo customer details.
+        repo.mark_inbound(self.conn, message_id, "failed", reason)
+        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        logger.error("no reply possible", extra={**log, "reason": reason})
+        return ReplyOutcome("failed", reason, message_id)
+
     def _skip(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
         repo.mark_inbound(self.conn, message_id, "skipped", reason)
         logger.info("no reply", extra={**log, "reason": reason})
@@ -291,7 +355,8 @@ class ReplyService:
 
     def _silenced(self, message: InboundMessage, conversation: dict[str, Any], now: datetime) -> str | None:
         """Why the bot must stay quiet in this conversation now: a pause, or a person answering on
-        Support Board (its history shows them even when their webhook never reached us)."""
+        Support Board (its history shows them even when their webhook never reached us). Raises
+        PermanentSendError when that history cannot be read (the conversation is gone there)."""
         if repo.active_pause(self.conn, message.tenant_id, message.conversation_id, now):
             return "paused"
         if message.channel == "support_board" and self.history is not None:
@@ -308,19 +373,29 @@ class ReplyService:
         self, message: InboundMessage, inbound_id: int, started: float, now: datetime, log: dict[str, Any]
     ) -> ReplyOutcome:
         tenant, conversation_id = message.tenant_id, message.conversation_id
-        # A tapped button's title is our own words (a product name), not a sign of the customer's language.
-        spoken = detect_language(message.text) if message.media_kind not in ("interactive", "postback") else None
+        # The language is pinned on the conversation: its first message sets it when it names one, later
+        # only a clear message switches it ("ok", a code or an emoji never does; language.py). A tapped
+        # button's title is our own words (a product name), never a sign of the customer's language.
+        known = repo.get_conversation(self.conn, tenant, conversation_id)
+        current = known["language"] if known else None
+        pinned = bool(known and known["last_customer_message_at"])
+        if message.media_kind in ("interactive", "postback"):
+            language = current or DEFAULT_LANGUAGE
+        else:
+            language = conversation_language(message.text, current, pinned=pinned)
         conversation = repo.note_customer_message(
-            self.conn, tenant, conversation_id, message.sender_id, message.timestamp, spoken
+            self.conn, tenant, conversation_id, message.sender_id, message.timestamp, language
         )
-        language: str = conversation["language"]
         repo.set_message_language(self.conn, inbound_id, language)
 
         draft = repo.pending_reply(self.conn, inbound_id)
         if draft is not None:  # a retry: the reply exists already, only its delivery is left
             return self._deliver(message, inbound_id, draft, started, log)
 
-        silenced = self._silenced(message, conversation, now)
+        try:
+            silenced = self._silenced(message, conversation, now)
+        except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
+            return self._fail(inbound_id, f"history_failed:{error.code}", log)
         if silenced is not None:
             return self._skip(inbound_id, silenced, log)
         if window_applies(message.channel, message.metadata) and not window_open(
@@ -330,7 +405,7 @@ class ReplyService:
 
         if message.media_kind in _UNREADABLE and not message.text.strip():
             return self._unreadable(message, inbound_id, language, started, log)
-        understood, language = self._understand(message, inbound_id, language)
+        understood, language = self._understand(message, inbound_id, language, pinned=pinned)
         if understood.notice is not None:
             fixed_reply = repo.ReplyDraft(understood.notice, language)
             fixed = repo.store_reply_draft(self.conn, tenant, conversation_id, message.channel, inbound_id, fixed_reply)
@@ -369,9 +444,12 @@ class ReplyService:
             return self._skip(inbound_id, "unsupported_again", log)
         return self._deliver(message, inbound_id, draft, started, {**log, "notice": True})
 
-    def _understand(self, message: InboundMessage, inbound_id: int, language: str) -> tuple[Understood, str]:
+    def _understand(
+        self, message: InboundMessage, inbound_id: int, language: str, *, pinned: bool
+    ) -> tuple[Understood, str]:
         """The transcript or photo description (kept on the message: a retry does not pay twice), and
-        the conversation's language, which a transcript may tell for the first time."""
+        the conversation's language, which a transcript may tell for the first time (or switch, when
+        it is clear: the same rule as a typed message)."""
         if message.media_kind not in ("audio", "image"):
             return Understood(), language
         known = repo.media_understanding(self.conn, inbound_id)
@@ -381,7 +459,7 @@ class ReplyService:
             understood = self.media.understand(message, language, on_usage=self._usage_recorder(message.tenant_id))
             if understood.transcript or understood.description:
                 repo.save_media_understanding(self.conn, inbound_id, understood.transcript, understood.description)
-        spoken = detect_language(understood.transcript) if understood.transcript else None
+        spoken = understood.transcript and conversation_language(understood.transcript, language, pinned=pinned)
         if spoken and spoken != language:
             repo.set_conversation_language(self.conn, message.tenant_id, message.conversation_id, spoken)
             repo.set_message_language(self.conn, inbound_id, spoken)
@@ -443,11 +521,18 @@ class ReplyService:
             "burst": len(rows),
         }
         conversation = repo.get_conversation(self.conn, tenant, conversation_id) or {}
-        language: str = conversation.get("language") or "es"
+        language: str = conversation.get("language") or DEFAULT_LANGUAGE
         draft = repo.pending_reply(self.conn, latest["id"])
         if draft is not None:
             return self._deliver(message, latest["id"], draft, started, log, together=ids)
-        silenced = self._silenced(message, conversation, now)
+        try:
+            silenced = self._silenced(message, conversation, now)
+        except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
+            reason = f"history_failed:{error.code}"
+            repo.mark_inbound_many(self.conn, ids, "failed", reason)
+            metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+            logger.error("no reply possible", extra={**log, "reason": reason})
+            return ReplyOutcome("failed", reason, latest["id"])
         if silenced is not None:
             repo.mark_inbound_many(self.conn, ids, "skipped", silenced)
             logger.info("no reply", extra={**log, "reason": silenced})
@@ -485,7 +570,7 @@ class ReplyService:
             )
             picked = self._picked(message)
             result = self._generate(message, inbound_id, language, toolbox, picked=picked)
-            text = result.text.strip() or _EMPTY_ANSWER.get(language, _EMPTY_ANSWER["es"])
+            text = result.text.strip() or localized(_EMPTY_ANSWER, language)
             escalated = toolbox.escalation_id is not None
             searched_in_vain = any(
                 o.call.name == SEARCH_LOCAL_PRODUCTS.name and o.error is None and o.result_count == 0
@@ -796,6 +881,8 @@ def _as_chat_message(row: dict[str, Any]) -> ChatMessage | None:
     text = _history_text(row)
     if not text:
         return None
+    if len(text) > MODEL_MESSAGE_CHARS:
+        text = f"{text[:MODEL_MESSAGE_CHARS]}\n\n[… {len(text) - MODEL_MESSAGE_CHARS} more characters not shown]"
     if row["direction"] == "inbound" and row["actor"] == "customer":
         return ChatMessage("user", text)
     if row["direction"] == "inbound" and row["actor"] == "bot":

@@ -1,11 +1,13 @@
 """The envelope the webhook puts on the reply FIFO queue, and how the reply function reads it back.
 
-Body: {"v": 1, "kind": "message", "message": {...InboundMessage...}} or
-      {"v": 1, "kind": "status", "status": {...StatusUpdate...}, "conversation_id": "..."} or
+Body: {"v": 1, "kind": "message", "message": {...InboundMessage...}},
+      {"v": 1, "kind": "status", "status": {...StatusUpdate...}, "conversation_id": "..."},
+      {"v": 1, "kind": "deletion", "deletion": {...MessageDeletion...}} or
       {"v": 1, "kind": "reply_due", "due": {...ReplyDue...}} (the reply function's own timer for a burst
       of messages, in its own message group so it never waits behind the conversation's messages).
 MessageGroupId is the conversation (with its tenant), so one conversation is handled in order;
-MessageDeduplicationId is the platform message id (statuses: id + status), so Meta's redeliveries
+MessageDeduplicationId is the platform message id (statuses: id + status; deletions: id + ":deleted",
+so an unsend is never taken for a redelivery of the message it takes back), so Meta's redeliveries
 within SQS's five-minute window never reach the consumer twice.
 
 A message whose envelope would not fit one SQS message (a 3 MB WhatsApp text) travels cut to fit
@@ -25,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from mostrador.messaging.model import InboundMessage, QueueItem, StatusUpdate
+from mostrador.messaging.model import InboundMessage, MessageDeletion, QueueItem, StatusUpdate
 from mostrador.queues import MAX_MESSAGE_BYTES, OutgoingMessage, serialized_body
 
 FIFO_ID_MAX = 128
@@ -49,7 +51,7 @@ class ReplyDue(BaseModel):
 
 @dataclass(frozen=True)
 class ReplyEnvelope:
-    item: InboundMessage | StatusUpdate | ReplyDue
+    item: InboundMessage | StatusUpdate | MessageDeletion | ReplyDue
     conversation_id: str | None
 
 
@@ -74,6 +76,13 @@ def envelope_for(item: QueueItem, *, entry_id: str = "0") -> OutgoingMessage:
             body={"v": ENVELOPE_VERSION, "kind": "message", "message": item.model_dump(mode="json")},
             group_id=group_id(item.tenant_id, item.conversation_id),
             deduplication_id=fifo_id(item.platform_message_id),
+        )
+    if isinstance(item, MessageDeletion):
+        return OutgoingMessage(
+            id=entry_id,
+            body={"v": ENVELOPE_VERSION, "kind": "deletion", "deletion": item.model_dump(mode="json")},
+            group_id=group_id(item.tenant_id, item.conversation_id),
+            deduplication_id=fifo_id(f"{item.platform_message_id}:deleted"),
         )
     status = item.status
     return OutgoingMessage(
@@ -224,11 +233,16 @@ def parse_reply_queue_envelope(body: str) -> ReplyEnvelope:
         status = StatusUpdate.model_validate(data.get("status"))
         conversation = data.get("conversation_id")
         return ReplyEnvelope(status, str(conversation) if conversation else None)
+    if kind == "deletion":
+        deletion = MessageDeletion.model_validate(data.get("deletion"))
+        return ReplyEnvelope(deletion, deletion.conversation_id)
     if kind == "reply_due":
         due = ReplyDue.model_validate(data.get("due"))
         return ReplyEnvelope(due, due.conversation_id)
-    raise ValueError(f"reply queue body has unknown kind {kind!r} (expected 'message', 'status' or 'reply_due')")
+    raise ValueError(
+        f"reply queue body has unknown kind {kind!r} (expected 'message', 'status', 'deletion' or 'reply_due')"
+    )
 
 
-def parse_reply_queue_body(body: str) -> InboundMessage | StatusUpdate | ReplyDue:
+def parse_reply_queue_body(body: str) -> InboundMessage | StatusUpdate | MessageDeletion | ReplyDue:
     return parse_reply_queue_envelope(body).item

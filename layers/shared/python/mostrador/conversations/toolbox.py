@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mostrador.llm.base import Embedder, ToolCall
-from mostrador.llm.tools import ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_LOCAL_PRODUCTS
+from mostrador.llm.tools import CATALOG_DATA_NOTE, ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_LOCAL_PRODUCTS
 
 if TYPE_CHECKING:
     from mostrador.db.connection import Connection
@@ -147,7 +147,7 @@ class ReplyToolbox:
         )
         return ToolOutcome(
             call,
-            {"products": cards, "total": len(cards)},
+            {"products": cards, "total": len(cards), "note": CATALOG_DATA_NOTE},
             product_ids=[str(card.get("item_code")) for card in cards],
             result_count=len(cards),
         )
@@ -157,7 +157,7 @@ class ReplyToolbox:
         card = self._catalog.details(self._tenant_id, item_code)
         return ToolOutcome(
             call,
-            {"product": card},
+            {"product": card, "note": CATALOG_DATA_NOTE},
             product_ids=[str(card.get("item_code"))] if card else [],
             result_count=1 if card else 0,
         )

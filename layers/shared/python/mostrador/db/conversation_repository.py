@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mostrador.db.connection import Connection
-    from mostrador.messaging.model import InboundMessage, StatusUpdate
+    from mostrador.messaging.model import InboundMessage, MessageDeletion, StatusUpdate
 
 # Later statuses never go back to earlier ones (a late "delivered" after "read" is ignored).
 _STATUS_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
@@ -81,6 +81,50 @@ def record_inbound(conn: Connection, message: InboundMessage, actor: str) -> Rec
         created=False,
         is_own_outbound=existing["direction"] == "outbound",
     )
+
+
+def inbound_id(conn: Connection, tenant_id: str, platform_message_id: str) -> int | None:
+    row = conn.execute(
+        "SELECT id FROM messages WHERE tenant_id = %s AND platform_message_id = %s AND direction = 'inbound'",
+        (tenant_id, platform_message_id),
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def forget_message(conn: Connection, deletion: MessageDeletion) -> bool | None:
+    """The sender took a message back: its text is removed for good and the row is marked deleted
+    (left out of history, exports and transcripts). A message not received yet gets a tombstone under
+    its id, so the late original is a known id: never answered, never stored. True when the message
+    had been recorded (its text is now gone), False when a tombstone now waits for it, None when the
+    id is a message of another conversation (left alone: only its own conversation can take it back)."""
+    ensure_conversation(conn, deletion.tenant_id, deletion.conversation_id, deletion.channel)
+    row = conn.execute(
+        "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, sender_id, text,"
+        " platform_message_id, platform_message_ids, state, state_reason, platform_timestamp, deleted_at)"
+        " VALUES (%s, %s, %s, 'inbound', %s, %s, '', %s, ARRAY[%s], 'skipped', 'deleted', %s, now())"
+        " ON CONFLICT (tenant_id, platform_message_id) DO UPDATE SET text = '',"
+        " deleted_at = coalesce(messages.deleted_at, now()), updated_at = now()"
+        " WHERE messages.conversation_id = EXCLUDED.conversation_id"
+        " RETURNING id, (xmax = 0) AS tombstone",
+        (
+            deletion.tenant_id,
+            deletion.conversation_id,
+            deletion.channel,
+            "customer" if deletion.sender_role == "customer" else "page",
+            deletion.sender_id,
+            deletion.platform_message_id,
+            deletion.platform_message_id,
+            deletion.timestamp,
+        ),
+    ).fetchone()
+    if row is None:
+        return None
+    if row["tombstone"]:
+        return False
+    # The searches made for its reply carry the customer's words (the offline model's query is the
+    # whole message): their arguments go too; which products they found stays for the analytics.
+    conn.execute("UPDATE tool_calls SET arguments = '{}'::jsonb WHERE message_id = %s", (row["id"],))
+    return True
 
 
 def is_own_outbound(conn: Connection, tenant_id: str, platform_message_id: str) -> bool:
@@ -215,10 +259,11 @@ _AFTER_RESET = (
 
 
 def recent_history(conn: Connection, tenant_id: str, conversation_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The last `limit` messages with text worth showing the model (since any context reset), oldest first."""
+    """The last `limit` messages with text worth showing the model (since any context reset, never
+    one its sender took back), oldest first."""
     rows = conn.execute(
         "SELECT id, direction, actor, text, media_kind, status, transcript, media_description FROM messages"
-        " WHERE tenant_id = %s AND conversation_id = %s"
+        " WHERE tenant_id = %s AND conversation_id = %s AND deleted_at IS NULL"
         " AND (direction = 'inbound' OR status IN ('sent', 'delivered', 'read'))"
         + _AFTER_RESET.format(column="id")
         + " ORDER BY id DESC LIMIT %s",
@@ -437,11 +482,12 @@ def messages_after(
 ) -> list[dict[str, Any]]:
     """The conversation's messages with id > after_id, oldest first (web chat polling for replies).
 
-    Bot replies show up once sent; a draft that is still pending is not part of the conversation yet.
+    Bot replies show up once sent; a draft that is still pending is not part of the conversation yet,
+    and a message taken back by its sender is not part of it any more.
     """
     return conn.execute(
         f"SELECT {_PUBLIC_COLUMNS} FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s"
-        " AND (direction = 'inbound' OR status IN ('sent', 'delivered', 'read'))"
+        " AND deleted_at IS NULL AND (direction = 'inbound' OR status IN ('sent', 'delivered', 'read'))"
         " ORDER BY id LIMIT %s",
         (tenant_id, conversation_id, after_id, max(1, min(limit, 200))),
     ).fetchall()

@@ -29,7 +29,7 @@ SELECT c.conversation_id, c.channel, c.customer_id, c.language, c.created_at, c.
   FROM conversations c
   LEFT JOIN LATERAL (
         SELECT m.id, m.created_at, m.text, m.direction, m.actor FROM messages m
-         WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.conversation_id
+         WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.conversation_id AND m.deleted_at IS NULL
          ORDER BY m.id DESC LIMIT 1) last ON true
   LEFT JOIN conversation_pauses p
          ON p.tenant_id = c.tenant_id AND p.conversation_id = c.conversation_id AND p.paused_until > %(now)s
@@ -112,7 +112,8 @@ def conversation_messages(
         "SELECT id, direction, actor, sender_id, text, media_kind, state, state_reason, status, error_code,"
         " error_title, latency_ms, provider, model, tokens_in, tokens_out, language, in_reply_to, created_at,"
         " transcript, media_description, choices, image_url"
-        " FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s ORDER BY id LIMIT %s",
+        " FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s AND deleted_at IS NULL"
+        " ORDER BY id LIMIT %s",
         (tenant_id, conversation_id, after_id, limit),
     ).fetchall()
 
@@ -200,7 +201,7 @@ def latest_messages(
     return conn.execute(
         "SELECT conversation_id, id, direction, actor, text, media_kind, status, created_at FROM ("
         "  SELECT m.*, row_number() OVER (PARTITION BY m.conversation_id ORDER BY m.id DESC) AS recency"
-        "    FROM messages m WHERE m.tenant_id = %s AND m.conversation_id = ANY(%s)) ranked"
+        "    FROM messages m WHERE m.tenant_id = %s AND m.conversation_id = ANY(%s) AND m.deleted_at IS NULL) ranked"
         " WHERE recency <= %s ORDER BY conversation_id, id",
         (tenant_id, conversation_ids, per_conversation),
     ).fetchall()
@@ -374,7 +375,7 @@ def stream_export_rows(
         " m.latency_ms"
         " FROM messages m JOIN conversations c ON c.tenant_id = m.tenant_id AND c.conversation_id = m.conversation_id"
         " WHERE m.tenant_id = %s AND m.created_at >= %s AND m.created_at < %s AND m.id > %s"
-        " AND (%s::text IS NULL OR c.customer_id = %s)"
+        " AND m.deleted_at IS NULL AND (%s::text IS NULL OR c.customer_id = %s)"
         " ORDER BY m.id"
     )
     # A named cursor needs a transaction; the shared connection is in autocommit mode otherwise.

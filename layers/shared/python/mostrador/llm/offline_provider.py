@@ -2,9 +2,10 @@
 
 summarize(): an extractive summary (whole leading sentences, at most ~75 words).
 chat(): deterministic tool use. A customer turn becomes a search_local_products call with the
-customer's words; a tool result becomes a templated answer in the customer's language ("es" or
-"en", Spanish otherwise). Every price and stock figure it writes is read from the tool result
-(shapes in mostrador.llm.tools); it never makes one up.
+customer's words (a greeting, a thanks or a voice note gets a canned answer instead); a tool result
+becomes a templated answer in the customer's language (es, en, pt, fr; English for any other).
+Every price and stock figure it writes is read from the tool result (shapes in mostrador.llm.tools);
+it never makes one up.
 There is no offline embedder: offline means full-text search only.
 """
 
@@ -22,6 +23,8 @@ PRODUCTS_LISTED = 3
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
+# Everything the offline model says, in every language of conversations.language.TEXT_LANGUAGES.
+# Any other language (Italian, German...) gets English, the language a visitor most likely reads.
 _TEXTS: dict[str, dict[str, str]] = {
     "es": {
         "found": "Encontré estos productos:",
@@ -30,10 +33,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "unknown_product": "No encontré ese producto. ¿Puedes darme su nombre o más detalles?",
         "escalated": "Te pondré en contacto con una persona de nuestro equipo; te responderá muy pronto.",
         "fallback": "¿En qué puedo ayudarte? Cuéntame qué producto buscas.",
+        "greeting": "¡Hola! ¿En qué puedo ayudarte? Cuéntame qué producto buscas.",
+        "thanks": "¡Con gusto! ¿Te ayudo con algo más?",
+        "media": "Por aquí solo puedo leer mensajes de texto. ¿Me escribes qué producto buscas?",
         "price": "precio",
         "no_price": "precio no disponible",
         "stock": "existencias",
         "out_of_stock": "agotado",
+        "card": "{name} — {price}. Existencias: {stock}.",
         "details": "{name}: {price}. Existencias por sucursal: {stock}.",
     },
     "en": {
@@ -43,13 +50,77 @@ _TEXTS: dict[str, dict[str, str]] = {
         "unknown_product": "I couldn't find that product. Could you give me its name or more details?",
         "escalated": "I'm passing you to a person on our team; they will follow up with you soon.",
         "fallback": "How can I help you? Tell me which product you are looking for.",
+        "greeting": "Hi! How can I help you? Tell me which product you are looking for.",
+        "thanks": "You're welcome! Is there anything else I can help you with?",
+        "media": "I can only read text messages here. Could you write what you are looking for?",
         "price": "price",
         "no_price": "price not available",
         "stock": "stock",
         "out_of_stock": "out of stock",
+        "card": "{name} — {price}. Stock: {stock}.",
         "details": "{name}: {price}. Stock per branch: {stock}.",
     },
+    "pt": {
+        "found": "Encontrei estes produtos:",
+        "more": "Quer mais detalhes de algum deles?",
+        "none": "Não encontrei produtos que correspondam ao que você procura. Pode descrever de outra forma?",
+        "unknown_product": "Não encontrei esse produto. Pode me dar o nome dele ou mais detalhes?",
+        "escalated": "Vou te passar para uma pessoa da nossa equipe; ela vai te responder em breve.",
+        "fallback": "Como posso ajudar? Diga qual produto você procura.",
+        "greeting": "Olá! Como posso ajudar? Diga qual produto você procura.",
+        "thanks": "De nada! Posso ajudar com mais alguma coisa?",
+        "media": "Por aqui só consigo ler mensagens de texto. Pode escrever o que você procura?",
+        "price": "preço",
+        "no_price": "preço não disponível",
+        "stock": "estoque",
+        "out_of_stock": "esgotado",
+        "card": "{name} — {price}. Estoque: {stock}.",
+        "details": "{name}: {price}. Estoque por loja: {stock}.",
+    },
+    "fr": {
+        "found": "J'ai trouvé ces produits :",
+        "more": "Voulez-vous plus de détails sur l'un d'eux ?",
+        "none": "Je n'ai trouvé aucun produit correspondant. Pouvez-vous le décrire autrement ?",
+        "unknown_product": "Je n'ai pas trouvé ce produit. Pouvez-vous me donner son nom ou plus de détails ?",
+        "escalated": "Je vous mets en relation avec une personne de notre équipe ; elle vous répondra très bientôt.",
+        "fallback": "Comment puis-je vous aider ? Dites-moi quel produit vous cherchez.",
+        "greeting": "Bonjour ! Comment puis-je vous aider ? Dites-moi quel produit vous cherchez.",
+        "thanks": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+        "media": "Ici, je ne peux lire que les messages écrits. Pouvez-vous m'écrire ce que vous cherchez ?",
+        "price": "prix",
+        "no_price": "prix non disponible",
+        "stock": "stock",
+        "out_of_stock": "en rupture de stock",
+        "card": "{name} — {price}. Stock : {stock}.",
+        "details": "{name} : {price}. Stock par magasin : {stock}.",
+    },
 }
+FALLBACK_LANGUAGE = "en"
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# A customer turn made only of these is a greeting or a thanks, not a product search (in the
+# languages the detector knows). "ok", "si", "no" alone answer with the plain "how can I help".
+_GREETING_WORDS = _word_set(
+    "hola buenas buenos buen dia dias días tardes noches hi hello hey there good morning afternoon evening "
+    "oi olá ola bom boa tarde noite tudo bem bonjour bonsoir salut ciao buongiorno buonasera hallo guten tag "
+    "morgen abend"
+)
+_THANKS_WORDS = _word_set(
+    "gracias muchas mil thanks thank you thx a lot so much obrigado obrigada muito valeu merci beaucoup bien "
+    "grazie mille danke schön vielen"
+)
+_NEUTRAL_WORDS = _word_set("ok okay okey okk oki vale listo si sí no yes")
+# How the reply history shows a message that had no text (mostrador.conversations.reply).
+_MEDIA_PLACEHOLDER = re.compile(
+    r"\[(image|photo|audio|voice note|video|document|location|sticker|reaction|interactive|postback|unsupported)\]"
+)
+_WORDS = re.compile(r"[^\W\d_]+")
+# Thousands separators where they are not English's comma (the decimal mark is then a comma).
+_THOUSANDS = {"es": ".", "pt": ".", "fr": "\u00a0"}
 
 
 class OfflineProvider:
@@ -66,12 +137,18 @@ class OfflineProvider:
     # ChatModel
 
     def chat(self, messages: list[ChatMessage], tools: list[ToolSpec], *, language: str = "es") -> ChatResult:
-        texts = _TEXTS.get(language.strip().lower()[:2], _TEXTS["es"])
+        language = text_language(language)
+        texts = _TEXTS[language]
         usage = Usage(self.name, self.model)
         last = messages[-1] if messages else None
         if last is not None and last.role == "user":
-            # Several customer messages in a row (a burst answered at once): one search for each.
-            queries = [query for query in map(_search_words, _trailing_user_texts(messages)) if query]
+            # Several customer messages in a row (a burst answered at once): one search for each that
+            # asks for something; greetings and thanks among them are not searched.
+            queries = [
+                query
+                for query in map(_search_words, _trailing_user_texts(messages))
+                if query and _small_talk(query) is None
+            ]
             if any(spec.name == SEARCH_LOCAL_PRODUCTS.name for spec in tools) and queries:
                 calls = tuple(
                     ToolCall(
@@ -82,12 +159,37 @@ class OfflineProvider:
                     for number, query in enumerate(queries)
                 )
                 return ChatResult(text="", tool_calls=calls, usage=usage)
-            return ChatResult(text=texts["fallback"], usage=usage)
+            return ChatResult(text=texts[_small_talk(last.content) or "fallback"], usage=usage)
         results = _trailing_tool_results(messages)
         if not results:
             return ChatResult(text=texts["fallback"], usage=usage)
         answer = "\n\n".join(_answer(name, content, texts, language) for name, content in results)
         return ChatResult(text=answer, usage=usage)
+
+
+def text_language(language: str) -> str:
+    """The language the offline texts are written in for `language`: itself, or English."""
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    return code if code in _TEXTS else FALLBACK_LANGUAGE
+
+
+def _small_talk(content: str) -> str | None:
+    """The canned answer for a customer turn that asks for no product: a media message we cannot
+    read, a greeting, a thanks, or only "ok"/an emoji. None: search the catalog."""
+    content = content.strip()
+    if _MEDIA_PLACEHOLDER.fullmatch(content):
+        return "media"
+    content = " ".join(_KIND_LABEL.sub(" ", content).split())  # "[voice note] hola" is a greeting
+    if any(ch.isdigit() for ch in content):
+        return None  # a code or a size: worth a search
+    words = [word for word in _WORDS.findall(content.lower()) if word not in _NEUTRAL_WORDS]
+    if not words:
+        return "fallback" if content else None
+    if all(word in _GREETING_WORDS for word in words):
+        return "greeting"
+    if all(word in _THANKS_WORDS or word in _GREETING_WORDS for word in words):
+        return "thanks"
+    return None
 
 
 def extractive_summary(text: str, max_words: int = SUMMARY_MAX_WORDS) -> str:
@@ -169,8 +271,9 @@ def _answer(tool: str, content: str, texts: dict[str, str], language: str) -> st
 
 
 def _card_line(card: dict[str, Any], texts: dict[str, str], language: str) -> str:
-    stock_label = texts["stock"].capitalize()
-    return f"{_title(card)} — {_price(card, texts, language)}. {stock_label}: {_stock(card, texts, language)}."
+    return texts["card"].format(
+        name=_title(card), price=_price(card, texts, language), stock=_stock(card, texts, language)
+    )
 
 
 def _title(card: dict[str, Any]) -> str:
@@ -200,11 +303,13 @@ def _stock(card: dict[str, Any], texts: dict[str, str], language: str) -> str:
 
 
 def format_amount(value: float, language: str) -> str:
-    """Two decimals with the language's separators: en 1,299.50, es 1.299,50."""
+    """Two decimals with the language's separators: en 1,299.50, es and pt 1.299,50, fr 1 299,50
+    (a no-break space, so a chat app never wraps a price). Other languages are written as English."""
     text = f"{value:,.2f}"
-    if language.strip().lower()[:2] == "en":
+    thousands = _THOUSANDS.get(text_language(language))
+    if thousands is None:
         return text
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text.replace(",", "_").replace(".", ",").replace("_", thousands)
 
 
 def format_quantity(value: object) -> str:

@@ -92,6 +92,23 @@ def _cleaned(value: Any) -> Any:
     return clean_text(value) if isinstance(value, str) else value
 
 
+class MessageDeletion(BaseModel):
+    """The sender took a message back (an Instagram unsend, `is_deleted`): not a new message.
+
+    `platform_message_id` is the id of the message taken back, which may not have arrived yet."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    channel: Channel
+    conversation_id: str
+    platform_message_id: str
+    sender_id: str
+    # "customer" when the customer unsent their message, "page" when the business unsent its own.
+    sender_role: SenderRole = "customer"
+    timestamp: datetime
+
+
 @dataclass(frozen=True)
 class RoutedStatus:
     """A delivery status and the conversation it belongs to (StatusUpdate itself has no conversation)."""
@@ -100,7 +117,7 @@ class RoutedStatus:
     conversation_id: str
 
 
-QueueItem = InboundMessage | RoutedStatus
+QueueItem = InboundMessage | RoutedStatus | MessageDeletion
 
 
 @dataclass

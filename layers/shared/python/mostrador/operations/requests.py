@@ -99,10 +99,12 @@ class PriceBody(_Strict):
     outputPerMillion: float = Field(ge=0, le=10_000, description="USD per 1M output tokens")  # noqa: N815
 
 
-def unusable_request_input(path: str, query: Mapping[str, Sequence[str]] | None, body: str | None) -> str | None:
+def unusable_request_input(
+    path: str, query: Mapping[str, Sequence[str]] | None, body: bytes | str | None
+) -> str | None:
     """What to fix, for a request no admin route can use: a path segment or query value with a control
     character or lone surrogate (ids and filters never hold one; PostgreSQL refuses NUL), a body that
-    is not JSON within limits, or a body string with NUL/control characters. None when it is usable.
+    is not UTF-8 JSON within limits, or a body string with NUL/control characters. None when it is usable.
     Never quotes the offending value: it may be a customer's data."""
     for position, segment in enumerate(path.split("/")[1:], start=1):
         problem = unsafe_in_id(unquote(segment))
@@ -123,3 +125,16 @@ def unusable_request_input(path: str, query: Mapping[str, Sequence[str]] | None,
         return exc.message
     problem = first_unsafe_string(value)
     return f"{problem}; remove it." if problem else None
+
+
+class SynonymBody(_Strict):
+    alternatives: list[str] = Field(
+        max_length=20,
+        description="how the catalog may write the term (each up to four words); [] switches a shipped entry off",
+    )
+
+    @model_validator(mode="after")
+    def _lengths(self) -> SynonymBody:
+        if any(not 1 <= len(a.strip()) <= 80 for a in self.alternatives):
+            raise ValueError("each alternative must have 1 to 80 characters")
+        return self
