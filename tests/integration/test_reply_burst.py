@@ -233,3 +233,119 @@ def test_a_burst_whose_timer_was_lost_is_taken_over_by_the_next_message(reply_en
     assert handler(sqs_event([new_timer], reply_queue.arn), LambdaContextStub())["batchItemFailures"] == []
     assert len(reply_env.meta.sent()) == 1
     assert {message_row(db, m.platform_message_id)["state"] for m in (lost, later)} == {"replied"}
+
+
+def _run_timer(timer: dict[str, Any], queue: Queue, *, receive_count: int | None = None) -> list[str]:
+    """The reply handler on one timer record; the ids it reported failed."""
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from functions.reply.handler import handler
+
+    if receive_count is not None:
+        timer = {**timer, "Attributes": {**timer["Attributes"], "ApproximateReceiveCount": str(receive_count)}}
+    try:
+        result = handler(sqs_event([timer], queue.arn), LambdaContextStub())
+    except BatchProcessingError:  # Powertools raises when every record failed
+        return [timer["MessageId"]]
+    return [f["itemIdentifier"] for f in result["batchItemFailures"]]
+
+
+# -- failures and the burst ----------------------------------------------------------------------
+
+
+def test_a_superseded_reply_stays_superseded_when_the_burst_reply_after_it_fails_for_good(
+    reply_env, db, db_url, reply_queue, emulator, llm_server, monkeypatch
+):
+    from mostrador.config import get_settings, reset_settings
+    from mostrador.conversations.reply import reply_service_from_settings
+    from mostrador.db.connection import connect
+
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
+    monkeypatch.setenv("EMBEDDING_PROVIDER", "offline")
+    reset_settings()
+    llm_server.script_chat(["Sí, tenemos neveras.", "Tenemos neveras y también lavadoras."])
+    older = wa_text("¿tienen neveras?")
+    assert deliver(older) == []
+    [timer] = receive(emulator, reply_queue)
+    due = parse_reply_queue_envelope(timer["Body"]).item
+    time.sleep(WINDOW)
+    llm_server.hold_chat()
+    other_environment = reply_service_from_settings(get_settings(), connect(db_url))
+    writer = threading.Thread(target=lambda: other_environment.handle(due))
+    writer.start()
+    assert llm_server.chat_arrived.wait(10)
+    newer = wa_text("¿y lavadoras?")
+    assert deliver(newer) == []
+    llm_server.release_chat()
+    writer.join(10)
+    emulator.client.delete_message(QueueUrl=reply_queue.url, ReceiptHandle=timer["ReceiptHandle"])
+
+    # The newer burst's reply meets a closed 24-hour window: a permanent failure, recorded, not retried.
+    reply_env.meta.fail_next(code=131047)
+    [second_timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert _run_timer(second_timer, reply_queue) == []
+    stale, failed = replies(db, older.conversation_id)
+    assert (stale["status"], stale["in_reply_to"]) == ("superseded", None)
+    assert (failed["status"], failed["error_code"]) == ("failed", "131047")
+    for message in (older, newer):
+        row = message_row(db, message.platform_message_id)
+        assert (row["state"], row["state_reason"]) == ("failed", "send_failed:131047")
+
+
+def test_a_burst_timer_whose_send_still_fails_on_its_last_receive_is_recorded_failed(
+    reply_env, db, reply_queue, emulator
+):
+    message = wa_text("¿tienen neveras?")
+    assert deliver(message) == []
+    [timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    reply_env.meta.fail_next(http_status=503, times=5)
+    assert _run_timer(timer, reply_queue, receive_count=4) == [timer["MessageId"]]  # retried while it can be
+    assert _run_timer(timer, reply_queue, receive_count=5) == []  # the last: recorded, not dead-lettered
+    [reply] = replies(db, message.conversation_id)
+    assert (reply["status"], reply["error_code"]) == ("failed", "http_503")
+    row = message_row(db, message.platform_message_id)
+    assert (row["state"], row["state_reason"]) == ("failed", "send_failed:http_503")
+
+
+def test_a_burst_timer_on_its_last_receive_runs_even_when_not_due(reply_env, db, reply_queue, emulator):
+    message = wa_text("¿tienen neveras?")
+    assert deliver(message) == []
+    [timer] = receive(emulator, reply_queue)
+    # Handed back once more it would reach the dead-letter queue: it answers now instead.
+    assert _run_timer(timer, reply_queue, receive_count=5) == []
+    assert len(reply_env.meta.sent()) == 1
+    assert message_row(db, message.platform_message_id)["state"] == "replied"
+
+
+def test_a_reply_whose_send_failed_before_a_newer_message_arrived_is_not_left_pending(
+    reply_env, db, reply_queue, emulator
+):
+    add_products(
+        db, product("NEV-1", "Nevera Samsung RT38", 499.0, 4), product("LAV-1", "Lavadora Whirlpool 8 kg", 350.0, 2)
+    )
+    first = wa_text("¿tienen neveras?")
+    assert deliver(first) == []
+    [timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    reply_env.meta.fail_next(http_status=503)
+    assert _run_timer(timer, reply_queue) == [timer["MessageId"]]
+    [draft] = replies(db, first.conversation_id)
+    assert draft["status"] == "pending"
+
+    second = wa_text("¿y lavadoras?")
+    assert deliver(second) == []  # a new burst: its own timer waits behind the first in their group
+    assert _run_timer(timer, reply_queue, receive_count=2) == []  # the first timer's retry
+    text = reply_env.meta.sent_texts()[-1]
+    assert "Nevera Samsung RT38" in text and "Lavadora Whirlpool" in text  # one reply reads both
+    assert [r["status"] for r in replies(db, first.conversation_id)] == ["superseded", "sent"]
+    assert {message_row(db, m.platform_message_id)["state"] for m in (first, second)} == {"replied"}
+
+    emulator.client.delete_message(QueueUrl=reply_queue.url, ReceiptHandle=timer["ReceiptHandle"])
+    [second_timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert _run_timer(second_timer, reply_queue) == []
+    assert len([r for r in replies(db, first.conversation_id) if r["status"] == "sent"]) == 1

@@ -248,7 +248,12 @@ class ReplyService:
         if isinstance(item, MessageDeletion):
             return self._forget(item)
         if isinstance(item, ReplyDue):
-            return self._handle_due(item)
+            try:
+                return self._handle_due(item, final_attempt=final_attempt)
+            except TransientSendError as error:
+                if not final_attempt:
+                    raise
+                return self._give_up_burst(item, error)
         if isinstance(item, StatusUpdate):
             watermark = watermark_time(item.platform_message_id)
             if watermark is not None and conversation_id:
@@ -499,32 +504,47 @@ class ReplyService:
         logger.info("waiting for the burst's reply", extra={**log, "opened_burst": due_at is not None})
         return ReplyOutcome("waiting", "burst", inbound_id)
 
-    def _handle_due(self, due: ReplyDue) -> ReplyOutcome:
+    def _handle_due(self, due: ReplyDue, *, final_attempt: bool = False) -> ReplyOutcome:
         """A burst's reply is due: one reply to every customer message waiting in the conversation."""
         started = time.monotonic()
         now = self.clock()
         wait = (due.due_at - now).total_seconds()
-        if wait > DUE_EARLY_TOLERANCE_SECONDS:
+        # On its last receive a timer handed back would go to the dead-letter queue: it runs now instead.
+        if wait > DUE_EARLY_TOLERANCE_SECONDS and not final_attempt:
             return ReplyOutcome("deferred", "burst_window", retry_after=wait)
         tenant, conversation_id = due.tenant_id, due.conversation_id
         repo.close_burst(self.conn, tenant, conversation_id, due.anchor_id)
+        return self._answer_waiting(tenant, conversation_id, started, now)
+
+    def _answer_waiting(self, tenant: str, conversation_id: str, started: float, now: datetime) -> ReplyOutcome:
         rows = repo.awaiting_reply(self.conn, tenant, conversation_id)
         if not rows:
             return ReplyOutcome("skipped", "nothing_waiting")
+        ids = [row["id"] for row in rows]
+        draft = repo.pending_reply_among(self.conn, ids)
+        if draft is not None and draft["in_reply_to"] != ids[-1]:
+            if draft["status"] == "pending" and not draft.get("pieces_sent"):
+                # Written (and its send failed) before newer messages arrived: none of it went out, so
+                # it is superseded and this reply answers them all.
+                repo.supersede_draft(self.conn, draft["id"])
+                draft = None
+            else:
+                # Partly sent (or its outcome recorded) already: it is finished for the messages it
+                # answers; the newer ones have their own burst's timer.
+                rows = [row for row in rows if row["id"] <= draft["in_reply_to"]]
+                ids = [row["id"] for row in rows]
         latest = rows[-1]
         message = _waiting_message(tenant, conversation_id, latest)
-        ids = [row["id"] for row in rows]
         log: dict[str, Any] = {
             "conversation": redact(conversation_id),
             "channel": message.channel,
             "message_id": latest["id"],
             "burst": len(rows),
         }
-        conversation = repo.get_conversation(self.conn, tenant, conversation_id) or {}
-        language: str = conversation.get("language") or DEFAULT_LANGUAGE
-        draft = repo.pending_reply(self.conn, latest["id"])
         if draft is not None:
             return self._deliver(message, latest["id"], draft, started, log, together=ids)
+        conversation = repo.get_conversation(self.conn, tenant, conversation_id) or {}
+        language: str = conversation.get("language") or DEFAULT_LANGUAGE
         try:
             silenced = self._silenced(message, conversation, now)
         except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
@@ -538,6 +558,28 @@ class ReplyService:
             logger.info("no reply", extra={**log, "reason": silenced})
             return ReplyOutcome("skipped", silenced, latest["id"])
         return self._answer(message, rows, language, started, now, log, stale_check=True)
+
+    def _give_up_burst(self, due: ReplyDue, error: TransientSendError) -> ReplyOutcome:
+        """A burst timer's last attempt failed transiently too: its reply and the messages it answers
+        are recorded failed (the dead-letter queue would keep them waiting for ever)."""
+        tenant, conversation_id = due.tenant_id, due.conversation_id
+        ids = [row["id"] for row in repo.awaiting_reply(self.conn, tenant, conversation_id)]
+        draft = repo.pending_reply_among(self.conn, ids) if ids else None
+        if draft is not None:
+            # Newer messages than the reply's belong to the next burst, whose own timer answers them.
+            ids = [message_id for message_id in ids if message_id <= draft["in_reply_to"]]
+        reason = f"send_failed:{error.code}" if draft is not None else f"retries_exhausted:{error.code}"
+        with self.conn.transaction():
+            if draft is not None and draft["status"] == "pending":
+                title = f"retries exhausted after {draft.get('pieces_sent') or 0} piece(s) sent: {error}"
+                repo.mark_reply_failed(self.conn, draft["id"], error.code, title)
+            repo.mark_inbound_many(self.conn, ids, "failed", reason)
+        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        logger.error(
+            "retries exhausted: burst reply recorded as failed",
+            extra={"conversation": redact(conversation_id), "code": error.code, "burst": len(ids)},
+        )
+        return ReplyOutcome("failed", reason, ids[-1] if ids else None, draft["id"] if draft is not None else None)
 
     # -- answering -------------------------------------------------------------------------------
 

@@ -602,6 +602,15 @@ def newer_awaiting(conn: Connection, tenant_id: str, conversation_id: str, after
     return row is not None
 
 
+def pending_reply_among(conn: Connection, inbound_ids: list[int]) -> dict[str, Any] | None:
+    """The newest reply written for any of these customer messages whose send has not succeeded yet
+    (a burst's reply whose send failed before newer messages joined the waiting ones)."""
+    return conn.execute(
+        "SELECT * FROM messages WHERE in_reply_to = ANY(%s) AND direction = 'outbound' ORDER BY id DESC LIMIT 1",
+        (inbound_ids,),
+    ).fetchone()
+
+
 def supersede_draft(conn: Connection, reply_id: int) -> None:
     """A stale reply is kept for the record and never sent; the newer reply answers its messages."""
     conn.execute(
