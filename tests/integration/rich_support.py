@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mostrador.channels import messenger, support_board, whatsapp
-from mostrador.messaging.model import InboundMessage
+from mostrador.messaging.model import InboundMessage, MessageDeletion
 from tests.unit.channels.payloads import (
     PAGE_ID,
     PSID,
@@ -52,6 +52,16 @@ def fb_in(*, instagram: bool = False, **content: Any) -> InboundMessage:
     delivery = messenger_delivery(event, obj="instagram" if instagram else "page", account_id=PAGE_ID)
     [item] = messenger.parse_delivery(delivery, "default").items
     assert isinstance(item, InboundMessage)
+    return item
+
+
+def ig_unsend(message: InboundMessage) -> MessageDeletion:
+    """The Instagram customer takes `message` back (an unsend, `is_deleted`) as the parser makes it."""
+    event = fb_event(
+        timestamp=int(time.time() * 1000), message={"mid": message.platform_message_id, "is_deleted": True}
+    )
+    [item] = messenger.parse_delivery(messenger_delivery(event, obj="instagram", account_id=PAGE_ID), "default").items
+    assert isinstance(item, MessageDeletion)
     return item
 
 

@@ -20,7 +20,7 @@ from mostrador.conversations.reply_queue import envelopes_for, parse_reply_queue
 from mostrador.queues import send_messages
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_reply_support as support
-from tests.integration.rich_support import message_row, wa_text
+from tests.integration.rich_support import fb_in, ig_unsend, message_row, wa_text
 from tests.integration.test_reply_support import add_products, deliver, product, replies
 from tests.lambda_events import LambdaContextStub, sqs_event
 
@@ -235,6 +235,14 @@ def test_a_burst_whose_timer_was_lost_is_taken_over_by_the_next_message(reply_en
     assert {message_row(db, m.platform_message_id)["state"] for m in (lost, later)} == {"replied"}
 
 
+# -- unsent messages and the burst (Instagram unsend, issue 14 item 13, meets the window) ----------
+
+
+def _tool_call_arguments(db: Any, conversation_id: str) -> str:
+    rows = db.execute("SELECT arguments::text AS a FROM tool_calls WHERE conversation_id = %s", (conversation_id,))
+    return " ".join(r["a"] for r in rows)
+
+
 def _run_timer(timer: dict[str, Any], queue: Queue, *, receive_count: int | None = None) -> list[str]:
     """The reply handler on one timer record; the ids it reported failed."""
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
@@ -248,6 +256,101 @@ def _run_timer(timer: dict[str, Any], queue: Queue, *, receive_count: int | None
     except BatchProcessingError:  # Powertools raises when every record failed
         return [timer["MessageId"]]
     return [f["itemIdentifier"] for f in result["batchItemFailures"]]
+
+
+def test_a_message_unsent_during_the_window_is_never_part_of_the_bursts_reply(reply_env, db, reply_queue, emulator):
+    add_products(
+        db,
+        product("NEV-1", "Nevera Samsung RT38", 499.0, 4),
+        product("LAV-1", "Lavadora Whirlpool 8 kg", 350.0, 2),
+    )
+    first = fb_in(instagram=True, message={"text": "¿tienen neveras?"})
+    second = fb_in(instagram=True, message={"text": "y lavadoras, envíen a Av. Libertador 123"})
+    assert deliver(first, second) == []
+    assert deliver(ig_unsend(second)) == []
+    [timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert _run_timer(timer, reply_queue) == []
+
+    [text] = reply_env.meta.sent_texts()
+    assert "Nevera Samsung RT38" in text and "Lavadora" not in text
+    [reply] = replies(db, first.conversation_id)
+    assert reply["in_reply_to"] == message_row(db, first.platform_message_id)["id"]  # never the unsent one
+    assert message_row(db, first.platform_message_id)["state"] == "replied"
+    gone = message_row(db, second.platform_message_id)
+    assert (gone["state"], gone["state_reason"], gone["text"]) == ("skipped", "deleted", "")
+    assert "Libertador" not in _tool_call_arguments(db, first.conversation_id)
+
+
+def test_a_burst_whose_every_message_was_unsent_gets_no_reply(reply_env, db, reply_queue, emulator):
+    only = fb_in(instagram=True, message={"text": "¿tienen neveras?"})
+    assert deliver(only) == []
+    assert deliver(ig_unsend(only)) == []
+    [timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert _run_timer(timer, reply_queue) == []
+    assert reply_env.meta.sent() == []
+    assert replies(db, only.conversation_id) == []
+    row = message_row(db, only.platform_message_id)
+    assert (row["state"], row["state_reason"]) == ("skipped", "deleted")
+
+
+def test_a_message_unsent_while_the_reply_is_written_gets_the_reply_written_again_without_it(
+    reply_env, db, db_url, reply_queue, emulator, llm_server, monkeypatch
+):
+    from mostrador.config import get_settings, reset_settings
+    from mostrador.conversations.reply import reply_service_from_settings
+    from mostrador.db.connection import connect
+
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
+    monkeypatch.setenv("EMBEDDING_PROVIDER", "offline")
+    reset_settings()
+    llm_server.script_chat(["Tenemos neveras; te la enviamos a Av. Libertador 123.", "Sí, tenemos neveras."])
+
+    first = fb_in(instagram=True, message={"text": "¿tienen neveras?"})
+    second = fb_in(instagram=True, message={"text": "envíenla a Av. Libertador 123"})
+    assert deliver(first, second) == []
+    [timer] = receive(emulator, reply_queue)
+    due = parse_reply_queue_envelope(timer["Body"]).item
+    time.sleep(WINDOW)
+
+    llm_server.hold_chat()
+    other_environment = reply_service_from_settings(get_settings(), connect(db_url))
+    outcome: list[Any] = []
+    writer = threading.Thread(target=lambda: outcome.append(other_environment.handle(due)))
+    writer.start()
+    assert llm_server.chat_arrived.wait(10)  # the burst's reply is being written...
+    assert deliver(ig_unsend(second)) == []  # ...when the customer takes the address back
+    llm_server.release_chat()
+    writer.join(10)
+
+    assert outcome[0].action == "replied"
+    assert reply_env.meta.sent_texts() == ["Sí, tenemos neveras."]
+    asked = [r for r in llm_server.requests if r.kind == "chat"][-1].body["messages"]
+    assert "Libertador" not in json.dumps(asked, ensure_ascii=False)
+    stale, sent = replies(db, first.conversation_id)
+    assert (stale["status"], stale["in_reply_to"]) == ("superseded", None)
+    assert (sent["status"], sent["in_reply_to"]) == ("sent", message_row(db, first.platform_message_id)["id"])
+    assert message_row(db, second.platform_message_id)["state_reason"] == "deleted"
+
+
+def test_unsending_a_message_answered_in_a_burst_clears_the_searches_that_read_it(reply_env, db, reply_queue, emulator):
+    add_products(db, product("NEV-1", "Nevera Samsung RT38", 499.0, 4), product("LAV-1", "Lavadora LG", 350.0, 2))
+    first = fb_in(instagram=True, message={"text": "¿tienen neveras? vivo en Av. Libertador 123"})
+    second = fb_in(instagram=True, message={"text": "y lavadoras"})
+    assert deliver(first, second) == []
+    [timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert _run_timer(timer, reply_queue) == []
+    assert len(reply_env.meta.sent()) == 1
+    # The burst's searches are recorded under its latest message; one searched with the first's words.
+    assert "Libertador" in _tool_call_arguments(db, first.conversation_id)
+
+    assert deliver(ig_unsend(first)) == []
+    assert "Libertador" not in _tool_call_arguments(db, first.conversation_id)
+    assert len(reply_env.meta.sent()) == 1
 
 
 # -- failures and the burst ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from tests.integration import test_admin_support as admin_support
 from tests.integration import test_reply_support as support
 from tests.integration.rich_support import (
     fb_in,
+    ig_unsend,
     message_row,
     sb_in,
     use_openai_media,
@@ -86,6 +87,21 @@ def test_a_redelivered_voice_note_is_not_transcribed_twice(reply_env, db, llm_se
     assert deliver(message) == []
     assert llm_server.calls("transcription") == 1
     assert message_row(db, message.platform_message_id)["state"] == "replied"
+
+
+def test_an_unsent_voice_note_loses_its_transcript_with_it(reply_env, db, llm_server, monkeypatch):
+    """The transcript is the customer's words as much as a text is: an unsend removes both."""
+    use_openai_media(monkeypatch, llm_server)
+    data = ogg_opus_voice_note(4, "unsend")
+    llm_server.add_transcript(data, "Mi dirección es Av. Libertador 123, ¿tienen neveras?")
+    url = reply_env.meta.cdn_url(data, "audio/ogg")
+    message = fb_in(instagram=True, message={"attachments": [{"type": "audio", "payload": {"url": url}}]})
+    assert deliver(message) == []
+    assert "Libertador" in (message_row(db, message.platform_message_id)["transcript"] or "")
+
+    assert deliver(ig_unsend(message)) == []
+    row = message_row(db, message.platform_message_id)
+    assert row["deleted_at"] is not None and row["transcript"] is None and row["media_description"] is None
 
 
 def test_a_voice_note_over_the_duration_limit_gets_a_clear_message(reply_env, db, llm_server, monkeypatch):

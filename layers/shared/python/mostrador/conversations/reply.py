@@ -12,7 +12,8 @@ or leaves a tombstone for a message not received yet; it is never answered.
 
 With the burst quiet window on, a customer message is recorded and waits; the first of a burst
 puts a timer on the reply queue, and when it is due one reply answers every waiting message. A
-reply that a newer waiting message made stale is superseded, never sent (docs/conversations.md).
+reply that a newer waiting message made stale, or one of whose messages was taken back while it was
+written, is superseded, never sent (docs/conversations.md).
 """
 
 from __future__ import annotations
@@ -514,7 +515,13 @@ class ReplyService:
             return ReplyOutcome("deferred", "burst_window", retry_after=wait)
         tenant, conversation_id = due.tenant_id, due.conversation_id
         repo.close_burst(self.conn, tenant, conversation_id, due.anchor_id)
-        return self._answer_waiting(tenant, conversation_id, started, now)
+        outcome = ReplyOutcome("skipped", "nothing_waiting")
+        # A reply one of whose messages was taken back while it was written is written once more without it.
+        for _ in range(2):
+            outcome = self._answer_waiting(tenant, conversation_id, started, now)
+            if outcome.reason != "taken_back":
+                break
+        return outcome
 
     def _answer_waiting(self, tenant: str, conversation_id: str, started: float, now: datetime) -> ReplyOutcome:
         rows = repo.awaiting_reply(self.conn, tenant, conversation_id)
@@ -666,12 +673,20 @@ class ReplyService:
                     set_by="bot",
                     now=now,
                 )
-        if stale_check and not escalated and repo.newer_awaiting(self.conn, tenant, conversation_id, inbound_id):
-            # Written before the customer's newest message: that message's own burst answers them all.
+        stale = None
+        if stale_check and not escalated:
+            if repo.newer_awaiting(self.conn, tenant, conversation_id, inbound_id):
+                # Written before the customer's newest message: that message's own burst answers them all.
+                stale = "newer_message"
+            elif repo.any_taken_back(self.conn, together):
+                # The customer unsent one of the messages it answers (it may quote it): written again
+                # without it by the caller, never sent.
+                stale = "taken_back"
+        if stale is not None:
             repo.supersede_draft(self.conn, draft["id"])
             _finish(typing)
-            logger.info("reply superseded by a newer customer message", extra=log)
-            return ReplyOutcome("superseded", "newer_message", inbound_id, draft["id"])
+            logger.info("reply superseded", extra={**log, "reason": stale})
+            return ReplyOutcome("superseded", stale, inbound_id, draft["id"])
         _finish(typing)
         return self._deliver(message, inbound_id, draft, started, {**log, "escalated": escalated}, together=together)
 

@@ -96,14 +96,18 @@ def forget_message(conn: Connection, deletion: MessageDeletion) -> bool | None:
     (left out of history, exports and transcripts). A message not received yet gets a tombstone under
     its id, so the late original is a known id: never answered, never stored. True when the message
     had been recorded (its text is now gone), False when a tombstone now waits for it, None when the
-    id is a message of another conversation (left alone: only its own conversation can take it back)."""
+    id is a message of another conversation (left alone: only its own conversation can take it back).
+    A voice note's transcript and a photo's description go with the text; a message still waiting for
+    its burst's reply (or whose handling never finished) is skipped: never answered."""
     ensure_conversation(conn, deletion.tenant_id, deletion.conversation_id, deletion.channel)
     row = conn.execute(
         "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, sender_id, text,"
         " platform_message_id, platform_message_ids, state, state_reason, platform_timestamp, deleted_at)"
         " VALUES (%s, %s, %s, 'inbound', %s, %s, '', %s, ARRAY[%s], 'skipped', 'deleted', %s, now())"
-        " ON CONFLICT (tenant_id, platform_message_id) DO UPDATE SET text = '',"
-        " deleted_at = coalesce(messages.deleted_at, now()), updated_at = now()"
+        " ON CONFLICT (tenant_id, platform_message_id) DO UPDATE SET text = '', transcript = NULL,"
+        " media_description = NULL, deleted_at = coalesce(messages.deleted_at, now()), updated_at = now(),"
+        " state_reason = CASE WHEN messages.state = 'received' THEN 'deleted' ELSE messages.state_reason END,"
+        " state = CASE WHEN messages.state = 'received' THEN 'skipped' ELSE messages.state END"
         " WHERE messages.conversation_id = EXCLUDED.conversation_id"
         " RETURNING id, (xmax = 0) AS tombstone",
         (
@@ -122,8 +126,24 @@ def forget_message(conn: Connection, deletion: MessageDeletion) -> bool | None:
     if row["tombstone"]:
         return False
     # The searches made for its reply carry the customer's words (the offline model's query is the
-    # whole message): their arguments go too; which products they found stays for the analytics.
-    conn.execute("UPDATE tool_calls SET arguments = '{}'::jsonb WHERE message_id = %s", (row["id"],))
+    # whole message): their arguments go too; which products they found stays for the analytics. A
+    # burst's reply records its calls under the burst's latest message, and a superseded reply under
+    # the latest one it read: every call from this message up to the first reply written at or after
+    # it (all calls since, while none is) read it.
+    conn.execute(
+        "UPDATE tool_calls SET arguments = '{}'::jsonb"
+        " WHERE tenant_id = %s AND conversation_id = %s AND message_id >= %s AND message_id <= coalesce("
+        " (SELECT min(in_reply_to) FROM messages WHERE tenant_id = %s AND conversation_id = %s"
+        " AND direction = 'outbound' AND in_reply_to >= %s), 9223372036854775807)",
+        (
+            deletion.tenant_id,
+            deletion.conversation_id,
+            row["id"],
+            deletion.tenant_id,
+            deletion.conversation_id,
+            row["id"],
+        ),
+    )
     return True
 
 
@@ -587,7 +607,7 @@ def awaiting_reply(conn: Connection, tenant_id: str, conversation_id: str) -> li
         "SELECT id, channel, sender_id, text, media_kind, transcript, media_description, platform_message_id,"
         " platform_timestamp, metadata FROM messages"
         " WHERE tenant_id = %s AND conversation_id = %s AND direction = 'inbound' AND state = 'received'"
-        " AND state_reason = %s ORDER BY id",
+        " AND state_reason = %s AND deleted_at IS NULL ORDER BY id",
         (tenant_id, conversation_id, AWAITING_REPLY),
     ).fetchall()
 
@@ -596,7 +616,7 @@ def newer_awaiting(conn: Connection, tenant_id: str, conversation_id: str, after
     """Whether a customer message newer than `after_id` is waiting: a reply written before it is stale."""
     row = conn.execute(
         "SELECT 1 FROM messages WHERE tenant_id = %s AND conversation_id = %s AND direction = 'inbound'"
-        " AND state = 'received' AND state_reason = %s AND id > %s LIMIT 1",
+        " AND state = 'received' AND state_reason = %s AND deleted_at IS NULL AND id > %s LIMIT 1",
         (tenant_id, conversation_id, AWAITING_REPLY, after_id),
     ).fetchone()
     return row is not None
@@ -611,6 +631,14 @@ def pending_reply_among(conn: Connection, inbound_ids: list[int]) -> dict[str, A
     ).fetchone()
 
 
+def any_taken_back(conn: Connection, message_ids: list[int]) -> bool:
+    """Whether the customer unsent any of these messages (a reply to them may quote it)."""
+    row = conn.execute(
+        "SELECT 1 FROM messages WHERE id = ANY(%s) AND deleted_at IS NOT NULL LIMIT 1", (message_ids,)
+    ).fetchone()
+    return row is not None
+
+
 def supersede_draft(conn: Connection, reply_id: int) -> None:
     """A stale reply is kept for the record and never sent; the newer reply answers its messages."""
     conn.execute(
@@ -622,8 +650,10 @@ def supersede_draft(conn: Connection, reply_id: int) -> None:
 
 
 def mark_inbound_many(conn: Connection, message_ids: list[int], state: str, reason: str | None = None) -> None:
+    """The outcome for every message a (burst) reply answers; one its sender took back keeps 'deleted'."""
     if message_ids:
         conn.execute(
-            "UPDATE messages SET state = %s, state_reason = %s, updated_at = now() WHERE id = ANY(%s)",
+            "UPDATE messages SET state = %s, state_reason = %s, updated_at = now()"
+            " WHERE id = ANY(%s) AND deleted_at IS NULL",
             (state, reason, message_ids),
         )
