@@ -129,6 +129,25 @@ def test_whatsapp_list_round_trip_with_a_real_model(reply_env, db, llm_server, m
     assert _sent(reply_env)[-1]["text"]["body"].startswith("El televisor de 44 pulgadas")
 
 
+def test_a_tapped_title_in_another_language_never_switches_the_conversations_language(reply_env, db):
+    """A row's title is our catalog's words: "Nevera de dos puertas" would clearly be Spanish if the
+    customer had typed it, yet the English conversation stays English."""
+    add_products(
+        db, product("NEV-2P", "Nevera de dos puertas", 520.0, 3), product("NEV-1P", "Nevera compacta", 300.0, 2)
+    )
+    question = wa_text("hi, do you have any fridges?")
+    assert deliver(question) == []
+    tap = wa_in(
+        "interactive", {"type": "list_reply", "list_reply": {"id": "product:NEV-2P", "title": "Nevera de dos puertas"}}
+    )
+    assert tap.text == "Nevera de dos puertas"
+    assert deliver(tap) == []
+    conversation = db.execute("SELECT language FROM conversations WHERE conversation_id = %s", (tap.conversation_id,))
+    assert conversation.fetchone()["language"] == "en"
+    assert "Stock per branch" in reply_env.meta.sent_texts()[-1]
+    assert message_row(db, tap.platform_message_id)["language"] == "en"
+
+
 def test_messenger_quick_replies_round_trip_with_the_photo_as_an_attachment(reply_env, db):
     _fridges(db)
     assert deliver(fb_in(message={"text": "hi, do you have any nevera?"})) == []

@@ -104,6 +104,28 @@ def test_an_unsent_voice_note_loses_its_transcript_with_it(reply_env, db, llm_se
     assert row["deleted_at"] is not None and row["transcript"] is None and row["media_description"] is None
 
 
+def test_a_transcript_sets_a_new_conversations_language_and_switches_a_pinned_one_only_when_clear(
+    reply_env, db, llm_server, monkeypatch
+):
+    use_openai_media(monkeypatch, llm_server)
+    first, data, _ = _voice(reply_env, 3, "english")
+    llm_server.add_transcript(data, "Hi, do you have Samsung fridges?")
+    assert deliver(first) == []  # the conversation's first message: its transcript sets the language
+    language = "SELECT language FROM conversations WHERE conversation_id = %s"
+    assert db.execute(language, (first.conversation_id,)).fetchone()["language"] == "en"
+
+    second, data, _ = _voice(reply_env, 2, "gracias")
+    llm_server.add_transcript(data, "gracias")
+    assert deliver(second) == []  # one word is never clear enough to switch a pinned conversation
+    assert db.execute(language, (first.conversation_id,)).fetchone()["language"] == "en"
+
+    third, data, _ = _voice(reply_env, 4, "spanish")
+    llm_server.add_transcript(data, "¿tienen neveras de dos puertas en la tienda de Caracas?")
+    assert deliver(third) == []
+    assert db.execute(language, (first.conversation_id,)).fetchone()["language"] == "es"
+    assert message_row(db, third.platform_message_id)["language"] == "es"
+
+
 def test_a_voice_note_over_the_duration_limit_gets_a_clear_message(reply_env, db, llm_server, monkeypatch):
     use_openai_media(monkeypatch, llm_server)
     monkeypatch.setenv("VOICE_NOTE_MAX_SECONDS", "120")
