@@ -1,4 +1,5 @@
-"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export.
+"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export, and the
+knowledge base (its routes in knowledge_routes.py).
 
 Every request but GET /admin/openapi.json needs `Authorization: Bearer <ADMIN_TOKEN>`; it is checked
 before routing, so an unauthenticated caller learns nothing (not even which routes exist). Routes
@@ -22,6 +23,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+try:  # the admin console (docs/console.md); on Lambda this folder is the module root, elsewhere functions.admin
+    from console_routes import is_console_page  # type: ignore[import-not-found,unused-ignore]
+    from console_routes import router as console_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.console_routes import is_console_page
+    from functions.admin.console_routes import router as console_router
+
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
 from mostrador.operations import analytics, conversations, escalations, export, pricing, search_vocabulary
@@ -42,9 +50,15 @@ from mostrador.operations.requests import (
     unusable_request_input,
 )
 
+try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
+    from knowledge_routes import router as knowledge_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.knowledge_routes import router as knowledge_router
+
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(knowledge_router)  # /admin/knowledge/... (functions/admin/knowledge_routes.py)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 
 
@@ -78,6 +92,9 @@ def _now() -> datetime:
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+app.include_router(console_router)  # the console page and its routes, /api/v1/export/... (docs/console.md)
 
 
 # -- conversations and customers -------------------------------------------------------------------
@@ -283,7 +300,8 @@ def openapi_document() -> Response[str]:
     document = app.get_openapi_json_schema(
         title="Mostrador admin API",
         version="1.0.0",
-        description="Conversations, takeover, escalations, analytics, export, search vocabulary (docs/admin.md).",
+        description="Conversations, takeover, escalations, analytics, export, search vocabulary (docs/admin.md) and "
+        "the knowledge base (docs/knowledge.md).",
         security_schemes={"bearerAuth": HTTPBearer(description="ADMIN_TOKEN")},
         security=[{"bearerAuth": []}],
     )
@@ -313,7 +331,8 @@ def _bad_request(problem: str) -> dict[str, Any]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
-    if not (request.http_method == "GET" and request.path == OPENAPI_PATH):
+    public = request.http_method == "GET" and request.path == OPENAPI_PATH
+    if not (public or is_console_page(request.http_method, request.path)):
         authenticator = StaticTokenAuthenticator.from_settings(get_settings())
         if not authenticator.configured:
             logger.error("ADMIN_TOKEN is not configured; refusing every admin request")

@@ -49,6 +49,7 @@ from mostrador.conversations.choices import (
     picked_item_code,
     typed_number,
 )
+from mostrador.conversations.customer_numbers import in_customers_conversation
 from mostrador.conversations.escalation import (
     EMPTY_SEARCH_LIMIT,
     asks_for_human,
@@ -60,11 +61,11 @@ from mostrador.conversations.language import DEFAULT_LANGUAGE, conversation_lang
 from mostrador.conversations.media import MediaReader, Understood
 from mostrador.conversations.notices import notice
 from mostrador.conversations.reply_queue import ReplyDue
-from mostrador.conversations.toolbox import Catalog, ProductPhotos, ReplyToolbox, ToolOutcome
+from mostrador.conversations.toolbox import Catalog, KnowledgeBase, ProductPhotos, ReplyToolbox, ToolOutcome
 from mostrador.conversations.window import window_applies, window_open
 from mostrador.db import conversation_repository as repo
 from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, ToolSpec, Usage
-from mostrador.llm.tools import GET_LIVE_PRODUCT_DETAILS, REPLY_TOOLS, SEARCH_LOCAL_PRODUCTS
+from mostrador.llm.tools import GET_LIVE_PRODUCT_DETAILS, REPLY_TOOLS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
 from mostrador.messaging.model import Channel, InboundMessage, MessageDeletion, StatusUpdate
 from mostrador.observability import logger, metrics, redact
 
@@ -232,6 +233,7 @@ class ReplyService:
     max_tool_rounds: int = MAX_TOOL_ROUNDS
     history_limit: int = HISTORY_MESSAGES
     empty_search_limit: int = EMPTY_SEARCH_LIMIT
+    knowledge: KnowledgeBase | None = None
     # Voice notes and photos (none: voice notes get the "needs a model" notice, photos their caption).
     media: MediaReader = field(default_factory=_blind_reader)
     # The burst quiet window: 0 (or no scheduler) answers every message at once.
@@ -313,6 +315,7 @@ class ReplyService:
     def _handle_inbound(self, message: InboundMessage) -> ReplyOutcome:
         started = time.monotonic()
         now = self.clock()
+        message = in_customers_conversation(self.conn, message, now)  # one customer, several number forms
         sent_by_us = False
         if message.channel in ("messenger", "instagram", "whatsapp") and TakeoverPolicy.is_echo(message):
             sent_by_us = repo.is_own_outbound(self.conn, message.tenant_id, message.platform_message_id)
@@ -380,15 +383,18 @@ class ReplyService:
     ) -> ReplyOutcome:
         tenant, conversation_id = message.tenant_id, message.conversation_id
         # The language is pinned on the conversation: its first message sets it when it names one, later
-        # only a clear message switches it ("ok", a code or an emoji never does; language.py). A tapped
-        # button's title is our own words (a product name), never a sign of the customer's language.
+        # only a clear message switches it ("ok", a code, an emoji or a brand and model never does;
+        # language.py). The catalog's brands are read only when the message would change the language.
+        # A tapped button's title is our own words (a product name), never a sign of the customer's language.
         known = repo.get_conversation(self.conn, tenant, conversation_id)
         current = known["language"] if known else None
         pinned = bool(known and known["last_customer_message_at"])
         if message.media_kind in ("interactive", "postback"):
             language = current or DEFAULT_LANGUAGE
         else:
-            language = conversation_language(message.text, current, pinned=pinned)
+            language = conversation_language(
+                message.text, current, pinned=pinned, catalog_brands=lambda: self.catalog.brands(tenant)
+            )
         conversation = repo.note_customer_message(
             self.conn, tenant, conversation_id, message.sender_id, message.timestamp, language
         )
@@ -465,7 +471,12 @@ class ReplyService:
             understood = self.media.understand(message, language, on_usage=self._usage_recorder(message.tenant_id))
             if understood.transcript or understood.description:
                 repo.save_media_understanding(self.conn, inbound_id, understood.transcript, understood.description)
-        spoken = understood.transcript and conversation_language(understood.transcript, language, pinned=pinned)
+        spoken = understood.transcript and conversation_language(
+            understood.transcript,
+            language,
+            pinned=pinned,
+            catalog_brands=lambda: self.catalog.brands(message.tenant_id),
+        )
         if spoken and spoken != language:
             repo.set_conversation_language(self.conn, message.tenant_id, message.conversation_id, spoken)
             repo.set_message_language(self.conn, inbound_id, spoken)
@@ -615,7 +626,10 @@ class ReplyService:
             escalated = True
         else:
             toolbox = ReplyToolbox(
-                self.catalog, tenant, lambda reason: self._open_escalation(message, inbound_id, reason, "tool")
+                self.catalog,
+                tenant,
+                lambda reason: self._open_escalation(message, inbound_id, reason, "tool"),
+                self.knowledge,
             )
             picked = self._picked(message)
             result = self._generate(message, inbound_id, language, toolbox, picked=picked)
@@ -624,7 +638,7 @@ class ReplyService:
             searched_in_vain = any(
                 o.call.name == SEARCH_LOCAL_PRODUCTS.name and o.error is None and o.result_count == 0
                 for o in result.tool_outcomes
-            )
+            ) and not any(o.call.name == SEARCH_KNOWLEDGE.name and o.result_count > 0 for o in result.tool_outcomes)
             if (
                 not escalated
                 and searched_in_vain
@@ -798,6 +812,7 @@ class ReplyService:
                 result_count=outcome.result_count,
                 error=outcome.error,
                 latency_ms=int((time.monotonic() - began) * 1000),
+                knowledge_chunks=outcome.citations,
             )
             return outcome
 
@@ -968,7 +983,7 @@ def reply_service_from_settings(settings: Settings, conn: Connection) -> ReplySe
     from mostrador.channels.media import ChannelMedia
     from mostrador.channels.registry import sender_for
     from mostrador.conversations.reply_queue import QueueReplyScheduler
-    from mostrador.conversations.toolbox import DatabaseCatalog
+    from mostrador.conversations.toolbox import DatabaseCatalog, DatabaseKnowledge
     from mostrador.llm.providers import chat_models_for, embedder_for, image_describers_for, transcribers_for
 
     history: ConversationHistory | None = None
@@ -992,6 +1007,7 @@ def reply_service_from_settings(settings: Settings, conn: Connection) -> ReplySe
         policy=TakeoverPolicy.from_settings(settings),
         chat_models=lambda: chat_models_for(settings),
         catalog=DatabaseCatalog(conn, lambda: embedder_for(settings)),
+        knowledge=DatabaseKnowledge(conn, lambda: embedder_for(settings)),
         sender_for=cached_sender,
         history=history,
         media=MediaReader(

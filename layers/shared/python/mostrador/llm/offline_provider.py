@@ -1,11 +1,14 @@
 """A provider with no network and no randomness, so the whole pipeline runs without API keys.
 
 summarize(): an extractive summary (whole leading sentences, at most ~75 words).
-chat(): deterministic tool use. A customer turn becomes a search_local_products call with the
-customer's words (a greeting, a thanks or a voice note gets a canned answer instead); a tool result
-becomes a templated answer in the customer's language (es, en, pt, fr; English for any other).
-Every price and stock figure it writes is read from the tool result (shapes in mostrador.llm.tools);
-it never makes one up.
+chat(): deterministic tool use. A customer turn becomes a search_knowledge call with the customer's
+words (the store's FAQ and documents); when that finds nothing, a search_local_products call with the
+same words (several customer turns in a row, a burst answered at once: one search each). A greeting,
+a thanks or a voice note gets a canned answer instead, with no search. A tool
+result becomes a templated answer in the customer's language (es, en, pt, fr; English for any other):
+the framing is in that language, a knowledge passage is quoted as the business wrote it. Every
+price, stock figure and policy fact it writes is read from the tool result (shapes in
+mostrador.llm.tools); it never makes one up.
 There is no offline embedder: offline means full-text search only.
 """
 
@@ -16,10 +19,11 @@ import re
 from typing import Any
 
 from mostrador.llm.base import ChatMessage, ChatResult, Completion, ToolCall, ToolSpec, Usage
-from mostrador.llm.tools import ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_LOCAL_PRODUCTS
+from mostrador.llm.tools import ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
 
 SUMMARY_MAX_WORDS = 75
 PRODUCTS_LISTED = 3
+PASSAGE_MAX_CHARS = 700
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
@@ -42,6 +46,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "out_of_stock": "agotado",
         "card": "{name} — {price}. Existencias: {stock}.",
         "details": "{name}: {price}. Existencias por sucursal: {stock}.",
+        "knowledge_intro": "Según la información de la tienda ({source}):",
+        "knowledge_more": "¿Te ayudo con algo más?",
+        "knowledge_none": "No encontré eso en la información de la tienda. ¿Puedes preguntarlo de otra forma?",
     },
     "en": {
         "found": "I found these products:",
@@ -59,6 +66,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "out_of_stock": "out of stock",
         "card": "{name} — {price}. Stock: {stock}.",
         "details": "{name}: {price}. Stock per branch: {stock}.",
+        "knowledge_intro": "From the store's information ({source}):",
+        "knowledge_more": "Can I help you with anything else?",
+        "knowledge_none": "I couldn't find that in the store's information. Could you ask it differently?",
     },
     "pt": {
         "found": "Encontrei estes produtos:",
@@ -76,6 +86,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "out_of_stock": "esgotado",
         "card": "{name} — {price}. Estoque: {stock}.",
         "details": "{name}: {price}. Estoque por loja: {stock}.",
+        "knowledge_intro": "Segundo as informações da loja ({source}):",
+        "knowledge_more": "Posso ajudar com mais alguma coisa?",
+        "knowledge_none": "Não encontrei isso nas informações da loja. Pode perguntar de outra forma?",
     },
     "fr": {
         "found": "J'ai trouvé ces produits :",
@@ -93,6 +106,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "out_of_stock": "en rupture de stock",
         "card": "{name} — {price}. Stock : {stock}.",
         "details": "{name} : {price}. Stock par magasin : {stock}.",
+        "knowledge_intro": "D'après les informations du magasin ({source}) :",
+        "knowledge_more": "Puis-je vous aider pour autre chose ?",
+        "knowledge_none": (
+            "Je n'ai pas trouvé cela dans les informations du magasin. Pouvez-vous le demander autrement ?"
+        ),
     },
 }
 FALLBACK_LANGUAGE = "en"
@@ -141,20 +159,24 @@ class OfflineProvider:
         texts = _TEXTS[language]
         usage = Usage(self.name, self.model)
         last = messages[-1] if messages else None
+        offered = {spec.name for spec in tools}
         if last is not None and last.role == "user":
             # Several customer messages in a row (a burst answered at once): one search for each that
-            # asks for something; greetings and thanks among them are not searched.
+            # asks for something (greetings and thanks among them are not searched); the store's
+            # information first, the catalog for what it does not answer.
             queries = [
                 query
                 for query in map(_search_words, _trailing_user_texts(messages))
                 if query and _small_talk(query) is None
             ]
-            if any(spec.name == SEARCH_LOCAL_PRODUCTS.name for spec in tools) and queries:
+            first_search = next(
+                (spec for spec in (SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS) if spec.name in offered), None
+            )
+            if first_search is not None and queries:
+                argument = "question" if first_search is SEARCH_KNOWLEDGE else "query"
                 calls = tuple(
                     ToolCall(
-                        id=f"offline-{len(messages)}-{number}",
-                        name=SEARCH_LOCAL_PRODUCTS.name,
-                        arguments={"query": query},
+                        id=f"offline-{len(messages)}-{number}", name=first_search.name, arguments={argument: query}
                     )
                     for number, query in enumerate(queries)
                 )
@@ -163,7 +185,17 @@ class OfflineProvider:
         results = _trailing_tool_results(messages)
         if not results:
             return ChatResult(text=texts["fallback"], usage=usage)
-        answer = "\n\n".join(_answer(name, content, texts, language) for name, content in results)
+        unanswered = _unanswered_questions(messages)
+        if unanswered and SEARCH_LOCAL_PRODUCTS.name in offered:
+            # The store's information does not answer them: maybe they are product questions.
+            calls = tuple(
+                ToolCall(
+                    id=f"offline-{len(messages)}-{number}", name=SEARCH_LOCAL_PRODUCTS.name, arguments={"query": q}
+                )
+                for number, q in enumerate(unanswered)
+            )
+            return ChatResult(text="", tool_calls=calls, usage=usage)
+        answer = "\n\n".join(_answer(name, content, texts, language) for name, content in _answered_results(messages))
         return ChatResult(text=answer, usage=usage)
 
 
@@ -175,7 +207,7 @@ def text_language(language: str) -> str:
 
 def _small_talk(content: str) -> str | None:
     """The canned answer for a customer turn that asks for no product: a media message we cannot
-    read, a greeting, a thanks, or only "ok"/an emoji. None: search the catalog."""
+    read, a greeting, a thanks, or only "ok"/an emoji. None: search (knowledge, then the catalog)."""
     content = content.strip()
     if _MEDIA_PLACEHOLDER.fullmatch(content):
         return "media"
@@ -190,6 +222,64 @@ def _small_talk(content: str) -> str | None:
     if all(word in _THANKS_WORDS or word in _GREETING_WORDS for word in words):
         return "thanks"
     return None
+
+
+def _unanswered_questions(messages: list[ChatMessage]) -> list[str]:
+    """The questions of the last round when it was only search_knowledge calls: those that found no
+    passage (then searched in the catalog). [] after any other round."""
+    calls = {call.id: call for message in messages for call in message.tool_calls}
+    questions: list[str] = []
+    for message in reversed(messages):
+        if message.role != "tool":
+            break
+        call = calls.get(message.tool_call_id or "")
+        if call is None or call.name != SEARCH_KNOWLEDGE.name:
+            return []
+        if not _passages(message.content):
+            questions.append(str(call.arguments.get("question") or "").strip())
+    return [question for question in reversed(questions) if question]
+
+
+def _answered_results(messages: list[ChatMessage]) -> list[tuple[str, str]]:
+    """Every tool result since the customer's last turn, less the knowledge searches that found nothing
+    when the catalog was searched after them (their answer is the catalog's)."""
+    names_by_call_id = {call.id: call.name for message in messages for call in message.tool_calls}
+    results: list[tuple[str, str]] = []
+    for message in reversed(messages):
+        if message.role == "user":
+            break
+        if message.role == "tool":
+            results.append((message.name or names_by_call_id.get(message.tool_call_id or "", ""), message.content))
+    results.reverse()
+    if any(name == SEARCH_LOCAL_PRODUCTS.name for name, _ in results):
+        results = [(name, content) for name, content in results if name != SEARCH_KNOWLEDGE.name or _passages(content)]
+    return results
+
+
+def _passages(content: str) -> list[dict[str, Any]]:
+    try:
+        result = json.loads(content)
+    except json.JSONDecodeError:
+        return []
+    passages = result.get("passages") if isinstance(result, dict) else None
+    return [p for p in passages or [] if isinstance(p, dict) and p.get("text")]
+
+
+def _knowledge_answer(content: str, texts: dict[str, str]) -> str:
+    """The best passage as the business wrote it, framed in the conversation's language."""
+    passages = _passages(content)
+    if not passages:
+        return texts["knowledge_none"]
+    best = passages[0]
+    text = str(best["text"]).strip()
+    if best.get("kind") == "faq" and "\n" in text:
+        text = text.split("\n", 1)[1].strip()  # an FAQ chunk is question + answer: say the answer
+    if len(text) > PASSAGE_MAX_CHARS:
+        cut = text.rfind(". ", 0, PASSAGE_MAX_CHARS)
+        text = text[: cut + 1] if cut > PASSAGE_MAX_CHARS // 2 else text[:PASSAGE_MAX_CHARS].rsplit(" ", 1)[0] + "…"
+    source = str(best.get("section") or best.get("document") or "")
+    intro = texts["knowledge_intro"].format(source=source) if source and best.get("kind") != "faq" else ""
+    return "\n".join(part for part in (intro, text, texts["knowledge_more"]) if part)
 
 
 def extractive_summary(text: str, max_words: int = SUMMARY_MAX_WORDS) -> str:
@@ -250,6 +340,8 @@ def _answer(tool: str, content: str, texts: dict[str, str], language: str) -> st
         result = None
     if not isinstance(result, dict):
         return texts["fallback"]
+    if tool == SEARCH_KNOWLEDGE.name:
+        return _knowledge_answer(content, texts)
     if tool == SEARCH_LOCAL_PRODUCTS.name:
         products = [card for card in result.get("products") or [] if isinstance(card, dict)]
         if not products:
