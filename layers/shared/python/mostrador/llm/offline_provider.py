@@ -236,8 +236,16 @@ def _unanswered_questions(messages: list[ChatMessage]) -> list[str]:
         if call is None or call.name != SEARCH_KNOWLEDGE.name:
             return []
         if not _passages(message.content):
-            questions.append(str(call.arguments.get("question") or "").strip())
+            asked = call.arguments.get("question") or call.arguments.get("query") or _last_customer_text(messages)
+            questions.append(str(asked).strip())
     return [question for question in reversed(questions) if question]
+
+
+def _last_customer_text(messages: list[ChatMessage]) -> str:
+    for message in reversed(messages):
+        if message.role == "user":
+            return message.content.strip()
+    return ""
 
 
 def _answered_results(messages: list[ChatMessage]) -> list[tuple[str, str]]:
