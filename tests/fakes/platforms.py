@@ -252,11 +252,14 @@ class FakeMetaGraph(_RecordingServer):
     def read_receipts(self) -> list[CapturedRequest]:
         return [r for r in self.requests if r.method == "POST" and _is_read_receipt(r)]
 
-    def sent_texts(self) -> list[str]:
-        """The text of each message sent: a text body, an interactive body, an image caption ("" if none)."""
+    def sent_texts(self, to: str | None = None) -> list[str]:
+        """The text of each message sent (only those to WhatsApp number `to` when given): a text body, an
+        interactive body, an image caption ("" if none)."""
         texts = []
         for request in self.sent():
             body = request.json
+            if to is not None and body.get("to") != to:
+                continue
             if "message" in body:  # Messenger / Instagram
                 texts.append(body["message"].get("text", ""))
             elif body.get("type") == "interactive":

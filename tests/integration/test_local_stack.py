@@ -158,7 +158,10 @@ def test_ingest_command_pushes_a_catalog_in_parts_and_prints_the_completed_sync(
     assert again.json()["complete"] is True
 
 
-def signed_whatsapp_delivery(sender: str, text: str, wamid: str) -> tuple[bytes, str]:
+def signed_whatsapp_delivery(
+    sender: str, text: str, wamid: str, *, content: dict[str, Any] | None = None
+) -> tuple[bytes, str]:
+    """A signed delivery of one message: `text`, or `content` (its "type" and that type's object)."""
     payload = {
         "object": "whatsapp_business_account",
         "entry": [
@@ -176,8 +179,7 @@ def signed_whatsapp_delivery(sender: str, text: str, wamid: str) -> tuple[bytes,
                                     "from": sender,
                                     "id": wamid,
                                     "timestamp": str(int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": text},
+                                    **(content or {"type": "text", "text": {"body": text}}),
                                 }
                             ],
                         },

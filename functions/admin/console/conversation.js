@@ -15,6 +15,15 @@ function messageText(message) {
   return `[${t(`media.${message.mediaKind}`, {}, message.mediaKind || t('media.other'))}]`;
 }
 
+// What the models made of a voice note (its transcript) or a photo (the product they saw): the text the
+// bot answered, so a person reading the conversation reads it too.
+function mediaNotes(message) {
+  return [['transcript', 'conv.transcriptNote'], ['mediaDescription', 'conv.photoNote']]
+    .filter(([field]) => message[field])
+    .map(([field, label]) => h('p', { class: 'media-note', dataset: { note: field } },
+      h('span', { class: 'label' }, t(label)), ' ', h('span', { class: 'said' }, message[field])));
+}
+
 function knowledgeLabel(entry) {
   if (entry === null || typeof entry !== 'object') return String(entry);
   const title = entry.title || entry.question || entry.document || entry.source || '';
@@ -69,6 +78,7 @@ function messageItem(message) {
   },
   h('p', { class: 'who' }, who),
   h('p', { class: 'text' }, messageText(message)),
+  outbound ? null : mediaNotes(message),
   h('p', { class: 'facts' }, facts.flatMap((fact, index) => (index ? [' · ', fact] : [fact]))),
   error,
   outbound ? botDetails(message) : null);
