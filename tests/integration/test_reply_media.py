@@ -195,8 +195,11 @@ def test_a_photo_is_described_and_the_description_drives_the_search(reply_env, d
     assert "Licuadora Oster Vaso de Vidrio" in text and "Nevera" not in text
     row = message_row(db, message.platform_message_id)
     assert row["media_description"] == "Una licuadora Oster con vaso de vidrio y base plateada."
-    [search] = db.execute("SELECT arguments FROM tool_calls").fetchall()
-    assert "licuadora" in search["arguments"]["query"].lower()
+    # The description is asked of the store's information first (nothing there), then of the catalog.
+    asked, search = db.execute("SELECT tool_name, arguments, result_count FROM tool_calls ORDER BY id").fetchall()
+    assert (asked["tool_name"], asked["result_count"]) == ("search_knowledge", 0)
+    assert "licuadora" in asked["arguments"]["question"].lower()
+    assert search["tool_name"] == "search_local_products" and "licuadora" in search["arguments"]["query"].lower()
 
 
 def test_a_messenger_photo_comes_from_its_attachment_url_and_gemini_describes_it(
