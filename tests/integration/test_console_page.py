@@ -177,7 +177,9 @@ def clear_filter(page: Page) -> None:
 def open_conversation_with(page: Page, words: str) -> None:
     """Filter the inbox by `words` and open the one conversation it leaves."""
     go(page, "#/inbox")
-    page.wait_for("!!document.getElementById('filter-text')")
+    # The inbox itself, not the list still shown beside a conversation opened before: the hash change
+    # mounts a new inbox (and search box) a moment later, and typing into the old box loses the words.
+    page.wait_for("!!document.getElementById('filter-text') && !document.getElementById('transcript')")
     page.evaluate("document.getElementById('filter-text').value = ''")
     page.type_into("#filter-text", words)
     page.wait_for(
