@@ -1,8 +1,9 @@
 """Reply overhead per message: everything the reply function does except the model's own latency.
 
 The real handler (functions/reply/handler.py) runs one SQS record per invocation, warm: envelope
-parsing, the exactly-once record, actor rules, pause/window checks, history, the catalog search
-(real Postgres, full text), two model turns with the LLM at zero latency (the offline provider),
+parsing, the exactly-once record, actor rules, pause/window checks, history, the knowledge search
+(an empty knowledge base) and then the catalog search (real Postgres, full text), three model turns
+with the LLM at zero latency (the offline provider),
 tool-call and usage logging, the stored draft, and the WhatsApp send over HTTP to a capture server
 on 127.0.0.1. Target (issue 3): p50 <= 50 ms. The burst quiet window is off here
 (REPLY_BURST_WINDOW_SECONDS=0: each message answered at once); bench_burst_window.py measures what the
