@@ -158,7 +158,10 @@ def test_ingest_command_pushes_a_catalog_in_parts_and_prints_the_completed_sync(
     assert again.json()["complete"] is True
 
 
-def signed_whatsapp_delivery(sender: str, text: str, wamid: str) -> tuple[bytes, str]:
+def signed_whatsapp_delivery(
+    sender: str, text: str, wamid: str, *, content: dict[str, Any] | None = None
+) -> tuple[bytes, str]:
+    """A signed delivery of one message: `text`, or `content` (its "type" and that type's object)."""
     payload = {
         "object": "whatsapp_business_account",
         "entry": [
@@ -176,8 +179,7 @@ def signed_whatsapp_delivery(sender: str, text: str, wamid: str) -> tuple[bytes,
                                     "from": sender,
                                     "id": wamid,
                                     "timestamp": str(int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": text},
+                                    **(content or {"type": "text", "text": {"body": text}}),
                                 }
                             ],
                         },
@@ -227,7 +229,9 @@ def test_signed_whatsapp_webhook_gets_a_reply_at_the_graph_api(stack: RunningSta
     sent = wait_for(reply, what=f"a WhatsApp reply at the Graph API stand-in\n{stack.output()}")
     assert sent.headers.get("authorization") == f"Bearer {graph.token}"
     assert sent.json["messaging_product"] == "whatsapp"
-    assert sent.json["text"]["body"].strip()
+    # Several fridges found: offered as WhatsApp buttons or a list (issue 13), whose body is the reply.
+    body = sent.json["text"]["body"] if sent.json["type"] == "text" else sent.json["interactive"]["body"]["text"]
+    assert body.strip()
     assert sent.json.get("context", {}).get("message_id") == wamid
 
 

@@ -15,6 +15,15 @@ function messageText(message) {
   return `[${t(`media.${message.mediaKind}`, {}, message.mediaKind || t('media.other'))}]`;
 }
 
+// What the models made of a voice note (its transcript) or a photo (the product they saw): the text the
+// bot answered, so a person reading the conversation reads it too.
+function mediaNotes(message) {
+  return [['transcript', 'conv.transcriptNote'], ['mediaDescription', 'conv.photoNote']]
+    .filter(([field]) => message[field])
+    .map(([field, label]) => h('p', { class: 'media-note', dataset: { note: field } },
+      h('span', { class: 'label' }, t(label)), ' ', h('span', { class: 'said' }, message[field])));
+}
+
 /** A knowledge passage a reply was given (tool_calls.knowledge_chunks): its document (an FAQ entry's
  * question), section, page, fragment and score. The passage's text stays in the knowledge base. */
 function citation(entry) {
@@ -75,6 +84,7 @@ function messageItem(message) {
   },
   h('p', { class: 'who' }, who),
   h('p', { class: 'text' }, messageText(message)),
+  outbound ? null : mediaNotes(message),
   h('p', { class: 'facts' }, facts.flatMap((fact, index) => (index ? [' · ', fact] : [fact]))),
   error,
   outbound ? botDetails(message) : null);

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 MAX_TEXT = 20_000  # longest description we keep; longer HTML is almost always pasted markup noise
+MAX_IMAGES = 10  # product photos kept per product (only the first is ever sent to a customer)
+MAX_IMAGE_URL = 2048
 
 
 def _strip(value: object) -> object:
@@ -36,6 +38,10 @@ class ProductItem(BaseModel):
     stock: Decimal = Decimal(0)
     price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
     price_bolivar: Decimal | None = Field(default=None, ge=0, max_digits=20, decimal_places=4)
+    # Product photos by URL (validated, stored, never downloaded at ingest): WhatsApp and Messenger
+    # fetch them themselves when the bot sends one.
+    image_url: str | None = None
+    images: list[str] | None = Field(default=None, max_length=MAX_IMAGES)
 
     @field_validator(
         "item_code", "item_name", "category", "sub_category", "brand", "line", "item_group_name",
@@ -52,6 +58,27 @@ class ProductItem(BaseModel):
     @classmethod
     def _blank_to_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("image_url", mode="before")
+    @classmethod
+    def _image_url(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return checked_image_url(value)
+
+    @field_validator("images", mode="before")
+    @classmethod
+    def _images(cls, value: object) -> object:
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise ValueError("must be a list of image URLs")
+        return [checked_image_url(item) for item in value]
+
+    @property
+    def image_urls(self) -> list[str]:
+        """imageUrl first, then images, without repeats."""
+        return list(dict.fromkeys([*([self.image_url] if self.image_url else []), *(self.images or [])]))
 
     @field_validator("stock", mode="before")
     @classmethod
@@ -74,6 +101,30 @@ class EnrichMessage(BaseModel):
     index: int = Field(ge=0)
     # The item exactly as the fetcher sent it: validated again by the consumer, stored for audit.
     item: dict[str, Any]
+
+
+def checked_image_url(value: object) -> str:
+    """The URL, trimmed, or ValueError saying what is wrong with it (absolute http(s), a host, no
+    spaces or credentials, at most MAX_IMAGE_URL characters). The image itself is not fetched."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str):
+        raise ValueError("an image URL must be a string")
+    url = value.strip()
+    if len(url) > MAX_IMAGE_URL:
+        raise ValueError(f"an image URL must be at most {MAX_IMAGE_URL} characters")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ValueError("an image URL must not contain spaces or control characters (encode them as %20)")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise ValueError(f"{url[:80]!r} is not a valid URL") from None
+    if parts.scheme.lower() not in ("https", "http") or not host:
+        raise ValueError(f"{url[:80]!r} must be an absolute https:// (or http://) URL")
+    if parts.username or parts.password:
+        raise ValueError("an image URL must not carry a user name or password")
+    return url
 
 
 def source_hash(raw_item: dict[str, Any]) -> str:

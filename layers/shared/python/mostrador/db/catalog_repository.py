@@ -47,11 +47,12 @@ class CatalogRepository:
                     """INSERT INTO products AS p (tenant_id, item_code, item_name, description_html, description_text,
                            description_hash, summary, summary_model, category, sub_category, brand, line, item_group,
                            price, price_bolivar, attributes_hash, searchable_text, search_vector, embedding,
-                           embedding_model, active)
+                           embedding_model, active, image_urls)
                        VALUES (%(tenant)s, %(code)s, %(name)s, %(html)s, %(text)s, %(dhash)s, %(summary)s,
                            %(summary_model)s, %(category)s, %(sub_category)s, %(brand)s, %(line)s, %(group)s,
                            %(price)s, %(price_bolivar)s, %(ahash)s, %(searchable)s,
-                           mostrador_search_vector(%(title)s, %(searchable)s), %(embedding)s, %(embedding_model)s, true)
+                           mostrador_search_vector(%(title)s, %(searchable)s), %(embedding)s, %(embedding_model)s, true,
+                           %(images)s)
                        ON CONFLICT (tenant_id, item_code) DO UPDATE SET
                            item_name = EXCLUDED.item_name, description_html = EXCLUDED.description_html,
                            description_text = EXCLUDED.description_text, description_hash = EXCLUDED.description_hash,
@@ -66,7 +67,7 @@ class CatalogRepository:
                            embedding = CASE WHEN %(keep)s THEN p.embedding ELSE EXCLUDED.embedding END,
                            embedding_model = CASE WHEN %(keep)s THEN p.embedding_model
                                                   ELSE EXCLUDED.embedding_model END,
-                           active = true, updated_at = now()""",
+                           active = true, image_urls = EXCLUDED.image_urls, updated_at = now()""",
                     {
                         "tenant": write.tenant_id,
                         "code": write.item_code,
@@ -90,6 +91,7 @@ class CatalogRepository:
                         "embedding": _vector(write.embedding),
                         "embedding_model": write.embedding_model,
                         "keep": write.keep_embedding,
+                        "images": item.image_urls,
                     },
                 )
                 self.rows_written += 1
@@ -100,6 +102,14 @@ class CatalogRepository:
                     (item.price, item.price_bolivar, write.tenant_id, write.item_code),
                 )
                 self.rows_written += 1
+            if not write.full:
+                # Photos changed without anything else: the item's raw JSON changed, so this write happens
+                # anyway; the product row is touched only when its photos really differ.
+                self.rows_written += self.conn.execute(
+                    "UPDATE products SET image_urls = %s, updated_at = now()"
+                    " WHERE tenant_id = %s AND item_code = %s AND image_urls IS DISTINCT FROM %s",
+                    (item.image_urls, write.tenant_id, write.item_code, item.image_urls),
+                ).rowcount
             for row, raw, raw_hash in write.stock_rows:
                 self.conn.execute(
                     """INSERT INTO product_stock (tenant_id, item_code, warehouse, branch, stock, source_data,
@@ -258,3 +268,12 @@ def _vector(values: list[float] | None) -> Any:
     import numpy as np
 
     return np.asarray(values, dtype=np.float32)
+
+
+def product_image_urls(conn: Connection, tenant_id: str, item_code: str) -> list[str]:
+    """The product's photos as the fetcher sent them (imageUrl first); [] when it has none."""
+    row = conn.execute(
+        "SELECT image_urls FROM products WHERE tenant_id = %s AND item_code = %s AND active",
+        (tenant_id, item_code),
+    ).fetchone()
+    return list(row["image_urls"]) if row else []

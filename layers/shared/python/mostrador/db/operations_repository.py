@@ -110,7 +110,8 @@ def conversation_messages(
 ) -> list[dict[str, Any]]:
     return conn.execute(
         "SELECT id, direction, actor, sender_id, text, media_kind, state, state_reason, status, error_code,"
-        " error_title, latency_ms, provider, model, tokens_in, tokens_out, language, in_reply_to, created_at"
+        " error_title, latency_ms, provider, model, tokens_in, tokens_out, language, in_reply_to, created_at,"
+        " transcript, media_description, choices, image_url"
         " FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s AND deleted_at IS NULL"
         " ORDER BY id LIMIT %s",
         (tenant_id, conversation_id, after_id, limit),
