@@ -189,6 +189,15 @@ def main() -> None:
                     " FROM messages WHERE direction = 'inbound'"
                 ).fetchone()
                 assert row is not None
+                # Why the rest were not answered (a question the catalog cannot answer escalates on its
+                # third empty search, and the conversation is then left to people).
+                not_replied = {
+                    f"{r['state']}:{r['state_reason']}": r["n"]
+                    for r in conn.execute(
+                        "SELECT state, coalesce(state_reason, '') AS state_reason, count(*) AS n FROM messages"
+                        " WHERE direction = 'inbound' AND state IS DISTINCT FROM 'replied' GROUP BY 1, 2"
+                    )
+                }
         finally:
             from mostrador.db.connection import close_connection
 
@@ -205,6 +214,7 @@ def main() -> None:
                 "products": args.products,
                 "replied": row["replied"],
                 "inbound": row["total"],
+                "not_replied": not_replied,
                 "item_failures": failures,
                 "sends_captured": _Capture.count,
                 "read_receipts": _Capture.read_receipts,
