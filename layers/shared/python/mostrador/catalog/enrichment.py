@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from mostrador.catalog.models import EnrichMessage, ProductItem, source_hash
 from mostrador.catalog.text import searchable_text, strip_html
@@ -28,6 +30,17 @@ class QueuedItem:
     message: EnrichMessage
     product: ProductItem  # message.item, validated
     attempt: int  # SQS ApproximateReceiveCount
+
+
+@dataclass(frozen=True)
+class UnreadableItem:
+    """A queued item that cannot be stored as it is (it fails validation): it fails on every attempt,
+    and is counted as failed in its sync (final on the last attempt, before the dead-letter queue)."""
+
+    message_id: str
+    message: EnrichMessage
+    attempt: int
+    error: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,13 @@ class StockState:
     source_hash: str
 
 
+class StockRow(NamedTuple):
+    item: ProductItem
+    raw: dict[str, Any]
+    source_hash: str
+    received_at: datetime  # becomes the row's seen_at
+
+
 @dataclass
 class ProductWrite:
     """Everything to store for one product. `full` rewrites the product row; otherwise only prices."""
@@ -70,7 +90,7 @@ class ProductWrite:
     embedding_model: str | None = None
     keep_embedding: bool = True
     update_prices: bool = False
-    stock_rows: list[tuple[ProductItem, dict[str, Any], str]] = field(default_factory=list)
+    stock_rows: list[StockRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -92,9 +112,11 @@ class CatalogStore(Protocol):
 
     def load_stock(self, tenant_id: str, item_codes: list[str]) -> dict[tuple[str, str], StockState]: ...
 
-    def write_product(self, write: ProductWrite) -> None: ...
+    def batch_transaction(self, tenant_ids: Iterable[str]) -> AbstractContextManager[None]: ...
 
-    def register_batches(self, messages: Iterable[EnrichMessage]) -> None: ...
+    def write_product(self, write: ProductWrite) -> None: ...  # fails alone inside batch_transaction
+
+    def register_batches(self, messages: Iterable[EnrichMessage], seen: Iterable[QueuedItem]) -> None: ...
 
     def record_outcomes(self, outcomes: list[ItemOutcome]) -> None: ...
 
@@ -133,7 +155,7 @@ class _ProductPlan:
     rows: list[tuple[QueuedItem, ProductItem]]
     item: ProductItem  # the last row of this product in the batch carries its product-level fields
     state: ProductState | None
-    stock_changes: list[tuple[ProductItem, dict[str, Any], str]]
+    stock_changes: list[StockRow]
     content_changed: bool = False
     needs_summary: bool = False
     needs_embedding: bool = False
@@ -164,11 +186,13 @@ def enrich_batch(
     embedder: Embedder | None,
     max_receives: int,
     parallelism: int = 8,
+    unreadable: Sequence[UnreadableItem] = (),
 ) -> BatchReport:
-    if not items:
+    if not items and not unreadable:
         return BatchReport([], {})
-    tenant_ids = {q.message.tenant_id for q in items}
-    store.register_batches(q.message for q in items)
+    tenant_ids = {q.message.tenant_id for q in items} | {u.message.tenant_id for u in unreadable}
+    # Before planning: the marks tell a full sync finalizing meanwhile that these rows are still listed.
+    store.register_batches([q.message for q in items] + [u.message for u in unreadable], items)
 
     plans: list[_ProductPlan] = []
     for tenant_id in sorted(tenant_ids):
@@ -180,20 +204,24 @@ def enrich_batch(
         for plan in plans:  # decided after summarizing: a new summary changes the text
             plan.needs_embedding = _needs_embedding(plan, embedder)
     _embed(plans, embedder, store, report)
-    for plan in plans:
-        if plan.error is None and plan.changed:
-            try:
-                store.write_product(_to_write(plan, embedder))
-            except Exception as exc:  # one product's bad data must not fail the others
-                plan.error = f"{type(exc).__name__}: {exc}"
-        for queued, product in plan.rows:
-            report.outcomes.append(_outcome(plan, queued, product, max_receives))
-            if plan.error is not None:
-                report.failures[queued.message_id] = plan.error
-
-    store.record_outcomes(report.outcomes)
+    with store.batch_transaction(tenant_ids):
+        for plan in plans:
+            if plan.error is None and plan.changed:
+                try:
+                    store.write_product(_to_write(plan, embedder))
+                except Exception as exc:  # one product's bad data must not fail the others
+                    plan.error = f"{type(exc).__name__}: {exc}"
+            for queued, product in plan.rows:
+                report.outcomes.append(_outcome(plan, queued, product, max_receives))
+                if plan.error is not None:
+                    report.failures[queued.message_id] = plan.error
+        for broken in unreadable:
+            report.outcomes.append(_unreadable_outcome(broken, max_receives))
+            report.failures[broken.message_id] = broken.error
+        store.record_outcomes(report.outcomes)
     for tenant_id in tenant_ids:
-        store.finalize_syncs(tenant_id, {q.message.sync_id for q in items if q.message.tenant_id == tenant_id})
+        messages = [q.message for q in items] + [u.message for u in unreadable]
+        store.finalize_syncs(tenant_id, {m.sync_id for m in messages if m.tenant_id == tenant_id})
     return report
 
 
@@ -217,7 +245,7 @@ def _plan(
             raw_hash = source_hash(queued.message.item)
             current = stocks.get((code, product.whs_name))
             if current is None or current.source_hash != raw_hash:
-                stock_changes.append((product, queued.message.item, raw_hash))
+                stock_changes.append(StockRow(product, queued.message.item, raw_hash, queued.message.received_at))
         plan = _ProductPlan(tenant_id, code, rows, item, state, stock_changes)
         new_attributes = attributes_hash(item)
         if state is None:
@@ -346,7 +374,7 @@ def _to_write(plan: _ProductPlan, embedder: Embedder | None) -> ProductWrite:
 def _outcome(plan: _ProductPlan, queued: QueuedItem, item: ProductItem, max_receives: int) -> ItemOutcome:
     message = queued.message
     failed = plan.error is not None
-    stock_changed = any(row[0].whs_name == item.whs_name for row in plan.stock_changes)
+    stock_changed = any(row.item.whs_name == item.whs_name for row in plan.stock_changes)
     product_changed = plan.content_changed or plan.prices_changed or plan.needs_summary or plan.needs_embedding
     outcome: Outcome = "failed" if failed else ("processed" if product_changed or stock_changed else "unchanged")
     return ItemOutcome(
@@ -360,4 +388,22 @@ def _outcome(plan: _ProductPlan, queued: QueuedItem, item: ProductItem, max_rece
         attempt=queued.attempt,
         final=not failed or queued.attempt >= max_receives,
         error=plan.error,
+    )
+
+
+def _unreadable_outcome(broken: UnreadableItem, max_receives: int) -> ItemOutcome:
+    message = broken.message
+    code = message.item.get("itemCode")
+    warehouse = message.item.get("whsName")
+    return ItemOutcome(
+        tenant_id=message.tenant_id,
+        sync_id=message.sync_id,
+        batch_id=message.batch_id,
+        index=message.index,
+        item_code=str(code) if isinstance(code, str | int) and not isinstance(code, bool) else "",
+        warehouse=warehouse if isinstance(warehouse, str) else "",
+        outcome="failed",
+        attempt=broken.attempt,
+        final=broken.attempt >= max_receives,
+        error=broken.error,
     )

@@ -1,16 +1,63 @@
-"""SQL for the catalog: product state for delta detection, writes, sync bookkeeping, usage."""
+"""SQL for the catalog: product state for delta detection, writes, sync bookkeeping, usage.
+
+Concurrency with full syncs: every enrich batch marks the stock rows it names as seen, and writes, while
+holding its tenant's catalog lock shared; a full sync's finalization holds it exclusively. So the
+finalization sees either none or all of a batch's marks and writes, never half of them (docs/catalog.md).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mostrador.catalog.enrichment import ItemOutcome, ProductState, ProductWrite, StockState
-from mostrador.catalog.models import EnrichMessage
+from mostrador.catalog.enrichment import ItemOutcome, ProductState, ProductWrite, QueuedItem, StockState
+from mostrador.catalog.models import EnrichMessage, SyncReceipt
 from mostrador.llm.base import Usage
 
 if TYPE_CHECKING:
     from mostrador.db.connection import Connection
+
+# pg_advisory_xact_lock(class, key): the class keeps these apart from any other advisory lock.
+_CATALOG_LOCK_CLASS = 727_114
+
+# One statement, so that ingest's best-effort write is one round trip. Enrichment runs the same for every
+# batch it reads (idempotent): the earliest receipt of a sync or batch wins, whoever wrote it first.
+_RECORD_RECEIPT = """
+WITH sync AS (
+    INSERT INTO syncs AS s (tenant_id, sync_id, full_sync, created_at)
+    VALUES (%(tenant)s, %(sync)s, %(full)s, %(received)s)
+    ON CONFLICT (tenant_id, sync_id) DO UPDATE
+       SET full_sync = s.full_sync OR EXCLUDED.full_sync, created_at = least(s.created_at, EXCLUDED.created_at)
+     WHERE (EXCLUDED.full_sync AND NOT s.full_sync) OR EXCLUDED.created_at < s.created_at
+)
+INSERT INTO sync_batches AS b (tenant_id, sync_id, batch_id, item_count, part, final, received_at)
+VALUES (%(tenant)s, %(sync)s, %(batch)s, %(count)s, %(part)s, %(final)s, %(received)s)
+ON CONFLICT (tenant_id, sync_id, batch_id) DO UPDATE SET received_at = EXCLUDED.received_at
+ WHERE EXCLUDED.received_at < b.received_at
+"""
+
+
+def _receipt_params(receipt: SyncReceipt) -> dict[str, Any]:
+    return {
+        "tenant": receipt.tenant_id,
+        "sync": receipt.sync_id,
+        "full": receipt.full_sync,
+        "received": receipt.received_at,
+        "batch": receipt.batch_id,
+        "count": receipt.item_count,
+        "part": receipt.part,
+        "final": receipt.final,
+    }
+
+
+def _printable(text: str | None, limit: int) -> str | None:
+    """Error texts and item codes of broken items can carry what the database refuses (NUL, surrogates)."""
+    if not text:
+        return None
+    cleaned = text.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
+    return cleaned[:limit]
 
 
 class CatalogRepository:
@@ -37,7 +84,22 @@ class CatalogRepository:
         ).fetchall()
         return {(r["item_code"], r["warehouse"]): StockState(r["branch"], r["stock"], r["source_hash"]) for r in rows}
 
+    @contextmanager
+    def batch_transaction(self, tenant_ids: Iterable[str]) -> Iterator[None]:
+        """One transaction for a batch's writes and outcomes (each write_product is a savepoint in it),
+        holding the tenants' catalog lock shared."""
+        with self.conn.transaction():
+            self._lock_catalog(tenant_ids, exclusive=False)
+            yield
+
+    def _lock_catalog(self, tenant_ids: Iterable[str], *, exclusive: bool) -> None:
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        for tenant_id in sorted(set(tenant_ids)):  # one order everywhere: no lock cycles between batches
+            self.conn.execute(f"SELECT {function}(%s, hashtext(%s))", (_CATALOG_LOCK_CLASS, tenant_id))
+
     def write_product(self, write: ProductWrite) -> None:
+        """Stores one product. Inside batch_transaction this is a savepoint: a database error (bad data,
+        a constraint) rolls back this product alone and is raised for the caller to report."""
         from psycopg.types.json import Jsonb
 
         item = write.item
@@ -100,44 +162,65 @@ class CatalogRepository:
                     (item.price, item.price_bolivar, write.tenant_id, write.item_code),
                 )
                 self.rows_written += 1
-            for row, raw, raw_hash in write.stock_rows:
+            for row in write.stock_rows:
+                # A stock row sent again means its product exists: it comes back if a full sync had
+                # deactivated it after this item's plan was made (the plan then saw it active).
                 self.conn.execute(
-                    """INSERT INTO product_stock (tenant_id, item_code, warehouse, branch, stock, source_data,
-                           source_hash)
-                       VALUES (%s, %s, %s, %s, %s, %s, %s)
+                    """WITH revived AS (
+                           UPDATE products SET active = true, updated_at = now()
+                            WHERE tenant_id = %(tenant)s AND item_code = %(code)s AND NOT active)
+                       INSERT INTO product_stock (tenant_id, item_code, warehouse, branch, stock, source_data,
+                           source_hash, seen_at)
+                       VALUES (%(tenant)s, %(code)s, %(warehouse)s, %(branch)s, %(stock)s, %(raw)s, %(hash)s,
+                           %(seen)s)
                        ON CONFLICT (tenant_id, item_code, warehouse) DO UPDATE SET
                            branch = EXCLUDED.branch, stock = EXCLUDED.stock, source_data = EXCLUDED.source_data,
-                           source_hash = EXCLUDED.source_hash, updated_at = now()""",
-                    (
-                        write.tenant_id,
-                        write.item_code,
-                        row.whs_name,
-                        row.branch_name,
-                        row.stock,
-                        Jsonb(raw),
-                        raw_hash,
-                    ),
+                           source_hash = EXCLUDED.source_hash, updated_at = now(),
+                           seen_at = greatest(product_stock.seen_at, EXCLUDED.seen_at)""",
+                    {
+                        "tenant": write.tenant_id,
+                        "code": write.item_code,
+                        "warehouse": row.item.whs_name,
+                        "branch": row.item.branch_name,
+                        "stock": row.item.stock,
+                        "raw": Jsonb(row.raw),
+                        "hash": row.source_hash,
+                        "seen": row.received_at,
+                    },
                 )
                 self.rows_written += 1
 
-    def register_batches(self, messages: Iterable[EnrichMessage]) -> None:
-        syncs: dict[tuple[str, str], bool] = {}
-        batches: dict[tuple[str, str, str], tuple[int, int, bool]] = {}
+    def record_receipt(self, receipt: SyncReceipt) -> None:
+        """The sync and its batch, as ingest accepted them (ingest's best-effort write)."""
+        self.conn.execute(_RECORD_RECEIPT, _receipt_params(receipt))
+
+    def register_batches(self, messages: Iterable[EnrichMessage], seen: Iterable[QueuedItem]) -> None:
+        """Records the batches these messages came in (idempotent; ingest has usually done it) and marks
+        the stock rows the `seen` items name as seen at their received time. Runs before anything is planned, under
+        the catalog lock: a full sync that finalizes later sees these marks and leaves the rows alone; one
+        that finalized earlier is seen by the plan (inactive products, zeroed rows) and undone by it."""
+        receipts: dict[tuple[str, str, str], SyncReceipt] = {}
         for m in messages:
-            syncs[(m.tenant_id, m.sync_id)] = syncs.get((m.tenant_id, m.sync_id), False) or m.full_sync
-            batches[(m.tenant_id, m.sync_id, m.batch_id)] = (m.batch_size, m.part, m.final)
+            key = (m.tenant_id, m.sync_id, m.batch_id)
+            if key not in receipts or m.received_at < receipts[key].received_at:
+                receipts[key] = SyncReceipt.of(m)
+        marks: dict[str, dict[tuple[str, str], datetime]] = {}
+        for q in seen:
+            rows = marks.setdefault(q.message.tenant_id, {})
+            key2 = (q.product.item_code, q.product.whs_name)
+            rows[key2] = max(q.message.received_at, rows.get(key2, q.message.received_at))
         with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.executemany(
-                """INSERT INTO syncs (tenant_id, sync_id, full_sync) VALUES (%s, %s, %s)
-                       ON CONFLICT (tenant_id, sync_id) DO UPDATE SET full_sync = syncs.full_sync OR EXCLUDED.full_sync
-                       WHERE NOT syncs.full_sync AND EXCLUDED.full_sync""",
-                [(t, s, full) for (t, s), full in syncs.items()],
-            )
-            cur.executemany(
-                """INSERT INTO sync_batches (tenant_id, sync_id, batch_id, item_count, part, final)
-                       VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-                [(t, s, b, size, part, final) for (t, s, b), (size, part, final) in batches.items()],
-            )
+            self._lock_catalog(marks.keys() | {t for t, _, _ in receipts}, exclusive=False)
+            cur.executemany(_RECORD_RECEIPT, [_receipt_params(r) for _, r in sorted(receipts.items())])
+            for tenant_id, rows in sorted(marks.items()):
+                keys = sorted(rows)
+                cur.execute(
+                    """UPDATE product_stock st SET seen_at = v.seen
+                         FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) AS v(code, warehouse, seen)
+                        WHERE st.tenant_id = %s AND st.item_code = v.code AND st.warehouse = v.warehouse
+                          AND st.seen_at < v.seen""",
+                    ([c for c, _ in keys], [w for _, w in keys], [rows[k] for k in keys], tenant_id),
+                )
 
     def record_outcomes(self, outcomes: list[ItemOutcome]) -> None:
         if not outcomes:
@@ -158,12 +241,12 @@ class CatalogRepository:
                         o.sync_id,
                         o.batch_id,
                         o.index,
-                        o.item_code,
-                        o.warehouse,
+                        _printable(o.item_code, 200) or "",
+                        _printable(o.warehouse, 200) or "",
                         o.outcome,
                         o.attempt,
                         o.final,
-                        (o.error or "")[:1000] or None,
+                        _printable(o.error, 1000),
                     )
                     for o in outcomes
                 ],
@@ -218,12 +301,18 @@ class CatalogRepository:
         }
 
     def finalize_syncs(self, tenant_id: str, sync_ids: set[str]) -> None:
-        """Close complete syncs once; a complete full sync deactivates what it did not mention."""
+        """Close complete syncs once. A complete full sync deactivates the products, and zeroes the stock
+        rows, that no sync received since it began has seen: "began" is the earliest time ingest accepted
+        one of its parts (whatever their numbers), "seen" is product_stock.seen_at. Zeroed rows lose their
+        source hash, so the next item for them restores their stock."""
         for sync_id in sorted(sync_ids):
             status = self.sync_status(tenant_id, sync_id)
             if status is None or not status["complete"]:
                 continue
             with self.conn.transaction():
+                if status["fullSync"]:
+                    # Before claiming the sync row: batches take this lock first, then sync rows.
+                    self._lock_catalog([tenant_id], exclusive=True)
                 claimed = self.conn.execute(
                     """UPDATE syncs SET finalized_at = now()
                         WHERE tenant_id = %s AND sync_id = %s AND finalized_at IS NULL RETURNING full_sync""",
@@ -231,20 +320,27 @@ class CatalogRepository:
                 ).fetchone()
                 if claimed is None or not claimed["full_sync"]:
                     continue
+                params = {"t": tenant_id, "s": sync_id}
                 gone = self.conn.execute(
-                    """UPDATE products p SET active = false, updated_at = now()
+                    """WITH began AS (SELECT min(received_at) AS at FROM sync_batches
+                                       WHERE tenant_id = %(t)s AND sync_id = %(s)s)
+                       UPDATE products p SET active = false, updated_at = now()
+                         FROM began
                         WHERE p.tenant_id = %(t)s AND p.active AND NOT EXISTS (
-                              SELECT 1 FROM sync_items i WHERE i.tenant_id = %(t)s AND i.sync_id = %(s)s
-                                 AND i.item_code = p.item_code)""",
-                    {"t": tenant_id, "s": sync_id},
+                              SELECT 1 FROM product_stock st
+                               WHERE st.tenant_id = %(t)s AND st.item_code = p.item_code
+                                 AND st.seen_at >= began.at)""",
+                    params,
                 ).rowcount
-                # Warehouses a product no longer lists have no stock any more.
+                # Warehouses no sync since then has listed have no stock any more.
                 self.conn.execute(
-                    """UPDATE product_stock st SET stock = 0, updated_at = now()
-                        WHERE st.tenant_id = %(t)s AND st.stock <> 0 AND NOT EXISTS (
-                              SELECT 1 FROM sync_items i WHERE i.tenant_id = %(t)s AND i.sync_id = %(s)s
-                                 AND i.item_code = st.item_code AND i.warehouse = st.warehouse)""",
-                    {"t": tenant_id, "s": sync_id},
+                    """WITH began AS (SELECT min(received_at) AS at FROM sync_batches
+                                       WHERE tenant_id = %(t)s AND sync_id = %(s)s)
+                       UPDATE product_stock st SET stock = 0, source_hash = '', updated_at = now()
+                         FROM began
+                        WHERE st.tenant_id = %(t)s AND st.seen_at < began.at
+                          AND (st.stock <> 0 OR st.source_hash <> '')""",
+                    params,
                 )
                 self.conn.execute(
                     "UPDATE syncs SET deactivated = %s WHERE tenant_id = %s AND sync_id = %s",

@@ -65,3 +65,23 @@ def database_reachable() -> bool:
         close_connection()  # the next call reconnects instead of reusing a broken connection
         return False
     return True
+
+
+def connect_with_deadlines(url: str, *, connect_timeout_s: int, statement_timeout_ms: int) -> Connection:
+    """A connection for a best-effort write on a request path: it gives up connecting after
+    `connect_timeout_s` (psycopg's minimum is 2), the server cancels any statement or lock wait longer than
+    `statement_timeout_ms`, and pgvector's types are not registered (that would import numpy)."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.rows import dict_row
+
+    extra = f"-c statement_timeout={statement_timeout_ms} -c lock_timeout={statement_timeout_ms}"
+    options = " ".join(filter(None, [str(conninfo_to_dict(url).get("options") or ""), extra]))
+    return psycopg.connect(
+        url,
+        autocommit=True,
+        prepare_threshold=None,
+        row_factory=dict_row,
+        connect_timeout=connect_timeout_s,
+        options=options,
+    )
