@@ -190,9 +190,10 @@ def enrich_batch(
 ) -> BatchReport:
     if not items and not unreadable:
         return BatchReport([], {})
-    tenant_ids = {q.message.tenant_id for q in items} | {u.message.tenant_id for u in unreadable}
+    messages = [q.message for q in items] + [u.message for u in unreadable]
+    tenant_ids = {m.tenant_id for m in messages}
     # Before planning: the marks tell a full sync finalizing meanwhile that these rows are still listed.
-    store.register_batches([q.message for q in items] + [u.message for u in unreadable], items)
+    store.register_batches(messages, items)
 
     plans: list[_ProductPlan] = []
     for tenant_id in sorted(tenant_ids):
@@ -220,7 +221,6 @@ def enrich_batch(
             report.failures[broken.message_id] = broken.error
         store.record_outcomes(report.outcomes)
     for tenant_id in tenant_ids:
-        messages = [q.message for q in items] + [u.message for u in unreadable]
         store.finalize_syncs(tenant_id, {m.sync_id for m in messages if m.tenant_id == tenant_id})
     return report
 
