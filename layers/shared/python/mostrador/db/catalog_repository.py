@@ -61,11 +61,13 @@ def _printable(text: str | None, limit: int) -> str | None:
 
 
 class CatalogRepository:
-    """Implements catalog.enrichment.CatalogStore on Postgres. Counts the catalog rows it writes."""
+    """Implements catalog.enrichment.CatalogStore on Postgres. Counts the catalog rows it writes, and
+    apart from them the stock rows it only marks as seen (an unchanged item's one write)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.rows_written = 0
+        self.rows_marked_seen = 0
 
     def load_products(self, tenant_id: str, item_codes: list[str]) -> dict[str, ProductState]:
         rows = self.conn.execute(
@@ -221,6 +223,7 @@ class CatalogRepository:
                           AND st.seen_at < v.seen""",
                     ([c for c, _ in keys], [w for _, w in keys], [rows[k] for k in keys], tenant_id),
                 )
+                self.rows_marked_seen += max(cur.rowcount, 0)
 
     def record_outcomes(self, outcomes: list[ItemOutcome]) -> None:
         if not outcomes:
