@@ -170,7 +170,7 @@ def refused_item_code(db) -> Iterator[Any]:
         db.execute(
             f"""CREATE OR REPLACE FUNCTION test_refuse_item() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                  IF NEW.item_code IN ({refused}) THEN
+                  IF NEW.item_code IN ({refused}) AND NEW.active THEN  -- deactivating it is allowed
                     RAISE EXCEPTION 'refused % for this test', NEW.item_code USING ERRCODE = 'data_exception';
                   END IF;
                   RETURN NEW;

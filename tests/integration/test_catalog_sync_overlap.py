@@ -193,3 +193,20 @@ def test_a_full_sync_finalized_while_a_later_push_is_being_enriched_leaves_its_p
     assert active == {"OLD": False, "S0": True, "U0": True, "U1": True, "U9": True}
     assert stock[("U0", "ALMACEN CARACAS")] == 5 and stock[("U1", "ALMACEN CARACAS")] == 5
     assert stock[("U0", "ALM VLC")] == 0
+
+
+def test_a_product_the_full_sync_names_stays_active_when_its_item_fails(pipeline, db, refused_item_code):
+    pipeline.push([product("KEEP"), product("GONE")])
+    pipeline.drain()
+    # The full sync lists KEEP at a warehouse it had no row for, renamed; the database refuses it.
+    refused_item_code("KEEP")
+    renamed = product("KEEP", whsName="ALM VLC", itemName="Producto KEEP (nuevo)")
+    assert pipeline.push({"products": [renamed, product("NEW")], "syncId": "nightly", "fullSync": True})[0] == 202
+    pipeline.drain()
+    dead = pipeline.retry_until_dead_lettered()
+    assert [json.loads(m["Body"])["item"]["itemCode"] for m in dead] == ["KEEP"]
+    nightly = _status(pipeline, "nightly")
+    assert (nightly["complete"], nightly["failed"], nightly["deactivated"]) == (True, 1, 1)
+    active, stock = _catalog(db)
+    assert active == {"KEEP": True, "GONE": False, "NEW": True}
+    assert stock[("KEEP", "ALMACEN CARACAS")] == 0  # that warehouse was not listed

@@ -332,7 +332,11 @@ class CatalogRepository:
                         WHERE p.tenant_id = %(t)s AND p.active AND NOT EXISTS (
                               SELECT 1 FROM product_stock st
                                WHERE st.tenant_id = %(t)s AND st.item_code = p.item_code
-                                 AND st.seen_at >= began.at)""",
+                                 AND st.seen_at >= began.at)
+                          -- named by the full sync itself, at a warehouse it has no row for yet, and failed
+                          AND NOT EXISTS (
+                              SELECT 1 FROM sync_items i
+                               WHERE i.tenant_id = %(t)s AND i.sync_id = %(s)s AND i.item_code = p.item_code)""",
                     params,
                 ).rowcount
                 # Warehouses no sync since then has listed have no stock any more.
