@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -205,7 +205,9 @@ def enrich_batch(
         for plan in plans:  # decided after summarizing: a new summary changes the text
             plan.needs_embedding = _needs_embedding(plan, embedder)
     _embed(plans, embedder, store, report)
-    with store.batch_transaction(tenant_ids):
+    # A batch that writes nothing to the catalog (an unchanged re-send) needs neither the lock nor a transaction.
+    writes_catalog = any(plan.error is None and plan.changed for plan in plans)
+    with store.batch_transaction(tenant_ids) if writes_catalog else nullcontext():
         for plan in plans:
             if plan.error is None and plan.changed:
                 try:

@@ -211,19 +211,23 @@ class CatalogRepository:
             rows = marks.setdefault(q.message.tenant_id, {})
             key2 = (q.product.item_code, q.product.whs_name)
             rows[key2] = max(q.message.received_at, rows.get(key2, q.message.received_at))
-        with self.conn.transaction(), self.conn.cursor() as cur:
+        marking = []
+        # One round trip for the lot (pipeline): this runs for every batch, unchanged ones included.
+        with self.conn.pipeline(), self.conn.transaction():
             self._lock_catalog(marks.keys() | {t for t, _, _ in receipts}, exclusive=False)
-            cur.executemany(_RECORD_RECEIPT, [_receipt_params(r) for _, r in sorted(receipts.items())])
+            self.conn.cursor().executemany(_RECORD_RECEIPT, [_receipt_params(r) for _, r in sorted(receipts.items())])
             for tenant_id, rows in sorted(marks.items()):
                 keys = sorted(rows)
-                cur.execute(
-                    """UPDATE product_stock st SET seen_at = v.seen
-                         FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) AS v(code, warehouse, seen)
-                        WHERE st.tenant_id = %s AND st.item_code = v.code AND st.warehouse = v.warehouse
-                          AND st.seen_at < v.seen""",
-                    ([c for c, _ in keys], [w for _, w in keys], [rows[k] for k in keys], tenant_id),
+                marking.append(
+                    self.conn.execute(
+                        """UPDATE product_stock st SET seen_at = v.seen
+                             FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) AS v(code, warehouse, seen)
+                            WHERE st.tenant_id = %s AND st.item_code = v.code AND st.warehouse = v.warehouse
+                              AND st.seen_at < v.seen""",
+                        ([c for c, _ in keys], [w for _, w in keys], [rows[k] for k in keys], tenant_id),
+                    )
                 )
-                self.rows_marked_seen += max(cur.rowcount, 0)
+        self.rows_marked_seen += sum(max(cur.rowcount, 0) for cur in marking)
 
     def record_outcomes(self, outcomes: list[ItemOutcome]) -> None:
         if not outcomes:
