@@ -2,8 +2,9 @@
 
 Ingest answers 202 once the items are queued, database or not. Writing the receipt there as well lets
 `GET /ingest/syncs/{id}` know the sync at once; but a slow or hung database must not hold the answer up,
-so the write runs on a worker thread that the request waits for at most `deadline_s`, on a connection of
-its own (short connect and statement timeouts; a stuck write never blocks the other routes' connection).
+so the write runs on a thread of its own that the request waits for at most `deadline_s` (a daemon
+thread: one stuck on a frozen server never holds the process at exit), on a connection of its own (short
+connect and statement timeouts; a stuck write never blocks the other routes' connection).
 After a failure or a timeout it stays quiet for `quiet_s` instead of making every request wait again.
 Nothing is lost by giving up: each queued item carries the receipt and enrichment writes it too.
 
@@ -15,8 +16,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from mostrador.catalog.models import SyncReceipt
@@ -36,8 +35,8 @@ class ReceiptWriter:
         self._database_url = database_url
         self.deadline_s = deadline_s
         self.quiet_s = quiet_s
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-receipts")
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the quiet period
+        self._writing = threading.Lock()  # one write at a time on the one connection
         self._quiet_until = 0.0
         self._conn: Connection | None = None
         self._conn_url: str | None = None
@@ -47,15 +46,25 @@ class ReceiptWriter:
         with self._lock:
             if time.monotonic() < self._quiet_until:
                 return False
-        future: Future[None] = self._executor.submit(self._write, receipt)
-        try:
-            future.result(timeout=self.deadline_s)
-            return True
-        except FutureTimeout:
-            future.cancel()  # if still queued behind a stuck write; a running one finishes on its own
+        done = threading.Event()
+        errors: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                with self._writing:
+                    self._write(receipt)
+            except Exception as exc:
+                errors.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=write, name="sync-receipt", daemon=True).start()
+        if not done.wait(self.deadline_s):
             self._fail("sync receipt not written in time; enrichment will record it", None)
-        except Exception as exc:
-            self._fail("sync receipt not written; enrichment will record it", exc)
+        elif errors:
+            self._fail("sync receipt not written; enrichment will record it", errors[0])
+        else:
+            return True
         return False
 
     def _fail(self, message: str, exc: BaseException | None) -> None:
@@ -101,13 +110,9 @@ class ReceiptWriter:
             logger.debug("closing the receipt connection failed", extra={"error": str(exc)})
 
     def reset(self) -> None:
-        """Forget the quiet period, the worker and the connection (tests; a changed configuration)."""
+        """Forget the quiet period and the connection (tests; a changed configuration)."""
         with self._lock:
             self._quiet_until = 0.0
-            stale, self._executor = (
-                self._executor,
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-receipts"),
-            )
-        stale.shutdown(wait=False, cancel_futures=True)  # a write stuck on a hung server ends on its own
-        if self._conn is not None:
-            self._discard(self._conn)
+        conn = self._conn
+        if conn is not None:
+            self._discard(conn)  # a write stuck on it (hung server) fails and ends
