@@ -134,7 +134,6 @@ def run_sync(conn, items, sync_id, batch_size, summarizer, embedder) -> dict:
         "llm_calls": summarizer.calls - llm_before,
         "embedding_calls": embedder.calls - emb_before,
         "rows_written": repo.rows_written,
-        "rows_marked_seen": repo.rows_marked_seen,  # stock rows marked seen (issue 14), not catalog writes
     }
 
 

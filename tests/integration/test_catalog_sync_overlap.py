@@ -163,10 +163,12 @@ def _queued(message_id: str, message: dict) -> QueuedItem:
     return QueuedItem(message_id, parsed, ProductItem.model_validate(parsed.item), 1)
 
 
-def test_a_full_sync_finalized_while_a_later_push_is_being_enriched_leaves_its_products_alone(pipeline, db, db_url):
+def test_a_full_sync_finalized_while_a_later_push_is_being_enriched_does_not_win(pipeline, db, db_url):
     _before(pipeline)
     # The full sync's only part and then the user's push are accepted; the push's batch is planned first
-    # and the full sync completes while that batch waits for the LLM (U9 is new: it needs a summary).
+    # and the full sync completes while that batch waits for the LLM (U9 is new: it needs a summary). The
+    # full sync cannot know the push names U0 and U1 (nothing of it is recorded yet) and deactivates them;
+    # the push, planned when they were active, puts them back when it records its outcomes.
     assert _full_sync_part(pipeline, 1, ["S0"], final=True)[0] == 202
     assert pipeline.push({"products": [product("U0"), product("U1"), product("U9")], "syncId": "user"})[0] == 202
     queued = _by_sync(pipeline.receive_all(4))

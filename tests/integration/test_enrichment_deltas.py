@@ -85,7 +85,6 @@ class Harness:
         self.llm_calls = len(self.summarizer.calls) - before[0]
         self.embedding_calls = (len(self.embedder.batches) if self.embedder else 0) - before[1]
         self.rows_written = repo.rows_written
-        self.rows_marked_seen = repo.rows_marked_seen
         return report
 
     def row(self, code: str) -> dict:
@@ -123,19 +122,6 @@ def test_unchanged_items_cost_no_call_and_no_write(harness):
     assert (harness.llm_calls, harness.embedding_calls, harness.rows_written) == (0, 0, 0)
     assert {o.outcome for o in report.outcomes} == {"unchanged"}
     assert harness.row("P1")["updated_at"] == updated_at
-
-
-def test_an_unchanged_item_only_marks_its_stock_row_seen(harness):
-    harness.run([product("P1"), product("P1", whsName="ALM VLC")])
-    before = {r["warehouse"]: r for r in harness.conn.execute("SELECT * FROM product_stock")}
-    product_row = harness.row("P1")
-    harness.run([product("P1")])
-    after = {r["warehouse"]: r for r in harness.conn.execute("SELECT * FROM product_stock")}
-    assert (harness.rows_written, harness.rows_marked_seen) == (0, 1)
-    assert after["ALMACEN CARACAS"]["seen_at"] > before["ALMACEN CARACAS"]["seen_at"]
-    assert after["ALMACEN CARACAS"]["updated_at"] == before["ALMACEN CARACAS"]["updated_at"]
-    assert after["ALM VLC"] == before["ALM VLC"]
-    assert harness.row("P1")["updated_at"] == product_row["updated_at"]
 
 
 def test_a_changed_description_is_summarized_and_embedded_again(harness):

@@ -11,11 +11,10 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, Protocol
 
 from mostrador.catalog.models import EnrichMessage, ProductItem, source_hash
 from mostrador.catalog.text import searchable_text, strip_html
@@ -64,13 +63,6 @@ class StockState:
     source_hash: str
 
 
-class StockRow(NamedTuple):
-    item: ProductItem
-    raw: dict[str, Any]
-    source_hash: str
-    received_at: datetime  # becomes the row's seen_at
-
-
 @dataclass
 class ProductWrite:
     """Everything to store for one product. `full` rewrites the product row; otherwise only prices."""
@@ -90,7 +82,7 @@ class ProductWrite:
     embedding_model: str | None = None
     keep_embedding: bool = True
     update_prices: bool = False
-    stock_rows: list[StockRow] = field(default_factory=list)
+    stock_rows: list[tuple[ProductItem, dict[str, Any], str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -112,11 +104,13 @@ class CatalogStore(Protocol):
 
     def load_stock(self, tenant_id: str, item_codes: list[str]) -> dict[tuple[str, str], StockState]: ...
 
-    def batch_transaction(self, tenant_ids: Iterable[str]) -> AbstractContextManager[None]: ...
+    def batch_transaction(self, tenant_ids: Iterable[str], *, writes: bool) -> AbstractContextManager[None]: ...
 
     def write_product(self, write: ProductWrite) -> None: ...  # fails alone inside batch_transaction
 
-    def register_batches(self, messages: Iterable[EnrichMessage], seen: Iterable[QueuedItem]) -> None: ...
+    def restore_named(self, items: list[QueuedItem]) -> None: ...
+
+    def register_batches(self, messages: Iterable[EnrichMessage]) -> None: ...
 
     def record_outcomes(self, outcomes: list[ItemOutcome]) -> None: ...
 
@@ -155,7 +149,7 @@ class _ProductPlan:
     rows: list[tuple[QueuedItem, ProductItem]]
     item: ProductItem  # the last row of this product in the batch carries its product-level fields
     state: ProductState | None
-    stock_changes: list[StockRow]
+    stock_changes: list[tuple[ProductItem, dict[str, Any], str]]
     content_changed: bool = False
     needs_summary: bool = False
     needs_embedding: bool = False
@@ -192,8 +186,7 @@ def enrich_batch(
         return BatchReport([], {})
     messages = [q.message for q in items] + [u.message for u in unreadable]
     tenant_ids = {m.tenant_id for m in messages}
-    # Before planning: the marks tell a full sync finalizing meanwhile that these rows are still listed.
-    store.register_batches(messages, items)
+    store.register_batches(messages)
 
     plans: list[_ProductPlan] = []
     for tenant_id in sorted(tenant_ids):
@@ -205,9 +198,10 @@ def enrich_batch(
         for plan in plans:  # decided after summarizing: a new summary changes the text
             plan.needs_embedding = _needs_embedding(plan, embedder)
     _embed(plans, embedder, store, report)
-    # A batch that writes nothing to the catalog (an unchanged re-send) needs neither the lock nor a transaction.
+    # Writes, outcomes and the restore are one unit for a full sync's finalization: it sees all of them or
+    # none, and what it deactivated after this batch was planned, the restore puts back.
     writes_catalog = any(plan.error is None and plan.changed for plan in plans)
-    with store.batch_transaction(tenant_ids) if writes_catalog else nullcontext():
+    with store.batch_transaction(tenant_ids, writes=writes_catalog):
         for plan in plans:
             if plan.error is None and plan.changed:
                 try:
@@ -222,6 +216,7 @@ def enrich_batch(
             report.outcomes.append(_unreadable_outcome(broken, max_receives))
             report.failures[broken.message_id] = broken.error
         store.record_outcomes(report.outcomes)
+        store.restore_named([q for q in items if q.message_id not in report.failures])
     for tenant_id in tenant_ids:
         store.finalize_syncs(tenant_id, {m.sync_id for m in messages if m.tenant_id == tenant_id})
     return report
@@ -247,7 +242,7 @@ def _plan(
             raw_hash = source_hash(queued.message.item)
             current = stocks.get((code, product.whs_name))
             if current is None or current.source_hash != raw_hash:
-                stock_changes.append(StockRow(product, queued.message.item, raw_hash, queued.message.received_at))
+                stock_changes.append((product, queued.message.item, raw_hash))
         plan = _ProductPlan(tenant_id, code, rows, item, state, stock_changes)
         new_attributes = attributes_hash(item)
         if state is None:
@@ -376,7 +371,7 @@ def _to_write(plan: _ProductPlan, embedder: Embedder | None) -> ProductWrite:
 def _outcome(plan: _ProductPlan, queued: QueuedItem, item: ProductItem, max_receives: int) -> ItemOutcome:
     message = queued.message
     failed = plan.error is not None
-    stock_changed = any(row.item.whs_name == item.whs_name for row in plan.stock_changes)
+    stock_changed = any(row[0].whs_name == item.whs_name for row in plan.stock_changes)
     product_changed = plan.content_changed or plan.prices_changed or plan.needs_summary or plan.needs_embedding
     outcome: Outcome = "failed" if failed else ("processed" if product_changed or stock_changed else "unchanged")
     return ItemOutcome(

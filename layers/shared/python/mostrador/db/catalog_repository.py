@@ -1,19 +1,18 @@
 """SQL for the catalog: product state for delta detection, writes, sync bookkeeping, usage.
 
-Concurrency with full syncs: every enrich batch marks the stock rows it names as seen, and writes, while
-holding its tenant's catalog lock shared; a full sync's finalization holds it exclusively. So the
-finalization sees either none or all of a batch's marks and writes, never half of them (docs/catalog.md).
+Concurrency with full syncs (docs/catalog.md): an enrich batch records its outcomes — and writes, and puts
+back what a full sync deactivated after the batch was planned — holding its tenant's catalog lock shared;
+a full sync's finalization holds it exclusively, so it sees all of a batch's outcomes or none of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mostrador.catalog.enrichment import ItemOutcome, ProductState, ProductWrite, QueuedItem, StockState
-from mostrador.catalog.models import EnrichMessage, SyncReceipt
+from mostrador.catalog.models import EnrichMessage, SyncReceipt, source_hash
 from mostrador.llm.base import Usage
 
 if TYPE_CHECKING:
@@ -39,6 +38,18 @@ ON CONFLICT (tenant_id, sync_id, batch_id) DO UPDATE SET received_at = EXCLUDED.
 """
 
 
+# What the items received since a full sync began named (its own included): (item_code, warehouse).
+_NAMED_SINCE_BEGAN = """
+WITH named AS (
+    SELECT i.item_code, i.warehouse
+      FROM sync_batches b
+      JOIN sync_items i ON i.tenant_id = b.tenant_id AND i.sync_id = b.sync_id AND i.batch_id = b.batch_id
+     WHERE b.tenant_id = %(t)s
+       AND b.received_at >= (SELECT min(received_at) FROM sync_batches WHERE tenant_id = %(t)s AND sync_id = %(s)s)
+)
+"""
+
+
 def _receipt_params(receipt: SyncReceipt) -> dict[str, Any]:
     return {
         "tenant": receipt.tenant_id,
@@ -61,13 +72,11 @@ def _printable(text: str | None, limit: int) -> str | None:
 
 
 class CatalogRepository:
-    """Implements catalog.enrichment.CatalogStore on Postgres. Counts the catalog rows it writes, and
-    apart from them the stock rows it only marks as seen (an unchanged item's one write)."""
+    """Implements catalog.enrichment.CatalogStore on Postgres. Counts the catalog rows it writes."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.rows_written = 0
-        self.rows_marked_seen = 0
 
     def load_products(self, tenant_id: str, item_codes: list[str]) -> dict[str, ProductState]:
         rows = self.conn.execute(
@@ -87,10 +96,16 @@ class CatalogRepository:
         return {(r["item_code"], r["warehouse"]): StockState(r["branch"], r["stock"], r["source_hash"]) for r in rows}
 
     @contextmanager
-    def batch_transaction(self, tenant_ids: Iterable[str]) -> Iterator[None]:
-        """One transaction for a batch's writes and outcomes (each write_product is a savepoint in it),
-        holding the tenants' catalog lock shared."""
-        with self.conn.transaction():
+    def batch_transaction(self, tenant_ids: Iterable[str], *, writes: bool) -> Iterator[None]:
+        """One transaction for a batch's writes, outcomes and restore, holding the tenants' catalog lock
+        shared. Each write_product is a savepoint in it. Without catalog writes (an unchanged re-send) the
+        statements are pipelined: one round trip."""
+        if writes:
+            with self.conn.transaction():
+                self._lock_catalog(tenant_ids, exclusive=False)
+                yield
+            return
+        with self.conn.pipeline(), self.conn.transaction():
             self._lock_catalog(tenant_ids, exclusive=False)
             yield
 
@@ -164,70 +179,68 @@ class CatalogRepository:
                     (item.price, item.price_bolivar, write.tenant_id, write.item_code),
                 )
                 self.rows_written += 1
-            for row in write.stock_rows:
-                # A stock row sent again means its product exists: it comes back if a full sync had
-                # deactivated it after this item's plan was made (the plan then saw it active).
+            for row, raw, raw_hash in write.stock_rows:
                 self.conn.execute(
-                    """WITH revived AS (
-                           UPDATE products SET active = true, updated_at = now()
-                            WHERE tenant_id = %(tenant)s AND item_code = %(code)s AND NOT active)
-                       INSERT INTO product_stock (tenant_id, item_code, warehouse, branch, stock, source_data,
-                           source_hash, seen_at)
-                       VALUES (%(tenant)s, %(code)s, %(warehouse)s, %(branch)s, %(stock)s, %(raw)s, %(hash)s,
-                           %(seen)s)
+                    """INSERT INTO product_stock (tenant_id, item_code, warehouse, branch, stock, source_data,
+                           source_hash)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s)
                        ON CONFLICT (tenant_id, item_code, warehouse) DO UPDATE SET
                            branch = EXCLUDED.branch, stock = EXCLUDED.stock, source_data = EXCLUDED.source_data,
-                           source_hash = EXCLUDED.source_hash, updated_at = now(),
-                           seen_at = greatest(product_stock.seen_at, EXCLUDED.seen_at)""",
-                    {
-                        "tenant": write.tenant_id,
-                        "code": write.item_code,
-                        "warehouse": row.item.whs_name,
-                        "branch": row.item.branch_name,
-                        "stock": row.item.stock,
-                        "raw": Jsonb(row.raw),
-                        "hash": row.source_hash,
-                        "seen": row.received_at,
-                    },
+                           source_hash = EXCLUDED.source_hash, updated_at = now()""",
+                    (
+                        write.tenant_id,
+                        write.item_code,
+                        row.whs_name,
+                        row.branch_name,
+                        row.stock,
+                        Jsonb(raw),
+                        raw_hash,
+                    ),
                 )
                 self.rows_written += 1
+
+    def restore_named(self, items: list[QueuedItem]) -> None:
+        """Puts back what a full sync that finalized after these items were planned deactivated or zeroed,
+        though they name it: their products active again, their zeroed rows (source hash '') with the
+        stock they carry. Matches nothing (writes nothing) in the usual case."""
+        by_tenant: dict[str, dict[tuple[str, str], QueuedItem]] = {}
+        for q in items:
+            by_tenant.setdefault(q.message.tenant_id, {})[(q.product.item_code, q.product.whs_name)] = q
+        for tenant_id, rows in sorted(by_tenant.items()):
+            keys = sorted(rows)
+            self.conn.execute(
+                """UPDATE products SET active = true, updated_at = now()
+                    WHERE tenant_id = %s AND item_code = ANY(%s) AND NOT active""",
+                (tenant_id, sorted({code for code, _ in keys})),
+            )
+            self.conn.execute(
+                """UPDATE product_stock st SET stock = v.stock, source_hash = v.hash, updated_at = now()
+                     FROM unnest(%s::text[], %s::text[], %s::numeric[], %s::text[]) AS v(code, warehouse, stock, hash)
+                    WHERE st.tenant_id = %s AND st.item_code = v.code AND st.warehouse = v.warehouse
+                      AND st.source_hash = ''""",
+                (
+                    [code for code, _ in keys],
+                    [warehouse for _, warehouse in keys],
+                    [rows[k].product.stock for k in keys],
+                    [source_hash(rows[k].message.item) for k in keys],
+                    tenant_id,
+                ),
+            )
 
     def record_receipt(self, receipt: SyncReceipt) -> None:
         """The sync and its batch, as ingest accepted them (ingest's best-effort write)."""
         self.conn.execute(_RECORD_RECEIPT, _receipt_params(receipt))
 
-    def register_batches(self, messages: Iterable[EnrichMessage], seen: Iterable[QueuedItem]) -> None:
-        """Records the batches these messages came in (idempotent; ingest has usually done it) and marks
-        the stock rows the `seen` items name as seen at their received time. Runs before anything is planned, under
-        the catalog lock: a full sync that finalizes later sees these marks and leaves the rows alone; one
-        that finalized earlier is seen by the plan (inactive products, zeroed rows) and undone by it."""
+    def register_batches(self, messages: Iterable[EnrichMessage]) -> None:
+        """Records the syncs and batches these items came in: idempotent, ingest has usually done it
+        already (the same statement, the same values from the queued items)."""
         receipts: dict[tuple[str, str, str], SyncReceipt] = {}
         for m in messages:
             key = (m.tenant_id, m.sync_id, m.batch_id)
             if key not in receipts or m.received_at < receipts[key].received_at:
                 receipts[key] = SyncReceipt.of(m)
-        marks: dict[str, dict[tuple[str, str], datetime]] = {}
-        for q in seen:
-            rows = marks.setdefault(q.message.tenant_id, {})
-            key2 = (q.product.item_code, q.product.whs_name)
-            rows[key2] = max(q.message.received_at, rows.get(key2, q.message.received_at))
-        marking = []
-        # One round trip for the lot (pipeline): this runs for every batch, unchanged ones included.
         with self.conn.pipeline(), self.conn.transaction():
-            self._lock_catalog(marks.keys() | {t for t, _, _ in receipts}, exclusive=False)
             self.conn.cursor().executemany(_RECORD_RECEIPT, [_receipt_params(r) for _, r in sorted(receipts.items())])
-            for tenant_id, rows in sorted(marks.items()):
-                keys = sorted(rows)
-                marking.append(
-                    self.conn.execute(
-                        """UPDATE product_stock st SET seen_at = v.seen
-                             FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) AS v(code, warehouse, seen)
-                            WHERE st.tenant_id = %s AND st.item_code = v.code AND st.warehouse = v.warehouse
-                              AND st.seen_at < v.seen""",
-                        ([c for c, _ in keys], [w for _, w in keys], [rows[k] for k in keys], tenant_id),
-                    )
-                )
-        self.rows_marked_seen += sum(max(cur.rowcount, 0) for cur in marking)
 
     def record_outcomes(self, outcomes: list[ItemOutcome]) -> None:
         if not outcomes:
@@ -309,9 +322,10 @@ class CatalogRepository:
 
     def finalize_syncs(self, tenant_id: str, sync_ids: set[str]) -> None:
         """Close complete syncs once. A complete full sync deactivates the products, and zeroes the stock
-        rows, that no sync received since it began has seen: "began" is the earliest time ingest accepted
-        one of its parts (whatever their numbers), "seen" is product_stock.seen_at. Zeroed rows lose their
-        source hash, so the next item for them restores their stock."""
+        rows, that no item received since it began has named. An item's received time is its batch's
+        (sync_batches.received_at: when ingest accepted the request); "began" is the earliest of the full
+        sync's batches, whatever their part numbers; sync_items is the record of what each item named.
+        Zeroed rows lose their source hash, so the next item for them restores their stock."""
         for sync_id in sorted(sync_ids):
             status = self.sync_status(tenant_id, sync_id)
             if status is None or not status["complete"]:
@@ -329,28 +343,19 @@ class CatalogRepository:
                     continue
                 params = {"t": tenant_id, "s": sync_id}
                 gone = self.conn.execute(
-                    """WITH began AS (SELECT min(received_at) AS at FROM sync_batches
-                                       WHERE tenant_id = %(t)s AND sync_id = %(s)s)
-                       UPDATE products p SET active = false, updated_at = now()
-                         FROM began
-                        WHERE p.tenant_id = %(t)s AND p.active AND NOT EXISTS (
-                              SELECT 1 FROM product_stock st
-                               WHERE st.tenant_id = %(t)s AND st.item_code = p.item_code
-                                 AND st.seen_at >= began.at)
-                          -- named by the full sync itself, at a warehouse it has no row for yet, and failed
-                          AND NOT EXISTS (
-                              SELECT 1 FROM sync_items i
-                               WHERE i.tenant_id = %(t)s AND i.sync_id = %(s)s AND i.item_code = p.item_code)""",
+                    _NAMED_SINCE_BEGAN
+                    + """UPDATE products p SET active = false, updated_at = now()
+                          WHERE p.tenant_id = %(t)s AND p.active
+                            AND NOT EXISTS (SELECT 1 FROM named n WHERE n.item_code = p.item_code)""",
                     params,
                 ).rowcount
-                # Warehouses no sync since then has listed have no stock any more.
+                # Warehouses no item since then has listed have no stock any more.
                 self.conn.execute(
-                    """WITH began AS (SELECT min(received_at) AS at FROM sync_batches
-                                       WHERE tenant_id = %(t)s AND sync_id = %(s)s)
-                       UPDATE product_stock st SET stock = 0, source_hash = '', updated_at = now()
-                         FROM began
-                        WHERE st.tenant_id = %(t)s AND st.seen_at < began.at
-                          AND (st.stock <> 0 OR st.source_hash <> '')""",
+                    _NAMED_SINCE_BEGAN
+                    + """UPDATE product_stock st SET stock = 0, source_hash = '', updated_at = now()
+                          WHERE st.tenant_id = %(t)s AND (st.stock <> 0 OR st.source_hash <> '')
+                            AND NOT EXISTS (SELECT 1 FROM named n
+                                             WHERE n.item_code = st.item_code AND n.warehouse = st.warehouse)""",
                     params,
                 )
                 self.conn.execute(
