@@ -9,8 +9,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import AssetHashType, Duration, RemovalPolicy, triggers
+from aws_cdk import AssetHashType, CfnResource, Duration, RemovalPolicy, Stack, triggers
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
@@ -19,16 +20,18 @@ from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from infra.database import Database
-from infra.layer_build import REPO_ROOT, LayerTarget, build_layer
+from infra.layer_build import REPO_ROOT, BuiltLayer, LayerTarget, build_layer
 from infra.logs import retention
 from infra.queues import Queues
 from infra.settings import DeploySettings
 
-# Newest Python runtime in aws-cdk-lib 2.275 that Powertools 3.x supports; arm64 is ~20% cheaper per GB-s.
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+# The newest Python the test suite runs on (the embedded PostgreSQL, pgserver, has wheels up to 3.12), so
+# what is deployed is what is tested: docs/deploy.md ("Python version"). arm64 is ~20% cheaper per GB-s.
+RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LAYER_TARGET = LayerTarget(python_version=RUNTIME.name.removeprefix("python"), machine="aarch64")
 FUNCTIONS_DIR = REPO_ROOT / "functions"
+CONCURRENCY_CHECK_DIR = REPO_ROOT / "infra" / "concurrency_check"
 MIGRATIONS_DIR = REPO_ROOT / "layers" / "shared" / "python" / "mostrador" / "db" / "migrations"
 
 
@@ -36,9 +39,17 @@ MIGRATIONS_DIR = REPO_ROOT / "layers" / "shared" / "python" / "mostrador" / "db"
 class Consumer:
     """An SQS event source: which queue, how many messages per invocation, how long to gather them."""
 
-    queue: str  # "enrich" or "reply" (a name in Queues)
+    queue: str  # "enrich", "reply" or "knowledge" (a name in Queues)
     batch_size: int
     batching_window_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """API Gateway limits for each of a function's routes (requests per second and burst, per method)."""
+
+    rate: int
+    burst: int
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,10 @@ class FunctionSpec:
     # X-Ray costs about 0.3 s of imports at cold start; the webhook (verify + enqueue, Meta waits for
     # it) runs untraced and is watched through API Gateway access logs and its metrics instead.
     traced: bool = True
+    # A function that never touches the database runs outside the VPC: no ENI, and no dependence on the NAT.
+    uses_database: bool = True
+    reads_ingest_key: bool = False
+    throttle: Throttle | None = None  # None: the stage's default (apiThrottleRate / apiThrottleBurst)
 
 
 # Sizes are explained in docs/deploy.md ("Functions: memory and timeouts"). API functions stay under
@@ -72,6 +87,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         sends_to=("reply",),
         description="Verifies and normalizes Meta and Support Board webhooks, enqueues them for reply",
+        uses_database=False,
+        # Meta delivers in bursts (statuses of a broadcast) and redelivers for days what it could not hand over.
+        throttle=Throttle(rate=100, burst=200),
     ),
     FunctionSpec(
         name="ingest",
@@ -85,6 +103,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         sends_to=("enrich",),
         description="Accepts catalog pushes from the fetcher, tracks syncs, answers health checks",
+        reads_ingest_key=True,
+        throttle=Throttle(rate=10, burst=20),
     ),
     FunctionSpec(
         name="webchat",
@@ -97,13 +117,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         sends_to=("reply",),
         description="Web chat channel: a shop's page posts customer messages and polls the bot's replies",
+        # Open chats poll; this bounds their share of the account's Lambda concurrency next to the webhooks.
+        throttle=Throttle(rate=20, burst=40),
     ),
     FunctionSpec(
         name="admin",
         memory_mb=1024,  # exports build CSV/XLSX pages in memory (a few MB at most per page)
         timeout_seconds=28,
         routes=(("ANY", "/admin/{proxy+}"),),
-        description="Admin API: conversations, takeover, escalations, analytics, export (bearer token)",
+        sends_to=("knowledge",),
+        description="Admin API: conversations, takeover, escalations, analytics, export, knowledge (bearer token)",
+        throttle=Throttle(rate=10, burst=20),
     ),
     FunctionSpec(
         name="enrich",
@@ -119,13 +143,29 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         consumer=Consumer(queue="reply", batch_size=1),
         description="Answers customers: takeover rules, LLM with catalog tools, channel send",
     ),
+    # Its files bucket is in infra/knowledge.py (docs/knowledge.md).
+    FunctionSpec(
+        name="knowledge",
+        memory_mb=1536,  # a 200-page PDF parsed by pure-Python pypdf and ~1,000 vectors in memory
+        timeout_seconds=300,
+        consumer=Consumer(queue="knowledge", batch_size=1),  # one document = one embedding call
+        description="Knowledge base: extracts, chunks and embeds uploaded documents and FAQ entries",
+    ),
 )
 
 MIGRATE = FunctionSpec(
     name="migrate",
     memory_mb=512,
     timeout_seconds=300,
-    description="Applies pending SQL migrations; run by the deploy",
+    description="Applies pending SQL migrations and grants the functions' database role; run by the deploy",
+)
+CONCURRENCY_CHECK = FunctionSpec(
+    name="concurrency-check",
+    memory_mb=128,
+    timeout_seconds=30,
+    uses_database=False,
+    traced=False,
+    description="Fails the deploy when the account's Lambda concurrency quota is below what the stage needs",
 )
 
 
@@ -164,6 +204,7 @@ class Functions(Construct):
         database: Database,
         queues: Queues,
         app_secret: secretsmanager.ISecret,
+        ingest_key_secret: secretsmanager.ISecret,
         functions_dir: Path = FUNCTIONS_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -192,9 +233,10 @@ class Functions(Construct):
             ),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            description="mostrador package and its runtime dependencies",
+            description="mostrador package and its runtime dependencies (from uv.lock)",
             removal_policy=RemovalPolicy.RETAIN,  # old versions stay usable until every function moved on
         )
+        self.built_layer: BuiltLayer = built
         self.layer_path = built.path
 
         self.security_group = ec2.SecurityGroup(
@@ -210,27 +252,43 @@ class Functions(Construct):
             **settings.app_environment,
             "MOSTRADOR_STAGE": settings.stage,
             "MOSTRADOR_SECRET_ARN": app_secret.secret_arn,
-            "DATABASE_SECRET_ARN": database.secret.secret_arn,
-            "DATABASE_HOST": database.host,
             "ENRICH_QUEUE_URL": queues.enrich.queue_url,
             "REPLY_QUEUE_URL": queues.reply.queue_url,
+            "KNOWLEDGE_QUEUE_URL": queues.knowledge.queue_url,
             "ENRICH_MAX_RECEIVES": str(queues.max_receive_count),
+            "REPLY_MAX_RECEIVES": str(queues.max_receive_count),
+            "KNOWLEDGE_MAX_RECEIVES": str(queues.max_receive_count),
+        }
+        # The functions connect as the application role (DML only), never as the master user.
+        database_environment = {
+            "DATABASE_SECRET_ARN": database.app_role_secret.secret_arn,
+            "DATABASE_HOST": database.host,
         }
 
         self.by_name: dict[str, lambda_.Function] = {}
         self.specs: dict[str, FunctionSpec] = {}
         for spec in FUNCTIONS:
-            function = self._function(spec, common)
+            environment = dict(common)
+            if spec.uses_database:
+                environment.update(database_environment)
+            if spec.reads_ingest_key:
+                environment["MOSTRADOR_INGEST_KEY_SECRET_ARN"] = ingest_key_secret.secret_arn
+            function = self._function(spec, environment)
             app_secret.grant_read(function)
-            database.secret.grant_read(function)
+            if spec.uses_database:
+                database.app_role_secret.grant_read(function)
+            if spec.reads_ingest_key:
+                ingest_key_secret.grant_read(function)
             for queue_name in spec.sends_to:
                 queues.by_name(queue_name).grant_send_messages(function)
             if spec.consumer:
                 consumer = spec.consumer
                 queue = queues.by_name(consumer.queue)
-                max_concurrency = (
-                    settings.enrich_max_concurrency if consumer.queue == "enrich" else settings.reply_max_concurrency
-                )
+                max_concurrency = {
+                    "enrich": settings.enrich_max_concurrency,
+                    "reply": settings.reply_max_concurrency,
+                    "knowledge": settings.knowledge_max_concurrency,
+                }[consumer.queue]
                 batch_size = settings.reply_batch_size if consumer.queue == "reply" else consumer.batch_size
                 function.add_event_source(
                     event_sources.SqsEventSource(
@@ -248,19 +306,51 @@ class Functions(Construct):
             self.by_name[spec.name] = function
             self.specs[spec.name] = spec
 
-        # Migrations: the migrate function needs only the database, never the app secret.
+        # Fail the deploy when the account's Lambda concurrency quota is below what this stage may use, before
+        # the database instance (15 minutes, and a protected instance would block the rollback) and the app
+        # functions (and their queue consumers) are created or updated.
+        self.concurrency_check = self._function(
+            CONCURRENCY_CHECK,
+            {
+                "MOSTRADOR_STAGE": settings.stage,
+                "REQUIRED_CONCURRENCY": str(settings.required_concurrency),
+                "CONCURRENCY_BREAKDOWN": (
+                    f"reply {settings.reply_max_concurrency} + enrich {settings.enrich_max_concurrency} + knowledge "
+                    f"{settings.knowledge_max_concurrency} + API headroom {settings.api_concurrency_headroom}"
+                ),
+            },
+            code_dir=CONCURRENCY_CHECK_DIR,
+            layers=[],
+        )
+        self.concurrency_check.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:GetAccountSettings"], resources=["*"])
+        )
+        self.concurrency_check_trigger = triggers.Trigger(
+            self,
+            "ConcurrencyCheckOnDeploy",
+            handler=self.concurrency_check,
+            timeout=Duration.seconds(CONCURRENCY_CHECK.timeout_seconds + 30),
+            # The instance resource only: its construct also holds the master secret, which the migrate function reads.
+            execute_before=[database.instance.node.default_child],
+            execute_on_handler_change=True,
+        )
+
+        # Migrations: the migrate function connects as the master user and creates the functions' role. It reads
+        # the instance's address from the master secret, so it does not depend on the instance: CDK's one trigger
+        # provider invokes both triggers, and the quota check must be able to run before the instance exists.
         self.migrate = self._function(
             MIGRATE,
             {
                 "TENANT_ID": settings.app_environment.get("TENANT_ID", "default"),
                 "POWERTOOLS_LOG_LEVEL": settings.app_environment.get("POWERTOOLS_LOG_LEVEL", "INFO"),
-                "DATABASE_SECRET_ARN": database.secret.secret_arn,
-                "DATABASE_HOST": database.host,
+                "DATABASE_SECRET_ARN": database.master_secret.secret_arn,
+                "DATABASE_APP_SECRET_ARN": database.app_role_secret.secret_arn,
                 # Changes with every new migration file, so the function gets a new version and the trigger re-runs.
                 "MIGRATIONS_DIGEST": _digest(MIGRATIONS_DIR),
             },
         )
-        database.secret.grant_read(self.migrate)
+        database.master_secret.grant_read(self.migrate)
+        database.app_role_secret.grant_read(self.migrate)
         self.migrate_trigger = triggers.Trigger(
             self,
             "MigrateOnDeploy",
@@ -271,51 +361,108 @@ class Functions(Construct):
         )
         # New code never runs against an old schema: the app functions update after migrations succeed.
         for function in self.by_name.values():
-            function.node.add_dependency(self.migrate_trigger)
+            function.node.add_dependency(self.migrate_trigger, self.concurrency_check_trigger)
 
-        NagSuppressions.add_resource_suppressions(
+        self._trigger_provider_logs(settings)
+        self._suppress_findings()
+
+    def _trigger_provider_logs(self, settings: DeploySettings) -> None:
+        """CDK's trigger provider is a bare CloudFormation function whose log group Lambda would create on first
+        use, kept forever: give it a log group of ours, with the stack's retention."""
+        providers = [
+            child
+            for child in Stack.of(self).node.find_all()
+            if isinstance(child, CfnResource)
+            and child.cfn_resource_type == "AWS::Lambda::Function"
+            and "TriggerCustomResourceProvider" in child.node.path
+        ]
+        log_group = logs.LogGroup(
             self,
-            [
-                {
-                    "id": "AwsSolutions-IAM4",
-                    "reason": "AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole are the AWS-maintained "
-                    "minimum for writing logs and attaching ENIs in the VPC.",
-                    "appliesTo": [
-                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-                    ],
-                },
-                {
-                    "id": "AwsSolutions-IAM5",
-                    "reason": "X-Ray PutTraceSegments/PutTelemetryRecords accept no resource narrower than '*'.",
-                    "appliesTo": ["Resource::*"],
-                },
-            ],
-            apply_to_children=True,
+            "TriggerProviderLogs",
+            log_group_name=f"/aws/lambda/{settings.prefix}-trigger-provider",
+            retention=retention(settings.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
         )
+        for provider in providers:
+            provider.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name})
+            provider.node.add_dependency(log_group)
 
-    def _function(self, spec: FunctionSpec, environment: dict[str, str]) -> lambda_.Function:
+    def _suppress_findings(self) -> None:
+        """cdk-nag findings accepted on purpose, each on the resources that raise it and nowhere else."""
+        managed_policies = {
+            "id": "AwsSolutions-IAM4",
+            "reason": "AWSLambdaBasicExecutionRole (and AWSLambdaVPCAccessExecutionRole for functions in the VPC) "
+            "are the AWS-maintained minimum for writing logs and attaching network interfaces.",
+            "appliesTo": [
+                "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+            ],
+        }
+        xray = {
+            "id": "AwsSolutions-IAM5",
+            "reason": "X-Ray PutTraceSegments/PutTelemetryRecords accept no resource narrower than '*' "
+            "(traced functions only).",
+            "appliesTo": ["Resource::*"],
+        }
+        account_settings = {
+            "id": "AwsSolutions-IAM5",
+            "reason": "lambda:GetAccountSettings reads the account's quota and accepts no resource but '*'.",
+            "appliesTo": ["Resource::*"],
+        }
+        runtime = {
+            "id": "AwsSolutions-L1",
+            "reason": "Python 3.12 is the newest version the test suite runs on (the embedded PostgreSQL has "
+            "wheels up to 3.12); deploying a newer runtime would deploy what is not tested (docs/deploy.md).",
+        }
+        specs = {**self.specs, MIGRATE.name: MIGRATE, CONCURRENCY_CHECK.name: CONCURRENCY_CHECK}
+        functions = {**self.by_name, MIGRATE.name: self.migrate, CONCURRENCY_CHECK.name: self.concurrency_check}
+        for name, function in functions.items():
+            NagSuppressions.add_resource_suppressions(function, [runtime])
+            assert function.role is not None
+            NagSuppressions.add_resource_suppressions(function.role, [managed_policies])
+            policy = function.role.node.try_find_child("DefaultPolicy")
+            wildcard = [xray] if specs[name].traced else []
+            if function is self.concurrency_check:
+                wildcard.append(account_settings)
+            if policy is not None and wildcard:
+                NagSuppressions.add_resource_suppressions(policy, wildcard)
+
+    def _function(
+        self,
+        spec: FunctionSpec,
+        environment: dict[str, str],
+        *,
+        code_dir: Path | None = None,
+        layers: list[lambda_.ILayerVersion] | None = None,
+    ) -> lambda_.Function:
         settings = self._settings
         name = f"{settings.prefix}-{spec.name}"
         log_group = logs.LogGroup(
             self,
-            f"{spec.name.title()}Logs",
+            f"{_construct_name(spec.name)}Logs",
             log_group_name=f"/aws/lambda/{name}",
             retention=retention(settings.log_retention_days),
             removal_policy=RemovalPolicy.DESTROY,
         )
+        network: dict[str, object] = {}
+        if spec.uses_database:
+            network = {
+                "vpc": self._vpc,
+                "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+                "security_groups": [self.security_group],
+            }
         return lambda_.Function(
             self,
-            spec.name.title(),
+            _construct_name(spec.name),
             function_name=name,
             description=spec.description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler="handler.handler",
             code=lambda_.Code.from_asset(
-                str(self._functions_dir / spec.name), exclude=["__pycache__", "*.pyc", "tests"]
+                str(code_dir or self._functions_dir / spec.name), exclude=["__pycache__", "*.pyc", "tests"]
             ),
-            layers=[self.layer],
+            layers=[self.layer] if layers is None else layers,
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_seconds),
             environment={
@@ -325,13 +472,17 @@ class Functions(Construct):
             },
             tracing=lambda_.Tracing.ACTIVE if spec.traced else lambda_.Tracing.DISABLED,
             log_group=log_group,
-            vpc=self._vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            security_groups=[self.security_group],
+            **network,  # type: ignore[arg-type]
         )
 
-    def route_table(self) -> list[tuple[str, str, lambda_.Function]]:
-        return [(method, path, self.by_name[spec.name]) for spec in FUNCTIONS for method, path in spec.routes]
+    def route_table(self) -> list[tuple[str, str, lambda_.Function, Throttle | None]]:
+        return [
+            (method, path, self.by_name[spec.name], spec.throttle) for spec in FUNCTIONS for method, path in spec.routes
+        ]
+
+
+def _construct_name(function_name: str) -> str:
+    return "".join(part.title() for part in function_name.split("-"))
 
 
 POWERTOOLS_ENVIRONMENT = {

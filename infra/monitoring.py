@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
-from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from infra.settings import DeploySettings
 
 PERIOD = Duration.minutes(5)
 FREE_STORAGE_ALARM_BYTES = 2 * 1024**3
+# A db.t4g.micro has about 1 GiB; below 100 MiB free, PostgreSQL starts swapping or is killed.
+FREEABLE_MEMORY_ALARM_BYTES = 100 * 1024**2
+# Burstable (db.t*) instances slow to their baseline when the credits run out; 20 is about an hour's notice.
+CPU_CREDIT_ALARM = 20
+API_5XX_ALARM = 5  # per 5 minutes: a single 5xx (a cold start timing out) is noise; five is a pattern
+API_LATENCY_ALARM_MS = 5000  # p95 over 3 x 5 minutes; webhooks answer in well under a second when healthy
 
 
 def permanent_send_failures(stage: str) -> cloudwatch.Metric:
@@ -46,19 +52,28 @@ class Monitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         prefix = settings.prefix
+        # Unencrypted on purpose: notifications carry alarm names and states, no customer data; CloudWatch
+        # cannot publish to a topic under the AWS-managed SNS key, and a customer key costs $1/month.
         self.topic = sns.Topic(self, "Alarms", topic_name=f"{prefix}-alarms", enforce_ssl=True)
+        # enforce_ssl gives the topic a policy of its own, holding only the Deny of plain HTTP; that policy
+        # replaces the default one, so without this Allow CloudWatch could not publish and no alarm would
+        # ever arrive. Scoped to this account's alarms of this stage.
+        alarm_arn_prefix = f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm"
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsOfThisStage",
+                effect=iam.Effect.ALLOW,
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": f"{alarm_arn_prefix}:{prefix}-*"},
+                },
+            )
+        )
         if settings.alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
-        NagSuppressions.add_resource_suppressions(
-            self.topic,
-            [
-                {
-                    "id": "AwsSolutions-SNS2",
-                    "reason": "Alarm notifications carry alarm names and states, no customer data. CloudWatch cannot "
-                    "publish to a topic encrypted with the AWS-managed SNS key, and a customer key costs $1/month.",
-                }
-            ],
-        )
         self.alarms: list[cloudwatch.Alarm] = []
 
         for name, dlq in dead_letter_queues.items():
@@ -100,6 +115,62 @@ class Monitoring(Construct):
             database.metric_free_storage_space(period=PERIOD, statistic="Minimum"),
             threshold=FREE_STORAGE_ALARM_BYTES,
             comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        )
+        self._alarm(
+            "DatabaseConnections",
+            f"{prefix}-database-connections",
+            f"{settings.db_connections_alarm} or more database connections (a db.t4g.micro allows about 80)",
+            database.metric_database_connections(period=PERIOD, statistic="Maximum"),
+            threshold=settings.db_connections_alarm,
+        )
+        self._alarm(
+            "DatabaseFreeableMemory",
+            f"{prefix}-database-freeable-memory",
+            "Less than 100 MiB of free database memory for 15 minutes",
+            database.metric_freeable_memory(period=PERIOD, statistic="Minimum"),
+            threshold=FREEABLE_MEMORY_ALARM_BYTES,
+            evaluation_periods=3,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        )
+        if settings.db_instance_type.startswith("t"):
+            self._alarm(
+                "DatabaseCpuCredits",
+                f"{prefix}-database-cpu-credits",
+                f"Fewer than {CPU_CREDIT_ALARM} CPU credits left: the burstable instance is about to slow down",
+                database.metric("CPUCreditBalance", period=PERIOD, statistic="Minimum"),
+                threshold=CPU_CREDIT_ALARM,
+                comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            )
+        self._alarm(
+            "ApiServerErrors",
+            f"{prefix}-api-5xx",
+            f"{API_5XX_ALARM} or more 5xx answers from the API in 5 minutes (Meta redelivers what it got 5xx for)",
+            rest_api.metric_server_error(period=PERIOD, statistic="Sum"),
+            threshold=API_5XX_ALARM,
+        )
+        self._alarm(
+            "ApiLatency",
+            f"{prefix}-api-latency",
+            f"API p95 latency above {API_LATENCY_ALARM_MS} ms for 15 minutes",
+            rest_api.metric_latency(period=PERIOD, statistic="p95"),
+            threshold=API_LATENCY_ALARM_MS,
+            evaluation_periods=3,
+        )
+        throttles = {
+            f"t{i}": f.metric_throttles(period=PERIOD, statistic="Sum") for i, f in enumerate(functions.values())
+        }
+        self._alarm(
+            "LambdaThrottles",
+            f"{prefix}-lambda-throttles",
+            "A function was throttled: the account's Lambda concurrency quota is exhausted (throttled queue "
+            "receives count toward the dead-letter limit)",
+            cloudwatch.MathExpression(
+                expression=f"SUM([{', '.join(throttles)}])",
+                using_metrics=throttles,
+                label="throttles",
+                period=PERIOD,
+            ),
+            threshold=1,
         )
         self._alarm(
             "PermanentSendFailures",

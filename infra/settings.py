@@ -1,13 +1,19 @@
-"""Deploy-time settings read from CDK context (`-c key=value` or cdk.json), with defaults that work.
+"""Deploy-time settings: defaults, then the stage's committed file, then CDK context (`-c key=value`).
 
-Only non-secret values live here. Secrets go into the Secrets Manager secret after the deploy; a context
-key that looks like a secret is refused, so one never ends up in the template by mistake.
+Each stage's settings live in `infra/stages/<stage>.toml` (committed), so a prod deploy does not depend on
+remembering flags; `-c key=value` still wins over the file for a one-off. A prod synth stops when a key that
+production must decide (PROD_REQUIRED_KEYS) is in neither, naming the key and the file.
+
+Only non-secret values live here. Secrets go into the Secrets Manager secret after the deploy; a key that
+looks like a secret is refused, so one never ends up in the template by mistake.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mostrador.config import SECRET_NAMES
@@ -42,6 +48,25 @@ APP_ENVIRONMENT: dict[str, tuple[str, str]] = {
     "POWERTOOLS_LOG_LEVEL": ("logLevel", "INFO"),
 }
 
+STAGES_DIR = Path(__file__).resolve().parent / "stages"
+
+# Keys a production stage must set explicitly (in infra/stages/prod.toml or with -c): their defaults suit a
+# throwaway dev stack, not production. An empty value ("") is an explicit "not used" for the channel ids;
+# alarmEmail must not be empty (an alarm nobody receives is no alarm).
+PROD_REQUIRED_KEYS = (
+    "alarmEmail",
+    "dbMultiAz",
+    "dbDeletionProtection",
+    "natMode",
+    "llmProvider",
+    "tenantId",
+    "metaAppId",
+    "whatsappPhoneNumberId",
+    "supportBoardApiUrl",
+    "webchatAllowedOrigins",
+)
+PROD_NON_EMPTY_KEYS = ("alarmEmail", "llmProvider", "tenantId")
+
 NAT_MODES = ("gateway", "instance")
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _SECRETISH = re.compile(r"(secret|token|password|apikey|api_key|private)", re.IGNORECASE)
@@ -66,12 +91,28 @@ class DeploySettings:
     # Connection bound: each consumer execution environment holds one connection.
     enrich_max_concurrency: int = 4
     reply_max_concurrency: int = 10
+    knowledge_max_concurrency: int = 2  # SQS event sources take at least 2
     reply_batch_size: int = 1
     api_throttle_rate: int = 20
     api_throttle_burst: int = 40
+    # Concurrent executions the API functions may need on top of the consumers' maximum concurrency; the
+    # deploy checks the account's Lambda quota against the sum (docs/deploy.md, "Lambda concurrency quota").
+    api_concurrency_headroom: int = 10
     log_retention_days: int = 30
     alarm_email: str = ""
     reply_age_alarm_seconds: int = 300
+    db_connections_alarm: int = 60
+    settings_file: str = ""  # the stage file that was merged, for messages
+
+    @property
+    def required_concurrency(self) -> int:
+        """Executions Mostrador may run at once: the consumers at their maximum plus the API's headroom."""
+        return (
+            self.reply_max_concurrency
+            + self.enrich_max_concurrency
+            + self.knowledge_max_concurrency
+            + self.api_concurrency_headroom
+        )
 
     @property
     def prefix(self) -> str:
@@ -96,21 +137,60 @@ def _int(context: dict[str, Any], key: str, default: int, low: int, high: int) -
     return value
 
 
-def settings_from_context(context: dict[str, Any]) -> DeploySettings:
-    """Build the settings from a plain dict of context values (app.node.try_get_context for each key)."""
-    for key in context:
+def _refuse_secrets(values: dict[str, Any], source: str) -> None:
+    for key in values:
         if key.startswith("@") or ":" in key:  # CDK feature flags and toolkit keys
             continue
         normalized = re.sub(r"(?<!^)(?=[A-Z])", "_", key).upper()
         if normalized in SECRET_KEYS or (_SECRETISH.search(key) and key not in _ALLOWED_SECRETISH_KEYS):
             raise SettingsError(
-                f"context {key!r} looks like a secret; secrets never go into the template. "
+                f"{source} {key!r} looks like a secret; secrets never go into the template. "
                 "Fill them into the Secrets Manager secret after the deploy (see docs/deploy.md)."
             )
 
+
+def stage_file(stage: str, stages_dir: Path = STAGES_DIR) -> Path:
+    return stages_dir / f"{stage}.toml"
+
+
+def _read_stage_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+    _refuse_secrets(values, f"{path}:")
+    unknown = sorted(set(values) - set(CONTEXT_KEYS) - {"stage"})
+    if unknown:
+        raise SettingsError(f"{path}: unknown settings {', '.join(unknown)} (known: docs/deploy.md, infra/settings.py)")
+    if "stage" in values:
+        raise SettingsError(f"{path}: the stage is the file's name; remove the 'stage' key")
+    return values
+
+
+def _check_prod(merged: dict[str, Any], path: Path) -> None:
+    if not path.is_file():
+        raise SettingsError(f"stage prod needs its settings file {path} (see docs/deploy.md, 'Stage settings')")
+    missing = [key for key in PROD_REQUIRED_KEYS if key not in merged]
+    missing += [key for key in PROD_NON_EMPTY_KEYS if key in merged and not str(merged[key]).strip()]
+    if missing:
+        raise SettingsError(
+            f"stage prod: set {', '.join(missing)} in {path} (or with -c key=value). Production must decide "
+            "these explicitly; an empty string means 'not used' for the channel ids (docs/deploy.md, 'Stage settings')."
+        )
+
+
+def settings_from_context(context: dict[str, Any], stages_dir: Path = STAGES_DIR) -> DeploySettings:
+    """Merge the stage's settings file under the CDK context (context wins) and build the settings."""
+    _refuse_secrets(context, "context")
     stage = str(context.get("stage", "dev"))
     if not _STAGE.match(stage):
         raise SettingsError(f"context stage={stage!r}: use lowercase letters, digits and '-', at most 16 characters")
+    path = stage_file(stage, stages_dir)
+    context = {**_read_stage_file(path), **context}
+    if stage == "prod":
+        _check_prod(context, path)
 
     nat_mode = str(context.get("natMode", "gateway"))
     if nat_mode not in NAT_MODES:
@@ -137,12 +217,16 @@ def settings_from_context(context: dict[str, Any]) -> DeploySettings:
         db_backup_retention_days=_int(context, "dbBackupRetentionDays", 7, 1, 35),
         enrich_max_concurrency=_int(context, "enrichMaxConcurrency", 4, 2, 100),
         reply_max_concurrency=_int(context, "replyMaxConcurrency", 10, 2, 100),
+        knowledge_max_concurrency=_int(context, "knowledgeMaxConcurrency", 2, 2, 100),
         reply_batch_size=_int(context, "replyBatchSize", 1, 1, 10),
         api_throttle_rate=_int(context, "apiThrottleRate", 20, 1, 10000),
         api_throttle_burst=_int(context, "apiThrottleBurst", 40, 1, 5000),
+        api_concurrency_headroom=_int(context, "apiConcurrencyHeadroom", 10, 1, 1000),
         log_retention_days=_int(context, "logRetentionDays", 30, 1, 3653),
         alarm_email=str(context.get("alarmEmail", "")).strip(),
         reply_age_alarm_seconds=_int(context, "replyAgeAlarmSeconds", 300, 60, 86400),
+        db_connections_alarm=_int(context, "dbConnectionsAlarm", 60, 5, 5000),
+        settings_file=str(path) if path.is_file() else "",
     )
 
 
@@ -160,11 +244,14 @@ CONTEXT_KEYS = (
     "dbBackupRetentionDays",
     "enrichMaxConcurrency",
     "replyMaxConcurrency",
+    "knowledgeMaxConcurrency",
     "replyBatchSize",
     "apiThrottleRate",
     "apiThrottleBurst",
+    "apiConcurrencyHeadroom",
     "logRetentionDays",
     "alarmEmail",
     "replyAgeAlarmSeconds",
+    "dbConnectionsAlarm",
     *(key for key, _ in APP_ENVIRONMENT.values()),
 )

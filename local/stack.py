@@ -19,13 +19,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local.api_gateway import ROUTES, HttpRequest, dispatch
 from local.event_source import BatchOutcome, SqsEventSource
-from local.functions import LocalFunctions
+from local.functions import FunctionError, FunctionTimedOut, LocalFunctions
 from local.outbox import Outbox
 from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
 
 STATIC = Path(__file__).resolve().parent / "static"
 SAMPLE_CATALOG = Path(__file__).resolve().parent / "sample_catalog.json"
 SAMPLE_MARKER = "sample-catalog.loaded"
+SAMPLE_KNOWLEDGE = Path(__file__).resolve().parent / "sample_knowledge"
+SAMPLE_KNOWLEDGE_MARKER = "sample-knowledge.loaded"
 # Secrets a person needs locally; generated once into the data folder unless configured.
 GENERATED_SECRETS = (
     "INGEST_API_KEY",
@@ -84,6 +86,8 @@ class LocalStack:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.functions = LocalFunctions()
+        self.functions.start_early()  # imports the libraries workers share while the database starts
         self._configure_secrets()
         self._configure_llm()
         self._start_database()
@@ -96,7 +100,8 @@ class LocalStack:
         reset_settings()
         queues.reset_clients()
         close_connection()
-        self.functions = LocalFunctions()
+        # One warm worker per function behind the API, /health's first (workers take the environment now set).
+        self.functions.prewarm(list(dict.fromkeys(route.function for route in ROUTES)))
         self._start_consumers()
         self._start_http()
         self._watch_dead_letters()
@@ -190,18 +195,30 @@ class LocalStack:
         )
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
-        max_receives = load_settings().enrich_max_receives
+        settings = load_settings()
+        max_receives = settings.enrich_max_receives
         prefix = f"mostrador-local-{self.options.port}"
         vt = self.options.visibility_timeout
         self.queues["enrich"] = self.sqs.create_queue(QueueSpec(f"{prefix}-enrich", False, vt, max_receives))
         self.queues["reply"] = self.sqs.create_queue(QueueSpec(f"{prefix}-reply", True, vt, 5))
+        self.queues["knowledge"] = self.sqs.create_queue(
+            QueueSpec(f"{prefix}-knowledge", False, vt, settings.knowledge_max_receives)
+        )
         os.environ["ENRICH_QUEUE_URL"] = self.queues["enrich"].url
         os.environ["REPLY_QUEUE_URL"] = self.queues["reply"].url
+        os.environ["KNOWLEDGE_QUEUE_URL"] = self.queues["knowledge"].url
+        # Uploaded knowledge files live in the data folder (an S3 bucket on AWS).
+        os.environ.pop("KNOWLEDGE_BUCKET", None)
+        os.environ["KNOWLEDGE_FILES_DIR"] = str(self.data_dir / "knowledge")
 
     def _start_consumers(self) -> None:
         assert self.sqs is not None and self.functions is not None
         functions = self.functions
-        settings = {"enrich": {"batch_size": 25, "batching_window_seconds": 1.0}, "reply": {"batch_size": 10}}
+        settings = {
+            "enrich": {"batch_size": 25, "batching_window_seconds": 1.0},
+            "reply": {"batch_size": 10},
+            "knowledge": {"batch_size": 1},
+        }
         for name, kwargs in settings.items():
             if not functions.available(name):
                 self.notes.append(f"Queue consumer {name}: functions/{name}/handler.py not built yet")
@@ -211,6 +228,7 @@ class LocalStack:
                 self.queues[name],
                 lambda event, name=name: functions.invoke(name, event),  # type: ignore[misc]
                 on_batch=self._report_batch,
+                pollers=functions.concurrency[name],  # as many as the function has workers
                 **kwargs,  # type: ignore[arg-type]
             )
             source.start()
@@ -282,13 +300,20 @@ class LocalStack:
                 self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
                 self.wfile.write(response.body)
-                if result.error is not None:
+                if isinstance(result.error, FunctionError):
+                    stack.print(f"[{result.function}] raised:\n{result.error.remote_traceback}")
+                elif isinstance(result.error, FunctionTimedOut):
+                    stack.print(f"[{result.function}] {result.error}")
+                elif result.error is not None:
                     stack.print(f"[{result.function}] raised:\n" + "".join(traceback.format_exception(result.error)))
                 quiet = self.command == "GET" and response.status < 300  # polling would flood the terminal
                 if stack.options.verbose or not quiet:
                     took = (time.monotonic() - started) * 1000
                     via = f" {result.function}" if result.function else ""
-                    stack.print(f"[http] {self.command} {parts.path} →{via} {response.status} ({took:.0f} ms)")
+                    # The route template, as API Gateway's access log has it: paths and queries carry phone
+                    # numbers, PSIDs and conversation ids.
+                    route = result.resource or "(no route)"
+                    stack.print(f"[http] {self.command} {route} →{via} {response.status} ({took:.0f} ms)")
 
             def _static(self, path: str) -> None:
                 if path == "/":
@@ -348,6 +373,43 @@ class LocalStack:
         thread.start()
         return thread
 
+    def load_sample_knowledge_once(self, folder: Path = SAMPLE_KNOWLEDGE) -> threading.Thread | None:
+        """The sample FAQ and policy PDF through the real admin routes, the first time (a marker)."""
+        marker = self.data_dir / SAMPLE_KNOWLEDGE_MARKER
+        if marker.exists() or not self.options.load_sample:
+            return None
+        assert self.functions is not None
+        if not (self.functions.available("admin") and self.functions.available("knowledge")):
+            self.print("[sample] knowledge not loaded: the admin or knowledge function is not built yet")
+            return None
+
+        def load() -> None:
+            from local.knowledge_client import KnowledgeFailed, add_faq, upload_document, wait_for_document
+
+            token = os.environ["ADMIN_TOKEN"]
+            try:
+                entries = json.loads((folder / "faq.json").read_text(encoding="utf-8"))
+                ids = [int(add_faq(self.url, token, e["question"], e["answer"], e.get("tags"))["id"]) for e in entries]
+                for pdf in sorted(folder.glob("*.pdf")):
+                    ids.append(int(upload_document(pdf, self.url, token)["id"]))
+                failed = [
+                    d
+                    for d in (wait_for_document(self.url, token, i, interval_seconds=0.5) for i in ids)
+                    if d["status"] != "ready"
+                ]
+                marker.write_text(json.dumps({"documents": ids}) + "\n")
+                if failed:
+                    self.print(f"[sample] knowledge: {len(failed)} item(s) failed: {failed[0].get('error')}")
+                else:
+                    self.print(f"[sample] sample knowledge ready: {len(entries)} FAQ entries and the policy PDF")
+            except (KnowledgeFailed, OSError, ValueError, KeyError) as error:
+                if not self._stopping.is_set():
+                    self.print(f"[sample] loading the sample knowledge failed: {error}")
+
+        thread = threading.Thread(target=load, name="sample-knowledge", daemon=True)
+        thread.start()
+        return thread
+
     # --- what a person needs -----------------------------------------------------------------------------
 
     def banner(self) -> str:
@@ -364,9 +426,11 @@ class LocalStack:
             "",
             f"Ingest key (X-API-KEY): {os.environ['INGEST_API_KEY']}",
             f"  push a catalog: mostrador ingest FILE --url {self.url} --key $KEY",
+            f"  add knowledge:  mostrador knowledge add FILE.pdf --url {self.url}   (docs/knowledge.md)",
             f"Admin token: {os.environ['ADMIN_TOKEN']}   (generated values live in {self.data_dir / 'secrets.json'})",
             "",
             f"Chat with the bot: open {self.url}/chat  or run  mostrador chat --url {self.url}",
+            f"Admin console: open {self.url}/console  and sign in with the admin token",
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)
@@ -378,6 +442,10 @@ class LocalStack:
         if self.http is not None:
             self.http.shutdown()
             self.http.server_close()
+        for source in self.sources:
+            source.request_stop()
+        if self.functions is not None:
+            self.functions.close()  # ends batches still running, so the pollers can return
         for source in self.sources:
             source.stop()
         if self.sqs is not None:

@@ -62,6 +62,9 @@ def db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     ]
     if tables:
         conn.execute("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE")
+    from mostrador.catalog.search import forget_synonyms
+
+    forget_synonyms()  # this process's copy of the synonyms table just emptied
     yield conn
     conn.close()
     close_connection()
@@ -91,6 +94,18 @@ def sqs(sqs_endpoint: str, monkeypatch: pytest.MonkeyPatch):
     client = boto3.client("sqs", endpoint_url=sqs_endpoint, region_name="us-east-1")
     yield client
     queues.reset_clients()
+
+
+@pytest.fixture
+def secrets_manager(sqs_endpoint: str, monkeypatch: pytest.MonkeyPatch):
+    """A boto3 Secrets Manager client on moto's local endpoint; config's reads (Powertools) go there too."""
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import clear_caches
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", sqs_endpoint)
+    clear_caches()  # Powertools keeps its client and values per process
+    yield boto3.client("secretsmanager", endpoint_url=sqs_endpoint, region_name="us-east-1")
+    clear_caches()
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export.
+"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export, and the
+knowledge base (its routes in knowledge_routes.py).
 
 Every request but GET /admin/openapi.json needs `Authorization: Bearer <ADMIN_TOKEN>`; it is checked
 before routing, so an unauthenticated caller learns nothing (not even which routes exist). Routes
@@ -8,6 +9,7 @@ mostrador.operations.requests; the OpenAPI document is generated from these rout
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -21,9 +23,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+try:  # the admin console (docs/console.md); on Lambda this folder is the module root, elsewhere functions.admin
+    from console_routes import is_console_page  # type: ignore[import-not-found,unused-ignore]
+    from console_routes import router as console_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.console_routes import is_console_page
+    from functions.admin.console_routes import router as console_router
+
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
-from mostrador.operations import analytics, conversations, escalations, export, pricing
+from mostrador.operations import analytics, conversations, escalations, export, pricing, search_vocabulary
 from mostrador.operations.auth import Permission, Principal, StaticTokenAuthenticator, authenticate
 from mostrador.operations.errors import Forbidden, OperationsError
 from mostrador.operations.ranges import DayRange
@@ -36,12 +45,20 @@ from mostrador.operations.requests import (
     PriceBody,
     ResolveBody,
     SyncQuery,
+    SynonymBody,
     TakeoverBody,
+    unusable_request_input,
 )
+
+try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
+    from knowledge_routes import router as knowledge_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.knowledge_routes import router as knowledge_router
 
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(knowledge_router)  # /admin/knowledge/... (functions/admin/knowledge_routes.py)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 
 
@@ -75,6 +92,9 @@ def _now() -> datetime:
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+app.include_router(console_router)  # the console page and its routes, /api/v1/export/... (docs/console.md)
 
 
 # -- conversations and customers -------------------------------------------------------------------
@@ -228,6 +248,29 @@ def set_model_price(model: Annotated[str, Path(min_length=1, max_length=100)], b
     )
 
 
+# -- search vocabulary ----------------------------------------------------------------------------
+
+Term = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+@app.get("/admin/search/synonyms", middlewares=[requires(Permission.VIEW_ANALYTICS)], tags=["search"])
+def synonyms() -> dict[str, Any]:
+    """The search synonyms in effect: the shipped list and this deployment's own entries (docs/search.md)."""
+    return search_vocabulary.list_synonyms(_db(), _tenant())
+
+
+@app.put("/admin/search/synonyms/<term>", middlewares=[requires(Permission.CONFIGURE)], tags=["search"])
+def set_synonym(term: Term, body: SynonymBody) -> dict[str, Any]:
+    """Set how the catalog may write `term` (replaces the shipped entry; [] switches it off)."""
+    return search_vocabulary.set_synonym(_db(), _tenant(), unquote(term), body.alternatives, _principal())
+
+
+@app.delete("/admin/search/synonyms/<term>", middlewares=[requires(Permission.CONFIGURE)], tags=["search"])
+def delete_synonym(term: Term) -> dict[str, Any]:
+    """Remove this deployment's entry for `term` (the shipped one, if any, applies again)."""
+    return search_vocabulary.delete_synonym(_db(), _tenant(), unquote(term), _principal())
+
+
 # -- errors, OpenAPI, entry point ------------------------------------------------------------------
 
 
@@ -257,7 +300,8 @@ def openapi_document() -> Response[str]:
     document = app.get_openapi_json_schema(
         title="Mostrador admin API",
         version="1.0.0",
-        description="Conversations, human takeover, escalations, analytics and export (docs/admin.md).",
+        description="Conversations, takeover, escalations, analytics, export, search vocabulary (docs/admin.md) and "
+        "the knowledge base (docs/knowledge.md).",
         security_schemes={"bearerAuth": HTTPBearer(description="ADMIN_TOKEN")},
         security=[{"bearerAuth": []}],
     )
@@ -273,12 +317,22 @@ def _unauthorized() -> dict[str, Any]:
     }
 
 
+def _bad_request(problem: str) -> dict[str, Any]:
+    return {
+        "statusCode": 400,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"error": f"Invalid request: {problem}"}),
+        "isBase64Encoded": False,
+    }
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
-    if not (request.http_method == "GET" and request.path == OPENAPI_PATH):
+    public = request.http_method == "GET" and request.path == OPENAPI_PATH
+    if not (public or is_console_page(request.http_method, request.path)):
         authenticator = StaticTokenAuthenticator.from_settings(get_settings())
         if not authenticator.configured:
             logger.error("ADMIN_TOKEN is not configured; refusing every admin request")
@@ -289,4 +343,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             logger.info("admin request refused", extra={"section": section, "method": request.http_method})
             return _unauthorized()
         app.append_context(principal=principal)
+    # One check for every route, before any of them reads its path, query or body.
+    query = request.multi_value_query_string_parameters or {
+        name: [value] for name, value in (request.query_string_parameters or {}).items()
+    }
+    # The raw bytes, not decoded_body: that decodes a base64 body as UTF-8 unguarded (a 502 otherwise).
+    raw_body = base64.b64decode(request.body) if request.body and request.is_base64_encoded else request.body
+    problem = unusable_request_input(request.path, query, raw_body)
+    if problem:
+        logger.info("admin request refused: unusable input", extra={"reason": problem})
+        return _bad_request(problem)
     return app.resolve(event, context)

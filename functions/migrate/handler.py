@@ -1,4 +1,5 @@
-"""Applies pending database migrations; the deploy runs it (a CDK trigger) after the database is up."""
+"""Applies pending database migrations, then creates or updates the database role the functions connect as;
+the deploy runs it (a CDK trigger) after the database is up. Locally one user does everything (no role)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mostrador.config import get_settings
-from mostrador.db.migrate import apply_migrations
+from mostrador.config import database_app_role, get_settings
+from mostrador.db.migrate import apply_migrations, grant_app_role
 from mostrador.observability import logger, tracer
 
 
@@ -20,4 +21,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise RuntimeError("No database configured: set DATABASE_SECRET_ARN (AWS) or DATABASE_URL (local)")
     applied = apply_migrations(url)
     logger.info("migrations applied", extra={"applied": applied, "count": len(applied)})
-    return {"applied": applied}
+    app_role = database_app_role()
+    if app_role is not None:
+        grant_app_role(url, *app_role)
+        logger.info("application role granted", extra={"role": app_role[0]})
+    return {"applied": applied, **({"appRole": app_role[0]} if app_role else {})}

@@ -2,7 +2,9 @@
 
 A failing item (LLM providers all down, a transient send error) is reported as a batch item
 failure; with skip_group_on_error the rest of its conversation waits for the retry, so messages of
-one conversation are never answered out of order, while other conversations keep flowing.
+one conversation are never answered out of order, while other conversations keep flowing. On the
+item's last receive (REPLY_MAX_RECEIVES, the queue's maxReceiveCount) a send that still fails is
+recorded `failed` rather than left `pending` in the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ def reply_service() -> ReplyService:
 
 def record_handler(record: SQSRecord) -> None:
     envelope = parse_reply_queue_envelope(record.body)
-    outcome = reply_service().handle(envelope.item, envelope.conversation_id)
+    # On its last receive a failing item would go to the dead-letter queue unrecorded: record it instead.
+    final = int(record.attributes.approximate_receive_count or 1) >= get_settings().reply_max_receives
+    outcome = reply_service().handle(envelope.item, envelope.conversation_id, final_attempt=final)
     logger.info("reply queue item done", extra={"action": outcome.action, "reason": outcome.reason})
 
 

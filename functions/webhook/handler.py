@@ -1,14 +1,15 @@
 """Channel webhooks: Meta's handshake and signed events, Support Board's events → the reply FIFO queue.
 
 Verify, normalize, enqueue, answer 200. Content we do not understand is logged and acknowledged;
-the only 5xx is a failure to enqueue, so that Meta redelivers (the queue's dedup makes that safe).
+a body that cannot be read within limits (not JSON, nested too deep) is a 400; the only 5xx is a
+failure to enqueue, so that Meta redelivers (the queue's dedup makes that safe). An event too large
+for one queue message travels with its text cut (counted as WebhookEventsTruncated).
 No HTTP client, LLM SDK or database driver is imported here.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +20,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mostrador.channels import messenger, support_board, whatsapp
 from mostrador.channels.meta import SIGNATURE_HEADER, handshake_challenge, verify_signature
 from mostrador.config import get_settings
-from mostrador.conversations.reply_queue import envelopes_for
-from mostrador.messaging.model import ParsedDelivery
+from mostrador.conversations.reply_queue import TRUNCATED_METADATA, envelopes_for, fit_for_queue
+from mostrador.messaging.model import InboundMessage, ParsedDelivery
 from mostrador.observability import logger, metrics, redact, tracer
 from mostrador.queues import send_messages
+from mostrador.request_input import BadRequestBody, parse_json_body
 
 app = APIGatewayRestResolver()
 
@@ -67,8 +69,12 @@ def meta_event() -> Response:
     if not verify_signature(raw, signature, secret):
         logger.warning("Meta event refused: missing or wrong X-Hub-Signature-256", extra={"signed": bool(signature)})
         return _answer(401, "Missing or wrong X-Hub-Signature-256 header.")
-    payload = _json_object(raw)
-    if payload is None:
+    try:
+        payload = parse_json_body(raw)
+    except BadRequestBody as exc:
+        logger.warning("signed Meta body refused", extra={"reason": exc.message})
+        return _answer(400, exc.message)
+    if not isinstance(payload, dict):
         return _enqueue(ParsedDelivery(skipped=["meta body is not a JSON object"]), source="meta")
     parser = whatsapp.parse_delivery if payload.get("object") == whatsapp.OBJECT else messenger.parse_delivery
     return _enqueue(_parsed(parser, payload, get_settings().tenant_id), source="meta")
@@ -82,12 +88,19 @@ def support_board_event() -> Response:
     if not secret:
         logger.error("SUPPORT_BOARD_WEBHOOK_SECRET is not configured: Support Board events are refused")
         return _answer(401, "Support Board events cannot be verified on this deployment.")
-    payload = _json_object(_raw_body())
-    if payload is None:
-        return _answer(400, "Body must be a JSON object with function, key and data.")
-    if not support_board.key_matches(payload, secret):
+    raw = _raw_body()
+    # The key is checked before the body is parsed: an unauthenticated body is never read further.
+    try:
+        key = support_board.webhook_key(raw)
+    except BadRequestBody as exc:
+        return _answer(400, f"{exc.message} Support Board posts JSON with function, key and data.")
+    if not support_board.key_matches(key, secret):
         logger.warning("Support Board event refused: missing or wrong key")
         return _answer(401, "Missing or wrong key.")
+    try:
+        payload = parse_json_body(raw)
+    except BadRequestBody as exc:
+        return _answer(400, exc.message)
     return _enqueue(_parsed(support_board.parse_webhook, payload, settings.tenant_id), source="support_board")
 
 
@@ -103,19 +116,18 @@ def _parsed(
         return ParsedDelivery(skipped=[f"payload not understood ({type(exc).__name__})"])
 
 
-def _json_object(raw: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _enqueue(parsed: ParsedDelivery, *, source: str) -> Response:
     for reason in parsed.skipped:
         logger.info("webhook content acknowledged and ignored", extra={"source": source, "reason": reason})
     if not parsed.items:
         return _answer(200, "Nothing to process.")
+    parsed.items = [fit_for_queue(item) for item in parsed.items]
+    truncated = sum(1 for i in parsed.items if isinstance(i, InboundMessage) and TRUNCATED_METADATA in i.metadata)
+    if truncated:
+        logger.warning(
+            "webhook events too large for the queue travel cut", extra={"source": source, "count": truncated}
+        )
+        metrics.add_metric(name="WebhookEventsTruncated", unit=MetricUnit.Count, value=truncated)
     queue_url = get_settings().reply_queue_url
     if not queue_url:
         logger.error("REPLY_QUEUE_URL is not configured: cannot enqueue webhook events")

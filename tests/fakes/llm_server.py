@@ -32,7 +32,9 @@ API of the yielded `FakeLLMServer` (stable, other rooms depend on it):
   is sent verbatim to OpenAI (e.g. malformed JSON); `id` (optional) is sent by Gemini, which
   otherwise sends none, as the real API mostly does; OpenAI ids are always "call_fake_<n>".
   Unscripted chat calls answer "Fake reply from <api>.".
-* Summaries are deterministic: "Summary: " + the first 20 words of the product text.
+* Summaries are deterministic: "Summary: " + the first 20 words of the product text, unless
+  `script_summaries([...])` queued texts (each summary call takes the next one; a model that obeyed
+  a planted instruction, say).
 * Embeddings are deterministic and meaningful: a normalized bag-of-concepts vector of the requested
   dimensionality (OpenAI `dimensions`, Gemini `outputDimensionality`; 1536 when absent). Each token
   (lowercased, accents folded, stop words dropped, a trailing plural s/es tried off) maps through
@@ -116,6 +118,7 @@ class FakeLLMServer:
         self.requests: list[RecordedRequest] = []
         self.embedded_texts: list[str] = []
         self._scripted: deque[dict[str, Any]] = deque()
+        self._scripted_summaries: deque[str] = deque()
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
         self._counter = 0
@@ -143,6 +146,7 @@ class FakeLLMServer:
             self.requests.clear()
             self.embedded_texts.clear()
             self._scripted.clear()
+            self._scripted_summaries.clear()
             self._failures.clear()
 
     # test controls
@@ -159,6 +163,10 @@ class FakeLLMServer:
         with self._lock:
             for reply in replies:
                 self._scripted.append({"text": reply} if isinstance(reply, str) else dict(reply))
+
+    def script_summaries(self, texts: list[str]) -> None:
+        with self._lock:
+            self._scripted_summaries.extend(texts)
 
     def calls(self, kind: str, api: str | None = None) -> int:
         return sum(1 for request in self.requests if request.kind == kind and (api is None or request.api == api))
@@ -256,6 +264,9 @@ class FakeLLMServer:
 
     def _reply_for(self, kind: str, prompt: str, api: str) -> dict[str, Any]:
         if kind == "summary":
+            with self._lock:
+                if self._scripted_summaries:
+                    return {"text": self._scripted_summaries.popleft()}
             return {"text": _fake_summary(prompt)}
         with self._lock:
             if self._scripted:

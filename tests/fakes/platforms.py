@@ -25,9 +25,15 @@ messenger-send-message; state lives in `.conversations` (id → {"details": {...
 and `.users` (id → {"first_name": ..., "details": [{"slug", "value"}]}). Helpers: `add_conversation`,
 `add_user`, `add_message`. Like the real one, message attachments/payloads are JSON-encoded strings
 inside the JSON; `encode_response_as_string = True` also encodes the whole get-conversation
-response as a string. `.fail_messenger_with_meta_error(code, times=1)` makes messenger-send-message
-answer success:true wrapping Meta's error; `.fail_next(function, http_status=500, times=1)` fails
-any function with a bare HTTP error. A wrong token answers success:false.
+response as a string. messenger-send-message answers its documented shape, a list with Meta's
+answer for each message it sent: {"success": true, "response": [{"recipient_id", "message_id"}]}.
+`.fail_messenger_with_meta_error(code, times=1, as_list=False)` makes it answer success:true
+wrapping Meta's error (as an object, or as the list's item); `.answer_next(function, body, times=1)`
+answers any function with the given JSON body (another documented shape, a success:false);
+`.fail_next(function, http_status=500, times=1)` fails any function with a bare HTTP error. A
+wrong token, an unknown user or conversation answer success:false like the real API.
+
+Both can hang: `.hold()` keeps every request waiting (counted in `.held`) until `.release()`.
 """
 
 from __future__ import annotations
@@ -80,6 +86,8 @@ class _Failure:
     function: str | None = None
     subcode: int | None = None
     after: int = 0  # requests answered normally before this failure starts
+    body: Any = None  # a scripted answer (Support Board), instead of an error
+    as_list: bool = False  # Meta's error as the item of messenger-send-message's list
 
 
 class _RecordingServer:
@@ -89,7 +97,11 @@ class _RecordingServer:
 
     def __init__(self) -> None:
         self.requests: list[CapturedRequest] = []
+        self.held = 0  # requests that arrived while held (see `hold`)
         self._lock = threading.Lock()
+        self._answering = threading.Event()
+        self._answering.set()
+        self._hold_limit = 0.0
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -112,6 +124,12 @@ class _RecordingServer:
                 )
                 with owner._lock:
                     owner.requests.append(request)
+                    holding = not owner._answering.is_set()
+                    if holding:
+                        owner.held += 1
+                if holding:
+                    owner._answering.wait(owner._hold_limit)
+                with owner._lock:
                     status, answer = owner.answer(request)
                 raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 self.send_response(status)
@@ -140,6 +158,15 @@ class _RecordingServer:
 
     def answer(self, request: CapturedRequest) -> tuple[int, Any]:
         raise NotImplementedError
+
+    def hold(self, at_most_seconds: float = 30.0) -> None:
+        """A platform that hangs: requests are recorded (and counted in `held`) but answered only after
+        `release()`, or `at_most_seconds`."""
+        self._hold_limit = at_most_seconds
+        self._answering.clear()
+
+    def release(self) -> None:
+        self._answering.set()
 
 
 def meta_error(code: int, message: str | None = None, subcode: int | None = None) -> dict[str, Any]:
@@ -288,8 +315,12 @@ class FakeSupportBoard(_RecordingServer):
 
     # -- scripting failures ----------------------------------------------------------------------
 
-    def fail_messenger_with_meta_error(self, code: int, *, times: int = 1) -> None:
-        self._failures.append(_Failure(200, code, times, "messenger-send-message"))
+    def fail_messenger_with_meta_error(self, code: int, *, times: int = 1, as_list: bool = False) -> None:
+        self._failures.append(_Failure(200, code, times, "messenger-send-message", as_list=as_list))
+
+    def answer_next(self, function: str, body: Any, *, times: int = 1) -> None:
+        """Answer the next `times` calls of `function` with this JSON body (HTTP 200)."""
+        self._failures.append(_Failure(200, None, times, function, body=body))
 
     def fail_next(self, function: str, *, http_status: int = 500, times: int = 1) -> None:
         self._failures.append(_Failure(http_status, None, times, function))
@@ -310,9 +341,12 @@ class FakeSupportBoard(_RecordingServer):
             failure.times -= 1
             if failure.times <= 0:
                 self._failures.remove(failure)
+            if failure.body is not None:
+                return failure.http_status, failure.body
             if failure.code is None:
                 return failure.http_status, b"Internal Server Error"
-            return 200, {"success": True, "response": meta_error(failure.code)}
+            error = meta_error(failure.code)
+            return 200, {"success": True, "response": [error] if failure.as_list else error}
         if function == "get-conversation":
             conversation = self.conversations.get(form.get("conversation_id", ""))
             if conversation is None:
@@ -342,7 +376,7 @@ class FakeSupportBoard(_RecordingServer):
                 return 200, {"success": False, "response": "missing-argument"}
             return 200, {
                 "success": True,
-                "response": {"recipient_id": form["psid"], "message_id": f"m_SB{next(self._ids)}"},
+                "response": [{"recipient_id": form["psid"], "message_id": f"m_SB{next(self._ids)}"}],
             }
         return 200, {"success": False, "response": f"function-not-found: {function}"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -35,13 +36,17 @@ SECRET_VALUES = {
 }
 
 DEV_CONTEXT = {"stage": "dev"}
+# What an operator adds to infra/stages/prod.toml, passed as -c here; dbMultiAz and dbDeletionProtection are
+# left to the committed file on purpose (a forgotten flag must not revert them).
 PROD_CONTEXT = {
     "stage": "prod",
     "natMode": "instance",
-    "dbMultiAz": "true",
     "alarmEmail": "ops@example.com",
     "llmProvider": "gemini",
     "whatsappPhoneNumberId": "1098765",
+    "metaAppId": "",
+    "supportBoardApiUrl": "",
+    "webchatAllowedOrigins": "",
     "tenantId": "t1",
 }
 
@@ -54,9 +59,20 @@ class Synth:
     errors: list[str]  # cdk-nag (and other) error annotations
     warnings: list[str]
     outdir: Path
+    nag_report: list[dict[str, str]]  # cdk-nag's CSV report: one row per rule and resource checked
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.template["Resources"].items() if v["Type"] == resource_type}
+
+    def construct_paths(self) -> dict[str, str]:
+        """Logical id -> construct path (what cdk-nag's report names a resource by)."""
+        import aws_cdk as cdk
+
+        return {
+            self.stack.resolve(child.logical_id): child.node.path
+            for child in self.stack.node.find_all()
+            if isinstance(child, cdk.CfnResource)
+        }
 
     def functions(self) -> dict[str, dict[str, Any]]:
         """Our functions by short name (mostrador-<stage>-<name>), not CDK's provider functions."""
@@ -130,7 +146,10 @@ def synth_with(tmp_path_factory: pytest.TempPathFactory, functions_dir: Path) ->
         errors = [f"{m.id}: {m.entry.data}" for m in artifact.messages if m.level.name == "ERROR"]
         warns = [f"{m.id}: {m.entry.data}" for m in artifact.messages if m.level.name == "WARNING"]
         template = json.loads((outdir / artifact.template_file).read_text())
-        cache[key] = Synth(stack, template, Template.from_json(template), errors, warns, outdir)
+        (report_file,) = outdir.glob(f"AwsSolutions-*{stack.stack_name}-NagReport.csv")
+        with report_file.open(newline="") as handle:
+            report = list(csv.DictReader(handle))
+        cache[key] = Synth(stack, template, Template.from_json(template), errors, warns, outdir, report)
         return cache[key]
 
     yield synth

@@ -14,7 +14,8 @@ from tests.infra.conftest import Synth
 pytestmark = pytest.mark.infra
 
 EM_AARCH64 = 183
-WHEEL_TAG = "cp314-cp314-manylinux"
+WHEEL_TAG = "cp312-cp312-manylinux"
+EXTENSION_SUFFIX = ".cpython-312-aarch64-linux-gnu.so"
 
 
 def _layer_asset(synth: Synth) -> Path:
@@ -53,7 +54,7 @@ def test_layer_holds_compiled_wheels_for_arm64_and_the_runtimes_python(
     dev: Synth, distribution: str, extension: str
 ) -> None:
     site = _layer_asset(dev) / "python"
-    compiled = site / f"{extension}.cpython-314-aarch64-linux-gnu.so"
+    compiled = site / f"{extension}{EXTENSION_SUFFIX}"
     assert compiled.is_file(), f"missing {compiled.relative_to(site)}"
     assert _elf_machine(compiled) == EM_AARCH64
     tags = _wheel_tags(site, distribution)
@@ -64,7 +65,7 @@ def test_layer_has_no_binary_for_another_platform_or_python(dev: Synth) -> None:
     site = _layer_asset(dev) / "python"
     extensions = [p for p in site.rglob("*.so") if ".cpython-" in p.name]
     assert len(extensions) > 5
-    wrong = [p.name for p in extensions if not p.name.endswith(".cpython-314-aarch64-linux-gnu.so")]
+    wrong = [p.name for p in extensions if not p.name.endswith(EXTENSION_SUFFIX)]
     assert not wrong
 
 
@@ -90,7 +91,6 @@ def test_layer_build_is_cached_by_its_inputs(tmp_path: Path) -> None:
     # A change to the package makes a new layer without reinstalling the dependencies.
     source = tmp_path / "shared"
     (source / "python").mkdir(parents=True)
-    (source / "requirements.txt").write_text((BUILD_ROOT.parents[1] / "layers/shared/requirements.txt").read_text())
     package = source / "python" / "mostrador"
     package.mkdir()
     (package / "__init__.py").write_text('"""v1"""\n')
@@ -98,6 +98,7 @@ def test_layer_build_is_cached_by_its_inputs(tmp_path: Path) -> None:
     (package / "__init__.py").write_text('"""v2"""\n')
     v2 = build_layer(LAYER_TARGET, source=source)
     assert v1.content_hash != v2.content_hash
+    assert v1.path.parent == v2.path.parent == BUILD_ROOT
     assert (v2.path / "python" / "mostrador" / "__init__.py").read_text() == '"""v2"""\n'
     assert next((v2.path / "python" / "pydantic_core").glob("*.so")).is_file()
     for built in (v1, v2):
@@ -148,15 +149,34 @@ def test_missing_handler_is_refused(tmp_path: Path) -> None:
         build_app(cdk.App(outdir=str(tmp_path / "out")), functions_dir=tmp_path)
 
 
-def test_the_layer_requirements_mirror_the_package_dependencies() -> None:
-    import tomllib
+def test_the_layer_holds_exactly_the_locked_runtime_distributions(dev: Synth) -> None:
+    """uv.lock drives the layer: every runtime pin for Lambda's platform is there at its version, nothing else."""
+    from packaging.utils import canonicalize_name
 
-    from tests.infra.conftest import REPO_ROOT
+    from infra.functions import LAYER_TARGET
+    from infra.layer_build import runtime_pins
 
-    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    lines = (REPO_ROOT / "layers/shared/requirements.txt").read_text().splitlines()
-    layer = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    assert sorted(layer) == sorted(d.split("#")[0].strip() for d in declared)
+    site = _layer_asset(dev) / "python"
+    installed = {}
+    for dist_info in site.glob("*.dist-info"):
+        metadata = (dist_info / "METADATA").read_text(encoding="utf-8", errors="replace")
+        fields = dict(line.split(": ", 1) for line in metadata.splitlines()[:10] if ": " in line)
+        installed[canonicalize_name(fields["Name"])] = fields["Version"]
+    locked = {canonicalize_name(pin.name): pin.version for pin in runtime_pins(LAYER_TARGET)}
+    assert installed == locked
+    assert dev.stack.functions.built_layer.pins == tuple(runtime_pins(LAYER_TARGET))
+
+
+def test_a_file_whose_hash_is_not_in_the_lock_is_refused(tmp_path: Path) -> None:
+    from infra.functions import LAYER_TARGET
+    from infra.layer_build import Pin, _pip_install, runtime_pins
+
+    (pin,) = [p for p in runtime_pins(LAYER_TARGET) if p.name == "annotated-types"]
+    forged = Pin(pin.name, pin.version, ("sha256:" + "0" * 64,))
+    with pytest.raises(RuntimeError, match="(?i)hash"):
+        _pip_install([forged], LAYER_TARGET, tmp_path / "python")
+    _pip_install([pin], LAYER_TARGET, tmp_path / "ok" / "python")
+    assert list((tmp_path / "ok" / "python").glob("annotated_types-*.dist-info"))
 
 
 def test_every_deployed_function_exposes_the_entry_point_the_stack_names() -> None:

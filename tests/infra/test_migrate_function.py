@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -42,3 +43,78 @@ def test_migrate_fails_the_deploy_without_a_database(monkeypatch: pytest.MonkeyP
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(RuntimeError, match="DATABASE_SECRET_ARN"):
         handler({}, LambdaContext("migrate"))
+
+
+def _scram_matches(verifier: str, password: str) -> bool:
+    """Whether PostgreSQL's stored SCRAM-SHA-256 verifier was made from `password` (RFC 5802 / 7677)."""
+    import base64
+    import hashlib
+    import hmac
+
+    method, rest = verifier.split("$", 1)
+    iterations_salt, keys = rest.split("$")
+    iterations, salt = iterations_salt.split(":")
+    stored_key = base64.b64decode(keys.split(":")[0])
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(salt), int(iterations))
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    return method == "SCRAM-SHA-256" and hashlib.sha256(client_key).digest() == stored_key
+
+
+def test_migrate_creates_the_functions_role_with_row_rights_only(
+    empty_database: str, pg_server, secrets_manager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from functions.migrate.handler import handler
+    from mostrador.db.connection import connect
+
+    role = f"mostrador_app_{uuid.uuid4().hex[:6]}"
+    secret = secrets_manager.create_secret(
+        Name=f"mostrador-test/database-app-{role}",
+        SecretString=json.dumps({"username": role, "password": "first-Password-0001"}),
+    )
+    monkeypatch.setenv("DATABASE_APP_SECRET_ARN", secret["ARN"])
+
+    assert handler({}, LambdaContext("migrate"))["appRole"] == role
+
+    def stored_verifier() -> str:
+        with connect(empty_database) as conn:
+            row = conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", (role,)).fetchone()
+        assert row is not None
+        return str(row["rolpassword"])
+
+    assert _scram_matches(stored_verifier(), "first-Password-0001")
+    assert "first-Password-0001" not in stored_verifier()
+
+    # The functions' connection: rows yes (sequences included), schema no.
+    as_role = empty_database.replace("postgres:@", f"{role}:@", 1)
+    with connect(as_role) as conn:
+        conn.execute("INSERT INTO syncs (tenant_id, sync_id) VALUES ('t', 's1')")
+        conn.execute("UPDATE syncs SET full_sync = true WHERE sync_id = 's1'")
+        conn.execute("INSERT INTO llm_usage (tenant_id, provider, model, purpose) VALUES ('t', 'openai', 'm', 'reply')")
+        assert conn.execute("SELECT count(*) AS n FROM syncs").fetchone()["n"] == 1
+        conn.execute("DELETE FROM syncs WHERE sync_id = 's1'")
+        for ddl in (
+            "CREATE TABLE intruder (i int)",
+            "DROP TABLE syncs",
+            "TRUNCATE syncs",
+            "ALTER TABLE syncs ADD x int",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(ddl)
+
+    # A later migration's table (created by the master user) is covered by the default privileges.
+    with connect(empty_database) as conn:
+        conn.execute("CREATE TABLE later_table (id bigserial PRIMARY KEY, v text)")
+    with connect(as_role) as conn:
+        conn.execute("INSERT INTO later_table (v) VALUES ('x')")
+
+    # A new password in the secret (rotation by hand) takes effect on the next deploy's run.
+    secrets_manager.put_secret_value(
+        SecretId=secret["ARN"], SecretString=json.dumps({"username": role, "password": "second-Password-0002"})
+    )
+    from aws_lambda_powertools.utilities.parameters import clear_caches
+
+    clear_caches()
+    assert handler({}, LambdaContext("migrate")) == {"applied": [], "appRole": role}
+    assert _scram_matches(stored_verifier(), "second-Password-0002")

@@ -85,18 +85,23 @@ def test_adding_a_function_with_routes_is_one_table_entry() -> None:
     assert {key: table_routes.get(key) for key in CONTRACT_ROUTES} == CONTRACT_ROUTES
 
 
-def test_functions_share_one_layer_on_the_newest_python_arm64(dev: Synth) -> None:
+def test_functions_share_one_layer_on_the_tested_python_arm64(dev: Synth) -> None:
     functions = dev.functions()
     assert set(functions) >= {"webhook", "ingest", "enrich", "reply", "migrate"}
     layers = dev.resources("AWS::Lambda::LayerVersion")
     assert len(layers) == 1
     layer_id = next(iter(layers))
     assert layers[layer_id]["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layers[layer_id]["Properties"]["CompatibleRuntimes"] == ["python3.12"]
     for name, function in functions.items():
         props = function["Properties"]
-        assert props["Runtime"] == "python3.14", name
+        # 3.12: the newest Python the suite runs on (tests/infra/test_lock.py checks the suite's own version).
+        assert props["Runtime"] == "python3.12", name
         assert props["Architectures"] == ["arm64"], name
         assert props["Handler"] == "handler.handler", name
+        if name == "concurrency-check":  # plain runtime, boto3 only
+            assert "Layers" not in props
+            continue
         assert [_ref(layer) for layer in props["Layers"]] == [layer_id], name
         if name == "webhook":  # untraced on purpose: X-Ray's imports would double its cold start
             assert props.get("TracingConfig", {}).get("Mode") != "Active"
@@ -104,22 +109,45 @@ def test_functions_share_one_layer_on_the_newest_python_arm64(dev: Synth) -> Non
         else:
             assert props["TracingConfig"] == {"Mode": "Active"}, name
             assert "POWERTOOLS_TRACE_DISABLED" not in props["Environment"]["Variables"], name
-        assert props["VpcConfig"]["SubnetIds"], f"{name} must run in the VPC to reach the database"
         env = props["Environment"]["Variables"]
-        assert env["DATABASE_SECRET_ARN"] and env["DATABASE_HOST"], name
         assert env["POWERTOOLS_SERVICE_NAME"] == "mostrador"
         assert env["POWERTOOLS_LOGGER_LOG_EVENT"] == "false", "events hold customer messages"
+
+
+def test_only_functions_that_use_the_database_run_in_the_vpc(dev: Synth) -> None:
+    """The webhook needs no database: outside the VPC it attaches no ENI and Meta's path does not hang on the NAT."""
+    for name, function in dev.functions().items():
+        props = function["Properties"]
+        env = props["Environment"]["Variables"]
+        if name in ("webhook", "concurrency-check"):
+            assert "VpcConfig" not in props, name
+            assert not {"DATABASE_SECRET_ARN", "DATABASE_HOST"} & set(env), name
+        else:
+            assert props["VpcConfig"]["SubnetIds"], f"{name} must run in the VPC to reach the database"
+            assert env["DATABASE_SECRET_ARN"], name
+            # The app role's secret holds no address; the master secret does (the migrate function's).
+            assert ("DATABASE_HOST" in env) == (name != "migrate"), name
 
 
 def test_app_functions_get_the_plain_settings_and_only_the_secret_arn(dev: Synth) -> None:
     reply_queue = _queue(dev, "reply")
     enrich_queue = _queue(dev, "enrich")
+    secrets = dev.resources("AWS::SecretsManager::Secret")
     for name in ("webhook", "ingest", "enrich", "reply"):
         env = dev.functions()[name]["Properties"]["Environment"]["Variables"]
-        assert _ref(env["MOSTRADOR_SECRET_ARN"]) in dev.resources("AWS::SecretsManager::Secret")
+        assert secrets[_ref(env["MOSTRADOR_SECRET_ARN"])]["Properties"]["Name"] == "mostrador-dev/app"
+        # The generated ingest key only where it is checked.
+        if name == "ingest":
+            assert (
+                secrets[_ref(env["MOSTRADOR_INGEST_KEY_SECRET_ARN"])]["Properties"]["Name"]
+                == "mostrador-dev/ingest-key"
+            )
+        else:
+            assert "MOSTRADOR_INGEST_KEY_SECRET_ARN" not in env
         assert _ref(env["ENRICH_QUEUE_URL"]) == enrich_queue[0]
         assert _ref(env["REPLY_QUEUE_URL"]) == reply_queue[0]
         assert env["ENRICH_MAX_RECEIVES"] == str(enrich_queue[1]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
+        assert env["REPLY_MAX_RECEIVES"] == str(reply_queue[1]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
         for key in ("TENANT_ID", "LLM_PROVIDER", "OPENAI_CHAT_MODEL", "META_GRAPH_URL", "HUMAN_TAKEOVER_PAUSE_MINUTES"):
             assert env[key], key
 
@@ -164,7 +192,7 @@ def test_reply_queue_is_fifo_deduplicated_by_the_webhooks_id(dev: Synth) -> None
 
 def test_event_sources_report_batch_item_failures(dev: Synth) -> None:
     mappings = list(dev.resources("AWS::Lambda::EventSourceMapping").values())
-    assert len(mappings) == 2
+    assert len(mappings) == 3  # enrich, reply, knowledge (infra/knowledge.py)
     by_queue = {_ref(m["Properties"]["EventSourceArn"]): m["Properties"] for m in mappings}
     for props in by_queue.values():
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -195,7 +223,7 @@ def test_api_functions_finish_within_api_gateways_timeout(dev: Synth) -> None:
 
 def test_queues_are_encrypted_and_refuse_plain_http(dev: Synth) -> None:
     queues = dev.resources("AWS::SQS::Queue")
-    assert len(queues) == 4
+    assert len(queues) == 6  # enrich, reply, knowledge and their dead-letter queues
     for queue in queues.values():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props
@@ -239,17 +267,24 @@ def test_database_is_private_encrypted_and_requires_tls(dev: Synth) -> None:
     ingress += dev.template["Resources"][db_sg]["Properties"].get("SecurityGroupIngress", [])
     assert ingress and all("CidrIp" not in rule for rule in ingress)
     function_sgs = {
-        _ref(sg) for f in dev.functions().values() for sg in f["Properties"]["VpcConfig"]["SecurityGroupIds"]
+        _ref(sg)
+        for f in dev.functions().values()
+        for sg in f["Properties"].get("VpcConfig", {}).get("SecurityGroupIds", [])
     }
     assert {_ref(rule["SourceSecurityGroupId"]) for rule in ingress} == function_sgs
     assert all(rule["FromPort"] == 5432 for rule in ingress)
 
 
-def test_prod_database_is_protected_and_multi_az(prod: Synth) -> None:
+def test_prod_database_is_protected_and_multi_az_from_its_committed_settings(prod: Synth) -> None:
+    from tests.infra.conftest import PROD_CONTEXT
+
+    # Neither is passed as -c (PROD_CONTEXT): infra/stages/prod.toml holds them.
+    assert not {"dbMultiAz", "dbDeletionProtection"} & set(PROD_CONTEXT)
     (db,) = prod.resources("AWS::RDS::DBInstance").values()
     assert db["Properties"]["DeletionProtection"] is True
     assert db["Properties"]["MultiAZ"] is True
     assert db["DeletionPolicy"] == "Snapshot"
+    assert db["Properties"]["BackupRetentionPeriod"] == 14
 
 
 def test_no_secret_value_anywhere_in_the_template(dev: Synth) -> None:
@@ -264,29 +299,18 @@ def test_no_secret_value_anywhere_in_the_template(dev: Synth) -> None:
         for key, value in env.items():
             if isinstance(value, str) and re.search(r"(TOKEN|SECRET|PASSWORD|API_KEY)$", key):
                 pytest.fail(f"{key} holds a literal: {value}")
-    # No password-like literals: generated secrets only, no SecretString, no MasterUserPassword literal.
+    # No password-like literals: generated secrets, and the app secret's first value holds only empty strings.
     for secret in dev.resources("AWS::SecretsManager::Secret").values():
-        assert "SecretString" not in secret["Properties"]
-        assert "GenerateSecretString" in secret["Properties"]
+        props = secret["Properties"]
+        if props["Name"] == "mostrador-dev/app":
+            assert "GenerateSecretString" not in props
+            assert set(json.loads(props["SecretString"]).values()) == {""}
+        else:
+            assert "SecretString" not in props
+            assert "GenerateSecretString" in props
     (db,) = dev.resources("AWS::RDS::DBInstance").values()
     assert "resolve:secretsmanager" in json.dumps(db["Properties"]["MasterUserPassword"])
     assert not re.search(r"\b(sk-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{20,}|EAA[A-Za-z0-9]{20,})", text)
-
-
-def test_the_app_secret_lists_every_key_config_reads(dev: Synth) -> None:
-    from infra.settings import SECRET_KEYS
-    from mostrador.config import SECRET_NAMES
-
-    # DATABASE_URL is built from the RDS secret on AWS; everything else comes from the app secret.
-    assert set(SECRET_KEYS) == set(SECRET_NAMES) - {"DATABASE_URL"}
-    (app_secret,) = [
-        s for s in dev.resources("AWS::SecretsManager::Secret").values() if s["Properties"]["Name"].endswith("/app")
-    ]
-    generate = app_secret["Properties"]["GenerateSecretString"]
-    template = json.loads(generate["SecretStringTemplate"])
-    assert set(template) | {generate["GenerateStringKey"]} == set(SECRET_KEYS)
-    assert all(value == "" for value in template.values())
-    assert generate["GenerateStringKey"] == "INGEST_API_KEY"  # ingest works out of the box
 
 
 def test_a_secret_passed_as_context_is_refused() -> None:
@@ -304,8 +328,17 @@ def test_a_secret_passed_as_context_is_refused() -> None:
     assert settings_from_context({"@aws-cdk/aws-secretsmanager:someFlag": True}).stage == "dev"
 
 
+def _trigger_of(synth: Synth, function: str) -> tuple[str, dict[str, Any]]:
+    target = synth.functions()[function]["logical_id"]
+    for logical_id, trigger in synth.resources("Custom::Trigger").items():
+        version = synth.template["Resources"][_ref(trigger["Properties"]["HandlerArn"])]
+        if _ref(version["Properties"]["FunctionName"]) == target:
+            return logical_id, trigger
+    raise AssertionError(f"no trigger runs {function}")
+
+
 def test_migrations_run_on_deploy_before_the_app_functions_update(dev: Synth) -> None:
-    (trigger_id, trigger) = next(iter(dev.resources("Custom::Trigger").items()))
+    (trigger_id, trigger) = _trigger_of(dev, "migrate")
     migrate = dev.functions()["migrate"]
     version = dev.template["Resources"][_ref(trigger["Properties"]["HandlerArn"])]
     assert version["Type"] == "AWS::Lambda::Version"
@@ -355,7 +388,14 @@ def test_alarms_cover_dead_letters_errors_reply_age_database_and_send_failures(d
 
 def test_outputs_name_the_urls_and_the_secrets_to_fill(dev: Synth) -> None:
     outputs = dev.template["Outputs"]
-    for name in ("WhatsAppWebhookUrl", "MetaWebhookUrl", "SupportBoardWebhookUrl", "IngestUrl", "AppSecretName"):
+    for name in (
+        "WhatsAppWebhookUrl",
+        "MetaWebhookUrl",
+        "SupportBoardWebhookUrl",
+        "IngestUrl",
+        "AppSecretName",
+        "IngestKeySecretName",
+    ):
         assert name in outputs, name
     assert "/webhooks/whatsapp" in json.dumps(outputs["WhatsAppWebhookUrl"]["Value"])
     assert "/ingest/products" in json.dumps(outputs["IngestUrl"]["Value"])
@@ -400,9 +440,10 @@ def test_api_logs_access_throttles_and_traces(dev: Synth) -> None:
     assert props["StageName"] == "dev"
     assert props["AccessLogSetting"]["DestinationArn"]
     assert props["TracingEnabled"] is True
-    (settings,) = props["MethodSettings"]
-    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
-    assert settings["DataTraceEnabled"] is False  # full request logging would capture customer messages
+    (default,) = [s for s in props["MethodSettings"] if (s["HttpMethod"], s["ResourcePath"]) == ("*", "/*")]
+    assert default["ThrottlingRateLimit"] > 0 and default["ThrottlingBurstLimit"] > 0
+    for settings in props["MethodSettings"]:  # full request logging would capture customer messages
+        assert settings["DataTraceEnabled"] is False
 
 
 def test_storage_and_logs_have_retention(dev: Synth) -> None:

@@ -102,6 +102,8 @@ def catalog(pipeline, db, llm_server, monkeypatch):
     monkeypatch.setenv("LLM_PROVIDER", "openai")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
+    # The fake's bag-of-concepts vectors: a shared concept gives about 0.3, nothing shared 0.
+    monkeypatch.setenv("SEARCH_MIN_SIMILARITY", "0.2")
     reset_settings()
     status, _ = pipeline.push(CATALOG)
     assert status == 202
@@ -124,10 +126,17 @@ def _search(conn, query, filters=NO_FILTERS, embed=True, limit=5):
     return search_products(conn, "default", query, filters, embedder=embedder, limit=limit)
 
 
-def test_finds_by_meaning_with_no_word_in_common(catalog):
-    # "fridge" appears nowhere in the Spanish catalog; only the embedding connects it to "nevera".
-    assert _codes(_search(catalog, "fridge"))[0] == "NEV-RT38"
-    assert _search(catalog, "fridge", embed=False) == []
+def test_finds_by_meaning_with_no_word_in_common(catalog, llm_server):
+    # "icebox" appears nowhere in the Spanish catalog nor in the vocabulary; only the embedding
+    # connects it to "nevera".
+    llm_server.concepts["icebox"] = "fridge"
+    assert _codes(_search(catalog, "icebox"))[0] == "NEV-RT38"
+    assert _search(catalog, "icebox", embed=False) == []
+
+
+def test_english_product_names_find_the_spanish_catalog_through_the_vocabulary(catalog):
+    assert _codes(_search(catalog, "fridge", embed=False)) == ["NEV-RT38"]
+    assert _codes(_search(catalog, "washing machine", embed=False)) == ["LG-WM17"]
 
 
 def test_finds_by_brand(catalog):
@@ -152,7 +161,7 @@ def test_full_text_alone_serves_without_an_embedder(catalog):
 
 
 def test_filters_brand_category_price_stock_and_branch(catalog):
-    everything = "samsung lavadora nevera laptop cafetera telefono televisor"
+    everything = "samsung o lavadora o nevera o laptop o cafetera o telefono o televisor"
     by_category = _search(catalog, everything, SearchFilters(category="linea blanca"), limit=10)
     assert set(_codes(by_category)) == {"NEV-RT38", "LG-WM17"}
     by_price = _search(catalog, everything, SearchFilters(min_price=400, max_price=750), limit=10)
@@ -170,7 +179,7 @@ def test_cards_carry_price_and_stock_per_branch(catalog):
     card = get_product_details(catalog, "default", "NEV-RT38")
     assert card["price"] == 899.0 and card["in_stock"] is True and card["stock_total"] == 3.0
     assert card["branches"] == [{"branch": "Caracas", "stock": 3.0}, {"branch": "Valencia", "stock": 0.0}]
-    assert card["summary"].startswith("Summary:")
+    assert card["catalog_description"].startswith("Summary:")
     assert get_product_details(catalog, "default", "NOPE") is None
 
 

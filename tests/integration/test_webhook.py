@@ -251,10 +251,10 @@ def test_unknown_payloads_are_acknowledged(sqs: Any, queue_url: str, payload: di
     assert queued_count(sqs, queue_url) == 0
 
 
-def test_signed_garbage_is_acknowledged_not_5xx(sqs: Any, queue_url: str) -> None:
+def test_signed_garbage_is_a_400_not_5xx(sqs: Any, queue_url: str) -> None:
     raw = b"not json at all"
     response = invoke("POST", "/webhooks/whatsapp", body=raw, headers={"X-Hub-Signature-256": sign(raw, APP_SECRET)})
-    assert response["statusCode"] == 200
+    assert response["statusCode"] == 400 and "not valid JSON" in json.loads(response["body"])["message"]
     assert queued_count(sqs, queue_url) == 0
 
 
@@ -327,6 +327,58 @@ def test_messenger_message_echo_and_receipts(sqs: Any, queue_url: str) -> None:
     ]
 
 
+def test_an_unsend_right_after_its_message_is_queued_too(sqs: Any, queue_url: str) -> None:
+    """Both name the same mid: the unsend must not be deduplicated away as a redelivery."""
+    from mostrador.messaging.model import MessageDeletion
+
+    message = fb_event(sender="IGSID1", recipient="1784", message={"mid": "aWdfZAG1", "text": "mi dirección es..."})
+    unsend = fb_event(sender="IGSID1", recipient="1784", message={"mid": "aWdfZAG1", "is_deleted": True})
+    assert (
+        post_meta("/webhooks/meta", messenger_delivery(message, obj="instagram", account_id="1784"))["statusCode"]
+        == 200
+    )
+    assert (
+        post_meta("/webhooks/meta", messenger_delivery(unsend, obj="instagram", account_id="1784"))["statusCode"] == 200
+    )
+    items = [parse_reply_queue_envelope(m["Body"]).item for m in drain(sqs, queue_url)]
+    assert [type(i).__name__ for i in items] == ["InboundMessage", "MessageDeletion"]
+    assert isinstance(items[1], MessageDeletion) and items[1].platform_message_id == "aWdfZAG1"
+
+
+def test_messenger_standby_events_are_queued(sqs: Any, queue_url: str) -> None:
+    payload = {
+        "object": "page",
+        "entry": [{"id": PAGE_ID, "time": 1, "standby": [fb_event(message={"mid": "m_standby", "text": "hola"})]}],
+    }
+    assert post_meta("/webhooks/meta", payload)["statusCode"] == 200
+    [message] = drain(sqs, queue_url)
+    item = parse_reply_queue_envelope(message["Body"]).item
+    assert isinstance(item, InboundMessage) and item.metadata["standby"] == "true"
+
+
+def test_whatsapp_coexistence_echoes_are_queued(sqs: Any, queue_url: str) -> None:
+    value = whatsapp_value()
+    value["message_echoes"] = [
+        {
+            "from": "15550783881",
+            "to": CUSTOMER_PHONE,
+            "id": "wamid.ECHO",
+            "timestamp": "1763892000",
+            "type": "text",
+            "text": {"body": "Te atiendo yo"},
+        }
+    ]
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "smb_message_echoes", "value": value}]}],
+    }
+    assert post_meta("/webhooks/whatsapp", payload)["statusCode"] == 200
+    [message] = drain(sqs, queue_url)
+    item = parse_reply_queue_envelope(message["Body"]).item
+    assert isinstance(item, InboundMessage)
+    assert (item.conversation_id, item.sender_role) == (f"wa:{PHONE_NUMBER_ID}:{CUSTOMER_PHONE}", "human_agent")
+
+
 # -- Support Board -----------------------------------------------------------------------------
 
 
@@ -386,7 +438,8 @@ def test_handler_module_loads_no_heavy_sdk() -> None:
 
     code = (
         "import sys, functions.webhook.handler; "
-        "print(','.join(m for m in ('openai','google.genai','psycopg','bs4','numpy','httpx') if m in sys.modules))"
+        "heavy = ('openai', 'google.genai', 'psycopg', 'bs4', 'numpy', 'httpx', 'py3langid'); "
+        "print(','.join(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

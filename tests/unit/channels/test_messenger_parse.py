@@ -191,3 +191,74 @@ def test_unknown_events_and_objects_are_skipped() -> None:
     assert parsed.items == [] and parsed.skipped == ["messenger event reaction"]
     parsed = messenger.parse_delivery({"object": "user", "entry": []}, "t1")
     assert parsed.items == [] and parsed.skipped
+
+
+# -- unsend (is_deleted) and standby ----------------------------------------------------------------
+
+
+def test_an_instagram_unsend_is_a_deletion_of_that_message_not_a_message() -> None:
+    from mostrador.messaging.model import MessageDeletion
+
+    payload = messenger_delivery(
+        fb_event(sender="IGSID1", recipient=IG_ACCOUNT_ID, message={"mid": "aWdfZAG1", "is_deleted": True}),
+        obj="instagram",
+        account_id=IG_ACCOUNT_ID,
+    )
+    parsed = messenger.parse_delivery(payload, "t1")
+    [item] = parsed.items
+    assert isinstance(item, MessageDeletion)
+    assert (item.platform_message_id, item.conversation_id, item.sender_role) == (
+        "aWdfZAG1",
+        f"ig:{IG_ACCOUNT_ID}:IGSID1",
+        "customer",
+    )
+
+
+def test_an_unsent_echo_belongs_to_the_customer_it_was_sent_to() -> None:
+    from mostrador.messaging.model import MessageDeletion
+
+    payload = messenger_delivery(
+        fb_event(
+            sender=IG_ACCOUNT_ID,
+            recipient="IGSID1",
+            message={"mid": "aWdfECHO", "is_echo": True, "is_deleted": True},
+        ),
+        obj="instagram",
+        account_id=IG_ACCOUNT_ID,
+    )
+    [item] = messenger.parse_delivery(payload, "t1").items
+    assert isinstance(item, MessageDeletion)
+    assert (item.conversation_id, item.sender_role) == (f"ig:{IG_ACCOUNT_ID}:IGSID1", "page")
+
+
+def test_standby_events_are_parsed_and_marked() -> None:
+    payload = {
+        "object": "page",
+        "entry": [
+            {
+                "id": PAGE_ID,
+                "time": 1763892000123,
+                "standby": [
+                    fb_event(message={"mid": "m_sb1", "text": "hola"}),
+                    fb_event(
+                        sender=PAGE_ID,
+                        recipient=PSID,
+                        message={"mid": "m_sb2", "text": "te atiendo", "is_echo": True, "app_id": INBOX_APP_ID},
+                    ),
+                    fb_event(postback={"title": "Empezar"}),  # standby postbacks carry no payload
+                    fb_event(delivery={"mids": ["m_out"], "watermark": 1}),
+                ],
+            }
+        ],
+    }
+    parsed = messenger.parse_delivery(payload, "t1")
+    assert parsed.skipped == []
+    messages = [i for i in parsed.items if isinstance(i, InboundMessage)]
+    assert [(m.platform_message_id, m.sender_role, m.metadata.get("standby")) for m in messages] == [
+        ("m_sb1", "customer", "true"),
+        ("m_sb2", "page", "true"),
+        (f"postback:{PSID}:1763892000123", "customer", "true"),
+    ]
+    assert {m.conversation_id for m in messages} == {f"fb:{PAGE_ID}:{PSID}"}
+    [status] = [i for i in parsed.items if isinstance(i, RoutedStatus)]
+    assert status.status.platform_message_id == "m_out"

@@ -13,7 +13,7 @@ from mostrador.conversations.reply_queue import (
     parse_reply_queue_body,
     parse_reply_queue_envelope,
 )
-from mostrador.messaging.model import InboundMessage, RoutedStatus, StatusUpdate
+from mostrador.messaging.model import InboundMessage, MessageDeletion, RoutedStatus, StatusUpdate
 
 FIFO_CHARS = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
 
@@ -89,3 +89,39 @@ def test_batch_entry_ids_are_unique() -> None:
 def test_malformed_bodies_raise_value_error(body: str) -> None:
     with pytest.raises(ValueError):
         parse_reply_queue_body(body)
+
+
+def test_a_deletion_travels_in_the_conversations_group_with_its_own_dedup_id() -> None:
+    """An unsend names the message it takes back: deduplicating on that id alone would make SQS drop
+    the unsend as a redelivery of the original within its five-minute window."""
+    original = _message(channel="instagram", conversation_id="ig:1784:IGSID1", platform_message_id="aWdfZAG1")
+    deletion = MessageDeletion(
+        tenant_id="acme",
+        channel="instagram",
+        conversation_id="ig:1784:IGSID1",
+        platform_message_id="aWdfZAG1",
+        sender_id="IGSID1",
+        timestamp=datetime(2026, 11, 23, 10, 1, tzinfo=UTC),
+    )
+    envelope = envelope_for(deletion)
+    assert envelope.body["kind"] == "deletion"
+    assert envelope.group_id == envelope_for(original).group_id
+    assert envelope.deduplication_id == "aWdfZAG1:deleted" != envelope_for(original).deduplication_id
+    parsed = parse_reply_queue_envelope(json.dumps(envelope.body))
+    assert parsed.item == deletion and parsed.conversation_id == "ig:1784:IGSID1"
+
+
+def test_an_echo_to_another_form_of_a_customers_number_shares_their_group() -> None:
+    """Brazil's 9th digit: the customer writes as 55 21 8765-4321 (their WhatsApp id), the business app
+    echo goes to +55 21 98765-4321. One group, so the echo's pause comes before the customer's next message."""
+    customer = _message(conversation_id="wa:1065:552187654321", sender_id="552187654321")
+    echo = _message(
+        conversation_id="wa:1065:5521987654321",
+        sender_id="15550783881",
+        sender_role="human_agent",
+        platform_message_id="wamid.ECHO",
+        metadata={"phone_number_id": "1065", "is_echo": "true", "echo_source": "business_app"},
+    )
+    assert envelope_for(echo).group_id == envelope_for(customer).group_id == "acme|wa:1065:552187654321"
+    other = _message(conversation_id="wa:1065:552133334444", sender_id="552133334444")  # a landline
+    assert envelope_for(other).group_id != envelope_for(customer).group_id

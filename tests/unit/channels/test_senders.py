@@ -249,3 +249,53 @@ def test_support_board_wrong_token_fails_clearly(platforms: Platforms) -> None:
     client = SupportBoardClient(api_url=platforms.support_board.url, token="wrong")
     with pytest.raises(SupportBoardError, match="invalid-token"):
         client.recent_messages("321")
+
+
+# -- messenger-send-message answers (issue 14 item 11) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "ids"),
+    [
+        ([{"recipient_id": "P", "message_id": "m_1"}], ["m_1"]),  # documented: one Meta answer per message
+        ([{"recipient_id": "P", "message_id": "m_1"}, {"recipient_id": "P", "message_id": "m_2"}], ["m_1", "m_2"]),
+        ({"recipient_id": "P", "message_id": "m_1"}, ["m_1"]),
+        (True, []),
+        ([True], []),
+        # Part went out: the customer has it, so it is not retried (the failed part is logged).
+        ([{"recipient_id": "P", "message_id": "m_1"}, {"error": {"code": 100, "message": "bad"}}], ["m_1"]),
+    ],
+)
+def test_messenger_send_message_answers_that_mean_sent(answer: object, ids: list[str]) -> None:
+    from mostrador.channels.support_board import meta_message_ids
+
+    assert meta_message_ids(answer) == ids
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind", "code"),
+    [
+        ([{"error": {"code": 10, "message": "outside window"}}], PermanentSendError, "10"),
+        ([{"error": {"code": 551, "message": "unavailable"}}], PermanentSendError, "551"),
+        ({"error": {"code": 551, "message": "unavailable"}}, PermanentSendError, "551"),
+        ([{"error": {"code": 613, "message": "rate limit"}}], TransientSendError, "613"),
+        ([], PermanentSendError, "support_board"),  # nothing said about the send: never sent twice
+        (False, PermanentSendError, "support_board"),
+        ("ok", PermanentSendError, "support_board"),
+    ],
+)
+def test_messenger_send_message_answers_that_mean_failed(answer: object, kind: type, code: str) -> None:
+    from mostrador.channels.support_board import meta_message_ids
+
+    with pytest.raises(kind) as caught:
+        meta_message_ids(answer)
+    assert type(caught.value) is kind and caught.value.code == code
+
+
+def test_support_board_success_false_is_permanent_with_its_reason(platforms: Platforms) -> None:
+    board = platforms.support_board
+    board.add_conversation("321", user_id="45", source="wa")  # user 45 does not exist
+    with pytest.raises(PermanentSendError) as caught:
+        sender_for("support_board", get_settings()).send(_sb("wa"))
+    assert caught.value.code == "support_board:user-not-found"
+    assert "user-not-found" in str(caught.value)

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from mostrador.channels import support_board
 from mostrador.messaging.model import InboundMessage
+from mostrador.request_input import BadRequestBody
 from tests.unit.channels.payloads import support_board_event
 
 
@@ -55,8 +58,20 @@ def test_incomplete_message_sent_is_skipped() -> None:
 
 
 def test_key_is_compared_exactly() -> None:
-    assert support_board.key_matches({"key": "sb-secret"}, "sb-secret")
-    assert not support_board.key_matches({"key": "sb-secre"}, "sb-secret")
-    assert not support_board.key_matches({}, "sb-secret")
-    assert not support_board.key_matches({"key": 123}, "sb-secret")
-    assert not support_board.key_matches({"key": "x"}, None)
+    assert support_board.key_matches("sb-secret", "sb-secret")
+    assert not support_board.key_matches("sb-secre", "sb-secret")
+    assert not support_board.key_matches(None, "sb-secret")
+    assert not support_board.key_matches("", "sb-secret")
+    assert not support_board.key_matches("x", None)
+
+
+def test_the_key_is_read_from_the_raw_body_without_parsing_the_rest() -> None:
+    raw = json.dumps(support_board_event(key="sb-secret"), ensure_ascii=False).encode()
+    assert support_board.webhook_key(raw) == "sb-secret"
+    # Support Board's order is function, key, data: nothing after the key is read, garbage included.
+    assert support_board.webhook_key(b'{"function":"message-sent","key":"k","data":{{{ not json') == "k"
+    assert support_board.webhook_key(b'{"function":"message-sent","data":{"key":"sb-secret"}}') is None
+    assert support_board.webhook_key(b'{"data":{"x":1},"key":"sb-secret"}') is None  # never looked past data
+    assert support_board.webhook_key(b'{"key":123}') is None
+    with pytest.raises(BadRequestBody):
+        support_board.webhook_key(b"function=message-sent&key=sb-secret")

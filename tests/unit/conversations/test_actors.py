@@ -126,6 +126,26 @@ def test_echo_of_a_message_we_sent_is_ours_even_without_an_app_id_setting():
     assert policy(meta_app_id=None).classify(message).action == "pause"
 
 
+def test_a_whatsapp_business_app_echo_is_a_person_and_pauses():
+    echo = meta("whatsapp", "human_agent", is_echo="true", echo_source="business_app")
+    decision = policy().classify(echo)
+    assert (decision.actor, decision.action, decision.reason) == ("human_agent", "pause", "business_app_echo")
+    assert policy().classify(echo, sent_by_us=True).action == "ignore"
+
+
+@pytest.mark.parametrize(
+    ("role", "metadata", "actor"),
+    [
+        ("customer", {}, "customer"),
+        ("page", {"is_echo": "true", "app_id": "263902037430900"}, "human_agent"),
+        ("page", {"is_echo": "true", "app_id": "our-app"}, "bot"),
+    ],
+)
+def test_standby_events_are_logged_never_answered_or_paused(role, metadata, actor):
+    decision = policy().classify(meta("messenger", role, standby="true", **metadata))
+    assert (decision.actor, decision.action, decision.reason) == (actor, "log", "standby")
+
+
 def test_customers_on_meta_channels_get_replies():
     assert policy().classify(meta("whatsapp", "customer")).action == "reply"
     assert policy().classify(meta("messenger", "customer")).action == "reply"

@@ -1,29 +1,315 @@
+"""The customer's language: py3langid over short chat messages, and when it sets or switches a
+conversation's language. Accuracy is measured on labelled sets next to this file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
 import pytest
 
-from mostrador.conversations.language import conversation_language, detect_language
+from mostrador.conversations.language import (
+    DEFAULT_LANGUAGE,
+    SUPPORTED,
+    TEXT_LANGUAGES,
+    conversation_language,
+    detect,
+    detect_language,
+    language_name,
+    language_words,
+    localized,
+)
+from tests.unit.conversations.brand_openers import UNLISTED_BRANDS, brand_model_openers, unlisted_brand_openers
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[2]
+
+
+def samples(name: str) -> list[tuple[str, str]]:
+    rows = []
+    for line in (HERE / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, text = line.split("\t", 1)
+            rows.append((label, text))
+    return rows
+
+
+TUNING = samples("language_samples.tsv")
+HOLDOUT = samples("language_holdout.tsv")
+
+
+def accuracy(rows: list[tuple[str, str]]) -> float:
+    """A labelled message is right when detected as its language; an "und" one when nothing is named."""
+    return sum((detect_language(text) or "und") == label for label, text in rows) / len(rows)
+
+
+def test_the_labelled_sets_are_big_enough_and_cover_the_languages():
+    counts = Counter(label for label, _ in TUNING)
+    assert len(TUNING) >= 120
+    assert all(counts[code] >= 30 for code in TEXT_LANGUAGES), counts
+    assert counts["it"] >= 5 and counts["de"] >= 5 and counts["und"] >= 20
+    assert {label for label, _ in TUNING + HOLDOUT} == {*SUPPORTED, "und"}
+
+
+def test_accuracy_on_short_messages_is_above_the_floor():
+    # Measured 0.98 on the tuning set and 0.94 on the held-out one (docs/conversations.md).
+    assert accuracy(TUNING) >= 0.95
+    assert accuracy(HOLDOUT) >= 0.9
+    for code in SUPPORTED:
+        own = [row for row in TUNING if row[0] == code]
+        assert accuracy(own) >= 0.85, code
+
+
+def test_a_wrong_language_is_never_named():
+    """A miss may say "don't know" (the conversation keeps its language); naming a wrong language
+    would answer the customer in it."""
+    wrong = [
+        (label, text, found)
+        for label, text in TUNING + HOLDOUT
+        if (found := detect_language(text)) is not None and found != label
+    ]
+    assert wrong == []
+
+
+def test_short_english_messages_are_not_answered_in_spanish():
+    english = [text for label, text in TUNING + HOLDOUT if label == "en"]
+    spanish = [text for text in english if conversation_language(text, DEFAULT_LANGUAGE, pinned=False) != "en"]
+    assert spanish == []
+
+
+@pytest.mark.parametrize("text", [text for label, text in TUNING + HOLDOUT if label == "und"])
+def test_codes_names_emojis_and_ok_name_no_language(text):
+    assert detect(text) is None
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("hi", "en"),
+        ("do you have tvs?", "en"),
+        ("obrigado", "pt"),
+        ("bonjour, vous avez des frigos ?", "fr"),
+        ("precio?", "es"),
+        ("ok gracias", "es"),
         ("Hola, ¿tienen neveras Samsung?", "es"),
-        ("cuanto cuesta el televisor de 55", "es"),
-        ("quiero una lavadora", "es"),
-        ("Hi, do you have Samsung fridges?", "en"),
-        ("how much is the 55 inch tv", "en"),
         ("Is it available in the Valencia store?", "en"),
     ],
 )
-def test_detects_spanish_and_english(text, expected):
+def test_the_brief_examples(text, expected):
     assert detect_language(text) == expected
 
 
-@pytest.mark.parametrize("text", ["ok", "42", "👍", "", "Samsung RT38"])
-def test_says_nothing_when_the_text_does_not_tell(text):
-    assert detect_language(text) is None
+def test_words_that_show_a_language_leave_codes_links_and_emojis_out():
+    assert language_words("¿Cuánto vale el XY-0412? 👍 https://x.co/a 10kg c'est l’iPhone") == [
+        "cuánto",
+        "vale",
+        "el",
+        "c'est",
+        "l'iphone",
+    ]
 
 
-def test_conversation_keeps_its_language_on_uninformative_messages():
-    assert conversation_language("ok", "en") == "en"
-    assert conversation_language("ok", None) == "es"
-    assert conversation_language("thanks, and the price?", "es") == "en"
+# -- the conversation's language ------------------------------------------------------------------
+
+
+def test_a_first_message_that_names_a_language_sets_it_even_when_short():
+    assert conversation_language("hi", "es", pinned=False) == "en"
+    assert conversation_language("obrigado", "es", pinned=False) == "pt"
+    assert conversation_language("merci", None, pinned=False) == "fr"
+
+
+def test_a_first_message_that_names_nothing_keeps_the_default():
+    for text in ("ok", "👍", "XY-0412", "Samsung Galaxy S24 Ultra", ""):
+        assert conversation_language(text, None, pinned=False) == DEFAULT_LANGUAGE
+        assert conversation_language(text, "es", pinned=False) == "es"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok",
+        "👍",
+        "RT38K5930SL",
+        "iPhone 15 Pro",
+        "Samsung Galaxy S24 Ultra",
+        "si",
+        "",
+        "LG ThinQ",
+        "Haier Side by Side",
+    ],
+)
+def test_uninformative_messages_never_flip_a_pinned_conversation(text):
+    assert conversation_language(text, "en") == "en"
+    assert conversation_language(text, "pt") == "pt"
+
+
+@pytest.mark.parametrize(("text", "pinned"), [("thanks", "es"), ("gracias", "en"), ("merci", "es"), ("hola", "pt")])
+def test_a_single_word_does_not_switch_a_pinned_conversation(text, pinned):
+    assert conversation_language(text, pinned) == pinned
+
+
+@pytest.mark.parametrize(
+    ("text", "pinned", "expected"),
+    [
+        ("thanks, and the price?", "es", "en"),
+        ("do you have tvs?", "es", "en"),
+        ("vocês têm geladeira?", "es", "pt"),
+        ("tienen lavadoras samsung", "en", "es"),
+        ("je cherche une télé 55 pouces", "en", "fr"),
+    ],
+)
+def test_a_clear_message_in_another_language_switches(text, pinned, expected):
+    found = detect(text)
+    assert found is not None and found.clear
+    assert conversation_language(text, pinned) == expected
+
+
+# -- a first message that is only a brand and a model -------------------------------------------
+
+
+def pinned_elsewhere(openers: list[str], brands: list[str] | None = None) -> list[tuple[str, str]]:
+    """Openers that would set a conversation to a language other than the deployment's."""
+    found = [
+        (text, conversation_language(text, None, pinned=False, catalog_brands=(lambda: brands) if brands else None))
+        for text in openers
+    ]
+    return [(text, language) for text, language in found if language != DEFAULT_LANGUAGE]
+
+
+def test_brand_and_model_openers_keep_the_default_language():
+    """2,619 generated "Brand Model" openers (brands x series x model shapes; brand_openers.py). Before
+    product names were taken out, 12.4% of them pinned English, German, French, Italian or Portuguese."""
+    openers = brand_model_openers()
+    assert len(openers) >= 2500
+    wrong = pinned_elsewhere(openers)
+    assert len(wrong) / len(openers) <= 0.03, wrong[:20]  # measured 0.1%
+
+
+def test_openers_of_brands_the_shipped_list_does_not_know():
+    """Brands only a tenant's catalog names: the rule alone keeps most openers in the default, the
+    catalog's brands the rest. Before: 14.7% pinned elsewhere."""
+    openers = unlisted_brand_openers()
+    assert len(pinned_elsewhere(openers)) / len(openers) <= 0.03  # measured 1.5%
+    assert pinned_elsewhere(openers, brands=list(UNLISTED_BRANDS)) == []
+
+
+def test_the_evaluation_catalogs_product_names_as_first_messages():
+    """Product names of another catalog (eval/data/catalog.json, written for search, not for this),
+    sent as they are: Spanish product names with brands, English series and model codes."""
+    catalog = json.loads((ROOT / "eval/data/catalog.json").read_text(encoding="utf-8"))
+    names = sorted({item["itemName"] for item in catalog})
+    brands = sorted({item["brand"] for item in catalog if item.get("brand")})
+    assert len(names) >= 100
+    assert len(pinned_elsewhere(names)) / len(names) <= 0.03  # measured 1 of 180 (was 15)
+    assert len(pinned_elsewhere(names, brands)) / len(names) <= 0.01  # measured 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Samsung Galaxy",
+        "LG OLED55",
+        "Oster licuadora",
+        "Mabe 17 kg",
+        "Xiaomi Redmi Note 13",
+        "LG ThinQ",
+        "Haier Side by Side",
+        "Whirlpool Xpert",
+        "Sony PlayStation 2024",
+        "Oppo Reno Lite",
+        "Bosch Serie X",
+    ],
+)
+def test_the_reviewers_brand_openers_stay_in_the_default_language(text):
+    assert conversation_language(text, None, pinned=False) == DEFAULT_LANGUAGE
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hi", "en"),
+        ("any samsung phones?", "en"),
+        ("do you have tvs?", "en"),
+        ("iphone 15 price?", "en"),
+        ("samsung phones please", "en"),
+        ("hi, do you have the Samsung Galaxy S24 Ultra?", "en"),
+        ("vous avez le galaxy s24 ?", "fr"),
+        ("preço do iphone 15", "pt"),
+        ("quanto costa il 55?", "it"),  # a plain number is a price or a size, not a product name
+        ("hola, tienen el iphone 15?", "es"),
+    ],
+)
+def test_messages_with_a_brand_and_words_of_a_language_still_set_it(text, expected):
+    assert conversation_language(text, None, pinned=False) == expected
+
+
+def test_the_catalogs_brands_are_read_only_when_the_language_would_change():
+    calls: list[str] = []
+
+    def brands() -> list[str]:
+        calls.append("read")
+        return ["Sindelen"]
+
+    for text in ("hola", "👍", "Samsung Galaxy", "tienen cocinas Sindelen?"):
+        assert conversation_language(text, None, pinned=False, catalog_brands=brands) == "es"
+    assert calls == []
+    assert conversation_language('Sindelen Flow 65"', None, pinned=False, catalog_brands=brands) == "es"
+    assert conversation_language("hi", None, pinned=False, catalog_brands=brands) == "en"
+    assert calls == ["read", "read"]
+
+
+def test_a_brand_named_like_a_chat_word_does_not_hide_it():
+    assert conversation_language("hello", None, pinned=False, catalog_brands=lambda: ["Hello", "Bonjour"]) == "en"
+    assert conversation_language("bonjour", None, pinned=False, catalog_brands=lambda: ["Bonjour"]) == "fr"
+
+
+# -- names and texts -----------------------------------------------------------------------------
+
+
+def test_language_names_and_text_fallback():
+    assert [language_name(code) for code in ("es", "en", "pt-BR", "fr", "it", "de")] == [
+        "Spanish",
+        "English",
+        "Portuguese",
+        "French",
+        "Italian",
+        "German",
+    ]
+    assert language_name("nl") == "nl"
+    texts = {"es": "hola", "en": "hello", "pt": "olá", "fr": "bonjour"}
+    assert [localized(texts, code) for code in ("pt_BR", "fr", "it", "de", "nl")] == [
+        "olá",
+        "bonjour",
+        "hello",
+        "hello",
+        "hello",
+    ]
+
+
+def test_the_model_loads_only_when_a_message_has_words_to_detect():
+    """The reply function's cold start must not pay for the model before a message needs it."""
+    code = (
+        "import sys\n"
+        "import functions.reply.handler\n"
+        "from mostrador.conversations import language\n"
+        "assert 'py3langid' not in sys.modules and not language.model_loaded()\n"
+        "language.conversation_language('👍 XY-0412 42', 'es', pinned=False)\n"
+        "language.conversation_language('thanks', 'es')  # one word cannot switch a pinned language\n"
+        "language.conversation_language('Samsung Galaxy S24', 'es')  # nor a brand and a model\n"
+        "assert not language.model_loaded()\n"
+        "assert language.detect_language('vous avez des frigos ?') == 'fr'\n"
+        "assert language.model_loaded()\n"
+    )
+    env_path = f"{ROOT / 'layers/shared/python'}:{ROOT}"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": env_path, "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

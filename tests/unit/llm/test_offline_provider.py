@@ -35,6 +35,17 @@ WASHER = {
 }
 PHONE = {**FRIDGE, "item_code": "TEL-1", "name": "Galaxy A15", "price": None, "price_bolivar": None, "branches": []}
 FOURTH = {**FRIDGE, "item_code": "TV-55", "name": "Televisor 55 pulgadas", "price": 999.0}
+# A document chunk as search_knowledge returns it (llm/tools.py, Passage).
+POLICY = {
+    "document_id": 2,
+    "document": "Políticas",
+    "kind": "file",
+    "chunk": 2,
+    "section": "Garantía",
+    "page": 2,
+    "text": "Todos los productos tienen garantía de 12 meses.",
+    "score": 0.5,
+}
 
 
 def after_tool(tool: str, result: object, language: str, *, tools: bool = True) -> ChatResult:
@@ -91,7 +102,7 @@ def test_summaries_are_deterministic() -> None:
 # chat: the customer's turn becomes a search
 
 
-def test_customer_turn_becomes_a_search_with_their_words() -> None:
+def test_customer_turn_becomes_a_knowledge_search_with_their_words() -> None:
     messages = [ChatMessage("system", "Eres el asistente."), ChatMessage("user", "  busco una nevera barata ")]
 
     result = OfflineProvider().chat(messages, REPLY_TOOLS, language="es")
@@ -99,16 +110,128 @@ def test_customer_turn_becomes_a_search_with_their_words() -> None:
     assert result.text == ""
     assert len(result.tool_calls) == 1
     call = result.tool_calls[0]
-    assert call.name == "search_local_products"
-    assert call.arguments == {"query": "busco una nevera barata"}
+    assert call.name == "search_knowledge"
+    assert call.arguments == {"question": "busco una nevera barata"}
     assert result == OfflineProvider().chat(messages, REPLY_TOOLS, language="es")  # deterministic, ids included
 
 
+def test_nothing_in_the_knowledge_base_becomes_a_product_search_with_the_same_words() -> None:
+    result = after_tool("search_knowledge", {"passages": [], "total": 0}, "es")
+
+    assert result.text == ""
+    assert [(c.name, c.arguments) for c in result.tool_calls] == [
+        ("search_local_products", {"query": "¿Tienen neveras?"})
+    ]
+
+
+def test_without_the_knowledge_tool_the_customer_turn_is_a_product_search() -> None:
+    tools = [spec for spec in REPLY_TOOLS if spec.name != "search_knowledge"]
+    result = OfflineProvider().chat([ChatMessage("user", "busco una nevera")], tools, language="es")
+
+    assert [(c.name, c.arguments) for c in result.tool_calls] == [
+        ("search_local_products", {"query": "busco una nevera"})
+    ]
+
+
+def test_a_knowledge_passage_is_answered_with_the_store_s_own_words() -> None:
+    faq = {
+        "document_id": 1,
+        "document": "¿Hacen envíos?",
+        "kind": "faq",
+        "chunk": 0,
+        "section": None,
+        "page": None,
+        "text": "¿Hacen envíos?\nSí, enviamos a toda Venezuela en 24 a 48 horas.",
+        "score": 0.9,
+    }
+
+    spanish = after_tool("search_knowledge", {"passages": [faq, POLICY], "total": 2}, "es")
+    english = after_tool("search_knowledge", {"passages": [POLICY], "total": 1}, "en")
+
+    assert spanish.tool_calls == ()
+    assert spanish.text == "Sí, enviamos a toda Venezuela en 24 a 48 horas.\n¿Te ayudo con algo más?"
+    assert english.text == (
+        "From the store's information (Garantía):\nTodos los productos tienen garantía de 12 meses.\n"
+        "Can I help you with anything else?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "intro", "more"),
+    [
+        ("es", "Según la información de la tienda (Garantía):", "¿Te ayudo con algo más?"),
+        ("pt", "Segundo as informações da loja (Garantía):", "Posso ajudar com mais alguma coisa?"),
+        ("fr", "D'après les informations du magasin (Garantía) :", "Puis-je vous aider pour autre chose ?"),
+        ("it", "From the store's information (Garantía):", "Can I help you with anything else?"),
+    ],
+)
+def test_a_knowledge_answer_is_framed_in_the_conversation_language_and_quotes_the_passage(
+    language, intro, more
+) -> None:
+
+    result = after_tool("search_knowledge", {"passages": [POLICY], "total": 1}, language)
+
+    # The framing follows the conversation; the store's text is quoted as written, never translated.
+    assert result.text == f"{intro}\nTodos los productos tienen garantía de 12 meses.\n{more}"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", "No encontré eso en la información de la tienda."),
+        ("en", "I couldn't find that in the store's information."),
+        ("pt", "Não encontrei isso nas informações da loja."),
+        ("fr", "Je n'ai pas trouvé cela dans les informations du magasin."),
+    ],
+)
+def test_no_passages_and_no_product_search_says_the_store_has_not_written_it_down(language, expected) -> None:
+    result = after_tool("search_knowledge", {"passages": [], "total": 0}, language, tools=False)
+
+    assert result.tool_calls == ()
+    assert result.text.startswith(expected)
+
+
 def test_customer_turn_without_the_search_tool_gets_a_text_answer() -> None:
-    result = OfflineProvider().chat([ChatMessage("user", "hola")], [], language="en")
+    result = OfflineProvider().chat([ChatMessage("user", "busco una nevera")], [], language="en")
 
     assert result.tool_calls == ()
     assert result.text.startswith("How can I help you?")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("hola", "es", "¡Hola! ¿En qué puedo ayudarte?"),
+        ("Hi!", "en", "Hi! How can I help you?"),
+        ("oi, bom dia", "pt", "Olá! Como posso ajudar?"),
+        ("Bonjour 👋", "fr", "Bonjour ! Comment puis-je vous aider ?"),
+        ("ok gracias", "es", "¡Con gusto!"),
+        ("thanks a lot", "en", "You're welcome!"),
+        ("muito obrigado", "pt", "De nada!"),
+        ("merci beaucoup", "fr", "Avec plaisir !"),
+        ("👍", "fr", "Comment puis-je vous aider ?"),
+        ("[audio]", "es", "Por aquí solo puedo leer mensajes de texto."),
+        ("[image]", "en", "I can only read text messages here."),
+        ("[audio]", "pt", "Por aqui só consigo ler mensagens de texto."),
+        ("[sticker]", "fr", "Ici, je ne peux lire que les messages écrits."),
+    ],
+)
+def test_greetings_thanks_and_media_get_a_canned_answer_without_a_search(text, language, expected) -> None:
+    result = OfflineProvider().chat([ChatMessage("user", text)], REPLY_TOOLS, language=language)
+
+    assert result.tool_calls == ()
+    assert result.text.startswith(expected)
+
+
+@pytest.mark.parametrize("text", ["hola, ¿tienen neveras?", "hi 55", "XY-0412", "bonjour, vous avez des frigos ?"])
+def test_a_greeting_with_a_question_still_searches(text) -> None:
+    products_only = [spec for spec in REPLY_TOOLS if spec.name != "search_knowledge"]
+
+    result = OfflineProvider().chat([ChatMessage("user", text)], REPLY_TOOLS, language="es")
+    without_knowledge = OfflineProvider().chat([ChatMessage("user", text)], products_only, language="es")
+
+    assert [call.name for call in result.tool_calls] == ["search_knowledge"]  # the store's information first
+    assert [call.name for call in without_knowledge.tool_calls] == ["search_local_products"]
 
 
 # chat: templated answers from tool results
@@ -153,16 +276,53 @@ def test_every_number_in_the_answer_comes_from_the_tool_result() -> None:
 def test_empty_search_asks_to_describe_it_differently() -> None:
     es = after_tool("search_local_products", {"products": [], "total": 0}, "es").text
     en = after_tool("search_local_products", {"products": [], "total": 0}, "en").text
+    pt = after_tool("search_local_products", {"products": [], "total": 0}, "pt").text
+    fr = after_tool("search_local_products", {"products": [], "total": 0}, "fr").text
 
     assert "No encontré productos" in es and "de otra forma" in es
     assert "couldn't find any products" in en and "describe it differently" in en
+    assert "Não encontrei produtos" in pt and "de outra forma" in pt
+    assert "aucun produit" in fr and "autrement" in fr
 
 
-def test_unknown_language_falls_back_to_spanish() -> None:
-    result = after_tool("search_local_products", {"products": [WASHER], "total": 1}, "pt")
+def test_search_results_in_portuguese_and_french() -> None:
+    pt = after_tool("search_local_products", {"products": [FRIDGE], "total": 1}, "pt").text
+    fr = after_tool("search_local_products", {"products": [FRIDGE], "total": 1}, "fr").text
 
-    assert result.text.startswith("Encontré estos productos:")
-    assert "USD 649,00" in result.text
+    assert pt == (
+        "Encontrei estes produtos:\n"
+        "• Nevera Dos Puertas 300L (Samsung) — preço USD 1.299,50 (Bs. 47.432,75). "
+        "Estoque: Sucursal Centro: 4, Valencia: 3.\n"
+        "Quer mais detalhes de algum deles?"
+    )
+    assert fr == (
+        "J'ai trouvé ces produits :\n"
+        "• Nevera Dos Puertas 300L (Samsung) — prix USD 1\u00a0299,50 (Bs. 47\u00a0432,75). "
+        "Stock : Sucursal Centro: 4, Valencia: 3.\n"
+        "Voulez-vous plus de détails sur l'un d'eux ?"
+    )
+
+
+@pytest.mark.parametrize("language", ["it", "de", "nl", ""])
+def test_a_language_without_texts_falls_back_to_english(language) -> None:
+    result = after_tool("search_local_products", {"products": [WASHER], "total": 1}, language)
+
+    assert result.text.startswith("I found these products:")
+    assert "USD 649.00" in result.text
+
+
+@pytest.mark.parametrize("language", ["es", "en", "pt", "fr"])
+def test_every_text_exists_in_every_template_language(language) -> None:
+    from mostrador.conversations.language import TEXT_LANGUAGES
+    from mostrador.llm.offline_provider import _TEXTS
+
+    assert set(_TEXTS) == set(TEXT_LANGUAGES)
+    assert set(_TEXTS[language]) == set(_TEXTS["en"])
+    others = [_TEXTS[other] for other in TEXT_LANGUAGES if other != language]
+    # Translated, not copied: no sentence is shared with another language (short labels may be).
+    for key, text in _TEXTS[language].items():
+        if len(text) > 20:
+            assert all(text != other[key] for other in others), (language, key)
 
 
 def test_regional_language_tags_pick_their_language() -> None:
@@ -185,11 +345,19 @@ def test_live_details_of_an_unknown_product() -> None:
 
 
 def test_escalation_says_a_person_will_follow_up() -> None:
-    es = after_tool("escalate_to_human", {"escalated": True, "escalation_id": 9}, "es").text
-    en = after_tool("escalate_to_human", {"escalated": True, "escalation_id": 9}, "en").text
+    from mostrador.conversations.escalation import promises_handoff
 
-    assert "persona" in es and "pronto" in es
-    assert "person" in en and "soon" in en
+    texts = {
+        language: after_tool("escalate_to_human", {"escalated": True, "escalation_id": 9}, language).text
+        for language in ("es", "en", "pt", "fr")
+    }
+
+    assert "persona" in texts["es"] and "pronto" in texts["es"]
+    assert "person" in texts["en"] and "soon" in texts["en"]
+    assert "pessoa" in texts["pt"] and "em breve" in texts["pt"]
+    assert "personne" in texts["fr"] and "bientôt" in texts["fr"]
+    # The reply use case recognises each as telling the customer, so no second notice is appended.
+    assert all(promises_handoff(text) for text in texts.values())
 
 
 def test_tool_name_is_found_from_the_call_when_the_result_has_none() -> None:
@@ -216,6 +384,15 @@ def test_malformed_tool_result_gets_a_polite_text_not_a_crash() -> None:
     assert result.text and result.tool_calls == ()
 
 
-@pytest.mark.parametrize(("value", "language", "expected"), [(1234567.891, "es", "1.234.567,89"), (0, "en", "0.00")])
+@pytest.mark.parametrize(
+    ("value", "language", "expected"),
+    [
+        (1234567.891, "es", "1.234.567,89"),
+        (0, "en", "0.00"),
+        (1299.5, "pt-BR", "1.299,50"),
+        (1299.5, "fr", "1\u00a0299,50"),
+        (1299.5, "de", "1,299.50"),
+    ],
+)
 def test_amount_formatting(value: float, language: str, expected: str) -> None:
     assert format_amount(value, language) == expected

@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 ProviderName = Literal["openai", "gemini", "offline"]
 
 # Secrets that may come from Secrets Manager (a JSON object keyed by these names) instead of the
-# plain environment. The CDK stack only ever sets MOSTRADOR_SECRET_ARN, never the values.
+# plain environment. The CDK stack only ever sets the secrets' ARNs (SECRET_ARN_VARIABLES), never the
+# values. A deployed secret may lack a key added here later: a missing key reads as unset.
 SECRET_NAMES = (
     "INGEST_API_KEY",
     "OPENAI_API_KEY",
@@ -32,9 +33,20 @@ SECRET_NAMES = (
 )
 
 
+# The operator-filled secret, and the one holding the generated ingest key (read by the ingest function).
+SECRET_ARN_VARIABLES = ("MOSTRADOR_SECRET_ARN", "MOSTRADOR_INGEST_KEY_SECRET_ARN")
+
+
 class Settings(BaseModel):
     tenant_id: str = "default"
     database_url: SecretStr | None = None
+    # Every database session carries these limits (db/connection.py; docs/deploy.md, "Database faults").
+    database_connect_timeout_seconds: int = Field(default=5, ge=0)
+    database_statement_timeout_seconds: float = Field(default=20, ge=0)
+    database_lock_timeout_seconds: float = Field(default=5, ge=0)
+    database_migration_statement_timeout_seconds: float = Field(default=240, ge=0)
+    database_migration_lock_timeout_seconds: float = Field(default=30, ge=0)
+    database_ping_after_idle_seconds: float = Field(default=30, ge=0)
     ingest_api_key: SecretStr | None = None
     admin_token: SecretStr | None = None
 
@@ -42,7 +54,17 @@ class Settings(BaseModel):
     reply_queue_url: str | None = None
     # Receives before SQS dead-letters a message; also tells the sync tracker when a failure is final.
     enrich_max_receives: int = 5
-    ingest_max_body_bytes: int = 6 * 1024 * 1024
+    # The reply queue's maxReceiveCount: on that receive a send still failing is recorded as final.
+    reply_max_receives: int = 5
+    # Below Lambda's 6 MB invocation payload: the body travels JSON-escaped inside the event, which grows it.
+    ingest_max_body_bytes: int = 5 * 1000 * 1000
+
+    # Knowledge base (docs/knowledge.md): its queue, where raw files go (an S3 bucket on AWS, a folder
+    # locally), receives before a document message is dead-lettered.
+    knowledge_queue_url: str | None = None
+    knowledge_bucket: str | None = None
+    knowledge_files_dir: str | None = None
+    knowledge_max_receives: int = 5
 
     llm_provider: ProviderName = "offline"
     embedding_provider: ProviderName | None = None
@@ -125,11 +147,12 @@ def _database_url_from_rds_secret(arn: str, host_override: str | None) -> str:
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
-    arn = env.get("MOSTRADOR_SECRET_ARN")
-    if arn:
-        for key, value in _read_secret_bundle(arn).items():
-            if key in SECRET_NAMES and not env.get(key):
-                env[key] = value
+    for variable in SECRET_ARN_VARIABLES:
+        arn = env.get(variable)
+        if arn:
+            for key, value in _read_secret_bundle(arn).items():
+                if key in SECRET_NAMES and not env.get(key):
+                    env[key] = value
     db_arn = env.get("DATABASE_SECRET_ARN")
     if db_arn and not env.get("DATABASE_URL"):
         env["DATABASE_URL"] = _database_url_from_rds_secret(db_arn, env.get("DATABASE_HOST"))
@@ -140,6 +163,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if raw is not None and raw != "":
             values[name] = json.loads(raw) if name == "support_board_agent_ids" and raw.startswith("[") else raw
     return Settings.model_validate(values)
+
+
+def database_app_role(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(user, password) of the role the deployed functions connect as, for the migrate function to create;
+    None where one user does everything (local stack, tests)."""
+    env = os.environ if environ is None else environ
+    arn = env.get("DATABASE_APP_SECRET_ARN")
+    if not arn:
+        return None
+    secret = _read_secret_bundle(arn)
+    return secret["username"], secret["password"]
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from mostrador.catalog.models import EnrichMessage, ProductItem, source_hash
+from mostrador.catalog.summary_guard import guarded_summary
 from mostrador.catalog.text import searchable_text, strip_html
 from mostrador.llm.base import Embedder, Summarizer, Usage
 
@@ -304,8 +305,9 @@ def _summarize(
         except Exception as exc:
             plan.error = f"summary failed: {type(exc).__name__}: {exc}"
             return None
-        plan.summary = completion.text.strip() or None
-        plan.summary_model = f"{completion.usage.provider}:{completion.usage.model}"
+        plan.summary, plan.summary_model = guarded_summary(
+            completion, plan.description_text, product_code=plan.item_code
+        )
         plan.text = _text(plan)
         return completion.usage
 

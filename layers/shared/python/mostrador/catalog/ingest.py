@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from mostrador.catalog.models import MAX_PART, SYNC_ID_PATTERN, EnrichMessage, ProductItem, SyncReceipt
 from mostrador.queues import OutgoingMessage, send_messages
+from mostrador.request_input import BadRequestBody, parse_json_body
 
 MAX_ITEMS = 10_000
 MAX_ITEM_BYTES = 200_000  # an SQS message holds 256 KiB; leave room for the envelope
@@ -76,15 +77,15 @@ class CatalogPush:
 def parse_push(body: bytes, *, max_bytes: int) -> CatalogPush:
     if len(body) > max_bytes:
         raise CatalogRequestError(
-            413, f"Body is {len(body)} bytes; the limit is {max_bytes}. Send the catalog in several requests "
-            'with the same "syncId" and "final": false on all but the last.',
+            413, f"Body is {len(body)} bytes; the limit is {max_bytes} bytes per request. Split the catalog into "
+            f'requests of at most {max_bytes} bytes that share one "syncId", with "final": false on all but the last.',
         )  # fmt: skip
     if not body.strip():
         raise CatalogRequestError(400, 'Body is empty; send a JSON list of products or {"products": [...]}.')
     try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogRequestError(400, f"Body is not valid JSON ({exc}).") from exc
+        payload = parse_json_body(body)
+    except BadRequestBody as exc:
+        raise CatalogRequestError(400, exc.message) from exc
 
     sync_id: str | None = None
     full_sync = False

@@ -1,19 +1,53 @@
-"""Product search for the reply tools: hybrid (vector + full text), filtered, exact codes first."""
+"""Product search for the reply tools: item codes first, full text with a relevance floor, embeddings
+held to a calibrated threshold, fused by weighted scores. Returns nothing when nothing is relevant,
+so the bot can say "we don't carry that" and repeated empty searches reach a person.
+
+How it decides (docs/search.md has the reasoning and the measurements):
+
+* Item code: any one to three adjacent chunks of the query equal to a product's code (case,
+  accents and separators ignored) put that product first, relevance 1.
+* Full text: the query's meaningful terms (stop words and small talk dropped, qualities such as
+  "grande" only rank, synonyms expanded) must be matched `required_matches(n, MIN_SHOULD_MATCH)`
+  times by a product; a term counts fully in the title (name, brand, code), BODY_MATCH in the text.
+* Embeddings: a product admitted by meaning alone must be at least the model's floor similar to the
+  query and within VECTOR_BAND of the best hit; its meaning score rises from the floor to the
+  model's "sure" similarity.
+* Fusion: LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * meaning.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import itertools
+import time
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from mostrador.db.catalog_repository import product_cards, search_product_codes
+from mostrador.catalog.query import QueryPlan, Term, analyze, required_matches
+from mostrador.catalog.spelling import LexiconCache
+from mostrador.catalog.vocabulary import CHEAP_WORDS, effective_synonyms, normalize_term
+from mostrador.db import search_repository as repo
 from mostrador.llm.base import Embedder
+
+# The per-model similarity calibration is shared with knowledge search (llm/calibration.py).
+from mostrador.llm.calibration import DEFAULT_CALIBRATION, VectorCalibration, calibration_for
 
 if TYPE_CHECKING:
     from mostrador.db.connection import Connection
 
-# Cosine distance above which a "nearest" product is not similar at all (it would otherwise always
-# return something, even for nonsense, and hide that nothing matched).
-MAX_VECTOR_DISTANCE = 0.8
+
+@dataclass(frozen=True)
+class SearchTuning:
+    """The knobs, tuned on the evaluation set's tune split (eval/, docs/search.md)."""
+
+    min_should_match: float = 0.6  # share of meaningful terms a product must match (2 of 2, 2 of 3, 3 of 4)
+    body_match: float = 0.8  # a term found in the description only, against 1 in the title
+    soft_bonus: float = 0.1  # per quality word ("grande") matched, two at most
+    lexical_weight: float = 0.6  # fusion: lexical vs meaning
+    vector_band: float = 0.04  # meaning-only results within this similarity of the best hit
+    vector_limit: int = 40  # nearest neighbours considered
+    lexical_limit: int = 100  # floor-passing products considered (best ts_rank first)
+    title_evidence: bool = False  # a product passes only if a (non-numeric) term names it in its title
+    calibration: VectorCalibration | None = None  # None: by the embedder's model
 
 
 @dataclass(frozen=True)
@@ -26,6 +60,13 @@ class SearchFilters:
     branch: str | None = None
 
 
+@dataclass(frozen=True)
+class ScoredProduct:
+    item_code: str
+    relevance: float  # 0..1, shown to the model
+    match: str  # "item_code", "keywords", "keywords+meaning" or "meaning"
+
+
 def search_products(
     conn: Connection,
     tenant_id: str,
@@ -34,26 +75,281 @@ def search_products(
     *,
     embedder: Embedder | None = None,
     limit: int = 5,
+    tuning: SearchTuning = SearchTuning(),  # noqa: B008
 ) -> list[dict[str, Any]]:
-    """ProductCards (llm/tools.py) best first. Without an embedder, full text alone serves."""
-    query = (query or "").strip()[:500]
+    """ProductCards (llm/tools.py) best first, each with its `relevance` and `match`."""
+    ranked = rank_products(conn, tenant_id, query, filters, embedder=embedder, limit=limit, tuning=tuning)
+    cards = repo.product_cards(conn, tenant_id, [r.item_code for r in ranked])
+    by_code = {r.item_code: r for r in ranked}
+    for card in cards:
+        card["relevance"] = by_code[card["item_code"]].relevance
+        card["match"] = by_code[card["item_code"]].match
+    return cards
+
+
+def rank_products(
+    conn: Connection,
+    tenant_id: str,
+    query: str,
+    filters: SearchFilters = SearchFilters(),  # noqa: B008
+    *,
+    embedder: Embedder | None = None,
+    limit: int = 5,
+    tuning: SearchTuning = SearchTuning(),  # noqa: B008
+    query_vector: list[float] | None = None,
+) -> list[ScoredProduct]:
+    """Item codes best first with their relevance. `query_vector` skips embedding the query (the
+    evaluation and the benchmark measure search without the embedding call)."""
     limit = max(1, min(limit, 25))
-    vector = None
-    if embedder is not None and query:
-        vector = embedder.embed([query]).vectors[0]
-    codes = search_product_codes(
+    found = search_candidates(
+        conn, tenant_id, query, filters, embedder=embedder, tuning=tuning, query_vector=query_vector
+    )
+    if found is None:
+        return []
+    rows, plan = found
+    calibration = tuning.calibration or (calibration_for(embedder.model) if embedder else DEFAULT_CALIBRATION)
+    return score_candidates(rows, plan, tuning, calibration)[:limit]
+
+
+def search_candidates(
+    conn: Connection,
+    tenant_id: str,
+    query: str,
+    filters: SearchFilters,
+    *,
+    embedder: Embedder | None,
+    tuning: SearchTuning,
+    query_vector: list[float] | None = None,
+) -> tuple[list[dict[str, Any]], QueryPlan] | None:
+    """The database's candidates for a query and the query's plan (None: the query says nothing)."""
+    query = (query or "").strip()[:500]
+    plan = analyze(query, _synonyms(conn, tenant_id), ignore=_filter_words(filters))
+    if plan.empty:
+        return None
+    if query_vector is None and embedder is not None:
+        query_vector = embedder.embed([query]).vectors[0]
+    # First as asked, every term counted. Only when no product passes that floor (a word the catalog
+    # lacks, a typo) is the query spell-checked and relaxed: most searches cost one round trip.
+    rows = _candidates(conn, tenant_id, plan, [True] * len(plan.terms), filters, tuning, query_vector)
+    if any(r["passes_floor"] for r in rows) or not plan.terms:
+        return rows, plan
+    checked, present = _spell_checked(conn, tenant_id, plan)
+    if all(present) and checked == plan:
+        return rows, plan
+    # The nearest neighbours do not depend on the words: keep the first pass's, walk the index once.
+    second = _candidates(conn, tenant_id, checked, present, filters, tuning, None)
+    similarity = {r["item_code"]: r["similarity"] for r in rows if r["similarity"] is not None}
+    for row in second:
+        row["similarity"] = similarity.get(row["item_code"])
+    seen = {row["item_code"] for row in second}
+    second += [r for r in rows if r["similarity"] is not None and r["item_code"] not in seen]
+    return second, checked
+
+
+def _candidates(
+    conn: Connection,
+    tenant_id: str,
+    plan: QueryPlan,
+    present: list[bool],
+    filters: SearchFilters,
+    tuning: SearchTuning,
+    query_vector: list[float] | None,
+) -> list[dict[str, Any]]:
+    fragments = _fragments(conn, plan)
+    terms = [_term_query(t, fragments) for t in plan.terms]
+    title_terms = [_term_query(t, fragments, weights="AB") for t in plan.terms]
+    return repo.search_candidates(
         conn,
         tenant_id=tenant_id,
-        query=query,
-        query_vector=vector,
+        floor=_floor_query(terms, title_terms, plan, present, tuning.min_should_match, tuning.title_evidence),
+        terms=terms,
+        title_terms=title_terms,
+        soft_terms=[_term_query(t, fragments) for t in plan.soft],
+        code_keys=list(plan.code_keys),
+        query_vector=query_vector,
         filters=asdict(filters),
-        limit=limit,
-        max_distance=MAX_VECTOR_DISTANCE,
+        lexical_limit=tuning.lexical_limit,
+        vector_limit=tuning.vector_limit,
     )
-    return product_cards(conn, tenant_id, codes)
+
+
+# A tenant's synonyms, re-read at most every SYNONYMS_TTL_SECONDS (an edit through the admin API
+# clears this process's copy at once; another process sees it within that time).
+SYNONYMS_TTL_SECONDS = 30.0
+_SYNONYMS: dict[str, tuple[float, dict[str, list[str]]]] = {}
+
+
+def _synonyms(conn: Connection, tenant_id: str) -> dict[str, list[str]]:
+    now = time.monotonic()
+    entry = _SYNONYMS.get(tenant_id)
+    if entry is None or now - entry[0] > SYNONYMS_TTL_SECONDS:
+        entry = (now, effective_synonyms(repo.tenant_synonyms(conn, tenant_id)))
+        _SYNONYMS[tenant_id] = entry
+    return entry[1]
+
+
+def forget_synonyms(tenant_id: str | None = None) -> None:
+    """Drop the cached synonyms (of one tenant, or all): the next search reads them again."""
+    if tenant_id is None:
+        _SYNONYMS.clear()
+    else:
+        _SYNONYMS.pop(tenant_id, None)
+
+
+def _filter_words(filters: SearchFilters) -> frozenset[str]:
+    """Query words a filter already enforces: the branch's name, the price limits."""
+    words = set(normalize_term(filters.branch or "").split())
+    for price in (filters.min_price, filters.max_price):
+        if price is not None:
+            words.add(f"{price:.2f}".rstrip("0").rstrip("."))
+    return frozenset(words)
+
+
+_LEXICONS = LexiconCache()
+
+
+def _spell_checked(conn: Connection, tenant_id: str, plan: QueryPlan) -> tuple[QueryPlan, list[bool]]:
+    """The plan with catalog spellings added to misspelt words, and whether each term matches anything."""
+    if not plan.terms:
+        return plan, []
+    present, version = repo.term_presence(conn, tenant_id, [_term_query(t, _fragments(conn, plan)) for t in plan.terms])
+    if all(present):
+        return plan, present
+    lexicon = _LEXICONS.get((tenant_id, version), lambda: repo.catalog_words(conn, tenant_id))
+    terms = list(plan.terms)
+    changed = []
+    for i, term in enumerate(terms):
+        if present[i]:
+            continue
+        own = term.alternatives[0]
+        spelled = tuple(_first(lexicon.corrections(w)) or w for w in own)
+        if spelled != own:
+            terms[i] = Term(term.text, (*term.alternatives, spelled))
+            changed.append(i)
+    if not changed:
+        return plan, present
+    plan = replace(plan, terms=tuple(terms))
+    rechecked, _ = repo.term_presence(
+        conn, tenant_id, [_term_query(plan.terms[i], _fragments(conn, plan)) for i in changed]
+    )
+    for i, found in zip(changed, rechecked, strict=True):
+        present[i] = found
+    return plan, present
+
+
+def _first(words: list[str]) -> str:
+    return words[0] if words else ""
+
+
+def score_candidates(
+    rows: list[dict[str, Any]], plan: QueryPlan, tuning: SearchTuning, calibration: VectorCalibration
+) -> list[ScoredProduct]:
+    similarities = [r["similarity"] for r in rows if r["similarity"] is not None]
+    best = max(similarities, default=None)
+    prices = {r["item_code"]: r["price"] for r in rows}
+    scored: list[tuple[float, str, ScoredProduct]] = []
+    for row in rows:
+        similarity = row["similarity"]
+        by_meaning = (
+            similarity is not None
+            and best is not None
+            and similarity >= calibration.floor
+            and similarity >= best - tuning.vector_band
+        )
+        if not (row["code_match"] or row["passes_floor"] or by_meaning):
+            continue
+        if plan.terms:
+            lexical = max(
+                sum(1.0 if row["in_title"][i] else tuning.body_match if row["matched"][i] else 0.0 for i in segment)
+                / len(segment)
+                for segment in plan.segments
+            )
+        else:  # only qualities ("algo barato"): they rank, nothing else to go by
+            lexical = 0.0
+        lexical += tuning.soft_bonus * min(row["soft_matched"], 2)
+        meaning = calibration.meaning(similarity) if similarity is not None else 0.0
+        lexical = min(lexical, 1.0)
+        if not row["passes_floor"] and not row["code_match"]:
+            lexical *= 0.5  # partial keyword evidence supports a meaning match, never outranks a full one
+        score = tuning.lexical_weight * lexical + (1 - tuning.lexical_weight) * meaning
+        if row["code_match"]:
+            match, relevance, score = "item_code", 1.0, 2.0 + score
+        else:
+            keywords = row["passes_floor"]
+            match = "keywords+meaning" if keywords and meaning > 0 else ("keywords" if keywords else "meaning")
+            relevance = round(min(1.0, score), 2)
+        scored.append((score, row["item_code"], ScoredProduct(row["item_code"], relevance, match)))
+    if any(word in CHEAP_WORDS for term in plan.soft for word in term.text.split()):
+        # "barato": among the admitted, the cheaper the higher (a nudge worth one quality word).
+        by_price = sorted(scored, key=lambda s: float(prices.get(s[1]) or "inf"))
+        nudge = {
+            code: tuning.soft_bonus * (1 - rank / max(len(by_price) - 1, 1))
+            for rank, (_, code, _) in enumerate(by_price)
+        }
+        scored = [(score + nudge[code], code, product) for score, code, product in scored]
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [s[2] for s in scored]
+
+
+# Stems per word never change: one process asks the database once per word.
+_FRAGMENT_CACHE: dict[str, str] = {}
+_FRAGMENT_CACHE_MAX = 20_000
+
+
+def _fragments(conn: Connection, plan: QueryPlan) -> dict[str, str]:
+    words = sorted(plan.words)
+    missing = [w for w in words if w not in _FRAGMENT_CACHE]
+    if missing:
+        if len(_FRAGMENT_CACHE) > _FRAGMENT_CACHE_MAX:
+            _FRAGMENT_CACHE.clear()
+        _FRAGMENT_CACHE.update(repo.tsquery_fragments(conn, missing))
+    return {w: _FRAGMENT_CACHE.get(w, f"'{w}'") for w in words}
+
+
+def _term_query(term: Term, fragments: dict[str, str], weights: str = "") -> str:
+    def word(w: str) -> str:
+        fragment = fragments[w]
+        if weights:
+            fragment = " | ".join(f"{lexeme}:{weights}" for lexeme in fragment.split(" | "))
+        return f"({fragment})"
+
+    return "(" + " | ".join("(" + " & ".join(word(w) for w in alt) + ")" for alt in term.alternatives) + ")"
+
+
+def _floor_query(
+    terms: list[str],
+    title_terms: list[str],
+    plan: QueryPlan,
+    present: list[bool],
+    share: float,
+    title_evidence: bool = False,
+) -> str | None:
+    """A tsquery true when a product matches enough of one alternative's terms (GIN evaluates it).
+
+    Terms the catalog does not have at all ("cuarto" in "un aire pa el cuarto") cannot be matched by
+    any product: they are left out, but then a remaining term must match a product's name, brand or
+    code, and not as a bare number. So "comida para gatos" does not find a microwave whose description
+    says "comida", nor "cauchos rin 15" a 15" laptop.
+    """
+    clauses = []
+    for segment in plan.segments:
+        known = [i for i in segment if present[i]]
+        if not known:
+            continue
+        required = required_matches(len(known), share)
+        enough = " | ".join(
+            "(" + " & ".join(terms[i] for i in group) + ")" for group in itertools.combinations(known, required)
+        )
+        if len(known) < len(segment) or title_evidence:
+            naming = [i for i in known if not plan.terms[i].text.replace(" ", "").isdigit()]
+            if not naming:
+                continue
+            enough = f"({enough}) & (" + " | ".join(title_terms[i] for i in naming) + ")"
+        clauses.append(f"({enough})")
+    return " | ".join(dict.fromkeys(clauses)) or None
 
 
 def get_product_details(conn: Connection, tenant_id: str, item_code: str) -> dict[str, Any] | None:
     """One product's current price and per-branch stock, straight from the database."""
-    cards = product_cards(conn, tenant_id, [item_code.strip()])
+    cards = repo.product_cards(conn, tenant_id, [item_code.strip()])
     return cards[0] if cards else None

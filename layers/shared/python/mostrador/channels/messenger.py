@@ -4,6 +4,11 @@ Conversation ids: "fb:<page id>:<customer psid>" and "ig:<instagram account id>:
 Meta echoes every message the Page sends (`is_echo`, with the `app_id` of the app that sent it):
 for an echo the customer is the recipient, and the sender role is "page" with metadata["app_id"],
 so the reply side can tell its own echoes from a person answering in the Page inbox.
+
+Handover protocol: while another app owns the thread, Meta delivers its events in the entry's
+`standby` array instead of `messaging`; they are parsed the same way and marked
+metadata["standby"] = "true" (recorded, never answered). An unsend (`message.is_deleted`, Instagram)
+names the message taken back and becomes a MessageDeletion, never a message.
 """
 
 from __future__ import annotations
@@ -15,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 from mostrador.channels.base import OutboundMessage, PermanentSendError, SendResult
 from mostrador.channels.meta import dicts_in, from_unix_millis, new_http_client, post_graph, value_at
 from mostrador.channels.text_limits import LIMITS, split_text
-from mostrador.messaging.model import Channel, InboundMessage, MediaKind, ParsedDelivery, RoutedStatus, StatusUpdate
+from mostrador.messaging.model import (
+    Channel,
+    InboundMessage,
+    MediaKind,
+    MessageDeletion,
+    ParsedDelivery,
+    RoutedStatus,
+    StatusUpdate,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -55,7 +68,8 @@ def conversation_id_for(channel: Channel, account_id: str, customer_id: str) -> 
 
 
 def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
-    """Messages, echoes, postbacks, quick replies, attachments, delivery and read receipts."""
+    """Messages, echoes, postbacks, quick replies, attachments, delivery and read receipts, unsends,
+    and the same events in standby (another app owns the thread)."""
     parsed = ParsedDelivery()
     channel = OBJECTS.get(str(payload.get("object")))
     if channel is None:
@@ -64,14 +78,19 @@ def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery
     for entry in dicts_in(payload.get("entry")):
         account_id = str(entry.get("id") or "")
         events = dicts_in(entry.get("messaging"))
-        if not events:
-            parsed.skipped.append(f"{channel} entry without messaging events")
+        standby = dicts_in(entry.get("standby"))
+        if not events and not standby:
+            parsed.skipped.append(f"{channel} entry without messaging or standby events")
         for event in events:
-            parsed.extend(_parse_event(event, channel, account_id, tenant_id))
+            parsed.extend(_parse_event(event, channel, account_id, tenant_id, standby=False))
+        for event in standby:
+            parsed.extend(_parse_event(event, channel, account_id, tenant_id, standby=True))
     return parsed
 
 
-def _parse_event(event: Mapping[str, Any], channel: Channel, account_id: str, tenant_id: str) -> ParsedDelivery:
+def _parse_event(
+    event: Mapping[str, Any], channel: Channel, account_id: str, tenant_id: str, *, standby: bool
+) -> ParsedDelivery:
     parsed = ParsedDelivery()
     sender = str(value_at(event, "sender", "id") or "")
     recipient = str(value_at(event, "recipient", "id") or "")
@@ -79,12 +98,18 @@ def _parse_event(event: Mapping[str, Any], channel: Channel, account_id: str, te
     timestamp = from_unix_millis(event.get("timestamp"))
     message = event.get("message")
     if isinstance(message, Mapping) and message.get("mid") and sender and recipient:
-        parsed.items.append(_message(message, channel, account_id, sender, recipient, timestamp, tenant_id))
+        if message.get("is_deleted"):
+            parsed.items.append(_deletion(message, channel, account_id, sender, recipient, timestamp, tenant_id))
+            return parsed
+        item = _message(message, channel, account_id, sender, recipient, timestamp, tenant_id)
+        parsed.items.append(_in_standby(item) if standby else item)
         return parsed
     postback = event.get("postback")
     if isinstance(postback, Mapping) and sender:
         mid = postback.get("mid") or f"postback:{sender}:{event.get('timestamp')}"
         metadata = {"page_id": account_id}
+        if standby:
+            metadata["standby"] = "true"
         if postback.get("payload"):
             metadata["postback_payload"] = str(postback["payload"])
         parsed.items.append(
@@ -181,6 +206,32 @@ def _message(
     )
 
 
+def _in_standby(message: InboundMessage) -> InboundMessage:
+    return message.model_copy(update={"metadata": {**message.metadata, "standby": "true"}})
+
+
+def _deletion(
+    message: Mapping[str, Any],
+    channel: Channel,
+    account_id: str,
+    sender: str,
+    recipient: str,
+    timestamp: Any,
+    tenant_id: str,
+) -> MessageDeletion:
+    # An unsent echo (the business took its own message back) belongs to the customer it was sent to.
+    is_echo = bool(message.get("is_echo"))
+    return MessageDeletion(
+        tenant_id=tenant_id,
+        channel=channel,
+        conversation_id=conversation_id_for(channel, account_id, recipient if is_echo else sender),
+        platform_message_id=str(message["mid"]),
+        sender_id=sender,
+        sender_role="page" if is_echo else "customer",
+        timestamp=timestamp,
+    )
+
+
 def _status(channel: Channel, tenant_id: str, mid: str, state: str, timestamp: Any, conversation: str) -> RoutedStatus:
     update = StatusUpdate(
         tenant_id=tenant_id,
@@ -210,6 +261,29 @@ class MessengerSender:
 
     def pieces(self, message: OutboundMessage) -> list[str]:
         return split_text(message.text, LIMITS["instagram" if message.channel == "instagram" else "messenger"])
+
+    def send_with_tag(self, message: OutboundMessage, tag: str) -> SendResult:
+        """A person's text after the 24-hour window, with a message tag (HUMAN_AGENT: up to 7 days, for
+        people only, never the bot; conversations/window.py decides). The admin console's replies."""
+        if not self._token:
+            raise PermanentSendError("Messenger is not configured (MESSENGER_PAGE_TOKEN)", code="config")
+        if self._http is None:
+            self._http = new_http_client()
+        platform = "Instagram" if message.channel == "instagram" else "Messenger"
+        ids: list[str] = []
+        for piece in self.pieces(message):
+            payload = {
+                "recipient": {"id": message.recipient_id},
+                "messaging_type": "MESSAGE_TAG",
+                "tag": tag,
+                "message": {"text": piece},
+            }
+            answer = post_graph(
+                self._http, f"{self._graph_url}/me/messages", token=self._token, payload=payload, platform=platform
+            )
+            if answer.get("message_id"):
+                ids.append(str(answer["message_id"]))
+        return SendResult(platform_message_ids=ids)
 
     def send(self, message: OutboundMessage) -> SendResult:
         if not self._token:

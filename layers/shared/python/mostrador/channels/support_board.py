@@ -9,8 +9,12 @@ it answers {"success": true, "response": ...}, where parts of `response` (attach
 sometimes the whole response) are JSON-encoded strings inside the JSON.
 
 Sending for a conversation Support Board relays: Instagram/Messenger through its
-`messenger-send-message` (which can answer success:true with Meta's error inside), WhatsApp through
-the Cloud API directly, then a copy through `send-message` as the DM bot so agents see every reply.
+`messenger-send-message`, WhatsApp through the Cloud API directly, then a copy through
+`send-message` as the DM bot so agents see every reply. `messenger-send-message` answers with Meta's
+answer for each message it sent: documented as a list [{"recipient_id", "message_id"}], also seen
+as that object alone, as `true`, or JSON-encoded; any of those can carry Meta's {"error": {...}}
+instead (success:true all the same). success:false (user-not-found, conversation-not-found,
+invalid-token, ...) is final: retrying cannot change it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from mostrador.channels.base import OutboundMessage, PermanentSendError, SendRes
 from mostrador.channels.meta import classify_meta_error, new_http_client
 from mostrador.channels.text_limits import limit_for, split_text
 from mostrador.messaging.model import InboundMessage, MediaKind, ParsedDelivery
+from mostrador.request_input import top_level_string
 
 if TYPE_CHECKING:
     import httpx
@@ -46,9 +51,15 @@ def conversation_id_for(sb_conversation_id: str) -> str:
     return f"sb:{sb_conversation_id}"
 
 
-def key_matches(payload: Mapping[str, Any], secret: str | None) -> bool:
+def webhook_key(raw: bytes) -> str | None:
+    """The body's `key`, read without parsing the rest of an unauthenticated body: Support Board
+    encodes {"function", "key", "data", "sender-url"} in that order, so the key comes before any
+    nested value. BadRequestBody when the body is not a JSON object."""
+    return top_level_string(raw, "key")
+
+
+def key_matches(key: str | None, secret: str | None) -> bool:
     """The shared secret Support Board puts in the body's `key`, compared in constant time."""
-    key = payload.get("key")
     if not secret or not isinstance(key, str) or not key:
         return False
     return hmac.compare_digest(key.encode("utf-8"), secret.encode("utf-8"))
@@ -178,8 +189,18 @@ class SupportBoardMessage:
     user_type: str | None = None
 
 
-class SupportBoardError(Exception):
-    """Support Board answered success:false (bad token, unknown function, missing argument)."""
+_REASON_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+
+
+class SupportBoardError(PermanentSendError):
+    """Support Board answered success:false (user or conversation not found, bad token, unknown
+    function, missing argument): permanent. The code names Support Board's reason when it gives a
+    short one ("support_board:user-not-found")."""
+
+    def __init__(self, function: str, detail: object) -> None:
+        reason = str(detail).strip() if detail is not None else ""
+        code = f"support_board:{reason}" if _REASON_SLUG.match(reason) else "support_board"
+        super().__init__(f"Support Board {function} failed: {reason[:200]}", code=code)
 
 
 class SupportBoardClient:
@@ -228,8 +249,8 @@ class SupportBoardClient:
         except ValueError as exc:
             raise TransientSendError(f"Support Board {function}: answer is not JSON", code="bad_answer") from exc
         if response.status_code >= 400 or not isinstance(body, Mapping) or body.get("success") is not True:
-            detail = body.get("response") if isinstance(body, Mapping) else None
-            raise SupportBoardError(f"Support Board {function} failed: {str(detail)[:200]}")
+            detail = body.get("response") if isinstance(body, Mapping) else f"HTTP {response.status_code}"
+            raise SupportBoardError(function, detail)
         return body.get("response")
 
     def conversation(self, conversation_id: str) -> dict[str, Any]:
@@ -272,25 +293,36 @@ class SupportBoardClient:
             "send-message", user_id=user_id, conversation_id=conversation_id, message=text, attachments="[]"
         )
 
-    def messenger_send_message(self, psid: str, page_id: str, text: str, metadata: str | None = None) -> str | None:
-        """Send through Support Board's Messenger/Instagram bridge; Meta's message id, or a SendError."""
+    def messenger_send_message(self, psid: str, page_id: str, text: str, metadata: str | None = None) -> list[str]:
+        """Send through Support Board's Messenger/Instagram bridge; Meta's message ids, or a SendError."""
         arguments = {"psid": psid, "facebook_page_id": page_id, "message": text}
         if metadata:
             arguments["metadata"] = metadata
-        try:
-            answer = self.call("messenger-send-message", **arguments)
-        except SupportBoardError as exc:
-            raise PermanentSendError(str(exc), code="support_board") from exc
-        # success:true can still carry Meta's refusal inside.
-        if isinstance(answer, Mapping) and "error" in answer:
-            raise classify_meta_error(None, answer, platform="Support Board messenger")
-        if isinstance(answer, Mapping) and answer.get("message_id"):
-            return str(answer["message_id"])
-        if answer is True:
-            return None
-        raise PermanentSendError(
-            f"Support Board messenger-send-message: unexpected answer {str(answer)[:120]}", code="support_board"
-        )
+        return meta_message_ids(self.call("messenger-send-message", **arguments))
+
+
+def meta_message_ids(answer: Any) -> list[str]:
+    """The message ids in messenger-send-message's `response` (see the module docstring for its
+    shapes). Meta's error inside it is classified like a Graph API error (Meta's code kept)."""
+    from mostrador.observability import logger
+
+    items = answer if isinstance(answer, list) and answer else [answer]
+    ids: list[str] = []
+    errors: list[Mapping[str, Any]] = []
+    for item in items:
+        if isinstance(item, Mapping) and "error" in item:
+            errors.append(item)
+        elif isinstance(item, Mapping) and item.get("message_id"):
+            ids.append(str(item["message_id"]))
+        elif item is not True:
+            raise PermanentSendError(
+                f"Support Board messenger-send-message: unexpected answer {str(answer)[:120]}", code="support_board"
+            )
+    if errors and not ids:
+        raise classify_meta_error(None, errors[0], platform="Support Board messenger")
+    if errors:  # part went out (the customer has it): a retry would send that part twice
+        logger.warning("Support Board messenger-send-message sent part of a message", extra={"errors": len(errors)})
+    return ids
 
 
 class SupportBoardSender:
@@ -361,11 +393,9 @@ class SupportBoardSender:
         if not psid or not page_id:
             raise PermanentSendError("Support Board conversation lacks the customer's PSID or the Page id", code="ids")
         trigger = (message.reply_to_message_id or "").removeprefix("sb:") or None
-        ids = []
+        ids: list[str] = []
         for piece in self.pieces(message):
-            sent = self._client.messenger_send_message(psid, page_id, piece, trigger)
-            if sent:
-                ids.append(sent)
+            ids.extend(self._client.messenger_send_message(psid, page_id, piece, trigger))
         return SendResult(platform_message_ids=ids)
 
     def _copy_to_dashboard(self, sb_conversation: str, text: str) -> None:
@@ -377,5 +407,5 @@ class SupportBoardSender:
             return
         try:
             self._client.send_message(sb_conversation, self._dm_bot_user_id, text)
-        except (SupportBoardError, TransientSendError, PermanentSendError) as exc:
+        except (TransientSendError, PermanentSendError) as exc:
             logger.error("bot reply not copied into Support Board", extra={"error": str(exc)[:200]})

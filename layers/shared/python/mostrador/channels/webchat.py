@@ -8,15 +8,15 @@ conversation back, so browsers make it long and random (the page uses crypto.ran
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mostrador.channels.base import OutboundMessage, SendResult
 from mostrador.messaging.model import InboundMessage
+from mostrador.request_input import BadRequestBody, clean_text, parse_json_body
 
 CONVERSATION_PREFIX = "webchat:"
 MAX_TEXT = 4000
@@ -36,6 +36,12 @@ class WebChatPost(BaseModel):
     conversationId: str = Field(pattern=ID_PATTERN)  # noqa: N815 - the wire format is camelCase
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     clientMessageId: str | None = Field(default=None, pattern=ID_PATTERN)  # noqa: N815
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _clean(cls, value: Any) -> Any:
+        # Before the length check, so a text of nothing but control characters is "empty".
+        return clean_text(value) if isinstance(value, str) else value
 
 
 def conversation_key(conversation_id: str) -> str:
@@ -60,9 +66,9 @@ def parse_post(body: str | bytes | None, tenant_id: str, now: datetime) -> Inbou
     if not body:
         raise WebChatRequestError(400, 'Body is empty; send {"conversationId": "...", "text": "..."}.')
     try:
-        payload: Any = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WebChatRequestError(400, f"Body is not valid JSON ({exc}).") from exc
+        payload: Any = parse_json_body(body)
+    except BadRequestBody as exc:
+        raise WebChatRequestError(400, exc.message) from exc
     if not isinstance(payload, dict):
         raise WebChatRequestError(400, 'Body must be a JSON object {"conversationId": "...", "text": "..."}.')
     try:

@@ -4,7 +4,9 @@ Support Board relays every party of a conversation through the same webhook, so 
 id decides: our own DM bot (ignore its echo), the comment bot writing as the Page (log, no reply,
 no pause), a human agent (pause), the customer (reply unless paused or taken over), anyone else
 (pause, to be safe). Messenger and Instagram echo every Page message: our app's echoes are ignored,
-anyone else's (a person typing in the Page inbox) pause the bot.
+anyone else's (a person typing in the Page inbox) pause the bot. WhatsApp echoes only what a person
+types in the WhatsApp Business app on a coexistence number: that pauses the bot the same way.
+Events in Messenger's standby channel (another app owns the thread) are logged, never answered.
 """
 
 from __future__ import annotations
@@ -115,6 +117,13 @@ class TakeoverPolicy:
 
     def classify(self, message: InboundMessage, *, sent_by_us: bool = False) -> Classification:
         """`sent_by_us`: the message id is one we sent (an echo we can recognise without app ids)."""
+        if _truthy(message.metadata.get("standby")):
+            # Another app owns the thread: keep the transcript whole, answer nothing, pause nothing
+            # (the owner's people answering is not a takeover of a conversation we are not in).
+            return Classification(self._classify(message, sent_by_us=sent_by_us).actor, "log", "standby")
+        return self._classify(message, sent_by_us=sent_by_us)
+
+    def _classify(self, message: InboundMessage, *, sent_by_us: bool) -> Classification:
         if message.channel == "support_board":
             customer_id = message.metadata.get("sb_conversation_user_id")
             is_customer = message.sender_role == "customer" or (
@@ -126,6 +135,10 @@ class TakeoverPolicy:
             if sent_by_us or (self.meta_app_id is not None and app_id == self.meta_app_id):
                 return Classification("bot", "ignore", "own_echo")
             return Classification("human_agent", "pause", "page_inbox_echo")
+        if message.channel == "whatsapp" and self.is_echo(message):
+            if sent_by_us:
+                return Classification("bot", "ignore", "own_echo")
+            return Classification("human_agent", "pause", "business_app_echo")
         if message.sender_role == "customer":
             return Classification("customer", "reply", "customer")
         if message.sender_role == "bot":

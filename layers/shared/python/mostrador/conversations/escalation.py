@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from mostrador.conversations.language import localized
+
 # Consecutive searches finding nothing before a person is brought in.
 EMPTY_SEARCH_LIMIT = 3
 
@@ -24,6 +26,12 @@ _ASKS_FOR_HUMAN = re.compile(
     | \b(talk|speak|chat|connect\s+me|transfer\s+me|put\s+me\s+through)\s+(to|with)\s+
         (a|an|the|your|one\s+of\s+your)?\s*(real\s+|live\s+)?
         (human|person|agent|representative|operator|manager|staff|customer\s+service)\b
+    | \b(falar|conversar)\s+com\s+(um|uma|o|a|algum|alguma|alguém)?\s*
+        (atendente|humano|humana|pessoa|vendedor|vendedora|agente|representante|consultor|consultora)\b
+    | \b(quero|preciso\s+de)\s+(um|uma)\s+(atendente|humano|humana|pessoa|agente)\b
+    | \b(parler|discuter)\s+(à|a|avec)\s+(un|une|le|la|quelqu'un|un\s+vrai|une\s+vraie)?\s*
+        (conseiller|conseillère|humain|humaine|personne|agent|vendeur|vendeuse|opérateur|opératrice|responsable)\b
+    | \bquelqu'un\s+de\s+(réel|vrai)\b
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -40,18 +48,31 @@ _PROMISES_HANDOFF = re.compile(
         (human|person|agent|representative|colleague|team)
     | \b(a|an)\s+(human|person|agent|representative|colleague)\b[^.?!]{0,30}?
         \b(will|shall)\s+(contact|follow|reach|get\s+back|be\s+with)
+    | \b(transferir|passar|encaminhar|conectar)\s+(você\s+)?(para|com)\s+((a|o|um|uma|nossa|nosso)\s+){0,2}
+        (atendente|pessoa|equipe|agente|consultor|consultora)
+    | \b(um|uma)\s+(atendente|pessoa|agente|consultor|consultora)\b[^.?!]{0,40}?
+        \b(vai|irá)\s+(te\s+|lhe\s+)?(responder|atender|contatar|chamar|falar)
+    | \b(transf[eè]re|passe|mets\s+en\s+relation|mettre\s+en\s+relation)\s+(avec|à)\s+
+        (un|une|notre|l')?\s*(conseill[eè]re?|personne|équipe|agent|collègue)
+    | \b(un|une)\s+(conseill[eè]re?|personne|agent|collègue)\b[^.?!]{0,40}?
+        \b(vous\s+)?(répondra|contactera|recontactera|rappellera)
     """,
     re.IGNORECASE | re.VERBOSE,
 )
 
+# Customer-facing texts exist in every language of language.TEXT_LANGUAGES; others get English.
 _HANDOFF = {
     "es": "Te comunico con un asesor: una persona de nuestro equipo te responderá por aquí muy pronto.",
     "en": "I'm passing you to our team: a person will follow up with you here shortly.",
+    "pt": "Vou te passar para a nossa equipe: uma pessoa vai te responder por aqui em breve.",
+    "fr": "Je vous mets en relation avec notre équipe : une personne vous répondra ici très bientôt.",
 }
 
 _NO_RESULTS = {
     "es": "No encontré lo que buscas en nuestro catálogo.",
     "en": "I couldn't find what you're looking for in our catalog.",
+    "pt": "Não encontrei o que você procura no nosso catálogo.",
+    "fr": "Je n'ai pas trouvé ce que vous cherchez dans notre catalogue.",
 }
 
 
@@ -64,11 +85,11 @@ def promises_handoff(text: str) -> bool:
 
 
 def handoff_message(language: str) -> str:
-    return _HANDOFF.get(language, _HANDOFF["es"])
+    return localized(_HANDOFF, language)
 
 
 def no_results_message(language: str) -> str:
-    return _NO_RESULTS.get(language, _NO_RESULTS["es"])
+    return localized(_NO_RESULTS, language)
 
 
 def with_handoff(text: str, language: str) -> str:

@@ -1,211 +1,257 @@
-"""Which language the customer writes in (Spanish or English), from a few strong signals.
+"""Which language the customer writes in, and when a message changes the conversation's language.
 
-Short messages ("ok", "gracias", "42") often say nothing; then the conversation keeps the language
-it already had. A cheap word-list vote is enough to tell Spanish from English and costs no call.
+The identification is py3langid (langid.py's naive Bayes over byte n-grams, a 4.5 MB model) limited
+to SUPPORTED. Chat messages are short, and n-grams alone cannot tell "hi" or "merci" apart, so a
+short list of chat words (greetings, thanks, a few unmistakable function words) multiplies a
+language's odds. Codes, numbers, links, emojis and product names (brands, series, units: "Samsung
+Galaxy" reads as German to n-grams) are removed before anything is measured: "XY-0412" or "👍" says
+nothing about a language, and a message naming a product with only a few other words names one only
+through a chat word. Choice, measurements and the rules: docs/conversations.md.
+
+The model loads on the first message that has words to detect (about half a second, once per
+execution environment); importing this module costs nothing.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar
 
+from mostrador.conversations.product_names import KNOWN_BRANDS, MODEL_WORDS, UNITS, ProductNames
+
+# Languages the detector chooses from. Fewer candidates is what makes short texts work: a word
+# that could be Catalan, Galician or Tagalog is not "probably Portuguese" unless those are ruled out.
+SUPPORTED = ("es", "en", "pt", "fr", "it", "de")
+# The deployment's language: a conversation whose messages never say otherwise is answered in it.
 DEFAULT_LANGUAGE = "es"
-SUPPORTED = ("es", "en")
+# Fixed texts (handoff notice, offline templates) exist in these; any other language gets English.
+TEXT_LANGUAGES = ("es", "en", "pt", "fr")
+FALLBACK_TEXT_LANGUAGE = "en"
 
-_SPANISH = frozenset(
-    [
-        "hola",
-        "buenas",
-        "buenos",
-        "dias",
-        "tardes",
-        "noches",
-        "gracias",
-        "por",
-        "favor",
-        "quiero",
-        "quisiera",
-        "busco",
-        "necesito",
-        "tienen",
-        "tiene",
-        "hay",
-        "cuanto",
-        "cuánto",
-        "cuesta",
-        "cuestan",
-        "precio",
-        "precios",
-        "el",
-        "la",
-        "los",
-        "las",
-        "un",
-        "una",
-        "unos",
-        "unas",
-        "de",
-        "del",
-        "que",
-        "qué",
-        "con",
-        "sin",
-        "para",
-        "como",
-        "cómo",
-        "donde",
-        "dónde",
-        "cuando",
-        "cuándo",
-        "es",
-        "son",
-        "está",
-        "están",
-        "estoy",
-        "y",
-        "o",
-        "pero",
-        "mi",
-        "mis",
-        "tu",
-        "su",
-        "sus",
-        "te",
-        "se",
-        "disponible",
-        "disponibles",
-        "sucursal",
-        "tienda",
-        "nevera",
-        "lavadora",
-        "televisor",
-        "telefono",
-        "teléfono",
-        "celular",
-        "si",
-        "sí",
-        "muy",
-        "más",
-        "mas",
-        "también",
-        "tambien",
-        "esto",
-        "eso",
-        "este",
-        "esta",
-        "ese",
-        "esa",
-        "ver",
-        "puedo",
-        "puede",
-        "podría",
-        "podria",
-        "saber",
-        "hablar",
-        "asesor",
-        "persona",
-        "ayuda",
-        "comprar",
-        "envio",
-        "envío",
-        "pago",
-    ]
-)
-_ENGLISH = frozenset(
-    [
-        "hi",
-        "hello",
-        "hey",
-        "good",
-        "morning",
-        "afternoon",
-        "evening",
-        "thanks",
-        "thank",
-        "you",
-        "please",
-        "want",
-        "would",
-        "like",
-        "looking",
-        "need",
-        "do",
-        "does",
-        "have",
-        "has",
-        "how",
-        "much",
-        "cost",
-        "costs",
-        "price",
-        "prices",
-        "the",
-        "an",
-        "of",
-        "with",
-        "without",
-        "for",
-        "what",
-        "where",
-        "when",
-        "is",
-        "are",
-        "am",
-        "and",
-        "or",
-        "but",
-        "my",
-        "your",
-        "their",
-        "it",
-        "this",
-        "that",
-        "these",
-        "those",
-        "available",
-        "store",
-        "branch",
-        "fridge",
-        "washer",
-        "tv",
-        "phone",
-        "can",
-        "could",
-        "know",
-        "talk",
-        "speak",
-        "agent",
-        "human",
-        "person",
-        "help",
-        "buy",
-        "shipping",
-        "payment",
-        "any",
-        "in",
-        "stock",
-    ]
-)
-_WORD = re.compile(r"[a-záéíóúüñ]+", re.IGNORECASE)
+LANGUAGE_NAMES = {
+    "es": "Spanish",
+    "en": "English",
+    "pt": "Portuguese",
+    "fr": "French",
+    "it": "Italian",
+    "de": "German",
+}
+
+# A message names a language when its best guess reaches this probability (among SUPPORTED)...
+DETECT_CONFIDENCE = 0.6
+# ...and switches an already pinned conversation only when it is clear: this probability, from at
+# least SWITCH_MIN_WORDS words that are not codes, names of nothing ("ok") or emojis.
+SWITCH_CONFIDENCE = 0.8
+SWITCH_MIN_WORDS = 2
+# Each chat word of a language multiplies that language's odds by e**CHAT_WORD_WEIGHT (about 20x)...
+CHAT_WORD_WEIGHT = 3.0
+# ...and the language the conversation already has (the deployment's for a new one) gets e**1 (2.7x):
+# a message that could be anything leans to what we know. Both chosen on language_samples.tsv.
+PRIOR_WEIGHT = 1.0
+# A message that names a product (a brand, a series, a code, a size) and has at most this many other
+# words names a language only through a chat word: "Haier Side by Side" or "Somela Fresh Air Max" is
+# a product's name, which is English marketing as often as not; "any samsung phones?" has "any".
+PRODUCT_MESSAGE_MAX_WORDS = 3
 
 
-def detect_language(text: str) -> str | None:
-    """'es', 'en', or None when the text does not tell."""
-    lowered = text.lower()
-    spanish = 2 * sum(lowered.count(mark) for mark in "¿¡ñ")
-    english = 0
-    for word in _WORD.findall(lowered):
-        if word in _SPANISH:
-            spanish += 1
-        if word in _ENGLISH:
-            english += 1
-        if any(ch in word for ch in "áéíóú"):
-            spanish += 1
-    if spanish == english:
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_CHAT_WORDS: dict[str, frozenset[str]] = {
+    "es": _word_set(
+        "hola buenas buenos gracias porfa porfavor precio cuanto cuánto cuesta tienen quiero quisiera "
+        "necesito disculpa listo vale ustedes usted hay donde dónde mañana"
+    ),
+    "en": _word_set(
+        "hi hello hey thanks thank thx please pls yes yeah price how what the you your have is are "
+        "good morning great want need any"
+    ),
+    "pt": _word_set(
+        "oi olá obrigado obrigada valeu você vocês vcs voce tem preço não nao sim tudo bom boa beleza "
+        "quero preciso onde"
+    ),
+    "fr": _word_set("bonjour bonsoir salut merci oui svp s'il vous avez combien prix je c'est est-ce d'accord"),
+    "it": _word_set("ciao grazie buongiorno buonasera prego vorrei avete perfetto"),
+    "de": _word_set("hallo danke bitte guten ich haben ist nicht wie"),
+}
+# Tokens every language uses in chat: they count neither as words nor as evidence.
+_NEUTRAL = _word_set("ok okay okey okk oki hmm mmm jaja jajaja haha hahaha lol xd si no")
+
+_LINK = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: str
+    # Probability of `language` among SUPPORTED, after the chat-word odds.
+    confidence: float
+    # Words that carried it: letters only, neutral chat tokens ("ok") left out.
+    words: int
+
+    @property
+    def clear(self) -> bool:
+        """Strong enough to switch a conversation that already has a language."""
+        return self.words >= SWITCH_MIN_WORDS and self.confidence >= SWITCH_CONFIDENCE
+
+
+def language_words(text: str) -> list[str]:
+    """The words of `text` that can show a language: lowercased, without links, e-mail addresses and
+    any token holding a digit (item codes, sizes, prices, phone numbers), without emojis."""
+    return _split_words(text)[0]
+
+
+def _split_words(text: str) -> tuple[list[str], bool]:
+    """language_words, and whether one of the tokens left out was a code (letters and digits: "S24",
+    "OLED55C3", "128GB"). A plain number is a price or a size in any sentence ("quanto costa il 55?")."""
+    kept: list[str] = []
+    coded = False
+    for token in _LINK.sub(" ", text).lower().split():
+        if any(ch.isdigit() for ch in token):
+            coded = coded or any(ch.isalpha() for ch in token)
+            continue
+        kept.extend(_WORD.findall(token.replace("’", "'")))
+    return kept, coded
+
+
+def _meaningful(words: list[str]) -> list[str]:
+    return [word for word in words if word not in _NEUTRAL]
+
+
+# Chat words are never taken out as a one-word product name (a brand called "Hola" still greets).
+_KEEP: frozenset[str] = frozenset().union(*_CHAT_WORDS.values(), _NEUTRAL)
+
+
+@cache
+def _shipped_names() -> ProductNames:
+    return ProductNames((*KNOWN_BRANDS, *MODEL_WORDS, *UNITS), keep=_KEEP)
+
+
+def _message_words(text: str, brands: ProductNames | None) -> tuple[list[str], bool]:
+    """The language words of `text` without product names, and whether it named a product (a brand,
+    a series or unit word, or a model code)."""
+    words, coded = _split_words(text)
+    words, named = _shipped_names().without_names(words)
+    if brands:
+        words, own = brands.without_names(words)
+        named = named or own
+    return words, coded or named
+
+
+def detect(text: str, prefer: str = DEFAULT_LANGUAGE, brands: Iterable[str] = ()) -> Detection | None:
+    """The message's language when it names one with at least DETECT_CONFIDENCE, else None.
+    `prefer`: the language to lean to when the text is ambiguous (the conversation's). `brands`: the
+    tenant's, taken out like the shipped brands."""
+    words, names_product = _message_words(text, ProductNames(brands, keep=_KEEP) if brands else None)
+    meaningful = _meaningful(words)
+    if not meaningful:
         return None
-    # Words both languages share ("no", "me", "a") are in neither list, so any lead is a real signal.
-    return "es" if spanish > english else "en"
+    hits = {code: sum(word in chat for word in meaningful) for code, chat in _CHAT_WORDS.items()}
+    if not any(hits.values()):
+        if len(meaningful) == 1:
+            return None  # one unknown word is a brand or a name as often as a language
+        if names_product and len(meaningful) <= PRODUCT_MESSAGE_MAX_WORDS:
+            return None  # the rest of a product's name ("Side by Side", "Fresh Air")
+    ranked = _identifier().rank(" ".join(words))
+    # Scores are probabilities among SUPPORTED; chat words and the prior multiply the odds.
+    prefer = base_language(prefer)
+    weighted = {
+        code: score * math.exp(CHAT_WORD_WEIGHT * hits.get(code, 0) + (PRIOR_WEIGHT if code == prefer else 0.0))
+        for code, score in ranked
+    }
+    total = sum(weighted.values())
+    if total <= 0:
+        return None
+    language = max(weighted, key=lambda code: weighted[code])
+    confidence = weighted[language] / total
+    if confidence < DETECT_CONFIDENCE:
+        return None
+    return Detection(language, confidence, len(meaningful))
 
 
-def conversation_language(text: str, current: str | None) -> str:
-    """The language to answer in: what this message shows, else what the conversation had."""
-    return detect_language(text) or current or DEFAULT_LANGUAGE
+def detect_language(text: str, prefer: str = DEFAULT_LANGUAGE) -> str | None:
+    """ISO 639-1 code of the message's language, or None when the message does not tell."""
+    found = detect(text, prefer)
+    return found.language if found else None
+
+
+def conversation_language(
+    text: str,
+    current: str | None,
+    *,
+    pinned: bool = True,
+    catalog_brands: Callable[[], Iterable[str]] | None = None,
+) -> str:
+    """The language to answer this message in.
+
+    `current` is the conversation's language; `pinned` says it was set by earlier customer messages.
+    A conversation's first message sets the language whenever it names one (a bare "hi" or
+    "obrigado" does); when it does not, the deployment default stays. After that only a clear
+    message in another language switches it: "ok", a code, an emoji, a product name or a lone
+    "thanks" never flips a conversation. `catalog_brands` gives the tenant's brands; it is called
+    only when the message would change the language, so the catalog is read for those few messages
+    (a conversation's first one in another language, a switch), never for the rest.
+    """
+    if pinned and current is not None and len(_meaningful(_message_words(text, None)[0])) < SWITCH_MIN_WORDS:
+        return current  # too short to be clear: no need to run (or load) the model
+    chosen = _choose(text, current, pinned, ())
+    if chosen != (current or DEFAULT_LANGUAGE) and catalog_brands is not None:
+        brands = list(catalog_brands())
+        if brands:
+            chosen = _choose(text, current, pinned, brands)
+    return chosen
+
+
+def _choose(text: str, current: str | None, pinned: bool, brands: Iterable[str]) -> str:
+    found = detect(text, current or DEFAULT_LANGUAGE, brands)
+    if found is not None and (not pinned or current is None or found.clear):
+        return found.language
+    return current or DEFAULT_LANGUAGE
+
+
+def base_language(language: str) -> str:
+    """The language of a tag without its region: "pt-BR" -> "pt"."""
+    return language.strip().lower().replace("_", "-").split("-")[0]
+
+
+def language_name(language: str) -> str:
+    """English name of a language code ("pt" -> "Portuguese"); the code itself when unknown."""
+    return LANGUAGE_NAMES.get(base_language(language), language)
+
+
+T = TypeVar("T")
+
+
+def localized(texts: Mapping[str, T], language: str) -> T:
+    """The text for `language`, English when there is none (the model may speak it; we don't)."""
+    return texts.get(base_language(language)) or texts[FALLBACK_TEXT_LANGUAGE]
+
+
+# -- the model, loaded once on first use --------------------------------------------------------
+
+_lock = threading.Lock()
+_loaded: Any = None
+
+
+def _identifier() -> Any:
+    global _loaded
+    if _loaded is None:
+        with _lock:
+            if _loaded is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                identifier.set_languages(list(SUPPORTED))
+                _loaded = identifier
+    return _loaded
+
+
+def model_loaded() -> bool:
+    """Whether the identification model is in memory (tests and the benchmark check laziness)."""
+    return _loaded is not None

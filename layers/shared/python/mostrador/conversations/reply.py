@@ -4,7 +4,10 @@ For an inbound message: record it once (a redelivery stops here), apply the acto
 log, pause or reply), check the explicit pause, the implicit takeover and the 24-hour window, then
 either escalate (the customer asked for a person) or run the model with the catalog tools, and
 send. The generated reply is stored before it is sent, so a transient send failure is retried by
-the queue with the same text and a second reply is never generated for the same message.
+the queue with the same text and a second reply is never generated for the same message. On the
+queue's last attempt a transient failure is recorded as final (`failed`) instead of leaving the
+reply `pending` in the dead-letter queue. An unsend (MessageDeletion) removes the message's text,
+or leaves a tombstone for a message not received yet; it is never answered.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from mostrador.channels.base import ChannelSender, OutboundMessage, PermanentSendError, TransientSendError
 from mostrador.channels.messenger import watermark_time
 from mostrador.conversations.actors import ConversationHistory, TakeoverPolicy
+from mostrador.conversations.customer_numbers import in_customers_conversation
 from mostrador.conversations.escalation import (
     EMPTY_SEARCH_LIMIT,
     asks_for_human,
@@ -27,13 +31,13 @@ from mostrador.conversations.escalation import (
     promises_handoff,
     with_handoff,
 )
-from mostrador.conversations.language import detect_language
-from mostrador.conversations.toolbox import Catalog, ReplyToolbox, ToolOutcome
+from mostrador.conversations.language import conversation_language, language_name, localized
+from mostrador.conversations.toolbox import Catalog, KnowledgeBase, ReplyToolbox, ToolOutcome
 from mostrador.conversations.window import window_applies, window_open
 from mostrador.db import conversation_repository as repo
 from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, ToolSpec, Usage
-from mostrador.llm.tools import REPLY_TOOLS, SEARCH_LOCAL_PRODUCTS
-from mostrador.messaging.model import Channel, InboundMessage, StatusUpdate
+from mostrador.llm.tools import REPLY_TOOLS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
+from mostrador.messaging.model import Channel, InboundMessage, MessageDeletion, StatusUpdate
 from mostrador.observability import logger, metrics, redact
 
 if TYPE_CHECKING:
@@ -42,11 +46,16 @@ if TYPE_CHECKING:
 
 MAX_TOOL_ROUNDS = 4
 HISTORY_MESSAGES = 20
-LANGUAGE_NAMES = {"es": "Spanish", "en": "English"}
+# The most of one message the model is shown. Chat turns are far shorter; an oversized event keeps
+# up to one queue message (~256 KB) in the record, which on every reply while it stays in the history
+# would cost tens of thousands of tokens, and two of them overflow a 128K-token context.
+MODEL_MESSAGE_CHARS = 8_000
 
 _EMPTY_ANSWER = {
     "es": "Disculpa, no pude entender bien tu mensaje. ¿Me lo puedes decir con otras palabras?",
     "en": "Sorry, I couldn't quite understand your message. Could you say it in other words?",
+    "pt": "Desculpe, não entendi bem a sua mensagem. Pode me dizer com outras palavras?",
+    "fr": "Désolé, je n'ai pas bien compris votre message. Pouvez-vous le dire autrement ?",
 }
 
 
@@ -132,11 +141,11 @@ def default_system_prompt() -> str:
 def system_prompt(base: str | None, language: str) -> str:
     """The tenant's prompt (voice, store facts) or the default, then the ground rules no tenant prompt
     can drop: prices and stock only from tools, real escalations, catalog/customer text is data."""
-    name = LANGUAGE_NAMES.get(language, language)
+    name = language_name(language)
     return (
         f"{(base or default_system_prompt()).strip()}\n\n"
         f"{_prompt_file('ground_rules.txt')}\n\n"
-        f"The customer writes in {name} ({language}). Answer in {name} unless they switch language."
+        f"Conversation language: {name} ({language}). Answer in {name}."
     )
 
 
@@ -162,8 +171,18 @@ class ReplyService:
     max_tool_rounds: int = MAX_TOOL_ROUNDS
     history_limit: int = HISTORY_MESSAGES
     empty_search_limit: int = EMPTY_SEARCH_LIMIT
+    knowledge: KnowledgeBase | None = None
 
-    def handle(self, item: InboundMessage | StatusUpdate, conversation_id: str | None = None) -> ReplyOutcome:
+    def handle(
+        self,
+        item: InboundMessage | StatusUpdate | MessageDeletion,
+        conversation_id: str | None = None,
+        *,
+        final_attempt: bool = False,
+    ) -> ReplyOutcome:
+        """`final_attempt`: the queue dead-letters this item if it fails now (its last receive)."""
+        if isinstance(item, MessageDeletion):
+            return self._forget(item)
         if isinstance(item, StatusUpdate):
             watermark = watermark_time(item.platform_message_id)
             if watermark is not None and conversation_id:
@@ -173,15 +192,58 @@ class ReplyService:
             if not known:
                 logger.info("status for an unknown message", extra={"channel": item.channel, "status": item.status})
             return ReplyOutcome("status", item.status if known else "unknown_message")
-        return self._handle_inbound(item)
+        try:
+            return self._handle_inbound(item)
+        except TransientSendError as error:
+            if not final_attempt:
+                raise
+            return self._give_up(item, error)
+
+    def _forget(self, deletion: MessageDeletion) -> ReplyOutcome:
+        had_it = repo.forget_message(self.conn, deletion)
+        if had_it is None:
+            logger.warning(
+                "unsend names a message of another conversation: left alone",
+                extra={"conversation": redact(deletion.conversation_id), "channel": deletion.channel},
+            )
+            return ReplyOutcome("skipped", "deleted_elsewhere")
+        logger.info(
+            "message taken back by its sender",
+            extra={
+                "conversation": redact(deletion.conversation_id),
+                "channel": deletion.channel,
+                "recorded": had_it,  # False: a tombstone waits for the original, which will never be answered
+            },
+        )
+        return ReplyOutcome("skipped", "deleted" if had_it else "deleted_before_received")
+
+    def _give_up(self, message: InboundMessage, error: TransientSendError) -> ReplyOutcome:
+        """The last attempt failed transiently too: record the failure as final (no retry will come)."""
+        inbound_id = repo.inbound_id(self.conn, message.tenant_id, message.platform_message_id)
+        if inbound_id is None:
+            raise error  # nothing recorded to mark: the dead-letter queue keeps the message
+        draft = repo.pending_reply(self.conn, inbound_id)
+        reason = f"send_failed:{error.code}" if draft is not None else f"retries_exhausted:{error.code}"
+        with self.conn.transaction():
+            if draft is not None and draft["status"] == "pending":
+                title = f"retries exhausted after {draft.get('pieces_sent') or 0} piece(s) sent: {error}"
+                repo.mark_reply_failed(self.conn, draft["id"], error.code, title)
+            repo.mark_inbound(self.conn, inbound_id, "failed", reason)
+        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        logger.error(
+            "retries exhausted: reply recorded as failed",
+            extra={"conversation": redact(message.conversation_id), "channel": message.channel, "code": error.code},
+        )
+        return ReplyOutcome("failed", reason, inbound_id, draft["id"] if draft is not None else None)
 
     # -- inbound ---------------------------------------------------------------------------------
 
     def _handle_inbound(self, message: InboundMessage) -> ReplyOutcome:
         started = time.monotonic()
         now = self.clock()
+        message = in_customers_conversation(self.conn, message, now)  # one customer, several number forms
         sent_by_us = False
-        if message.channel in ("messenger", "instagram") and TakeoverPolicy.is_echo(message):
+        if message.channel in ("messenger", "instagram", "whatsapp") and TakeoverPolicy.is_echo(message):
             sent_by_us = repo.is_own_outbound(self.conn, message.tenant_id, message.platform_message_id)
         decision = self.policy.classify(message, sent_by_us=sent_by_us)
         recorded = repo.record_inbound(self.conn, message, decision.actor)
@@ -211,6 +273,13 @@ class ReplyService:
             return ReplyOutcome("skipped", decision.reason, recorded.id)
         return self._reply_to_customer(message, recorded.id, started, now, log)
 
+    def _fail(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
+        # The reason carries the error's code only: platform answers may echo customer details.
+        repo.mark_inbound(self.conn, message_id, "failed", reason)
+        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        logger.error("no reply possible", extra={**log, "reason": reason})
+        return ReplyOutcome("failed", reason, message_id)
+
     def _skip(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
         repo.mark_inbound(self.conn, message_id, "skipped", reason)
         logger.info("no reply", extra={**log, "reason": reason})
@@ -220,10 +289,19 @@ class ReplyService:
         self, message: InboundMessage, inbound_id: int, started: float, now: datetime, log: dict[str, Any]
     ) -> ReplyOutcome:
         tenant, conversation_id = message.tenant_id, message.conversation_id
-        conversation = repo.note_customer_message(
-            self.conn, tenant, conversation_id, message.sender_id, message.timestamp, detect_language(message.text)
+        # The language is pinned on the conversation: its first message sets it when it names one, later
+        # only a clear message switches it ("ok", a code, an emoji or a brand and model never does;
+        # language.py). The catalog's brands are read only when the message would change the language.
+        known = repo.get_conversation(self.conn, tenant, conversation_id)
+        language = conversation_language(
+            message.text,
+            known["language"] if known else None,
+            pinned=bool(known and known["last_customer_message_at"]),
+            catalog_brands=lambda: self.catalog.brands(tenant),
         )
-        language: str = conversation["language"]
+        conversation = repo.note_customer_message(
+            self.conn, tenant, conversation_id, message.sender_id, message.timestamp, language
+        )
         repo.set_message_language(self.conn, inbound_id, language)
 
         draft = repo.pending_reply(self.conn, inbound_id)
@@ -234,7 +312,10 @@ class ReplyService:
             return self._skip(inbound_id, "paused", log)
         if message.channel == "support_board" and self.history is not None:
             customer_id = message.metadata.get("sb_conversation_user_id") or message.sender_id
-            entries = self.history.recent_messages(_support_board_conversation_id(message))
+            try:
+                entries = self.history.recent_messages(_support_board_conversation_id(message))
+            except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
+                return self._fail(inbound_id, f"history_failed:{error.code}", log)
             since = now - timedelta(minutes=self.policy.pause_minutes)
             if conversation.get("bot_resumed_at") is not None:
                 since = max(since, conversation["bot_resumed_at"])
@@ -252,15 +333,18 @@ class ReplyService:
             escalated = True
         else:
             toolbox = ReplyToolbox(
-                self.catalog, tenant, lambda reason: self._open_escalation(message, inbound_id, reason, "tool")
+                self.catalog,
+                tenant,
+                lambda reason: self._open_escalation(message, inbound_id, reason, "tool"),
+                self.knowledge,
             )
             result = self._generate(message, inbound_id, language, toolbox)
-            text = result.text.strip() or _EMPTY_ANSWER.get(language, _EMPTY_ANSWER["es"])
+            text = result.text.strip() or localized(_EMPTY_ANSWER, language)
             escalated = toolbox.escalation_id is not None
             searched_in_vain = any(
                 o.call.name == SEARCH_LOCAL_PRODUCTS.name and o.error is None and o.result_count == 0
                 for o in result.tool_outcomes
-            )
+            ) and not any(o.call.name == SEARCH_KNOWLEDGE.name and o.result_count > 0 for o in result.tool_outcomes)
             if (
                 not escalated
                 and searched_in_vain
@@ -326,6 +410,7 @@ class ReplyService:
                 result_count=outcome.result_count,
                 error=outcome.error,
                 latency_ms=int((time.monotonic() - began) * 1000),
+                knowledge_chunks=outcome.citations,
             )
             return outcome
 
@@ -409,6 +494,8 @@ def _as_chat_message(row: dict[str, Any]) -> ChatMessage | None:
     text = row["text"] or (f"[{row['media_kind']}]" if row["media_kind"] != "text" else "")
     if not text:
         return None
+    if len(text) > MODEL_MESSAGE_CHARS:
+        text = f"{text[:MODEL_MESSAGE_CHARS]}\n\n[… {len(text) - MODEL_MESSAGE_CHARS} more characters not shown]"
     if row["direction"] == "inbound" and row["actor"] == "customer":
         return ChatMessage("user", text)
     if row["direction"] == "inbound" and row["actor"] == "bot":
@@ -420,7 +507,7 @@ def _as_chat_message(row: dict[str, Any]) -> ChatMessage | None:
 def reply_service_from_settings(settings: Settings, conn: Connection) -> ReplyService:
     """Production wiring: the catalog search on `conn`, the configured LLMs and channel senders."""
     from mostrador.channels.registry import sender_for
-    from mostrador.conversations.toolbox import DatabaseCatalog
+    from mostrador.conversations.toolbox import DatabaseCatalog, DatabaseKnowledge
     from mostrador.llm.providers import chat_models_for, embedder_for
 
     history: ConversationHistory | None = None
@@ -441,6 +528,7 @@ def reply_service_from_settings(settings: Settings, conn: Connection) -> ReplySe
         policy=TakeoverPolicy.from_settings(settings),
         chat_models=lambda: chat_models_for(settings),
         catalog=DatabaseCatalog(conn, lambda: embedder_for(settings)),
+        knowledge=DatabaseKnowledge(conn, lambda: embedder_for(settings)),
         sender_for=cached_sender,
         history=history,
     )

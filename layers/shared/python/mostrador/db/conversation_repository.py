@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mostrador.db.connection import Connection
-    from mostrador.messaging.model import InboundMessage, StatusUpdate
+    from mostrador.messaging.model import InboundMessage, MessageDeletion, StatusUpdate
 
 # Later statuses never go back to earlier ones (a late "delivered" after "read" is ignored).
 _STATUS_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
@@ -45,6 +45,40 @@ def get_conversation(conn: Connection, tenant_id: str, conversation_id: str) -> 
     return conn.execute(
         "SELECT * FROM conversations WHERE tenant_id = %s AND conversation_id = %s", (tenant_id, conversation_id)
     ).fetchone()
+
+
+def customers_conversation(conn: Connection, tenant_id: str, conversation_ids: list[str]) -> str | None:
+    """Of `conversation_ids`, the one the customer last wrote in; None when the customer wrote in none."""
+    row = conn.execute(
+        "SELECT conversation_id FROM conversations"
+        " WHERE tenant_id = %s AND conversation_id = ANY(%s) AND last_customer_message_at IS NOT NULL"
+        " ORDER BY last_customer_message_at DESC LIMIT 1",
+        (tenant_id, conversation_ids),
+    ).fetchone()
+    return row["conversation_id"] if row else None
+
+
+def share_pause(conn: Connection, tenant_id: str, conversation_id: str, others: list[str], now: datetime) -> bool:
+    """Give `conversation_id` the longest pause active on any of `others` (a longer own pause is kept),
+    unless an operator resumed `conversation_id` after that pause was set. Returns whether one was shared."""
+    row = conn.execute(
+        "INSERT INTO conversation_pauses (tenant_id, conversation_id, paused_until, reason, set_by)"
+        " SELECT tenant_id, %(id)s, paused_until, reason, set_by FROM conversation_pauses"
+        "  WHERE tenant_id = %(tenant)s AND conversation_id = ANY(%(others)s) AND paused_until > %(now)s"
+        "    AND updated_at > coalesce((SELECT bot_resumed_at FROM conversations"
+        "                                WHERE tenant_id = %(tenant)s AND conversation_id = %(id)s), '-infinity')"
+        "  ORDER BY paused_until DESC LIMIT 1"
+        " ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET"
+        " paused_until = GREATEST(conversation_pauses.paused_until, EXCLUDED.paused_until),"
+        " reason = CASE WHEN conversation_pauses.paused_until >= EXCLUDED.paused_until"
+        "  THEN conversation_pauses.reason ELSE EXCLUDED.reason END,"
+        " set_by = CASE WHEN conversation_pauses.paused_until >= EXCLUDED.paused_until"
+        "  THEN conversation_pauses.set_by ELSE EXCLUDED.set_by END,"
+        " updated_at = now()"
+        " RETURNING paused_until",
+        {"id": conversation_id, "tenant": tenant_id, "others": others, "now": now},
+    ).fetchone()
+    return row is not None
 
 
 def record_inbound(conn: Connection, message: InboundMessage, actor: str) -> RecordedInbound:
@@ -81,6 +115,50 @@ def record_inbound(conn: Connection, message: InboundMessage, actor: str) -> Rec
         created=False,
         is_own_outbound=existing["direction"] == "outbound",
     )
+
+
+def inbound_id(conn: Connection, tenant_id: str, platform_message_id: str) -> int | None:
+    row = conn.execute(
+        "SELECT id FROM messages WHERE tenant_id = %s AND platform_message_id = %s AND direction = 'inbound'",
+        (tenant_id, platform_message_id),
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def forget_message(conn: Connection, deletion: MessageDeletion) -> bool | None:
+    """The sender took a message back: its text is removed for good and the row is marked deleted
+    (left out of history, exports and transcripts). A message not received yet gets a tombstone under
+    its id, so the late original is a known id: never answered, never stored. True when the message
+    had been recorded (its text is now gone), False when a tombstone now waits for it, None when the
+    id is a message of another conversation (left alone: only its own conversation can take it back)."""
+    ensure_conversation(conn, deletion.tenant_id, deletion.conversation_id, deletion.channel)
+    row = conn.execute(
+        "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, sender_id, text,"
+        " platform_message_id, platform_message_ids, state, state_reason, platform_timestamp, deleted_at)"
+        " VALUES (%s, %s, %s, 'inbound', %s, %s, '', %s, ARRAY[%s], 'skipped', 'deleted', %s, now())"
+        " ON CONFLICT (tenant_id, platform_message_id) DO UPDATE SET text = '',"
+        " deleted_at = coalesce(messages.deleted_at, now()), updated_at = now()"
+        " WHERE messages.conversation_id = EXCLUDED.conversation_id"
+        " RETURNING id, (xmax = 0) AS tombstone",
+        (
+            deletion.tenant_id,
+            deletion.conversation_id,
+            deletion.channel,
+            "customer" if deletion.sender_role == "customer" else "page",
+            deletion.sender_id,
+            deletion.platform_message_id,
+            deletion.platform_message_id,
+            deletion.timestamp,
+        ),
+    ).fetchone()
+    if row is None:
+        return None
+    if row["tombstone"]:
+        return False
+    # The searches made for its reply carry the customer's words (the offline model's query is the
+    # whole message): their arguments go too; which products they found stays for the analytics.
+    conn.execute("UPDATE tool_calls SET arguments = '{}'::jsonb WHERE message_id = %s", (row["id"],))
+    return True
 
 
 def is_own_outbound(conn: Connection, tenant_id: str, platform_message_id: str) -> bool:
@@ -215,10 +293,11 @@ _AFTER_RESET = (
 
 
 def recent_history(conn: Connection, tenant_id: str, conversation_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The last `limit` messages with text worth showing the model (since any context reset), oldest first."""
+    """The last `limit` messages with text worth showing the model (since any context reset, never
+    one its sender took back), oldest first."""
     rows = conn.execute(
         "SELECT id, direction, actor, text, media_kind, status FROM messages"
-        " WHERE tenant_id = %s AND conversation_id = %s"
+        " WHERE tenant_id = %s AND conversation_id = %s AND deleted_at IS NULL"
         " AND (direction = 'inbound' OR status IN ('sent', 'delivered', 'read'))"
         + _AFTER_RESET.format(column="id")
         + " ORDER BY id DESC LIMIT %s",
@@ -349,10 +428,12 @@ def record_tool_call(
     result_count: int,
     error: str | None,
     latency_ms: int,
+    knowledge_chunks: list[dict[str, Any]] | None = None,
 ) -> None:
     conn.execute(
         "INSERT INTO tool_calls (tenant_id, conversation_id, message_id, round, tool_name, arguments,"
-        " product_ids, result_count, error, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " product_ids, result_count, error, latency_ms, knowledge_chunks)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             tenant_id,
             conversation_id,
@@ -364,6 +445,7 @@ def record_tool_call(
             result_count,
             error,
             latency_ms,
+            json.dumps(knowledge_chunks or [], ensure_ascii=False),
         ),
     )
 
@@ -421,11 +503,12 @@ def messages_after(
 ) -> list[dict[str, Any]]:
     """The conversation's messages with id > after_id, oldest first (web chat polling for replies).
 
-    Bot replies show up once sent; a draft that is still pending is not part of the conversation yet.
+    Bot replies show up once sent; a draft that is still pending is not part of the conversation yet,
+    and a message taken back by its sender is not part of it any more.
     """
     return conn.execute(
         f"SELECT {_PUBLIC_COLUMNS} FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s"
-        " AND (direction = 'inbound' OR status IN ('sent', 'delivered', 'read'))"
+        " AND deleted_at IS NULL AND (direction = 'inbound' OR status IN ('sent', 'delivered', 'read'))"
         " ORDER BY id LIMIT %s",
         (tenant_id, conversation_id, after_id, max(1, min(limit, 200))),
     ).fetchall()

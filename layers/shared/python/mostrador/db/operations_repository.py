@@ -29,7 +29,7 @@ SELECT c.conversation_id, c.channel, c.customer_id, c.language, c.created_at, c.
   FROM conversations c
   LEFT JOIN LATERAL (
         SELECT m.id, m.created_at, m.text, m.direction, m.actor FROM messages m
-         WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.conversation_id
+         WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.conversation_id AND m.deleted_at IS NULL
          ORDER BY m.id DESC LIMIT 1) last ON true
   LEFT JOIN conversation_pauses p
          ON p.tenant_id = c.tenant_id AND p.conversation_id = c.conversation_id AND p.paused_until > %(now)s
@@ -111,7 +111,8 @@ def conversation_messages(
     return conn.execute(
         "SELECT id, direction, actor, sender_id, text, media_kind, state, state_reason, status, error_code,"
         " error_title, latency_ms, provider, model, tokens_in, tokens_out, language, in_reply_to, created_at"
-        " FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s ORDER BY id LIMIT %s",
+        " FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s AND deleted_at IS NULL"
+        " ORDER BY id LIMIT %s",
         (tenant_id, conversation_id, after_id, limit),
     ).fetchall()
 
@@ -199,7 +200,7 @@ def latest_messages(
     return conn.execute(
         "SELECT conversation_id, id, direction, actor, text, media_kind, status, created_at FROM ("
         "  SELECT m.*, row_number() OVER (PARTITION BY m.conversation_id ORDER BY m.id DESC) AS recency"
-        "    FROM messages m WHERE m.tenant_id = %s AND m.conversation_id = ANY(%s)) ranked"
+        "    FROM messages m WHERE m.tenant_id = %s AND m.conversation_id = ANY(%s) AND m.deleted_at IS NULL) ranked"
         " WHERE recency <= %s ORDER BY conversation_id, id",
         (tenant_id, conversation_ids, per_conversation),
     ).fetchall()
@@ -210,7 +211,7 @@ def latest_messages(
 
 def automation_counts(conn: Connection, tenant_id: str, since: datetime, until: datetime) -> dict[str, Any]:
     """Conversations where a customer wrote in the range; of them, those the bot answered with no human
-    (no agent or Page message, no escalation, no operator takeover in the range)."""
+    (no agent or Page message, no reply from the console, no escalation, no operator takeover in the range)."""
     row = conn.execute(
         """
         WITH active AS (
@@ -223,8 +224,10 @@ def automation_counts(conn: Connection, tenant_id: str, since: datetime, until: 
                              AND m.created_at >= %(s)s AND m.created_at < %(u)s AND m.direction = 'outbound'
                              AND m.actor = 'bot' AND m.status IN ('sent', 'delivered', 'read')) AS bot_replied,
                    EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = %(t)s AND m.conversation_id = a.conversation_id
-                             AND m.created_at >= %(s)s AND m.created_at < %(u)s AND m.direction = 'inbound'
-                             AND m.actor IN ('human_agent', 'unknown')) AS human_wrote,
+                             AND m.created_at >= %(s)s AND m.created_at < %(u)s
+                             AND ((m.direction = 'inbound' AND m.actor IN ('human_agent', 'unknown'))
+                                  -- a person's reply from the admin console
+                                  OR (m.direction = 'outbound' AND m.actor = 'agent'))) AS human_wrote,
                    EXISTS (SELECT 1 FROM escalations x
                             WHERE x.tenant_id = %(t)s AND x.conversation_id = a.conversation_id
                              AND x.opened_at >= %(s)s AND x.opened_at < %(u)s) AS escalated,
@@ -373,7 +376,7 @@ def stream_export_rows(
         " m.latency_ms"
         " FROM messages m JOIN conversations c ON c.tenant_id = m.tenant_id AND c.conversation_id = m.conversation_id"
         " WHERE m.tenant_id = %s AND m.created_at >= %s AND m.created_at < %s AND m.id > %s"
-        " AND (%s::text IS NULL OR c.customer_id = %s)"
+        " AND m.deleted_at IS NULL AND (%s::text IS NULL OR c.customer_id = %s)"
         " ORDER BY m.id"
     )
     # A named cursor needs a transaction; the shared connection is in autocommit mode otherwise.

@@ -1,10 +1,13 @@
 """A provider with no network and no randomness, so the whole pipeline runs without API keys.
 
 summarize(): an extractive summary (whole leading sentences, at most ~75 words).
-chat(): deterministic tool use. A customer turn becomes a search_local_products call with the
-customer's words; a tool result becomes a templated answer in the customer's language ("es" or
-"en", Spanish otherwise). Every price and stock figure it writes is read from the tool result
-(shapes in mostrador.llm.tools); it never makes one up.
+chat(): deterministic tool use. A customer turn becomes a search_knowledge call with the customer's
+words (the store's FAQ and documents); when that finds nothing, a search_local_products call with the
+same words. A greeting, a thanks or a voice note gets a canned answer instead, with no search. A tool
+result becomes a templated answer in the customer's language (es, en, pt, fr; English for any other):
+the framing is in that language, a knowledge passage is quoted as the business wrote it. Every
+price, stock figure and policy fact it writes is read from the tool result (shapes in
+mostrador.llm.tools); it never makes one up.
 There is no offline embedder: offline means full-text search only.
 """
 
@@ -15,13 +18,16 @@ import re
 from typing import Any
 
 from mostrador.llm.base import ChatMessage, ChatResult, Completion, ToolCall, ToolSpec, Usage
-from mostrador.llm.tools import ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_LOCAL_PRODUCTS
+from mostrador.llm.tools import ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
 
 SUMMARY_MAX_WORDS = 75
 PRODUCTS_LISTED = 3
+PASSAGE_MAX_CHARS = 700
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
+# Everything the offline model says, in every language of conversations.language.TEXT_LANGUAGES.
+# Any other language (Italian, German...) gets English, the language a visitor most likely reads.
 _TEXTS: dict[str, dict[str, str]] = {
     "es": {
         "found": "Encontré estos productos:",
@@ -30,11 +36,18 @@ _TEXTS: dict[str, dict[str, str]] = {
         "unknown_product": "No encontré ese producto. ¿Puedes darme su nombre o más detalles?",
         "escalated": "Te pondré en contacto con una persona de nuestro equipo; te responderá muy pronto.",
         "fallback": "¿En qué puedo ayudarte? Cuéntame qué producto buscas.",
+        "greeting": "¡Hola! ¿En qué puedo ayudarte? Cuéntame qué producto buscas.",
+        "thanks": "¡Con gusto! ¿Te ayudo con algo más?",
+        "media": "Por aquí solo puedo leer mensajes de texto. ¿Me escribes qué producto buscas?",
         "price": "precio",
         "no_price": "precio no disponible",
         "stock": "existencias",
         "out_of_stock": "agotado",
+        "card": "{name} — {price}. Existencias: {stock}.",
         "details": "{name}: {price}. Existencias por sucursal: {stock}.",
+        "knowledge_intro": "Según la información de la tienda ({source}):",
+        "knowledge_more": "¿Te ayudo con algo más?",
+        "knowledge_none": "No encontré eso en la información de la tienda. ¿Puedes preguntarlo de otra forma?",
     },
     "en": {
         "found": "I found these products:",
@@ -43,13 +56,88 @@ _TEXTS: dict[str, dict[str, str]] = {
         "unknown_product": "I couldn't find that product. Could you give me its name or more details?",
         "escalated": "I'm passing you to a person on our team; they will follow up with you soon.",
         "fallback": "How can I help you? Tell me which product you are looking for.",
+        "greeting": "Hi! How can I help you? Tell me which product you are looking for.",
+        "thanks": "You're welcome! Is there anything else I can help you with?",
+        "media": "I can only read text messages here. Could you write what you are looking for?",
         "price": "price",
         "no_price": "price not available",
         "stock": "stock",
         "out_of_stock": "out of stock",
+        "card": "{name} — {price}. Stock: {stock}.",
         "details": "{name}: {price}. Stock per branch: {stock}.",
+        "knowledge_intro": "From the store's information ({source}):",
+        "knowledge_more": "Can I help you with anything else?",
+        "knowledge_none": "I couldn't find that in the store's information. Could you ask it differently?",
+    },
+    "pt": {
+        "found": "Encontrei estes produtos:",
+        "more": "Quer mais detalhes de algum deles?",
+        "none": "Não encontrei produtos que correspondam ao que você procura. Pode descrever de outra forma?",
+        "unknown_product": "Não encontrei esse produto. Pode me dar o nome dele ou mais detalhes?",
+        "escalated": "Vou te passar para uma pessoa da nossa equipe; ela vai te responder em breve.",
+        "fallback": "Como posso ajudar? Diga qual produto você procura.",
+        "greeting": "Olá! Como posso ajudar? Diga qual produto você procura.",
+        "thanks": "De nada! Posso ajudar com mais alguma coisa?",
+        "media": "Por aqui só consigo ler mensagens de texto. Pode escrever o que você procura?",
+        "price": "preço",
+        "no_price": "preço não disponível",
+        "stock": "estoque",
+        "out_of_stock": "esgotado",
+        "card": "{name} — {price}. Estoque: {stock}.",
+        "details": "{name}: {price}. Estoque por loja: {stock}.",
+        "knowledge_intro": "Segundo as informações da loja ({source}):",
+        "knowledge_more": "Posso ajudar com mais alguma coisa?",
+        "knowledge_none": "Não encontrei isso nas informações da loja. Pode perguntar de outra forma?",
+    },
+    "fr": {
+        "found": "J'ai trouvé ces produits :",
+        "more": "Voulez-vous plus de détails sur l'un d'eux ?",
+        "none": "Je n'ai trouvé aucun produit correspondant. Pouvez-vous le décrire autrement ?",
+        "unknown_product": "Je n'ai pas trouvé ce produit. Pouvez-vous me donner son nom ou plus de détails ?",
+        "escalated": "Je vous mets en relation avec une personne de notre équipe ; elle vous répondra très bientôt.",
+        "fallback": "Comment puis-je vous aider ? Dites-moi quel produit vous cherchez.",
+        "greeting": "Bonjour ! Comment puis-je vous aider ? Dites-moi quel produit vous cherchez.",
+        "thanks": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+        "media": "Ici, je ne peux lire que les messages écrits. Pouvez-vous m'écrire ce que vous cherchez ?",
+        "price": "prix",
+        "no_price": "prix non disponible",
+        "stock": "stock",
+        "out_of_stock": "en rupture de stock",
+        "card": "{name} — {price}. Stock : {stock}.",
+        "details": "{name} : {price}. Stock par magasin : {stock}.",
+        "knowledge_intro": "D'après les informations du magasin ({source}) :",
+        "knowledge_more": "Puis-je vous aider pour autre chose ?",
+        "knowledge_none": (
+            "Je n'ai pas trouvé cela dans les informations du magasin. Pouvez-vous le demander autrement ?"
+        ),
     },
 }
+FALLBACK_LANGUAGE = "en"
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# A customer turn made only of these is a greeting or a thanks, not a product search (in the
+# languages the detector knows). "ok", "si", "no" alone answer with the plain "how can I help".
+_GREETING_WORDS = _word_set(
+    "hola buenas buenos buen dia dias días tardes noches hi hello hey there good morning afternoon evening "
+    "oi olá ola bom boa tarde noite tudo bem bonjour bonsoir salut ciao buongiorno buonasera hallo guten tag "
+    "morgen abend"
+)
+_THANKS_WORDS = _word_set(
+    "gracias muchas mil thanks thank you thx a lot so much obrigado obrigada muito valeu merci beaucoup bien "
+    "grazie mille danke schön vielen"
+)
+_NEUTRAL_WORDS = _word_set("ok okay okey okk oki vale listo si sí no yes")
+# How the reply history shows a message that had no text (mostrador.conversations.reply).
+_MEDIA_PLACEHOLDER = re.compile(
+    r"\[(image|audio|video|document|location|sticker|reaction|interactive|postback|unsupported)\]"
+)
+_WORDS = re.compile(r"[^\W\d_]+")
+# Thousands separators where they are not English's comma (the decimal mark is then a comma).
+_THOUSANDS = {"es": ".", "pt": ".", "fr": "\u00a0"}
 
 
 class OfflineProvider:
@@ -66,11 +154,23 @@ class OfflineProvider:
     # ChatModel
 
     def chat(self, messages: list[ChatMessage], tools: list[ToolSpec], *, language: str = "es") -> ChatResult:
-        texts = _TEXTS.get(language.strip().lower()[:2], _TEXTS["es"])
+        language = text_language(language)
+        texts = _TEXTS[language]
         usage = Usage(self.name, self.model)
         last = messages[-1] if messages else None
+        offered = {spec.name for spec in tools}
         if last is not None and last.role == "user":
-            if any(spec.name == SEARCH_LOCAL_PRODUCTS.name for spec in tools) and last.content.strip():
+            small_talk = _small_talk(last.content)
+            if small_talk is not None:
+                return ChatResult(text=texts[small_talk], usage=usage)
+            if SEARCH_KNOWLEDGE.name in offered and last.content.strip():
+                call = ToolCall(
+                    id=f"offline-{len(messages)}",
+                    name=SEARCH_KNOWLEDGE.name,
+                    arguments={"question": last.content.strip()},
+                )
+                return ChatResult(text="", tool_calls=(call,), usage=usage)
+            if SEARCH_LOCAL_PRODUCTS.name in offered and last.content.strip():
                 call = ToolCall(
                     id=f"offline-{len(messages)}",
                     name=SEARCH_LOCAL_PRODUCTS.name,
@@ -81,8 +181,75 @@ class OfflineProvider:
         results = _trailing_tool_results(messages)
         if not results:
             return ChatResult(text=texts["fallback"], usage=usage)
+        question = _last_customer_text(messages)
+        knowledge_empty = [
+            name for name, content in results if name == SEARCH_KNOWLEDGE.name and not _passages(content)
+        ]
+        if knowledge_empty and len(results) == 1 and SEARCH_LOCAL_PRODUCTS.name in offered and question:
+            # The store's information does not answer it: maybe it is a product question.
+            call = ToolCall(
+                id=f"offline-{len(messages)}", name=SEARCH_LOCAL_PRODUCTS.name, arguments={"query": question}
+            )
+            return ChatResult(text="", tool_calls=(call,), usage=usage)
         answer = "\n\n".join(_answer(name, content, texts, language) for name, content in results)
         return ChatResult(text=answer, usage=usage)
+
+
+def text_language(language: str) -> str:
+    """The language the offline texts are written in for `language`: itself, or English."""
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    return code if code in _TEXTS else FALLBACK_LANGUAGE
+
+
+def _small_talk(content: str) -> str | None:
+    """The canned answer for a customer turn that asks for no product: a media message we cannot
+    read, a greeting, a thanks, or only "ok"/an emoji. None: search (knowledge, then the catalog)."""
+    content = content.strip()
+    if _MEDIA_PLACEHOLDER.fullmatch(content):
+        return "media"
+    if any(ch.isdigit() for ch in content):
+        return None  # a code or a size: worth a search
+    words = [word for word in _WORDS.findall(content.lower()) if word not in _NEUTRAL_WORDS]
+    if not words:
+        return "fallback" if content else None
+    if all(word in _GREETING_WORDS for word in words):
+        return "greeting"
+    if all(word in _THANKS_WORDS or word in _GREETING_WORDS for word in words):
+        return "thanks"
+    return None
+
+
+def _last_customer_text(messages: list[ChatMessage]) -> str:
+    for message in reversed(messages):
+        if message.role == "user":
+            return message.content.strip()
+    return ""
+
+
+def _passages(content: str) -> list[dict[str, Any]]:
+    try:
+        result = json.loads(content)
+    except json.JSONDecodeError:
+        return []
+    passages = result.get("passages") if isinstance(result, dict) else None
+    return [p for p in passages or [] if isinstance(p, dict) and p.get("text")]
+
+
+def _knowledge_answer(content: str, texts: dict[str, str]) -> str:
+    """The best passage as the business wrote it, framed in the conversation's language."""
+    passages = _passages(content)
+    if not passages:
+        return texts["knowledge_none"]
+    best = passages[0]
+    text = str(best["text"]).strip()
+    if best.get("kind") == "faq" and "\n" in text:
+        text = text.split("\n", 1)[1].strip()  # an FAQ chunk is question + answer: say the answer
+    if len(text) > PASSAGE_MAX_CHARS:
+        cut = text.rfind(". ", 0, PASSAGE_MAX_CHARS)
+        text = text[: cut + 1] if cut > PASSAGE_MAX_CHARS // 2 else text[:PASSAGE_MAX_CHARS].rsplit(" ", 1)[0] + "…"
+    source = str(best.get("section") or best.get("document") or "")
+    intro = texts["knowledge_intro"].format(source=source) if source and best.get("kind") != "faq" else ""
+    return "\n".join(part for part in (intro, text, texts["knowledge_more"]) if part)
 
 
 def extractive_summary(text: str, max_words: int = SUMMARY_MAX_WORDS) -> str:
@@ -122,6 +289,8 @@ def _answer(tool: str, content: str, texts: dict[str, str], language: str) -> st
         result = None
     if not isinstance(result, dict):
         return texts["fallback"]
+    if tool == SEARCH_KNOWLEDGE.name:
+        return _knowledge_answer(content, texts)
     if tool == SEARCH_LOCAL_PRODUCTS.name:
         products = [card for card in result.get("products") or [] if isinstance(card, dict)]
         if not products:
@@ -143,8 +312,9 @@ def _answer(tool: str, content: str, texts: dict[str, str], language: str) -> st
 
 
 def _card_line(card: dict[str, Any], texts: dict[str, str], language: str) -> str:
-    stock_label = texts["stock"].capitalize()
-    return f"{_title(card)} — {_price(card, texts, language)}. {stock_label}: {_stock(card, texts, language)}."
+    return texts["card"].format(
+        name=_title(card), price=_price(card, texts, language), stock=_stock(card, texts, language)
+    )
 
 
 def _title(card: dict[str, Any]) -> str:
@@ -174,11 +344,13 @@ def _stock(card: dict[str, Any], texts: dict[str, str], language: str) -> str:
 
 
 def format_amount(value: float, language: str) -> str:
-    """Two decimals with the language's separators: en 1,299.50, es 1.299,50."""
+    """Two decimals with the language's separators: en 1,299.50, es and pt 1.299,50, fr 1 299,50
+    (a no-break space, so a chat app never wraps a price). Other languages are written as English."""
     text = f"{value:,.2f}"
-    if language.strip().lower()[:2] == "en":
+    thousands = _THOUSANDS.get(text_language(language))
+    if thousands is None:
         return text
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text.replace(",", "_").replace(".", ",").replace("_", thousands)
 
 
 def format_quantity(value: object) -> str:

@@ -29,11 +29,16 @@ class Permission(StrEnum):
     STEER_CONVERSATIONS = "steer_conversations"  # takeover, resume, reset, resolve escalations
     VIEW_ANALYTICS = "view_analytics"
     EXPORT = "export"
+    REPLY_TO_CUSTOMERS = "reply_to_customers"  # write to a customer as a person (the console's composer)
+    VIEW_CUSTOMER_CONTACT = "view_customer_contact"  # customer phone numbers / ids unmasked in the console
     CONFIGURE = "configure"  # model prices
+    MANAGE_KNOWLEDGE = "manage_knowledge"  # upload, change, delete knowledge; approve suggestions
 
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.SUPPORT_AGENT: frozenset({Permission.READ_CONVERSATIONS, Permission.STEER_CONVERSATIONS}),
+    Role.SUPPORT_AGENT: frozenset(
+        {Permission.READ_CONVERSATIONS, Permission.STEER_CONVERSATIONS, Permission.REPLY_TO_CUSTOMERS}
+    ),
     Role.ADMIN: frozenset(Permission),
 }
 

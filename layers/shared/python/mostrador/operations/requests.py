@@ -1,12 +1,17 @@
 """What the admin API accepts: query and body models, validated by the admin function's resolver
-(a clear 422 naming the field otherwise) and published in its OpenAPI document."""
+(a clear 422 naming the field otherwise) and published in its OpenAPI document; and, before any
+route runs, what no admin request may carry (unusable_request_input)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Literal
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mostrador.request_input import BadRequestBody, first_unsafe_string, parse_json_body, unsafe_in_id
 
 Channel = Literal["whatsapp", "messenger", "instagram", "support_board", "webchat"]
 
@@ -92,3 +97,44 @@ class ExportQuery(DayRangeQuery):
 class PriceBody(_Strict):
     inputPerMillion: float = Field(ge=0, le=10_000, description="USD per 1M input tokens")  # noqa: N815
     outputPerMillion: float = Field(ge=0, le=10_000, description="USD per 1M output tokens")  # noqa: N815
+
+
+def unusable_request_input(
+    path: str, query: Mapping[str, Sequence[str]] | None, body: bytes | str | None
+) -> str | None:
+    """What to fix, for a request no admin route can use: a path segment or query value with a control
+    character or lone surrogate (ids and filters never hold one; PostgreSQL refuses NUL), a body that
+    is not UTF-8 JSON within limits, or a body string with NUL/control characters. None when it is usable.
+    Never quotes the offending value: it may be a customer's data."""
+    for position, segment in enumerate(path.split("/")[1:], start=1):
+        problem = unsafe_in_id(unquote(segment))
+        if problem:
+            return f"path segment {position} contains {problem}; ids never contain control characters."
+    for name, values in (query or {}).items():
+        if unsafe_in_id(name):
+            return f"a query parameter name contains {unsafe_in_id(name)}."
+        for value in values:
+            problem = unsafe_in_id(value)
+            if problem:
+                return f"query parameter {name} contains {problem}; remove it."
+    if body is None or not body.strip():
+        return None
+    try:
+        value = parse_json_body(body)
+    except BadRequestBody as exc:
+        return exc.message
+    problem = first_unsafe_string(value)
+    return f"{problem}; remove it." if problem else None
+
+
+class SynonymBody(_Strict):
+    alternatives: list[str] = Field(
+        max_length=20,
+        description="how the catalog may write the term (each up to four words); [] switches a shipped entry off",
+    )
+
+    @model_validator(mode="after")
+    def _lengths(self) -> SynonymBody:
+        if any(not 1 <= len(a.strip()) <= 80 for a in self.alternatives):
+            raise ValueError("each alternative must have 1 to 80 characters")
+        return self

@@ -1,0 +1,142 @@
+"""What a search query asks for: its meaningful terms (with the ways the catalog may write each), the
+qualities that only rank ("grande", "barato"), and the item codes it may contain.
+
+Pure functions: the database turns the words into full-text queries (db/search_repository.py).
+The text is cut the way the database cuts catalog text (migration 006, mostrador_search_text):
+accents and case folded, separators inside a word split (`XY-0412` -> `xy` `0412`, also kept whole
+as `xy0412`), a number glued to its unit split (`17kg` -> `17 kg`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from mostrador.catalog.vocabulary import MAX_TERM_WORDS, SOFT_WORDS, STOP_WORDS, UNITS, fold
+
+MAX_TERMS = 8
+_CHUNK = re.compile(r"[a-z0-9]+(?:[-_/.,+][a-z0-9]+)*")
+_PART = re.compile(r"[a-z0-9]+")
+_NUMBER_UNIT = re.compile(rf"^([0-9]+)({UNITS})$")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing the customer said, and each way the catalog may write it (all words of one way must match)."""
+
+    text: str
+    alternatives: tuple[tuple[str, ...], ...]
+
+    @property
+    def words(self) -> set[str]:
+        return {w for alternative in self.alternatives for w in alternative}
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    terms: tuple[Term, ...]  # meaningful: each counts toward the relevance floor
+    soft: tuple[Term, ...]  # qualities: they only rank
+    code_keys: tuple[str, ...]  # the query's chunks joined, compared with item codes
+    # Indexes into `terms` of each alternative the customer gave ("nevera o lavadora": two); a
+    # product is judged against the alternative it matches best.
+    segments: tuple[tuple[int, ...], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.terms or self.soft or self.code_keys)
+
+    @property
+    def words(self) -> set[str]:
+        return {w for term in (*self.terms, *self.soft) for w in term.words}
+
+
+def required_matches(term_count: int, share: float) -> int:
+    """How many of a query's terms a product must match (minimum-should-match)."""
+    if term_count <= 0:
+        return 0
+    return max(1, min(term_count, -int(-(term_count * share - 1e-9) // 1)))
+
+
+# "nevera o lavadora", "fridge or washer": either will do.
+_OR = frozenset({"o", "u", "or", "ou", "oder"})
+
+
+def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[str] = frozenset()) -> QueryPlan:
+    """`ignore`: words a filter already covers (a branch name, a price limit), not search words."""
+    chunks = _CHUNK.findall(fold(query or ""))
+    code_keys = _code_keys(chunks)
+    # Units: a word, or a compound the customer wrote with separators ("xy-0412"). Stop words stay
+    # out of phrases ("olla de arroz" is looked up as "olla arroz"), but "o" splits alternatives.
+    units: list[list[str]] = []
+    for chunk in chunks:
+        parts = [word for part in _PART.findall(chunk) for word in _split_unit(part)]
+        if len(_PART.findall(chunk)) > 1:
+            units.append(parts)
+        else:
+            units.extend([w] for w in parts if w in _OR or (w not in STOP_WORDS and w not in ignore))
+    keys = ["".join(unit) for unit in units]
+    terms: list[Term] = []
+    soft: list[Term] = []
+    segments: list[list[int]] = [[]]
+    seen: dict[str, int] = {}
+    i = 0
+    while i < len(units):
+        if keys[i] in _OR and len(units[i]) == 1:
+            if segments[-1]:
+                segments.append([])
+            i += 1
+            continue
+        size = next(
+            (n for n in range(min(MAX_TERM_WORDS, len(units) - i), 1, -1) if " ".join(keys[i : i + n]) in synonyms), 1
+        )
+        phrase = " ".join(keys[i : i + size])
+        lookup = phrase if size > 1 or len(units[i]) > 1 else _singular(phrase, synonyms)
+        own = tuple(word for unit in units[i : i + size] for word in unit)
+        joined = [(phrase,)] if size == 1 and len(units[i]) > 1 else []  # "xy-0412" is also indexed as xy0412
+        i += size
+        if phrase in seen:
+            if seen[phrase] >= 0 and seen[phrase] not in segments[-1]:
+                segments[-1].append(seen[phrase])
+            continue
+        alternatives = [own, *joined, *(_content(alternative.split()) for alternative in synonyms.get(lookup, []))]
+        term = Term(phrase, tuple(dict.fromkeys(a for a in alternatives if a)))
+        if all(word in SOFT_WORDS for word in phrase.split()):
+            seen[phrase] = -1
+            soft.append(term)
+        elif len(terms) < MAX_TERMS:
+            seen[phrase] = len(terms)
+            segments[-1].append(len(terms))
+            terms.append(term)
+    return QueryPlan(tuple(terms), tuple(soft[:MAX_TERMS]), code_keys, tuple(tuple(s) for s in segments if s))
+
+
+def _singular(word: str, synonyms: Mapping[str, list[str]]) -> str:
+    """The vocabulary entry of a plural the list does not have ("teles" -> "tele", "licuas" -> "licua")."""
+    if word in synonyms:
+        return word
+    for cut in (1, 2):
+        if len(word) > cut + 2 and word.endswith("es"[2 - cut :]) and word[:-cut] in synonyms:
+            return word[:-cut]
+    return word
+
+
+def _split_unit(word: str) -> tuple[str, ...]:
+    match = _NUMBER_UNIT.match(word)
+    return match.groups() if match else (word,)
+
+
+def _content(words: list[str]) -> tuple[str, ...]:
+    return tuple(w for w in words if w not in STOP_WORDS)
+
+
+def _code_keys(chunks: list[str]) -> tuple[str, ...]:
+    """Every run of one to three adjacent chunks joined: "xy 0412", "XY-0412" and "xy0412" all give xy0412."""
+    keys: list[str] = []
+    for start in range(len(chunks)):
+        joined = ""
+        for chunk in chunks[start : start + 3]:
+            joined += "".join(_PART.findall(chunk))
+            if 2 <= len(joined) <= 40 and (any(c.isdigit() for c in joined) or len(joined) >= 4):
+                keys.append(joined)
+    return tuple(dict.fromkeys(keys))
