@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -127,3 +127,29 @@ def test_a_rejected_request_records_nothing(pipeline):
     status, body = pipeline.push({"products": [{"itemCode": "X"}], "syncId": "nothing"})
     assert status == 422
     assert pipeline.sync("nothing")[0] == 404
+
+
+def test_a_receipt_only_late_is_stored_and_does_not_silence_the_next_ones(db, db_url):
+    from mostrador.catalog.models import SyncReceipt
+    from mostrador.db.receipt_writer import ReceiptWriter
+
+    writer = ReceiptWriter(lambda: db_url, deadline_s=0.0, quiet_s=60)  # every write is "late": the request never waits
+
+    def receipt(sync_id: str) -> SyncReceipt:
+        return SyncReceipt("default", sync_id, f"batch-{sync_id}", 1, False, 1, True, datetime.now(UTC))
+
+    try:
+        assert writer(receipt("late")) is False  # given up by the request, still written by its thread
+        deadline = time.monotonic() + 10
+        while db.execute("SELECT 1 FROM syncs WHERE sync_id = 'late'").fetchone() is None:
+            assert time.monotonic() < deadline, "the late receipt was never written"
+            time.sleep(0.05)
+        writer.deadline_s = 5.0
+        # Not silenced for quiet_s (60 s): the database answered. (The writer thread ends the quiet
+        # period a moment after its commit, hence a few tries.)
+        deadline = time.monotonic() + 5
+        while not writer(receipt("next")):
+            assert time.monotonic() < deadline, "the late write left the writer quiet"
+            time.sleep(0.05)
+    finally:
+        writer.reset()

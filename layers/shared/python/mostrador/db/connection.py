@@ -85,10 +85,11 @@ def _ms(seconds: float) -> int:
     return int(round(seconds * 1000))
 
 
-def connect(url: str, limits: SessionLimits | None = None) -> Connection:
-    """A new connection with our session limits (the functions' unless `limits` says otherwise)."""
+def connect(url: str, limits: SessionLimits | None = None, *, vector_types: bool = True) -> Connection:
+    """A new connection with our session limits (the functions' unless `limits` says otherwise).
+    `vector_types=False` leaves pgvector's types out (registering them imports numpy): for a connection
+    that never reads or writes an embedding (ingest's sync receipt)."""
     import psycopg
-    from pgvector.psycopg import register_vector
     from psycopg.conninfo import conninfo_to_dict
     from psycopg.rows import dict_row
 
@@ -99,9 +100,12 @@ def connect(url: str, limits: SessionLimits | None = None) -> Connection:
     parameters = limits.connection_parameters(conninfo_to_dict(url))
     # prepare_threshold=None: RDS Proxy pins sessions that use server-side prepared statements.
     conn = psycopg.connect(url, autocommit=True, prepare_threshold=None, row_factory=dict_row, **parameters)
-    # The vector extension does not exist yet only when the migrator connects to a new database.
-    with suppress(psycopg.ProgrammingError):
-        register_vector(conn)
+    if vector_types:
+        from pgvector.psycopg import register_vector
+
+        # The vector extension does not exist yet only when the migrator connects to a new database.
+        with suppress(psycopg.ProgrammingError):
+            register_vector(conn)
     return conn
 
 
@@ -235,23 +239,3 @@ def database_reachable(timeout_seconds: float = HEALTH_CHECK_SECONDS) -> bool:
         _discard(_connection)  # a connection to another URL (the check already dropped a dead `cached`)
     _connection, _connection_url, _handed_out_at = healthy, url, time.monotonic()
     return True
-
-
-def connect_with_deadlines(url: str, *, connect_timeout_s: int, statement_timeout_ms: int) -> Connection:
-    """A connection for a best-effort write on a request path: it gives up connecting after
-    `connect_timeout_s` (psycopg's minimum is 2), the server cancels any statement or lock wait longer than
-    `statement_timeout_ms`, and pgvector's types are not registered (that would import numpy)."""
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict
-    from psycopg.rows import dict_row
-
-    extra = f"-c statement_timeout={statement_timeout_ms} -c lock_timeout={statement_timeout_ms}"
-    options = " ".join(filter(None, [str(conninfo_to_dict(url).get("options") or ""), extra]))
-    return psycopg.connect(
-        url,
-        autocommit=True,
-        prepare_threshold=None,
-        row_factory=dict_row,
-        connect_timeout=connect_timeout_s,
-        options=options,
-    )

@@ -5,7 +5,8 @@ Ingest answers 202 once the items are queued, database or not. Writing the recei
 so the write runs on a thread of its own that the request waits for at most `deadline_s` (a daemon
 thread: one stuck on a frozen server never holds the process at exit), on a connection of its own (short
 connect and statement timeouts; a stuck write never blocks the other routes' connection).
-After a failure or a timeout it stays quiet for `quiet_s` instead of making every request wait again.
+After a failure or a timeout it stays quiet for `quiet_s` instead of making every request wait again;
+a write that was only late (and then succeeded) ends the quiet period.
 Nothing is lost by giving up: each queued item carries the receipt and enrichment writes it too.
 
 psycopg is imported on the worker thread at the first write, never when this module is imported.
@@ -24,18 +25,18 @@ from mostrador.observability import logger
 if TYPE_CHECKING:
     from mostrador.db.connection import Connection
 
-CONNECT_TIMEOUT_S = 2
-STATEMENT_TIMEOUT_MS = 1000
+CONNECT_TIMEOUT_S = 2  # psycopg's minimum
+STATEMENT_TIMEOUT_S = 1.0  # statements and lock waits alike
 
 
 class ReceiptWriter:
     def __init__(
-        self, database_url: Callable[[], str | None], *, deadline_s: float = 2.0, quiet_s: float = 10.0
+        self, database_url: Callable[[], str | None], *, deadline_s: float = 0.5, quiet_s: float = 10.0
     ) -> None:
         self._database_url = database_url
         self.deadline_s = deadline_s
         self.quiet_s = quiet_s
-        self._lock = threading.Lock()  # the quiet period
+        self._lock = threading.Lock()  # the quiet period and the hand-over between request and writer
         self._writing = threading.Lock()  # one write at a time on the one connection
         self._quiet_until = 0.0
         self._conn: Connection | None = None
@@ -48,6 +49,7 @@ class ReceiptWriter:
                 return False
         done = threading.Event()
         errors: list[BaseException] = []
+        given_up = False
 
         def write() -> None:
             try:
@@ -55,29 +57,37 @@ class ReceiptWriter:
                     self._write(receipt)
             except Exception as exc:
                 errors.append(exc)
-            finally:
+            with self._lock:
                 done.set()
+                if given_up and not errors:
+                    # Only slow (a cold start's import and connect): the database answers, stop skipping.
+                    self._quiet_until = 0.0
 
         threading.Thread(target=write, name="sync-receipt", daemon=True).start()
-        if not done.wait(self.deadline_s):
-            self._fail("sync receipt not written in time; enrichment will record it", None)
+        done.wait(self.deadline_s)
+        with self._lock:
+            if not done.is_set():
+                given_up = True
+                self._quiet_until = time.monotonic() + self.quiet_s
+        if given_up:
+            self._warn("sync receipt not written in time; enrichment will record it", None)
         elif errors:
-            self._fail("sync receipt not written; enrichment will record it", errors[0])
+            with self._lock:
+                self._quiet_until = time.monotonic() + self.quiet_s
+            self._warn("sync receipt not written; enrichment will record it", errors[0])
         else:
             return True
         return False
 
-    def _fail(self, message: str, exc: BaseException | None) -> None:
+    def _warn(self, message: str, exc: BaseException | None) -> None:
         extra: dict[str, Any] = {"deadline_s": self.deadline_s}
         if exc is not None:
             extra["error"] = f"{type(exc).__name__}: {exc}"
         logger.warning(message, extra=extra)
-        with self._lock:
-            self._quiet_until = time.monotonic() + self.quiet_s
 
     def _write(self, receipt: SyncReceipt) -> None:
         from mostrador.db.catalog_repository import CatalogRepository
-        from mostrador.db.connection import connect_with_deadlines
+        from mostrador.db.connection import SessionLimits, connect
 
         url = self._database_url()
         if not url:
@@ -91,9 +101,8 @@ class ReceiptWriter:
                 logger.info("receipt connection failed; reconnecting", extra={"error": type(exc).__name__})
         if reused is not None:
             self._discard(reused)
-        conn = connect_with_deadlines(
-            url, connect_timeout_s=CONNECT_TIMEOUT_S, statement_timeout_ms=STATEMENT_TIMEOUT_MS
-        )
+        limits = SessionLimits(CONNECT_TIMEOUT_S, STATEMENT_TIMEOUT_S, STATEMENT_TIMEOUT_S)
+        conn = connect(url, limits, vector_types=False)
         self._conn, self._conn_url = conn, url
         try:
             CatalogRepository(conn).record_receipt(receipt)
