@@ -199,12 +199,12 @@ def test_sign_in_refuses_a_wrong_token_and_keeps_the_right_one_in_this_tab_only(
     assert page.evaluate("JSON.stringify(localStorage)").find(ADMIN_TOKEN) == -1
     assert ADMIN_TOKEN not in page.evaluate("location.href")
     nav = page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)")
-    assert nav == ["Bandeja", "Escalaciones", "Analítica", "Catálogo"]  # Spanish by default; all permitted
+    assert nav == ["Bandeja", "Escalaciones", "Analítica", "Catálogo", "Conocimiento"]  # Spanish; all permitted
 
     page.click(".bar button.lang")
     page.wait_for("document.documentElement.lang === 'en' && !!document.getElementById('nav-inbox')")
     english = page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)")
-    assert english == ["Inbox", "Escalations", "Analytics", "Catalog"]
+    assert english == ["Inbox", "Escalations", "Analytics", "Catalog", "Knowledge"]
     page.click(".bar button.lang")
     page.wait_for("document.documentElement.lang === 'es' && !!document.getElementById('nav-inbox')")
     assert page.evaluate("document.getElementById('nav-inbox').textContent") == "Bandeja"
@@ -399,6 +399,7 @@ def test_the_page_offers_only_what_the_permissions_allow(stack: RunningStack, br
         "Bandeja",
         "Escalaciones",
         "Catálogo",
+        "Conocimiento",  # reading knowledge needs read_conversations, as in the API
     ]
     assert page.evaluate("!!document.getElementById('reveal-ids')") is False
     open_conversation_with(page, "pedido-7731")

@@ -118,7 +118,7 @@ def test_an_echo_to_another_form_of_a_customers_number_shares_their_group() -> N
     echo = _message(
         conversation_id="wa:1065:5521987654321",
         sender_id="15550783881",
-        sender_role="human_agent",
+        sender_role="agent",
         platform_message_id="wamid.ECHO",
         metadata={"phone_number_id": "1065", "is_echo": "true", "echo_source": "business_app"},
     )

@@ -7,7 +7,7 @@ Conversation id: "wa:<business phone_number_id>:<sender id>".
 Coexistence (a number on both the WhatsApp Business app and the Cloud API): what a person types
 in the app on the phone arrives as field `smb_message_echoes`, value.message_echoes[] with `from`
 (the business number), `to` (the customer) and the usual id/timestamp/type/<type> content. Those
-become InboundMessages in the customer's conversation with sender_role "human_agent" and
+become InboundMessages in the customer's conversation with sender_role "agent" and
 metadata["is_echo"] = "true": a person answering, for the reply side's takeover rules.
 
 An echo carries no `contacts` and no `wa_id` (Meta's smb_message_echoes reference): its `to` is the
@@ -224,7 +224,7 @@ def _parse_echo(echo: Mapping[str, Any], phone_number_id: str, tenant_id: str) -
         channel="whatsapp",
         conversation_id=conversation_id_for(phone_number_id, customer),
         sender_id=str(echo.get("from") or phone_number_id),
-        sender_role="human_agent",
+        sender_role="agent",
         text=text,
         media_kind=media_kind,
         platform_message_id=str(message_id),

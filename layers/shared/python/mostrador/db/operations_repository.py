@@ -225,7 +225,7 @@ def automation_counts(conn: Connection, tenant_id: str, since: datetime, until: 
                              AND m.actor = 'bot' AND m.status IN ('sent', 'delivered', 'read')) AS bot_replied,
                    EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = %(t)s AND m.conversation_id = a.conversation_id
                              AND m.created_at >= %(s)s AND m.created_at < %(u)s
-                             AND ((m.direction = 'inbound' AND m.actor IN ('human_agent', 'unknown'))
+                             AND ((m.direction = 'inbound' AND m.actor IN ('agent', 'unknown'))
                                   -- a person's reply from the admin console
                                   OR (m.direction = 'outbound' AND m.actor = 'agent'))) AS human_wrote,
                    EXISTS (SELECT 1 FROM escalations x
