@@ -12,20 +12,15 @@ import os
 import statistics
 import tempfile
 import time
-import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.handler_environment import PHONE_ID, quiet_powertools
 from tests.lambda_events import LambdaContextStub, api_event
 
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "MostradorBench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-warnings.filterwarnings("ignore", message="No application metrics to publish")
+quiet_powertools()
 
 TOKEN = "bench-admin-token"
-PHONE_ID = "106540352242922"
 WORDS = ["nevera", "lavadora", "televisor", "precio", "garantía", "envío", "Valencia", "Caracas"]
 
 
