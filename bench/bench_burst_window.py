@@ -19,11 +19,10 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from bench.handler_environment import PHONE_ID, quiet_powertools, reply_settings
+from bench.handler_environment import customer_message, quiet_powertools, reply_settings
 
 quiet_powertools()
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")  # the SQS emulator asks for credentials, any will do
@@ -55,22 +54,12 @@ class _Capture(BaseHTTPRequestHandler):
 
 def _latencies(queue_url: str, count: int, prefix: str) -> list[float]:
     from mostrador.conversations.reply_queue import envelopes_for
-    from mostrador.messaging.model import InboundMessage
     from mostrador.queues import send_messages
 
     results = []
     for index in range(count):
         sender = f"58{prefix}{index:07d}"
-        message = InboundMessage(
-            tenant_id="default",
-            channel="whatsapp",
-            conversation_id=f"wa:{PHONE_ID}:{sender}",
-            sender_id=sender,
-            sender_role="customer",
-            text="¿Tienen nevera Samsung?",
-            platform_message_id=f"wamid.burst.{uuid.uuid4().hex}",
-            timestamp=datetime.now(UTC),
-        )
+        message = customer_message(sender, "¿Tienen nevera Samsung?", f"wamid.burst.{uuid.uuid4().hex}")
         started = time.monotonic()
         failures = send_messages(queue_url, envelopes_for([message]))
         assert failures == [], failures

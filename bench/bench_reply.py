@@ -19,11 +19,10 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from bench.handler_environment import PHONE_ID, quiet_powertools, reply_settings
+from bench.handler_environment import customer_message, quiet_powertools, reply_settings
 from tests.lambda_events import LambdaContextStub, reply_queue_record
 
 quiet_powertools()
@@ -104,19 +103,8 @@ def _load_catalog(conn: Any, count: int) -> None:
 
 
 def _event(index: int, customers: int) -> dict[str, Any]:
-    from mostrador.messaging.model import InboundMessage
-
     sender = f"58412{index % customers:07d}"
-    message = InboundMessage(
-        tenant_id="default",
-        channel="whatsapp",
-        conversation_id=f"wa:{PHONE_ID}:{sender}",
-        sender_id=sender,
-        sender_role="customer",
-        text=QUESTIONS[index % len(QUESTIONS)],
-        platform_message_id=f"wamid.bench.{uuid.uuid4().hex}",
-        timestamp=datetime.now(UTC),
-    )
+    message = customer_message(sender, QUESTIONS[index % len(QUESTIONS)], f"wamid.bench.{uuid.uuid4().hex}")
     return {"Records": [reply_queue_record(message)]}
 
 

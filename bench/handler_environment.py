@@ -1,10 +1,16 @@
-"""The environment the benchmarks that run our handlers in this process give them (bench_reply,
-bench_burst_window, bench_console). Not a benchmark itself (`make bench` runs bench_*.py)."""
+"""What the benchmarks that run our handlers in this process (bench_reply, bench_burst_window,
+bench_console) share: the environment they give the handlers, and the WhatsApp customer messages they
+feed them. Not a benchmark itself (`make bench` runs bench_*.py)."""
 
 from __future__ import annotations
 
 import os
 import warnings
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mostrador.messaging.model import InboundMessage
 
 PHONE_ID = "106540352242922"
 
@@ -34,4 +40,20 @@ def reply_settings(database_url: str, graph_port: int, **settings: str) -> None:
             "WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
             **settings,
         }
+    )
+
+
+def customer_message(sender: str, text: str, platform_message_id: str, at: datetime | None = None) -> InboundMessage:
+    """A WhatsApp message from the customer `sender` to the bench's number, in the default tenant."""
+    from mostrador.messaging.model import InboundMessage
+
+    return InboundMessage(
+        tenant_id="default",
+        channel="whatsapp",
+        conversation_id=f"wa:{PHONE_ID}:{sender}",
+        sender_id=sender,
+        sender_role="customer",
+        text=text,
+        platform_message_id=platform_message_id,
+        timestamp=at or datetime.now(UTC),
     )
