@@ -19,21 +19,14 @@ import tempfile
 import threading
 import time
 import uuid
-import warnings
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "MostradorBench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+from bench.handler_environment import customer_message, quiet_powertools, reply_settings
+
+quiet_powertools()
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")  # the SQS emulator asks for credentials, any will do
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-
-warnings.filterwarnings("ignore", message="No application metrics to publish")
-
-PHONE_ID = "106540352242922"
 
 
 class _Capture(BaseHTTPRequestHandler):
@@ -61,22 +54,12 @@ class _Capture(BaseHTTPRequestHandler):
 
 def _latencies(queue_url: str, count: int, prefix: str) -> list[float]:
     from mostrador.conversations.reply_queue import envelopes_for
-    from mostrador.messaging.model import InboundMessage
     from mostrador.queues import send_messages
 
     results = []
     for index in range(count):
         sender = f"58{prefix}{index:07d}"
-        message = InboundMessage(
-            tenant_id="default",
-            channel="whatsapp",
-            conversation_id=f"wa:{PHONE_ID}:{sender}",
-            sender_id=sender,
-            sender_role="customer",
-            text="¿Tienen nevera Samsung?",
-            platform_message_id=f"wamid.burst.{uuid.uuid4().hex}",
-            timestamp=datetime.now(UTC),
-        )
+        message = customer_message(sender, "¿Tienen nevera Samsung?", f"wamid.burst.{uuid.uuid4().hex}")
         started = time.monotonic()
         failures = send_messages(queue_url, envelopes_for([message]))
         assert failures == [], failures
@@ -112,20 +95,10 @@ def main() -> None:
             from mostrador import queues
             from mostrador.config import reset_settings
             from mostrador.db.connection import connect
-            from mostrador.db.migrate import apply_migrations
 
             url = server.get_uri()
-            apply_migrations(url)
-            os.environ.update(
-                {
-                    "DATABASE_URL": url,
-                    "LLM_PROVIDER": "offline",
-                    "META_GRAPH_URL": f"http://127.0.0.1:{capture.server_address[1]}/v21.0",
-                    "WHATSAPP_TOKEN": "bench-token",
-                    "WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
-                    "REPLY_QUEUE_URL": queue.url,
-                    "AWS_ENDPOINT_URL_SQS": emulator.endpoint,
-                }
+            reply_settings(
+                url, capture.server_address[1], REPLY_QUEUE_URL=queue.url, AWS_ENDPOINT_URL_SQS=emulator.endpoint
             )
             queues.reset_clients()
             with connect(url) as conn:

@@ -12,26 +12,20 @@ import os
 import statistics
 import tempfile
 import time
-import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.handler_environment import PHONE_ID, customer_message, quiet_powertools
 from tests.lambda_events import LambdaContextStub, api_event
 
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "MostradorBench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-warnings.filterwarnings("ignore", message="No application metrics to publish")
+quiet_powertools()
 
 TOKEN = "bench-admin-token"
-PHONE_ID = "106540352242922"
 WORDS = ["nevera", "lavadora", "televisor", "precio", "garantía", "envío", "Valencia", "Caracas"]
 
 
 def _fill(conn: Any, conversations: int, each: int) -> None:
     from mostrador.db import conversation_repository as repo
-    from mostrador.messaging.model import InboundMessage
 
     start = datetime.now(UTC) - timedelta(days=2)
     for c in range(conversations):
@@ -39,15 +33,8 @@ def _fill(conn: Any, conversations: int, each: int) -> None:
         for m in range(each // 2):
             at = start + timedelta(seconds=c * 7 + m)
             word = WORDS[(c + m) % len(WORDS)]
-            message = InboundMessage(
-                tenant_id="default",
-                channel="whatsapp",
-                conversation_id=f"wa:{PHONE_ID}:{sender}",
-                sender_id=sender,
-                sender_role="customer",
-                text=f"Hola, ¿tienen {word}? pregunta {m} del cliente {c}",
-                platform_message_id=f"wamid.bench.{c}.{m}",
-                timestamp=at,
+            message = customer_message(
+                sender, f"Hola, ¿tienen {word}? pregunta {m} del cliente {c}", f"wamid.bench.{c}.{m}", at
             )
             inbound = repo.record_inbound(conn, message, "customer")
             repo.note_customer_message(conn, "default", message.conversation_id, sender, at, "es")

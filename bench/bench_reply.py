@@ -14,28 +14,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import threading
 import time
 import uuid
-import warnings
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bench.handler_environment import customer_message, quiet_powertools, reply_settings
 from tests.lambda_events import LambdaContextStub, reply_queue_record
 
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "MostradorBench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-
-warnings.filterwarnings("ignore", message="No application metrics to publish")
+quiet_powertools()
 
 TARGET_P50_MS = 50.0
-PHONE_ID = "106540352242922"
 QUESTIONS = [
     "¿Tienen nevera Samsung?",
     "precio de la lavadora LG",
@@ -111,19 +103,8 @@ def _load_catalog(conn: Any, count: int) -> None:
 
 
 def _event(index: int, customers: int) -> dict[str, Any]:
-    from mostrador.messaging.model import InboundMessage
-
     sender = f"58412{index % customers:07d}"
-    message = InboundMessage(
-        tenant_id="default",
-        channel="whatsapp",
-        conversation_id=f"wa:{PHONE_ID}:{sender}",
-        sender_id=sender,
-        sender_role="customer",
-        text=QUESTIONS[index % len(QUESTIONS)],
-        platform_message_id=f"wamid.bench.{uuid.uuid4().hex}",
-        timestamp=datetime.now(UTC),
-    )
+    message = customer_message(sender, QUESTIONS[index % len(QUESTIONS)], f"wamid.bench.{uuid.uuid4().hex}")
     return {"Records": [reply_queue_record(message)]}
 
 
@@ -149,20 +130,9 @@ def main() -> None:
         try:
             from mostrador.config import reset_settings
             from mostrador.db.connection import connect
-            from mostrador.db.migrate import apply_migrations
 
             url = server.get_uri()
-            apply_migrations(url)
-            os.environ.update(
-                {
-                    "DATABASE_URL": url,
-                    "LLM_PROVIDER": "offline",
-                    "META_GRAPH_URL": f"http://127.0.0.1:{capture.server_address[1]}/v21.0",
-                    "WHATSAPP_TOKEN": "bench-token",
-                    "WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
-                    "REPLY_BURST_WINDOW_SECONDS": "0",
-                }
-            )
+            reply_settings(url, capture.server_address[1], REPLY_BURST_WINDOW_SECONDS="0")
             reset_settings()
             with connect(url) as conn:
                 _load_catalog(conn, args.products)

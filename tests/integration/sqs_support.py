@@ -1,12 +1,19 @@
 """A queue with a dead-letter queue on moto's SQS server, as the stack declares them (infra/queues.py):
-the consumer fixtures (catalog, channels, knowledge) each make one. No tests here."""
+the consumer fixtures (catalog, channels, knowledge) each make one. The local stack's SQS emulator as a
+fixture. No tests here."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from local.sqs_emulator import SqsEmulator
 
 
 @dataclass(frozen=True)
@@ -33,3 +40,14 @@ def queue_with_dead_letters(
     url = sqs.create_queue(QueueName=f"{name}-{suffix}", Attributes=attributes)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return DeadLetteredQueue(url, arn, dlq)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[SqsEmulator]:
+    """The local stack's SQS emulator (moto's server on 127.0.0.1), one a test module."""
+    from local.sqs_emulator import SqsEmulator
+
+    server = SqsEmulator()
+    server.start()
+    yield server
+    server.stop()

@@ -9,8 +9,6 @@ widths go to .artifacts/console-screenshots/ (gitignored), next to the other con
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 import uuid
 from base64 import b64encode
@@ -24,18 +22,19 @@ import pytest
 from local.pdf_writer import make_pdf
 from tests.e2e.chromium import Chromium, Page
 from tests.fakes.platforms import FakeMetaGraph
+from tests.integration import console_support, test_local_stack
+from tests.integration.console_support import go, shut_down
 from tests.integration.test_local_stack import (
-    APP_SECRET,
-    PHONE_NUMBER_ID,
     REPO,
     RunningStack,
     free_port,
     signed_whatsapp_delivery,
+    stack_environment,
     start_stack,
-    stop_stack,
     wait_for,
 )
 
+graph, browser, page = test_local_stack.graph, console_support.browser, console_support.page  # fixtures
 ADMIN_TOKEN = "console-knowledge-test-admin-token-0123"
 SCREENSHOTS = REPO / ".artifacts" / "console-screenshots"
 SAMPLE_PDF = REPO / "local" / "sample_knowledge" / "politicas-de-la-tienda.pdf"
@@ -61,53 +60,14 @@ Puedes <b>cambiar</b> un producto <script>window.__xss=3</script> por otro model
 
 
 @pytest.fixture(scope="module")
-def graph() -> Iterator[FakeMetaGraph]:
-    server = FakeMetaGraph()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, graph: FakeMetaGraph) -> Iterator[RunningStack]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "META_", "WHATSAPP_", "SUPPORT_BOARD_"))}
-    for name in ("DATABASE_URL", "INGEST_API_KEY", "LLM_PROVIDER", "OPENAI_API_KEY", "GEMINI_API_KEY", "PORT"):
-        env.pop(name, None)
-    env.update(
-        {
-            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "layers" / "shared" / "python")]),
-            "ADMIN_TOKEN": ADMIN_TOKEN,
-            "META_GRAPH_URL": graph.url,
-            "META_APP_SECRET": APP_SECRET,
-            "WHATSAPP_TOKEN": graph.token,
-            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        }
-    )
+    env = stack_environment(graph, ADMIN_TOKEN=ADMIN_TOKEN)
     root = tmp_path_factory.mktemp("console-knowledge-stack")
     running = start_stack(
         root / "data", free_port(), env, root / "stack.log"
     )  # no sample data: all comes from the page
     yield running
-    if running.process.poll() is None:
-        try:
-            stop_stack(running)
-        except subprocess.TimeoutExpired:
-            running.process.kill()
-            running.process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    with Chromium(tmp_path_factory.mktemp("console-knowledge-profile")) as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
-def page(stack: RunningStack, browser: Chromium) -> Page:
-    opened = browser.open(f"{stack.url}/console")
-    opened.set_viewport(*DESKTOP)
-    opened.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
-    return opened
+    shut_down(running)
 
 
 @pytest.fixture(scope="module")
@@ -134,17 +94,7 @@ def api(stack: RunningStack, method: str, path: str, **query: Any) -> Any:
 
 
 def sign_in(page: Page) -> None:
-    if page.evaluate("!!sessionStorage.getItem('mostrador.console.token')"):
-        return
-    page.evaluate("document.getElementById('token').value = ''")
-    page.type_into("#token", ADMIN_TOKEN)
-    page.click(".signin-form button[type=submit]")
-    page.wait_for("!document.getElementById('bar').hidden && !!document.getElementById('nav-knowledge')")
-
-
-def go(page: Page, address: str, ready: str) -> None:
-    page.evaluate(f"location.hash = {json.dumps(address)}")
-    page.wait_for(ready, seconds=20)
+    console_support.sign_in(page, ADMIN_TOKEN, shown="nav-knowledge")
 
 
 def document_item(page: Page, name: str) -> Any:

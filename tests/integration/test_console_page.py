@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,32 +20,26 @@ from tests.e2e.chromium import Chromium, Page
 from tests.fakes.llm_server import FakeLLMServer, running_llm_server
 from tests.fakes.media_files import ogg_opus_voice_note, png_photo
 from tests.fakes.platforms import FakeMetaGraph
+from tests.integration import console_support, test_local_stack
+from tests.integration.console_support import go, shut_down
 from tests.integration.test_local_stack import (
-    APP_SECRET,
     PHONE_NUMBER_ID,
     REPO,
     RunningStack,
     free_port,
     signed_whatsapp_delivery,
+    stack_environment,
     start_stack,
-    stop_stack,
     wait_for,
 )
 
+graph, browser, page = test_local_stack.graph, console_support.browser, console_support.page  # fixtures
 ADMIN_TOKEN = "console-test-admin-token-0123456789"
 INGEST_KEY = "console-test-ingest-key"
 SCREENSHOTS = REPO / ".artifacts" / "console-screenshots"
 PHONE, DESKTOP = (390, 844), (1366, 900)
 # Every customer message this module sends (all WhatsApp): the analytics test expects exactly these.
 sent_to_webhook: list[str] = []
-
-
-@pytest.fixture(scope="module")
-def graph() -> Iterator[FakeMetaGraph]:
-    server = FakeMetaGraph()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -61,26 +53,17 @@ def media_models() -> Iterator[FakeLLMServer]:
 def stack(
     tmp_path_factory: pytest.TempPathFactory, graph: FakeMetaGraph, media_models: FakeLLMServer
 ) -> Iterator[RunningStack]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "META_", "WHATSAPP_", "SUPPORT_BOARD_"))}
-    for name in ("DATABASE_URL", "LLM_PROVIDER", "OPENAI_API_KEY", "GEMINI_API_KEY", "PORT"):
-        env.pop(name, None)
-    env.update(
-        {
-            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "layers" / "shared" / "python")]),
-            "ADMIN_TOKEN": ADMIN_TOKEN,
-            "INGEST_API_KEY": INGEST_KEY,
-            "META_GRAPH_URL": graph.url,
-            "META_APP_SECRET": APP_SECRET,
-            "WHATSAPP_TOKEN": graph.token,
-            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-            "MESSENGER_PAGE_TOKEN": graph.token,
-            "LLM_PROVIDER": "offline",
-            "TRANSCRIPTION_PROVIDER": "openai",
-            "VISION_PROVIDER": "openai",
-            "OPENAI_API_KEY": "console-test-openai-key",
-            "OPENAI_BASE_URL": media_models.openai_base_url,
-            "LLM_MAX_RETRIES": "0",
-        }
+    env = stack_environment(
+        graph,
+        ADMIN_TOKEN=ADMIN_TOKEN,
+        INGEST_API_KEY=INGEST_KEY,
+        MESSENGER_PAGE_TOKEN=graph.token,
+        LLM_PROVIDER="offline",
+        TRANSCRIPTION_PROVIDER="openai",
+        VISION_PROVIDER="openai",
+        OPENAI_API_KEY="console-test-openai-key",
+        OPENAI_BASE_URL=media_models.openai_base_url,
+        LLM_MAX_RETRIES="0",
     )
     root = tmp_path_factory.mktemp("console-stack")
     running = start_stack(root / "data", free_port(), env, root / "stack.log")
@@ -102,26 +85,7 @@ def stack(
         what=f"the catalog sync\n{running.output()}",
     )
     yield running
-    if running.process.poll() is None:
-        try:
-            stop_stack(running)  # Ctrl-C: the stack stops its embedded PostgreSQL too
-        except subprocess.TimeoutExpired:
-            running.process.kill()
-            running.process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    with Chromium(tmp_path_factory.mktemp("console-profile")) as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
-def page(stack: RunningStack, browser: Chromium) -> Page:
-    opened = browser.open(f"{stack.url}/console")
-    opened.set_viewport(*DESKTOP)
-    opened.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
-    return opened
+    shut_down(running)
 
 
 def api(stack: RunningStack, path: str, **query: Any) -> Any:
@@ -153,16 +117,7 @@ def texts_to(graph: FakeMetaGraph, sender: str) -> list[str]:
 
 
 def sign_in(page: Page) -> None:
-    if page.evaluate("!!sessionStorage.getItem('mostrador.console.token')"):
-        return
-    page.evaluate("document.getElementById('token').value = ''")
-    page.type_into("#token", ADMIN_TOKEN)
-    page.click(".signin-form button[type=submit]")
-    page.wait_for("!document.getElementById('bar').hidden && !!document.getElementById('conversation-list')")
-
-
-def go(page: Page, address: str) -> None:
-    page.evaluate(f"location.hash = {json.dumps(address)}")
+    console_support.sign_in(page, ADMIN_TOKEN, shown="conversation-list")
 
 
 def clear_filter(page: Page) -> None:

@@ -8,21 +8,16 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from local.event_source import SqsEventSource
 from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
+from tests.integration import sqs_support
 
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[SqsEmulator]:
-    server = SqsEmulator()
-    server.start()
-    yield server
-    server.stop()
+emulator = sqs_support.emulator  # a fixture
 
 
 def make_queue(emulator: SqsEmulator, *, fifo: bool, max_receives: int = 5) -> Queue:

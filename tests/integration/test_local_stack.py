@@ -77,16 +77,9 @@ def stop_stack(stack: RunningStack) -> int:
     return stack.process.wait(timeout=60)
 
 
-@pytest.fixture(scope="module")
-def graph() -> Iterator[FakeMetaGraph]:
-    server = FakeMetaGraph()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def stack_env(graph: FakeMetaGraph) -> dict[str, str]:
+def stack_environment(graph: FakeMetaGraph, **settings: str) -> dict[str, str]:
+    """This process's environment without cloud, Meta, model or database settings (the stack makes its
+    own), WhatsApp pointed at the Graph API stand-in, then `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "META_", "WHATSAPP_", "SUPPORT_BOARD_"))}
     for name in ("DATABASE_URL", "INGEST_API_KEY", "LLM_PROVIDER", "OPENAI_API_KEY", "GEMINI_API_KEY", "PORT"):
         env.pop(name, None)
@@ -97,10 +90,23 @@ def stack_env(graph: FakeMetaGraph) -> dict[str, str]:
             "META_APP_SECRET": APP_SECRET,
             "WHATSAPP_TOKEN": graph.token,
             "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-            "MESSENGER_PAGE_TOKEN": graph.token,
+            **settings,
         }
     )
     return env
+
+
+@pytest.fixture(scope="module")
+def graph() -> Iterator[FakeMetaGraph]:
+    server = FakeMetaGraph()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def stack_env(graph: FakeMetaGraph) -> dict[str, str]:
+    return stack_environment(graph, MESSENGER_PAGE_TOKEN=graph.token)
 
 
 @pytest.fixture(scope="module")

@@ -19,21 +19,14 @@ from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
 from mostrador.conversations.reply_queue import envelopes_for, parse_reply_queue_envelope
 from mostrador.queues import send_messages
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
+from tests.integration import sqs_support
 from tests.integration import test_reply_support as support
 from tests.integration.rich_support import fb_in, ig_unsend, message_row, wa_text
 from tests.integration.test_reply_support import add_products, deliver, product, replies
 from tests.lambda_events import LambdaContextStub, sqs_event
 
-reply_env = support.reply_env
+reply_env, emulator = support.reply_env, sqs_support.emulator  # fixtures
 WINDOW = 2
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[SqsEmulator]:
-    server = SqsEmulator()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -121,21 +114,41 @@ def test_a_redelivered_message_of_a_burst_is_answered_once(reply_env, db, reply_
     assert message_row(db, message.platform_message_id)["state"] == "replied"
 
 
-def test_a_message_arriving_during_generation_makes_the_reply_superseded_not_stale(
-    reply_env, db, db_url, reply_queue, emulator, llm_server, monkeypatch
-):
-    """Two reply function environments at once (Lambda runs conversations' groups concurrently): one
-    writes the burst's reply while the other records the customer's newer message."""
-    from mostrador.config import get_settings, reset_settings
-    from mostrador.conversations.reply import reply_service_from_settings
-    from mostrador.db.connection import connect
+def _chat_on_the_fake_openai(monkeypatch: pytest.MonkeyPatch, llm_server: Any, answers: list[str]) -> None:
+    """Replies written by the real OpenAI SDK on the fake LLM server, which answers `answers` in turn."""
+    from mostrador.config import reset_settings
 
     monkeypatch.setenv("LLM_PROVIDER", "openai")
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
     monkeypatch.setenv("EMBEDDING_PROVIDER", "offline")
     reset_settings()
-    llm_server.script_chat(["Sí, tenemos neveras.", "Tenemos neveras y también lavadoras."])
+    llm_server.script_chat(answers)
+
+
+def _written_elsewhere(db_url: str, llm_server: Any, due: Any) -> tuple[threading.Thread, list[Any]]:
+    """Another reply function environment (Lambda runs conversations' groups concurrently) handling the
+    due burst on its own thread, held while its chat request is at the model: the thread, and the list
+    its outcome goes to once released."""
+    from mostrador.config import get_settings
+    from mostrador.conversations.reply import reply_service_from_settings
+    from mostrador.db.connection import connect
+
+    llm_server.hold_chat()
+    other_environment = reply_service_from_settings(get_settings(), connect(db_url))
+    outcome: list[Any] = []
+    writer = threading.Thread(target=lambda: outcome.append(other_environment.handle(due)))
+    writer.start()
+    assert llm_server.chat_arrived.wait(10)
+    return writer, outcome
+
+
+def test_a_message_arriving_during_generation_makes_the_reply_superseded_not_stale(
+    reply_env, db, db_url, reply_queue, emulator, llm_server, monkeypatch
+):
+    """Two reply function environments at once (Lambda runs conversations' groups concurrently): one
+    writes the burst's reply while the other records the customer's newer message."""
+    _chat_on_the_fake_openai(monkeypatch, llm_server, ["Sí, tenemos neveras.", "Tenemos neveras y también lavadoras."])
 
     older = wa_text("¿tienen neveras?")
     assert deliver(older) == []  # recorded, waiting; its timer is on the queue
@@ -144,12 +157,7 @@ def test_a_message_arriving_during_generation_makes_the_reply_superseded_not_sta
     due = parse_reply_queue_envelope(timer["Body"]).item
     time.sleep(WINDOW)
 
-    llm_server.hold_chat()
-    other_environment = reply_service_from_settings(get_settings(), connect(db_url))
-    outcome: list[Any] = []
-    writer = threading.Thread(target=lambda: outcome.append(other_environment.handle(due)))
-    writer.start()
-    assert llm_server.chat_arrived.wait(10)  # the reply to "¿tienen neveras?" is being generated
+    writer, outcome = _written_elsewhere(db_url, llm_server, due)  # the reply to "¿tienen neveras?" is being generated
 
     newer = wa_text("¿y lavadoras?")
     assert deliver(newer) == []  # this environment records the newer message meanwhile
@@ -298,16 +306,9 @@ def test_a_burst_whose_every_message_was_unsent_gets_no_reply(reply_env, db, rep
 def test_a_message_unsent_while_the_reply_is_written_gets_the_reply_written_again_without_it(
     reply_env, db, db_url, reply_queue, emulator, llm_server, monkeypatch
 ):
-    from mostrador.config import get_settings, reset_settings
-    from mostrador.conversations.reply import reply_service_from_settings
-    from mostrador.db.connection import connect
-
-    monkeypatch.setenv("LLM_PROVIDER", "openai")
-    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
-    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
-    monkeypatch.setenv("EMBEDDING_PROVIDER", "offline")
-    reset_settings()
-    llm_server.script_chat(["Tenemos neveras; te la enviamos a Av. Libertador 123.", "Sí, tenemos neveras."])
+    _chat_on_the_fake_openai(
+        monkeypatch, llm_server, ["Tenemos neveras; te la enviamos a Av. Libertador 123.", "Sí, tenemos neveras."]
+    )
 
     first = fb_in(instagram=True, message={"text": "¿tienen neveras?"})
     second = fb_in(instagram=True, message={"text": "envíenla a Av. Libertador 123"})
@@ -316,12 +317,7 @@ def test_a_message_unsent_while_the_reply_is_written_gets_the_reply_written_agai
     due = parse_reply_queue_envelope(timer["Body"]).item
     time.sleep(WINDOW)
 
-    llm_server.hold_chat()
-    other_environment = reply_service_from_settings(get_settings(), connect(db_url))
-    outcome: list[Any] = []
-    writer = threading.Thread(target=lambda: outcome.append(other_environment.handle(due)))
-    writer.start()
-    assert llm_server.chat_arrived.wait(10)  # the burst's reply is being written...
+    writer, outcome = _written_elsewhere(db_url, llm_server, due)  # the burst's reply is being written...
     assert deliver(ig_unsend(second)) == []  # ...when the customer takes the address back
     llm_server.release_chat()
     writer.join(10)
@@ -359,26 +355,13 @@ def test_unsending_a_message_answered_in_a_burst_clears_the_searches_that_read_i
 def test_a_superseded_reply_stays_superseded_when_the_burst_reply_after_it_fails_for_good(
     reply_env, db, db_url, reply_queue, emulator, llm_server, monkeypatch
 ):
-    from mostrador.config import get_settings, reset_settings
-    from mostrador.conversations.reply import reply_service_from_settings
-    from mostrador.db.connection import connect
-
-    monkeypatch.setenv("LLM_PROVIDER", "openai")
-    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
-    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
-    monkeypatch.setenv("EMBEDDING_PROVIDER", "offline")
-    reset_settings()
-    llm_server.script_chat(["Sí, tenemos neveras.", "Tenemos neveras y también lavadoras."])
+    _chat_on_the_fake_openai(monkeypatch, llm_server, ["Sí, tenemos neveras.", "Tenemos neveras y también lavadoras."])
     older = wa_text("¿tienen neveras?")
     assert deliver(older) == []
     [timer] = receive(emulator, reply_queue)
     due = parse_reply_queue_envelope(timer["Body"]).item
     time.sleep(WINDOW)
-    llm_server.hold_chat()
-    other_environment = reply_service_from_settings(get_settings(), connect(db_url))
-    writer = threading.Thread(target=lambda: other_environment.handle(due))
-    writer.start()
-    assert llm_server.chat_arrived.wait(10)
+    writer, _ = _written_elsewhere(db_url, llm_server, due)
     newer = wa_text("¿y lavadoras?")
     assert deliver(newer) == []
     llm_server.release_chat()

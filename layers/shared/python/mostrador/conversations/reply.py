@@ -291,19 +291,30 @@ class ReplyService:
         )
         return ReplyOutcome("skipped", "deleted" if had_it else "deleted_before_received")
 
+    def _record_failed_for_good(
+        self, draft: dict[str, Any] | None, error: TransientSendError, mark_answered: Callable[[str], None]
+    ) -> str:
+        """One rule for a message and a burst whose last send attempt failed: the draft, if still pending,
+        failed with the pieces already sent; what it answers marked failed (`mark_answered`) with the
+        reason returned, in the same transaction; counted."""
+        reason = f"send_failed:{error.code}" if draft is not None else f"retries_exhausted:{error.code}"
+        with self.conn.transaction():
+            if draft is not None and draft["status"] == "pending":
+                title = f"retries exhausted after {draft.get('pieces_sent') or 0} piece(s) sent: {error}"
+                repo.mark_reply_failed(self.conn, draft["id"], error.code, title)
+            mark_answered(reason)
+        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        return reason
+
     def _give_up(self, message: InboundMessage, error: TransientSendError) -> ReplyOutcome:
         """The last attempt failed transiently too: record the failure as final (no retry will come)."""
         inbound_id = repo.inbound_id(self.conn, message.tenant_id, message.platform_message_id)
         if inbound_id is None:
             raise error  # nothing recorded to mark: the dead-letter queue keeps the message
         draft = repo.pending_reply(self.conn, inbound_id)
-        reason = f"send_failed:{error.code}" if draft is not None else f"retries_exhausted:{error.code}"
-        with self.conn.transaction():
-            if draft is not None and draft["status"] == "pending":
-                title = f"retries exhausted after {draft.get('pieces_sent') or 0} piece(s) sent: {error}"
-                repo.mark_reply_failed(self.conn, draft["id"], error.code, title)
-            repo.mark_inbound(self.conn, inbound_id, "failed", reason)
-        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        reason = self._record_failed_for_good(
+            draft, error, lambda reason: repo.mark_inbound(self.conn, inbound_id, "failed", reason)
+        )
         logger.error(
             "retries exhausted: reply recorded as failed",
             extra={"conversation": redact(message.conversation_id), "channel": message.channel, "code": error.code},
@@ -586,13 +597,9 @@ class ReplyService:
         if draft is not None:
             # Newer messages than the reply's belong to the next burst, whose own timer answers them.
             ids = [message_id for message_id in ids if message_id <= draft["in_reply_to"]]
-        reason = f"send_failed:{error.code}" if draft is not None else f"retries_exhausted:{error.code}"
-        with self.conn.transaction():
-            if draft is not None and draft["status"] == "pending":
-                title = f"retries exhausted after {draft.get('pieces_sent') or 0} piece(s) sent: {error}"
-                repo.mark_reply_failed(self.conn, draft["id"], error.code, title)
-            repo.mark_inbound_many(self.conn, ids, "failed", reason)
-        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        reason = self._record_failed_for_good(
+            draft, error, lambda reason: repo.mark_inbound_many(self.conn, ids, "failed", reason)
+        )
         logger.error(
             "retries exhausted: burst reply recorded as failed",
             extra={"conversation": redact(conversation_id), "code": error.code, "burst": len(ids)},
