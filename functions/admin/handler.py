@@ -1,8 +1,11 @@
-"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export.
+"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export, search
+vocabulary, and access (tokens, audit log, /admin/me: access_routes.py).
 
-Every request but GET /admin/openapi.json needs `Authorization: Bearer <ADMIN_TOKEN>`; it is checked
-before routing, so an unauthenticated caller learns nothing (not even which routes exist). Routes
-then ask for a permission of the caller's role. Inputs are validated from the pydantic models in
+Every request but GET /admin/openapi.json needs `Authorization: Bearer <token>` (ADMIN_TOKEN, the
+deployment's operator, or a token created through /admin/tokens); it is checked before routing, so an
+unauthenticated caller learns nothing (not even which routes exist). Then access_routes.admit settles the
+tenant the request acts on and checks the permissions the route declares (403 naming the missing one), and
+every mutation is audited by one middleware. Inputs are validated from the pydantic models in
 mostrador.operations.requests; the OpenAPI document is generated from these routes.
 """
 
@@ -24,8 +27,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
 from mostrador.operations import analytics, conversations, escalations, export, pricing, search_vocabulary
-from mostrador.operations.auth import Permission, Principal, StaticTokenAuthenticator, authenticate
-from mostrador.operations.errors import Forbidden, OperationsError
+from mostrador.operations.access import admin_authenticator
+from mostrador.operations.auth import Permission, Principal, TokenLookupFailed, authenticate
+from mostrador.operations.errors import OperationsError
 from mostrador.operations.ranges import DayRange
 from mostrador.operations.requests import (
     ConversationQuery,
@@ -41,24 +45,22 @@ from mostrador.operations.requests import (
     unusable_request_input,
 )
 
+try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
+    import access_routes as access  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin import access_routes as access
+
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
+app.use([access.audit_mutations])  # every mutation of every route, routers' included, in one place
+app.include_router(access.router)  # /admin/me, /admin/tokens, /admin/audit
 Id = Annotated[str, Path(min_length=1, max_length=200)]
-
-
-def requires(permission: Permission) -> Any:
-    def check(app: APIGatewayRestResolver, next_middleware: Any) -> Response:
-        if not _principal().can(permission):
-            raise Forbidden(f"your role may not {permission.value.replace('_', ' ')}")
-        return next_middleware(app)
-
-    return check
+requires = access.requires
 
 
 def _principal() -> Principal:
-    principal: Principal = app.context["principal"]
-    return principal
+    return access.caller().principal
 
 
 def _db() -> Any:
@@ -68,7 +70,7 @@ def _db() -> Any:
 
 
 def _tenant() -> str:
-    return get_settings().tenant_id
+    return access.tenant()
 
 
 def _now() -> datetime:
@@ -279,21 +281,28 @@ def not_found(error: NotFoundError) -> Response:
 
 @app.get(OPENAPI_PATH, include_in_schema=False)
 def openapi_document() -> Response[str]:
-    document = app.get_openapi_json_schema(
-        title="Mostrador admin API",
-        version="1.0.0",
-        description="Conversations, takeover, escalations, analytics, export, search vocabulary (docs/admin.md).",
-        security_schemes={"bearerAuth": HTTPBearer(description="ADMIN_TOKEN")},
-        security=[{"bearerAuth": []}],
+    document = json.loads(
+        app.get_openapi_json_schema(
+            title="Mostrador admin API",
+            version="1.0.0",
+            description="Conversations, takeover, escalations, analytics, export, search vocabulary, tokens and "
+            "the audit log (docs/admin.md). Each operation lists the permissions it needs in "
+            "x-mostrador-permissions; an operator names the tenant it acts on in X-Tenant.",
+            security_schemes={
+                "bearerAuth": HTTPBearer(description="ADMIN_TOKEN (the deployment's operator) or a token from POST /admin/tokens")
+            },
+            security=[{"bearerAuth": []}],
+        )
     )
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=document)
+    access.describe_access(app, document)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=json.dumps(document))
 
 
 def _unauthorized() -> dict[str, Any]:
     return {
         "statusCode": 401,
         "headers": {"Content-Type": content_types.APPLICATION_JSON, "WWW-Authenticate": 'Bearer realm="admin"'},
-        "body": json.dumps({"error": "Missing or wrong bearer token: send Authorization: Bearer <ADMIN_TOKEN>."}),
+        "body": json.dumps({"error": "Missing or wrong bearer token: send Authorization: Bearer <your admin token>."}),
         "isBase64Encoded": False,
     }
 
@@ -307,22 +316,39 @@ def _bad_request(problem: str) -> dict[str, Any]:
     }
 
 
+def _refused(status: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"error": message}),
+        "isBase64Encoded": False,
+    }
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
+    app.clear_context()  # nothing of an earlier request (answered before resolving) may carry over
     if not (request.http_method == "GET" and request.path == OPENAPI_PATH):
-        authenticator = StaticTokenAuthenticator.from_settings(get_settings())
-        if not authenticator.configured:
-            logger.error("ADMIN_TOKEN is not configured; refusing every admin request")
-        principal = authenticate(request.headers.get("authorization"), authenticator)
+        settings = get_settings()
+        if not (settings.secret("admin_token") or settings.secret("admin_token_hash_key")):
+            logger.error("neither ADMIN_TOKEN nor ADMIN_TOKEN_HASH_KEY is configured; refusing every admin request")
+        try:
+            principal = authenticate(request.headers.get("authorization"), admin_authenticator(settings, _db))
+        except TokenLookupFailed as failure:
+            logger.error("admin token lookup failed", extra={"error": str(failure)})
+            return _refused(503, "Could not check the token right now (database unavailable); try again shortly.")
         if principal is None:
             # Only the section of the path: the rest may hold a customer's phone number.
             section = "/".join(request.path.split("/")[:3])
             logger.info("admin request refused", extra={"section": section, "method": request.http_method})
             return _unauthorized()
-        app.append_context(principal=principal)
+        refusal = access.admit(app, principal, request.http_method, request.path, request.headers)
+        if refusal is not None:
+            logger.info("admin request forbidden", extra={"role": principal.role.value, "status": refusal["statusCode"]})
+            return refusal
     # One check for every route, before any of them reads its path, query or body.
     query = request.multi_value_query_string_parameters or {
         name: [value] for name, value in (request.query_string_parameters or {}).items()

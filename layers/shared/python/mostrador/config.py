@@ -29,12 +29,14 @@ SECRET_NAMES = (
     "SUPPORT_BOARD_API_TOKEN",
     "SUPPORT_BOARD_WEBHOOK_SECRET",
     "ADMIN_TOKEN",
+    "ADMIN_TOKEN_HASH_KEY",
     "DATABASE_URL",
 )
 
 
-# The operator-filled secret, and the one holding the generated ingest key (read by the ingest function).
-SECRET_ARN_VARIABLES = ("MOSTRADOR_SECRET_ARN", "MOSTRADOR_INGEST_KEY_SECRET_ARN")
+# The operator-filled secret, the one holding the generated ingest key (read by the ingest function) and the
+# one holding the generated key of admin token hashes (read by the admin function).
+SECRET_ARN_VARIABLES = ("MOSTRADOR_SECRET_ARN", "MOSTRADOR_INGEST_KEY_SECRET_ARN", "MOSTRADOR_ADMIN_TOKEN_KEY_SECRET_ARN")
 
 
 class Settings(BaseModel):
@@ -42,6 +44,8 @@ class Settings(BaseModel):
     database_url: SecretStr | None = None
     ingest_api_key: SecretStr | None = None
     admin_token: SecretStr | None = None
+    # Keys the HMAC-SHA256 of admin tokens created through the API (docs/admin.md); changing it voids them all.
+    admin_token_hash_key: SecretStr | None = None
 
     enrich_queue_url: str | None = None
     reply_queue_url: str | None = None

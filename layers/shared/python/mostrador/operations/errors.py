@@ -25,3 +25,7 @@ class NotFound(OperationsError):
 
 class Conflict(OperationsError):
     status = 409
+
+
+class Unavailable(OperationsError):
+    status = 503
