@@ -265,7 +265,6 @@ def audit_log(query: Annotated[AuditQuery, Query()]) -> dict[str, Any]:
     return access.list_audit(_db(), caller(), filters, cursor=query.cursor, limit=query.limit)
 
 
-
 def describe_access(app: Any, document: dict[str, Any]) -> None:
     """Add to each operation of the OpenAPI document the permissions it needs and the X-Tenant header."""
     tenant_header = {

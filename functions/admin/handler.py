@@ -289,7 +289,9 @@ def openapi_document() -> Response[str]:
             "the audit log (docs/admin.md). Each operation lists the permissions it needs in "
             "x-mostrador-permissions; an operator names the tenant it acts on in X-Tenant.",
             security_schemes={
-                "bearerAuth": HTTPBearer(description="ADMIN_TOKEN (the deployment's operator) or a token from POST /admin/tokens")
+                "bearerAuth": HTTPBearer(
+                    description="ADMIN_TOKEN (the deployment's operator) or a token from POST /admin/tokens"
+                )
             },
             security=[{"bearerAuth": []}],
         )
@@ -347,7 +349,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return _unauthorized()
         refusal = access.admit(app, principal, request.http_method, request.path, request.headers)
         if refusal is not None:
-            logger.info("admin request forbidden", extra={"role": principal.role.value, "status": refusal["statusCode"]})
+            logger.info(
+                "admin request forbidden", extra={"role": principal.role.value, "status": refusal["statusCode"]}
+            )
             return refusal
     # One check for every route, before any of them reads its path, query or body.
     query = request.multi_value_query_string_parameters or {

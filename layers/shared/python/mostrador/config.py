@@ -36,7 +36,11 @@ SECRET_NAMES = (
 
 # The operator-filled secret, the one holding the generated ingest key (read by the ingest function) and the
 # one holding the generated key of admin token hashes (read by the admin function).
-SECRET_ARN_VARIABLES = ("MOSTRADOR_SECRET_ARN", "MOSTRADOR_INGEST_KEY_SECRET_ARN", "MOSTRADOR_ADMIN_TOKEN_KEY_SECRET_ARN")
+SECRET_ARN_VARIABLES = (
+    "MOSTRADOR_SECRET_ARN",
+    "MOSTRADOR_INGEST_KEY_SECRET_ARN",
+    "MOSTRADOR_ADMIN_TOKEN_KEY_SECRET_ARN",
+)
 
 
 class Settings(BaseModel):
