@@ -67,6 +67,7 @@ class FunctionSpec:
     # A function that never touches the database runs outside the VPC: no ENI, and no dependence on the NAT.
     uses_database: bool = True
     reads_ingest_key: bool = False
+    reads_admin_token_key: bool = False
     throttle: Throttle | None = None  # None: the stage's default (apiThrottleRate / apiThrottleBurst)
 
 
@@ -125,7 +126,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=1024,  # exports build CSV/XLSX pages in memory (a few MB at most per page)
         timeout_seconds=28,
         routes=(("ANY", "/admin/{proxy+}"),),
-        description="Admin API: conversations, takeover, escalations, analytics, export (bearer token)",
+        description="Admin API: conversations, takeover, escalations, analytics, export, tokens, audit (bearer token)",
+        reads_admin_token_key=True,
         throttle=Throttle(rate=10, burst=20),
     ),
     FunctionSpec(
@@ -196,6 +198,7 @@ class Functions(Construct):
         queues: Queues,
         app_secret: secretsmanager.ISecret,
         ingest_key_secret: secretsmanager.ISecret,
+        admin_token_key_secret: secretsmanager.ISecret,
         functions_dir: Path = FUNCTIONS_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -262,12 +265,16 @@ class Functions(Construct):
                 environment.update(database_environment)
             if spec.reads_ingest_key:
                 environment["MOSTRADOR_INGEST_KEY_SECRET_ARN"] = ingest_key_secret.secret_arn
+            if spec.reads_admin_token_key:
+                environment["MOSTRADOR_ADMIN_TOKEN_KEY_SECRET_ARN"] = admin_token_key_secret.secret_arn
             function = self._function(spec, environment)
             app_secret.grant_read(function)
             if spec.uses_database:
                 database.app_role_secret.grant_read(function)
             if spec.reads_ingest_key:
                 ingest_key_secret.grant_read(function)
+            if spec.reads_admin_token_key:
+                admin_token_key_secret.grant_read(function)
             for queue_name in spec.sends_to:
                 queues.by_name(queue_name).grant_send_messages(function)
             if spec.consumer:

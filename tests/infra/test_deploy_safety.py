@@ -75,6 +75,13 @@ INGEST_KEY_SNAPSHOT = {
     "PasswordLength": 40,
     "SecretStringTemplate": "{}",
 }
+# Frozen like the ingest key: a new generated value would void every admin token made through the API.
+ADMIN_TOKEN_KEY_SNAPSHOT = {
+    "ExcludePunctuation": True,
+    "GenerateStringKey": "ADMIN_TOKEN_HASH_KEY",
+    "PasswordLength": 64,
+    "SecretStringTemplate": "{}",
+}
 
 
 def test_the_app_secrets_first_value_is_frozen(dev: Synth, prod: Synth) -> None:
@@ -84,6 +91,8 @@ def test_the_app_secrets_first_value_is_frozen(dev: Synth, prod: Synth) -> None:
         assert "GenerateSecretString" not in app["Properties"], "a generator would rewrite the operator's values"
         _, ingest = _secret(synth, "ingest-key")
         assert ingest["Properties"]["GenerateSecretString"] == INGEST_KEY_SNAPSHOT
+        _, admin_token_key = _secret(synth, "admin-token-key")
+        assert admin_token_key["Properties"]["GenerateSecretString"] == ADMIN_TOKEN_KEY_SNAPSHOT
 
 
 def test_a_key_added_to_config_later_does_not_change_the_secret(
@@ -113,11 +122,12 @@ def test_a_key_added_to_config_later_does_not_change_the_secret(
 
 
 def test_keys_config_reads_but_the_frozen_secret_lacks_are_documented_for_operators() -> None:
-    from infra.stack import APP_SECRET_INITIAL_KEYS, INGEST_KEY_NAME
+    from infra.stack import ADMIN_TOKEN_KEY_NAME, APP_SECRET_INITIAL_KEYS, INGEST_KEY_NAME
     from mostrador.config import SECRET_NAMES
 
     assert set(APP_SECRET_INITIAL_KEYS) <= set(SECRET_NAMES)
-    added_later = set(SECRET_NAMES) - set(APP_SECRET_INITIAL_KEYS) - {INGEST_KEY_NAME, "DATABASE_URL"}
+    generated = {INGEST_KEY_NAME, ADMIN_TOKEN_KEY_NAME, "DATABASE_URL"}
+    added_later = set(SECRET_NAMES) - set(APP_SECRET_INITIAL_KEYS) - generated
     deploy_doc = (REPO_ROOT / "docs" / "deploy.md").read_text()
     assert not [key for key in added_later if f"`{key}`" not in deploy_doc]
 
@@ -127,7 +137,7 @@ def test_keys_config_reads_but_the_frozen_secret_lacks_are_documented_for_operat
 
 def test_prod_secrets_are_kept_on_update_and_delete_but_removed_when_the_first_create_fails(prod: Synth) -> None:
     secrets = prod.resources("AWS::SecretsManager::Secret")
-    assert len(secrets) == 4  # app, ingest key, database master, database app role
+    assert len(secrets) == 5  # app, ingest key, admin token key, database master, database app role
     for secret in secrets.values():
         assert secret["DeletionPolicy"] == "RetainExceptOnCreate", secret["Properties"]["Name"]
         assert secret["UpdateReplacePolicy"] == "Retain"

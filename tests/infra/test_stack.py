@@ -144,12 +144,16 @@ def test_app_functions_get_the_plain_settings_and_only_the_secret_arn(dev: Synth
             )
         else:
             assert "MOSTRADOR_INGEST_KEY_SECRET_ARN" not in env
+        assert "MOSTRADOR_ADMIN_TOKEN_KEY_SECRET_ARN" not in env  # the admin function's alone
         assert _ref(env["ENRICH_QUEUE_URL"]) == enrich_queue[0]
         assert _ref(env["REPLY_QUEUE_URL"]) == reply_queue[0]
         assert env["ENRICH_MAX_RECEIVES"] == str(enrich_queue[1]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
         assert env["REPLY_MAX_RECEIVES"] == str(reply_queue[1]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
         for key in ("TENANT_ID", "LLM_PROVIDER", "OPENAI_CHAT_MODEL", "META_GRAPH_URL", "HUMAN_TAKEOVER_PAUSE_MINUTES"):
             assert env[key], key
+    admin_env = dev.functions()["admin"]["Properties"]["Environment"]["Variables"]
+    admin_key = secrets[_ref(admin_env["MOSTRADOR_ADMIN_TOKEN_KEY_SECRET_ARN"])]
+    assert admin_key["Properties"]["Name"] == "mostrador-dev/admin-token-key"
 
 
 def test_context_values_reach_the_environment(prod: Synth) -> None:
