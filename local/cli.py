@@ -1,4 +1,4 @@
-"""The `mostrador` command: local (the whole stack on one machine), migrate, ingest, chat."""
+"""The `mostrador` command: local (the whole stack on one machine), migrate, ingest, chat, token."""
 
 from __future__ import annotations
 
@@ -36,10 +36,10 @@ def _load_dotenv() -> list[str]:
     return load_env_file(Path.cwd() / ".env")
 
 
-def _local_key(data_dir: Path) -> str | None:
+def _local_key(data_dir: Path, name: str = "INGEST_API_KEY") -> str | None:
     path = data_dir / "secrets.json"
     if path.is_file():
-        key = json.loads(path.read_text()).get("INGEST_API_KEY")
+        key = json.loads(path.read_text()).get(name)
         return str(key) if key else None
     return None
 
@@ -133,6 +133,47 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return run_chat(args.url)
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    from local.admin_client import AdminApi, AdminCallFailed, as_json, print_tokens
+
+    token = (
+        args.token
+        or os.environ.get("MOSTRADOR_ADMIN_TOKEN")
+        or os.environ.get("ADMIN_TOKEN")
+        or _local_key(Path(args.data_dir), "ADMIN_TOKEN")
+    )
+    if not token:
+        print("mostrador token: give --token (or set MOSTRADOR_ADMIN_TOKEN)", file=sys.stderr)
+        return 2
+    api = AdminApi(args.url, token, tenant=args.tenant)
+    try:
+        if args.action == "create":
+            created = api.create_token(args.name, args.role, args.expires_days)
+            if args.json:
+                print(as_json(created))
+            else:
+                where = f"tenant {created['tenant']}" if created["tenant"] else "the deployment"
+                print(
+                    f"Token {created['id']} for {created['name']} ({created['role']} of {where}). "
+                    "Copy it now: it is never shown again.",
+                    file=sys.stderr,
+                )
+                print(created["secret"])
+        elif args.action == "list":
+            tokens = api.list_tokens(active_only=args.active, role=args.role)
+            if args.json:
+                print(as_json(tokens))
+            else:
+                print_tokens(tokens, sys.stdout)
+        else:
+            revoked = api.revoke_token(args.id)
+            print(as_json(revoked) if args.json else f"Revoked token {revoked['id']} ({revoked['name']}).")
+    except AdminCallFailed as error:
+        print(f"mostrador token: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     port = _default_port()
     local_url = f"http://127.0.0.1:{port}"
@@ -165,6 +206,27 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (web chat channel)")
     chat.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
     chat.set_defaults(func=cmd_chat)
+
+    token = commands.add_parser("token", help="create, list or revoke admin tokens (docs/admin.md)")
+    actions = token.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="a token with a role; prints it once")
+    create.add_argument("--name", required=True, help="who holds it (shown in the audit log)")
+    create.add_argument("--role", required=True, choices=("owner", "agent", "viewer", "operator"))
+    create.add_argument("--expires-days", type=int, help="refused after this many days (default: never)")
+    listing = actions.add_parser("list", help="tokens newest first (never their secret)")
+    listing.add_argument("--active", action="store_true", help="only tokens neither revoked nor expired")
+    listing.add_argument("--role", choices=("owner", "agent", "viewer", "operator"))
+    revoke = actions.add_parser("revoke", help="refuse a token from now on")
+    revoke.add_argument("id", type=int)
+    for sub in (create, listing, revoke):
+        sub.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+        sub.add_argument(
+            "--token", help="your admin token (default: MOSTRADOR_ADMIN_TOKEN, ADMIN_TOKEN or the local stack's)"
+        )
+        sub.add_argument("--tenant", help="operators: the tenant to act on (X-Tenant)")
+        sub.add_argument("--json", action="store_true", help="print the API's JSON")
+        sub.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
+        sub.set_defaults(func=cmd_token)
     return parser
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mostrador.db.connection import Connection
 
-_TOKEN_COLUMNS = (
+_COLUMNS = (
     "id, token_prefix, tenant_id, role, name, created_by, created_at, expires_at, last_used_at, revoked_at, revoked_by"
 )
 
@@ -42,7 +42,7 @@ def insert_token(
 ) -> dict[str, Any]:
     row = conn.execute(
         "INSERT INTO admin_tokens (token_hash, token_prefix, tenant_id, role, name, created_by, expires_at)"
-        f" VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {_TOKEN_COLUMNS}",
+        f" VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
         (token_hash, token_prefix, tenant_id, role, name, created_by, expires_at),
     ).fetchone()
     assert row is not None
@@ -50,7 +50,7 @@ def insert_token(
 
 
 def get_token(conn: Connection, token_id: int) -> dict[str, Any] | None:
-    return conn.execute(f"SELECT {_TOKEN_COLUMNS} FROM admin_tokens WHERE id = %s", (token_id,)).fetchone()
+    return conn.execute(f"SELECT {_COLUMNS} FROM admin_tokens WHERE id = %s", (token_id,)).fetchone()
 
 
 def list_tokens(
@@ -64,7 +64,8 @@ def list_tokens(
     limit: int,
 ) -> list[dict[str, Any]]:
     """Newest first. `tenant_id=None`: every tenant's tokens and the operators' (an operator's view)."""
-    where, params = ["true"], []
+    where: list[str] = ["true"]
+    params: list[Any] = []
     if tenant_id is not None:
         where.append("tenant_id = %s")
         params.append(tenant_id)
@@ -79,7 +80,7 @@ def list_tokens(
         params.append(before_id)
     params.append(limit)
     return conn.execute(
-        f"SELECT {_TOKEN_COLUMNS} FROM admin_tokens WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT %s",
+        f"SELECT {_COLUMNS} FROM admin_tokens WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT %s",
         params,
     ).fetchall()
 
@@ -88,7 +89,7 @@ def revoke_token(conn: Connection, token_id: int, revoked_by: str) -> dict[str, 
     """Revoke if not revoked yet; None when it already was (the caller has checked that it exists)."""
     return conn.execute(
         "UPDATE admin_tokens SET revoked_at = now(), revoked_by = %s WHERE id = %s AND revoked_at IS NULL"
-        f" RETURNING {_TOKEN_COLUMNS}",
+        f" RETURNING {_COLUMNS}",
         (revoked_by, token_id),
     ).fetchone()
 

@@ -39,5 +39,6 @@ def ensure_app_role(conn: Connection, role: str, password: str) -> None:
         database = sql.Identifier(conn.info.dbname)
         for grant in grants:
             conn.execute(sql.SQL(grant).format(database=database, role=role_name))
-        if conn.execute("SELECT to_regclass('audit_log') IS NOT NULL AS present").fetchone()["present"]:
+        audit_log = conn.execute("SELECT to_regclass('audit_log') IS NOT NULL AS present").fetchone()
+        if audit_log is not None and audit_log["present"]:
             conn.execute(sql.SQL("REVOKE UPDATE, DELETE ON audit_log FROM {}").format(role_name))

@@ -103,7 +103,7 @@ def acting_tenant(principal: Principal, named: str | None, default_tenant: str) 
 
 # -- token material ----------------------------------------------------------------------------------
 
-TOKEN_PREFIX = "mst_"  # says what a leaked string is (secret scanners, logs) and skips lookups of others
+TOKEN_PREFIX = "mst_"  # noqa: S105 - not a secret; says what a leaked string is (secret scanners, logs) and skips lookups of others
 SHOWN_PREFIX_LENGTH = 12  # "mst_" + 8 random characters: enough to tell tokens apart, useless to guess with
 TOKEN_CACHE_SECONDS = 30.0
 
