@@ -379,6 +379,7 @@ class LocalStack:
             f"Admin token: {os.environ['ADMIN_TOKEN']}   (generated values live in {self.data_dir / 'secrets.json'})",
             "",
             f"Chat with the bot: open {self.url}/chat  or run  mostrador chat --url {self.url}",
+            f"Admin console: open {self.url}/console  and sign in with the admin token",
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)

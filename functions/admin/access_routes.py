@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from mostrador.config import get_settings
 from mostrador.db.access_repository import AuditEntry, AuditFilter
-from mostrador.observability import logger
+from mostrador.observability import logger, metrics
 from mostrador.operations import access
 from mostrador.operations.access import Caller
 from mostrador.operations.access_requests import AuditQuery, TokenBody, TokenQuery
@@ -42,14 +42,19 @@ router = Router()
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TENANT_HEADER = "X-Tenant"
-_PERMISSIONS = "required_permissions"  # the attribute `requires` leaves on its middleware
+_PERMISSIONS = "required_permissions"  # the attributes `requires` leaves on its middleware
+_OWN_TRANSACTIONS = "own_transactions"
 
 
 # -- declaring and checking permissions ---------------------------------------------------------------
 
 
-def requires(*permissions: Permission) -> Callable[..., Any]:
-    """A route's middleware naming what it needs; `requires()`: any signed-in caller (GET /admin/me)."""
+def requires(*permissions: Permission, own_transactions: bool = False) -> Callable[..., Any]:
+    """A route's middleware naming what it needs; `requires()`: any signed-in caller (GET /admin/me).
+
+    `own_transactions=True` for a mutation that must commit before it ends — it tells something outside the
+    database (a platform, a queue, a bucket) what it wrote, which must be visible by then — or keeps a record
+    of a failed attempt: it is not wrapped in the audit's transaction, and its entry is written after it."""
 
     def check(app: Any, next_middleware: Callable[..., Any]) -> Any:
         principal: Principal = app.context["principal"]
@@ -59,6 +64,7 @@ def requires(*permissions: Permission) -> Callable[..., Any]:
         return next_middleware(app)
 
     setattr(check, _PERMISSIONS, frozenset(permissions))
+    setattr(check, _OWN_TRANSACTIONS, own_transactions)
     return check
 
 
@@ -69,6 +75,10 @@ def declared_permissions(route: Route) -> frozenset[Permission] | None:
         if declared is not None:
             return frozenset(declared)
     return None
+
+
+def commits_itself(route: Route) -> bool:
+    return any(getattr(middleware, _OWN_TRANSACTIONS, False) for middleware in route.middlewares)
 
 
 def routes_of(app: Any) -> list[Route]:
@@ -146,9 +156,11 @@ def _now() -> datetime:
 
 
 def audit_mutations(app: Any, next_middleware: Callable[..., Any]) -> Any:
-    """Run a mutation and write its audit entry in one transaction: a change that commits always has its
-    entry, and a refused or failed one (4xx/5xx, or an exception) leaves neither. Nothing of the body is
-    kept (customer text, secrets): who, their role, the tenant, the route template, the target id, status."""
+    """Write the audit entry of every mutation that succeeded. By default the route and its entry run in one
+    transaction: a change that commits always has its entry, and a refused or failed one (4xx/5xx, or an
+    exception) leaves neither. A route declared `own_transactions` commits as it goes; its entry follows it.
+    Nothing of the body is kept (customer text, secrets): who, their role, the tenant, the route template,
+    the target id, the status."""
     from psycopg import Rollback
 
     method = app.current_event.http_method.upper()
@@ -157,26 +169,39 @@ def audit_mutations(app: Any, next_middleware: Callable[..., Any]) -> Any:
     if method not in MUTATING_METHODS or found is None or route is None:
         return next_middleware(app)
     conn = _db()
+    if commits_itself(route):
+        response = next_middleware(app)
+        if response.status_code < 400:
+            try:
+                access.record_mutation(conn, _entry(app, route, found, method, response))
+            except Exception:
+                # The change is done and answered for (a retry could repeat it): say so loudly instead.
+                logger.exception(
+                    "audit entry not written", extra={"route": _what(route), "actor": found.principal.subject}
+                )
+                metrics.add_metric(name="AuditEntryLost", unit="Count", value=1)
+        return response
     with conn.transaction():
         response = next_middleware(app)
         if response.status_code >= 400:
             raise Rollback()  # leaves the `with` quietly, having undone whatever the route wrote
-        principal = found.principal
-        access.record_mutation(
-            conn,
-            AuditEntry(
-                tenant_id=_audit_tenant(app, route, found),
-                actor=principal.subject,
-                actor_role=principal.role.value,
-                actor_token_id=principal.token_id,
-                action=route.func.__name__,
-                method=method,
-                route=route.openapi_path,
-                target_id=_target(route, app.current_event.path, response),
-                status=response.status_code,
-            ),
-        )
+        access.record_mutation(conn, _entry(app, route, found, method, response))
     return response
+
+
+def _entry(app: Any, route: Route, found: Caller, method: str, response: Any) -> AuditEntry:
+    principal = found.principal
+    return AuditEntry(
+        tenant_id=_audit_tenant(app, route, found),
+        actor=principal.subject,
+        actor_role=principal.role.value,
+        actor_token_id=principal.token_id,
+        action=route.func.__name__,
+        method=method,
+        route=route.openapi_path,
+        target_id=_target(route, app.current_event.path, response),
+        status=response.status_code,
+    )
 
 
 def _audit_tenant(app: Any, route: Route, found: Caller) -> str | None:

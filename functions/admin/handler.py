@@ -11,6 +11,7 @@ mostrador.operations.requests; the OpenAPI document is generated from these rout
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -23,6 +24,13 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+try:  # the admin console (docs/console.md); on Lambda this folder is the module root, elsewhere functions.admin
+    from console_routes import is_console_page  # type: ignore[import-not-found,unused-ignore]
+    from console_routes import router as console_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.console_routes import is_console_page
+    from functions.admin.console_routes import router as console_router
 
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
@@ -79,6 +87,9 @@ def _now() -> datetime:
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+app.include_router(console_router)  # the console page and its routes, /api/v1/export/... (docs/console.md)
 
 
 # -- conversations and customers -------------------------------------------------------------------
@@ -327,13 +338,18 @@ def _refused(status: int, message: str) -> dict[str, Any]:
     }
 
 
+def is_public(method: str, path: str) -> bool:
+    """Served without a token: the OpenAPI document and the console's static files (they hold no data)."""
+    return (method == "GET" and path == OPENAPI_PATH) or is_console_page(method, path)
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
     app.clear_context()  # nothing of an earlier request (answered before resolving) may carry over
-    if not (request.http_method == "GET" and request.path == OPENAPI_PATH):
+    if not is_public(request.http_method, request.path):
         settings = get_settings()
         if not (settings.secret("admin_token") or settings.secret("admin_token_hash_key")):
             logger.error("neither ADMIN_TOKEN nor ADMIN_TOKEN_HASH_KEY is configured; refusing every admin request")
@@ -357,7 +373,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     query = request.multi_value_query_string_parameters or {
         name: [value] for name, value in (request.query_string_parameters or {}).items()
     }
-    problem = unusable_request_input(request.path, query, request.decoded_body)
+    # The raw bytes, not decoded_body: that decodes a base64 body as UTF-8 unguarded (a 502 otherwise).
+    raw_body = base64.b64decode(request.body) if request.body and request.is_base64_encoded else request.body
+    problem = unusable_request_input(request.path, query, raw_body)
     if problem:
         logger.info("admin request refused: unusable input", extra={"reason": problem})
         return _bad_request(problem)

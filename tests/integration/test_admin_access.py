@@ -24,10 +24,11 @@ NORTE, SUR = "norte", "sur"
 
 
 def routes() -> list[Any]:
+    """Every route of the admin function that needs a token (all but the OpenAPI document and console files)."""
     from functions.admin.access_routes import routes_of
-    from functions.admin.handler import OPENAPI_PATH, app
+    from functions.admin.handler import app, is_public
 
-    return [r for r in routes_of(app) if r.path != OPENAPI_PATH]
+    return [r for r in routes_of(app) if not is_public(r.method, concrete(r))]
 
 
 def template(route: Any) -> tuple[str, str]:
@@ -76,6 +77,10 @@ READS = {
     ("GET", "/admin/analytics/syncs"),
     ("GET", "/admin/model-prices"),
     ("GET", "/admin/search/synonyms"),
+    ("GET", "/admin/console/inbox"),
+    ("GET", "/admin/console/conversations/{conversation_id}"),
+    ("GET", "/admin/console/products"),
+    ("GET", "/admin/console/syncs/{sync_id}/failures"),
 }
 STEERING = {
     ("POST", "/admin/conversations/{conversation_id}/takeover"),
@@ -83,6 +88,7 @@ STEERING = {
     ("POST", "/admin/conversations/{conversation_id}/reset"),
     ("POST", "/admin/customers/{customer_id}/reset"),
     ("POST", "/admin/escalations/{escalation_id}/resolve"),
+    ("POST", "/admin/conversations/{conversation_id}/reply"),  # as a person, from the console
 }
 # What the issue's words give each role, written out route by route: a new route must be placed here.
 EVERY_ROUTE = "every route"
@@ -158,7 +164,7 @@ def test_me_says_who_is_calling_for_which_tenant_with_which_permissions(staff):
         "tenant": NORTE,
         "tenantFixed": True,
         "tokenId": None,
-        "permissions": ["read_conversations", "steer_conversations", "view_analytics"],
+        "permissions": ["read_conversations", "reply_to_customers", "steer_conversations", "view_analytics"],
     }
     operator = staff["operator"].ok("GET", "/admin/me")
     assert (operator["subject"], operator["tenant"], operator["tenantFixed"], operator["tokenId"]) == (
@@ -437,6 +443,13 @@ def test_every_mutation_of_every_route_is_audited_once_with_who_what_where_and_n
         ),
         ("DELETE", "/admin/search/synonyms/{term}", "/admin/search/synonyms/nevera", None, "nevera"),
         ("POST", "/admin/tokens/{token_id}/revoke", f"/admin/tokens/{token['id']}/revoke", {}, str(token["id"])),
+        (
+            "POST",
+            "/admin/conversations/{conversation_id}/reply",
+            f"/admin/conversations/{conversation}/reply",
+            {"text": "Hola, le escribe Olga"},
+            conversation,
+        ),
     ]
     mutating = {template(r) for r in routes() if r.method != "GET"}
     covered = {(method, route) for method, route, *_ in scenario} | {("POST", "/admin/tokens")}
@@ -455,11 +468,12 @@ def test_every_mutation_of_every_route_is_audited_once_with_who_what_where_and_n
     assert [e["action"] for e in entries][:3] == ["create_token", "take_over", "resume"]
     stored = json.dumps(entries, default=str)
     assert note not in stored and token["secret"] not in stored and "heladera" not in stored
+    assert "le escribe Olga" not in stored
     at = [e["at"] for e in entries]
     assert at == sorted(at) and datetime.now(UTC) - at[0] < timedelta(minutes=1)
 
 
-def test_a_refused_or_failed_mutation_leaves_no_entry_and_an_unrecordable_one_is_undone(staff, db):
+def test_a_refused_or_failed_mutation_leaves_no_entry_and_an_unrecordable_one_is_undone(staff, db, reply_env):
     owner, agent = staff["owner"], staff["agent"]
     message = in_tenant(NORTE, "hola")
     deliver(message)
@@ -480,6 +494,15 @@ def test_a_refused_or_failed_mutation_leaves_no_entry_and_an_unrecordable_one_is
     assert db.execute("SELECT count(*) AS n FROM conversation_pauses").fetchone()["n"] == 0
     assert db.execute("SELECT count(*) AS n FROM operator_actions").fetchone()["n"] == 0
     assert owner.ok("POST", path, body={"minutes": 5})["paused"]["setBy"] == "olga"
+    assert len(audit_rows(db)) == before + 1
+
+    # A reply to the customer commits as it goes (own_transactions): a send the platform refused stays
+    # recorded as failed, and no entry says it succeeded.
+    reply_env.meta.fail_next(code=131047)
+    refused = owner.call("POST", f"/admin/conversations/{message.conversation_id}/reply", body={"text": "hola"})
+    assert refused.status == 502
+    failed = db.execute("SELECT status FROM messages WHERE actor = 'agent'").fetchall()
+    assert [row["status"] for row in failed] == ["failed"]
     assert len(audit_rows(db)) == before + 1
 
 

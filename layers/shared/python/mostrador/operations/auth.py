@@ -43,6 +43,8 @@ class Permission(StrEnum):
     STEER_CONVERSATIONS = "steer_conversations"  # takeover, resume, reset, resolve escalations
     VIEW_ANALYTICS = "view_analytics"  # analytics, syncs, model prices and search synonyms (read)
     EXPORT = "export"  # every message of a date range as a file
+    REPLY_TO_CUSTOMERS = "reply_to_customers"  # write to a customer as a person (the console's composer)
+    VIEW_CUSTOMER_CONTACT = "view_customer_contact"  # customer phone numbers / ids unmasked in the console
     CONFIGURE = "configure"  # model prices, search synonyms
     MANAGE_TOKENS = "manage_tokens"  # create, list and revoke the tenant's admin tokens
     VIEW_AUDIT = "view_audit"  # read the audit log
@@ -51,7 +53,7 @@ class Permission(StrEnum):
 
 
 _VIEWER = frozenset({Permission.READ_CONVERSATIONS, Permission.VIEW_ANALYTICS})
-_AGENT = _VIEWER | {Permission.STEER_CONVERSATIONS}
+_AGENT = _VIEWER | {Permission.STEER_CONVERSATIONS, Permission.REPLY_TO_CUSTOMERS}
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.VIEWER: _VIEWER,
     Role.AGENT: _AGENT,
