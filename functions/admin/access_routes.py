@@ -5,7 +5,8 @@ Every route declares the permissions it needs with `requires(...)` in its middle
 none: any signed-in caller). `admit` checks them before the route runs, so a refused caller gets 403
 naming the missing permission whatever its input; a route that declares nothing is refused to everyone.
 `audit_mutations` (one middleware for every route, routers' included) runs each POST/PUT/PATCH/DELETE in
-one transaction with its audit entry, written only when the route succeeded.
+one transaction with its audit entry (a route declared `own_transactions`: entry after it), written only
+when the route succeeded.
 """
 
 from __future__ import annotations
