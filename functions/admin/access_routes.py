@@ -4,9 +4,9 @@ for tokens, the audit log and /admin/me (docs/admin.md, "Roles and tokens").
 Every route declares the permissions it needs with `requires(...)` in its middlewares (`requires()` with
 none: any signed-in caller). `admit` checks them before the route runs, so a refused caller gets 403
 naming the missing permission whatever its input; a route that declares nothing is refused to everyone.
-`audit_mutations` (one middleware for every route, routers' included) runs each POST/PUT/PATCH/DELETE in
-one transaction with its audit entry (a route declared `own_transactions`: entry after it), written only
-when the route succeeded.
+`audit_mutations` (one middleware for every route, routers' included) writes the audit entry of each
+POST/PUT/PATCH/DELETE that succeeded: right after it, or — for a route declared `atomic` — in one
+transaction with it.
 """
 
 from __future__ import annotations
@@ -44,18 +44,19 @@ router = Router()
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 TENANT_HEADER = "X-Tenant"
 _PERMISSIONS = "required_permissions"  # the attributes `requires` leaves on its middleware
-_OWN_TRANSACTIONS = "own_transactions"
+_ATOMIC = "atomic"
 
 
 # -- declaring and checking permissions ---------------------------------------------------------------
 
 
-def requires(*permissions: Permission, own_transactions: bool = False) -> Callable[..., Any]:
+def requires(*permissions: Permission, atomic: bool = False) -> Callable[..., Any]:
     """A route's middleware naming what it needs; `requires()`: any signed-in caller (GET /admin/me).
 
-    `own_transactions=True` for a mutation that must commit before it ends — it tells something outside the
-    database (a platform, a queue, a bucket) what it wrote, which must be visible by then — or keeps a record
-    of a failed attempt: it is not wrapped in the audit's transaction, and its entry is written after it."""
+    `atomic=True` for a mutation that only writes the database: it runs in one transaction with its audit
+    entry, so it never commits without one. Not for a route that tells something outside the database (a
+    queue, a bucket, a platform) what it wrote, which must be committed by then, or that keeps a record of a
+    failed attempt: those commit as they go, and their entry is written right after them."""
 
     def check(app: Any, next_middleware: Callable[..., Any]) -> Any:
         principal: Principal = app.context["principal"]
@@ -65,7 +66,7 @@ def requires(*permissions: Permission, own_transactions: bool = False) -> Callab
         return next_middleware(app)
 
     setattr(check, _PERMISSIONS, frozenset(permissions))
-    setattr(check, _OWN_TRANSACTIONS, own_transactions)
+    setattr(check, _ATOMIC, atomic)
     return check
 
 
@@ -78,8 +79,8 @@ def declared_permissions(route: Route) -> frozenset[Permission] | None:
     return None
 
 
-def commits_itself(route: Route) -> bool:
-    return any(getattr(middleware, _OWN_TRANSACTIONS, False) for middleware in route.middlewares)
+def is_atomic(route: Route) -> bool:
+    return any(getattr(middleware, _ATOMIC, False) for middleware in route.middlewares)
 
 
 def routes_of(app: Any) -> list[Route]:
@@ -157,11 +158,12 @@ def _now() -> datetime:
 
 
 def audit_mutations(app: Any, next_middleware: Callable[..., Any]) -> Any:
-    """Write the audit entry of every mutation that succeeded. By default the route and its entry run in one
-    transaction: a change that commits always has its entry, and a refused or failed one (4xx/5xx, or an
-    exception) leaves neither. A route declared `own_transactions` commits as it goes; its entry follows it.
-    Nothing of the body is kept (customer text, secrets): who, their role, the tenant, the route template,
-    the target id, the status."""
+    """Write the audit entry of every mutation that succeeded; a refused or failed one (4xx/5xx, or an
+    exception) gets none. A route declared `atomic` runs in one transaction with its entry: a change that
+    commits always has it, and a failure leaves neither. Any other route commits as it goes and its entry
+    follows; should that write fail, the answer still says what happened (a retry could repeat it) and the
+    loss is logged and counted (AuditEntryLost). Nothing of the body is kept (customer text, secrets): who,
+    their role, the tenant, the route template, the target id, the status."""
     from psycopg import Rollback
 
     method = app.current_event.http_method.upper()
@@ -170,23 +172,20 @@ def audit_mutations(app: Any, next_middleware: Callable[..., Any]) -> Any:
     if method not in MUTATING_METHODS or found is None or route is None:
         return next_middleware(app)
     conn = _db()
-    if commits_itself(route):
-        response = next_middleware(app)
-        if response.status_code < 400:
-            try:
-                access.record_mutation(conn, _entry(app, route, found, method, response))
-            except Exception:
-                # The change is done and answered for (a retry could repeat it): say so loudly instead.
-                logger.exception(
-                    "audit entry not written", extra={"route": _what(route), "actor": found.principal.subject}
-                )
-                metrics.add_metric(name="AuditEntryLost", unit="Count", value=1)
+    if is_atomic(route):
+        with conn.transaction():
+            response = next_middleware(app)
+            if response.status_code >= 400:
+                raise Rollback()  # leaves the `with` quietly, having undone whatever the route wrote
+            access.record_mutation(conn, _entry(app, route, found, method, response))
         return response
-    with conn.transaction():
-        response = next_middleware(app)
-        if response.status_code >= 400:
-            raise Rollback()  # leaves the `with` quietly, having undone whatever the route wrote
-        access.record_mutation(conn, _entry(app, route, found, method, response))
+    response = next_middleware(app)
+    if response.status_code < 400:
+        try:
+            access.record_mutation(conn, _entry(app, route, found, method, response))
+        except Exception:
+            logger.exception("audit entry not written", extra={"route": _what(route), "actor": found.principal.subject})
+            metrics.add_metric(name="AuditEntryLost", unit="Count", value=1)
     return response
 
 
@@ -242,7 +241,7 @@ def who_am_i() -> dict[str, Any]:
     return access.me(caller())
 
 
-@router.post("/admin/tokens", middlewares=[requires(Permission.MANAGE_TOKENS)], tags=TAGS)
+@router.post("/admin/tokens", middlewares=[requires(Permission.MANAGE_TOKENS, atomic=True)], tags=TAGS)
 def create_token(body: TokenBody) -> dict[str, Any]:
     """A token for this tenant with a role (operator: the deployment's). The answer holds `secret`, the token
     itself, this once: only a keyed hash is stored."""
@@ -274,7 +273,9 @@ def list_tokens(query: Annotated[TokenQuery, Query()]) -> dict[str, Any]:
     )
 
 
-@router.post("/admin/tokens/<token_id>/revoke", middlewares=[requires(Permission.MANAGE_TOKENS)], tags=TAGS)
+@router.post(
+    "/admin/tokens/<token_id>/revoke", middlewares=[requires(Permission.MANAGE_TOKENS, atomic=True)], tags=TAGS
+)
 def revoke_token(token_id: TokenId) -> dict[str, Any]:
     """Revoke a token: refused at once here, and by every function within 30 seconds (their caches)."""
     revoked = access.revoke_token(_db(), caller(), token_id, now=_now())

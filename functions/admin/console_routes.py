@@ -166,9 +166,8 @@ def conversation(conversation_id: Id) -> Response[str]:
 
 @router.post(
     "/admin/conversations/<conversation_id>/reply",
-    # Commits as it goes: the pause must be visible to the reply function before the platform is called, and a
-    # failed send stays recorded (the audit entry is written after it, not in one transaction with it).
-    middlewares=[requires(Permission.REPLY_TO_CUSTOMERS, own_transactions=True)],
+    # Not atomic: the pause must be committed before the platform is called, and a failed send stays recorded.
+    middlewares=[requires(Permission.REPLY_TO_CUSTOMERS)],
     tags=["conversations"],
 )
 def reply(conversation_id: Id, body: AgentReplyBody) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export, search
-vocabulary, and access (tokens, audit log, /admin/me: access_routes.py).
+vocabulary, the knowledge base (knowledge_routes.py), the console (console_routes.py), and access (tokens,
+audit log, /admin/me: access_routes.py).
 
 Every request but GET /admin/openapi.json needs `Authorization: Bearer <token>` (ADMIN_TOKEN, the
 deployment's operator, or a token created through /admin/tokens); it is checked before routing, so an
@@ -55,14 +56,17 @@ from mostrador.operations.requests import (
 
 try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
     import access_routes as access  # type: ignore[import-not-found,unused-ignore]
+    from knowledge_routes import router as knowledge_router  # type: ignore[import-not-found,unused-ignore]
 except ModuleNotFoundError:
     from functions.admin import access_routes as access
+    from functions.admin.knowledge_routes import router as knowledge_router
 
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
 app.use([access.audit_mutations])  # every mutation of every route, routers' included, in one place
 app.include_router(access.router)  # /admin/me, /admin/tokens, /admin/audit
+app.include_router(knowledge_router)  # /admin/knowledge/... (functions/admin/knowledge_routes.py)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 requires = access.requires
 
@@ -94,7 +98,9 @@ app.include_router(console_router)  # the console page and its routes, /api/v1/e
 
 # -- conversations and customers -------------------------------------------------------------------
 
-READ, STEER = [requires(Permission.READ_CONVERSATIONS)], [requires(Permission.STEER_CONVERSATIONS)]
+# Every mutation here only writes the database: atomic, in one transaction with its audit entry.
+READ, STEER = [requires(Permission.READ_CONVERSATIONS)], [requires(Permission.STEER_CONVERSATIONS, atomic=True)]
+CONFIGURE = [requires(Permission.CONFIGURE, atomic=True)]
 
 
 @app.get("/admin/conversations", middlewares=READ, tags=["conversations"])
@@ -235,7 +241,7 @@ def model_prices() -> dict[str, Any]:
     return {"prices": [pricing.price_json(book.prices[name]) for name in sorted(book.prices)]}
 
 
-@app.put("/admin/model-prices/<model>", middlewares=[requires(Permission.CONFIGURE)], tags=["analytics"])
+@app.put("/admin/model-prices/<model>", middlewares=CONFIGURE, tags=["analytics"])
 def set_model_price(model: Annotated[str, Path(min_length=1, max_length=100)], body: PriceBody) -> dict[str, Any]:
     """Set this tenant's price for a model (MOSTRADOR_MODEL_PRICES still wins when set)."""
     return pricing.set_price(
@@ -254,13 +260,13 @@ def synonyms() -> dict[str, Any]:
     return search_vocabulary.list_synonyms(_db(), _tenant())
 
 
-@app.put("/admin/search/synonyms/<term>", middlewares=[requires(Permission.CONFIGURE)], tags=["search"])
+@app.put("/admin/search/synonyms/<term>", middlewares=CONFIGURE, tags=["search"])
 def set_synonym(term: Term, body: SynonymBody) -> dict[str, Any]:
     """Set how the catalog may write `term` (replaces the shipped entry; [] switches it off)."""
     return search_vocabulary.set_synonym(_db(), _tenant(), unquote(term), body.alternatives, _principal())
 
 
-@app.delete("/admin/search/synonyms/<term>", middlewares=[requires(Permission.CONFIGURE)], tags=["search"])
+@app.delete("/admin/search/synonyms/<term>", middlewares=CONFIGURE, tags=["search"])
 def delete_synonym(term: Term) -> dict[str, Any]:
     """Remove this deployment's entry for `term` (the shipped one, if any, applies again)."""
     return search_vocabulary.delete_synonym(_db(), _tenant(), unquote(term), _principal())
@@ -297,8 +303,8 @@ def openapi_document() -> Response[str]:
             title="Mostrador admin API",
             version="1.0.0",
             description="Conversations, takeover, escalations, analytics, export, search vocabulary, tokens and "
-            "the audit log (docs/admin.md). Each operation lists the permissions it needs in "
-            "x-mostrador-permissions; an operator names the tenant it acts on in X-Tenant.",
+            "the audit log (docs/admin.md), the knowledge base (docs/knowledge.md). Each operation lists the "
+            "permissions it needs in x-mostrador-permissions; an operator names the tenant it acts on in X-Tenant.",
             security_schemes={
                 "bearerAuth": HTTPBearer(
                     description="ADMIN_TOKEN (the deployment's operator) or a token from POST /admin/tokens"

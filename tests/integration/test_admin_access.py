@@ -4,6 +4,7 @@ revoked, cached), and the audit entry of every mutation. Conversations come from
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -14,11 +15,13 @@ from typing import Any
 import pytest
 
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
+from tests.integration import knowledge_support
 from tests.integration import test_admin_support as support
 from tests.integration.test_admin_support import ADMIN_TOKEN, ADMIN_TOKEN_HASH_KEY, AdminClient
 from tests.integration.test_reply_support import deliver, whatsapp
 
 admin, reply_env = support.admin, support.reply_env
+knowledge = knowledge_support.knowledge
 
 NORTE, SUR = "norte", "sur"
 
@@ -81,6 +84,11 @@ READS = {
     ("GET", "/admin/console/conversations/{conversation_id}"),
     ("GET", "/admin/console/products"),
     ("GET", "/admin/console/syncs/{sync_id}/failures"),
+    ("GET", "/admin/knowledge/documents"),
+    ("GET", "/admin/knowledge/documents/{document_id}"),
+    ("GET", "/admin/knowledge/faq"),
+    ("GET", "/admin/knowledge/suggestions"),
+    ("GET", "/admin/knowledge/search"),
 }
 STEERING = {
     ("POST", "/admin/conversations/{conversation_id}/takeover"),
@@ -89,12 +97,14 @@ STEERING = {
     ("POST", "/admin/customers/{customer_id}/reset"),
     ("POST", "/admin/escalations/{escalation_id}/resolve"),
     ("POST", "/admin/conversations/{conversation_id}/reply"),  # as a person, from the console
+    ("POST", "/admin/knowledge/suggestions/{suggestion_id}/approve"),  # knowledge suggestions
+    ("POST", "/admin/knowledge/suggestions/{suggestion_id}/discard"),
 }
 # What the words give each role, written out route by route: a new route must be placed here.
 EVERY_ROUTE = "every route"
 ALLOWED: dict[str, set[tuple[str, str]] | str] = {
     "viewer": READS,  # read only; not the export (all customer messages), tokens or the audit log
-    "agent": READS | STEERING,  # conversations, takeover, escalations
+    "agent": READS | STEERING,  # conversations, takeover, escalations, knowledge suggestions
     "owner": EVERY_ROUTE,  # everything of its tenant (tenant management is the operator's)
     "operator": EVERY_ROUTE,
 }
@@ -109,7 +119,7 @@ def test_every_route_declares_the_permissions_it_needs():
     assert open_to_all == [("GET", "/admin/me")]
 
 
-def test_each_role_is_allowed_and_refused_exactly_per_its_permissions_on_every_route(staff, db):
+def test_each_role_is_allowed_and_refused_exactly_per_its_permissions_on_every_route(staff, db, knowledge):
     from functions.admin.access_routes import declared_permissions
     from mostrador.operations.auth import ROLE_PERMISSIONS, Role
 
@@ -164,7 +174,13 @@ def test_me_says_who_is_calling_for_which_tenant_with_which_permissions(staff):
         "tenant": NORTE,
         "tenantFixed": True,
         "tokenId": None,
-        "permissions": ["read_conversations", "reply_to_customers", "steer_conversations", "view_analytics"],
+        "permissions": [
+            "read_conversations",
+            "reply_to_customers",
+            "review_suggestions",
+            "steer_conversations",
+            "view_analytics",
+        ],
     }
     operator = staff["operator"].ok("GET", "/admin/me")
     assert (operator["subject"], operator["tenant"], operator["tenantFixed"], operator["tokenId"]) == (
@@ -381,99 +397,82 @@ def test_without_the_hash_key_only_admin_token_works_and_no_token_can_be_made(st
 # -- the audit log -----------------------------------------------------------------------------------
 
 
-def test_every_mutation_of_every_route_is_audited_once_with_who_what_where_and_no_body(staff, db):
+def test_every_mutation_of_every_route_is_audited_once_with_who_what_where_and_no_body(staff, db, knowledge):
     owner = staff["owner"]
     message = in_tenant(NORTE, "hola")
     deliver(message)
-    deliver(in_tenant(NORTE, "quiero hablar con un asesor", sender="584125550102"))
+    for sender in ("584125550102", "584125550103", "584125550104"):
+        deliver(in_tenant(NORTE, "quiero hablar con un asesor", sender=sender))
     conversation = message.conversation_id
-    escalation = owner.ok("GET", "/admin/escalations")["escalations"][0]["id"]
-    before = len(audit_rows(db))
+    first, second, third = (e["id"] for e in owner.ok("GET", "/admin/escalations")["escalations"])
     note = "le atiendo yo, Sr. Pérez"
-    token = owner.ok("POST", "/admin/tokens", body={"name": "nuevo", "role": "viewer"})
-    scenario = [
-        (
-            "POST",
-            "/admin/conversations/{conversation_id}/takeover",
-            f"/admin/conversations/{conversation}/takeover",
-            {"minutes": 5, "note": note},
-            conversation,
-        ),
-        (
-            "POST",
-            "/admin/conversations/{conversation_id}/resume",
-            f"/admin/conversations/{conversation}/resume",
-            {},
-            conversation,
-        ),
-        (
-            "POST",
-            "/admin/conversations/{conversation_id}/reset",
-            f"/admin/conversations/{conversation}/reset",
-            {},
-            conversation,
-        ),
-        (
-            "POST",
-            "/admin/customers/{customer_id}/reset",
-            f"/admin/customers/{message.sender_id}/reset",
-            {},
-            message.sender_id,
-        ),
-        (
-            "POST",
-            "/admin/escalations/{escalation_id}/resolve",
-            f"/admin/escalations/{escalation}/resolve",
-            {"note": note},
-            str(escalation),
-        ),
-        (
-            "PUT",
-            "/admin/model-prices/{model}",
-            "/admin/model-prices/gpt-4o",
-            {"inputPerMillion": 1, "outputPerMillion": 2},
-            "gpt-4o",
-        ),
-        (
-            "PUT",
-            "/admin/search/synonyms/{term}",
-            "/admin/search/synonyms/nevera",
-            {"alternatives": ["heladera"]},
-            "nevera",
-        ),
-        ("DELETE", "/admin/search/synonyms/{term}", "/admin/search/synonyms/nevera", None, "nevera"),
-        ("POST", "/admin/tokens/{token_id}/revoke", f"/admin/tokens/{token['id']}/revoke", {}, str(token["id"])),
-        (
-            "POST",
-            "/admin/conversations/{conversation_id}/reply",
-            f"/admin/conversations/{conversation}/reply",
-            {"text": "Hola, le escribe Olga"},
-            conversation,
-        ),
+    suggested = [
+        owner.ok("POST", f"/admin/escalations/{e}/resolve", body={"note": note})["suggestionId"]
+        for e in (second, third)
     ]
-    mutating = {template(r) for r in routes() if r.method != "GET"}
-    covered = {(method, route) for method, route, *_ in scenario} | {("POST", "/admin/tokens")}
-    assert covered == mutating, "each mutating route needs its audited case here"
-    for method, _, path, body, _ in scenario:
-        owner.ok(method, path, body=body)
+    before = len(audit_rows(db))
+    done: list[tuple[str, str, str]] = []
 
+    def step(method: str, route: str, path: str, body: Any, target: str | None = None) -> Any:
+        answer = owner.call(method, path, body=body)
+        assert answer.status in (200, 202), (method, path, answer.status, answer.raw[:300])
+        done.append((method, route, target if target is not None else str(answer.json["id"])))
+        return answer.json
+
+    token = step("POST", "/admin/tokens", "/admin/tokens", {"name": "nuevo", "role": "viewer"})
+    at_conversation = "/admin/conversations/{conversation_id}"
+    step("POST", at_conversation + "/takeover", f"/admin/conversations/{conversation}/takeover",
+         {"minutes": 5, "note": note}, conversation)  # fmt: skip
+    step("POST", at_conversation + "/resume", f"/admin/conversations/{conversation}/resume", {}, conversation)
+    step("POST", at_conversation + "/reset", f"/admin/conversations/{conversation}/reset", {}, conversation)
+    step("POST", "/admin/customers/{customer_id}/reset", f"/admin/customers/{message.sender_id}/reset", {},
+         message.sender_id)  # fmt: skip
+    step("POST", "/admin/escalations/{escalation_id}/resolve", f"/admin/escalations/{first}/resolve",
+         {"note": note}, str(first))  # fmt: skip
+    step("PUT", "/admin/model-prices/{model}", "/admin/model-prices/gpt-4o",
+         {"inputPerMillion": 1, "outputPerMillion": 2}, "gpt-4o")  # fmt: skip
+    step("PUT", "/admin/search/synonyms/{term}", "/admin/search/synonyms/nevera", {"alternatives": ["heladera"]},
+         "nevera")  # fmt: skip
+    step("DELETE", "/admin/search/synonyms/{term}", "/admin/search/synonyms/nevera", None, "nevera")
+    step("POST", "/admin/tokens/{token_id}/revoke", f"/admin/tokens/{token['id']}/revoke", {}, str(token["id"]))
+    step("POST", at_conversation + "/reply", f"/admin/conversations/{conversation}/reply",
+         {"text": "Hola, le escribe Olga"}, conversation)  # fmt: skip
+    faq = step("POST", "/admin/knowledge/faq", "/admin/knowledge/faq",
+               {"question": "¿Abren los domingos?", "answer": "Sí, de 9 a 13."})  # fmt: skip
+    step("PUT", "/admin/knowledge/faq/{faq_id}", f"/admin/knowledge/faq/{faq['id']}",
+         {"question": "¿Abren los domingos?", "answer": "Sí, de 9 a 14."}, str(faq["id"]))  # fmt: skip
+    step("DELETE", "/admin/knowledge/faq/{faq_id}", f"/admin/knowledge/faq/{faq['id']}", None, str(faq["id"]))
+    upload = {"filename": "horario.txt", "contentBase64": base64.b64encode(b"Abrimos de 9 a 18.").decode()}
+    document = step("POST", "/admin/knowledge/documents", "/admin/knowledge/documents", upload)
+    step("DELETE", "/admin/knowledge/documents/{document_id}", f"/admin/knowledge/documents/{document['id']}", None,
+         str(document["id"]))  # fmt: skip
+    at_suggestion = "/admin/knowledge/suggestions/{suggestion_id}"
+    step("POST", at_suggestion + "/approve", f"/admin/knowledge/suggestions/{suggested[0]}/approve", {},
+         str(suggested[0]))  # fmt: skip
+    step("POST", at_suggestion + "/discard", f"/admin/knowledge/suggestions/{suggested[1]}/discard", {},
+         str(suggested[1]))  # fmt: skip
+
+    mutating = {template(r) for r in routes() if r.method != "GET"}
+    assert {(method, route) for method, route, _ in done} == mutating, "each mutating route needs its case here"
     entries = audit_rows(db)[before:]
-    expected = [("POST", "/admin/tokens", str(token["id"]))] + [(m, r, target) for m, r, _, _, target in scenario]
-    assert [(e["method"], e["route"], e["target_id"]) for e in entries] == expected
-    assert {(e["actor"], e["actor_role"], e["tenant_id"], e["status"]) for e in entries} == {
-        ("olga", "owner", NORTE, 200)
-    }
+    assert [(e["method"], e["route"], e["target_id"]) for e in entries] == done
+    statuses = {(e["route"], e["status"]) for e in entries if e["status"] != 200}
+    assert statuses == {("/admin/knowledge/faq", 202), ("/admin/knowledge/faq/{faq_id}", 202),
+                        ("/admin/knowledge/documents", 202)}  # fmt: skip
+    assert {(e["actor"], e["actor_role"], e["tenant_id"]) for e in entries} == {("olga", "owner", NORTE)}
     owner_token_id = owner.ok("GET", "/admin/me")["tokenId"]
     assert {e["actor_token_id"] for e in entries} == {owner_token_id}
     assert [e["action"] for e in entries][:3] == ["create_token", "take_over", "resume"]
     stored = json.dumps(entries, default=str)
-    assert note not in stored and token["secret"] not in stored and "heladera" not in stored
-    assert "le escribe Olga" not in stored
+    for secret_or_text in (note, token["secret"], "heladera", "le escribe Olga", "domingos", "Abrimos"):
+        assert secret_or_text not in stored
     at = [e["at"] for e in entries]
     assert at == sorted(at) and datetime.now(UTC) - at[0] < timedelta(minutes=1)
 
 
-def test_a_refused_or_failed_mutation_leaves_no_entry_and_an_unrecordable_one_is_undone(staff, db, reply_env):
+def test_a_refused_or_failed_mutation_leaves_no_entry_and_an_unrecordable_atomic_one_is_undone(
+    staff, db, reply_env, caplog
+):
     owner, agent = staff["owner"], staff["agent"]
     message = in_tenant(NORTE, "hola")
     deliver(message)
@@ -496,14 +495,24 @@ def test_a_refused_or_failed_mutation_leaves_no_entry_and_an_unrecordable_one_is
     assert owner.ok("POST", path, body={"minutes": 5})["paused"]["setBy"] == "olga"
     assert len(audit_rows(db)) == before + 1
 
-    # A reply to the customer commits as it goes (own_transactions): a send the platform refused stays
+    # A reply to the customer is not atomic (it commits as it goes): a send the platform refused stays
     # recorded as failed, and no entry says it succeeded.
+    reply = f"/admin/conversations/{message.conversation_id}/reply"
     reply_env.meta.fail_next(code=131047)
-    refused = owner.call("POST", f"/admin/conversations/{message.conversation_id}/reply", body={"text": "hola"})
-    assert refused.status == 502
-    failed = db.execute("SELECT status FROM messages WHERE actor = 'agent'").fetchall()
-    assert [row["status"] for row in failed] == ["failed"]
+    assert owner.call("POST", reply, body={"text": "hola"}).status == 502
+    assert [r["status"] for r in db.execute("SELECT status FROM messages WHERE actor = 'agent'").fetchall()] == [
+        "failed"
+    ]
     assert len(audit_rows(db)) == before + 1
+    # Sent, but its entry cannot be written: the answer still says it was sent, and the loss is logged.
+    db.execute("ALTER TABLE audit_log ADD CONSTRAINT refuse_everything CHECK (false) NOT VALID")
+    try:
+        sent = owner.call("POST", reply, body={"text": "¿sigue ahí?"})
+    finally:
+        db.execute("ALTER TABLE audit_log DROP CONSTRAINT refuse_everything")
+    assert sent.status == 200 and sent.json["message"]["status"] == "sent"
+    assert len(audit_rows(db)) == before + 1
+    assert "audit entry not written" in caplog.text
 
 
 def test_the_audit_log_pages_and_filters_and_follows_the_callers_tenant(staff, db):

@@ -146,6 +146,7 @@ def test_me_names_the_principal_its_role_and_permissions(admin, roles):
         "read_conversations",
         "steer_conversations",
         "reply_to_customers",
+        "review_suggestions",
         "view_analytics",
     }
     assert call("GET", "/admin/me", token="wrong").status == 401

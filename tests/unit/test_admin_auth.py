@@ -29,7 +29,11 @@ def test_each_role_holds_everything_of_the_one_below_and_only_the_operator_manag
     assert viewer < agent < owner < operator == frozenset(Permission)
     assert operator - owner == {Permission.MANAGE_TENANTS}
     assert viewer == {Permission.READ_CONVERSATIONS, Permission.VIEW_ANALYTICS}
-    assert agent - viewer == {Permission.STEER_CONVERSATIONS, Permission.REPLY_TO_CUSTOMERS}
+    assert agent - viewer == {
+        Permission.STEER_CONVERSATIONS,
+        Permission.REPLY_TO_CUSTOMERS,
+        Permission.REVIEW_SUGGESTIONS,
+    }
 
 
 def test_a_tenant_token_acts_on_its_own_tenant_and_an_operator_on_the_one_it_names():

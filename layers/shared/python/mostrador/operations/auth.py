@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 class Role(StrEnum):
     OPERATOR = "operator"  # the deployment: every tenant, and tenants themselves
     OWNER = "owner"  # everything for one tenant, its settings, keys and tokens included
-    AGENT = "agent"  # one tenant's conversations: read, take over, resolve escalations
+    AGENT = "agent"  # one tenant's conversations: read, take over, answer, resolve escalations, suggestions
     VIEWER = "viewer"  # one tenant, read only
 
 
@@ -46,6 +46,8 @@ class Permission(StrEnum):
     REPLY_TO_CUSTOMERS = "reply_to_customers"  # write to a customer as a person (the console's composer)
     VIEW_CUSTOMER_CONTACT = "view_customer_contact"  # customer phone numbers / ids unmasked in the console
     CONFIGURE = "configure"  # model prices, search synonyms
+    MANAGE_KNOWLEDGE = "manage_knowledge"  # upload, change, delete knowledge
+    REVIEW_SUGGESTIONS = "review_suggestions"  # approve or discard the FAQ entries resolved escalations suggest
     MANAGE_TOKENS = "manage_tokens"  # create, list and revoke the tenant's admin tokens
     VIEW_AUDIT = "view_audit"  # read the audit log
     MANAGE_TENANT_SETTINGS = "manage_tenant_settings"  # the tenant's own settings and keys
@@ -53,7 +55,7 @@ class Permission(StrEnum):
 
 
 _VIEWER = frozenset({Permission.READ_CONVERSATIONS, Permission.VIEW_ANALYTICS})
-_AGENT = _VIEWER | {Permission.STEER_CONVERSATIONS, Permission.REPLY_TO_CUSTOMERS}
+_AGENT = _VIEWER | {Permission.STEER_CONVERSATIONS, Permission.REPLY_TO_CUSTOMERS, Permission.REVIEW_SUGGESTIONS}
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.VIEWER: _VIEWER,
     Role.AGENT: _AGENT,
