@@ -1,4 +1,4 @@
-"""The `mostrador` command: local (the whole stack on one machine), migrate, ingest, chat."""
+"""The `mostrador` command: local (the whole stack on one machine), migrate, ingest, chat, tenant."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from local.chat_client import run_chat
 
-    return run_chat(args.url)
+    return run_chat(args.url, args.key)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,7 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (web chat channel)")
     chat.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+    chat.add_argument("--key", help="the shop's web chat widget key (which tenant to chat with)")
     chat.set_defaults(func=cmd_chat)
+
+    from local.tenant_cli import add_parser as add_tenant_parser
+
+    add_tenant_parser(commands, local_url)
     return parser
 
 

@@ -40,10 +40,17 @@ from mostrador.operations.requests import (
     TakeoverBody,
     unusable_request_input,
 )
+from mostrador.operations.tenants import tenant_budget
+
+try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
+    from tenant_routes import router as tenant_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.tenant_routes import router as tenant_router
 
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(tenant_router)  # /admin/tenants, /admin/routing (functions/admin/tenant_routes.py)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 
 
@@ -68,7 +75,16 @@ def _db() -> Any:
 
 
 def _tenant() -> str:
-    return get_settings().tenant_id
+    """The tenant every route reads and changes: the caller's own, else the deployment's (TENANT_ID)."""
+    return getattr(_principal(), "tenant_id", None) or get_settings().tenant_id
+
+
+def _pause_minutes() -> int:
+    """The tenant's takeover pause (its own setting, else HUMAN_TAKEOVER_PAUSE_MINUTES)."""
+    from mostrador.db.tenant_repository import get_tenant
+
+    row = get_tenant(_db(), _tenant())
+    return (row or {}).get("takeover_pause_minutes") or get_settings().human_takeover_pause_minutes
 
 
 def _now() -> datetime:
@@ -109,7 +125,7 @@ def conversation(conversation_id: Id, query: Annotated[MessagePaging, Query()]) 
 def take_over(conversation_id: Id, body: TakeoverBody) -> dict[str, Any]:
     """Pause the bot in this conversation for `minutes` or until resumed; other conversations go on."""
     request = conversations.Takeover(body.minutes, body.untilResumed, body.note)
-    default = get_settings().human_takeover_pause_minutes
+    default = _pause_minutes()
     return conversations.take_over(
         _db(), _tenant(), unquote(conversation_id), request, _principal(), default_minutes=default, now=_now()
     )
@@ -171,7 +187,8 @@ def analytics_report(query: Annotated[DayRangeQuery, Query()]) -> dict[str, Any]
     """Automation rate, time to reply, escalations, messages per channel, LLM cost per day, syncs."""
     days = DayRange.of(query.since, query.until, max_days=MAX_ANALYTICS_DAYS)
     conn = _db()
-    return analytics.analytics(conn, _tenant(), days, pricing.load_price_book(conn, _tenant()))
+    report = analytics.analytics(conn, _tenant(), days, pricing.load_price_book(conn, _tenant()))
+    return {**report, "tokenBudget": tenant_budget(conn, _tenant(), _now())}
 
 
 @app.get("/admin/analytics/syncs", middlewares=[requires(Permission.VIEW_ANALYTICS)], tags=["analytics"])
@@ -282,7 +299,8 @@ def openapi_document() -> Response[str]:
     document = app.get_openapi_json_schema(
         title="Mostrador admin API",
         version="1.0.0",
-        description="Conversations, takeover, escalations, analytics, export, search vocabulary (docs/admin.md).",
+        description="Conversations, takeover, escalations, analytics, export, search vocabulary, tenants "
+        "(docs/admin.md, docs/tenants.md).",
         security_schemes={"bearerAuth": HTTPBearer(description="ADMIN_TOKEN")},
         security=[{"bearerAuth": []}],
     )

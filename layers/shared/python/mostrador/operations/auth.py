@@ -30,6 +30,8 @@ class Permission(StrEnum):
     VIEW_ANALYTICS = "view_analytics"
     EXPORT = "export"
     CONFIGURE = "configure"  # model prices
+    # Deployment level: create tenants, route channel ids to them, publish the routing document (/admin/tenants).
+    MANAGE_TENANTS = "manage_tenants"
 
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
