@@ -42,7 +42,7 @@ FORMAT = 1
 # 128 bits of SHA-256 per key: collisions are out of reach, and a secret holds about twice as many tenants.
 HASH_CHARS = 32
 MAX_AGE_SECONDS = 60.0
-REFRESH_SECONDS = 5.0
+REFRESH_SECONDS = 1.0
 # Secrets Manager holds at most 65,536 bytes per value.
 MAX_DOCUMENT_BYTES = 65_536
 
