@@ -36,8 +36,8 @@ def forget_tenancy_caches() -> None:
     reset_tenant_secret_store()
 
 
-@pytest.fixture
-def tenancy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tenancy]:
+@pytest.fixture(name="tenancy")
+def tenancy_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tenancy]:
     """A multi-tenant deployment: routing document and tenant secrets in files, as `mostrador local` sets them."""
     found = Tenancy(tmp_path / "data")
     monkeypatch.setenv("MOSTRADOR_ROUTING_FILE", str(found.routing_file))

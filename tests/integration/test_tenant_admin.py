@@ -12,7 +12,7 @@ import pytest
 from mostrador.tenancy.routing import RoutingTable, key_hash
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_admin_support as support
-from tests.integration.tenant_support import add_tenant, created, tenancy  # noqa: F401
+from tests.integration.tenant_support import add_tenant, created, tenancy_fixture  # noqa: F401
 from tests.integration.test_reply_support import deliver, messenger, whatsapp
 
 admin, reply_env = support.admin, support.reply_env

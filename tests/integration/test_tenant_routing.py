@@ -16,14 +16,14 @@ from mostrador.tenancy.routing import REFRESH_SECONDS
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_admin_support as support
 from tests.integration.channel_pipeline import APP_SECRET, channel_pipeline_fixture  # noqa: F401
-from tests.integration.tenant_support import add_tenant, tenancy  # noqa: F401
+from tests.integration.tenant_support import add_tenant, tenancy_fixture  # noqa: F401
 from tests.lambda_events import LambdaContextStub, api_event
 from tests.unit.channels.payloads import (
     CUSTOMER_PHONE,
     PSID,
     fb_event,
-    meta_bytes,
     messenger_delivery,
+    meta_bytes,
     sign,
     support_board_event,
     wa_message,
