@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ import pytest
 from mostrador.channels.meta import split_by_account
 from mostrador.config import load_settings
 from mostrador.tenancy.routing import (
-    HASH_CHARS,
+    HASH_BYTES,
     FilePublisher,
     FileRouting,
     RoutingTable,
@@ -75,8 +76,10 @@ def test_inactive_tenants_and_revoked_keys_route_nothing() -> None:
 
 def test_the_document_holds_no_key_and_only_part_of_each_hash() -> None:
     text = serialize(build_document(TENANTS, CHANNELS, KEYS))
-    assert "acme-ingest-key" not in text and key_hash("acme-ingest-key") not in text
-    assert key_hash("acme-ingest-key")[:HASH_CHARS] in text
+    full = key_hash("acme-ingest-key")
+    assert "acme-ingest-key" not in text and full not in text and full[:16] not in text
+    [short] = json.loads(text)["tenants"]["acme"]["ingest"]
+    assert len(short) == 16 and base64.urlsafe_b64decode(short) == bytes.fromhex(full)[:HASH_BYTES]
 
 
 def test_a_tenant_answers_unclaimed_ids_only_while_it_is_the_only_active_one() -> None:

@@ -10,8 +10,8 @@ a moment ago is found), locally a JSON file in the data folder (re-read when it 
      "tenants": {"acme": {"whatsapp": ["1065…"], "messenger": ["PAGE"], "instagram": ["IG"],
                           "webchat": ["wk_…"], "ingest": ["<hash>"], "support_board": ["<hash>"]}}}
 
-Channel ids are stored as they are (they are not secret); keys only as the first HASH_CHARS hex
-characters of their SHA-256. Only active tenants are listed. `unroutedTenant` names the tenant of an
+Channel ids are stored as they are (they are not secret); keys only as the first 96 bits of their
+SHA-256 (base64url, 16 characters). Only active tenants are listed. `unroutedTenant` names the tenant of an
 upgraded single-tenant deployment that still answers ids nobody claims (docs/tenants.md).
 
 With neither a file nor a secret configured the deployment is single-tenant, as before tenants
@@ -20,6 +20,7 @@ existed: every event and the INGEST_API_KEY belong to TENANT_ID.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -39,8 +40,9 @@ KeyKind = Literal["ingest", "support_board"]
 ROUTED_CHANNELS: tuple[RoutedChannel, ...] = ("whatsapp", "messenger", "instagram", "webchat")
 KEY_KINDS: tuple[KeyKind, ...] = ("ingest", "support_board")
 FORMAT = 1
-# 128 bits of SHA-256 per key: collisions are out of reach, and a secret holds about twice as many tenants.
-HASH_CHARS = 32
+# 96 bits of SHA-256 per key: no two of a deployment's keys collide, a wrong key matches one with a chance
+# of one in 2**96 / keys per try, and a secret (64 KB) holds about 300 tenants (docs/tenants.md, limits).
+HASH_BYTES = 12
 MAX_AGE_SECONDS = 60.0
 REFRESH_SECONDS = 1.0
 # Secrets Manager holds at most 65,536 bytes per value.
@@ -53,7 +55,7 @@ def key_hash(key: str) -> str:
 
 
 def _short(full_hash: str) -> str:
-    return full_hash[:HASH_CHARS]
+    return base64.urlsafe_b64encode(bytes.fromhex(full_hash)[:HASH_BYTES]).decode("ascii")
 
 
 @dataclass(frozen=True)
