@@ -14,6 +14,7 @@ from typing import Any
 
 STAGE = "local"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway REST payload limit
+INTEGRATION_TIMEOUT_SECONDS = 29.0  # a REST API's longest wait for its Lambda integration
 
 
 @dataclass(frozen=True)
@@ -149,11 +150,12 @@ class Dispatched:
     response: HttpResponse
     function: str | None = None
     error: BaseException | None = None  # the function raised (API Gateway answers 502)
+    resource: str | None = None  # the route template (/admin/{proxy+}), what an access log may show
 
 
 def dispatch(request: HttpRequest, invoke: Callable[[str, dict[str, Any]], Any]) -> Dispatched:
     """Route, build the event, invoke the function and shape its answer as API Gateway would."""
-    from local.functions import FunctionNotBuilt
+    from local.functions import FunctionNotBuilt, FunctionTimedOut
 
     if len(request.body) > MAX_BODY_BYTES:
         return Dispatched(_gateway_error(413, "Request Too Long"))
@@ -165,7 +167,15 @@ def dispatch(request: HttpRequest, invoke: Callable[[str, dict[str, Any]], Any])
     try:
         result = invoke(route.function, proxy_event(route, params, request))
     except FunctionNotBuilt as missing:
-        return Dispatched(_gateway_error(501, f"Not built yet in this checkout: {missing}"), route.function)
+        response = _gateway_error(501, f"Not built yet in this checkout: {missing}")
+        return Dispatched(response, route.function, resource=route.resource)
+    except FunctionTimedOut as timed_out:
+        # API Gateway gives up at 29 s (504); a function with a shorter timeout fails first (502).
+        if timed_out.seconds >= INTEGRATION_TIMEOUT_SECONDS:
+            response = _gateway_error(504, "Endpoint request timed out")
+        else:
+            response = _gateway_error(502, "Internal server error")
+        return Dispatched(response, route.function, timed_out, route.resource)
     except Exception as error:
-        return Dispatched(_gateway_error(502, "Internal server error"), route.function, error)
-    return Dispatched(proxy_response(result), route.function)
+        return Dispatched(_gateway_error(502, "Internal server error"), route.function, error, route.resource)
+    return Dispatched(proxy_response(result), route.function, resource=route.resource)

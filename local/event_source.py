@@ -1,6 +1,8 @@
 """Lambda's SQS event source mapping, locally: poll a queue, invoke the consumer with a Lambda-shaped
 event, delete only what succeeded (ReportBatchItemFailures), leave failures to come back after the
-visibility timeout, and let the queue's redrive policy dead-letter them after maxReceiveCount receives."""
+visibility timeout, and let the queue's redrive policy dead-letter them after maxReceiveCount receives.
+Several pollers (`pollers`) invoke the consumer at once, as Lambda scales an event source up to the
+function's concurrency; for a FIFO queue the queue keeps each message group to one poller at a time."""
 
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ class SqsEventSource:
         region: str = "us-east-1",
         wait_seconds: int = 1,
         on_batch: Callable[[str, BatchOutcome], None] | None = None,
+        pollers: int = 1,
     ) -> None:
         if queue.spec.fifo and (batch_size > 10 or batching_window_seconds):
             raise ValueError("a FIFO event source takes batches of at most 10 and no batching window")
@@ -47,17 +50,25 @@ class SqsEventSource:
         self.region = region
         self.wait_seconds = wait_seconds
         self.on_batch = on_batch
+        self.pollers = pollers
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"poller-{self.queue.spec.name}", daemon=True)
-        self._thread.start()
+        for number in range(self.pollers):
+            name = f"poller-{self.queue.spec.name}-{number}"
+            thread = threading.Thread(target=self._run, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def request_stop(self) -> None:
+        """No new batches; a batch being handled finishes (or fails when its worker is stopped)."""
+        self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.wait_seconds + 5)
+        for thread in self._threads:
+            thread.join(timeout=self.wait_seconds + 5)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -137,10 +148,10 @@ class SqsEventSource:
 
 
 def _describe_error(raised: Exception) -> str:
-    # Powertools' BatchProcessingError carries each record's exception as (type, value, traceback).
-    children = getattr(raised, "child_exceptions", None) or []
-    causes = [repr(child[1]) for child in children if isinstance(child, tuple) and len(child) > 1]
-    return f"handler raised {raised!r}" + (f": {'; '.join(causes[:3])}" if causes else "")
+    from local.functions import FunctionError, describe_error
+
+    # A handler run in a worker process raised there: the worker described it.
+    return raised.description if isinstance(raised, FunctionError) else describe_error(raised)
 
 
 def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:

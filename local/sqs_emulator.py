@@ -1,26 +1,34 @@
-"""SQS on 127.0.0.1: moto's SQS server, spoken to by the real boto3, with its one gap filled.
+"""SQS on 127.0.0.1: moto's SQS server, spoken to by the real boto3, with its gaps filled.
 
 What moto 5 does as SQS does (read in moto/sqs/models.py and checked by tests/integration/test_local_queues.py):
 visibility timeouts (whole seconds), ApproximateReceiveCount, redrive to the dead-letter queue once a message
 has been received maxReceiveCount times, FIFO order within a message group and no delivery from a group while
-one of its messages is in flight. Two gaps, filled for the queues created here:
+one of its messages is in flight. Filled for the queues created here (`_patch_queue`):
 
-* moto deduplicates a FIFO message only against messages still in
-the queue, while SQS remembers a deduplication id for five minutes after the first send, even once the
-message is deleted (`_remember_deduplication_ids`).
+* moto deduplicates a FIFO message only against messages still in the queue, while SQS remembers a
+  deduplication id for five minutes after the first send, even once the message is deleted
+  (`DeduplicationWindow`).
 * moto decides group by group as it scans, and a message whose visibility timeout has passed still counts
   as in flight until the scan reaches it, so when a failed group comes back it can deliver the group's last
   message first. Here a group offers only the messages before its first one in flight, and a message stops
-  blocking its group as soon as its visibility timeout passes (`_patch_fifo_queue`), so a group resumes in
-  order.
+  blocking its group as soon as its visibility timeout passes (`Deliverable`), so a group resumes in order.
+* moto costs a pass over the whole queue several times per message sent, received or deleted (it builds
+  every queue attribute, counts included, to read one; it lists every visible message to take ten), so a
+  webhook POST of n events took time in n². Here each costs about the same whatever the queue holds
+  (`QueueAttributes`, `Deliverable`, `_delete_message`).
+* moto's server answers requests on several threads and does not lock a queue; with several pollers on one
+  queue (the local stack runs a pool per function), two could receive the same message, or a FIFO group's
+  messages out of order. Here receives, sends and deletes of a queue take turns (`_serialize_receives`).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
@@ -103,8 +111,7 @@ class SqsEmulator:
             QueueName=f"{spec.name}{suffix}",
             Attributes={**fifo_attributes, "VisibilityTimeout": str(spec.visibility_timeout), "RedrivePolicy": redrive},
         )["QueueUrl"]
-        if spec.fifo:
-            _patch_fifo_queue(url, self.region)
+        _patch_queue(url, self.region)
         return Queue(spec=spec, url=url, arn=self._arn(url), dlq_url=dlq_url, dlq_arn=dlq_arn)
 
     def _arn(self, url: str) -> str:
@@ -119,50 +126,156 @@ class _InFlight(set[Any]):
         return iter([message for message in list(super().__iter__()) if not message.visible])
 
 
-def _deliverable_in_group_order(queue: Any) -> list[Any]:
-    """Visible messages, but in each group none after the group's first message in flight or delayed."""
-    stopped: set[str] = set()
-    deliverable = []
-    for message in list(queue._messages):
-        if message.group_id in stopped:
-            continue
-        if not message.visible or message.delayed:
-            stopped.add(message.group_id)
-            continue
-        deliverable.append(message)
-    return deliverable
+class Deliverable:
+    """moto's `Queue.messages` (visible and not delayed; in a FIFO queue, in each group none after the group's
+    first message in flight or delayed), produced as it is read: ReceiveMessage stops after one batch and a
+    long poll's wake-up check after the first message, where moto built the list of the whole queue."""
+
+    def __init__(self, queue: Any) -> None:
+        self._queue = queue
+
+    def __iter__(self) -> Iterator[Any]:
+        from moto.core.utils import unix_time_millis
+
+        now = unix_time_millis()
+        fifo = self._queue.fifo_queue
+        stopped: set[str] = set()
+        # Receives and sends hold the queue's lock (`_serialize_receives`): the list does not change under us.
+        for message in self._queue._messages:
+            if fifo and message.group_id in stopped:
+                continue
+            if now <= message.visible_at or now < message.delayed_until:  # not Message.visible, or .delayed
+                if fifo:
+                    stopped.add(message.group_id)
+                continue
+            yield message
+
+    def __bool__(self) -> bool:
+        return next(iter(self), None) is not None
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
-def _patch_fifo_queue(queue_url: str, region: str) -> None:
+class QueueAttributes(Mapping[str, Any]):
+    """moto's `Queue.attributes`, each value computed when read. moto reads one or two of them
+    (ContentBasedDeduplication, MessageRetentionPeriod) for every message sent or received, and building
+    them all counts the queue's messages three times."""
+
+    def __init__(self, queue: Any) -> None:
+        self._queue = queue
+        names = list(queue.BASE_ATTRIBUTES)
+        if queue.fifo_queue:
+            names += queue.FIFO_ATTRIBUTES
+        if queue.kms_master_key_id:
+            names += queue.KMS_ATTRIBUTES
+        self._names = dict.fromkeys(names)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._names:
+            raise KeyError(name)
+        queue = self._queue
+        if name == "RedrivePolicy" and queue.redrive_policy:
+            return json.dumps(queue.redrive_policy)
+        value = getattr(queue, _field_name(name))
+        return str(value).lower() if isinstance(value, bool) else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+@lru_cache(maxsize=64)
+def _field_name(attribute: str) -> str:
+    from moto.core.utils import camelcase_to_underscores
+
+    return str(camelcase_to_underscores(attribute))
+
+
+class DeduplicationWindow:
+    """The deduplication ids a FIFO queue was sent in the last five minutes, deleted or not, as SQS keeps them."""
+
+    def __init__(self) -> None:
+        self._first_sent: dict[str, int] = {}
+        self._order: deque[tuple[int, str]] = deque()
+
+    def first_time(self, deduplication_id: str, sent_ms: int) -> bool:
+        while self._order and sent_ms - self._order[0][0] >= DEDUPLICATION_WINDOW_MS:
+            sent, key = self._order.popleft()
+            if self._first_sent.get(key) == sent:
+                del self._first_sent[key]
+        if deduplication_id in self._first_sent:
+            return False
+        self._first_sent[deduplication_id] = sent_ms
+        self._order.append((sent_ms, deduplication_id))
+        return True
+
+
+def _add_fifo_message(queue: Any, message: Any) -> None:
+    """Replaces moto's add_message, which scans the whole queue for the deduplication id."""
+    with queue._messages_lock:
+        dedup_id = message.deduplication_id
+        if dedup_id and not queue._mostrador_sent.first_time(dedup_id, int(message.sent_timestamp)):
+            return
+        queue._messages.append(message)
+        queue._messages_lock.notify_all()
+
+
+def _delete_message(queue: Any, receipt_handle: str) -> None:
+    """moto's delete_message, looking among the messages in flight before the whole queue."""
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+
+    with queue._messages_lock:
+        if receipt_handle in queue.deleted_messages:
+            return  # deleted already: SQS accepts it again
+        in_flight = set.__iter__(queue._pending_messages)
+        found = next((m for m in in_flight if m.had_receipt_handle(receipt_handle)), None)
+        if found is None:
+            found = next((m for m in queue._messages if m.had_receipt_handle(receipt_handle)), None)
+        if found is None:
+            raise ReceiptHandleIsInvalid()
+        queue._pending_messages.discard(found)
+        queue.deleted_messages.update(found.all_receipt_handles)
+        queue._messages.remove(found)  # by identity; messages in flight are the oldest, near the front
+
+
+def _patch_queue(queue_url: str, region: str) -> None:
     from moto.sqs.models import sqs_backends
 
     account_id, name = urlparse(queue_url).path.strip("/").split("/")[-2:]
-    queue = sqs_backends[account_id][region].queues[name]
+    backend = sqs_backends[account_id][region]
+    queue = backend.queues[name]
     if getattr(queue, "_mostrador_patched", False):
         return
-    base = type(queue)
-    queue.__class__ = type("OrderedFifoQueue", (base,), {"messages": property(_deliverable_in_group_order)})
-    queue._pending_messages = _InFlight(queue._pending_messages)
-    _remember_deduplication_ids(queue)
+    members: dict[str, Any] = {
+        "attributes": property(QueueAttributes),
+        "messages": property(Deliverable),
+        "delete_message": _delete_message,
+    }
+    if queue.fifo_queue:
+        members["add_message"] = _add_fifo_message
+        queue._pending_messages = _InFlight(queue._pending_messages)
+        queue._mostrador_sent = DeduplicationWindow()
+    queue.__class__ = type("LocalQueue", (type(queue),), members)
     queue._mostrador_patched = True
+    _serialize_receives(backend)
 
 
-def _remember_deduplication_ids(queue: Any) -> None:
-    """Drop a FIFO message whose deduplication id was sent in the last five minutes, deleted or not."""
-    first_sent: dict[str, int] = {}
-    lock = threading.Lock()
-    add_message = queue.add_message
+def _serialize_receives(backend: Any) -> None:
+    """One ReceiveMessage at a time per queue created here, under the lock moto's sends already take. A long
+    poll waits on that lock's condition, which releases it, so sends and deletes go on meanwhile."""
+    if getattr(backend, "_mostrador_receives_serialized", False):
+        return
+    receive = backend.receive_message
 
-    def add_message_once(message: Any) -> None:
-        dedup_id = message.deduplication_id
-        if dedup_id:
-            with lock:
-                now = int(message.sent_timestamp)
-                for key in [k for k, sent in first_sent.items() if now - sent >= DEDUPLICATION_WINDOW_MS]:
-                    del first_sent[key]
-                if dedup_id in first_sent:
-                    return
-                first_sent[dedup_id] = now
-        add_message(message)
+    def receive_message(queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        queue = backend.get_queue(queue_name)
+        if not getattr(queue, "_mostrador_patched", False):
+            return receive(queue_name, *args, **kwargs)
+        with queue._messages_lock:
+            return receive(queue_name, *args, **kwargs)
 
-    queue.add_message = add_message_once
+    backend.receive_message = receive_message
+    backend._mostrador_receives_serialized = True

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local.api_gateway import ROUTES, HttpRequest, dispatch
 from local.event_source import BatchOutcome, SqsEventSource
-from local.functions import LocalFunctions
+from local.functions import FunctionError, FunctionTimedOut, LocalFunctions
 from local.outbox import Outbox
 from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
 
@@ -87,6 +87,8 @@ class LocalStack:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.functions = LocalFunctions()
+        self.functions.start_early()  # imports the libraries workers share while the database starts
         self._configure_secrets()
         self._configure_tenancy()
         self._configure_llm()
@@ -101,7 +103,8 @@ class LocalStack:
         queues.reset_clients()
         close_connection()
         self._start_tenants()
-        self.functions = LocalFunctions()
+        # One warm worker per function behind the API, /health's first (workers take the environment now set).
+        self.functions.prewarm(list(dict.fromkeys(route.function for route in ROUTES)))
         self._start_consumers()
         self._start_http()
         self._watch_dead_letters()
@@ -242,6 +245,7 @@ class LocalStack:
                 self.queues[name],
                 lambda event, name=name: functions.invoke(name, event),  # type: ignore[misc]
                 on_batch=self._report_batch,
+                pollers=functions.concurrency[name],  # as many as the function has workers
                 **kwargs,  # type: ignore[arg-type]
             )
             source.start()
@@ -313,13 +317,20 @@ class LocalStack:
                 self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
                 self.wfile.write(response.body)
-                if result.error is not None:
+                if isinstance(result.error, FunctionError):
+                    stack.print(f"[{result.function}] raised:\n{result.error.remote_traceback}")
+                elif isinstance(result.error, FunctionTimedOut):
+                    stack.print(f"[{result.function}] {result.error}")
+                elif result.error is not None:
                     stack.print(f"[{result.function}] raised:\n" + "".join(traceback.format_exception(result.error)))
                 quiet = self.command == "GET" and response.status < 300  # polling would flood the terminal
                 if stack.options.verbose or not quiet:
                     took = (time.monotonic() - started) * 1000
                     via = f" {result.function}" if result.function else ""
-                    stack.print(f"[http] {self.command} {parts.path} →{via} {response.status} ({took:.0f} ms)")
+                    # The route template, as API Gateway's access log has it: paths and queries carry phone
+                    # numbers, PSIDs and conversation ids.
+                    route = result.resource or "(no route)"
+                    stack.print(f"[http] {self.command} {route} →{via} {response.status} ({took:.0f} ms)")
 
             def _static(self, path: str) -> None:
                 if path == "/":
@@ -415,6 +426,10 @@ class LocalStack:
         if self.http is not None:
             self.http.shutdown()
             self.http.server_close()
+        for source in self.sources:
+            source.request_stop()
+        if self.functions is not None:
+            self.functions.close()  # ends batches still running, so the pollers can return
         for source in self.sources:
             source.stop()
         if self.sqs is not None:

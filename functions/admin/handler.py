@@ -8,6 +8,7 @@ mostrador.operations.requests; the OpenAPI document is generated from these rout
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -345,7 +346,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     query = request.multi_value_query_string_parameters or {
         name: [value] for name, value in (request.query_string_parameters or {}).items()
     }
-    problem = unusable_request_input(request.path, query, request.decoded_body)
+    # The raw bytes, not decoded_body: that decodes a base64 body as UTF-8 unguarded (a 502 otherwise).
+    raw_body = base64.b64decode(request.body) if request.body and request.is_base64_encoded else request.body
+    problem = unusable_request_input(request.path, query, raw_body)
     if problem:
         logger.info("admin request refused: unusable input", extra={"reason": problem})
         return _bad_request(problem)

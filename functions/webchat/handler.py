@@ -7,6 +7,7 @@ UnroutedEvents); no key at all means the tenant answering unclaimed ids, when th
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,8 +65,11 @@ def _tenant() -> str:
 @tracer.capture_method
 def post_message() -> Response:
     settings = get_settings()
+    event = app.current_event
+    # The raw bytes, not decoded_body: that decodes a base64 body as UTF-8 unguarded (a 502 otherwise).
+    body = base64.b64decode(event.body) if event.body and event.is_base64_encoded else event.body
     try:
-        message = parse_post(app.current_event.decoded_body, _tenant(), datetime.now(UTC))
+        message = parse_post(body, _tenant(), datetime.now(UTC))
     except WebChatRequestError as exc:
         return _answer(exc.status, {"error": exc.message})
     if not settings.reply_queue_url:

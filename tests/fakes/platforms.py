@@ -32,6 +32,8 @@ wrapping Meta's error (as an object, or as the list's item); `.answer_next(funct
 answers any function with the given JSON body (another documented shape, a success:false);
 `.fail_next(function, http_status=500, times=1)` fails any function with a bare HTTP error. A
 wrong token, an unknown user or conversation answer success:false like the real API.
+
+Both can hang: `.hold()` keeps every request waiting (counted in `.held`) until `.release()`.
 """
 
 from __future__ import annotations
@@ -95,7 +97,11 @@ class _RecordingServer:
 
     def __init__(self) -> None:
         self.requests: list[CapturedRequest] = []
+        self.held = 0  # requests that arrived while held (see `hold`)
         self._lock = threading.Lock()
+        self._answering = threading.Event()
+        self._answering.set()
+        self._hold_limit = 0.0
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -118,6 +124,12 @@ class _RecordingServer:
                 )
                 with owner._lock:
                     owner.requests.append(request)
+                    holding = not owner._answering.is_set()
+                    if holding:
+                        owner.held += 1
+                if holding:
+                    owner._answering.wait(owner._hold_limit)
+                with owner._lock:
                     status, answer = owner.answer(request)
                 raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 self.send_response(status)
@@ -146,6 +158,15 @@ class _RecordingServer:
 
     def answer(self, request: CapturedRequest) -> tuple[int, Any]:
         raise NotImplementedError
+
+    def hold(self, at_most_seconds: float = 30.0) -> None:
+        """A platform that hangs: requests are recorded (and counted in `held`) but answered only after
+        `release()`, or `at_most_seconds`."""
+        self._hold_limit = at_most_seconds
+        self._answering.clear()
+
+    def release(self) -> None:
+        self._answering.set()
 
 
 def meta_error(code: int, message: str | None = None, subcode: int | None = None) -> dict[str, Any]:

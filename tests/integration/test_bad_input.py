@@ -175,6 +175,55 @@ def test_deeply_nested_web_chat_post_is_a_400(sqs, reply_queue):
     assert queued_count(sqs, reply_queue) == 0
 
 
+def test_a_web_chat_post_that_is_not_utf_8_is_a_400(sqs, reply_queue):
+    import base64
+
+    from functions.webchat.handler import handler
+
+    # A body that is not UTF-8 arrives base64-encoded (the local gateway always; API Gateway for the
+    # binary media type, which any caller can name in Content-Type); decoding it unguarded was a 502.
+    event = api_event("POST", "/webchat/messages", headers={"Content-Type": "application/json"})
+    raw = ('{"conversationId": "' + "c" * 20 + '", "text": "caf\xe9"}').encode("latin-1")
+    event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode(), True
+    response = handler(event, LambdaContextStub())
+    assert response["statusCode"] == 400 and "not UTF-8" in response_json(response)["error"]
+    assert queued_count(sqs, reply_queue) == 0
+
+
+def test_unauthenticated_web_chat_post_with_a_never_ending_string_is_a_400_at_once(sqs, reply_queue):
+    from functions.webchat.handler import handler
+
+    # Escaped quotes in a string never closed: the string scan used to restart at each one (quadratic).
+    body = '{"conversationId": "' + "c" * 20 + '", "text": "' + '\\"' * 40_000
+    started = time.monotonic()
+    response = handler(api_event("POST", "/webchat/messages", body=body), LambdaContextStub())
+    assert response["statusCode"] == 400 and "not valid JSON" in response_json(response)["error"]
+    assert time.monotonic() - started < 5  # generous: it took about 45 s
+    assert queued_count(sqs, reply_queue) == 0
+
+
+def test_an_admin_body_that_is_not_utf_8_is_a_400(admin, db):
+    import base64
+
+    from functions.admin.handler import handler
+    from tests.integration.test_admin_support import ADMIN_TOKEN
+
+    # The gateway hands over a body that is not UTF-8 base64-encoded (the local one always, API
+    # Gateway for the binary media type): the shared input check decoded it unguarded (a 502).
+    event = api_event(
+        "PUT",
+        "/admin/model-prices/gpt-4o-mini",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {ADMIN_TOKEN}"},
+        resource="/admin/{proxy+}",
+        path_parameters={"proxy": "model-prices/gpt-4o-mini"},
+    )
+    event["body"] = base64.b64encode('{"inputPerMillion": 1, "note": "\xe9"}'.encode("latin-1")).decode()
+    event["isBase64Encoded"] = True
+    response = handler(event, LambdaContextStub())
+    assert response["statusCode"] == 400, response
+    assert "not UTF-8" in response_json(response)["error"]
+
+
 # -- 9: NUL and lone surrogates ------------------------------------------------------------------
 
 
@@ -318,6 +367,23 @@ def test_a_2_mb_support_board_message_is_acknowledged_cut_to_fit_and_answered(sq
     assert row["state"] == "replied"
     [sent] = board.calls("messenger-send-message")
     assert sent["psid"] == "PSID-45" and sent["message"]
+
+
+@pytest.mark.parametrize(("obj", "channel"), [("page", "messenger"), ("instagram", "instagram")])
+def test_a_1_mb_messenger_or_instagram_text_is_acknowledged_and_cut_to_fit(sqs, reply_queue, obj, channel):
+    from tests.unit.channels.payloads import fb_event, messenger_delivery
+
+    text = "¿Tienen neveras? " + "é" * 1_000_000
+    event = fb_event(message={"mid": f"m_BIG_{channel}", "text": text, "quick_reply": {"payload": "P" * 50_000}})
+    raw = meta_bytes(messenger_delivery(event, obj=obj))
+    response = post_signed("/webhooks/meta", raw)
+    assert response["statusCode"] == 200 and message_of(response) == "Queued 1 event(s)."
+    [message] = drain(sqs, reply_queue)
+    queued = _queued_message(message)
+    assert (queued["channel"], queued["platform_message_id"]) == (channel, f"m_BIG_{channel}")
+    assert queued["text"].startswith("¿Tienen neveras? éé")
+    assert queued["metadata"]["truncated_from_chars"] == str(len(text))
+    assert len(queued["metadata"]["quick_reply_payload"]) <= 1_001  # metadata values are cut too
 
 
 def test_several_large_messages_in_one_delivery_are_all_queued(sqs, reply_queue):

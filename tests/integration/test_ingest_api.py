@@ -122,7 +122,8 @@ def test_ingest_module_does_not_load_heavy_sdks():
 
     code = (
         "import sys; import functions.ingest.handler; "
-        "print(','.join(m for m in ('openai', 'google.genai', 'psycopg', 'bs4', 'numpy') if m in sys.modules))"
+        "heavy = ('openai', 'google.genai', 'psycopg', 'bs4', 'numpy', 'py3langid'); "
+        "print(','.join(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=_env())
     assert out.stdout.strip() == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -235,3 +236,87 @@ def test_fifo_event_source_refuses_lambda_forbidden_settings(emulator: SqsEmulat
     queue = make_queue(emulator, fifo=True)
     with pytest.raises(ValueError):
         SqsEventSource(emulator.client, queue, Consumer(), batch_size=25)
+
+
+def test_a_webhook_post_of_a_thousand_statuses_is_queued_and_consumed_within_seconds(
+    emulator: SqsEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14, item 15: the emulator was quadratic in the events of one POST (200 WhatsApp statuses took
+    3.8 s, 1,000 more than 120 s). Through the real webhook handler and boto3; the bounds are generous."""
+    from mostrador import queues
+    from mostrador.config import reset_settings
+    from tests.integration.test_webhook import APP_SECRET, post_meta
+    from tests.unit.channels.payloads import wa_status, whatsapp_delivery, whatsapp_value
+
+    queue = make_queue(emulator, fifo=True)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", emulator.endpoint)
+    monkeypatch.setenv("REPLY_QUEUE_URL", queue.url)
+    monkeypatch.setenv("META_APP_SECRET", APP_SECRET)
+    queues.reset_clients()
+    reset_settings()
+    wamids = [f"wamid.OUT{n:04d}" for n in range(1000)]
+    payload = whatsapp_delivery(whatsapp_value(statuses=[wa_status("delivered", wamid=w) for w in wamids]))
+
+    began = time.monotonic()
+    response = post_meta("/webhooks/whatsapp", payload)
+    queued_in = time.monotonic() - began
+    consumer = Consumer()
+    source = SqsEventSource(emulator.client, queue, consumer, batch_size=10)
+    poll_until(source, lambda: len(consumer.done) == 1000, seconds=90)
+    consumed_in = time.monotonic() - began - queued_in
+    queues.reset_clients()
+
+    assert response["statusCode"] == 200 and "Queued 1000" in response["body"]
+    assert queued_in < 30, f"one POST of 1,000 events took {queued_in:.1f} s to queue"
+    assert consumed_in < 60, f"consuming 1,000 events took {consumed_in:.1f} s"
+    # One customer, one message group: in order, each once.
+    assert [json.loads(body)["status"]["platform_message_id"] for body in consumer.done] == wamids
+
+
+@pytest.mark.parametrize("fifo", [True, False])
+def test_queue_attributes_read_one_by_one_are_what_moto_computes(emulator: SqsEmulator, fifo: bool) -> None:
+    queue = make_queue(emulator, fifo=fifo)
+    for n in range(6):
+        send(emulator, queue, f"m{n}", group="g" if fifo else None)
+    emulator.client.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=2)
+    from moto.sqs.models import Queue as MotoQueue
+    from moto.sqs.models import sqs_backends
+
+    moto_queue = sqs_backends["123456789012"]["us-east-1"].queues[queue.url.rsplit("/", 1)[1]]
+    assert dict(moto_queue.attributes) == MotoQueue.attributes.fget(moto_queue)  # type: ignore[attr-defined]
+    assert (moto_queue.attributes["ApproximateNumberOfMessages"], len(moto_queue.messages)) == (
+        (0, 0) if fifo else (4, 4)  # a FIFO group with messages in flight offers nothing
+    )
+
+
+def test_several_pollers_on_one_fifo_queue_get_each_message_once_and_each_group_in_order(
+    emulator: SqsEmulator,
+) -> None:
+    queue = make_queue(emulator, fifo=True)
+    groups = [f"c{g}" for g in range(6)]
+    for n in range(30):
+        for group in groups:
+            send(emulator, queue, f"{group}:{n:02d}", group=group, dedup=f"{group}-{n}")
+    consumer = Consumer()
+    lock = threading.Lock()
+
+    def consume(event: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.01)  # long enough for the other pollers to ask meanwhile
+        with lock:
+            return consumer(event)
+
+    sources = [SqsEventSource(emulator.client, queue, consume, batch_size=10) for _ in range(4)]
+    for source in sources:
+        source.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(consumer.done) < 180 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        for source in sources:
+            source.stop()
+
+    assert sorted(consumer.done) == sorted(f"{g}:{n:02d}" for g in groups for n in range(30))
+    for group in groups:
+        mine = [body for body in consumer.done if body.startswith(f"{group}:")]
+        assert mine == sorted(mine), f"group {group} out of order"

@@ -231,6 +231,65 @@ def test_signed_whatsapp_webhook_gets_a_reply_at_the_graph_api(stack: RunningSta
     assert sent.json.get("context", {}).get("message_id") == wamid
 
 
+def post_whatsapp(
+    stack: RunningStack, sender: str, text: str, wamid: str, client: httpx.Client | None = None
+) -> httpx.Response:
+    raw, signature = signed_whatsapp_delivery(sender, text, wamid)
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+    return (client or httpx).post(f"{stack.url}/webhooks/whatsapp", content=raw, headers=headers)
+
+
+def replies_to(graph: FakeMetaGraph, sender: str) -> list[Any]:
+    return [
+        r
+        for r in graph.requests
+        if r.method == "POST" and r.path.endswith(f"/{PHONE_NUMBER_ID}/messages") and r.json.get("to") == sender
+    ]
+
+
+def test_a_stuck_reply_holds_up_neither_webhooks_nor_ingest(stack: RunningStack, graph: FakeMetaGraph) -> None:
+    """Issue 14, item 6: the whole stack ran one invocation at a time, so a reply stuck in its send made
+    webhooks wait for it. Each function now runs in workers of its own, as on Lambda."""
+    first, second = "584140000101", "584140000102"
+    stamp = int(time.time() * 1000)
+    graph.hold(at_most_seconds=20)
+    try:
+        held = graph.held
+        assert post_whatsapp(stack, first, "Hola, ¿tienen neveras?", f"wamid.STUCK{stamp}").status_code == 200
+        wait_for(lambda: graph.held > held, what=f"the reply stuck in its send to the Graph API\n{stack.output()}")
+
+        with httpx.Client() as client:  # one client: its set-up is no part of what is measured
+            began = time.monotonic()
+            webhook = post_whatsapp(stack, second, "Hola", f"wamid.NEXT{stamp}", client)
+            webhook_took = time.monotonic() - began
+            items = json.loads(SAMPLE.read_text(encoding="utf-8"))[:1]
+            began = time.monotonic()
+            ingest = client.post(f"{stack.url}/ingest/products", json=items, headers={"X-API-KEY": ingest_key(stack)})
+            ingest_took = time.monotonic() - began
+    finally:
+        graph.release()
+
+    assert (webhook.status_code, ingest.status_code) == (200, 202), (webhook.text, ingest.text)
+    # Generous bounds: before, each waited for the stuck reply (seconds, up to the send's 10 s timeout).
+    assert webhook_took < 2.0, f"the webhook waited {webhook_took:.2f} s for a stuck reply"
+    assert ingest_took < 2.0, f"the ingest POST waited {ingest_took:.2f} s for a stuck reply"
+    for sender in (first, second):
+        wait_for(lambda sender=sender: replies_to(graph, sender), what=f"the reply to {sender}\n{stack.output()}")
+
+
+def test_http_log_lines_name_the_route_never_the_path(stack: RunningStack) -> None:
+    """Issue 14, item 15: paths carry phone numbers and PSIDs; the log says the route, as API Gateway's does."""
+    phone = "584149876543"
+    refused = httpx.get(f"{stack.url}/admin/customers/{phone}/status", headers={"Authorization": "Bearer wrong"})
+    assert refused.status_code == 401
+    assert httpx.post(f"{stack.url}/nothing/{phone}").status_code == 403
+
+    wait_for(lambda: "[http] POST (no route) → 403 (" in stack.output(), what="the unknown route's log line")
+    lines = [line for line in stack.output().splitlines() if line.startswith("[http]")]
+    assert any(line.startswith("[http] GET /admin/{proxy+} → admin 401 (") for line in lines), lines
+    assert phone not in stack.output()
+
+
 def test_web_chat_page_answers_in_headless_chromium(stack: RunningStack, tmp_path: Path) -> None:
     from tests.e2e.chromium import Chromium
 

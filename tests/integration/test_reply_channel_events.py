@@ -103,6 +103,11 @@ def _export_text(db: Any) -> str:
     return page.body.decode("utf-8")
 
 
+def _tool_call_arguments(db: Any, conversation_id: str) -> str:
+    rows = db.execute("SELECT arguments::text AS a FROM tool_calls WHERE conversation_id = %s", (conversation_id,))
+    return " ".join(r["a"] for r in rows)
+
+
 def _transcript(db: Any, conversation_id: str) -> list[tuple[str, str]]:
     """The admin API's view of the conversation: (direction, text) of each message shown."""
     from datetime import UTC, datetime
@@ -122,9 +127,13 @@ def test_an_unsend_after_the_original_removes_its_text_and_is_never_answered(
     [answer] = reply_env.meta.sent_texts()
     assert ORIGINAL_TEXT in _export_text(db)
 
+    # The offline model searched with the customer's words: the tool call kept them.
+    assert "Libertador" in _tool_call_arguments(db, IG_CONVERSATION)
+
     assert pipeline.post_meta(fixture("instagram_unsend")) == 200
     pipeline.run_replies()
     assert reply_env.meta.sent_texts() == [answer]  # nothing sent for the unsend
+    assert "Libertador" not in _tool_call_arguments(db, IG_CONVERSATION)  # nor what was derived from it
     inbound = [r for r in _rows(db, IG_CONVERSATION) if r["direction"] == "inbound"]
     assert len(inbound) == 1  # no new "empty message" row
     [original] = inbound
@@ -153,6 +162,23 @@ def test_an_unsend_before_the_original_means_the_original_is_never_answered_or_s
     assert repo.recent_history(db, "default", IG_CONVERSATION) == []
     assert _transcript(db, IG_CONVERSATION) == []
     assert pipeline.dead_lettered() == 0
+
+
+def test_an_unsend_naming_a_message_of_another_conversation_leaves_that_message_alone(
+    channel_pipeline: ChannelPipeline, reply_env, db
+) -> None:
+    pipeline = channel_pipeline
+    assert pipeline.post_meta(fixture("instagram_customer_text")) == 200
+    pipeline.run_replies()
+    # Another customer of the same account "unsends" that message id: only its sender can take it back.
+    stranger = fixture("instagram_unsend", {"1234567890123456": "9999999999999999"})
+    assert pipeline.post_meta(stranger) == 200
+    run = pipeline.run_replies()
+    assert run.failed == 0 and pipeline.dead_lettered() == 0
+    [original] = [r for r in _rows(db, IG_CONVERSATION) if r["direction"] == "inbound"]
+    assert original["text"] == ORIGINAL_TEXT and original["deleted_at"] is None
+    assert ORIGINAL_TEXT in _export_text(db)
+    assert _rows(db, "ig:17841400000000000:9999999999999999") == []
 
 
 def test_the_conversation_goes_on_after_an_unsend(channel_pipeline: ChannelPipeline, reply_env, db) -> None:

@@ -10,10 +10,13 @@ import pytest
 
 from mostrador.conversations.escalation import handoff_message
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
+from tests.integration import test_reply_llm as llm_support
 from tests.integration import test_reply_support as support
 from tests.integration.test_reply_support import add_products, deliver, inbound_row, product, replies, whatsapp
 
 reply_env = support.reply_env
+# The scripted OpenAI/Gemini environment and provider switch of the reply LLM tests.
+llm_env, _use = llm_support.llm_env, llm_support._use
 
 FRIDGE = product("N-1", "Nevera Samsung RT38", 1299.5, 4, branch="Valencia")
 
@@ -107,26 +110,6 @@ def test_asking_for_a_person_is_escalated_and_told_in_the_customers_language(rep
 
 
 # -- a real model: what it is told ----------------------------------------------------------------
-
-
-@pytest.fixture
-def llm_env(reply_env, llm_server, monkeypatch: pytest.MonkeyPatch):
-    from mostrador.config import reset_settings
-
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
-    monkeypatch.setenv("GEMINI_API_KEY", "gm-test")
-    monkeypatch.setenv("GEMINI_BASE_URL", llm_server.gemini_base_url)
-    monkeypatch.setenv("LLM_MAX_RETRIES", "1")
-    reset_settings()
-    return llm_server
-
-
-def _use(monkeypatch, provider: str) -> None:
-    from mostrador.config import reset_settings
-
-    monkeypatch.setenv("LLM_PROVIDER", provider)
-    reset_settings()
 
 
 def _system_prompt(request) -> str:

@@ -202,3 +202,27 @@ def test_a_retry_after_every_model_failed_does_not_count_its_searches_twice(llm_
     llm_env.script_chat(["No tenemos zzz, ¿buscas algo parecido?"])
     assert deliver(message) == []
     assert searches() == 0  # the failed attempt's search is forgotten; the retry searched nothing
+
+
+def test_a_huge_customer_message_reaches_the_model_cut_but_is_stored_whole(llm_env, reply_env, db, monkeypatch):
+    # The webhook keeps what fits one queue message (~256 KB): that much text on every reply while it
+    # stays in the history would cost tens of thousands of tokens each time, and two such messages
+    # overflow a 128K-token context, so every reply in the conversation would fail.
+    from mostrador.conversations.reply import MODEL_MESSAGE_CHARS
+
+    _use(monkeypatch, "openai")
+    llm_env.script_chat(["¿Qué producto buscas?", "Con gusto."])
+    text = "Hola, busco una nevera. " + "bla " * 60_000
+    first = whatsapp(text)
+    assert deliver(first) == []
+    assert deliver(whatsapp("¿y lavadoras?")) == []
+
+    chats = [r for r in llm_env.requests if r.kind == "chat"]
+    for chat in chats:
+        [huge] = [
+            m["content"] for m in chat.body["messages"] if m["role"] == "user" and m["content"].startswith("Hola")
+        ]
+        assert len(huge) < MODEL_MESSAGE_CHARS + 100 and huge.startswith(text[:MODEL_MESSAGE_CHARS])
+        assert f"{len(text) - MODEL_MESSAGE_CHARS} more characters" in huge
+    assert len(chats) == 2
+    assert inbound_row(db, first.platform_message_id)["text"] == text  # the record keeps every character

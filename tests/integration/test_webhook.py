@@ -438,7 +438,8 @@ def test_handler_module_loads_no_heavy_sdk() -> None:
 
     code = (
         "import sys, functions.webhook.handler; "
-        "print(','.join(m for m in ('openai','google.genai','psycopg','bs4','numpy','httpx') if m in sys.modules))"
+        "heavy = ('openai', 'google.genai', 'psycopg', 'bs4', 'numpy', 'httpx', 'py3langid'); "
+        "print(','.join(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -108,3 +109,31 @@ def test_ids_and_texts_are_described_without_their_value() -> None:
     assert first_unsafe_string(body) == "body.items[1].text contains NUL (U+0000)"
     assert first_unsafe_string({"n\x00": 1}) == "a field name in body contains NUL (U+0000)"
     assert first_unsafe_string({"note": "línea\nnueva", "n": 3, "ok": True}) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '["' + '\\"' * 40_000,  # a string of escaped quotes that never ends
+        '{"a": "' + '\\"' * 40_000 + "\\",  # ... ending in a lone backslash
+        '"' + 'x\\"' * 40_000,
+    ],
+)
+def test_an_unterminated_string_full_of_escaped_quotes_is_refused_at_once(text: str) -> None:
+    # Each escaped quote used to restart the string scan: 80 KB took about 45 s, a public web chat
+    # POST of 1 MB hours of CPU. A generous bound, not a speed target: the scan is linear now.
+    started = time.monotonic()
+    with pytest.raises(BadRequestBody) as refused:
+        parse_json_body(text.encode())
+    assert "not valid JSON" in refused.value.message
+    assert time.monotonic() - started < 5
+
+
+def test_an_unterminated_string_hides_no_depth_from_the_check() -> None:
+    # Brackets after an unterminated quote are inside that string for the parser as well.
+    with pytest.raises(BadRequestBody) as refused:
+        parse_json_body(nested(100)[:100] + '"' + "[" * 10)
+    assert "levels deep" in refused.value.message
+    with pytest.raises(BadRequestBody) as unterminated:
+        parse_json_body('["abc' + "[" * 1_000)
+    assert "not valid JSON" in unterminated.value.message

@@ -40,6 +40,13 @@ SECRET_ARN_VARIABLES = ("MOSTRADOR_SECRET_ARN", "MOSTRADOR_INGEST_KEY_SECRET_ARN
 class Settings(BaseModel):
     tenant_id: str = "default"
     database_url: SecretStr | None = None
+    # Every database session carries these limits (db/connection.py; docs/deploy.md, "Database faults").
+    database_connect_timeout_seconds: int = Field(default=5, ge=0)
+    database_statement_timeout_seconds: float = Field(default=20, ge=0)
+    database_lock_timeout_seconds: float = Field(default=5, ge=0)
+    database_migration_statement_timeout_seconds: float = Field(default=240, ge=0)
+    database_migration_lock_timeout_seconds: float = Field(default=30, ge=0)
+    database_ping_after_idle_seconds: float = Field(default=30, ge=0)
     ingest_api_key: SecretStr | None = None
     admin_token: SecretStr | None = None
 

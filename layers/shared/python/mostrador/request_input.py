@@ -19,8 +19,11 @@ from typing import Any
 # anything legitimate and stays far below where parsing or pydantic would recurse too deep.
 MAX_JSON_DEPTH = 64
 
-# A JSON string: quote, then runs of ordinary characters and escapes (no per-character backtracking).
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A JSON string: quote, then runs of ordinary characters and escapes, up to the closing quote or, for
+# a string never closed, the end of the text (the parser then refuses the body). A match that could
+# fail after its opening quote would be retried from every later quote: quadratic in a body of
+# escaped quotes that never ends.
+_STRING = re.compile(r'"[^"\\]*(?:\\(?:.|\Z)[^"\\]*)*(?:"|\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _BRACES_AS_BRACKETS = str.maketrans("{}", "[]")
 _SPACE = re.compile(r"[ \t\n\r]*")

@@ -47,6 +47,10 @@ if TYPE_CHECKING:
 
 MAX_TOOL_ROUNDS = 4
 HISTORY_MESSAGES = 20
+# The most of one message the model is shown. Chat turns are far shorter; an oversized event keeps
+# up to one queue message (~256 KB) in the record, which on every reply while it stays in the history
+# would cost tens of thousands of tokens, and two of them overflow a 128K-token context.
+MODEL_MESSAGE_CHARS = 8_000
 
 _EMPTY_ANSWER = {
     "es": "Disculpa, no pude entender bien tu mensaje. ¿Me lo puedes decir con otras palabras?",
@@ -215,6 +219,12 @@ class ReplyService:
 
     def _forget(self, deletion: MessageDeletion) -> ReplyOutcome:
         had_it = repo.forget_message(self.conn, deletion)
+        if had_it is None:
+            logger.warning(
+                "unsend names a message of another conversation: left alone",
+                extra={"conversation": redact(deletion.conversation_id), "channel": deletion.channel},
+            )
+            return ReplyOutcome("skipped", "deleted_elsewhere")
         logger.info(
             "message taken back by its sender",
             extra={
@@ -519,6 +529,8 @@ def _as_chat_message(row: dict[str, Any]) -> ChatMessage | None:
     text = row["text"] or (f"[{row['media_kind']}]" if row["media_kind"] != "text" else "")
     if not text:
         return None
+    if len(text) > MODEL_MESSAGE_CHARS:
+        text = f"{text[:MODEL_MESSAGE_CHARS]}\n\n[… {len(text) - MODEL_MESSAGE_CHARS} more characters not shown]"
     if row["direction"] == "inbound" and row["actor"] == "customer":
         return ChatMessage("user", text)
     if row["direction"] == "inbound" and row["actor"] == "bot":

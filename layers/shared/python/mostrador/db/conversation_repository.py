@@ -91,11 +91,12 @@ def inbound_id(conn: Connection, tenant_id: str, platform_message_id: str) -> in
     return row["id"] if row else None
 
 
-def forget_message(conn: Connection, deletion: MessageDeletion) -> bool:
+def forget_message(conn: Connection, deletion: MessageDeletion) -> bool | None:
     """The sender took a message back: its text is removed for good and the row is marked deleted
     (left out of history, exports and transcripts). A message not received yet gets a tombstone under
     its id, so the late original is a known id: never answered, never stored. True when the message
-    had been recorded (its text is now gone), False when a tombstone now waits for it."""
+    had been recorded (its text is now gone), False when a tombstone now waits for it, None when the
+    id is a message of another conversation (left alone: only its own conversation can take it back)."""
     ensure_conversation(conn, deletion.tenant_id, deletion.conversation_id, deletion.channel)
     row = conn.execute(
         "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, sender_id, text,"
@@ -103,7 +104,8 @@ def forget_message(conn: Connection, deletion: MessageDeletion) -> bool:
         " VALUES (%s, %s, %s, 'inbound', %s, %s, '', %s, ARRAY[%s], 'skipped', 'deleted', %s, now())"
         " ON CONFLICT (tenant_id, platform_message_id) DO UPDATE SET text = '',"
         " deleted_at = coalesce(messages.deleted_at, now()), updated_at = now()"
-        " RETURNING (xmax = 0) AS tombstone",
+        " WHERE messages.conversation_id = EXCLUDED.conversation_id"
+        " RETURNING id, (xmax = 0) AS tombstone",
         (
             deletion.tenant_id,
             deletion.conversation_id,
@@ -115,8 +117,14 @@ def forget_message(conn: Connection, deletion: MessageDeletion) -> bool:
             deletion.timestamp,
         ),
     ).fetchone()
-    assert row is not None
-    return not row["tombstone"]
+    if row is None:
+        return None
+    if row["tombstone"]:
+        return False
+    # The searches made for its reply carry the customer's words (the offline model's query is the
+    # whole message): their arguments go too; which products they found stays for the analytics.
+    conn.execute("UPDATE tool_calls SET arguments = '{}'::jsonb WHERE message_id = %s", (row["id"],))
+    return True
 
 
 def is_own_outbound(conn: Connection, tenant_id: str, platform_message_id: str) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from mostrador.db.connection import connect
+from mostrador.config import get_settings
+from mostrador.db.connection import SessionLimits, connect
 from mostrador.db.role_repository import ensure_app_role
 
 _LOCK_KEY = 727_100_001  # any constant; serializes concurrent deploys/test sessions
@@ -19,7 +20,7 @@ def migration_files() -> list[tuple[str, str]]:
 def apply_migrations(url: str) -> list[str]:
     """Apply pending migrations; returns the names applied now."""
     applied_now: list[str] = []
-    with connect(url) as conn:
+    with connect(url, SessionLimits.for_migrations(get_settings())) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
             conn.execute(

@@ -99,10 +99,12 @@ class PriceBody(_Strict):
     outputPerMillion: float = Field(ge=0, le=10_000, description="USD per 1M output tokens")  # noqa: N815
 
 
-def unusable_request_input(path: str, query: Mapping[str, Sequence[str]] | None, body: str | None) -> str | None:
+def unusable_request_input(
+    path: str, query: Mapping[str, Sequence[str]] | None, body: bytes | str | None
+) -> str | None:
     """What to fix, for a request no admin route can use: a path segment or query value with a control
     character or lone surrogate (ids and filters never hold one; PostgreSQL refuses NUL), a body that
-    is not JSON within limits, or a body string with NUL/control characters. None when it is usable.
+    is not UTF-8 JSON within limits, or a body string with NUL/control characters. None when it is usable.
     Never quotes the offending value: it may be a customer's data."""
     for position, segment in enumerate(path.split("/")[1:], start=1):
         problem = unsafe_in_id(unquote(segment))
