@@ -297,3 +297,79 @@ def test_the_model_gets_the_tenant_prompt_and_the_store_facts(admin, tenancy, ll
     assert "Business hours: mon 09:00-18:00." in acme
     assert beta.startswith("Eres el asistente de Beta Hogar.") and "Acme" not in beta
     assert "Prices, stock" in acme or "price" in acme.lower()  # the ground rules still follow every prompt
+
+
+# -- escalation recipients -----------------------------------------------------------------------------
+
+
+class HookReceiver:
+    """An HTTP endpoint on 127.0.0.1 standing in for the tenant's escalation webhook."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[dict[str, Any]] = []
+        self.status = 200
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                owner.received.append(json.loads(body))
+                self.send_response(owner.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/escalations"
+
+
+@pytest.fixture
+def hook():
+    receiver = HookReceiver()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+def test_an_escalation_is_posted_once_to_the_tenant_webhook_with_its_recipients(admin, tenancy, reply_env, db, hook):
+    add_tenant(
+        admin,
+        "acme",
+        escalationWebhookUrl=hook.url,
+        escalationAgentIds=["7", "8"],
+        escalationEmail="ventas@acme.example",
+    )
+    add_tenant(admin, "beta")  # no webhook: nothing is posted for it
+    first = inbound("acme", "quiero hablar con un asesor")
+    assert deliver(first) == []
+    again = first.model_copy(update={"platform_message_id": "in.again", "text": "¿hay alguien?"})
+    deliver(again)  # the escalation is still open: no second notice
+    deliver(inbound("beta", "quiero hablar con un asesor"))
+    [notice] = hook.received
+    [escalation] = db.execute("SELECT id FROM escalations WHERE tenant_id = 'acme'").fetchall()
+    assert notice["event"] == "escalation.opened" and notice["tenantId"] == "acme"
+    assert (notice["escalationId"], notice["conversationId"], notice["source"]) == (
+        escalation["id"],
+        first.conversation_id,
+        "customer_request",
+    )
+    assert notice["supportBoardAgentIds"] == ["7", "8"] and notice["email"] == "ventas@acme.example"
+
+
+def test_a_failing_escalation_webhook_never_costs_the_customer_the_reply(admin, tenancy, reply_env, db, hook, capsys):
+    hook.status = 500
+    add_tenant(admin, "acme", escalationWebhookUrl=hook.url)
+    message = inbound("acme", "quiero hablar con un asesor")
+    capsys.readouterr()
+    assert deliver(message) == []
+    from mostrador.conversations.escalation import handoff_message
+
+    assert reply_text(db, message)["text"] == handoff_message("es")
+    assert len(hook.received) == 1
+    assert '"EscalationNoticesFailed":[1.0]' in capsys.readouterr().out.replace(" ", "")

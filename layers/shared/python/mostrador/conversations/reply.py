@@ -30,6 +30,7 @@ from mostrador.conversations.escalation import (
     promises_handoff,
     with_handoff,
 )
+from mostrador.conversations.escalation_notice import EscalationNotice
 from mostrador.conversations.language import conversation_language, language_name, localized
 from mostrador.conversations.toolbox import Catalog, ReplyToolbox, ToolOutcome
 from mostrador.conversations.window import window_applies, window_open
@@ -190,6 +191,8 @@ class ReplyService:
     empty_search_limit: int = EMPTY_SEARCH_LIMIT
     # The tenant's settings (language, hours, after-hours message, store facts); None: the deployment's.
     tenant: TenantProfile | None = None
+    # Told of each escalation this service opens (the tenant's escalation webhook), best effort.
+    notify_escalation: Callable[[EscalationNotice], object] | None = None
 
     def handle(
         self,
@@ -412,6 +415,7 @@ class ReplyService:
         return None
 
     def _open_escalation(self, message: InboundMessage, inbound_id: int, reason: str, source: str) -> int:
+        already = repo.open_escalation_id(self.conn, message.tenant_id, message.conversation_id)
         escalation_id = repo.open_escalation(
             self.conn, message.tenant_id, message.conversation_id, reason=reason, source=source, message_id=inbound_id
         )
@@ -419,6 +423,21 @@ class ReplyService:
             "escalated to a human",
             extra={"conversation": redact(message.conversation_id), "source": source, "escalation_id": escalation_id},
         )
+        if already is None and self.notify_escalation is not None:
+            tenant = self.tenant
+            self.notify_escalation(
+                EscalationNotice(
+                    tenant_id=message.tenant_id,
+                    escalation_id=escalation_id,
+                    conversation_id=message.conversation_id,
+                    channel=message.channel,
+                    reason=reason,
+                    source=source,
+                    opened_at=self.clock(),
+                    agent_ids=tenant.escalation_agent_ids if tenant else (),
+                    email=tenant.escalation_email if tenant else None,
+                )
+            )
         return escalation_id
 
     def _generate(self, message: InboundMessage, inbound_id: int, language: str, toolbox: ReplyToolbox) -> LoopResult:
@@ -577,4 +596,13 @@ def reply_service_from_settings(
         sender_for=cached_sender,
         history=history,
         tenant=tenant,
+        notify_escalation=_escalation_notifier(tenant),
     )
+
+
+def _escalation_notifier(tenant: TenantProfile | None) -> Callable[[EscalationNotice], object] | None:
+    if tenant is None or not tenant.escalation_webhook_url:
+        return None
+    from mostrador.conversations.escalation_notice import WebhookEscalationNotifier
+
+    return WebhookEscalationNotifier(tenant.escalation_webhook_url)

@@ -476,3 +476,12 @@ def messages_after(
         " ORDER BY id LIMIT %s",
         (tenant_id, conversation_id, after_id, max(1, min(limit, 200))),
     ).fetchall()
+
+
+def open_escalation_id(conn: Connection, tenant_id: str, conversation_id: str) -> int | None:
+    """The conversation's open escalation, if it has one."""
+    row = conn.execute(
+        "SELECT id FROM escalations WHERE tenant_id = %s AND conversation_id = %s AND status = 'open'",
+        (tenant_id, conversation_id),
+    ).fetchone()
+    return int(row["id"]) if row else None
