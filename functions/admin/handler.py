@@ -41,7 +41,7 @@ from mostrador.operations.requests import (
     TakeoverBody,
     unusable_request_input,
 )
-from mostrador.operations.tenants import tenant_budget
+from mostrador.operations.tenants import caller_tenant, tenant_budget
 
 try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
     from tenant_routes import router as tenant_router  # type: ignore[import-not-found,unused-ignore]
@@ -77,7 +77,7 @@ def _db() -> Any:
 
 def _tenant() -> str:
     """The tenant every route reads and changes: the caller's own, else the deployment's (TENANT_ID)."""
-    return getattr(_principal(), "tenant_id", None) or get_settings().tenant_id
+    return caller_tenant(_principal(), get_settings())
 
 
 def _pause_minutes() -> int:

@@ -102,6 +102,12 @@ def publish_routing(conn: Connection, publisher: RoutingPublisher | None) -> dic
 # -- tenants -------------------------------------------------------------------------------------
 
 
+def caller_tenant(principal: Principal, settings: Settings) -> str:
+    """The tenant an admin request reads and changes: the caller's own (a principal that carries a tenant),
+    else the deployment's TENANT_ID. Every admin route module asks here."""
+    return getattr(principal, "tenant_id", None) or settings.tenant_id
+
+
 def tenant_budget(conn: Connection, tenant_id: str, now: datetime) -> dict[str, Any]:
     """This month's LLM tokens against the tenant's budget (analytics shows it; docs/tenants.md)."""
     row = repo.get_tenant(conn, tenant_id)
