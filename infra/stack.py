@@ -12,6 +12,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from infra import console
 from infra.api import Api
 from infra.database import Database, secret_removal_policy
 from infra.functions import FUNCTIONS_DIR, Functions, batching_window, consumer_timeout
@@ -113,6 +114,9 @@ class MostradorStack(Stack):
             functions_dir=functions_dir,
         )
         self.api = Api(self, "Api", settings=settings, routes=self.functions.route_table())
+        self.console = console.ConsoleRoutes(
+            self, "Console", rest_api=self.api.rest_api, admin=self.functions.by_name["admin"]
+        )
         self.tenants = TenantDirectory(
             self, "Tenants", settings=settings, functions={**self.functions.by_name, "migrate": self.functions.migrate}
         )

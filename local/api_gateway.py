@@ -41,6 +41,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/webhooks/support-board", ("POST",), "webhook"),
     Route("/webchat/messages", ("GET", "POST", "OPTIONS"), "webchat"),
     Route("/admin/{proxy+}", ("GET", "POST", "PUT", "PATCH", "DELETE"), "admin"),
+    # The admin console's page and seed 003's export route, served by the admin function (docs/console.md).
+    Route("/console", ("GET",), "admin"),
+    Route("/console/{proxy+}", ("GET",), "admin"),
+    Route("/api/v1/export/conversations", ("GET",), "admin"),
 )
 
 

@@ -415,6 +415,7 @@ class LocalStack:
             "",
             f"Chat with the bot: open {self.url}/chat  or run  mostrador chat --url {self.url}",
             f"  (tenant {self.default_tenant}; another tenant's page: {self.url}/chat?key=<its web chat key>)",
+            f"Admin console: open {self.url}/console  and sign in with the admin token",
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)

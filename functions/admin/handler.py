@@ -22,6 +22,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+try:  # the admin console (docs/console.md); on Lambda this folder is the module root, elsewhere functions.admin
+    from console_routes import is_console_page  # type: ignore[import-not-found,unused-ignore]
+    from console_routes import router as console_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.console_routes import is_console_page
+    from functions.admin.console_routes import router as console_router
+
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
 from mostrador.operations import analytics, conversations, escalations, export, pricing, search_vocabulary
@@ -94,6 +101,9 @@ def _now() -> datetime:
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+app.include_router(console_router)  # the console page and its routes, /api/v1/export/... (docs/console.md)
 
 
 # -- conversations and customers -------------------------------------------------------------------
@@ -331,7 +341,8 @@ def _bad_request(problem: str) -> dict[str, Any]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
-    if not (request.http_method == "GET" and request.path == OPENAPI_PATH):
+    public = request.http_method == "GET" and request.path == OPENAPI_PATH
+    if not (public or is_console_page(request.http_method, request.path)):
         authenticator = StaticTokenAuthenticator.from_settings(get_settings())
         if not authenticator.configured:
             logger.error("ADMIN_TOKEN is not configured; refusing every admin request")

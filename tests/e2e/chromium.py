@@ -3,6 +3,7 @@ DevTools protocol with the `websockets` client: open a page, type, press Enter, 
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
@@ -45,17 +46,37 @@ class Page:
         self._socket = connect(websocket_url, max_size=None, open_timeout=30)
         self._socket.__enter__()  # the connection object itself, without the context-manager nesting
         self._ids = itertools.count(1)
+        self.events: list[dict[str, Any]] = []  # protocol events received while waiting for answers
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         message_id = next(self._ids)
         self._socket.send(json.dumps({"id": message_id, "method": method, "params": params}))
         while True:
             answer = json.loads(self._socket.recv(timeout=30))
+            if "method" in answer and "id" not in answer:
+                self.events.append(answer)
             if answer.get("id") == message_id:
                 if "error" in answer:
                     raise RuntimeError(f"{method}: {answer['error']}")
                 result: dict[str, Any] = answer.get("result", {})
                 return result
+
+    def next_event(self, method: str, seconds: float = 30.0) -> dict[str, Any]:
+        """The first protocol event named `method` (enable its domain first), received or still to come."""
+        deadline = time.monotonic() + seconds
+        while True:
+            for index, event in enumerate(self.events):
+                if event["method"] == method:
+                    return self.events.pop(index)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {method} event within {seconds} s")
+            try:
+                message = json.loads(self._socket.recv(timeout=remaining))
+            except TimeoutError:
+                continue
+            if "method" in message and "id" not in message:
+                self.events.append(message)
 
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
@@ -81,6 +102,24 @@ class Page:
         key = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "nativeVirtualKeyCode": 13}
         self.call("Input.dispatchKeyEvent", type="keyDown", text="\r", **key)
         self.call("Input.dispatchKeyEvent", type="keyUp", **key)
+
+    def click(self, selector: str) -> None:
+        """A click on the element, as a person's (the element must exist)."""
+        found = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (e) e.click(); return !!e; }})()"
+        )
+        if not found:
+            raise AssertionError(f"nothing to click at {selector}")
+
+    def set_viewport(self, width: int, height: int, *, mobile: bool = False) -> None:
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=mobile)
+
+    def screenshot(self, path: Path) -> Path:
+        """The visible page as PNG at `path`."""
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+        return path
 
     def close(self) -> None:
         self._socket.close()

@@ -74,6 +74,14 @@ def test_the_openapi_document_is_served_and_lists_every_route(admin):
     operations = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
     assert operations == {
         ("GET", "/admin/conversations"),
+        # the admin console's routes (functions/admin/console_routes.py, test_console_api.py)
+        ("GET", "/admin/me"),
+        ("GET", "/admin/console/inbox"),
+        ("GET", "/admin/console/conversations/{conversation_id}"),
+        ("POST", "/admin/conversations/{conversation_id}/reply"),
+        ("GET", "/admin/console/products"),
+        ("GET", "/admin/console/syncs/{sync_id}/failures"),
+        ("GET", "/api/v1/export/conversations"),
         ("GET", "/admin/conversations/{conversation_id}"),
         ("POST", "/admin/conversations/{conversation_id}/takeover"),
         ("POST", "/admin/conversations/{conversation_id}/resume"),

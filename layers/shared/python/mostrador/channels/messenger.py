@@ -262,6 +262,29 @@ class MessengerSender:
     def pieces(self, message: OutboundMessage) -> list[str]:
         return split_text(message.text, LIMITS["instagram" if message.channel == "instagram" else "messenger"])
 
+    def send_with_tag(self, message: OutboundMessage, tag: str) -> SendResult:
+        """A person's text after the 24-hour window, with a message tag (HUMAN_AGENT: up to 7 days, for
+        people only, never the bot; conversations/window.py decides). The admin console's replies."""
+        if not self._token:
+            raise PermanentSendError("Messenger is not configured (MESSENGER_PAGE_TOKEN)", code="config")
+        if self._http is None:
+            self._http = new_http_client()
+        platform = "Instagram" if message.channel == "instagram" else "Messenger"
+        ids: list[str] = []
+        for piece in self.pieces(message):
+            payload = {
+                "recipient": {"id": message.recipient_id},
+                "messaging_type": "MESSAGE_TAG",
+                "tag": tag,
+                "message": {"text": piece},
+            }
+            answer = post_graph(
+                self._http, f"{self._graph_url}/me/messages", token=self._token, payload=payload, platform=platform
+            )
+            if answer.get("message_id"):
+                ids.append(str(answer["message_id"]))
+        return SendResult(platform_message_ids=ids)
+
     def send(self, message: OutboundMessage) -> SendResult:
         if not self._token:
             raise PermanentSendError("Messenger is not configured (MESSENGER_PAGE_TOKEN)", code="config")

@@ -7,8 +7,6 @@ there). The service, with its LLM clients and HTTP pools, is rebuilt only when e
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,25 +17,12 @@ from mostrador.llm.base import ChatModel
 from mostrador.observability import logger, metrics
 from mostrador.tenancy.budget import TokenBudgetSpent, budget_status
 from mostrador.tenancy.profile import TenantProfile, tenant_settings
+from mostrador.tenancy.runtime import fingerprint, load_profile
 from mostrador.tenancy.secrets import TenantSecretStore
 
 if TYPE_CHECKING:
     from mostrador.config import Settings
     from mostrador.db.connection import Connection
-
-
-def load_profile(conn: Connection, tenant_id: str) -> TenantProfile:
-    """The tenant's row, or the deployment's defaults for a tenant without one (a database from before
-    tenants, where the deployment's TENANT_ID has no row yet)."""
-    from mostrador.db.tenant_repository import get_tenant
-
-    row = get_tenant(conn, tenant_id)
-    return TenantProfile.from_row(row) if row else TenantProfile.deployment_default(tenant_id)
-
-
-def _digest(profile: TenantProfile, secrets: dict[str, str]) -> str:
-    material = json.dumps([profile.model_dump(mode="json"), sorted(secrets.items())], sort_keys=True)
-    return hashlib.sha256(material.encode()).hexdigest()
 
 
 @dataclass
@@ -63,7 +48,7 @@ class TenantReplyServices:
     def for_tenant(self, tenant_id: str) -> ReplyService:
         profile = load_profile(self.conn, tenant_id)
         secrets = self._secrets.read(tenant_id)
-        digest = _digest(profile, secrets)
+        digest = fingerprint(profile, secrets)
         built = self._built.get(tenant_id)
         if built is None or built.digest != digest:
             built = _Built(digest, self._build(profile, secrets))

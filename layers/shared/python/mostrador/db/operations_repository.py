@@ -211,7 +211,7 @@ def latest_messages(
 
 def automation_counts(conn: Connection, tenant_id: str, since: datetime, until: datetime) -> dict[str, Any]:
     """Conversations where a customer wrote in the range; of them, those the bot answered with no human
-    (no agent or Page message, no escalation, no operator takeover in the range)."""
+    (no agent or Page message, no reply from the console, no escalation, no operator takeover in the range)."""
     row = conn.execute(
         """
         WITH active AS (
@@ -224,8 +224,10 @@ def automation_counts(conn: Connection, tenant_id: str, since: datetime, until: 
                              AND m.created_at >= %(s)s AND m.created_at < %(u)s AND m.direction = 'outbound'
                              AND m.actor = 'bot' AND m.status IN ('sent', 'delivered', 'read')) AS bot_replied,
                    EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = %(t)s AND m.conversation_id = a.conversation_id
-                             AND m.created_at >= %(s)s AND m.created_at < %(u)s AND m.direction = 'inbound'
-                             AND m.actor IN ('human_agent', 'unknown')) AS human_wrote,
+                             AND m.created_at >= %(s)s AND m.created_at < %(u)s
+                             AND ((m.direction = 'inbound' AND m.actor IN ('human_agent', 'unknown'))
+                                  -- a person's reply from the admin console
+                                  OR (m.direction = 'outbound' AND m.actor = 'agent'))) AS human_wrote,
                    EXISTS (SELECT 1 FROM escalations x
                             WHERE x.tenant_id = %(t)s AND x.conversation_id = a.conversation_id
                              AND x.opened_at >= %(s)s AND x.opened_at < %(u)s) AS escalated,

@@ -29,13 +29,17 @@ class Permission(StrEnum):
     STEER_CONVERSATIONS = "steer_conversations"  # takeover, resume, reset, resolve escalations
     VIEW_ANALYTICS = "view_analytics"
     EXPORT = "export"
+    REPLY_TO_CUSTOMERS = "reply_to_customers"  # write to a customer as a person (the console's composer)
+    VIEW_CUSTOMER_CONTACT = "view_customer_contact"  # customer phone numbers / ids unmasked in the console
     CONFIGURE = "configure"  # model prices
     # Deployment level: create tenants, route channel ids to them, publish the routing document (/admin/tenants).
     MANAGE_TENANTS = "manage_tenants"
 
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.SUPPORT_AGENT: frozenset({Permission.READ_CONVERSATIONS, Permission.STEER_CONVERSATIONS}),
+    Role.SUPPORT_AGENT: frozenset(
+        {Permission.READ_CONVERSATIONS, Permission.STEER_CONVERSATIONS, Permission.REPLY_TO_CUSTOMERS}
+    ),
     Role.ADMIN: frozenset(Permission),
 }
 

@@ -1,0 +1,20 @@
+// Small pieces of text every view shows the same way: customers (masked unless allowed), badges, the
+// last message of a conversation.
+
+import { h, mask } from './dom.js';
+import { t } from './i18n.js';
+
+/** The customer id, masked unless the principal may see it and chose to (the inbox's toggle). */
+export function customerLabel(ctx, customerId) {
+  return ctx.revealIds ? (customerId || '—') : mask(customerId);
+}
+
+export function badge(kind, key, text) {
+  return h('span', { class: `badge ${kind} ${kind}-${key}`, dataset: { [kind]: key } }, text);
+}
+
+export function lastMessageText(message) {
+  if (!message) return t('inbox.noMessages');
+  const text = message.text || t('media.other');
+  return `${t(`actor.${message.actor}`, {}, message.actor)}: ${text}`;
+}

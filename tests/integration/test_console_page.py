@@ -1,0 +1,448 @@
+"""The admin console in headless Chromium against `mostrador local` (a subprocess, as a person runs it),
+with data from the real pipelines: a catalog pushed to POST /ingest/products, customers' messages as
+signed WhatsApp webhooks, the bot's and the agent's replies arriving at a Graph API stand-in on
+127.0.0.1. Screenshots at phone and desktop widths go to .artifacts/console-screenshots/ (gitignored);
+the run prints the folder."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.chromium import Chromium, Page
+from tests.fakes.platforms import FakeMetaGraph
+from tests.integration.test_local_stack import (
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    REPO,
+    RunningStack,
+    free_port,
+    signed_whatsapp_delivery,
+    start_stack,
+    stop_stack,
+    wait_for,
+)
+
+ADMIN_TOKEN = "console-test-admin-token-0123456789"
+INGEST_KEY = "console-test-ingest-key"
+SCREENSHOTS = REPO / ".artifacts" / "console-screenshots"
+PHONE, DESKTOP = (390, 844), (1366, 900)
+# Every customer message this module sends (all WhatsApp): the analytics test expects exactly these.
+sent_to_webhook: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def graph() -> Iterator[FakeMetaGraph]:
+    server = FakeMetaGraph()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, graph: FakeMetaGraph) -> Iterator[RunningStack]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "META_", "WHATSAPP_", "SUPPORT_BOARD_"))}
+    for name in ("DATABASE_URL", "LLM_PROVIDER", "OPENAI_API_KEY", "GEMINI_API_KEY", "PORT"):
+        env.pop(name, None)
+    env.update(
+        {
+            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "layers" / "shared" / "python")]),
+            "ADMIN_TOKEN": ADMIN_TOKEN,
+            "INGEST_API_KEY": INGEST_KEY,
+            "META_GRAPH_URL": graph.url,
+            "META_APP_SECRET": APP_SECRET,
+            "WHATSAPP_TOKEN": graph.token,
+            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+            "MESSENGER_PAGE_TOKEN": graph.token,
+        }
+    )
+    root = tmp_path_factory.mktemp("console-stack")
+    running = start_stack(root / "data", free_port(), env, root / "stack.log")
+    catalog = json.loads((REPO / "local" / "sample_catalog.json").read_text(encoding="utf-8"))[:60]
+    pushed = httpx.post(
+        f"{running.url}/ingest/products",
+        json={"products": catalog, "syncId": "console-e2e"},
+        headers={"X-API-KEY": INGEST_KEY},
+        timeout=60,
+    )
+    assert pushed.status_code == 202, pushed.text
+    wait_for(
+        lambda: (
+            httpx.get(f"{running.url}/ingest/syncs/console-e2e", headers={"X-API-KEY": INGEST_KEY})
+            .json()
+            .get("complete")
+        ),
+        seconds=180,
+        what=f"the catalog sync\n{running.output()}",
+    )
+    yield running
+    if running.process.poll() is None:
+        try:
+            stop_stack(running)  # Ctrl-C: the stack stops its embedded PostgreSQL too
+        except subprocess.TimeoutExpired:
+            running.process.kill()
+            running.process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    with Chromium(tmp_path_factory.mktemp("console-profile")) as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
+def page(stack: RunningStack, browser: Chromium) -> Page:
+    opened = browser.open(f"{stack.url}/console")
+    opened.set_viewport(*DESKTOP)
+    opened.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
+    return opened
+
+
+def api(stack: RunningStack, path: str, **query: Any) -> Any:
+    answer = httpx.get(
+        f"{stack.url}{path}", params=query, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def customer_writes(stack: RunningStack, sender: str, text: str) -> str:
+    wamid = f"wamid.CONSOLE{sender}{time.time_ns()}"
+    raw, signature = signed_whatsapp_delivery(sender, text, wamid)
+    answer = httpx.post(
+        f"{stack.url}/webhooks/whatsapp",
+        content=raw,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    sent_to_webhook.append(wamid)
+    return wamid
+
+
+def texts_to(graph: FakeMetaGraph, sender: str) -> list[str]:
+    return [r.json["text"]["body"] for r in graph.sent() if r.json.get("to") == sender]
+
+
+def sign_in(page: Page) -> None:
+    if page.evaluate("!!sessionStorage.getItem('mostrador.console.token')"):
+        return
+    page.evaluate("document.getElementById('token').value = ''")
+    page.type_into("#token", ADMIN_TOKEN)
+    page.click(".signin-form button[type=submit]")
+    page.wait_for("!document.getElementById('bar').hidden && !!document.getElementById('conversation-list')")
+
+
+def go(page: Page, address: str) -> None:
+    page.evaluate(f"location.hash = {json.dumps(address)}")
+
+
+def clear_filter(page: Page) -> None:
+    page.wait_for("!!document.getElementById('filter-text')")
+    page.evaluate(
+        "document.getElementById('filter-text').value = '';"
+        " document.getElementById('filter-text').dispatchEvent(new Event('input'))"
+    )
+    page.wait_for("document.getElementById('conversation-list').dataset.query === ''")
+
+
+def open_conversation_with(page: Page, words: str) -> None:
+    """Filter the inbox by `words` and open the one conversation it leaves."""
+    go(page, "#/inbox")
+    page.wait_for("!!document.getElementById('filter-text')")
+    page.evaluate("document.getElementById('filter-text').value = ''")
+    page.type_into("#filter-text", words)
+    page.wait_for(
+        f"document.getElementById('conversation-list').dataset.query === {json.dumps(words)}"
+        " && document.querySelectorAll('#conversation-list a.conversation').length === 1",
+        seconds=20,
+    )
+    page.click("#conversation-list a.conversation")
+    page.wait_for("!!document.querySelector('#transcript li.msg')", seconds=20)
+
+
+def transcript(page: Page) -> list[dict[str, str]]:
+    return page.evaluate(
+        "[...document.querySelectorAll('#transcript li.msg')].map(e => ({actor: e.dataset.actor,"
+        " direction: e.dataset.direction, status: e.dataset.status, text: e.querySelector('.text').textContent}))"
+    )
+
+
+def header_state(page: Page) -> str:
+    return str(
+        page.evaluate("(document.querySelector('.conv-head .badge[data-state]') || {dataset: {}}).dataset.state")
+    )
+
+
+# -- the tests, in the order a shift goes -------------------------------------------------------------------
+
+
+def test_sign_in_refuses_a_wrong_token_and_keeps_the_right_one_in_this_tab_only(page: Page) -> None:
+    page.type_into("#token", "not-the-token")
+    page.click(".signin-form button[type=submit]")
+    page.wait_for("document.getElementById('signin-error').textContent.length > 0")
+    assert "incorrecto" in page.evaluate("document.getElementById('signin-error').textContent")
+    assert page.evaluate("document.getElementById('bar').hidden") is True
+    assert page.evaluate("sessionStorage.getItem('mostrador.console.token')") is None
+
+    sign_in(page)
+    assert page.evaluate("sessionStorage.getItem('mostrador.console.token')") == ADMIN_TOKEN
+    assert page.evaluate("JSON.stringify(localStorage)").find(ADMIN_TOKEN) == -1
+    assert ADMIN_TOKEN not in page.evaluate("location.href")
+    nav = page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)")
+    assert nav == ["Bandeja", "Escalaciones", "Analítica", "Catálogo"]  # Spanish by default; all permitted
+
+    page.click(".bar button.lang")
+    page.wait_for("document.documentElement.lang === 'en' && !!document.getElementById('nav-inbox')")
+    english = page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)")
+    assert english == ["Inbox", "Escalations", "Analytics", "Catalog"]
+    page.click(".bar button.lang")
+    page.wait_for("document.documentElement.lang === 'es' && !!document.getElementById('nav-inbox')")
+    assert page.evaluate("document.getElementById('nav-inbox').textContent") == "Bandeja"
+
+    page.click("#sign-out")
+    page.wait_for("!!document.getElementById('token')")
+    assert page.evaluate("sessionStorage.getItem('mostrador.console.token')") is None
+    sign_in(page)
+
+
+def test_a_new_conversation_shows_in_the_inbox_within_seconds_of_its_webhook(stack: RunningStack, page: Page) -> None:
+    sign_in(page)
+    go(page, "#/inbox")
+    page.wait_for("!!document.getElementById('conversation-list')")
+    clear_filter(page)
+    started = time.monotonic()
+    customer_writes(stack, "584140001001", "Hola, soy nueva por aquí: busco una nevera")
+    page.wait_for(
+        "[...document.querySelectorAll('#conversation-list .customer')].some(e => e.textContent === '584••••••01')",
+        seconds=15,
+    )
+    assert time.monotonic() - started < 15
+    row = page.evaluate(
+        "(() => { const a = [...document.querySelectorAll('#conversation-list a.conversation')]"
+        ".find(e => e.querySelector('.customer').textContent === '584••••••01');"
+        " return {state: a.dataset.state, channel: a.dataset.channel, text: a.innerText}; })()"
+    )
+    assert row["channel"] == "whatsapp" and "WhatsApp" in row["text"]
+
+
+def test_take_over_reply_as_a_person_and_resume(stack: RunningStack, page: Page, graph: FakeMetaGraph) -> None:
+    sender = "584140002002"
+    customer_writes(stack, sender, "Buenas, ¿tienen neveras Samsung? pedido-7731")
+    wait_for(lambda: texts_to(graph, sender), what=f"the bot's first answer\n{stack.output()}")
+    sign_in(page)
+    open_conversation_with(page, "pedido-7731")
+    page.wait_for("document.querySelectorAll('#transcript li.msg[data-actor=bot]').length === 1", seconds=20)
+    assert page.evaluate("document.querySelector('#transcript li.msg[data-actor=bot] details.why') !== null")
+
+    page.evaluate("document.getElementById('takeover-duration').value = 'until'")
+    page.click("#takeover")
+    page.wait_for("document.querySelector('.conv-head .badge[data-state]').dataset.state === 'paused'", seconds=15)
+
+    customer_writes(stack, sender, "¿Hola? ¿Me ayudan con el precio?")
+    page.wait_for(
+        "[...document.querySelectorAll('#transcript li.msg')].some(e => e.dataset.status === 'skipped')", seconds=20
+    )
+    assert len(texts_to(graph, sender)) == 1  # taken over: the bot said nothing
+
+    page.type_into("#reply-text", "Hola, soy Ana de la tienda: la RT38 está en 899 USD.")
+    page.click("#reply-send")
+    sent = wait_for(
+        lambda: "Hola, soy Ana de la tienda: la RT38 está en 899 USD." in texts_to(graph, sender),
+        seconds=20,
+        what="the agent's reply at the Graph API stand-in",
+    )
+    assert sent
+    page.wait_for("document.querySelectorAll('#transcript li.msg[data-actor=agent]').length === 1", seconds=15)
+    assert page.evaluate("document.getElementById('reply-text').value") == ""
+    conversation_id = f"wa:{PHONE_NUMBER_ID}:{sender}"
+    stored = api(stack, f"/admin/console/conversations/{conversation_id}")
+    [agent] = [m for m in stored["messages"] if m["actor"] == "agent"]
+    assert agent["direction"] == "outbound" and agent["sentBy"] == "admin" and agent["status"] == "sent"
+    page.wait_for("document.querySelector('.conv-head .badge[data-state]').dataset.state === 'human'", seconds=15)
+
+    page.wait_for("!document.getElementById('resume').disabled")
+    page.click("#resume")
+    page.wait_for("document.querySelector('.conv-head .badge[data-state]').dataset.state === 'bot'", seconds=15)
+    customer_writes(stack, sender, "Perfecto, ¿y tienen televisores?")
+    wait_for(lambda: len(texts_to(graph, sender)) == 3, seconds=60, what=f"the bot again\n{stack.output()}")
+    page.wait_for("document.querySelectorAll('#transcript li.msg[data-actor=bot]').length === 2", seconds=20)
+    actors = [m["actor"] for m in transcript(page)]
+    assert actors == ["customer", "bot", "customer", "agent", "customer", "bot"]
+
+
+def test_an_escalation_is_resolved_from_the_page(stack: RunningStack, page: Page, graph: FakeMetaGraph) -> None:
+    sender = "584140003003"
+    customer_writes(stack, sender, "Quiero hablar con una persona, por favor")
+    wait_for(lambda: texts_to(graph, sender), what="the hand-off message")
+    sign_in(page)
+    go(page, "#/escalations")
+    page.wait_for("document.querySelectorAll('#escalation-list li.escalation[data-status=open]').length === 1", 20)
+    assert "Pidió una persona" in page.evaluate("document.getElementById('escalation-list').innerText")
+    escalation_id = page.evaluate("document.querySelector('#escalation-list li.escalation').dataset.id")
+    page.type_into(f"#note-{escalation_id}", "La llamamos y compró la nevera.")
+    page.click(f"#resume-{escalation_id}")
+    page.click(f"form.resolve[data-escalation='{escalation_id}'] button[type=submit]")
+    page.wait_for("document.querySelectorAll('#escalation-list li.escalation').length === 0", seconds=15)
+    resolved = api(stack, "/admin/escalations", status="resolved")["escalations"]
+    assert [(e["id"], e["note"], e["status"]) for e in resolved] == [
+        (int(escalation_id), "La llamamos y compró la nevera.", "resolved")
+    ]
+    assert api(stack, f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:{sender}")["conversation"]["paused"] is None
+
+
+def test_customer_text_is_shown_as_text_never_as_html(stack: RunningStack, page: Page, graph: FakeMetaGraph) -> None:
+    sender = "584140004004"
+    attack = '<img src=x onerror="window.__xss=1"><b>negrita</b> xss-5521'
+    customer_writes(stack, sender, attack)
+    wait_for(lambda: texts_to(graph, sender), what="the bot's answer to the odd message")
+    sign_in(page)
+    open_conversation_with(page, "xss-5521")
+    shown = [m for m in transcript(page) if m["actor"] == "customer"]
+    assert shown[0]["text"] == attack
+    assert page.evaluate("document.querySelectorAll('#main img, #main b').length") == 0
+    assert page.evaluate("window.__xss") is None
+    assert attack in page.evaluate("document.getElementById('transcript').innerText")
+
+
+def test_the_catalog_page_searches_as_the_bot_and_lists_the_sync(stack: RunningStack, page: Page) -> None:
+    sign_in(page)
+    go(page, "#/catalog")
+    page.wait_for("!!document.querySelector('#syncs tr[data-sync=console-e2e]')", seconds=15)
+    cells = page.evaluate(
+        "[...document.querySelectorAll('#syncs tr[data-sync=console-e2e] td')].map(c => c.textContent)"
+    )
+    assert cells[1:3] == ["60", "60"]  # received, processed
+    page.type_into("#product-query", "nevera samsung")
+    page.evaluate("document.querySelector('#product-query').form.requestSubmit()")
+    page.wait_for("document.querySelectorAll('#product-results tbody tr').length > 0", seconds=15)
+    first = page.evaluate("document.querySelector('#product-results tbody tr').innerText")
+    assert "Nevera" in first or "nevera" in first.lower()
+
+
+def test_analytics_draws_the_days_figures(stack: RunningStack, page: Page) -> None:
+    sign_in(page)
+    go(page, "#/analytics")
+    page.wait_for("document.getElementById('charts')?.getAttribute('aria-busy') === 'false'", seconds=20)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    report = api(stack, "/admin/analytics", since=page.evaluate("document.getElementById('since').value"), until=today)
+
+    def figure(selector: str) -> Any:
+        return page.evaluate(f"(document.querySelector({json.dumps(selector)}) || {{dataset: {{}}}}).dataset.value")
+
+    # What this module did: every customer message came through the WhatsApp webhook; one escalation,
+    # resolved; one reply written by a person.
+    whatsapp = report["messagesByChannel"]["whatsapp"]
+    assert whatsapp["inbound"] == len(sent_to_webhook)
+    assert figure("#chart-channels rect[data-key='whatsapp.inbound']") == str(len(sent_to_webhook))
+    assert figure("#chart-channels rect[data-key='whatsapp.outbound']") == str(whatsapp["outbound"])
+    assert figure("#chart-escalations rect[data-key='customer_request.open']") == "0"
+    assert figure("#chart-escalations rect[data-key='customer_request.resolved']") == "1"
+    rate = report["conversations"]["automationRate"]
+    assert 0 < rate < 1  # some conversations had a person, some did not
+    assert float(figure("#chart-automation circle[data-key=automationRate]")) == rate
+    shown = page.evaluate("document.querySelector('#chart-automation .big').textContent")
+    assert shown.startswith(str(round(rate * 100, 1)).removesuffix(".0").replace(".", ",")) and shown.endswith("%")
+    times = report["timeToReplyMs"]
+    assert float(figure("#chart-reply-time g.row[data-key=median]")) == times["median"]
+    assert float(figure("#chart-reply-time g.row[data-key=p90]")) == times["p90"]
+    day_tokens = next((d["tokensIn"] + d["tokensOut"] for d in report["llmUsageByDay"] if d["day"] == today), 0)
+    assert figure(f"#chart-tokens rect[data-key='{today}']") == str(day_tokens)
+    assert figure("#chart-syncs g.row[data-key=console-e2e]") == "60"
+
+    # The export button downloads the existing export of the range: every message, one row each.
+    page.evaluate(
+        "window.__downloads = []; const keep = URL.createObjectURL.bind(URL);"
+        " URL.createObjectURL = (blob) => { window.__downloads.push(blob); return keep(blob); };"
+    )
+    page.click("#export-csv")
+    page.wait_for("window.__downloads.length === 1", seconds=20)
+    exported = page.evaluate("window.__downloads[0].text()")
+    rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert rows[0][:4] == ["message_id", "conversation_id", "customer_id", "channel"]
+    assert len(rows) - 1 == sum(c["total"] for c in report["messagesByChannel"].values())
+
+
+def test_the_page_offers_only_what_the_permissions_allow(stack: RunningStack, browser: Chromium) -> None:
+    """A principal that may only read conversations (a `viewer`-like role; the single-token deployment has
+    no such principal yet, so the browser answers GET /admin/me with that list; every other request
+    goes to the real API)."""
+    from base64 import b64encode
+
+    page = browser.open(f"{stack.url}/console")
+    page.set_viewport(*DESKTOP)
+    page.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
+    page.call("Fetch.enable", patterns=[{"urlPattern": "*/admin/me"}])
+    page.type_into("#token", ADMIN_TOKEN)
+    page.click(".signin-form button[type=submit]")
+    paused = page.next_event("Fetch.requestPaused")
+    me = {"subject": "vera", "role": "viewer", "permissions": ["read_conversations"], "tenant": "default"}
+    page.call(
+        "Fetch.fulfillRequest",
+        requestId=paused["params"]["requestId"],
+        responseCode=200,
+        responseHeaders=[{"name": "Content-Type", "value": "application/json"}],
+        body=b64encode(json.dumps(me).encode()).decode(),
+    )
+    page.call("Fetch.disable")
+    page.wait_for("document.querySelectorAll('#conversation-list a.conversation').length > 0", seconds=20)
+    assert page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)") == [
+        "Bandeja",
+        "Escalaciones",
+        "Catálogo",
+    ]
+    assert page.evaluate("!!document.getElementById('reveal-ids')") is False
+    open_conversation_with(page, "pedido-7731")
+    for absent in ("#takeover", "#resume", "#reset", "#composer", "#reply-text"):
+        assert page.evaluate(f"!!document.querySelector('{absent}')") is False, absent
+    go(page, "#/analytics")  # not offered: the first section it may see instead
+    page.wait_for("!!document.getElementById('conversation-list') && !document.getElementById('charts')")
+    go(page, "#/catalog")
+    page.wait_for("!!document.getElementById('product-query')")
+    assert page.evaluate("!!document.getElementById('syncs')") is False
+    page.call("Page.close")  # the other tab is visible (and refreshing) again
+
+
+def test_screenshots_at_phone_and_desktop_widths(
+    stack: RunningStack, page: Page, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page.call("Page.bringToFront")  # a hidden tab does not refresh (the console polls only when seen)
+    sign_in(page)
+    saved = []
+    for label, (width, height) in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport(width, height, mobile=label == "phone")
+        for name, address, ready in (
+            ("inbox", "#/inbox", "document.querySelectorAll('#conversation-list a.conversation').length > 0"),
+            ("escalations", "#/escalations", "!!document.getElementById('escalation-list')"),
+            (
+                "analytics",
+                "#/analytics",
+                "document.getElementById('charts')?.getAttribute('aria-busy') === 'false'",
+            ),
+            ("catalog", "#/catalog", "!!document.querySelector('#syncs table')"),
+        ):
+            go(page, address)
+            if name == "inbox":
+                clear_filter(page)
+            page.wait_for(ready, seconds=20)
+            page.evaluate("document.getElementById('status').textContent = ''")  # no passing notice in the picture
+            time.sleep(0.3)
+            saved.append(page.screenshot(SCREENSHOTS / f"{label}-{name}.png"))
+        open_conversation_with(page, "pedido-7731")
+        time.sleep(0.3)
+        saved.append(page.screenshot(SCREENSHOTS / f"{label}-conversation.png"))
+        go(page, "#/inbox")
+    page.set_viewport(*DESKTOP)
+    for path in saved:
+        assert path.stat().st_size > 5000 and path.read_bytes()[:4] == b"\x89PNG"
+    with capsys.disabled():
+        print(f"\nconsole screenshots: {SCREENSHOTS}")

@@ -1,0 +1,56 @@
+"""The console's own files (functions/admin/console/): what the page may never do, and its two languages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+CONSOLE = Path(__file__).resolve().parents[2] / "functions" / "admin" / "console"
+SCRIPTS = sorted(CONSOLE.glob("*.js"))
+
+
+def test_no_script_ever_turns_text_into_html_or_code():
+    # Customer text is shown with textContent / text nodes only (dom.js); this keeps it so.
+    forbidden = re.compile(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|DOMParser")
+    assert SCRIPTS
+    for script in SCRIPTS:
+        found = [
+            line
+            for line in script.read_text().splitlines()
+            if forbidden.search(line) and "keeps it that way" not in line
+        ]
+        assert not found, (script.name, found)
+
+
+def test_nothing_is_loaded_from_another_origin():
+    for path in CONSOLE.iterdir():
+        text = path.read_text()
+        assert not re.search(r"(src|href)=\"(https?:)?//", text), path.name
+        assert not re.search(r"import[^;]*from\s+['\"](https?:)?//", text), path.name
+        assert "cdn" not in text.lower(), path.name
+
+
+def _strings(language: str) -> set[str]:
+    source = (CONSOLE / "i18n.js").read_text()
+    block = re.search(rf"\n  {language}: \{{\n(.*?)\n  \}},", source, re.S)
+    assert block, language
+    return set(re.findall(r"^\s+'([\w.]+)':", block.group(1), re.M))
+
+
+def test_spanish_and_english_have_the_same_words_and_every_key_the_scripts_use_exists():
+    spanish, english = _strings("es"), _strings("en")
+    assert spanish == english, spanish ^ english
+    used = set()
+    for script in SCRIPTS:
+        used |= set(re.findall(r"\bt\('([\w.]+)'", script.read_text()))
+    # Keys built at run time (`channel.${...}`) fall back to the raw value; literal ones must exist.
+    assert used - spanish == set()
+    for prefix in ("state.", "channel.", "actor.", "source.", "window.closed.", "status."):
+        assert any(key.startswith(prefix) for key in spanish), prefix
+
+
+def test_the_page_is_only_html_javascript_and_css():
+    assert {path.suffix for path in CONSOLE.iterdir()} <= {".html", ".js", ".css"}
+    index = (CONSOLE / "index.html").read_text()
+    assert '<script type="module" src="console/app.js"></script>' in index
+    assert "<script>" not in index and " style=" not in index  # the content policy forbids inline code and style
