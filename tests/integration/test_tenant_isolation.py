@@ -201,3 +201,26 @@ def test_admin_changes_touch_only_the_callers_tenant(shops, admin, channel_pipel
     assert beta_terms.get("heladera") != "tenant"
     actions = {(r["tenant_id"], r["action"]) for r in db.execute("SELECT tenant_id, action FROM operator_actions")}
     assert ("acme", "takeover") in actions and ("beta", "takeover") not in actions
+
+
+def test_the_console_shows_and_answers_only_the_callers_tenant(shops, admin, reply_env, monkeypatch):
+    from urllib.parse import quote
+
+    for name, number in (("acme", "1001"), ("beta", "1002")):
+        as_tenant(monkeypatch, name)
+        inbox = {c["conversationId"] for c in admin.ok("GET", "/admin/console/inbox")["conversations"]}
+        assert inbox == {f"wa:{number}:{CUSTOMER_PHONE}", f"webchat:{CHAT}"}
+        detail = admin.ok("GET", f"/admin/console/conversations/{quote(f'webchat:{CHAT}', safe='')}")
+        assert all(f"({name})" in m["text"] or OWN[name] in m["text"] for m in detail["messages"])
+        found = admin.ok("GET", "/admin/console/products", query={"q": "XY-0412"})["products"]
+        assert [p["name"] for p in found] == [OWN[name]]
+        assert admin.ok("GET", "/admin/me")["tenant"] == name
+
+        # A person's reply goes out from the tenant's number with the tenant's token.
+        own = quote(f"wa:{number}:{CUSTOMER_PHONE}", safe="")
+        admin.ok("POST", f"/admin/conversations/{own}/reply", body={"text": f"Hola, soy de {name}"})
+        sent = reply_env.meta.sent()[-1]
+        assert sent.path.endswith(f"/{number}/messages")
+        assert sent.headers["authorization"] == f"Bearer {name}-wa-token"
+        other = quote(f"wa:{'1002' if name == 'acme' else '1001'}:{CUSTOMER_PHONE}", safe="")
+        assert admin.call("POST", f"/admin/conversations/{other}/reply", body={"text": "hola"}).status == 404
