@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import uuid
 
 import pytest
 
@@ -187,16 +188,17 @@ def test_secrets_live_in_one_secrets_manager_secret_per_tenant(admin, tenancy, d
     from tests.integration.tenant_support import forget_tenancy_caches
 
     monkeypatch.delenv("MOSTRADOR_TENANT_SECRETS_DIR")
-    monkeypatch.setenv("MOSTRADOR_TENANT_SECRET_PREFIX", "mostrador-test/tenants/")
+    prefix = f"mostrador-{uuid.uuid4().hex[:8]}/tenants/"  # moto's server lives for the whole session
+    monkeypatch.setenv("MOSTRADOR_TENANT_SECRET_PREFIX", prefix)
     forget_tenancy_caches()
     add_tenant(admin, "acme")
     admin.ok("PUT", "/admin/tenants/acme/secrets", body={"WHATSAPP_TOKEN": "acme-wa"})
     admin.ok("PUT", "/admin/tenants/acme/secrets", body={"SUPPORT_BOARD_API_TOKEN": "acme-sb"})
-    stored = json.loads(secrets_manager.get_secret_value(SecretId="mostrador-test/tenants/acme")["SecretString"])
+    stored = json.loads(secrets_manager.get_secret_value(SecretId=f"{prefix}acme")["SecretString"])
     assert stored == {"WHATSAPP_TOKEN": "acme-wa", "SUPPORT_BOARD_API_TOKEN": "acme-sb"}
     assert admin.ok("GET", "/admin/tenants/acme")["secretsSet"] == ["SUPPORT_BOARD_API_TOKEN", "WHATSAPP_TOKEN"]
     with pytest.raises(secrets_manager.exceptions.ResourceNotFoundException):
-        secrets_manager.get_secret_value(SecretId="mostrador-test/tenants/beta")
+        secrets_manager.get_secret_value(SecretId=f"{prefix}beta")
 
 
 def test_an_upgraded_tenant_answering_unclaimed_ids_must_register_them_before_a_second_tenant(

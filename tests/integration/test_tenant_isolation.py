@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,7 +26,6 @@ from tests.unit.channels.payloads import CUSTOMER_PHONE, wa_message, whatsapp_de
 
 admin, reply_env = support.admin, support.reply_env
 CHAT = "shared-conversation-0001"
-TODAY = datetime.now(UTC).date().isoformat()
 CATALOGS = {
     "acme": [
         product("XY-0412", itemName="Nevera Samsung RT38", brand="Samsung", price=499.0),
@@ -121,6 +120,12 @@ def test_sync_progress_is_read_with_the_tenant_key_only(shops, pipeline):
     assert pipeline.sync("beta-only", key=shops["beta"]["ingest"])[0] == 200
 
 
+def days() -> dict[str, str]:
+    """Yesterday to today (UTC): the rows of this test, even when it runs across midnight."""
+    today = datetime.now(UTC).date()
+    return {"since": (today - timedelta(days=1)).isoformat(), "until": today.isoformat()}
+
+
 def test_admin_reads_show_only_the_callers_tenant(shops, admin, monkeypatch):
     for name in ("acme", "beta"):
         as_tenant(monkeypatch, name)
@@ -136,13 +141,13 @@ def test_admin_reads_show_only_the_callers_tenant(shops, admin, monkeypatch):
         status = admin.ok("GET", f"/admin/customers/{CUSTOMER_PHONE}/status")
         assert [c["conversationId"] for c in status["conversations"]] == [f"wa:{number}:{CUSTOMER_PHONE}"]
 
-        report = admin.ok("GET", "/admin/analytics", query={"since": TODAY, "until": TODAY})
+        report = admin.ok("GET", "/admin/analytics", query=days())
         assert report["conversations"]["withCustomerMessages"] == 2
         assert report["catalogSyncs"]["syncs"] == 1 and report["catalogSyncs"]["received"] == 2
-        syncs = admin.ok("GET", "/admin/analytics/syncs", query={"since": TODAY, "until": TODAY})["syncs"]
+        syncs = admin.ok("GET", "/admin/analytics/syncs", query=days())["syncs"]
         assert [s["syncId"] for s in syncs] == ["nightly"] and syncs[0]["received"] == 2
 
-        export = admin.call("GET", "/admin/export", query={"since": TODAY, "until": TODAY, "format": "json"})
+        export = admin.call("GET", "/admin/export", query={**days(), "format": "json"})
         assert export.status == 200
         exported = export.raw.decode()
         other_number = "1002" if name == "acme" else "1001"

@@ -6,6 +6,7 @@ its system prompt with the store's facts."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -121,13 +122,12 @@ def test_tenant_secrets_come_from_its_secrets_manager_secret(
     admin, tenancy, reply_env, db, secrets_manager, monkeypatch
 ):
     monkeypatch.delenv("MOSTRADOR_TENANT_SECRETS_DIR")
-    monkeypatch.setenv("MOSTRADOR_TENANT_SECRET_PREFIX", "mostrador-test/tenants/")
+    prefix = f"mostrador-{uuid.uuid4().hex[:8]}/tenants/"  # moto's server lives for the whole session
+    monkeypatch.setenv("MOSTRADOR_TENANT_SECRET_PREFIX", prefix)
     forget_tenancy_caches()
     reply_env.meta.other_tokens = {"acme-sm-token"}
     add_tenant(admin, "acme", channels={"whatsapp": "1001"})
-    secrets_manager.create_secret(
-        Name="mostrador-test/tenants/acme", SecretString=json.dumps({"WHATSAPP_TOKEN": "acme-sm-token"})
-    )
+    secrets_manager.create_secret(Name=f"{prefix}acme", SecretString=json.dumps({"WHATSAPP_TOKEN": "acme-sm-token"}))
     assert deliver(inbound("acme", "hola", channel="whatsapp")) == []
     assert reply_env.meta.sent()[-1].headers["authorization"] == "Bearer acme-sm-token"
 
@@ -135,12 +135,13 @@ def test_tenant_secrets_come_from_its_secrets_manager_secret(
 def test_secrets_manager_reads_are_cached_per_tenant_for_their_age(secrets_manager):
     from mostrador.tenancy.secrets import SecretsManagerTenantSecrets
 
-    secrets_manager.create_secret(Name="cache-test/acme", SecretString=json.dumps({"WHATSAPP_TOKEN": "one"}))
+    prefix = f"cache-{uuid.uuid4().hex[:8]}/"
+    secrets_manager.create_secret(Name=f"{prefix}acme", SecretString=json.dumps({"WHATSAPP_TOKEN": "one"}))
     now = [0.0]
-    store = SecretsManagerTenantSecrets("cache-test/", max_age=300, clock=lambda: now[0])
+    store = SecretsManagerTenantSecrets(prefix, max_age=300, clock=lambda: now[0])
     assert store.read("acme") == {"WHATSAPP_TOKEN": "one"} and store.read("beta") == {}
-    secrets_manager.put_secret_value(SecretId="cache-test/acme", SecretString=json.dumps({"WHATSAPP_TOKEN": "two"}))
-    secrets_manager.create_secret(Name="cache-test/beta", SecretString=json.dumps({"OPENAI_API_KEY": "sk-b"}))
+    secrets_manager.put_secret_value(SecretId=f"{prefix}acme", SecretString=json.dumps({"WHATSAPP_TOKEN": "two"}))
+    secrets_manager.create_secret(Name=f"{prefix}beta", SecretString=json.dumps({"OPENAI_API_KEY": "sk-b"}))
     now[0] = 299
     assert store.read("acme") == {"WHATSAPP_TOKEN": "one"} and store.read("beta") == {}
     now[0] = 301
@@ -190,7 +191,7 @@ def test_past_its_budget_a_tenant_is_answered_by_the_cheaper_model_and_analytics
 
     from tests.integration.tenant_support import as_tenant
 
-    today = now.date().isoformat()
+    today = datetime.now(UTC).date().isoformat()  # the budget is this month's whatever the range
     as_tenant(monkeypatch, "acme")
     budget = admin.ok("GET", "/admin/analytics", query={"since": today, "until": today})["tokenBudget"]
     assert budget["exceeded"] is True and budget["monthlyTokenBudget"] == 1000 and budget["usedTokens"] >= 1000

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -205,7 +206,7 @@ def test_the_routing_document_in_secrets_manager_is_published_and_followed(
 ):
     from tests.integration.tenant_support import forget_tenancy_caches
 
-    arn = secrets_manager.create_secret(Name="mostrador-test/routing", SecretString="{}")["ARN"]
+    arn = secrets_manager.create_secret(Name=f"routing-{uuid.uuid4().hex[:8]}", SecretString="{}")["ARN"]
     monkeypatch.delenv("MOSTRADOR_ROUTING_FILE")
     monkeypatch.setenv("MOSTRADOR_ROUTING_SECRET_ARN", arn)
     forget_tenancy_caches()
@@ -236,9 +237,9 @@ def test_the_secret_is_cached_and_read_again_after_its_age_or_on_a_miss(secrets_
         channels = [{"channel": "whatsapp", "channel_key": c, "tenant_id": t} for t, c in owned]
         return serialize(build_document(tenants, channels, []))
 
-    arn = secrets_manager.create_secret(Name="mostrador-test/routing-cache", SecretString=document(("acme", "1")))[
-        "ARN"
-    ]
+    arn = secrets_manager.create_secret(
+        Name=f"routing-cache-{uuid.uuid4().hex[:8]}", SecretString=document(("acme", "1"))
+    )["ARN"]
     now = [1000.0]
     source = SecretRouting(arn, max_age=60, refresh_interval=5, clock=lambda: now[0])
     assert channel_tenant(source, "whatsapp", "1") == "acme"
