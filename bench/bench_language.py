@@ -1,5 +1,6 @@
 """Customer-language detection: what the reply function's cold start pays, the time per message, the
-installed size of the library, and accuracy on the labelled short messages in tests/.
+installed size of the library, accuracy on the labelled short messages in tests/, and the share of
+generated "Brand Model" first messages that would pin a language other than the default.
 
 Cold figures are medians over fresh interpreters: `import_s` is importing mostrador's language module
 (it must not load the library), `first_detect_s` the first detection (py3langid import + model load)
@@ -58,7 +59,8 @@ def _installed_mb(distribution: str) -> float:
 
 def main() -> None:
     sys.path[:0] = [str(ROOT / "layers/shared/python"), str(ROOT)]
-    from mostrador.conversations.language import detect_language
+    from mostrador.conversations.language import DEFAULT_LANGUAGE, conversation_language, detect_language
+    from tests.unit.conversations.brand_openers import brand_model_openers
 
     import_s, first_detect_s = _cold()
     tuning, holdout = _rows("language_samples.tsv"), _rows("language_holdout.tsv")
@@ -73,6 +75,9 @@ def main() -> None:
 
     def accuracy(rows: list[tuple[str, str]]) -> float:
         return round(sum((detect_language(text) or "und") == label for label, text in rows) / len(rows), 3)
+
+    openers = brand_model_openers()
+    pinned_elsewhere = sum(conversation_language(text, None, pinned=False) != DEFAULT_LANGUAGE for text in openers)
 
     def wrong(rows: list[tuple[str, str]]) -> int:
         return sum(1 for label, text in rows if detect_language(text) not in (None, label))
@@ -91,6 +96,8 @@ def main() -> None:
                 "accuracy_holdout": accuracy(holdout),
                 "wrong_language_named": wrong(tuning) + wrong(holdout),
                 "messages": len(tuning) + len(holdout),
+                "brand_openers": len(openers),
+                "brand_openers_pinned_elsewhere": round(pinned_elsewhere / len(openers), 4),
             }
         )
     )

@@ -39,7 +39,7 @@ MIGRATIONS_DIR = REPO_ROOT / "layers" / "shared" / "python" / "mostrador" / "db"
 class Consumer:
     """An SQS event source: which queue, how many messages per invocation, how long to gather them."""
 
-    queue: str  # "enrich" or "reply" (a name in Queues)
+    queue: str  # "enrich", "reply" or "knowledge" (a name in Queues)
     batch_size: int
     batching_window_seconds: int = 0
 
@@ -125,7 +125,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=1024,  # exports build CSV/XLSX pages in memory (a few MB at most per page)
         timeout_seconds=28,
         routes=(("ANY", "/admin/{proxy+}"),),
-        description="Admin API: conversations, takeover, escalations, analytics, export (bearer token)",
+        sends_to=("knowledge",),
+        description="Admin API: conversations, takeover, escalations, analytics, export, knowledge (bearer token)",
         throttle=Throttle(rate=10, burst=20),
     ),
     FunctionSpec(
@@ -141,6 +142,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_seconds=90,
         consumer=Consumer(queue="reply", batch_size=1),
         description="Answers customers: takeover rules, LLM with catalog tools, channel send",
+    ),
+    # Its files bucket is in infra/knowledge.py (docs/knowledge.md).
+    FunctionSpec(
+        name="knowledge",
+        memory_mb=1536,  # a 200-page PDF parsed by pure-Python pypdf and ~1,000 vectors in memory
+        timeout_seconds=300,
+        consumer=Consumer(queue="knowledge", batch_size=1),  # one document = one embedding call
+        description="Knowledge base: extracts, chunks and embeds uploaded documents and FAQ entries",
     ),
 )
 
@@ -245,8 +254,10 @@ class Functions(Construct):
             "MOSTRADOR_SECRET_ARN": app_secret.secret_arn,
             "ENRICH_QUEUE_URL": queues.enrich.queue_url,
             "REPLY_QUEUE_URL": queues.reply.queue_url,
+            "KNOWLEDGE_QUEUE_URL": queues.knowledge.queue_url,
             "ENRICH_MAX_RECEIVES": str(queues.max_receive_count),
             "REPLY_MAX_RECEIVES": str(queues.max_receive_count),
+            "KNOWLEDGE_MAX_RECEIVES": str(queues.max_receive_count),
         }
         # The functions connect as the application role (DML only), never as the master user.
         database_environment = {
@@ -273,9 +284,11 @@ class Functions(Construct):
             if spec.consumer:
                 consumer = spec.consumer
                 queue = queues.by_name(consumer.queue)
-                max_concurrency = (
-                    settings.enrich_max_concurrency if consumer.queue == "enrich" else settings.reply_max_concurrency
-                )
+                max_concurrency = {
+                    "enrich": settings.enrich_max_concurrency,
+                    "reply": settings.reply_max_concurrency,
+                    "knowledge": settings.knowledge_max_concurrency,
+                }[consumer.queue]
                 batch_size = settings.reply_batch_size if consumer.queue == "reply" else consumer.batch_size
                 function.add_event_source(
                     event_sources.SqsEventSource(
@@ -302,8 +315,8 @@ class Functions(Construct):
                 "MOSTRADOR_STAGE": settings.stage,
                 "REQUIRED_CONCURRENCY": str(settings.required_concurrency),
                 "CONCURRENCY_BREAKDOWN": (
-                    f"reply {settings.reply_max_concurrency} + enrich {settings.enrich_max_concurrency} "
-                    f"+ API headroom {settings.api_concurrency_headroom}"
+                    f"reply {settings.reply_max_concurrency} + enrich {settings.enrich_max_concurrency} + knowledge "
+                    f"{settings.knowledge_max_concurrency} + API headroom {settings.api_concurrency_headroom}"
                 ),
             },
             code_dir=CONCURRENCY_CHECK_DIR,

@@ -1,4 +1,5 @@
-"""The enrich queue (standard) and the reply queue (FIFO, one group per conversation), each with a DLQ."""
+"""The enrich and knowledge queues (standard) and the reply queue (FIFO, one group per conversation), each
+with a DLQ."""
 
 from __future__ import annotations
 
@@ -26,28 +27,16 @@ class Queues(Construct):
         settings: DeploySettings,
         enrich_visibility: Duration,
         reply_visibility: Duration,
+        knowledge_visibility: Duration,
     ) -> None:
         super().__init__(scope, construct_id)
         prefix = settings.prefix
         self.max_receive_count = MAX_RECEIVE_COUNT
 
-        self.enrich_dlq = sqs.Queue(
-            self,
-            "EnrichDeadLetters",
-            queue_name=f"{prefix}-enrich-dlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-        )
-        self.enrich = sqs.Queue(
-            self,
-            "Enrich",
-            queue_name=f"{prefix}-enrich",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=enrich_visibility,
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.enrich_dlq, max_receive_count=MAX_RECEIVE_COUNT),
+        self.enrich, self.enrich_dlq = self._standard_queue("Enrich", f"{prefix}-enrich", enrich_visibility)
+        # Uploaded documents and FAQ entries to extract, chunk and embed (docs/knowledge.md).
+        self.knowledge, self.knowledge_dlq = self._standard_queue(
+            "Knowledge", f"{prefix}-knowledge", knowledge_visibility
         )
 
         # FIFO: messages of one conversation (the message group) are answered in order. Deduplication is by
@@ -79,12 +68,34 @@ class Queues(Construct):
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.reply_dlq, max_receive_count=MAX_RECEIVE_COUNT),
         )
 
+    def _standard_queue(self, construct_id: str, name: str, visibility: Duration) -> tuple[sqs.Queue, sqs.Queue]:
+        """A standard queue and its dead-letter queue (after MAX_RECEIVE_COUNT receives)."""
+        dead_letters = sqs.Queue(
+            self,
+            f"{construct_id}DeadLetters",
+            queue_name=f"{name}-dlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+        )
+        queue = sqs.Queue(
+            self,
+            construct_id,
+            queue_name=name,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=visibility,
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=MAX_RECEIVE_COUNT),
+        )
+        return queue, dead_letters
+
     def by_name(self, name: str) -> sqs.Queue:
-        queues = {"enrich": self.enrich, "reply": self.reply}
+        queues = {"enrich": self.enrich, "reply": self.reply, "knowledge": self.knowledge}
         if name not in queues:
             raise KeyError(f"unknown queue {name!r}; expected one of {sorted(queues)}")
         return queues[name]
 
     @property
     def dead_letter_queues(self) -> dict[str, sqs.Queue]:
-        return {"enrich": self.enrich_dlq, "reply": self.reply_dlq}
+        return {"enrich": self.enrich_dlq, "reply": self.reply_dlq, "knowledge": self.knowledge_dlq}

@@ -91,6 +91,7 @@ class DeploySettings:
     # Connection bound: each consumer execution environment holds one connection.
     enrich_max_concurrency: int = 4
     reply_max_concurrency: int = 10
+    knowledge_max_concurrency: int = 2  # SQS event sources take at least 2
     reply_batch_size: int = 1
     api_throttle_rate: int = 20
     api_throttle_burst: int = 40
@@ -105,8 +106,13 @@ class DeploySettings:
 
     @property
     def required_concurrency(self) -> int:
-        """Executions Mostrador may run at once: both consumers at their maximum plus the API's headroom."""
-        return self.reply_max_concurrency + self.enrich_max_concurrency + self.api_concurrency_headroom
+        """Executions Mostrador may run at once: the consumers at their maximum plus the API's headroom."""
+        return (
+            self.reply_max_concurrency
+            + self.enrich_max_concurrency
+            + self.knowledge_max_concurrency
+            + self.api_concurrency_headroom
+        )
 
     @property
     def prefix(self) -> str:
@@ -211,6 +217,7 @@ def settings_from_context(context: dict[str, Any], stages_dir: Path = STAGES_DIR
         db_backup_retention_days=_int(context, "dbBackupRetentionDays", 7, 1, 35),
         enrich_max_concurrency=_int(context, "enrichMaxConcurrency", 4, 2, 100),
         reply_max_concurrency=_int(context, "replyMaxConcurrency", 10, 2, 100),
+        knowledge_max_concurrency=_int(context, "knowledgeMaxConcurrency", 2, 2, 100),
         reply_batch_size=_int(context, "replyBatchSize", 1, 1, 10),
         api_throttle_rate=_int(context, "apiThrottleRate", 20, 1, 10000),
         api_throttle_burst=_int(context, "apiThrottleBurst", 40, 1, 5000),
@@ -237,6 +244,7 @@ CONTEXT_KEYS = (
     "dbBackupRetentionDays",
     "enrichMaxConcurrency",
     "replyMaxConcurrency",
+    "knowledgeMaxConcurrency",
     "replyBatchSize",
     "apiThrottleRate",
     "apiThrottleBurst",

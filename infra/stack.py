@@ -16,6 +16,7 @@ from infra import console
 from infra.api import Api
 from infra.database import Database, secret_removal_policy
 from infra.functions import FUNCTIONS_DIR, Functions, batching_window, consumer_timeout
+from infra.knowledge import KnowledgeBase
 from infra.logs import retention
 from infra.monitoring import Monitoring
 from infra.queues import Queues, visibility_timeout
@@ -101,6 +102,7 @@ class MostradorStack(Stack):
             settings=settings,
             enrich_visibility=visibility_timeout(consumer_timeout("enrich"), batching_window("enrich")),
             reply_visibility=visibility_timeout(consumer_timeout("reply"), batching_window("reply")),
+            knowledge_visibility=visibility_timeout(consumer_timeout("knowledge"), batching_window("knowledge")),
         )
         self.functions = Functions(
             self,
@@ -113,6 +115,7 @@ class MostradorStack(Stack):
             ingest_key_secret=self.ingest_key_secret,
             functions_dir=functions_dir,
         )
+        self.knowledge = KnowledgeBase(self, "Knowledge", settings=settings, functions=self.functions.by_name)
         self.api = Api(self, "Api", settings=settings, routes=self.functions.route_table())
         self.console = console.ConsoleRoutes(
             self, "Console", rest_api=self.api.rest_api, admin=self.functions.by_name["admin"]
@@ -221,6 +224,7 @@ class MostradorStack(Stack):
                 "Generated database credentials (no action needed)",
             ),
             "AlarmTopicArn": (self.monitoring.topic.topic_arn, "Subscribe to receive alarm notifications"),
+            "KnowledgeBucketName": (self.knowledge.bucket.bucket_name, "Raw knowledge files (private, versioned)"),
             "DashboardName": (self.monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
         }
         for name, (value, description) in outputs.items():

@@ -1,4 +1,4 @@
-"""The `mostrador` command: local (the whole stack on one machine), migrate, ingest, chat, tenant."""
+"""The `mostrador` command: local (the whole stack on one machine), migrate, ingest, knowledge, chat, tenant."""
 
 from __future__ import annotations
 
@@ -36,10 +36,10 @@ def _load_dotenv() -> list[str]:
     return load_env_file(Path.cwd() / ".env")
 
 
-def _local_key(data_dir: Path) -> str | None:
+def _local_key(data_dir: Path, name: str = "INGEST_API_KEY") -> str | None:
     path = data_dir / "secrets.json"
     if path.is_file():
-        key = json.loads(path.read_text()).get("INGEST_API_KEY")
+        key = json.loads(path.read_text()).get(name)
         return str(key) if key else None
     return None
 
@@ -69,6 +69,7 @@ def cmd_local(args: argparse.Namespace) -> int:
     if not stop.is_set():
         print(stack.banner(), flush=True)
         stack.load_sample_catalog_once()
+        stack.load_sample_knowledge_once()
     while not stop.wait(0.5):
         pass
     print("\nStopping…", flush=True)
@@ -127,6 +128,40 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_knowledge(args: argparse.Namespace) -> int:
+    from local import knowledge_client as client
+
+    token = args.token or os.environ.get("ADMIN_TOKEN") or _local_key(Path(args.data_dir), "ADMIN_TOKEN")
+    if not token:
+        print("mostrador knowledge: give --token (or set ADMIN_TOKEN)", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "add":
+            document = client.upload_document(
+                Path(args.file), args.url, token, title=args.title, on_progress=client.upload_progress()
+            )
+        elif args.action == "faq":
+            document = client.add_faq(args.url, token, args.question, args.answer, args.tag)
+        elif args.action == "list":
+            for item in client.list_knowledge(args.url, token, "faq" if args.faq else "file"):
+                print(client.document_line(item))
+            return 0
+        else:
+            print(json.dumps(client.delete_document(args.url, token, args.id, faq=args.faq)))
+            return 0
+        if document.get("unchanged"):
+            print(f"unchanged: {client.document_line(document)}", file=sys.stderr)
+        elif not args.no_wait:
+            print(f"queued: {client.document_line(document)} …", file=sys.stderr)
+            document = client.wait_for_document(args.url, token, int(document["id"]), timeout_seconds=args.timeout)
+    except (client.KnowledgeFailed, OSError, ValueError) as error:
+        print(f"mostrador knowledge: {error}", file=sys.stderr)
+        return 1
+    print(client.document_line(document), file=sys.stderr)
+    print(json.dumps(document, ensure_ascii=False))
+    return 1 if document.get("status") == "failed" else 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from local.chat_client import run_chat
 
@@ -161,6 +196,28 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for the sync")
     ingest.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
     ingest.set_defaults(func=cmd_ingest)
+
+    knowledge = commands.add_parser("knowledge", help="the knowledge base: add documents and FAQ entries, list, delete")
+    actions = knowledge.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="upload a document (PDF, HTML, Markdown, text, DOCX) and wait until ready")
+    add.add_argument("file")
+    add.add_argument("--title", help="the document's title (default: the file name)")
+    faq = actions.add_parser("faq", help="add an FAQ entry")
+    faq.add_argument("--question", required=True)
+    faq.add_argument("--answer", required=True)
+    faq.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+    listing = actions.add_parser("list", help="documents (or FAQ entries with --faq) and their status")
+    listing.add_argument("--faq", action="store_true")
+    remove = actions.add_parser("delete", help="delete a document (or an FAQ entry with --faq)")
+    remove.add_argument("id", type=int)
+    remove.add_argument("--faq", action="store_true")
+    for sub in (add, faq, listing, remove):
+        sub.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+        sub.add_argument("--token", help="admin bearer token (default: ADMIN_TOKEN, or the local stack's)")
+        sub.add_argument("--no-wait", action="store_true", help="do not wait for processing")
+        sub.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for processing")
+        sub.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
+    knowledge.set_defaults(func=cmd_knowledge)
 
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (web chat channel)")
     chat.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")

@@ -33,14 +33,22 @@ from local.lambda_context import LambdaContext
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Seconds each function may run, as deployed (the visibility timeouts below are multiples of these).
-TIMEOUTS = {"ingest": 29.0, "webhook": 10.0, "webchat": 10.0, "admin": 29.0, "enrich": 120.0, "reply": 60.0}
+TIMEOUTS = {
+    "ingest": 29.0,
+    "webhook": 10.0,
+    "webchat": 10.0,
+    "admin": 29.0,
+    "enrich": 120.0,
+    "reply": 60.0,
+    "knowledge": 300.0,
+}
 # Workers per function: what the deployed stack allows at once, scaled to one machine (deployed: enrich 4,
-# reply 10, the API functions as many as the stage throttle lets through).
-CONCURRENCY = {"ingest": 4, "webhook": 4, "webchat": 4, "admin": 2, "enrich": 2, "reply": 4}
+# reply 10, knowledge 2, the API functions as many as the stage throttle lets through).
+CONCURRENCY = {"ingest": 4, "webhook": 4, "webchat": 4, "admin": 2, "enrich": 2, "reply": 4, "knowledge": 1}
 DEFAULT_CONCURRENCY = 2
 # Queue consumers, which nobody waits on over HTTP: on one machine their workers yield the CPU to the
 # functions behind the API (deployed, every execution environment has a CPU share of its own).
-BACKGROUND = {"enrich", "reply"}
+BACKGROUND = {"enrich", "reply", "knowledge"}
 # A worker's cold start (importing its handler) may take this long on a busy machine.
 INIT_TIMEOUT_SECONDS = 60.0
 # Imported once by the process workers are forked from, so a new worker starts in a fraction of a cold start.

@@ -26,6 +26,8 @@ from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
 STATIC = Path(__file__).resolve().parent / "static"
 SAMPLE_CATALOG = Path(__file__).resolve().parent / "sample_catalog.json"
 SAMPLE_MARKER = "sample-catalog.loaded"
+SAMPLE_KNOWLEDGE = Path(__file__).resolve().parent / "sample_knowledge"
+SAMPLE_KNOWLEDGE_MARKER = "sample-knowledge.loaded"
 # Secrets a person needs locally; generated once into the data folder unless configured.
 GENERATED_SECRETS = (
     "INGEST_API_KEY",
@@ -224,18 +226,30 @@ class LocalStack:
         )
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
-        max_receives = load_settings().enrich_max_receives
+        settings = load_settings()
+        max_receives = settings.enrich_max_receives
         prefix = f"mostrador-local-{self.options.port}"
         vt = self.options.visibility_timeout
         self.queues["enrich"] = self.sqs.create_queue(QueueSpec(f"{prefix}-enrich", False, vt, max_receives))
         self.queues["reply"] = self.sqs.create_queue(QueueSpec(f"{prefix}-reply", True, vt, 5))
+        self.queues["knowledge"] = self.sqs.create_queue(
+            QueueSpec(f"{prefix}-knowledge", False, vt, settings.knowledge_max_receives)
+        )
         os.environ["ENRICH_QUEUE_URL"] = self.queues["enrich"].url
         os.environ["REPLY_QUEUE_URL"] = self.queues["reply"].url
+        os.environ["KNOWLEDGE_QUEUE_URL"] = self.queues["knowledge"].url
+        # Uploaded knowledge files live in the data folder (an S3 bucket on AWS).
+        os.environ.pop("KNOWLEDGE_BUCKET", None)
+        os.environ["KNOWLEDGE_FILES_DIR"] = str(self.data_dir / "knowledge")
 
     def _start_consumers(self) -> None:
         assert self.sqs is not None and self.functions is not None
         functions = self.functions
-        settings = {"enrich": {"batch_size": 25, "batching_window_seconds": 1.0}, "reply": {"batch_size": 10}}
+        settings = {
+            "enrich": {"batch_size": 25, "batching_window_seconds": 1.0},
+            "reply": {"batch_size": 10},
+            "knowledge": {"batch_size": 1},
+        }
         for name, kwargs in settings.items():
             if not functions.available(name):
                 self.notes.append(f"Queue consumer {name}: functions/{name}/handler.py not built yet")
@@ -395,6 +409,43 @@ class LocalStack:
         thread.start()
         return thread
 
+    def load_sample_knowledge_once(self, folder: Path = SAMPLE_KNOWLEDGE) -> threading.Thread | None:
+        """The sample FAQ and policy PDF through the real admin routes, the first time (a marker)."""
+        marker = self.data_dir / SAMPLE_KNOWLEDGE_MARKER
+        if marker.exists() or not self.options.load_sample:
+            return None
+        assert self.functions is not None
+        if not (self.functions.available("admin") and self.functions.available("knowledge")):
+            self.print("[sample] knowledge not loaded: the admin or knowledge function is not built yet")
+            return None
+
+        def load() -> None:
+            from local.knowledge_client import KnowledgeFailed, add_faq, upload_document, wait_for_document
+
+            token = os.environ["ADMIN_TOKEN"]
+            try:
+                entries = json.loads((folder / "faq.json").read_text(encoding="utf-8"))
+                ids = [int(add_faq(self.url, token, e["question"], e["answer"], e.get("tags"))["id"]) for e in entries]
+                for pdf in sorted(folder.glob("*.pdf")):
+                    ids.append(int(upload_document(pdf, self.url, token)["id"]))
+                failed = [
+                    d
+                    for d in (wait_for_document(self.url, token, i, interval_seconds=0.5) for i in ids)
+                    if d["status"] != "ready"
+                ]
+                marker.write_text(json.dumps({"documents": ids}) + "\n")
+                if failed:
+                    self.print(f"[sample] knowledge: {len(failed)} item(s) failed: {failed[0].get('error')}")
+                else:
+                    self.print(f"[sample] sample knowledge ready: {len(entries)} FAQ entries and the policy PDF")
+            except (KnowledgeFailed, OSError, ValueError, KeyError) as error:
+                if not self._stopping.is_set():
+                    self.print(f"[sample] loading the sample knowledge failed: {error}")
+
+        thread = threading.Thread(target=load, name="sample-knowledge", daemon=True)
+        thread.start()
+        return thread
+
     # --- what a person needs -----------------------------------------------------------------------------
 
     def banner(self) -> str:
@@ -411,6 +462,7 @@ class LocalStack:
             "",
             f"Ingest key (X-API-KEY): {os.environ['INGEST_API_KEY']}",
             f"  push a catalog: mostrador ingest FILE --url {self.url} --key $KEY",
+            f"  add knowledge:  mostrador knowledge add FILE.pdf --url {self.url}   (docs/knowledge.md)",
             f"Admin token: {os.environ['ADMIN_TOKEN']}   (generated values live in {self.data_dir / 'secrets.json'})",
             "",
             f"Chat with the bot: open {self.url}/chat  or run  mostrador chat --url {self.url}",

@@ -1,4 +1,5 @@
-"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export.
+"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export, and the
+knowledge base (its routes in knowledge_routes.py).
 
 Every request but GET /admin/openapi.json needs `Authorization: Bearer <ADMIN_TOKEN>`; it is checked
 before routing, so an unauthenticated caller learns nothing (not even which routes exist). Routes
@@ -55,9 +56,15 @@ try:  # on Lambda this folder is the module root; locally and in tests it is the
 except ModuleNotFoundError:
     from functions.admin.tenant_routes import router as tenant_router
 
+try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
+    from knowledge_routes import router as knowledge_router  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin.knowledge_routes import router as knowledge_router
+
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(knowledge_router)  # /admin/knowledge/... (functions/admin/knowledge_routes.py)
 app.include_router(tenant_router)  # /admin/tenants, /admin/routing (functions/admin/tenant_routes.py)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 
@@ -310,8 +317,8 @@ def openapi_document() -> Response[str]:
     document = app.get_openapi_json_schema(
         title="Mostrador admin API",
         version="1.0.0",
-        description="Conversations, takeover, escalations, analytics, export, search vocabulary, tenants "
-        "(docs/admin.md, docs/tenants.md).",
+        description="Conversations, takeover, escalations, analytics, export, search vocabulary (docs/admin.md), "
+        "the knowledge base (docs/knowledge.md) and tenants (docs/tenants.md).",
         security_schemes={"bearerAuth": HTTPBearer(description="ADMIN_TOKEN")},
         security=[{"bearerAuth": []}],
     )

@@ -32,7 +32,8 @@ def check_concurrency(account: LambdaAccount, required: int, breakdown: str, sta
             f"Mostrador stage {stage} needs {required} ({breakdown}). Past the quota Lambda throttles, and "
             "throttled queue receives push customer messages into the dead-letter queue. Ask AWS for more "
             "(Service Quotas > AWS Lambda > Concurrent executions; 1000 is the usual default), or lower "
-            f"replyMaxConcurrency, enrichMaxConcurrency or apiConcurrencyHeadroom in infra/stages/{stage}.toml. "
+            "replyMaxConcurrency, enrichMaxConcurrency, knowledgeMaxConcurrency or apiConcurrencyHeadroom in "
+            f"infra/stages/{stage}.toml. "
             "See docs/deploy.md, 'Lambda concurrency quota'."
         )
     return {"quota": total, "unreserved": unreserved, "required": required}

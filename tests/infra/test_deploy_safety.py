@@ -230,9 +230,14 @@ def test_the_deploy_checks_the_concurrency_quota_before_the_app_functions(dev: S
     env = check["Properties"]["Environment"]["Variables"]
     settings = dev.stack.settings
     assert env["REQUIRED_CONCURRENCY"] == str(
-        settings.reply_max_concurrency + settings.enrich_max_concurrency + settings.api_concurrency_headroom
+        settings.reply_max_concurrency
+        + settings.enrich_max_concurrency
+        + settings.knowledge_max_concurrency
+        + settings.api_concurrency_headroom
     )
-    assert env["REQUIRED_CONCURRENCY"] == "24"  # reply 10 + enrich 4 + API 10: above a new account's 10
+    # reply 10 + enrich 4 + knowledge 2 + API 10: above a new account's 10
+    assert env["REQUIRED_CONCURRENCY"] == "26"
+    assert "knowledge 2" in env["CONCURRENCY_BREAKDOWN"]
     policy = next(
         p["Properties"]["PolicyDocument"]["Statement"]
         for p in dev.resources("AWS::IAM::Policy").values()
@@ -246,7 +251,7 @@ def test_the_deploy_checks_the_concurrency_quota_before_the_app_functions(dev: S
             trigger_id = logical_id
             assert trigger["Properties"]["ExecuteOnHandlerChange"] is True
     assert trigger_id is not None
-    for name in ("webhook", "ingest", "webchat", "admin", "enrich", "reply"):
+    for name in ("webhook", "ingest", "webchat", "admin", "enrich", "reply", "knowledge"):
         assert trigger_id in dev.functions()[name].get("DependsOn", []), name
     # Before the database instance too: a failed check rolls back before there is an instance to delete.
     (db,) = dev.resources("AWS::RDS::DBInstance").values()
@@ -266,7 +271,8 @@ def test_throttles_raise_an_alarm(dev: Synth) -> None:
         if m["MetricStat"]["Metric"]["MetricName"] == "Throttles"
     }
     assert watched == {
-        dev.functions()[n]["logical_id"] for n in ("webhook", "ingest", "webchat", "admin", "enrich", "reply")
+        dev.functions()[n]["logical_id"]
+        for n in ("webhook", "ingest", "webchat", "admin", "enrich", "reply", "knowledge")
     }
     assert throttles["Threshold"] == 1
 
@@ -417,28 +423,41 @@ def test_cdk_nag_suppressions_sit_only_where_their_rule_fires(dev: Synth, prod: 
         assert sorted(declared - suppressed) == []
 
 
-def test_iam5_wildcards_are_accepted_only_for_x_ray_the_quota_read_and_tenant_secrets(dev: Synth) -> None:
+def test_iam5_wildcards_are_accepted_only_for_x_ray_the_quota_read_knowledge_files_and_tenant_secrets(
+    dev: Synth,
+) -> None:
     iam5 = {
         row["Resource ID"]
         for row in dev.nag_report
         if row["Rule ID"] == "AwsSolutions-IAM5" and row["Compliance"] == "Suppressed"
     }
-    traced = [n for n in ("ingest", "webchat", "admin", "enrich", "reply", "migrate")]
+    traced = [n for n in ("ingest", "webchat", "admin", "enrich", "reply", "knowledge", "migrate")]
     expected = {f"Mostrador-dev/Functions/{n.title()}/ServiceRole/DefaultPolicy/Resource" for n in traced}
     expected.add("Mostrador-dev/Functions/ConcurrencyCheck/ServiceRole/DefaultPolicy/Resource")
     assert iam5 == expected
-    for resource in dev.template["Resources"].values():
+    paths = dev.construct_paths()
+    # The objects of the knowledge bucket (one per document), on the two functions that touch them only.
+    knowledge_files = [{"regex": "/^Resource::<KnowledgeFiles[A-Za-z0-9]*\\.Arn>\\/\\*$/g"}]
+    files_policies = {f"Mostrador-dev/Functions/{n}/ServiceRole/DefaultPolicy/Resource" for n in ("Admin", "Knowledge")}
+    tenant_secrets = (
+        "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:mostrador-dev/tenants/*"
+    )
+    tenant_secret_policies = {
+        f"Mostrador-dev/Functions/{n}/ServiceRole/{child}"
+        for n in ("Admin", "Reply")
+        for child in ("Resource", "DefaultPolicy/Resource")
+    }
+    for logical_id, resource in dev.template["Resources"].items():
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
             if rule["id"] == "AwsSolutions-IAM5":
                 # X-Ray and the quota read take no narrower resource; per-tenant secrets (reply and admin roles,
                 # infra/tenants.py) are created at runtime under one prefix, the tenant id the only wildcard.
-                assert rule["applies_to"] in (
-                    ["Resource::*"],
-                    [
-                        "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
-                        "mostrador-dev/tenants/*"
-                    ],
-                )
+                if rule["applies_to"] == knowledge_files:
+                    assert paths[logical_id] in files_policies
+                elif rule["applies_to"] == [tenant_secrets]:
+                    assert paths[logical_id] in tenant_secret_policies
+                else:
+                    assert rule["applies_to"] == ["Resource::*"]
 
 
 def test_cfn_lint_passes_on_both_stacks(dev: Synth, prod: Synth) -> None:

@@ -192,7 +192,7 @@ def test_reply_queue_is_fifo_deduplicated_by_the_webhooks_id(dev: Synth) -> None
 
 def test_event_sources_report_batch_item_failures(dev: Synth) -> None:
     mappings = list(dev.resources("AWS::Lambda::EventSourceMapping").values())
-    assert len(mappings) == 2
+    assert len(mappings) == 3  # enrich, reply, knowledge (infra/knowledge.py)
     by_queue = {_ref(m["Properties"]["EventSourceArn"]): m["Properties"] for m in mappings}
     for props in by_queue.values():
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -223,7 +223,7 @@ def test_api_functions_finish_within_api_gateways_timeout(dev: Synth) -> None:
 
 def test_queues_are_encrypted_and_refuse_plain_http(dev: Synth) -> None:
     queues = dev.resources("AWS::SQS::Queue")
-    assert len(queues) == 4
+    assert len(queues) == 6  # enrich, reply, knowledge and their dead-letter queues
     for queue in queues.values():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props

@@ -83,26 +83,17 @@ class CatalogPipeline:
 
 @pytest.fixture
 def pipeline(sqs, db, monkeypatch: pytest.MonkeyPatch) -> CatalogPipeline:
-    import uuid
+    from tests.integration.sqs_support import queue_with_dead_letters
 
-    dlq = sqs.create_queue(QueueName=f"enrich-dlq-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    url = sqs.create_queue(
-        QueueName=f"enrich-{uuid.uuid4().hex[:8]}",
-        Attributes={
-            "VisibilityTimeout": "1",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
-        },
-    )["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    monkeypatch.setenv("ENRICH_QUEUE_URL", url)
+    queue = queue_with_dead_letters(sqs, "enrich", max_receives=3, visibility_timeout=1)
+    monkeypatch.setenv("ENRICH_QUEUE_URL", queue.url)
     monkeypatch.setenv("ENRICH_MAX_RECEIVES", "3")
     monkeypatch.setenv("INGEST_API_KEY", INGEST_KEY)
     monkeypatch.setenv("LLM_PROVIDER", "offline")
     from mostrador.config import reset_settings
 
     reset_settings()
-    return CatalogPipeline(sqs, url, arn, dlq)
+    return CatalogPipeline(sqs, queue.url, queue.arn, queue.dlq_url)
 
 
 def product(code: str, **overrides: Any) -> dict[str, Any]:

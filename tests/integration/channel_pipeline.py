@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.sqs_support import queue_with_dead_letters
 from tests.lambda_events import LambdaContextStub, api_event, sqs_event
 from tests.unit.channels.payloads import meta_bytes, sign
 
@@ -144,23 +144,13 @@ def channel_pipeline_fixture(reply_env: Any, sqs: Any, monkeypatch: pytest.Monke
     """Webhook → FIFO reply queue (+ DLQ after five receives) → reply function, on the fakes."""
     from mostrador.config import reset_settings
 
-    suffix = uuid.uuid4().hex[:10]
-    dlq = sqs.create_queue(QueueName=f"reply-dlq-{suffix}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    url = sqs.create_queue(
-        QueueName=f"reply-{suffix}.fifo",
-        Attributes={
-            "FifoQueue": "true",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}),
-        },
-    )["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue = queue_with_dead_letters(sqs, "reply", max_receives=MAX_RECEIVES, fifo=True)
     for name, value in {
-        "REPLY_QUEUE_URL": url,
+        "REPLY_QUEUE_URL": queue.url,
         "REPLY_MAX_RECEIVES": str(MAX_RECEIVES),
         "META_APP_SECRET": APP_SECRET,
         "SUPPORT_BOARD_WEBHOOK_SECRET": SB_SECRET,
     }.items():
         monkeypatch.setenv(name, value)
     reset_settings()
-    return ChannelPipeline(sqs, url, arn, dlq)
+    return ChannelPipeline(sqs, queue.url, queue.arn, queue.dlq_url)

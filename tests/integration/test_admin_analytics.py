@@ -79,12 +79,12 @@ def test_analytics_match_a_hand_counted_day(admin, db, pipeline):
         "messenger": {"inbound": 3, "outbound": 1, "total": 4},
         "whatsapp": {"inbound": 8, "outbound": 8, "total": 16},
     }
-    # Offline chat: two calls (search, answer) for A, B's second, C, E, F x3 = 14, plus one for B's "hola"
-    # (a greeting is answered without a search) = 15 calls; D never reached the model.
+    # Offline chat: three calls (knowledge search, product search, answer) for A, B's second, C, E, F x3 = 21,
+    # plus one for B's "hola" (a greeting is answered without a search) = 22 calls; D never reached the model.
     [day] = report["llmUsageByDay"]
     chat = [m for m in day["byModel"] if m["purpose"] == "chat"]
     assert [(m["model"], m["calls"], m["estimatedCostUsd"], m["pricedAs"]) for m in chat] == [
-        ("offline-template", 15, 0.0, "offline")
+        ("offline-template", 22, 0.0, "offline")
     ]
     assert report["llmUsageTotal"]["unpricedModels"] == []
     # Syncs: 3 + 4 received; 3 + 1 processed; 3 unchanged.

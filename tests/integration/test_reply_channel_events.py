@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from mostrador.db import conversation_repository as repo
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_reply_support as support
@@ -14,7 +16,8 @@ from tests.integration.channel_pipeline import ChannelPipeline, channel_pipeline
 
 reply_env = support.reply_env
 
-WA_CONVERSATION = "wa:106540352242922:584125550101"
+PHONE_NUMBER_ID = "106540352242922"
+WA_CONVERSATION = f"wa:{PHONE_NUMBER_ID}:584125550101"
 IG_CONVERSATION = "ig:17841400000000000:1234567890123456"
 FB_CONVERSATION = "fb:1122334455:6543210987654321"
 
@@ -85,6 +88,86 @@ def test_a_coexistence_echo_redelivered_by_meta_is_recorded_once(
     assert len(_rows(db, WA_CONVERSATION)) == 1
     assert _pause(db, WA_CONVERSATION) is not None
     assert reply_env.meta.sent() == []
+
+
+# -- echoes addressed to another form of the customer's number (Brazil, Mexico, Argentina) -------
+
+NUMBER_FORMS = fixture("whatsapp_number_forms")["cases"]
+CUSTOMER_WAMID = "wamid.HBgLNTg0MTI1NTUwMTAxFQIAEhggQ1VTVE9NRVIxAA=="
+
+
+def _customer_text(wa_id: str, wamid: str = CUSTOMER_WAMID, text: str | None = None) -> dict[str, Any]:
+    payload = fixture("whatsapp_customer_text", {"584125550101": wa_id, CUSTOMER_WAMID: wamid})
+    if text is not None:
+        payload["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"] = text
+    return payload
+
+
+def _echo_to(typed: str) -> tuple[dict[str, Any], str]:
+    payload = fixture("whatsapp_smb_message_echoes", {"584125550101": typed})
+    return payload, payload["entry"][0]["changes"][0]["value"]["message_echoes"][0]["id"]
+
+
+def _conversation_ids(db: Any) -> list[str]:
+    return [r["conversation_id"] for r in db.execute("SELECT conversation_id FROM conversations ORDER BY 1")]
+
+
+@pytest.mark.parametrize("case", NUMBER_FORMS, ids=[case["name"] for case in NUMBER_FORMS])
+def test_an_echo_to_another_form_of_the_number_pauses_the_customers_conversation(
+    channel_pipeline: ChannelPipeline, reply_env, db, case: dict[str, str]
+) -> None:
+    pipeline = channel_pipeline
+    conversation = f"wa:{PHONE_NUMBER_ID}:{case['wa_id']}"
+    assert pipeline.post_whatsapp(_customer_text(case["wa_id"])) == 200
+    pipeline.run_replies()
+    assert len(reply_env.meta.sent()) == 1
+
+    # The owner answers from the app; the echo's `to` is the number as the business entered it.
+    echo_payload, echo_id = _echo_to(case["typed"])
+    assert pipeline.post_whatsapp(echo_payload) == 200
+    pipeline.run_replies()
+    echo = support.inbound_row(db, echo_id)
+    assert echo["conversation_id"] == conversation  # the id the customer's own messages use
+    assert (echo["actor"], echo["state_reason"]) == ("human_agent", "business_app_echo")
+    assert _conversation_ids(db) == [conversation]  # no second conversation for the other form
+    assert _pause(db, conversation) is not None
+
+    assert pipeline.post_whatsapp(_customer_text(case["wa_id"], "wamid.AGAIN", "gracias")) == 200
+    pipeline.run_replies()
+    assert len(reply_env.meta.sent()) == 1  # the person is answering: the bot stays quiet
+    assert support.inbound_row(db, "wamid.AGAIN")["state_reason"] == "paused"
+    history = repo.recent_history(db, "default", conversation)
+    assert [r["actor"] for r in history] == ["customer", "bot", "human_agent", "customer"]
+    assert pipeline.dead_lettered() == 0
+
+
+def test_when_the_owner_writes_first_the_customers_reply_under_their_own_id_is_paused_too(
+    channel_pipeline: ChannelPipeline, reply_env, db
+) -> None:
+    """The business opens from the app (no conversation to match yet): the echo keeps the number as
+    typed; the customer's reply opens the conversation of their own id, which takes up the pause."""
+    pipeline = channel_pipeline
+    echo_payload, echo_id = _echo_to("+55 21 98765-4321")
+    assert pipeline.post_whatsapp(echo_payload) == 200
+    pipeline.run_replies()
+    typed_conversation = f"wa:{PHONE_NUMBER_ID}:5521987654321"
+    assert support.inbound_row(db, echo_id)["conversation_id"] == typed_conversation
+
+    assert pipeline.post_whatsapp(_customer_text("552187654321", "wamid.REPLY", "oi, quero sim")) == 200
+    pipeline.run_replies()
+    conversation = f"wa:{PHONE_NUMBER_ID}:552187654321"
+    assert support.inbound_row(db, "wamid.REPLY")["conversation_id"] == conversation
+    assert support.inbound_row(db, "wamid.REPLY")["state_reason"] == "paused"
+    assert reply_env.meta.sent() == []
+    shared = _pause(db, conversation)
+    assert shared is not None and shared["reason"] == "business_app_echo"
+
+    # An operator hands the conversation back to the bot: the other form's pause is not taken up again.
+    assert repo.resume_conversation(db, "default", conversation)
+    assert pipeline.post_whatsapp(_customer_text("552187654321", "wamid.AFTER", "e o preço?")) == 200
+    pipeline.run_replies()
+    assert support.inbound_row(db, "wamid.AFTER")["state"] == "replied"
+    assert len(reply_env.meta.sent()) == 1
 
 
 # -- item 13: Instagram unsend (is_deleted) --------------------------------------------------------

@@ -66,6 +66,26 @@ def test_a_first_short_message_sets_the_language_when_it_names_one(reply_env, db
     assert conversation_language(db, message) == language
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "opening"),
+    [
+        ("Samsung Galaxy", "es", "Encontré estos productos:"),
+        ("LG ThinQ", "es", "No encontré productos"),
+        ('Sindelen Flow 65"', "es", "Encontré estos productos:"),  # a brand only the tenant's catalog knows
+        ("any samsung phones?", "en", "I found these products:"),
+    ],
+)
+def test_a_first_message_that_is_a_brand_and_a_model_keeps_the_default_language(reply_env, db, text, language, opening):
+    add_products(db, FRIDGE, product("C-7", "Cocina Sindelen Flow 4 hornillas", 310.0, 2))
+    message = whatsapp(text)
+    assert deliver(message) == []
+
+    assert conversation_language(db, message) == language
+    [reply] = replies(db, message.conversation_id)
+    assert reply["language"] == language
+    assert reply_env.meta.sent_texts()[0].startswith(opening)
+
+
 def test_ok_a_code_an_emoji_or_a_product_name_never_flip_a_pinned_conversation(reply_env, db):
     add_products(db, FRIDGE)
     deliver(whatsapp("do you have the Nevera Samsung RT38?"))

@@ -46,14 +46,16 @@ def test_a_customer_question_gets_one_reply_with_the_stored_price_and_stock(repl
     assert (reply["status"], reply["in_reply_to"], reply["text"]) == ("sent", inbound["id"], text)
     assert reply["platform_message_id"].startswith("wamid.FAKE") and reply["latency_ms"] >= 0
     assert (reply["provider"], reply["model"]) == ("offline", "offline-template")
-    [call] = db.execute("SELECT * FROM tool_calls").fetchall()
+    # The offline model asks the (empty) knowledge base first, then the catalog.
+    knowledge, call = db.execute("SELECT * FROM tool_calls ORDER BY id").fetchall()
+    assert (knowledge["tool_name"], knowledge["result_count"]) == ("search_knowledge", 0)
     assert (call["tool_name"], call["product_ids"], call["message_id"]) == (
         "search_local_products",
         ["N-1"],
         inbound["id"],
     )
     usage = db.execute("SELECT provider, model, calls FROM llm_usage WHERE purpose = 'chat'").fetchall()
-    assert [(u["provider"], u["calls"]) for u in usage] == [("offline", 1), ("offline", 1)]  # search, then answer
+    assert [(u["provider"], u["calls"]) for u in usage] == [("offline", 1)] * 3  # two searches, then the answer
     conversation = db.execute("SELECT * FROM conversations").fetchone()
     assert conversation["language"] == "es" and conversation["customer_id"] == message.sender_id
 

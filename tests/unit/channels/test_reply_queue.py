@@ -109,3 +109,19 @@ def test_a_deletion_travels_in_the_conversations_group_with_its_own_dedup_id() -
     assert envelope.deduplication_id == "aWdfZAG1:deleted" != envelope_for(original).deduplication_id
     parsed = parse_reply_queue_envelope(json.dumps(envelope.body))
     assert parsed.item == deletion and parsed.conversation_id == "ig:1784:IGSID1"
+
+
+def test_an_echo_to_another_form_of_a_customers_number_shares_their_group() -> None:
+    """Brazil's 9th digit: the customer writes as 55 21 8765-4321 (their WhatsApp id), the business app
+    echo goes to +55 21 98765-4321. One group, so the echo's pause comes before the customer's next message."""
+    customer = _message(conversation_id="wa:1065:552187654321", sender_id="552187654321")
+    echo = _message(
+        conversation_id="wa:1065:5521987654321",
+        sender_id="15550783881",
+        sender_role="human_agent",
+        platform_message_id="wamid.ECHO",
+        metadata={"phone_number_id": "1065", "is_echo": "true", "echo_source": "business_app"},
+    )
+    assert envelope_for(echo).group_id == envelope_for(customer).group_id == "acme|wa:1065:552187654321"
+    other = _message(conversation_id="wa:1065:552133334444", sender_id="552133334444")  # a landline
+    assert envelope_for(other).group_id != envelope_for(customer).group_id

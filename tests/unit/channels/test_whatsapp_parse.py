@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -268,3 +272,83 @@ def test_other_coexistence_fields_are_skipped(field: str) -> None:
     }
     parsed = whatsapp.parse_delivery(payload, "t1")
     assert parsed.items == [] and parsed.skipped == [f"whatsapp change field {field!r}"]
+
+
+# -- one customer, several forms of the number (Brazil, Mexico, Argentina) -------------------------
+
+NUMBER_FORMS = json.loads((Path(__file__).parents[2] / "fixtures/channels/whatsapp_number_forms.json").read_text())[
+    "cases"
+]
+
+
+def _echo_to(to: str) -> InboundMessage:
+    value = {
+        "metadata": {"phone_number_id": PHONE_NUMBER_ID},
+        "message_echoes": [{"from": "15550783881", "to": to, "id": "wamid.E", "type": "text", "text": {"body": "ok"}}],
+    }
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "smb_message_echoes", "value": value}]}],
+    }
+    [item] = whatsapp.parse_delivery(payload, "t1").items
+    assert isinstance(item, InboundMessage)
+    return item
+
+
+@pytest.mark.parametrize("case", NUMBER_FORMS, ids=[case["name"] for case in NUMBER_FORMS])
+def test_an_echo_to_another_form_of_the_number_names_the_customers_conversation_among_its_forms(case) -> None:
+    echo = _echo_to(case["typed"])
+    customers = whatsapp.conversation_id_for(PHONE_NUMBER_ID, case["wa_id"])
+    assert echo.conversation_id != customers  # digits as typed: the reply side has to match them
+    assert customers in whatsapp.same_customer_conversation_ids(echo.conversation_id)
+    assert whatsapp.customer_key(echo.conversation_id) == whatsapp.customer_key(customers)
+    assert whatsapp.canonical_number(case["wa_id"]) == whatsapp.canonical_number(
+        whatsapp.typed_number_digits(case["typed"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("552133334444", "5521933334444"),  # a Brazilian landline is not the mobile with a 9 before it
+        ("584125550101", "5841255501011"),
+        ("16505551234", "116505551234"),
+        ("5215512345678", "5215512345679"),
+    ],
+)
+def test_different_numbers_stay_different(one: str, other: str) -> None:
+    assert whatsapp.canonical_number(one) != whatsapp.canonical_number(other)
+    assert whatsapp.conversation_id_for("1", other) not in whatsapp.same_customer_conversation_ids(
+        whatsapp.conversation_id_for("1", one)
+    )
+
+
+@pytest.mark.parametrize("number", ["584125550101", "16505551234", "447700900123", "VE.1502576394655843"])
+def test_numbers_with_one_form_have_no_other_conversation(number: str) -> None:
+    conversation = whatsapp.conversation_id_for(PHONE_NUMBER_ID, number)
+    assert whatsapp.same_customer_conversation_ids(conversation) == [conversation]
+    assert whatsapp.customer_key(conversation) == conversation
+
+
+def test_a_huge_echo_recipient_is_parsed_in_linear_time() -> None:
+    """The old pattern (digits, digit, digits) backtracked quadratically: 20,000 digits and a letter
+    took about 8 s, 100,000 would take minutes. A functional bound, in a fresh interpreter."""
+    code = (
+        "from mostrador.channels import whatsapp\n"
+        "for tail in ('x', '', ' '):\n"
+        "    assert whatsapp.typed_number_digits('1' * 100_000 + tail) is None\n"
+        "    assert whatsapp.typed_number_digits('+' + '1 ' * 50_000 + tail) is None\n"
+        "assert whatsapp.typed_number_digits('+55 (21) 98765-4321') == '5521987654321'\n"
+    )
+    root = Path(__file__).parents[3]
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(root / "layers/shared/python"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    huge = _echo_to("1" * 100_000 + "x")
+    assert huge.conversation_id.startswith(f"wa:{PHONE_NUMBER_ID}:1111")  # kept as an opaque id

@@ -3,6 +3,7 @@ conversation's language. Accuracy is measured on labelled sets next to this file
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections import Counter
@@ -21,6 +22,7 @@ from mostrador.conversations.language import (
     language_words,
     localized,
 )
+from tests.unit.conversations.brand_openers import UNLISTED_BRANDS, brand_model_openers, unlisted_brand_openers
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
@@ -125,7 +127,20 @@ def test_a_first_message_that_names_nothing_keeps_the_default():
         assert conversation_language(text, "es", pinned=False) == "es"
 
 
-@pytest.mark.parametrize("text", ["ok", "👍", "RT38K5930SL", "iPhone 15 Pro", "Samsung Galaxy S24 Ultra", "si", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok",
+        "👍",
+        "RT38K5930SL",
+        "iPhone 15 Pro",
+        "Samsung Galaxy S24 Ultra",
+        "si",
+        "",
+        "LG ThinQ",
+        "Haier Side by Side",
+    ],
+)
 def test_uninformative_messages_never_flip_a_pinned_conversation(text):
     assert conversation_language(text, "en") == "en"
     assert conversation_language(text, "pt") == "pt"
@@ -150,6 +165,105 @@ def test_a_clear_message_in_another_language_switches(text, pinned, expected):
     found = detect(text)
     assert found is not None and found.clear
     assert conversation_language(text, pinned) == expected
+
+
+# -- a first message that is only a brand and a model -------------------------------------------
+
+
+def pinned_elsewhere(openers: list[str], brands: list[str] | None = None) -> list[tuple[str, str]]:
+    """Openers that would set a conversation to a language other than the deployment's."""
+    found = [
+        (text, conversation_language(text, None, pinned=False, catalog_brands=(lambda: brands) if brands else None))
+        for text in openers
+    ]
+    return [(text, language) for text, language in found if language != DEFAULT_LANGUAGE]
+
+
+def test_brand_and_model_openers_keep_the_default_language():
+    """2,619 generated "Brand Model" openers (brands x series x model shapes; brand_openers.py). Before
+    product names were taken out, 12.4% of them pinned English, German, French, Italian or Portuguese."""
+    openers = brand_model_openers()
+    assert len(openers) >= 2500
+    wrong = pinned_elsewhere(openers)
+    assert len(wrong) / len(openers) <= 0.03, wrong[:20]  # measured 0.1%
+
+
+def test_openers_of_brands_the_shipped_list_does_not_know():
+    """Brands only a tenant's catalog names: the rule alone keeps most openers in the default, the
+    catalog's brands the rest. Before: 14.7% pinned elsewhere."""
+    openers = unlisted_brand_openers()
+    assert len(pinned_elsewhere(openers)) / len(openers) <= 0.03  # measured 1.5%
+    assert pinned_elsewhere(openers, brands=list(UNLISTED_BRANDS)) == []
+
+
+def test_the_evaluation_catalogs_product_names_as_first_messages():
+    """Product names of another catalog (eval/data/catalog.json, written for search, not for this),
+    sent as they are: Spanish product names with brands, English series and model codes."""
+    catalog = json.loads((ROOT / "eval/data/catalog.json").read_text(encoding="utf-8"))
+    names = sorted({item["itemName"] for item in catalog})
+    brands = sorted({item["brand"] for item in catalog if item.get("brand")})
+    assert len(names) >= 100
+    assert len(pinned_elsewhere(names)) / len(names) <= 0.03  # measured 1 of 180 (was 15)
+    assert len(pinned_elsewhere(names, brands)) / len(names) <= 0.01  # measured 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Samsung Galaxy",
+        "LG OLED55",
+        "Oster licuadora",
+        "Mabe 17 kg",
+        "Xiaomi Redmi Note 13",
+        "LG ThinQ",
+        "Haier Side by Side",
+        "Whirlpool Xpert",
+        "Sony PlayStation 2024",
+        "Oppo Reno Lite",
+        "Bosch Serie X",
+    ],
+)
+def test_the_reviewers_brand_openers_stay_in_the_default_language(text):
+    assert conversation_language(text, None, pinned=False) == DEFAULT_LANGUAGE
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hi", "en"),
+        ("any samsung phones?", "en"),
+        ("do you have tvs?", "en"),
+        ("iphone 15 price?", "en"),
+        ("samsung phones please", "en"),
+        ("hi, do you have the Samsung Galaxy S24 Ultra?", "en"),
+        ("vous avez le galaxy s24 ?", "fr"),
+        ("preço do iphone 15", "pt"),
+        ("quanto costa il 55?", "it"),  # a plain number is a price or a size, not a product name
+        ("hola, tienen el iphone 15?", "es"),
+    ],
+)
+def test_messages_with_a_brand_and_words_of_a_language_still_set_it(text, expected):
+    assert conversation_language(text, None, pinned=False) == expected
+
+
+def test_the_catalogs_brands_are_read_only_when_the_language_would_change():
+    calls: list[str] = []
+
+    def brands() -> list[str]:
+        calls.append("read")
+        return ["Sindelen"]
+
+    for text in ("hola", "👍", "Samsung Galaxy", "tienen cocinas Sindelen?"):
+        assert conversation_language(text, None, pinned=False, catalog_brands=brands) == "es"
+    assert calls == []
+    assert conversation_language('Sindelen Flow 65"', None, pinned=False, catalog_brands=brands) == "es"
+    assert conversation_language("hi", None, pinned=False, catalog_brands=brands) == "en"
+    assert calls == ["read", "read"]
+
+
+def test_a_brand_named_like_a_chat_word_does_not_hide_it():
+    assert conversation_language("hello", None, pinned=False, catalog_brands=lambda: ["Hello", "Bonjour"]) == "en"
+    assert conversation_language("bonjour", None, pinned=False, catalog_brands=lambda: ["Bonjour"]) == "fr"
 
 
 # -- names and texts -----------------------------------------------------------------------------
@@ -184,6 +298,7 @@ def test_the_model_loads_only_when_a_message_has_words_to_detect():
         "assert 'py3langid' not in sys.modules and not language.model_loaded()\n"
         "language.conversation_language('👍 XY-0412 42', 'es', pinned=False)\n"
         "language.conversation_language('thanks', 'es')  # one word cannot switch a pinned language\n"
+        "language.conversation_language('Samsung Galaxy S24', 'es')  # nor a brand and a model\n"
         "assert not language.model_loaded()\n"
         "assert language.detect_language('vous avez des frigos ?') == 'fr'\n"
         "assert language.model_loaded()\n"

@@ -75,7 +75,7 @@ def test_rounds_are_bounded_and_the_last_round_offers_no_tools():
     box = toolbox()
     result = run_tool_loop([model], start(), REPLY_TOOLS, lambda r, c: box.run(c), language="es", max_rounds=4)
     assert result.text == "done"
-    assert [len(tools) for _, tools in model.seen] == [3, 3, 3, 0]
+    assert [len(tools) for _, tools in model.seen] == [len(REPLY_TOOLS)] * 3 + [0]
 
 
 def test_a_failing_provider_hands_over_to_the_next_with_the_tool_results_kept():

@@ -35,6 +35,17 @@ WASHER = {
 }
 PHONE = {**FRIDGE, "item_code": "TEL-1", "name": "Galaxy A15", "price": None, "price_bolivar": None, "branches": []}
 FOURTH = {**FRIDGE, "item_code": "TV-55", "name": "Televisor 55 pulgadas", "price": 999.0}
+# A document chunk as search_knowledge returns it (llm/tools.py, Passage).
+POLICY = {
+    "document_id": 2,
+    "document": "Políticas",
+    "kind": "file",
+    "chunk": 2,
+    "section": "Garantía",
+    "page": 2,
+    "text": "Todos los productos tienen garantía de 12 meses.",
+    "score": 0.5,
+}
 
 
 def after_tool(tool: str, result: object, language: str, *, tools: bool = True) -> ChatResult:
@@ -91,7 +102,7 @@ def test_summaries_are_deterministic() -> None:
 # chat: the customer's turn becomes a search
 
 
-def test_customer_turn_becomes_a_search_with_their_words() -> None:
+def test_customer_turn_becomes_a_knowledge_search_with_their_words() -> None:
     messages = [ChatMessage("system", "Eres el asistente."), ChatMessage("user", "  busco una nevera barata ")]
 
     result = OfflineProvider().chat(messages, REPLY_TOOLS, language="es")
@@ -99,9 +110,85 @@ def test_customer_turn_becomes_a_search_with_their_words() -> None:
     assert result.text == ""
     assert len(result.tool_calls) == 1
     call = result.tool_calls[0]
-    assert call.name == "search_local_products"
-    assert call.arguments == {"query": "busco una nevera barata"}
+    assert call.name == "search_knowledge"
+    assert call.arguments == {"question": "busco una nevera barata"}
     assert result == OfflineProvider().chat(messages, REPLY_TOOLS, language="es")  # deterministic, ids included
+
+
+def test_nothing_in_the_knowledge_base_becomes_a_product_search_with_the_same_words() -> None:
+    result = after_tool("search_knowledge", {"passages": [], "total": 0}, "es")
+
+    assert result.text == ""
+    assert [(c.name, c.arguments) for c in result.tool_calls] == [
+        ("search_local_products", {"query": "¿Tienen neveras?"})
+    ]
+
+
+def test_without_the_knowledge_tool_the_customer_turn_is_a_product_search() -> None:
+    tools = [spec for spec in REPLY_TOOLS if spec.name != "search_knowledge"]
+    result = OfflineProvider().chat([ChatMessage("user", "busco una nevera")], tools, language="es")
+
+    assert [(c.name, c.arguments) for c in result.tool_calls] == [
+        ("search_local_products", {"query": "busco una nevera"})
+    ]
+
+
+def test_a_knowledge_passage_is_answered_with_the_store_s_own_words() -> None:
+    faq = {
+        "document_id": 1,
+        "document": "¿Hacen envíos?",
+        "kind": "faq",
+        "chunk": 0,
+        "section": None,
+        "page": None,
+        "text": "¿Hacen envíos?\nSí, enviamos a toda Venezuela en 24 a 48 horas.",
+        "score": 0.9,
+    }
+
+    spanish = after_tool("search_knowledge", {"passages": [faq, POLICY], "total": 2}, "es")
+    english = after_tool("search_knowledge", {"passages": [POLICY], "total": 1}, "en")
+
+    assert spanish.tool_calls == ()
+    assert spanish.text == "Sí, enviamos a toda Venezuela en 24 a 48 horas.\n¿Te ayudo con algo más?"
+    assert english.text == (
+        "From the store's information (Garantía):\nTodos los productos tienen garantía de 12 meses.\n"
+        "Can I help you with anything else?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "intro", "more"),
+    [
+        ("es", "Según la información de la tienda (Garantía):", "¿Te ayudo con algo más?"),
+        ("pt", "Segundo as informações da loja (Garantía):", "Posso ajudar com mais alguma coisa?"),
+        ("fr", "D'après les informations du magasin (Garantía) :", "Puis-je vous aider pour autre chose ?"),
+        ("it", "From the store's information (Garantía):", "Can I help you with anything else?"),
+    ],
+)
+def test_a_knowledge_answer_is_framed_in_the_conversation_language_and_quotes_the_passage(
+    language, intro, more
+) -> None:
+
+    result = after_tool("search_knowledge", {"passages": [POLICY], "total": 1}, language)
+
+    # The framing follows the conversation; the store's text is quoted as written, never translated.
+    assert result.text == f"{intro}\nTodos los productos tienen garantía de 12 meses.\n{more}"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es", "No encontré eso en la información de la tienda."),
+        ("en", "I couldn't find that in the store's information."),
+        ("pt", "Não encontrei isso nas informações da loja."),
+        ("fr", "Je n'ai pas trouvé cela dans les informations du magasin."),
+    ],
+)
+def test_no_passages_and_no_product_search_says_the_store_has_not_written_it_down(language, expected) -> None:
+    result = after_tool("search_knowledge", {"passages": [], "total": 0}, language, tools=False)
+
+    assert result.tool_calls == ()
+    assert result.text.startswith(expected)
 
 
 def test_customer_turn_without_the_search_tool_gets_a_text_answer() -> None:
@@ -138,9 +225,13 @@ def test_greetings_thanks_and_media_get_a_canned_answer_without_a_search(text, l
 
 @pytest.mark.parametrize("text", ["hola, ¿tienen neveras?", "hi 55", "XY-0412", "bonjour, vous avez des frigos ?"])
 def test_a_greeting_with_a_question_still_searches(text) -> None:
-    result = OfflineProvider().chat([ChatMessage("user", text)], REPLY_TOOLS, language="es")
+    products_only = [spec for spec in REPLY_TOOLS if spec.name != "search_knowledge"]
 
-    assert [call.name for call in result.tool_calls] == ["search_local_products"]
+    result = OfflineProvider().chat([ChatMessage("user", text)], REPLY_TOOLS, language="es")
+    without_knowledge = OfflineProvider().chat([ChatMessage("user", text)], products_only, language="es")
+
+    assert [call.name for call in result.tool_calls] == ["search_knowledge"]  # the store's information first
+    assert [call.name for call in without_knowledge.tool_calls] == ["search_local_products"]
 
 
 # chat: templated answers from tool results

@@ -59,6 +59,13 @@ class Settings(BaseModel):
     # Below Lambda's 6 MB invocation payload: the body travels JSON-escaped inside the event, which grows it.
     ingest_max_body_bytes: int = 5 * 1000 * 1000
 
+    # Knowledge base (docs/knowledge.md): its queue, where raw files go (an S3 bucket on AWS, a folder
+    # locally), receives before a document message is dead-lettered.
+    knowledge_queue_url: str | None = None
+    knowledge_bucket: str | None = None
+    knowledge_files_dir: str | None = None
+    knowledge_max_receives: int = 5
+
     llm_provider: ProviderName = "offline"
     embedding_provider: ProviderName | None = None
     openai_api_key: SecretStr | None = None

@@ -18,7 +18,6 @@ How it decides (docs/search.md has the reasoning and the measurements):
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -29,31 +28,11 @@ from mostrador.catalog.vocabulary import CHEAP_WORDS, effective_synonyms, normal
 from mostrador.db import search_repository as repo
 from mostrador.llm.base import Embedder
 
+# The per-model similarity calibration is shared with knowledge search (llm/calibration.py).
+from mostrador.llm.calibration import DEFAULT_CALIBRATION, VectorCalibration, calibration_for
+
 if TYPE_CHECKING:
     from mostrador.db.connection import Connection
-
-MIN_SIMILARITY_ENV = "SEARCH_MIN_SIMILARITY"
-
-
-@dataclass(frozen=True)
-class VectorCalibration:
-    """Cosine similarities of one embedding model: below `floor` a product is not the thing asked
-    for; at `sure` it certainly is. Scales differ a lot between models, so each has its own."""
-
-    floor: float
-    sure: float
-
-
-# multilingual-e5-small is calibrated on the evaluation's tune split (eval/tune_search.py prints the
-# similarity profile). The others are starting points from those models' usual scales, NOT measured
-# here (no network): check them on a real key before trusting them (docs/search.md, "Calibration").
-CALIBRATIONS: dict[str, VectorCalibration] = {
-    "multilingual-e5-small": VectorCalibration(0.86, 0.94),
-    "text-embedding-3-small": VectorCalibration(0.40, 0.65),
-    "text-embedding-3-large": VectorCalibration(0.40, 0.65),
-    "gemini-embedding-001": VectorCalibration(0.62, 0.80),
-}
-DEFAULT_CALIBRATION = VectorCalibration(0.45, 0.70)
 
 
 @dataclass(frozen=True)
@@ -86,16 +65,6 @@ class ScoredProduct:
     item_code: str
     relevance: float  # 0..1, shown to the model
     match: str  # "item_code", "keywords", "keywords+meaning" or "meaning"
-
-
-def calibration_for(model: str) -> VectorCalibration:
-    """The model's calibration; SEARCH_MIN_SIMILARITY moves its floor (and its `sure` point with it)."""
-    base = next((c for name, c in CALIBRATIONS.items() if model.startswith(name)), DEFAULT_CALIBRATION)
-    override = os.environ.get(MIN_SIMILARITY_ENV, "").strip()
-    if override:
-        floor = float(override)
-        return VectorCalibration(floor, max(base.sure - base.floor + floor, floor + 0.05))
-    return base
 
 
 def search_products(
@@ -298,9 +267,7 @@ def score_candidates(
         else:  # only qualities ("algo barato"): they rank, nothing else to go by
             lexical = 0.0
         lexical += tuning.soft_bonus * min(row["soft_matched"], 2)
-        meaning = 0.0
-        if similarity is not None and similarity >= calibration.floor:
-            meaning = min(1.0, (similarity - calibration.floor) / (calibration.sure - calibration.floor))
+        meaning = calibration.meaning(similarity) if similarity is not None else 0.0
         lexical = min(lexical, 1.0)
         if not row["passes_floor"] and not row["code_match"]:
             lexical *= 0.5  # partial keyword evidence supports a meaning match, never outranks a full one

@@ -9,6 +9,13 @@ in the app on the phone arrives as field `smb_message_echoes`, value.message_ech
 (the business number), `to` (the customer) and the usual id/timestamp/type/<type> content. Those
 become InboundMessages in the customer's conversation with sender_role "human_agent" and
 metadata["is_echo"] = "true": a person answering, for the reply side's takeover rules.
+
+An echo carries no `contacts` and no `wa_id` (Meta's smb_message_echoes reference): its `to` is the
+number as the business entered it, which is not always the customer's WhatsApp id. In Brazil, Mexico
+and Argentina one mobile number has two forms (Brazil's 9th digit: wa_id 55 21 8765-4321 for
++55 21 98765-4321; Mexico 521 vs 52; Argentina 549 vs 54, and a local "15"), so
+`canonical_number` maps every form to one, `number_variants` lists the forms a wa_id can take, and
+the reply side puts the echo into the conversation the customer's own messages opened.
 """
 
 from __future__ import annotations
@@ -36,13 +43,86 @@ _MEDIA_KINDS: dict[str, MediaKind] = {
     "sticker": "sticker",
 }
 _STATUSES = {"sent", "delivered", "read", "failed"}
-_PHONE = re.compile(r"\+?[\d\s().-]*\d[\d\s().-]*")
+# A typed phone number: digits with "+", spaces and ( ) . - between them. One character class, so a
+# fullmatch is linear however long the input; anything longer than PHONE_MAX_CHARS is not a number.
+_PHONE = re.compile(r"\+?[\d\s().-]+")
+PHONE_MAX_CHARS = 32
 MESSAGES_FIELD = "messages"
 ECHOES_FIELD = "smb_message_echoes"
 
 
 def conversation_id_for(phone_number_id: str, customer_id: str) -> str:
     return f"wa:{phone_number_id}:{customer_id}"
+
+
+def typed_number_digits(value: str) -> str | None:
+    """The digits of a phone number as someone typed it ("+55 (21) 98765-4321"), or None when `value`
+    is not one (a business-scoped user id such as "BR.1502…", or something far too long)."""
+    if len(value) > PHONE_MAX_CHARS or not _PHONE.fullmatch(value):
+        return None
+    digits = re.sub(r"\D", "", value)
+    return digits or None
+
+
+def canonical_number(digits: str) -> str:
+    """One form for every way a mobile number of Brazil, Mexico or Argentina is written (international
+    digits in, digits out); any other number as it is. Two numbers are the same customer's when their
+    canonical forms are equal.
+
+    Brazil: 55 + area + 9 + 8 digits and 55 + area + 8 digits (WhatsApp ids of mobiles registered
+    before the 9th digit lack it) -> without the 9. Only mobiles (the 8 digits start 6-9) are folded,
+    so a landline never meets a mobile. Mexico: 521 + 10 digits and 52 + 10 -> 52 + 10. Argentina:
+    549 + 10 digits, 54 + 10 and the local mobile prefix 15 after the area code -> 54 + 10.
+    """
+    if digits.startswith("55") and len(digits) == 13 and digits[4] == "9" and digits[5] in "6789":
+        return digits[:4] + digits[5:]
+    if digits.startswith("521") and len(digits) == 13:
+        return "52" + digits[3:]
+    if digits.startswith("54"):
+        national = digits[2:]
+        if len(national) in (11, 13) and national.startswith("9"):
+            national = national[1:]
+        if len(national) == 12:  # area code (2 to 4 digits) + 15 + local number
+            for area in (2, 3, 4):
+                if national[area : area + 2] == "15" and (area == 2) == national.startswith("11"):
+                    national = national[:area] + national[area + 2 :]
+                    break
+        if len(national) == 10:
+            return "54" + national
+    return digits
+
+
+def number_variants(digits: str) -> list[str]:
+    """Every form a WhatsApp id of this number can take (its canonical form first)."""
+    canonical = canonical_number(digits)
+    variants = [canonical]
+    if canonical.startswith("55") and len(canonical) == 12 and canonical[4] in "6789":
+        variants.append(canonical[:4] + "9" + canonical[4:])
+    elif canonical.startswith("52") and len(canonical) == 12:
+        variants.append("521" + canonical[2:])
+    elif canonical.startswith("54") and len(canonical) == 12:
+        variants.append("549" + canonical[2:])
+    return variants
+
+
+def same_customer_conversation_ids(conversation_id: str) -> list[str]:
+    """The ids the same customer's WhatsApp conversation with this business number may have: the
+    number's other forms (Brazil, Mexico, Argentina); `conversation_id` alone for anything else."""
+    parts = conversation_id.split(":", 2)
+    if len(parts) != 3 or parts[0] != "wa" or not parts[2].isdigit():
+        return [conversation_id]
+    others = [conversation_id_for(parts[1], v) for v in number_variants(parts[2])]
+    return [conversation_id, *(other for other in others if other != conversation_id)]
+
+
+def customer_key(conversation_id: str) -> str:
+    """The conversation id with the customer's number in its canonical form: equal for every form of
+    one customer's number (the reply queue's message group, so an echo and the customer's messages
+    are handled in order)."""
+    parts = conversation_id.split(":", 2)
+    if len(parts) != 3 or parts[0] != "wa" or not parts[2].isdigit():
+        return conversation_id
+    return conversation_id_for(parts[1], canonical_number(parts[2]))
 
 
 def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
@@ -130,9 +210,10 @@ def _parse_echo(echo: Mapping[str, Any], phone_number_id: str, tenant_id: str) -
     message_id = echo.get("id")
     customer = str(echo.get("to") or echo.get("to_user_id") or "")
     # `to` is the number as the business typed it ("+58 412-555-0101"); customers' own messages
-    # carry it as digits only (their wa_id), which is what their conversation id holds.
-    if _PHONE.fullmatch(customer):
-        customer = re.sub(r"\D", "", customer)
+    # carry it as digits only (their wa_id), which is what their conversation id holds. When the
+    # digits are another form of the wa_id (see canonical_number) the reply side finds the
+    # customer's conversation (same_customer_conversation_ids).
+    customer = typed_number_digits(customer) or customer
     if not message_id or not customer:
         return None
     kind = str(echo.get("type") or "unsupported")

@@ -3,8 +3,10 @@
 The identification is py3langid (langid.py's naive Bayes over byte n-grams, a 4.5 MB model) limited
 to SUPPORTED. Chat messages are short, and n-grams alone cannot tell "hi" or "merci" apart, so a
 short list of chat words (greetings, thanks, a few unmistakable function words) multiplies a
-language's odds. Codes, numbers, links and emojis are removed before anything is measured: "XY-0412"
-or "👍" says nothing about a language. Choice, measurements and the rules: docs/conversations.md.
+language's odds. Codes, numbers, links, emojis and product names (brands, series, units: "Samsung
+Galaxy" reads as German to n-grams) are removed before anything is measured: "XY-0412" or "👍" says
+nothing about a language, and a message naming a product with only a few other words names one only
+through a chat word. Choice, measurements and the rules: docs/conversations.md.
 
 The model loads on the first message that has words to detect (about half a second, once per
 execution environment); importing this module costs nothing.
@@ -15,9 +17,12 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
+
+from mostrador.conversations.product_names import KNOWN_BRANDS, MODEL_WORDS, UNITS, ProductNames
 
 # Languages the detector chooses from. Fewer candidates is what makes short texts work: a word
 # that could be Catalan, Galician or Tagalog is not "probably Portuguese" unless those are ruled out.
@@ -48,6 +53,10 @@ CHAT_WORD_WEIGHT = 3.0
 # ...and the language the conversation already has (the deployment's for a new one) gets e**1 (2.7x):
 # a message that could be anything leans to what we know. Both chosen on language_samples.tsv.
 PRIOR_WEIGHT = 1.0
+# A message that names a product (a brand, a series, a code, a size) and has at most this many other
+# words names a language only through a chat word: "Haier Side by Side" or "Somela Fresh Air Max" is
+# a product's name, which is English marketing as often as not; "any samsung phones?" has "any".
+PRODUCT_MESSAGE_MAX_WORDS = 3
 
 
 def _word_set(words: str) -> frozenset[str]:
@@ -61,7 +70,7 @@ _CHAT_WORDS: dict[str, frozenset[str]] = {
     ),
     "en": _word_set(
         "hi hello hey thanks thank thx please pls yes yeah price how what the you your have is are "
-        "good morning great want need"
+        "good morning great want need any"
     ),
     "pt": _word_set(
         "oi olá obrigado obrigada valeu você vocês vcs voce tem preço não nao sim tudo bom boa beleza "
@@ -95,28 +104,60 @@ class Detection:
 def language_words(text: str) -> list[str]:
     """The words of `text` that can show a language: lowercased, without links, e-mail addresses and
     any token holding a digit (item codes, sizes, prices, phone numbers), without emojis."""
+    return _split_words(text)[0]
+
+
+def _split_words(text: str) -> tuple[list[str], bool]:
+    """language_words, and whether one of the tokens left out was a code (letters and digits: "S24",
+    "OLED55C3", "128GB"). A plain number is a price or a size in any sentence ("quanto costa il 55?")."""
     kept: list[str] = []
+    coded = False
     for token in _LINK.sub(" ", text).lower().split():
         if any(ch.isdigit() for ch in token):
+            coded = coded or any(ch.isalpha() for ch in token)
             continue
         kept.extend(_WORD.findall(token.replace("’", "'")))
-    return kept
+    return kept, coded
 
 
 def _meaningful(words: list[str]) -> list[str]:
     return [word for word in words if word not in _NEUTRAL]
 
 
-def detect(text: str, prefer: str = DEFAULT_LANGUAGE) -> Detection | None:
+# Chat words are never taken out as a one-word product name (a brand called "Hola" still greets).
+_KEEP: frozenset[str] = frozenset().union(*_CHAT_WORDS.values(), _NEUTRAL)
+
+
+@cache
+def _shipped_names() -> ProductNames:
+    return ProductNames((*KNOWN_BRANDS, *MODEL_WORDS, *UNITS), keep=_KEEP)
+
+
+def _message_words(text: str, brands: ProductNames | None) -> tuple[list[str], bool]:
+    """The language words of `text` without product names, and whether it named a product (a brand,
+    a series or unit word, or a model code)."""
+    words, coded = _split_words(text)
+    words, named = _shipped_names().without_names(words)
+    if brands:
+        words, own = brands.without_names(words)
+        named = named or own
+    return words, coded or named
+
+
+def detect(text: str, prefer: str = DEFAULT_LANGUAGE, brands: Iterable[str] = ()) -> Detection | None:
     """The message's language when it names one with at least DETECT_CONFIDENCE, else None.
-    `prefer`: the language to lean to when the text is ambiguous (the conversation's)."""
-    words = language_words(text)
+    `prefer`: the language to lean to when the text is ambiguous (the conversation's). `brands`: the
+    tenant's, taken out like the shipped brands."""
+    words, names_product = _message_words(text, ProductNames(brands, keep=_KEEP) if brands else None)
     meaningful = _meaningful(words)
     if not meaningful:
         return None
     hits = {code: sum(word in chat for word in meaningful) for code, chat in _CHAT_WORDS.items()}
-    if len(meaningful) == 1 and not any(hits.values()):
-        return None  # one unknown word is a brand or a name as often as a language
+    if not any(hits.values()):
+        if len(meaningful) == 1:
+            return None  # one unknown word is a brand or a name as often as a language
+        if names_product and len(meaningful) <= PRODUCT_MESSAGE_MAX_WORDS:
+            return None  # the rest of a product's name ("Side by Side", "Fresh Air")
     ranked = _identifier().rank(" ".join(words))
     # Scores are probabilities among SUPPORTED; chat words and the prior multiply the odds.
     prefer = base_language(prefer)
@@ -140,18 +181,35 @@ def detect_language(text: str, prefer: str = DEFAULT_LANGUAGE) -> str | None:
     return found.language if found else None
 
 
-def conversation_language(text: str, current: str | None, *, pinned: bool = True) -> str:
+def conversation_language(
+    text: str,
+    current: str | None,
+    *,
+    pinned: bool = True,
+    catalog_brands: Callable[[], Iterable[str]] | None = None,
+) -> str:
     """The language to answer this message in.
 
     `current` is the conversation's language; `pinned` says it was set by earlier customer messages.
     A conversation's first message sets the language whenever it names one (a bare "hi" or
     "obrigado" does); when it does not, the deployment default stays. After that only a clear
     message in another language switches it: "ok", a code, an emoji, a product name or a lone
-    "thanks" never flips a conversation.
+    "thanks" never flips a conversation. `catalog_brands` gives the tenant's brands; it is called
+    only when the message would change the language, so the catalog is read for those few messages
+    (a conversation's first one in another language, a switch), never for the rest.
     """
-    if pinned and current is not None and len(_meaningful(language_words(text))) < SWITCH_MIN_WORDS:
+    if pinned and current is not None and len(_meaningful(_message_words(text, None)[0])) < SWITCH_MIN_WORDS:
         return current  # too short to be clear: no need to run (or load) the model
-    found = detect(text, current or DEFAULT_LANGUAGE)
+    chosen = _choose(text, current, pinned, ())
+    if chosen != (current or DEFAULT_LANGUAGE) and catalog_brands is not None:
+        brands = list(catalog_brands())
+        if brands:
+            chosen = _choose(text, current, pinned, brands)
+    return chosen
+
+
+def _choose(text: str, current: str | None, pinned: bool, brands: Iterable[str]) -> str:
+    found = detect(text, current or DEFAULT_LANGUAGE, brands)
     if found is not None and (not pinned or current is None or found.clear):
         return found.language
     return current or DEFAULT_LANGUAGE

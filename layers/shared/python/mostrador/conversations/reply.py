@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from mostrador.channels.base import ChannelSender, OutboundMessage, PermanentSendError, TransientSendError
 from mostrador.channels.messenger import watermark_time
 from mostrador.conversations.actors import ConversationHistory, TakeoverPolicy
+from mostrador.conversations.customer_numbers import in_customers_conversation
 from mostrador.conversations.escalation import (
     EMPTY_SEARCH_LIMIT,
     asks_for_human,
@@ -32,11 +33,11 @@ from mostrador.conversations.escalation import (
 )
 from mostrador.conversations.escalation_notice import EscalationNotice
 from mostrador.conversations.language import conversation_language, language_name, localized
-from mostrador.conversations.toolbox import Catalog, ReplyToolbox, ToolOutcome
+from mostrador.conversations.toolbox import Catalog, KnowledgeBase, ReplyToolbox, ToolOutcome
 from mostrador.conversations.window import window_applies, window_open
 from mostrador.db import conversation_repository as repo
 from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, ToolSpec, Usage
-from mostrador.llm.tools import REPLY_TOOLS, SEARCH_LOCAL_PRODUCTS
+from mostrador.llm.tools import REPLY_TOOLS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
 from mostrador.messaging.model import Channel, InboundMessage, MessageDeletion, StatusUpdate
 from mostrador.observability import logger, metrics, redact
 from mostrador.tenancy.budget import TokenBudgetSpent
@@ -189,6 +190,7 @@ class ReplyService:
     max_tool_rounds: int = MAX_TOOL_ROUNDS
     history_limit: int = HISTORY_MESSAGES
     empty_search_limit: int = EMPTY_SEARCH_LIMIT
+    knowledge: KnowledgeBase | None = None
     # The tenant's settings (language, hours, after-hours message, store facts); None: the deployment's.
     tenant: TenantProfile | None = None
     # Told of each escalation this service opens (the tenant's escalation webhook), best effort.
@@ -262,6 +264,7 @@ class ReplyService:
     def _handle_inbound(self, message: InboundMessage) -> ReplyOutcome:
         started = time.monotonic()
         now = self.clock()
+        message = in_customers_conversation(self.conn, message, now)  # one customer, several number forms
         sent_by_us = False
         if message.channel in ("messenger", "instagram", "whatsapp") and TakeoverPolicy.is_echo(message):
             sent_by_us = repo.is_own_outbound(self.conn, message.tenant_id, message.platform_message_id)
@@ -310,13 +313,15 @@ class ReplyService:
     ) -> ReplyOutcome:
         tenant, conversation_id = message.tenant_id, message.conversation_id
         # The language is pinned on the conversation: its first message sets it when it names one, later
-        # only a clear message switches it ("ok", a code or an emoji never does; language.py).
+        # only a clear message switches it ("ok", a code, an emoji or a brand and model never does;
+        # language.py). The catalog's brands are read only when the message would change the language.
         known = repo.get_conversation(self.conn, tenant, conversation_id)
         pinned = bool(known and known["last_customer_message_at"])
         language = conversation_language(
             message.text,
             known["language"] if known and pinned else self._default_language(known),
             pinned=pinned,
+            catalog_brands=lambda: self.catalog.brands(tenant),
         )
         conversation = repo.note_customer_message(
             self.conn, tenant, conversation_id, message.sender_id, message.timestamp, language
@@ -351,7 +356,10 @@ class ReplyService:
             handoff = ("the customer asked for a person", "customer_request")
         else:
             toolbox = ReplyToolbox(
-                self.catalog, tenant, lambda reason: self._open_escalation(message, inbound_id, reason, "tool")
+                self.catalog,
+                tenant,
+                lambda reason: self._open_escalation(message, inbound_id, reason, "tool"),
+                self.knowledge,
             )
             try:
                 result = self._generate(message, inbound_id, language, toolbox)
@@ -368,7 +376,7 @@ class ReplyService:
             searched_in_vain = any(
                 o.call.name == SEARCH_LOCAL_PRODUCTS.name and o.error is None and o.result_count == 0
                 for o in result.tool_outcomes
-            )
+            ) and not any(o.call.name == SEARCH_KNOWLEDGE.name and o.result_count > 0 for o in result.tool_outcomes)
             if (
                 not escalated
                 and searched_in_vain
@@ -465,6 +473,7 @@ class ReplyService:
                 result_count=outcome.result_count,
                 error=outcome.error,
                 latency_ms=int((time.monotonic() - began) * 1000),
+                knowledge_chunks=outcome.citations,
             )
             return outcome
 
@@ -571,7 +580,7 @@ def reply_service_from_settings(
     `settings` are the ones the tenant runs with (tenancy.profile.tenant_settings); `search_settings`
     the deployment's, whose embedding model the catalog was embedded with (default: `settings`)."""
     from mostrador.channels.registry import sender_for
-    from mostrador.conversations.toolbox import DatabaseCatalog
+    from mostrador.conversations.toolbox import DatabaseCatalog, DatabaseKnowledge
     from mostrador.llm.providers import chat_models_for, embedder_for
 
     history: ConversationHistory | None = None
@@ -593,6 +602,7 @@ def reply_service_from_settings(
         policy=TakeoverPolicy.from_settings(settings),
         chat_models=chat_models or (lambda: chat_models_for(settings)),
         catalog=DatabaseCatalog(conn, lambda: embedder_for(embedding_settings)),
+        knowledge=DatabaseKnowledge(conn, lambda: embedder_for(embedding_settings)),
         sender_for=cached_sender,
         history=history,
         tenant=tenant,

@@ -3,7 +3,9 @@
 Body: {"v": 1, "kind": "message", "message": {...InboundMessage...}},
       {"v": 1, "kind": "status", "status": {...StatusUpdate...}, "conversation_id": "..."} or
       {"v": 1, "kind": "deletion", "deletion": {...MessageDeletion...}}.
-MessageGroupId is the conversation (with its tenant), so one conversation is handled in order;
+MessageGroupId is the conversation (with its tenant; a WhatsApp number in its canonical form, so a
+business-app echo addressed to another form of a customer's number waits its turn with that
+customer's messages), so one conversation is handled in order;
 MessageDeduplicationId is the platform message id (statuses: id + status; deletions: id + ":deleted",
 so an unsend is never taken for a redelivery of the message it takes back), so Meta's redeliveries
 within SQS's five-minute window never reach the consumer twice.
@@ -21,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from mostrador.channels.whatsapp import customer_key
 from mostrador.messaging.model import InboundMessage, MessageDeletion, QueueItem, StatusUpdate
 from mostrador.queues import MAX_MESSAGE_BYTES, OutgoingMessage, serialized_body
 
@@ -46,7 +49,8 @@ def fifo_id(value: str, *, keep: str = "") -> str:
 
 
 def group_id(tenant_id: str, conversation_id: str) -> str:
-    return fifo_id(f"{tenant_id}|{conversation_id}", keep=tenant_id)
+    # A WhatsApp number written in another form (an echo's "to") is the same customer's group.
+    return fifo_id(f"{tenant_id}|{customer_key(conversation_id)}", keep=tenant_id)
 
 
 def envelope_for(item: QueueItem, *, entry_id: str = "0") -> OutgoingMessage:

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mostrador.llm.base import Embedder, ToolCall
-from mostrador.llm.tools import CATALOG_DATA_NOTE, ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_LOCAL_PRODUCTS
+from mostrador.llm.tools import (
+    CATALOG_DATA_NOTE,
+    ESCALATE_TO_HUMAN,
+    GET_LIVE_PRODUCT_DETAILS,
+    KNOWLEDGE_DATA_NOTE,
+    SEARCH_KNOWLEDGE,
+    SEARCH_LOCAL_PRODUCTS,
+)
 
 if TYPE_CHECKING:
     from mostrador.db.connection import Connection
@@ -40,6 +47,16 @@ class Catalog(Protocol):
 
     def details(self, tenant_id: str, item_code: str) -> dict[str, Any] | None: ...
 
+    def brands(self, tenant_id: str) -> list[str]:
+        """The catalog's brand names (language detection takes them out of a message)."""
+        ...
+
+
+class KnowledgeBase(Protocol):
+    """The business's FAQ and documents (mostrador.knowledge.search behind it in production)."""
+
+    def search(self, tenant_id: str, question: str, *, limit: int) -> list[Any]: ...
+
 
 @dataclass(frozen=True)
 class ToolOutcome:
@@ -50,6 +67,8 @@ class ToolOutcome:
     product_ids: list[str] = field(default_factory=list)
     result_count: int = 0
     error: str | None = None
+    # search_knowledge: the chunks it returned (document, chunk, score), kept in the conversation log.
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def content(self) -> str:
@@ -102,8 +121,15 @@ def _limit(arguments: dict[str, Any]) -> int:
 class ReplyToolbox:
     """The three reply tools. `escalate(reason)` performs the escalation and returns its id."""
 
-    def __init__(self, catalog: Catalog, tenant_id: str, escalate: Callable[[str], int]) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        tenant_id: str,
+        escalate: Callable[[str], int],
+        knowledge: KnowledgeBase | None = None,
+    ) -> None:
         self._catalog = catalog
+        self._knowledge = knowledge
         self._tenant_id = tenant_id
         self._escalate = escalate
         self.escalation_id: int | None = None
@@ -114,6 +140,8 @@ class ReplyToolbox:
                 return self._search(call)
             if call.name == GET_LIVE_PRODUCT_DETAILS.name:
                 return self._details(call)
+            if call.name == SEARCH_KNOWLEDGE.name:
+                return self._knowledge_search(call)
             if call.name == ESCALATE_TO_HUMAN.name:
                 reason = _text(call.arguments, "reason", max_length=500) or "the assistant asked for a person"
                 self.escalation_id = self._escalate(reason)
@@ -154,6 +182,38 @@ class ReplyToolbox:
             product_ids=[str(card.get("item_code"))] if card else [],
             result_count=1 if card else 0,
         )
+
+    def _knowledge_search(self, call: ToolCall) -> ToolOutcome:
+        args = call.arguments
+        question = _text(args, "question", max_length=500) or _text(args, "query", max_length=500)
+        if not question:
+            raise BadToolArguments("'question' is required")
+        limit = max(1, min(_limit(args), 5)) if args.get("limit") is not None else 3
+        passages = self._knowledge.search(self._tenant_id, question, limit=limit) if self._knowledge else []
+        return ToolOutcome(
+            call,
+            {"passages": [p.as_tool_result() for p in passages], "total": len(passages), "note": KNOWLEDGE_DATA_NOTE},
+            result_count=len(passages),
+            citations=[p.as_citation() for p in passages],
+        )
+
+
+class DatabaseKnowledge:
+    """KnowledgeBase backed by mostrador.knowledge.search; the query embedder is built on first use."""
+
+    def __init__(self, conn: Connection, embedder: Callable[[], Embedder | None]) -> None:
+        self._conn = conn
+        self._embedder_factory = embedder
+        self._embedder: Embedder | None = None
+        self._embedder_built = False
+
+    def search(self, tenant_id: str, question: str, *, limit: int) -> list[Any]:
+        from mostrador.knowledge.search import search_knowledge
+
+        if not self._embedder_built:
+            self._embedder = self._embedder_factory()
+            self._embedder_built = True
+        return list(search_knowledge(self._conn, tenant_id, question, embedder=self._embedder, limit=limit))
 
 
 class DatabaseCatalog:
@@ -196,3 +256,8 @@ class DatabaseCatalog:
         from mostrador.catalog.search import get_product_details
 
         return get_product_details(self._conn, tenant_id, item_code)
+
+    def brands(self, tenant_id: str) -> list[str]:
+        from mostrador.db.search_repository import catalog_brands
+
+        return catalog_brands(self._conn, tenant_id)

@@ -47,6 +47,40 @@ def get_conversation(conn: Connection, tenant_id: str, conversation_id: str) -> 
     ).fetchone()
 
 
+def customers_conversation(conn: Connection, tenant_id: str, conversation_ids: list[str]) -> str | None:
+    """Of `conversation_ids`, the one the customer last wrote in; None when the customer wrote in none."""
+    row = conn.execute(
+        "SELECT conversation_id FROM conversations"
+        " WHERE tenant_id = %s AND conversation_id = ANY(%s) AND last_customer_message_at IS NOT NULL"
+        " ORDER BY last_customer_message_at DESC LIMIT 1",
+        (tenant_id, conversation_ids),
+    ).fetchone()
+    return row["conversation_id"] if row else None
+
+
+def share_pause(conn: Connection, tenant_id: str, conversation_id: str, others: list[str], now: datetime) -> bool:
+    """Give `conversation_id` the longest pause active on any of `others` (a longer own pause is kept),
+    unless an operator resumed `conversation_id` after that pause was set. Returns whether one was shared."""
+    row = conn.execute(
+        "INSERT INTO conversation_pauses (tenant_id, conversation_id, paused_until, reason, set_by)"
+        " SELECT tenant_id, %(id)s, paused_until, reason, set_by FROM conversation_pauses"
+        "  WHERE tenant_id = %(tenant)s AND conversation_id = ANY(%(others)s) AND paused_until > %(now)s"
+        "    AND updated_at > coalesce((SELECT bot_resumed_at FROM conversations"
+        "                                WHERE tenant_id = %(tenant)s AND conversation_id = %(id)s), '-infinity')"
+        "  ORDER BY paused_until DESC LIMIT 1"
+        " ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET"
+        " paused_until = GREATEST(conversation_pauses.paused_until, EXCLUDED.paused_until),"
+        " reason = CASE WHEN conversation_pauses.paused_until >= EXCLUDED.paused_until"
+        "  THEN conversation_pauses.reason ELSE EXCLUDED.reason END,"
+        " set_by = CASE WHEN conversation_pauses.paused_until >= EXCLUDED.paused_until"
+        "  THEN conversation_pauses.set_by ELSE EXCLUDED.set_by END,"
+        " updated_at = now()"
+        " RETURNING paused_until",
+        {"id": conversation_id, "tenant": tenant_id, "others": others, "now": now},
+    ).fetchone()
+    return row is not None
+
+
 def record_inbound(conn: Connection, message: InboundMessage, actor: str) -> RecordedInbound:
     """Insert the inbound message once. A known platform id returns the existing row, created=False."""
     ensure_conversation(conn, message.tenant_id, message.conversation_id, message.channel)
@@ -394,10 +428,12 @@ def record_tool_call(
     result_count: int,
     error: str | None,
     latency_ms: int,
+    knowledge_chunks: list[dict[str, Any]] | None = None,
 ) -> None:
     conn.execute(
         "INSERT INTO tool_calls (tenant_id, conversation_id, message_id, round, tool_name, arguments,"
-        " product_ids, result_count, error, latency_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " product_ids, result_count, error, latency_ms, knowledge_chunks)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             tenant_id,
             conversation_id,
@@ -409,6 +445,7 @@ def record_tool_call(
             result_count,
             error,
             latency_ms,
+            json.dumps(knowledge_chunks or [], ensure_ascii=False),
         ),
     )
 

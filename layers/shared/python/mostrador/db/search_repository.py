@@ -204,6 +204,14 @@ def catalog_words(conn: Connection, tenant_id: str) -> list[tuple[str, int]]:
     return [(r["word"], r["ndoc"]) for r in rows]
 
 
+def catalog_brands(conn: Connection, tenant_id: str) -> list[str]:
+    """The tenant's brands as its catalog spells them (inactive products' too: customers still name them)."""
+    rows = conn.execute(
+        "SELECT DISTINCT brand FROM products WHERE tenant_id = %s AND brand IS NOT NULL AND brand <> ''", (tenant_id,)
+    )
+    return [r["brand"] for r in rows]
+
+
 def product_cards(conn: Connection, tenant_id: str, item_codes: list[str]) -> list[dict[str, Any]]:
     """Products in the tool-result shape of llm/tools.py, in the order of `item_codes`."""
     rows = {r["item_code"]: r for r in conn.execute(_CARDS, {"tenant": tenant_id, "codes": item_codes})}

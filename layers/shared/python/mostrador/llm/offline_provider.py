@@ -1,11 +1,13 @@
 """A provider with no network and no randomness, so the whole pipeline runs without API keys.
 
 summarize(): an extractive summary (whole leading sentences, at most ~75 words).
-chat(): deterministic tool use. A customer turn becomes a search_local_products call with the
-customer's words (a greeting, a thanks or a voice note gets a canned answer instead); a tool result
-becomes a templated answer in the customer's language (es, en, pt, fr; English for any other).
-Every price and stock figure it writes is read from the tool result (shapes in mostrador.llm.tools);
-it never makes one up.
+chat(): deterministic tool use. A customer turn becomes a search_knowledge call with the customer's
+words (the store's FAQ and documents); when that finds nothing, a search_local_products call with the
+same words. A greeting, a thanks or a voice note gets a canned answer instead, with no search. A tool
+result becomes a templated answer in the customer's language (es, en, pt, fr; English for any other):
+the framing is in that language, a knowledge passage is quoted as the business wrote it. Every
+price, stock figure and policy fact it writes is read from the tool result (shapes in
+mostrador.llm.tools); it never makes one up.
 There is no offline embedder: offline means full-text search only.
 """
 
@@ -16,10 +18,11 @@ import re
 from typing import Any
 
 from mostrador.llm.base import ChatMessage, ChatResult, Completion, ToolCall, ToolSpec, Usage
-from mostrador.llm.tools import ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_LOCAL_PRODUCTS
+from mostrador.llm.tools import ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
 
 SUMMARY_MAX_WORDS = 75
 PRODUCTS_LISTED = 3
+PASSAGE_MAX_CHARS = 700
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
@@ -42,6 +45,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "out_of_stock": "agotado",
         "card": "{name} — {price}. Existencias: {stock}.",
         "details": "{name}: {price}. Existencias por sucursal: {stock}.",
+        "knowledge_intro": "Según la información de la tienda ({source}):",
+        "knowledge_more": "¿Te ayudo con algo más?",
+        "knowledge_none": "No encontré eso en la información de la tienda. ¿Puedes preguntarlo de otra forma?",
     },
     "en": {
         "found": "I found these products:",
@@ -59,6 +65,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "out_of_stock": "out of stock",
         "card": "{name} — {price}. Stock: {stock}.",
         "details": "{name}: {price}. Stock per branch: {stock}.",
+        "knowledge_intro": "From the store's information ({source}):",
+        "knowledge_more": "Can I help you with anything else?",
+        "knowledge_none": "I couldn't find that in the store's information. Could you ask it differently?",
     },
     "pt": {
         "found": "Encontrei estes produtos:",
@@ -76,6 +85,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "out_of_stock": "esgotado",
         "card": "{name} — {price}. Estoque: {stock}.",
         "details": "{name}: {price}. Estoque por loja: {stock}.",
+        "knowledge_intro": "Segundo as informações da loja ({source}):",
+        "knowledge_more": "Posso ajudar com mais alguma coisa?",
+        "knowledge_none": "Não encontrei isso nas informações da loja. Pode perguntar de outra forma?",
     },
     "fr": {
         "found": "J'ai trouvé ces produits :",
@@ -93,6 +105,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "out_of_stock": "en rupture de stock",
         "card": "{name} — {price}. Stock : {stock}.",
         "details": "{name} : {price}. Stock par magasin : {stock}.",
+        "knowledge_intro": "D'après les informations du magasin ({source}) :",
+        "knowledge_more": "Puis-je vous aider pour autre chose ?",
+        "knowledge_none": (
+            "Je n'ai pas trouvé cela dans les informations du magasin. Pouvez-vous le demander autrement ?"
+        ),
     },
 }
 FALLBACK_LANGUAGE = "en"
@@ -141,11 +158,19 @@ class OfflineProvider:
         texts = _TEXTS[language]
         usage = Usage(self.name, self.model)
         last = messages[-1] if messages else None
+        offered = {spec.name for spec in tools}
         if last is not None and last.role == "user":
             small_talk = _small_talk(last.content)
             if small_talk is not None:
                 return ChatResult(text=texts[small_talk], usage=usage)
-            if any(spec.name == SEARCH_LOCAL_PRODUCTS.name for spec in tools) and last.content.strip():
+            if SEARCH_KNOWLEDGE.name in offered and last.content.strip():
+                call = ToolCall(
+                    id=f"offline-{len(messages)}",
+                    name=SEARCH_KNOWLEDGE.name,
+                    arguments={"question": last.content.strip()},
+                )
+                return ChatResult(text="", tool_calls=(call,), usage=usage)
+            if SEARCH_LOCAL_PRODUCTS.name in offered and last.content.strip():
                 call = ToolCall(
                     id=f"offline-{len(messages)}",
                     name=SEARCH_LOCAL_PRODUCTS.name,
@@ -156,6 +181,16 @@ class OfflineProvider:
         results = _trailing_tool_results(messages)
         if not results:
             return ChatResult(text=texts["fallback"], usage=usage)
+        question = _last_customer_text(messages)
+        knowledge_empty = [
+            name for name, content in results if name == SEARCH_KNOWLEDGE.name and not _passages(content)
+        ]
+        if knowledge_empty and len(results) == 1 and SEARCH_LOCAL_PRODUCTS.name in offered and question:
+            # The store's information does not answer it: maybe it is a product question.
+            call = ToolCall(
+                id=f"offline-{len(messages)}", name=SEARCH_LOCAL_PRODUCTS.name, arguments={"query": question}
+            )
+            return ChatResult(text="", tool_calls=(call,), usage=usage)
         answer = "\n\n".join(_answer(name, content, texts, language) for name, content in results)
         return ChatResult(text=answer, usage=usage)
 
@@ -168,7 +203,7 @@ def text_language(language: str) -> str:
 
 def _small_talk(content: str) -> str | None:
     """The canned answer for a customer turn that asks for no product: a media message we cannot
-    read, a greeting, a thanks, or only "ok"/an emoji. None: search the catalog."""
+    read, a greeting, a thanks, or only "ok"/an emoji. None: search (knowledge, then the catalog)."""
     content = content.strip()
     if _MEDIA_PLACEHOLDER.fullmatch(content):
         return "media"
@@ -182,6 +217,39 @@ def _small_talk(content: str) -> str | None:
     if all(word in _THANKS_WORDS or word in _GREETING_WORDS for word in words):
         return "thanks"
     return None
+
+
+def _last_customer_text(messages: list[ChatMessage]) -> str:
+    for message in reversed(messages):
+        if message.role == "user":
+            return message.content.strip()
+    return ""
+
+
+def _passages(content: str) -> list[dict[str, Any]]:
+    try:
+        result = json.loads(content)
+    except json.JSONDecodeError:
+        return []
+    passages = result.get("passages") if isinstance(result, dict) else None
+    return [p for p in passages or [] if isinstance(p, dict) and p.get("text")]
+
+
+def _knowledge_answer(content: str, texts: dict[str, str]) -> str:
+    """The best passage as the business wrote it, framed in the conversation's language."""
+    passages = _passages(content)
+    if not passages:
+        return texts["knowledge_none"]
+    best = passages[0]
+    text = str(best["text"]).strip()
+    if best.get("kind") == "faq" and "\n" in text:
+        text = text.split("\n", 1)[1].strip()  # an FAQ chunk is question + answer: say the answer
+    if len(text) > PASSAGE_MAX_CHARS:
+        cut = text.rfind(". ", 0, PASSAGE_MAX_CHARS)
+        text = text[: cut + 1] if cut > PASSAGE_MAX_CHARS // 2 else text[:PASSAGE_MAX_CHARS].rsplit(" ", 1)[0] + "…"
+    source = str(best.get("section") or best.get("document") or "")
+    intro = texts["knowledge_intro"].format(source=source) if source and best.get("kind") != "faq" else ""
+    return "\n".join(part for part in (intro, text, texts["knowledge_more"]) if part)
 
 
 def extractive_summary(text: str, max_words: int = SUMMARY_MAX_WORDS) -> str:
@@ -221,6 +289,8 @@ def _answer(tool: str, content: str, texts: dict[str, str], language: str) -> st
         result = None
     if not isinstance(result, dict):
         return texts["fallback"]
+    if tool == SEARCH_KNOWLEDGE.name:
+        return _knowledge_answer(content, texts)
     if tool == SEARCH_LOCAL_PRODUCTS.name:
         products = [card for card in result.get("products") or [] if isinstance(card, dict)]
         if not products:

@@ -32,6 +32,7 @@ class Permission(StrEnum):
     REPLY_TO_CUSTOMERS = "reply_to_customers"  # write to a customer as a person (the console's composer)
     VIEW_CUSTOMER_CONTACT = "view_customer_contact"  # customer phone numbers / ids unmasked in the console
     CONFIGURE = "configure"  # model prices
+    MANAGE_KNOWLEDGE = "manage_knowledge"  # upload, change, delete knowledge; approve suggestions
     # Deployment level: create tenants, route channel ids to them, publish the routing document (/admin/tenants).
     MANAGE_TENANTS = "manage_tenants"
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mostrador.db import conversation_repository as conversations_repo
+from mostrador.db import knowledge_repository as knowledge_repo
 from mostrador.db import operations_repository as ops_repo
 from mostrador.db.operations_repository import ConversationFilter
 from mostrador.observability import logger, redact
@@ -100,7 +101,9 @@ def _existing(conn: Connection, tenant_id: str, conversation_id: str, now: datet
     return row
 
 
-def message_json(row: dict[str, Any], cited: list[dict[str, Any]] | None) -> dict[str, Any]:
+def message_json(
+    row: dict[str, Any], cited: list[dict[str, Any]] | None, knowledge: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     message: dict[str, Any] = {
         "id": row["id"],
         "at": iso(row["created_at"]),
@@ -123,6 +126,8 @@ def message_json(row: dict[str, Any], cited: list[dict[str, Any]] | None) -> dic
             tokensOut=row["tokens_out"],
             error={"code": row["error_code"], "title": row["error_title"]} if row["status"] == "failed" else None,
             citedProducts=cited or [],
+            # The knowledge chunks search_knowledge gave the model for this reply (seed 001's source snippets).
+            citedKnowledge=knowledge or [],
         )
     return message
 
@@ -147,7 +152,12 @@ def conversation_view(
         cited.setdefault(product["message_id"], []).append(
             {"itemCode": product["item_code"], "itemName": product["item_name"], "tool": product["tool_name"]}
         )
-    messages = [message_json(row, cited.get(row["in_reply_to"] or -1)) for row in page]
+    knowledge: dict[int, list[dict[str, Any]]] = {}
+    for entry in knowledge_repo.cited_knowledge(conn, tenant_id, answered):
+        knowledge.setdefault(entry["message_id"], []).append(entry["citation"])
+    messages = [
+        message_json(row, cited.get(row["in_reply_to"] or -1), knowledge.get(row["in_reply_to"] or -1)) for row in page
+    ]
     return {
         "conversation": conversation_json(conversation, now),
         "messages": messages,

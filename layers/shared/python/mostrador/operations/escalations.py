@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from mostrador.db import conversation_repository as conversations_repo
 from mostrador.db import operations_repository as ops_repo
+from mostrador.knowledge.library import suggest_from_resolution
 from mostrador.observability import logger
 from mostrador.operations.conversations import iso
 from mostrador.operations.errors import Conflict, NotFound
@@ -72,6 +73,8 @@ def resolve(
         if not conversations_repo.resolve_escalation(conn, tenant_id, escalation_id, note):
             raise Conflict(f"escalation {escalation_id} is already resolved")
         resumed = resume_bot and conversations_repo.resume_conversation(conn, tenant_id, row["conversation_id"])
+        # The note may answer what the customer asked: offer it as an FAQ entry for a person to approve.
+        suggestion = suggest_from_resolution(conn, tenant_id, escalation_id, note)
         ops_repo.record_operator_action(
             conn,
             tenant_id,
@@ -84,4 +87,5 @@ def resolve(
     logger.info("escalation resolved", extra={"escalation_id": escalation_id, "by": principal.subject})
     resolved = ops_repo.get_escalation(conn, tenant_id, escalation_id)
     assert resolved is not None
-    return {**escalation_json(resolved), "botResumed": resumed}
+    suggestion_id = suggestion["id"] if suggestion else None
+    return {**escalation_json(resolved), "botResumed": resumed, "suggestionId": suggestion_id}

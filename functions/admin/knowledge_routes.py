@@ -1,0 +1,216 @@
+"""Knowledge routes of the admin API (/admin/knowledge/...): documents, FAQ entries, suggestions and a
+search to try questions. Included by functions/admin/handler.py; auth happens there, before routing.
+Use cases: mostrador.knowledge.library; contract: docs/knowledge.md."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from mostrador.config import get_settings
+from mostrador.knowledge import library
+from mostrador.operations.auth import Permission, Principal
+from mostrador.operations.errors import Forbidden
+from mostrador.operations.knowledge_requests import (
+    ApproveBody,
+    DocumentQuery,
+    DocumentUpload,
+    DocumentView,
+    FaqBody,
+    KnowledgeSearchQuery,
+    SuggestionQuery,
+)
+from mostrador.operations.tenants import caller_tenant
+
+router = Router()
+DocumentId = Annotated[int, Path(ge=1)]
+TAGS = ["knowledge"]
+
+
+def _requires(permission: Permission) -> Any:
+    def check(app: Any, next_middleware: Any) -> Response:
+        if not _principal().can(permission):
+            raise Forbidden(f"your role may not {permission.value.replace('_', ' ')}")
+        return next_middleware(app)
+
+    return [check]
+
+
+READ, MANAGE = _requires(Permission.READ_CONVERSATIONS), _requires(Permission.MANAGE_KNOWLEDGE)
+
+
+def _principal() -> Principal:
+    principal: Principal = router.context["principal"]
+    return principal
+
+
+def _db() -> Any:
+    from mostrador.db.connection import get_connection
+
+    return get_connection()
+
+
+def _tenant() -> str:
+    return caller_tenant(_principal(), get_settings())
+
+
+def _files() -> Any:
+    from mostrador.knowledge.files import file_store_from_settings
+
+    return file_store_from_settings(get_settings())
+
+
+def _enqueue() -> library.Enqueue:
+    from mostrador.knowledge.queue import queue_sender
+
+    return queue_sender(get_settings().knowledge_queue_url)
+
+
+def _embedding_model() -> str | None:
+    from mostrador.knowledge.processing import configured_embedding_model
+
+    return configured_embedding_model(get_settings())
+
+
+def _answer(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+# -- documents -------------------------------------------------------------------------------------
+
+
+@router.post("/admin/knowledge/documents", middlewares=MANAGE, tags=TAGS)
+def upload_document(body: DocumentUpload) -> Response[dict[str, Any]]:
+    """Upload a document (PDF, HTML, Markdown, text, DOCX; base64 in JSON, at most 4 MB). 202 with its id
+    while it is processed; 200 `unchanged` for the same content under the same name; the same name with
+    new content replaces the document (its old chunks serve until the new ones are ready)."""
+    data = library.decode_upload(body.contentBase64)
+    status, document = library.add_document(
+        _db(),
+        _files(),
+        _enqueue(),
+        _tenant(),
+        filename=body.filename,
+        data=data,
+        title=body.title,
+        principal=_principal(),
+        embedding_model=_embedding_model(),
+    )
+    return _answer(status, document)
+
+
+@router.get("/admin/knowledge/documents", middlewares=READ, tags=TAGS)
+def list_documents(query: Annotated[DocumentQuery, Query()]) -> dict[str, Any]:
+    """Uploaded documents with their status (pending, ready, failed with the reason), oldest first."""
+    return library.list_documents(
+        _db(), _tenant(), kind="file", status=query.status, cursor=query.cursor, limit=query.limit
+    )
+
+
+@router.get("/admin/knowledge/documents/<document_id>", middlewares=READ, tags=TAGS)
+def get_document(document_id: DocumentId, query: Annotated[DocumentView, Query()]) -> dict[str, Any]:
+    """One document or FAQ entry: status, error, chunk count; `chunks=N` adds its first N chunks."""
+    return library.get_document(_db(), _tenant(), document_id, chunks=query.chunks)
+
+
+@router.delete("/admin/knowledge/documents/<document_id>", middlewares=MANAGE, tags=TAGS)
+def delete_document(document_id: DocumentId) -> dict[str, Any]:
+    """Delete a document: its chunks leave search at once, then its file is deleted."""
+    return library.delete_document(_db(), _files(), _tenant(), document_id, _principal(), kind="file")
+
+
+# -- FAQ entries -----------------------------------------------------------------------------------
+
+
+@router.post("/admin/knowledge/faq", middlewares=MANAGE, tags=TAGS)
+def add_faq(body: FaqBody) -> Response[dict[str, Any]]:
+    """Add an FAQ entry (one chunk: question and answer). 202 while it is embedded; 200 `unchanged` when
+    the same entry exists."""
+    status, faq = library.add_faq(
+        _db(),
+        _enqueue(),
+        _tenant(),
+        question=body.question,
+        answer=body.answer,
+        tags=body.tags,
+        principal=_principal(),
+        embedding_model=_embedding_model(),
+    )
+    return _answer(status, faq)
+
+
+@router.get("/admin/knowledge/faq", middlewares=READ, tags=TAGS)
+def list_faq(query: Annotated[DocumentQuery, Query()]) -> dict[str, Any]:
+    """FAQ entries with their status, oldest first (the list's key is `documents`, as for files)."""
+    return library.list_documents(
+        _db(), _tenant(), kind="faq", status=query.status, cursor=query.cursor, limit=query.limit
+    )
+
+
+@router.put("/admin/knowledge/faq/<faq_id>", middlewares=MANAGE, tags=TAGS)
+def update_faq(faq_id: DocumentId, body: FaqBody) -> Response[dict[str, Any]]:
+    """Change an FAQ entry; the old text serves until the new one is embedded."""
+    status, faq = library.update_faq(
+        _db(),
+        _enqueue(),
+        _tenant(),
+        faq_id,
+        question=body.question,
+        answer=body.answer,
+        tags=body.tags,
+        principal=_principal(),
+    )
+    return _answer(status, faq)
+
+
+@router.delete("/admin/knowledge/faq/<faq_id>", middlewares=MANAGE, tags=TAGS)
+def delete_faq(faq_id: DocumentId) -> dict[str, Any]:
+    """Delete an FAQ entry."""
+    return library.delete_document(_db(), None, _tenant(), faq_id, _principal(), kind="faq")
+
+
+# -- suggestions from resolved escalations ---------------------------------------------------------
+
+
+@router.get("/admin/knowledge/suggestions", middlewares=READ, tags=TAGS)
+def list_suggestions(query: Annotated[SuggestionQuery, Query()]) -> dict[str, Any]:
+    """FAQ entries suggested from resolved escalations' notes (waiting ones by default), oldest first."""
+    status = None if query.status == "all" else query.status
+    return library.list_suggestions(_db(), _tenant(), status=status, cursor=query.cursor, limit=query.limit)
+
+
+@router.post("/admin/knowledge/suggestions/<suggestion_id>/approve", middlewares=MANAGE, tags=TAGS)
+def approve_suggestion(suggestion_id: DocumentId, body: ApproveBody) -> dict[str, Any]:
+    """Publish a suggestion as an FAQ entry, as suggested or with the question/answer edited."""
+    return library.approve_suggestion(
+        _db(),
+        _enqueue(),
+        _tenant(),
+        suggestion_id,
+        question=body.question,
+        answer=body.answer,
+        tags=body.tags,
+        principal=_principal(),
+    )
+
+
+@router.post("/admin/knowledge/suggestions/<suggestion_id>/discard", middlewares=MANAGE, tags=TAGS)
+def discard_suggestion(suggestion_id: DocumentId) -> dict[str, Any]:
+    """Discard a suggestion; it is never published."""
+    return library.discard_suggestion(_db(), _tenant(), suggestion_id, _principal())
+
+
+# -- try a question --------------------------------------------------------------------------------
+
+
+@router.get("/admin/knowledge/search", middlewares=READ, tags=TAGS)
+def search(query: Annotated[KnowledgeSearchQuery, Query()]) -> dict[str, Any]:
+    """What search_knowledge returns the reply model for this question (after the relevance floor)."""
+    from mostrador.knowledge.search import search_knowledge
+    from mostrador.llm.providers import embedder_for
+
+    passages = search_knowledge(_db(), _tenant(), query.q, embedder=embedder_for(get_settings()), limit=query.limit)
+    return {"passages": [p.as_tool_result() for p in passages], "total": len(passages)}

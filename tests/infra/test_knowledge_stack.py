@@ -1,0 +1,68 @@
+"""The knowledge base's infrastructure (infra/knowledge.py) in the synthesized template."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.infra.conftest import Synth
+
+pytestmark = pytest.mark.infra
+
+
+def _bucket(synth: Synth) -> dict:
+    buckets = [b for logical, b in synth.resources("AWS::S3::Bucket").items() if logical.startswith("KnowledgeFiles")]
+    assert len(buckets) == 1
+    return buckets[0]
+
+
+def test_the_files_bucket_is_private_encrypted_versioned_with_a_lifecycle(dev: Synth, prod: Synth) -> None:
+    bucket = _bucket(dev)
+    props = bucket["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    encryption = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    assert rules["previous-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+    assert rules["incomplete-uploads"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+    policies = [p for p in dev.resources("AWS::S3::BucketPolicy").values() if "aws:SecureTransport" in json.dumps(p)]
+    assert policies, "TLS only"
+    assert _bucket(prod)["DeletionPolicy"] == "Retain"
+
+
+def test_the_worker_takes_one_document_at_a_time_and_the_admin_can_reach_bucket_and_queue(dev: Synth) -> None:
+    functions = dev.functions()
+    worker, admin = functions["knowledge"], functions["admin"]
+    [mapping] = [
+        m["Properties"]
+        for m in dev.resources("AWS::Lambda::EventSourceMapping").values()
+        if worker["logical_id"] in json.dumps(m["Properties"]["FunctionName"])
+    ]
+    assert mapping["BatchSize"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # At most knowledgeMaxConcurrency (2) documents at once: each holds a database connection.
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
+    [queue] = [
+        q["Properties"]
+        for q in dev.resources("AWS::SQS::Queue").values()
+        if q["Properties"].get("QueueName") == "mostrador-dev-knowledge"
+    ]
+    assert queue["VisibilityTimeout"] == 6 * 300
+    assert json.loads(json.dumps(queue["RedrivePolicy"]))["maxReceiveCount"] == 5
+    for function in (worker, admin):
+        env = function["Properties"]["Environment"]["Variables"]
+        assert {"KNOWLEDGE_BUCKET", "KNOWLEDGE_QUEUE_URL", "DATABASE_SECRET_ARN"} <= set(env)
+    policies = json.dumps(dev.resources("AWS::IAM::Policy"))
+    assert "s3:DeleteObject" in policies and "sqs:SendMessage" in policies
+
+
+def test_the_knowledge_dead_letter_queue_has_an_alarm(dev: Synth) -> None:
+    alarms = [a["Properties"]["AlarmName"] for a in dev.resources("AWS::CloudWatch::Alarm").values()]
+    assert "mostrador-dev-knowledge-dlq-not-empty" in alarms
+    assert "mostrador-dev-knowledge-errors" in alarms
