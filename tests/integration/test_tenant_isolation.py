@@ -17,6 +17,7 @@ from mostrador.conversations.toolbox import DatabaseCatalog, ReplyToolbox
 from mostrador.db import conversation_repository as conversations
 from mostrador.llm.base import ToolCall
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
+from tests.integration import knowledge_support
 from tests.integration import test_admin_support as support
 from tests.integration.catalog_support import product
 from tests.integration.channel_pipeline import channel_pipeline_fixture  # noqa: F401
@@ -25,6 +26,7 @@ from tests.integration.test_tenant_routing import post_meta, webchat
 from tests.unit.channels.payloads import CUSTOMER_PHONE, wa_message, whatsapp_delivery, whatsapp_value
 
 admin, reply_env = support.admin, support.reply_env
+knowledge = knowledge_support.knowledge
 CHAT = "shared-conversation-0001"
 CATALOGS = {
     "acme": [
@@ -229,3 +231,35 @@ def test_the_console_shows_and_answers_only_the_callers_tenant(shops, admin, rep
         assert sent.headers["authorization"] == f"Bearer {name}-wa-token"
         other = quote(f"wa:{'1002' if name == 'acme' else '1001'}:{CUSTOMER_PHONE}", safe="")
         assert admin.call("POST", f"/admin/conversations/{other}/reply", body={"text": "hola"}).status == 404
+
+
+def test_the_knowledge_base_of_each_tenant_is_its_own(shops, admin, knowledge, channel_pipeline, monkeypatch):
+    answers = {"acme": "Sí, enviamos a todo el país en 48 horas.", "beta": "No hacemos envíos: retiro en tienda."}
+    faq_ids = {}
+    for name, answer in answers.items():
+        as_tenant(monkeypatch, name)
+        added = knowledge.faq("¿Hacen envíos a domicilio?", answer)
+        assert added.status == 202, added.raw
+        faq_ids[name] = added.json["id"]
+    knowledge.drain()
+
+    for name, answer in answers.items():
+        as_tenant(monkeypatch, name)
+        other = "beta" if name == "acme" else "acme"
+        passages = knowledge.search("¿hacen envíos?")
+        assert passages and all(answers[other] not in json.dumps(p, ensure_ascii=False) for p in passages)
+        assert answer in json.dumps(passages[0], ensure_ascii=False)
+        listed = admin.ok("GET", "/admin/knowledge/faq")
+        assert answers[other] not in json.dumps(listed, ensure_ascii=False)
+        assert admin.call("DELETE", f"/admin/knowledge/faq/{faq_ids[other]}").status == 404
+
+    # The bot answers each shop's customers from that shop's entries.
+    for name, keys in shops.items():
+        body = json.dumps({"conversationId": f"envios-{name}-000000001", "text": "¿hacen envíos a domicilio?"})
+        assert webchat("POST", keys["webchat"], body=body)["statusCode"] == 202
+    channel_pipeline.run_replies()
+    for name, keys in shops.items():
+        other = "beta" if name == "acme" else "acme"
+        answer = webchat("GET", keys["webchat"], query={"conversationId": f"envios-{name}-000000001", "after": "0"})
+        replies = [m["text"] for m in json.loads(answer["body"])["messages"] if m["from"] == "bot"]
+        assert replies and answers[name] in replies[0] and answers[other] not in replies[0], replies
