@@ -282,3 +282,21 @@ def test_the_openapi_document_lists_the_tenant_routes(admin, tenancy):
     assert {"/admin/tenants", "/admin/tenants/{tenant_id}", "/admin/tenants/{tenant_id}/keys", "/admin/routing"} <= set(
         document["paths"]
     )
+
+
+def test_one_support_board_bot_and_one_tenant_answering_unclaimed_ids(admin, tenancy, db):
+    bot = {"supportBoardApiUrl": "https://sb.example/include/api.php", "supportBoardDmBotUserId": "2"}
+    add_tenant(admin, "acme", **bot)
+    add_tenant(admin, "beta")
+    taken = admin.call("PATCH", "/admin/tenants/beta", body=bot)
+    assert taken.status == 409 and "Support Board URL and bot user" in taken.json["error"]
+    assert (
+        admin.ok("PATCH", "/admin/tenants/beta", body={**bot, "supportBoardDmBotUserId": "5"})[
+            "supportBoardDmBotUserId"
+        ]
+        == "5"
+    )
+    claiming = admin.call(
+        "POST", "/admin/tenants", body={"tenantId": "gamma", "displayName": "G", "claimsUnrouted": True}
+    )
+    assert claiming.status == 409 and "one tenant" in claiming.json["error"]

@@ -168,7 +168,10 @@ def create_tenant(
             f"(mostrador tenant set {claiming[0]} --no-claim-unrouted)."
         )
     if body.claimsUnrouted and repo.count_tenants(conn) > 0:
-        _check_unrouted_claim(conn, body.tenantId, True)
+        raise Conflict(
+            "claimsUnrouted is only for a deployment's one tenant (an upgraded single-tenant deployment); "
+            "register the new tenant's channel ids instead."
+        )
     values = body.columns()
     widget_key = WIDGET_KEY_PREFIX + secrets.token_urlsafe(18)
     with conn.transaction():
@@ -188,6 +191,8 @@ def update_tenant(
     principal: Principal,
     publisher: RoutingPublisher | None,
 ) -> dict[str, Any]:
+    from psycopg.errors import UniqueViolation
+
     changes = body.columns()
     current = _tenant_row(conn, tenant_id)
     claimed_now = 0
@@ -199,10 +204,8 @@ def update_tenant(
             claimed_now = repo.claim_conversation_channels(conn, tenant_id)
         try:
             row = repo.update_tenant(conn, tenant_id, changes)
-        except Exception as exc:
-            if type(exc).__name__ == "UniqueViolation":
-                raise Conflict("another tenant has this Support Board URL and bot user already") from exc
-            raise
+        except UniqueViolation as exc:  # tenants_support_board_bot
+            raise Conflict("another tenant has this Support Board URL and bot user already") from exc
         assert row is not None
         _audit(conn, tenant_id, "tenant_updated", principal, {"fields": sorted(changes)})
     answer = tenant_json(row)
