@@ -345,11 +345,17 @@ class Functions(Construct):
         # Migrations: the migrate function connects as the master user and creates the functions' role. It reads
         # the instance's address from the master secret, so it does not depend on the instance: CDK's one trigger
         # provider invokes both triggers, and the quota check must be able to run before the instance exists.
+        # After migrating it makes sure of the deployment's own tenant from the single-tenant settings (its
+        # WhatsApp number, its ingest key and Support Board secret, registered hashed) and publishes the routing
+        # document (infra/tenants.py): so it reads the settings and both secrets.
         self.migrate = self._function(
             MIGRATE,
             {
+                **settings.app_environment,
                 "TENANT_ID": settings.app_environment.get("TENANT_ID", "default"),
                 "POWERTOOLS_LOG_LEVEL": settings.app_environment.get("POWERTOOLS_LOG_LEVEL", "INFO"),
+                "MOSTRADOR_SECRET_ARN": app_secret.secret_arn,
+                "MOSTRADOR_INGEST_KEY_SECRET_ARN": ingest_key_secret.secret_arn,
                 "DATABASE_SECRET_ARN": database.master_secret.secret_arn,
                 "DATABASE_APP_SECRET_ARN": database.app_role_secret.secret_arn,
                 # Changes with every new migration file, so the function gets a new version and the trigger re-runs.
@@ -358,6 +364,8 @@ class Functions(Construct):
         )
         database.master_secret.grant_read(self.migrate)
         database.app_role_secret.grant_read(self.migrate)
+        app_secret.grant_read(self.migrate)
+        ingest_key_secret.grant_read(self.migrate)
         self.migrate_trigger = triggers.Trigger(
             self,
             "MigrateOnDeploy",

@@ -21,6 +21,7 @@ from infra.logs import retention
 from infra.monitoring import Monitoring
 from infra.queues import Queues, visibility_timeout
 from infra.settings import DeploySettings
+from infra.tenants import TenantDirectory
 
 # The first value of the app secret, FROZEN: CloudFormation writes SecretString only when this value changes
 # in the template, and then it overwrites everything the operator filled in. So it does not follow
@@ -137,6 +138,9 @@ class MostradorStack(Stack):
         self.console = console.ConsoleRoutes(
             self, "Console", rest_api=self.api.rest_api, admin=self.functions.by_name["admin"]
         )
+        self.tenants = TenantDirectory(
+            self, "Tenants", settings=settings, functions={**self.functions.by_name, "migrate": self.functions.migrate}
+        )
 
         self.monitoring = Monitoring(
             self,
@@ -228,6 +232,11 @@ class MostradorStack(Stack):
             "HealthUrl": (api.url_for("/health"), "Liveness and database reachability"),
             "AppSecretName": (self.app_secret.secret_name, "Fill in this secret's empty values"),
             "IngestKeySecretName": (self.ingest_key_secret.secret_name, "The generated INGEST_API_KEY for the fetcher"),
+            "RoutingSecretName": (
+                self.tenants.routing_secret.secret_name,
+                "Routing document (published by the admin API; no action needed)",
+            ),
+            "TenantSecretPrefix": (self.tenants.tenant_secret_prefix, "Each tenant's tokens: <prefix><tenant id>"),
             "DatabaseSecretName": (
                 self.database.secret.secret_name,
                 "Generated database credentials (no action needed)",

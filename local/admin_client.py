@@ -1,15 +1,31 @@
-"""`mostrador token ...`: admin tokens of any Mostrador (local or deployed) through its admin API."""
+"""The admin API of any Mostrador (local or deployed) from a terminal: `mostrador token ...` and
+`mostrador tenant ...` (local/tenant_cli.py) both call it through AdminApi, with one way to find the token."""
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
 
+TOKEN_SOURCES = "--token, MOSTRADOR_ADMIN_TOKEN, ADMIN_TOKEN or the local stack's"  # noqa: S105 - names, no secret
+
 
 class AdminCallFailed(Exception):
     pass
+
+
+def admin_token(given: str | None, data_dir: Path) -> str | None:
+    """The token to call with: --token, else MOSTRADOR_ADMIN_TOKEN, else ADMIN_TOKEN, else the local
+    stack's generated ADMIN_TOKEN (`.local/secrets.json`)."""
+    token = given or os.environ.get("MOSTRADOR_ADMIN_TOKEN") or os.environ.get("ADMIN_TOKEN")
+    if not token:
+        secrets_file = data_dir / "secrets.json"
+        if secrets_file.is_file():
+            token = json.loads(secrets_file.read_text()).get("ADMIN_TOKEN")
+    return str(token) if token else None
 
 
 class AdminApi:

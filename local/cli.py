@@ -1,4 +1,5 @@
-"""The `mostrador` command: local (the whole stack on one machine), migrate, ingest, knowledge, chat, token."""
+"""The `mostrador` command: local (the whole stack on one machine), migrate, ingest, knowledge, chat, tenant,
+token."""
 
 from __future__ import annotations
 
@@ -165,18 +166,13 @@ def cmd_knowledge(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from local.chat_client import run_chat
 
-    return run_chat(args.url)
+    return run_chat(args.url, args.key)
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from local.admin_client import AdminApi, AdminCallFailed, as_json, print_tokens
+    from local.admin_client import AdminApi, AdminCallFailed, admin_token, as_json, print_tokens
 
-    token = (
-        args.token
-        or os.environ.get("MOSTRADOR_ADMIN_TOKEN")
-        or os.environ.get("ADMIN_TOKEN")
-        or _local_key(Path(args.data_dir), "ADMIN_TOKEN")
-    )
+    token = admin_token(args.token, Path(args.data_dir))
     if not token:
         print("mostrador token: give --token (or set MOSTRADOR_ADMIN_TOKEN)", file=sys.stderr)
         return 2
@@ -262,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (web chat channel)")
     chat.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+    chat.add_argument("--key", help="the shop's web chat widget key (which tenant to chat with)")
     chat.set_defaults(func=cmd_chat)
 
     token = commands.add_parser("token", help="create, list or revoke admin tokens (docs/admin.md)")
@@ -284,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", action="store_true", help="print the API's JSON")
         sub.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
         sub.set_defaults(func=cmd_token)
+
+    from local.tenant_cli import add_parser as add_tenant_parser
+
+    add_tenant_parser(commands, local_url)
     return parser
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Route, Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
@@ -35,7 +35,7 @@ from mostrador.operations.auth import (
     acting_tenant,
     missing_permission_message,
 )
-from mostrador.operations.errors import Forbidden
+from mostrador.operations.errors import Forbidden, OperationsError
 from mostrador.operations.ranges import optional_bounds
 from mostrador.request_input import unsafe_in_id
 
@@ -120,6 +120,8 @@ def admit(app: Any, principal: Principal, method: str, path: str, headers: Any) 
             if not principal.can(permission):
                 message = missing_permission_message(principal, permission, _what(route))
                 return _answer(403, {"error": f"Forbidden: {message}", "missingPermission": permission.value})
+    if named is not None and principal.tenant_id is None and not access.tenant_exists(_db(), named):
+        return _answer(404, {"error": f"No tenant '{named}' (X-Tenant): GET /admin/tenants lists them."})
     app.append_context(principal=principal, caller=Caller(principal, tenant, tenant_named=named is not None))
     return None
 
@@ -179,14 +181,23 @@ def audit_mutations(app: Any, next_middleware: Callable[..., Any]) -> Any:
                 raise Rollback()  # leaves the `with` quietly, having undone whatever the route wrote
             access.record_mutation(conn, _entry(app, route, found, method, response))
         return response
-    response = next_middleware(app)
+    try:
+        response = next_middleware(app)
+    except OperationsError as error:
+        if error.committed:  # stored, but what follows failed (a routing document not published): audited
+            _record(conn, app, route, found, method, Response(status_code=error.status, body=None))
+        raise
     if response.status_code < 400:
-        try:
-            access.record_mutation(conn, _entry(app, route, found, method, response))
-        except Exception:
-            logger.exception("audit entry not written", extra={"route": _what(route), "actor": found.principal.subject})
-            metrics.add_metric(name="AuditEntryLost", unit="Count", value=1)
+        _record(conn, app, route, found, method, response)
     return response
+
+
+def _record(conn: Any, app: Any, route: Route, found: Caller, method: str, response: Any) -> None:
+    try:
+        access.record_mutation(conn, _entry(app, route, found, method, response))
+    except Exception:
+        logger.exception("audit entry not written", extra={"route": _what(route), "actor": found.principal.subject})
+        metrics.add_metric(name="AuditEntryLost", unit="Count", value=1)
 
 
 def _entry(app: Any, route: Route, found: Caller, method: str, response: Any) -> AuditEntry:
@@ -199,13 +210,13 @@ def _entry(app: Any, route: Route, found: Caller, method: str, response: Any) ->
         action=route.func.__name__,
         method=method,
         route=route.openapi_path,
-        target_id=_target(route, app.current_event.path, response),
+        target_id=_target(app, route, app.current_event.path, response),
         status=response.status_code,
     )
 
 
 def _audit_tenant(app: Any, route: Route, found: Caller) -> str | None:
-    if "audit_tenant" in app.context:  # a route that acted elsewhere says where (tokens)
+    if "audit_tenant" in app.context:  # a route that acted elsewhere says where (tokens, /admin/tenants/{id})
         audit_tenant: str | None = app.context["audit_tenant"]
         return audit_tenant
     if (declared_permissions(route) or frozenset()) & DEPLOYMENT_PERMISSIONS:
@@ -213,8 +224,10 @@ def _audit_tenant(app: Any, route: Route, found: Caller) -> str | None:
     return found.tenant_id
 
 
-def _target(route: Route, path: str, response: Any) -> str | None:
-    """The last id in the path (decoded), or the `id` of what the route created."""
+def _target(app: Any, route: Route, path: str, response: Any) -> str | None:
+    """What the route says it acted on, else the last id in the path (decoded), else the `id` it created."""
+    if app.context.get("audit_target") is not None:
+        return str(app.context["audit_target"])[:200]
     match = route.rule.match(path)
     values = [unquote(value) for value in (match.groupdict().values() if match else [])]
     if values:

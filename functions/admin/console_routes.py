@@ -35,6 +35,8 @@ from mostrador.operations.console_requests import (
     SyncFailuresQuery,
 )
 from mostrador.operations.ranges import DayRange
+from mostrador.tenancy.runtime import TenantSettingsCache
+from mostrador.tenancy.secrets import tenant_secret_store
 
 try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
     import access_routes as access  # type: ignore[import-not-found,unused-ignore]
@@ -121,12 +123,25 @@ class _Collaborators:
         return cls.senders[channel]
 
 
+def _tenant() -> str:
+    return access.tenant()
+
+
+_tenant_settings: TenantSettingsCache | None = None
+
+
 def _agent_replies() -> AgentReplies:
-    settings = get_settings()
+    """A person's replies go out with the conversation's tenant's tokens and pause the bot for its pause."""
+    global _tenant_settings
+    base = get_settings()
+    if _tenant_settings is None or _tenant_settings.base is not base:
+        _tenant_settings = TenantSettingsCache(base, tenant_secret_store(base))
+    tenant = _tenant()
+    _, settings = _tenant_settings.get(_db(), tenant)
     collaborators = _Collaborators.for_settings(settings)
     return AgentReplies(
         conn=_db(),
-        tenant_id=access.tenant(),
+        tenant_id=tenant,
         sender_for=collaborators.sender,
         sources=collaborators.sources,
         pause_minutes=settings.human_takeover_pause_minutes,
@@ -143,7 +158,7 @@ def inbox(query: Annotated[InboxQuery, Query()]) -> Response[str]:
     """Conversations newest first with their state; filters by channel, state and text. ETag / 304."""
     body = console.inbox(
         _db(),
-        access.tenant(),
+        _tenant(),
         channel=query.channel,
         state=query.state,
         text=query.q,
@@ -160,7 +175,7 @@ def conversation(conversation_id: Id) -> Response[str]:
     conversation_id = unquote(conversation_id)
     replies = _agent_replies()
     window = replies.window(conversation_id)
-    body = console.conversation_detail(_db(), access.tenant(), conversation_id, window=window, now=_now())
+    body = console.conversation_detail(_db(), _tenant(), conversation_id, window=window, now=_now())
     return _etagged(body)
 
 
@@ -209,7 +224,7 @@ def products(query: Annotated[ProductLookupQuery, Query()]) -> dict[str, Any]:
     settings = get_settings()
     return console.lookup_products(
         DatabaseCatalog(_db(), lambda: embedder_for(settings)),
-        access.tenant(),
+        _tenant(),
         query.q,
         brand=query.brand,
         category=query.category,
@@ -226,7 +241,7 @@ def products(query: Annotated[ProductLookupQuery, Query()]) -> dict[str, Any]:
 )
 def sync_failures(sync_id: Id, query: Annotated[SyncFailuresQuery, Query()]) -> dict[str, Any]:
     """The items of a catalog sync that failed, with the error each one got."""
-    return console.sync_failures(_db(), access.tenant(), unquote(sync_id), limit=query.limit)
+    return console.sync_failures(_db(), _tenant(), unquote(sync_id), limit=query.limit)
 
 
 # -- the export route of seed 003 ------------------------------------------------------------------
@@ -250,7 +265,7 @@ def seed_export(query: Annotated[SeedExportQuery, Query()]):
     file_format = "xlsx" if query.format == "excel" else query.format
     page = export.export_page(
         _db(),
-        access.tenant(),
+        _tenant(),
         DayRange.of(query.start_date, query.end_date),
         file_format=file_format,
         customer_id=query.user_id,

@@ -1,6 +1,6 @@
 """Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export, search
-vocabulary, the knowledge base (knowledge_routes.py), the console (console_routes.py), and access (tokens,
-audit log, /admin/me: access_routes.py).
+vocabulary, the knowledge base (knowledge_routes.py), the console (console_routes.py), tenants
+(tenant_routes.py), and access (tokens, audit log, /admin/me: access_routes.py).
 
 Every request but GET /admin/openapi.json needs `Authorization: Bearer <token>` (ADMIN_TOKEN, the
 deployment's operator, or a token created through /admin/tokens); it is checked before routing, so an
@@ -53,13 +53,16 @@ from mostrador.operations.requests import (
     TakeoverBody,
     unusable_request_input,
 )
+from mostrador.operations.tenants import tenant_budget
 
 try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
     import access_routes as access  # type: ignore[import-not-found,unused-ignore]
     from knowledge_routes import router as knowledge_router  # type: ignore[import-not-found,unused-ignore]
+    from tenant_routes import router as tenant_router  # type: ignore[import-not-found,unused-ignore]
 except ModuleNotFoundError:
     from functions.admin import access_routes as access
     from functions.admin.knowledge_routes import router as knowledge_router
+    from functions.admin.tenant_routes import router as tenant_router
 
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
@@ -67,6 +70,7 @@ app = APIGatewayRestResolver(enable_validation=True)
 app.use([access.audit_mutations])  # every mutation of every route, routers' included, in one place
 app.include_router(access.router)  # /admin/me, /admin/tokens, /admin/audit
 app.include_router(knowledge_router)  # /admin/knowledge/... (functions/admin/knowledge_routes.py)
+app.include_router(tenant_router)  # /admin/tenants, /admin/routing (functions/admin/tenant_routes.py)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
 requires = access.requires
 
@@ -83,6 +87,14 @@ def _db() -> Any:
 
 def _tenant() -> str:
     return access.tenant()
+
+
+def _pause_minutes() -> int:
+    """The tenant's takeover pause (its own setting, else HUMAN_TAKEOVER_PAUSE_MINUTES)."""
+    from mostrador.db.tenant_repository import get_tenant
+
+    row = get_tenant(_db(), _tenant())
+    return (row or {}).get("takeover_pause_minutes") or get_settings().human_takeover_pause_minutes
 
 
 def _now() -> datetime:
@@ -128,7 +140,7 @@ def conversation(conversation_id: Id, query: Annotated[MessagePaging, Query()]) 
 def take_over(conversation_id: Id, body: TakeoverBody) -> dict[str, Any]:
     """Pause the bot in this conversation for `minutes` or until resumed; other conversations go on."""
     request = conversations.Takeover(body.minutes, body.untilResumed, body.note)
-    default = get_settings().human_takeover_pause_minutes
+    default = _pause_minutes()
     return conversations.take_over(
         _db(), _tenant(), unquote(conversation_id), request, _principal(), default_minutes=default, now=_now()
     )
@@ -190,7 +202,8 @@ def analytics_report(query: Annotated[DayRangeQuery, Query()]) -> dict[str, Any]
     """Automation rate, time to reply, escalations, messages per channel, LLM cost per day, syncs."""
     days = DayRange.of(query.since, query.until, max_days=MAX_ANALYTICS_DAYS)
     conn = _db()
-    return analytics.analytics(conn, _tenant(), days, pricing.load_price_book(conn, _tenant()))
+    report = analytics.analytics(conn, _tenant(), days, pricing.load_price_book(conn, _tenant()))
+    return {**report, "tokenBudget": tenant_budget(conn, _tenant(), _now())}
 
 
 @app.get("/admin/analytics/syncs", middlewares=[requires(Permission.VIEW_ANALYTICS)], tags=["analytics"])
@@ -303,8 +316,9 @@ def openapi_document() -> Response[str]:
             title="Mostrador admin API",
             version="1.0.0",
             description="Conversations, takeover, escalations, analytics, export, search vocabulary, tokens and "
-            "the audit log (docs/admin.md), the knowledge base (docs/knowledge.md). Each operation lists the "
-            "permissions it needs in x-mostrador-permissions; an operator names the tenant it acts on in X-Tenant.",
+            "the audit log (docs/admin.md), the knowledge base (docs/knowledge.md), tenants (docs/tenants.md). "
+            "Each operation lists the permissions it needs in x-mostrador-permissions; an operator names the "
+            "tenant it acts on in X-Tenant.",
             security_schemes={
                 "bearerAuth": HTTPBearer(
                     description="ADMIN_TOKEN (the deployment's operator) or a token from POST /admin/tokens"

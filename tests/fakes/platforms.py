@@ -14,7 +14,7 @@ FakeMetaGraph (base URL `.url`, like https://graph.facebook.com/v21.0):
   POST /{phone_number_id}/messages → {"messaging_product": "whatsapp", "contacts": [...],
       "messages": [{"id": "wamid.FAKE<n>"}]}
   POST /me/messages → {"recipient_id": ..., "message_id": "m_FAKE<n>"}
-  A request without the expected bearer token (`.token`) gets Meta's error 190.
+  A request without the expected bearer token (`.token`, or one in `.other_tokens`) gets Meta's error 190.
   `.fail_next(code=131047, times=1, http_status=400)` answers Meta error JSON
   ({"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}) for the next sends;
   `.fail_next(http_status=503)` with no code answers a bare 5xx. `.sent_texts()` lists texts sent.
@@ -187,6 +187,8 @@ class FakeMetaGraph(_RecordingServer):
     def __init__(self, token: str = "meta-test-token") -> None:
         super().__init__()
         self.token = token
+        # Tokens of other businesses (tenants) this stand-in also accepts, each for its own numbers/Pages.
+        self.other_tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._failures: list[_Failure] = []
 
@@ -227,7 +229,7 @@ class FakeMetaGraph(_RecordingServer):
             if auth.startswith("Bearer ")
             else (request.query.get("access_token") or [""])[0]
         )
-        if token != self.token:
+        if token != self.token and token not in self.other_tokens:
             return 401, meta_error(190)
         if self._failures and self._failures[0].after > 0:
             self._failures[0].after -= 1

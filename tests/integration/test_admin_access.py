@@ -17,6 +17,7 @@ import pytest
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import knowledge_support
 from tests.integration import test_admin_support as support
+from tests.integration.tenant_support import tenancy_fixture  # noqa: F401
 from tests.integration.test_admin_support import ADMIN_TOKEN, ADMIN_TOKEN_HASH_KEY, AdminClient
 from tests.integration.test_reply_support import deliver, whatsapp
 
@@ -39,12 +40,22 @@ def template(route: Any) -> tuple[str, str]:
 
 
 def concrete(route: Any, value: str = "999999") -> str:
-    return re.sub(r"<\w+>", value, route.path)
+    """The route's path with made-up ids, but the tenant of the staff's tokens where a path names a tenant."""
+    return re.sub(r"<\w+>", value, route.path.replace("<tenant_id>", NORTE))
 
 
 def make_token(creator: AdminClient, role: str, name: str, **body: Any) -> AdminClient:
     created = creator.ok("POST", "/admin/tokens", body={"name": name, "role": role, **body})
     return AdminClient(created["secret"])
+
+
+@pytest.fixture(autouse=True)
+def tenants(db) -> None:
+    """Tenants norte and sur, as rows (how they are made through /admin/tenants is test_tenant_admin's)."""
+    from mostrador.db.tenant_repository import create_tenant
+
+    for tenant in (NORTE, SUR):
+        create_tenant(db, tenant, {"display_name": tenant.title()})
 
 
 @pytest.fixture
@@ -57,6 +68,13 @@ def staff(admin) -> dict[str, AdminClient]:
         "agent": make_token(operator_for_norte, "agent", "ana"),
         "viewer": make_token(operator_for_norte, "viewer", "victor"),
     }
+
+
+@pytest.fixture
+def norte_sends(tenancy, reply_env) -> None:
+    """Norte has a WhatsApp token of its own (a tenant never sends with the deployment's, docs/tenants.md)."""
+    reply_env.meta.other_tokens = {"norte-wa-token"}
+    AdminClient(ADMIN_TOKEN).ok("PUT", f"/admin/tenants/{NORTE}/secrets", body={"WHATSAPP_TOKEN": "norte-wa-token"})
 
 
 def in_tenant(tenant: str, text: str, *, sender: str = "584125550101") -> Any:
@@ -397,8 +415,10 @@ def test_without_the_hash_key_only_admin_token_works_and_no_token_can_be_made(st
 # -- the audit log -----------------------------------------------------------------------------------
 
 
-def test_every_mutation_of_every_route_is_audited_once_with_who_what_where_and_no_body(staff, db, knowledge):
-    owner = staff["owner"]
+def test_every_mutation_of_every_route_is_audited_once_with_who_what_where_and_no_body(
+    staff, db, knowledge, norte_sends
+):
+    owner, operator = staff["owner"], staff["operator"]
     message = in_tenant(NORTE, "hola")
     deliver(message)
     for sender in ("584125550102", "584125550103", "584125550104"):
@@ -411,12 +431,18 @@ def test_every_mutation_of_every_route_is_audited_once_with_who_what_where_and_n
         for e in (second, third)
     ]
     before = len(audit_rows(db))
-    done: list[tuple[str, str, str]] = []
+    done: list[tuple[str, str, str | None]] = []
+    who: list[tuple[str, str, str | None]] = []  # actor, role, tenant of each step
 
-    def step(method: str, route: str, path: str, body: Any, target: str | None = None) -> Any:
-        answer = owner.call(method, path, body=body)
-        assert answer.status in (200, 202), (method, path, answer.status, answer.raw[:300])
-        done.append((method, route, target if target is not None else str(answer.json["id"])))
+    def step(
+        method: str, route: str, path: str, body: Any, target: str | None = None, *, operator_on: str | None = "-"
+    ) -> Any:
+        """As norte's owner; or, given `operator_on` (the tenant acted on, None: the deployment), the operator."""
+        by = owner if operator_on == "-" else operator
+        answer = by.call(method, path, body=body)
+        assert answer.status in (200, 201, 202), (method, path, answer.status, answer.raw[:300])
+        done.append((method, route, target if target is not None or by is operator else str(answer.json["id"])))
+        who.append(("olga", "owner", NORTE) if by is owner else ("admin", "operator", operator_on))
         return answer.json
 
     token = step("POST", "/admin/tokens", "/admin/tokens", {"name": "nuevo", "role": "viewer"})
@@ -451,6 +477,22 @@ def test_every_mutation_of_every_route_is_audited_once_with_who_what_where_and_n
          str(suggested[0]))  # fmt: skip
     step("POST", at_suggestion + "/discard", f"/admin/knowledge/suggestions/{suggested[1]}/discard", {},
          str(suggested[1]))  # fmt: skip
+    # The tenant's own settings, keys and secrets: its owner, under its tenant; never a key or a secret stored.
+    at_tenant = "/admin/tenants/{tenant_id}"
+    step("PATCH", at_tenant, f"/admin/tenants/{NORTE}", {"currency": "EUR"}, NORTE)
+    key = owner.call("POST", f"/admin/tenants/{NORTE}/keys", body={"kind": "ingest"}).json
+    done.append(("POST", at_tenant + "/keys", key["keyId"]))
+    who.append(("olga", "owner", NORTE))
+    step("DELETE", at_tenant + "/keys/{key_id}", f"/admin/tenants/{NORTE}/keys/{key['keyId']}", None, key["keyId"])
+    step("PUT", at_tenant + "/secrets", f"/admin/tenants/{NORTE}/secrets", {"OPENAI_API_KEY": "sk-norte-own"}, NORTE)
+    # Tenants themselves and their channel ids: the operator, under the tenant changed; publishing: under none.
+    step("POST", "/admin/tenants", "/admin/tenants", {"tenantId": "oeste", "displayName": "Oeste"}, "oeste",
+         operator_on="oeste")  # fmt: skip
+    step("POST", at_tenant + "/channels", "/admin/tenants/oeste/channels", {"channel": "whatsapp", "id": "1003"},
+         "whatsapp:1003", operator_on="oeste")  # fmt: skip
+    step("DELETE", at_tenant + "/channels/{channel}/{channel_id}", "/admin/tenants/oeste/channels/whatsapp/1003",
+         None, "whatsapp:1003", operator_on="oeste")  # fmt: skip
+    step("POST", "/admin/routing", "/admin/routing", {}, None, operator_on=None)
 
     mutating = {template(r) for r in routes() if r.method != "GET"}
     assert {(method, route) for method, route, _ in done} == mutating, "each mutating route needs its case here"
@@ -458,20 +500,27 @@ def test_every_mutation_of_every_route_is_audited_once_with_who_what_where_and_n
     assert [(e["method"], e["route"], e["target_id"]) for e in entries] == done
     statuses = {(e["route"], e["status"]) for e in entries if e["status"] != 200}
     assert statuses == {("/admin/knowledge/faq", 202), ("/admin/knowledge/faq/{faq_id}", 202),
-                        ("/admin/knowledge/documents", 202)}  # fmt: skip
-    assert {(e["actor"], e["actor_role"], e["tenant_id"]) for e in entries} == {("olga", "owner", NORTE)}
+                        ("/admin/knowledge/documents", 202), ("/admin/tenants", 201),
+                        ("/admin/tenants/{tenant_id}/keys", 201),
+                        ("/admin/tenants/{tenant_id}/channels", 201)}  # fmt: skip
+    assert [(e["actor"], e["actor_role"], e["tenant_id"]) for e in entries] == who
     owner_token_id = owner.ok("GET", "/admin/me")["tokenId"]
-    assert {e["actor_token_id"] for e in entries} == {owner_token_id}
+    assert {e["actor_token_id"] for e in entries if e["actor"] == "olga"} == {owner_token_id}
     assert [e["action"] for e in entries][:3] == ["create_token", "take_over", "resume"]
+    assert [e["action"] for e in entries][-8:] == [
+        "update_tenant", "create_key", "revoke_key", "set_secrets",
+        "create_tenant", "add_channel", "remove_channel", "publish_routing",
+    ]  # fmt: skip
     stored = json.dumps(entries, default=str)
-    for secret_or_text in (note, token["secret"], "heladera", "le escribe Olga", "domingos", "Abrimos"):
+    for secret_or_text in (note, token["secret"], "heladera", "le escribe Olga", "domingos", "Abrimos",
+                           key["key"], "sk-norte-own", "EUR"):  # fmt: skip
         assert secret_or_text not in stored
     at = [e["at"] for e in entries]
     assert at == sorted(at) and datetime.now(UTC) - at[0] < timedelta(minutes=1)
 
 
 def test_a_refused_or_failed_mutation_leaves_no_entry_and_an_unrecordable_atomic_one_is_undone(
-    staff, db, reply_env, caplog
+    staff, db, reply_env, caplog, norte_sends
 ):
     owner, agent = staff["owner"], staff["agent"]
     message = in_tenant(NORTE, "hola")
@@ -491,7 +540,7 @@ def test_a_refused_or_failed_mutation_leaves_no_entry_and_an_unrecordable_atomic
     finally:
         db.execute("ALTER TABLE audit_log DROP CONSTRAINT refuse_everything")
     assert db.execute("SELECT count(*) AS n FROM conversation_pauses").fetchone()["n"] == 0
-    assert db.execute("SELECT count(*) AS n FROM operator_actions").fetchone()["n"] == 0
+    assert db.execute("SELECT count(*) AS n FROM operator_actions WHERE action = 'takeover'").fetchone()["n"] == 0
     assert owner.ok("POST", path, body={"minutes": 5})["paused"]["setBy"] == "olga"
     assert len(audit_rows(db)) == before + 1
 

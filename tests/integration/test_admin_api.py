@@ -105,6 +105,18 @@ def test_the_openapi_document_is_served_and_lists_every_route(admin):
         ("GET", "/admin/tokens"),
         ("POST", "/admin/tokens/{token_id}/revoke"),
         ("GET", "/admin/audit"),
+        # functions/admin/tenant_routes.py (docs/tenants.md)
+        ("GET", "/admin/tenants"),
+        ("POST", "/admin/tenants"),
+        ("GET", "/admin/tenants/{tenant_id}"),
+        ("PATCH", "/admin/tenants/{tenant_id}"),
+        ("POST", "/admin/tenants/{tenant_id}/channels"),
+        ("DELETE", "/admin/tenants/{tenant_id}/channels/{channel}/{channel_id}"),
+        ("GET", "/admin/tenants/{tenant_id}/keys"),
+        ("POST", "/admin/tenants/{tenant_id}/keys"),
+        ("DELETE", "/admin/tenants/{tenant_id}/keys/{key_id}"),
+        ("PUT", "/admin/tenants/{tenant_id}/secrets"),
+        ("POST", "/admin/routing"),
     }
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     # Each operation names the permissions it needs and takes an operator's X-Tenant.

@@ -72,6 +72,13 @@ def mostrador(*args: str, cwd: Path, token: str | None = ADMIN_TOKEN) -> subproc
 
 
 def test_tokens_are_created_listed_and_revoked_from_the_command_line(admin_url, db, tmp_path):
+    from mostrador.db.tenant_repository import create_tenant
+
+    create_tenant(db, "norte", {"display_name": "Norte"})  # tenants are data (mostrador tenant add)
+    unknown = mostrador(
+        "create", "--name", "ana", "--role", "agent", "--tenant", "nadie", "--url", admin_url, cwd=tmp_path
+    )
+    assert unknown.returncode == 1 and "No tenant 'nadie'" in unknown.stderr
     made = mostrador(
         "create", "--name", "ana", "--role", "agent", "--tenant", "norte", "--url", admin_url, cwd=tmp_path
     )

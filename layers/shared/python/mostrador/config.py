@@ -105,6 +105,14 @@ class Settings(BaseModel):
     comment_bot_initiation_tag: str | None = None
     human_takeover_pause_minutes: int = 43200
 
+    # Tenants (docs/tenants.md). The routing document: a Secrets Manager secret on AWS, a file locally;
+    # neither means one tenant (TENANT_ID) owns every channel id and the INGEST_API_KEY.
+    mostrador_routing_secret_arn: str | None = None
+    mostrador_routing_file: str | None = None
+    # Each tenant's own tokens and keys: secrets named <prefix><tenant id> on AWS, files in a folder locally.
+    mostrador_tenant_secret_prefix: str | None = None
+    mostrador_tenant_secrets_dir: str | None = None
+
     # Comma-separated origins allowed to call the web chat routes from a browser (CORS).
     webchat_allowed_origins: str | None = None
     port: int = 3000

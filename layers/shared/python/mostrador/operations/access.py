@@ -74,6 +74,13 @@ def admin_authenticator(settings: Settings, connection: Callable[[], Connection]
     return ChainedAuthenticator(static, DatabaseTokenAuthenticator(key, TokenTable(connection)))
 
 
+def tenant_exists(conn: Connection, tenant_id: str) -> bool:
+    """Whether an operator's X-Tenant names a tenant (tenants are data: docs/tenants.md)."""
+    from mostrador.db.tenant_repository import tenant_exists as exists
+
+    return exists(conn, tenant_id)
+
+
 def me(caller: Caller) -> dict[str, Any]:
     principal = caller.principal
     return {

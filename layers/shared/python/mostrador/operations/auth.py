@@ -51,7 +51,8 @@ class Permission(StrEnum):
     MANAGE_TOKENS = "manage_tokens"  # create, list and revoke the tenant's admin tokens
     VIEW_AUDIT = "view_audit"  # read the audit log
     MANAGE_TENANT_SETTINGS = "manage_tenant_settings"  # the tenant's own settings and keys
-    MANAGE_TENANTS = "manage_tenants"  # create and change tenants; operator tokens (deployment level)
+    # Deployment level: create tenants, route channel ids to them, publish the routing document; operator tokens.
+    MANAGE_TENANTS = "manage_tenants"
 
 
 _VIEWER = frozenset({Permission.READ_CONVERSATIONS, Permission.VIEW_ANALYTICS})
@@ -100,7 +101,7 @@ def acting_tenant(principal: Principal, named: str | None, default_tenant: str) 
     if named is not None and named != principal.tenant_id:
         raise Forbidden(
             f"this token belongs to tenant '{principal.tenant_id}' and cannot act on tenant '{named}' "
-            "(only an operator may name another tenant in X-Tenant)."
+            "(only an operator may name another tenant, in X-Tenant or a /admin/tenants/{id} path)."
         )
     return principal.tenant_id
 
