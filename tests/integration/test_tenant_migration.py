@@ -1,4 +1,4 @@
-"""The upgrade from one tenant per deployment (migration 014 and the first start after it) on a database
+"""The upgrade from one tenant per deployment (migration 014, then 015, and the first start after them) on a database
 that has data: the migrations of the previous release applied, a single-tenant deployment's rows
 written, then the new migration, the deploy's default-tenant step and the routing document."""
 
@@ -20,6 +20,7 @@ from mostrador.operations.tenants import ensure_default_tenant, publish_routing
 from mostrador.tenancy.routing import FilePublisher, FileRouting, channel_tenant, key_tenant
 
 TENANTS_MIGRATION = "014_tenants.sql"
+ACCESS_MIGRATION = "015_access.sql"  # tokens and the audit log: applied after 014 on the same data
 COUNTED = ("products", "product_stock", "conversations", "messages", "llm_usage", "syncs", "escalations")
 
 
@@ -95,7 +96,7 @@ def test_a_single_tenant_deployment_upgrades_without_losing_anything(previous_re
     single_tenant_data(conn, "namdamasco")
     before = counts(conn)
 
-    assert migrate.apply_migrations(url)[0] == TENANTS_MIGRATION
+    assert migrate.apply_migrations(url) == [TENANTS_MIGRATION, ACCESS_MIGRATION]
     assert counts(conn) == before  # no row of the old data touched
     tenant = conn.execute("SELECT * FROM tenants").fetchone()
     assert (tenant["tenant_id"], tenant["display_name"], tenant["active"]) == ("namdamasco", "namdamasco", True)
@@ -189,3 +190,41 @@ def test_a_new_deployment_starts_with_its_default_tenant_and_nothing_unclaimed(p
         stored = json.loads((tmp_path / "routing.json").read_text())
         assert stored["tenants"]["default"]["whatsapp"] == ["1001"]
         assert datetime.fromisoformat(stored["generatedAt"]) <= datetime.now(UTC)
+
+
+def test_after_both_upgrades_the_old_admin_token_and_new_tokens_work_on_the_old_data(
+    previous_release, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migrations 014 (tenants) then 015 (tokens, audit log) on the single-tenant data: ADMIN_TOKEN still acts
+    on the deployment's tenant as before, and an owner token made for it reads and steers the old rows."""
+    from mostrador.config import get_settings, reset_settings
+    from mostrador.db.connection import close_connection
+    from mostrador.operations.auth import TOKEN_CACHE
+    from tests.integration.test_admin_support import ADMIN_TOKEN, ADMIN_TOKEN_HASH_KEY, AdminClient
+
+    url, conn = previous_release
+    single_tenant_data(conn, "namdamasco")
+    assert migrate.apply_migrations(url) == [TENANTS_MIGRATION, ACCESS_MIGRATION]
+    close_connection()
+    env = {"DATABASE_URL": url, "TENANT_ID": "namdamasco", "ADMIN_TOKEN": ADMIN_TOKEN}
+    for name, value in {**env, "ADMIN_TOKEN_HASH_KEY": ADMIN_TOKEN_HASH_KEY}.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    TOKEN_CACHE.clear()
+    try:
+        ensure_default_tenant(conn, get_settings())  # the deploy's first start
+        admin = AdminClient()
+        me = admin.ok("GET", "/admin/me")
+        assert (me["role"], me["tenant"], me["tenantFixed"]) == ("operator", "namdamasco", False)
+        assert len(admin.ok("GET", "/admin/conversations")["conversations"]) == 6
+
+        made = admin.ok("POST", "/admin/tokens", body={"name": "dueño", "role": "owner"})
+        assert made["tenant"] == "namdamasco"
+        owner = AdminClient(made["secret"])
+        assert len(owner.ok("GET", "/admin/conversations")["conversations"]) == 6
+        assert owner.ok("GET", "/admin/tenants/namdamasco")["systemPrompt"] == "Eres el asistente de NamDamasco."
+        owner.ok("POST", "/admin/conversations/sb:321/takeover", body={"minutes": 5})
+        entries = [(e["action"], e["tenant"], e["actor"]) for e in owner.ok("GET", "/admin/audit")["entries"]]
+        assert entries == [("take_over", "namdamasco", "dueño"), ("create_token", "namdamasco", "admin")]
+    finally:
+        close_connection()
