@@ -150,3 +150,35 @@ def test_tenant_set_changes_settings_channels_and_secrets(stack: RunningStack, s
         timeout=120,
     )
     assert wrong.returncode == 1 and "unknown time zone" in wrong.stderr
+
+
+def test_a_tenant_owner_token_from_the_cli_manages_only_its_own_tenant(
+    stack: RunningStack, stack_env: dict[str, str]
+) -> None:
+    mostrador(stack, stack_env, "tenant", "add", "delta", "--name", "Delta")
+    made = mostrador(stack, stack_env, "token", "create", "--tenant", "delta", "--role", "owner", "--name", "dora")
+    owner = made.stdout.strip()
+    assert owner.startswith("mst_") and "never shown again" in made.stderr
+
+    as_owner = {**stack_env, "MOSTRADOR_ADMIN_TOKEN": owner}
+    changed = mostrador(stack, as_owner, "tenant", "set", "delta", "--currency", "EUR").stdout
+    assert "set currency" in changed
+    assert json.loads(mostrador(stack, as_owner, "tenant", "show", "delta").stdout)["currency"] == "EUR"
+    tokens = mostrador(stack, as_owner, "token", "list").stdout
+    assert "dora" in tokens and "delta" in tokens
+
+    def refused(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "local.cli", *args, "--url", stack.url, "--data-dir", str(stack.data_dir)],
+            cwd=stack.data_dir.parent,
+            env=as_owner,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1, done.stdout + done.stderr
+        return done.stderr
+
+    assert "manage_tenants" in refused("tenant", "list")
+    assert "cannot act on tenant 'default'" in refused("tenant", "show", "default")
+    assert "manage_tenants" in refused("tenant", "set", "delta", "--whatsapp", "5550009")
