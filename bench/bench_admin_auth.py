@@ -2,8 +2,9 @@
 
 GET /admin/me (no other database work) with: ADMIN_TOKEN (no lookup); a token made through the API and
 cached (TOKEN_CACHE_SECONDS); the same token with the cache emptied before every call (what each call
-would pay without the cache: one UPDATE ... RETURNING on admin_tokens); and PUT /admin/model-prices/{m}
-with a cached token, a mutation with its audit entry in the same transaction. Ends with one line of JSON.
+would pay without the cache: one UPDATE ... RETURNING on admin_tokens); ADMIN_TOKEN naming a tenant in
+X-Tenant (one lookup that the tenant exists); and PUT /admin/model-prices/{m} with a cached token, a
+mutation with its audit entry in the same transaction. Ends with one line of JSON.
 """
 
 from __future__ import annotations
@@ -30,14 +31,17 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 ADMIN_TOKEN = "bench-admin-token-0123456789"
 
 
-def _call(method: str, path: str, token: str, body: Any = None) -> dict[str, Any]:
+def _call(method: str, path: str, token: str, body: Any = None, tenant: str | None = None) -> dict[str, Any]:
     from functions.admin.handler import handler
 
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if tenant is not None:
+        headers["X-Tenant"] = tenant
     event = api_event(
         method,
         path,
         body=None if body is None else json.dumps(body),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        headers=headers,
         resource="/admin/{proxy+}",
         path_parameters={"proxy": path.removeprefix("/admin/")},
     )
@@ -83,6 +87,11 @@ def main() -> None:
 
             url = server.get_uri()
             apply_migrations(url)
+            from mostrador.db.connection import connect
+            from mostrador.db.tenant_repository import create_tenant
+
+            with connect(url) as conn:
+                create_tenant(conn, "bench-shop", {"display_name": "Bench shop"})
             os.environ.update(
                 {"DATABASE_URL": url, "ADMIN_TOKEN": ADMIN_TOKEN, "ADMIN_TOKEN_HASH_KEY": "bench-key-" + "0" * 54}
             )
@@ -94,6 +103,9 @@ def main() -> None:
             results = {
                 "admin_token": _summary(
                     _timed(args.calls, args.warmup, lambda: _call("GET", "/admin/me", ADMIN_TOKEN))
+                ),
+                "operator_naming_tenant": _summary(
+                    _timed(args.calls, args.warmup, lambda: _call("GET", "/admin/me", ADMIN_TOKEN, tenant="bench-shop"))
                 ),
                 "api_token_cached": _summary(_timed(args.calls, args.warmup, lambda: _call("GET", "/admin/me", token))),
                 "api_token_uncached": _summary(
