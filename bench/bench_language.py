@@ -1,6 +1,8 @@
 """Customer-language detection: what the reply function's cold start pays, the time per message, the
-installed size of the library, accuracy on the labelled short messages in tests/, and the share of
-generated "Brand Model" first messages that would pin a language other than the default.
+installed size of the library, accuracy on the labelled short messages and shopping messages in
+tests/, how Spanish shopping messages fare (named Spanish; a new conversation kept in Spanish; an
+English one switched to Spanish), and the share of generated "Brand Model" first messages that
+would pin a language other than the default.
 
 Cold figures are medians over fresh interpreters: `import_s` is importing mostrador's language module
 (it must not load the library), `first_detect_s` the first detection (py3langid import + model load)
@@ -16,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -64,6 +67,8 @@ def main() -> None:
 
     import_s, first_detect_s = _cold()
     tuning, holdout = _rows("language_samples.tsv"), _rows("language_holdout.tsv")
+    shopping, shopping_holdout = _rows("language_shopping.tsv"), _rows("language_shopping_holdout.tsv")
+    spanish = [text for label, text in shopping + shopping_holdout if label == "es"]
     detect_language("warm up")
     timings = []
     for _ in range(20):
@@ -82,6 +87,9 @@ def main() -> None:
     def wrong(rows: list[tuple[str, str]]) -> int:
         return sum(1 for label, text in rows if detect_language(text) not in (None, label))
 
+    def share(texts: list[str], keeps: Callable[[str], bool]) -> float:
+        return round(sum(map(keeps, texts)) / len(texts), 3)
+
     print(
         json.dumps(
             {
@@ -94,8 +102,18 @@ def main() -> None:
                 "installed_mb": round(_installed_mb("py3langid"), 1),
                 "accuracy_tuning": accuracy(tuning),
                 "accuracy_holdout": accuracy(holdout),
-                "wrong_language_named": wrong(tuning) + wrong(holdout),
-                "messages": len(tuning) + len(holdout),
+                "accuracy_shopping": accuracy(shopping),
+                "accuracy_shopping_holdout": accuracy(shopping_holdout),
+                "spanish_shopping": len(spanish),
+                "spanish_shopping_named_es": share(spanish, lambda text: detect_language(text) == "es"),
+                "spanish_shopping_first_message_es": share(
+                    spanish, lambda text: conversation_language(text, None, pinned=False) == "es"
+                ),
+                "spanish_shopping_switches_english": share(
+                    spanish, lambda text: conversation_language(text, "en") == "es"
+                ),
+                "wrong_language_named": sum(map(wrong, (tuning, holdout, shopping, shopping_holdout))),
+                "messages": len(tuning) + len(holdout) + len(shopping) + len(shopping_holdout),
                 "brand_openers": len(openers),
                 "brand_openers_pinned_elsewhere": round(pinned_elsewhere / len(openers), 4),
             }

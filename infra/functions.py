@@ -143,6 +143,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=768,
         timeout_seconds=90,
         consumer=Consumer(queue="reply", batch_size=1),
+        # Its own burst timers go on the reply queue (docs/conversations.md, the burst quiet window).
+        sends_to=("reply",),
         description="Answers customers: takeover rules, LLM with catalog tools, channel send",
     ),
     # Its files bucket is in infra/knowledge.py (docs/knowledge.md).

@@ -107,7 +107,7 @@ def wait_for_sync(
                     on_status(status)
                 if status.get("complete"):
                     return status
-            elif response.status_code != 404:  # 404: enrichment has not picked up the first item yet
+            elif response.status_code != 404:  # 404: not recorded yet (the database was down at the POST)
                 raise IngestFailed(f"sync status: HTTP {response.status_code}: {response.text[:300]}")
             if time.monotonic() > deadline:
                 raise IngestFailed(f"sync {sync_id} not complete after {timeout_seconds:.0f} s")

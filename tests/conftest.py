@@ -16,6 +16,8 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+# Every message answered at once unless a test is about the burst quiet window (it sets its own).
+os.environ.setdefault("REPLY_BURST_WINDOW_SECONDS", "0")
 for _name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "LLM_PROVIDER", "EMBEDDING_PROVIDER", "DATABASE_URL"):
     os.environ.pop(_name, None)
 

@@ -1,8 +1,9 @@
 """Catalog ingest API: POST /ingest/products (and the NamDamasco alias), sync progress, health.
 
 The X-API-KEY names the tenant (mostrador.tenancy.routing: a hash looked up in the routing document;
-several keys per tenant, for rotation). The POST path validates and enqueues only; psycopg is imported
-by the two GET routes that need it.
+several keys per tenant, for rotation). The POST path validates, enqueues, then records the sync's
+receipt under that tenant within a short deadline (never failing the 202 over it). psycopg is imported
+at the first receipt write or GET, never at module import.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mostrador.catalog.ingest import CatalogRequestError, accept_catalog
 from mostrador.config import get_settings
+from mostrador.db.receipt_writer import ReceiptWriter
 from mostrador.observability import logger, metrics, tracer
 from mostrador.tenancy.routing import key_tenant, routing_source
 
 app = APIGatewayRestResolver()
+receipts = ReceiptWriter(lambda: get_settings().secret("database_url"))
 
 
 def _error(status: int, message: str) -> Response:
@@ -61,12 +64,15 @@ def receive_products() -> Response:
             tenant_id=tenant,
             queue_url=settings.enrich_queue_url,
             max_bytes=settings.ingest_max_body_bytes,
+            record_receipt=receipts,
         )
     except CatalogRequestError as exc:
         logger.info("catalog push refused", extra={"status": exc.status, "reason": exc.message})
         return _error(exc.status, exc.message)
     metrics.add_metric(name="ProductsAccepted", unit=MetricUnit.Count, value=result.accepted)
     metrics.add_metric(name="ProductsRejected", unit=MetricUnit.Count, value=len(result.rejected))
+    if result.receipt_recorded is False:
+        metrics.add_metric(name="SyncReceiptsDeferred", unit=MetricUnit.Count, value=1)
     logger.info(
         "catalog push accepted", extra={"tenant": tenant, "sync_id": result.sync_id, "accepted": result.accepted}
     )
@@ -85,7 +91,11 @@ def sync_progress(sync_id: str) -> Response:
 
     status = CatalogRepository(get_connection()).sync_status(tenant, sync_id)
     if status is None:
-        return _error(404, f"No sync {sync_id!r} yet: it appears once enrichment picks up its first product.")
+        return _error(
+            404,
+            f"No sync {sync_id!r}: a sync is known once a POST for it has been answered 202 "
+            "(or once enrichment starts on it, if the database was unavailable then).",
+        )
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=status)
 
 

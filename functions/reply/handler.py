@@ -5,6 +5,9 @@ failure; with skip_group_on_error the rest of its conversation waits for the ret
 one conversation are never answered out of order, while other conversations keep flowing. On the
 item's last receive (REPLY_MAX_RECEIVES, the queue's maxReceiveCount) a send that still fails is
 recorded `failed` rather than left `pending` in the dead-letter queue.
+
+A burst timer that is not due yet is handed back to SQS, invisible until it is (reply_queue.defer_record);
+timers run after the batch's customer messages, so a reply sees the newest of them.
 """
 
 from __future__ import annotations
@@ -17,13 +20,24 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mostrador.config import get_settings
 from mostrador.conversations.reply import ReplyService
-from mostrador.conversations.reply_queue import parse_reply_queue_envelope
+from mostrador.conversations.reply_queue import ItemDeferred, defer_record, parse_reply_queue_envelope, timers_last
 from mostrador.conversations.tenant_services import TenantReplyServices
 from mostrador.db.connection import get_connection
 from mostrador.observability import logger, metrics, tracer
 from mostrador.tenancy.secrets import tenant_secret_store
 
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+
+class ReplyQueueProcessor(SqsFifoPartialProcessor):
+    """A burst timer handed back to SQS until it is due fails its record on purpose: a batch of nothing
+    but such timers is not a function error (it would trip the Errors alarm on every burst)."""
+
+    def _clean(self) -> None:
+        deferred_only = bool(self.exceptions) and all(isinstance(info[1], ItemDeferred) for info in self.exceptions)
+        self.raise_on_entire_batch_failure = not deferred_only
+        super()._clean()
+
+
+processor = ReplyQueueProcessor(skip_group_on_error=True)
 _services: TenantReplyServices | None = None
 
 
@@ -44,12 +58,17 @@ def record_handler(record: SQSRecord) -> None:
     service = reply_service(envelope.item.tenant_id)
     outcome = service.handle(envelope.item, envelope.conversation_id, final_attempt=final)
     logger.info("reply queue item done", extra={"action": outcome.action, "reason": outcome.reason})
+    if outcome.action == "deferred":
+        defer_record(
+            record.receipt_handle, record.event_source_arn, outcome.retry_after or 0, get_settings().reply_queue_url
+        )
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    event = {**event, "Records": timers_last(list(event.get("Records") or []))}
     return dict(
         process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     )

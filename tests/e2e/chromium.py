@@ -111,6 +111,14 @@ class Page:
         if not found:
             raise AssertionError(f"nothing to click at {selector}")
 
+    def choose_files(self, selector: str, *paths: Path) -> None:
+        """Pick files in an <input type=file>, as a person does in the file chooser (fires input and change)."""
+        root = self.call("DOM.getDocument", depth=0)["root"]["nodeId"]
+        node = self.call("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+        if not node:
+            raise AssertionError(f"no file input at {selector}")
+        self.call("DOM.setFileInputFiles", nodeId=node, files=[str(path) for path in paths])
+
     def set_viewport(self, width: int, height: int, *, mobile: bool = False) -> None:
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=mobile)
 

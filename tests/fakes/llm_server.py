@@ -41,12 +41,21 @@ API of the yielded `FakeLLMServer` (stable, other rooms depend on it):
   `concepts` (word -> concept name; extend it per test, e.g. `llm_server.concepts["sofa"] = "couch"`)
   or else stands for itself, and each concept hashes to one dimension. So "fridge" and a text saying
   "nevera" point the same way. `vector_for(text, dimensions)` computes the same vector in-process.
+* Voice notes and photos: OpenAI `POST /v1/audio/transcriptions` (multipart, kind "transcription"),
+  OpenAI chat calls carrying an `image_url` part (kind "vision"), Gemini `generateContent` calls carrying
+  `inlineData` (kind "transcription" for audio/*, "vision" for image/*). Answers are looked up by the
+  file's bytes: `add_transcript(audio_bytes, text)`, `add_image_description(image_bytes, text)`;
+  unknown files answer "Fake transcript." / "Fake photo description.". Neither consumes `script_chat`.
+* `hold_chat()` makes chat calls wait until `release_chat()`; `chat_arrived` (a threading.Event) is set
+  when a chat call comes in, so a test can act while a reply is being generated.
 * `reset()` forgets requests, scripts and failures.
 """
 
 from __future__ import annotations
 
 import base64
+import email.parser
+import email.policy
 import hashlib
 import json
 import math
@@ -120,6 +129,10 @@ class FakeLLMServer:
         self._scripted: deque[dict[str, Any]] = deque()
         self._scripted_summaries: deque[str] = deque()
         self._failures: list[_Failure] = []
+        self.transcripts: dict[str, str] = {}
+        self.image_descriptions: dict[str, str] = {}
+        self.chat_arrived = threading.Event()
+        self._chat_gate: threading.Event | None = None
         self._lock = threading.Lock()
         self._counter = 0
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -163,6 +176,21 @@ class FakeLLMServer:
         with self._lock:
             for reply in replies:
                 self._scripted.append({"text": reply} if isinstance(reply, str) else dict(reply))
+
+    def add_transcript(self, audio: bytes, text: str) -> None:
+        self.transcripts[hashlib.sha256(audio).hexdigest()] = text
+
+    def add_image_description(self, image: bytes, text: str) -> None:
+        self.image_descriptions[hashlib.sha256(image).hexdigest()] = text
+
+    def hold_chat(self) -> None:
+        self.chat_arrived.clear()
+        self._chat_gate = threading.Event()
+
+    def release_chat(self) -> None:
+        gate, self._chat_gate = self._chat_gate, None
+        if gate is not None:
+            gate.set()
 
     def script_summaries(self, texts: list[str]) -> None:
         with self._lock:
@@ -218,11 +246,20 @@ class FakeLLMServer:
     # request handling (called from the HTTP thread)
 
     def _handle(self, path: str, raw: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
-        try:
-            body = json.loads(raw or b"{}")
-        except json.JSONDecodeError:
-            return 400, {"error": {"message": "body is not JSON"}}, {}
-        api, kind = _classify(path, body)
+        if path.split("?", 1)[0].endswith("/audio/transcriptions"):
+            body = _multipart(raw, headers.get("content-type", ""))
+            api, kind = "openai", "transcription"
+        else:
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                return 400, {"error": {"message": "body is not JSON"}}, {}
+            api, kind = _classify(path, body)
+        if kind == "chat":
+            self.chat_arrived.set()
+            gate = self._chat_gate
+            if gate is not None:
+                gate.wait(timeout=30)
         with self._lock:
             failure = self._take_failure(path, raw)
         if failure is not None:
@@ -254,6 +291,32 @@ class FakeLLMServer:
         return None
 
     def _answer(self, api: str, kind: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        if kind == "transcription" and api == "openai":
+            text = self.transcripts.get(body.get("file_sha256", ""), "Fake transcript.")
+            words = len(text.split())
+            return {
+                "text": text,
+                "usage": {"type": "tokens", "input_tokens": 50, "output_tokens": words, "total_tokens": 50 + words},
+            }
+        if kind == "vision" and api == "openai":
+            return self._openai_text_reply(
+                body, self.image_descriptions.get(_openai_image_sha(body), "Fake photo description.")
+            )
+        if kind in ("transcription", "vision"):
+            table = self.transcripts if kind == "transcription" else self.image_descriptions
+            default = "Fake transcript." if kind == "transcription" else "Fake photo description."
+            text = table.get(_gemini_inline_sha(body), default)
+            return {
+                "candidates": [
+                    {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}
+                ],
+                "usageMetadata": {
+                    "promptTokenCount": 300,
+                    "candidatesTokenCount": len(text.split()),
+                    "totalTokenCount": 300,
+                },
+                "modelVersion": "fake",
+            }
         if api == "openai":
             if kind == "embedding":
                 return self._openai_embeddings(body)
@@ -318,6 +381,23 @@ class FakeLLMServer:
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
             },
+        }
+
+    def _openai_text_reply(self, body: dict[str, Any], text: str) -> dict[str, Any]:
+        return {
+            "id": f"chatcmpl-fake-{self._next_id()}",
+            "object": "chat.completion",
+            "created": 1_700_000_000,
+            "model": body.get("model", "fake"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {"prompt_tokens": 100, "completion_tokens": len(text.split()), "total_tokens": 100},
         }
 
     def _openai_embeddings(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -406,8 +486,60 @@ def _text_of(content: Any) -> str:
     return ""
 
 
+def _multipart(raw: bytes, content_type: str) -> dict[str, Any]:
+    """The fields of an OpenAI multipart upload; the file as its name, type and SHA-256."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if part.get_filename():
+            fields.update(
+                file_name=part.get_filename(),
+                file_type=part.get_content_type(),
+                file_sha256=hashlib.sha256(data).hexdigest(),
+                file_bytes=len(data),
+            )
+        elif name:
+            fields[str(name)] = data.decode()
+    return fields
+
+
+def _openai_image_sha(body: dict[str, Any]) -> str:
+    for message in body.get("messages") or []:
+        content = message.get("content")
+        for part in content if isinstance(content, list) else []:
+            url = (part.get("image_url") or {}).get("url", "") if isinstance(part, dict) else ""
+            if url.startswith("data:") and "," in url:
+                return hashlib.sha256(base64.b64decode(url.split(",", 1)[1])).hexdigest()
+    return ""
+
+
+def _gemini_inline(body: dict[str, Any]) -> dict[str, Any] | None:
+    for content in body.get("contents") or []:
+        for part in content.get("parts") or []:
+            inline = part.get("inlineData") or part.get("inline_data")
+            if inline:
+                return dict(inline)
+    return None
+
+
+def _gemini_inline_sha(body: dict[str, Any]) -> str:
+    inline = _gemini_inline(body)
+    if not inline:
+        return ""
+    # The SDK sends url-safe base64.
+    return hashlib.sha256(
+        base64.urlsafe_b64decode(str(inline.get("data", "")).replace("+", "-").replace("/", "_"))
+    ).hexdigest()
+
+
 def _classify(path: str, body: dict[str, Any]) -> tuple[str, str]:
     route = path.split("?", 1)[0]
+    if route.endswith("/chat/completions") and _openai_image_sha(body):
+        return "openai", "vision"
     if route.endswith("/chat/completions"):
         system = " ".join(
             _text_of(m.get("content")) for m in body.get("messages") or [] if m.get("role") in ("system", "developer")
@@ -417,6 +549,9 @@ def _classify(path: str, body: dict[str, Any]) -> tuple[str, str]:
         return "openai", "embedding"
     if "/models/" in route and route.endswith((":batchEmbedContents", ":embedContent")):
         return "gemini", "embedding"
+    if "/models/" in route and route.endswith(":generateContent") and _gemini_inline(body):
+        mime = str((_gemini_inline(body) or {}).get("mimeType") or (_gemini_inline(body) or {}).get("mime_type") or "")
+        return "gemini", "transcription" if mime.startswith("audio/") else "vision"
     if "/models/" in route and route.endswith(":generateContent"):
         system = " ".join(part.get("text", "") for part in (body.get("systemInstruction") or {}).get("parts") or [])
         return "gemini", "summary" if _SUMMARY_MARKER in system else "chat"

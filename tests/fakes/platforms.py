@@ -14,16 +14,25 @@ FakeMetaGraph (base URL `.url`, like https://graph.facebook.com/v21.0):
   POST /{phone_number_id}/messages → {"messaging_product": "whatsapp", "contacts": [...],
       "messages": [{"id": "wamid.FAKE<n>"}]}
   POST /me/messages → {"recipient_id": ..., "message_id": "m_FAKE<n>"}
+  POST /{phone_number_id}/messages with "status": "read" (read receipt + typing indicator) →
+      {"success": true}; listed by `.read_receipts()`, never by `.sent()`.
+  Messages are checked against Meta's documented limits (`whatsapp_message_problem`,
+  `messenger_message_problem`: interactive buttons/lists, image captions, quick replies) and refused
+  with error 100 like the real API. `.sent_texts()` gives each message's text, interactive body or caption.
+  WhatsApp media: `.add_media(bytes, mime) -> media id`; GET /{version}/{media id} answers its URL,
+  mime type, sha256 and file_size (`.announced_sizes[id]` overrides the size); GET that URL answers the
+  bytes. Both need the token. Messenger/Instagram attachments: `.cdn_url(bytes, mime)` (no token).
   A request without the expected bearer token (`.token`, or one in `.other_tokens`) gets Meta's error 190.
   `.fail_next(code=131047, times=1, http_status=400)` answers Meta error JSON
   ({"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}) for the next sends;
-  `.fail_next(http_status=503)` with no code answers a bare 5xx. `.sent_texts()` lists texts sent.
+  `.fail_next(http_status=503)` with no code answers a bare 5xx. Read receipts never consume a failure.
 
 FakeSupportBoard (URL `.url`, like https://example.com/supportboard/include/api.php): form POSTs
 with `token` and `function`. Implements get-conversation, get-user, send-message and
 messenger-send-message; state lives in `.conversations` (id → {"details": {...}, "messages": [...]})
 and `.users` (id → {"first_name": ..., "details": [{"slug", "value"}]}). Helpers: `add_conversation`,
-`add_user`, `add_message`. Like the real one, message attachments/payloads are JSON-encoded strings
+`add_user`, `add_message`, `add_file(name, bytes, content type) -> URL` (an uploaded attachment,
+served by GET). Like the real one, message attachments/payloads are JSON-encoded strings
 inside the JSON; `encode_response_as_string = True` also encodes the whole get-conversation
 response as a string. messenger-send-message answers its documented shape, a list with Meta's
 answer for each message it sent: {"success": true, "response": [{"recipient_id", "message_id"}]}.
@@ -38,6 +47,7 @@ Both can hang: `.hold()` keeps every request waiting (counted in `.held`) until 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import threading
@@ -130,10 +140,10 @@ class _RecordingServer:
                 if holding:
                     owner._answering.wait(owner._hold_limit)
                 with owner._lock:
-                    status, answer = owner.answer(request)
+                    status, answer, *rest = owner.answer(request)
                 raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", rest[0] if rest else "application/json")
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
                 self.wfile.write(raw)
@@ -156,7 +166,8 @@ class _RecordingServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def answer(self, request: CapturedRequest) -> tuple[int, Any]:
+    def answer(self, request: CapturedRequest) -> tuple[Any, ...]:
+        """(status, JSON-able or bytes[, content type])."""
         raise NotImplementedError
 
     def hold(self, at_most_seconds: float = 30.0) -> None:
@@ -191,6 +202,12 @@ class FakeMetaGraph(_RecordingServer):
         self.other_tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._failures: list[_Failure] = []
+        # media id -> (bytes, mime type): WhatsApp media (Graph lookup, then a download with the token)
+        self.media: dict[str, tuple[bytes, str]] = {}
+        # file name -> (bytes, mime type): Messenger/Instagram attachment URLs on the "CDN" (no token)
+        self.cdn: dict[str, tuple[bytes, str]] = {}
+        # When set, a media lookup answers this file_size instead of the real one (Meta announcing a size).
+        self.announced_sizes: dict[str, int] = {}
 
     @property
     def url(self) -> str:
@@ -209,18 +226,59 @@ class FakeMetaGraph(_RecordingServer):
         status = http_status or (500 if code is None else (429 if code in (4, 130429) else 400))
         self._failures.append(_Failure(status, code, times, subcode=subcode, after=after))
 
-    def sent(self) -> list[CapturedRequest]:
-        return [r for r in self.requests if r.method == "POST" and r.path.endswith("/messages")]
+    # -- media ---------------------------------------------------------------------------------
 
-    def sent_texts(self) -> list[str]:
+    def add_media(self, data: bytes, mime_type: str, *, media_id: str | None = None) -> str:
+        """A WhatsApp media file; returns its id (what a webhook's audio.id / image.id carries)."""
+        media_id = media_id or f"{900000 + len(self.media) + 1}"
+        self.media[media_id] = (data, mime_type)
+        return media_id
+
+    def cdn_url(self, data: bytes, mime_type: str, name: str | None = None) -> str:
+        """A Messenger/Instagram attachment URL (what a webhook's attachment payload.url carries)."""
+        name = name or f"attachment-{len(self.cdn) + 1}"
+        self.cdn[name] = (data, mime_type)
+        return f"{self.base}/cdn/{name}?oh=fake"
+
+    def media_downloads(self) -> list[CapturedRequest]:
+        return [r for r in self.requests if r.method == "GET" and r.path.startswith("/media-files/")]
+
+    # -- what was sent --------------------------------------------------------------------------
+
+    def sent(self) -> list[CapturedRequest]:
+        """Messages sent (WhatsApp and Messenger), without WhatsApp read receipts."""
+        return [
+            r for r in self.requests if r.method == "POST" and r.path.endswith("/messages") and not _is_read_receipt(r)
+        ]
+
+    def read_receipts(self) -> list[CapturedRequest]:
+        return [r for r in self.requests if r.method == "POST" and _is_read_receipt(r)]
+
+    def sent_texts(self, to: str | None = None) -> list[str]:
+        """The text of each message sent (only those to WhatsApp number `to` when given): a text body, an
+        interactive body, an image caption ("" if none)."""
         texts = []
         for request in self.sent():
             body = request.json
-            texts.append(body["text"]["body"] if "text" in body else body["message"]["text"])
+            if to is not None and body.get("to") != to:
+                continue
+            if "message" in body:  # Messenger / Instagram
+                texts.append(body["message"].get("text", ""))
+            elif body.get("type") == "interactive":
+                texts.append(body["interactive"]["body"]["text"])
+            elif body.get("type") == "image":
+                texts.append(body["image"].get("caption", ""))
+            else:
+                texts.append(body["text"]["body"])
         return texts
 
-    def answer(self, request: CapturedRequest) -> tuple[int, Any]:
+    def answer(self, request: CapturedRequest) -> tuple[Any, ...]:
+        if request.method == "GET" and request.path.startswith("/cdn/"):
+            found = self.cdn.get(request.path.removeprefix("/cdn/"))
+            return (200, found[0], found[1]) if found else (404, b"not found", "text/plain")
         prefix = f"/{self.version}/"
+        if request.method == "GET" and (request.path.startswith(prefix) or request.path.startswith("/media-files/")):
+            return self._media_answer(request, prefix)
         if not request.path.startswith(prefix) or request.method != "POST":
             return 404, meta_error(100, "Unknown path components")
         auth = request.headers.get("authorization", "")
@@ -231,7 +289,9 @@ class FakeMetaGraph(_RecordingServer):
         )
         if token != self.token and token not in self.other_tokens:
             return 401, meta_error(190)
-        if self._failures and self._failures[0].after > 0:
+        if _is_read_receipt(request):
+            pass  # scripted failures are for sends; a read receipt never consumes one
+        elif self._failures and self._failures[0].after > 0:
             self._failures[0].after -= 1
         elif self._failures:
             failure = self._failures[0]
@@ -249,19 +309,136 @@ class FakeMetaGraph(_RecordingServer):
         number = next(self._ids)
         if tail == "me/messages":
             recipient = (body.get("recipient") or {}).get("id")
-            if not recipient or not (body.get("message") or {}).get("text"):
+            if not recipient:
                 return 400, meta_error(100, "(#100) The parameter recipient is required")
+            problem = messenger_message_problem(body.get("message"))
+            if problem:
+                return 400, meta_error(100, f"(#100) {problem}")
             return 200, {"recipient_id": recipient, "message_id": f"m_FAKE{number}"}
         if tail.endswith("/messages"):
+            if body.get("status") == "read":
+                if body.get("messaging_product") != "whatsapp" or not body.get("message_id"):
+                    return 400, meta_error(100, "(#100) Invalid parameter")
+                return 200, {"success": True}
             to = body.get("to") or body.get("recipient")
             if body.get("messaging_product") != "whatsapp" or not to:
                 return 400, meta_error(100, "(#100) Invalid parameter")
+            problem = whatsapp_message_problem(body)
+            if problem:
+                return 400, meta_error(100, f"(#100) {problem}")
             return 200, {
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": to, "wa_id": to}],
                 "messages": [{"id": f"wamid.FAKE{number}"}],
             }
         return 404, meta_error(100, "Unknown path components")
+
+    def _media_answer(self, request: CapturedRequest, prefix: str) -> tuple[Any, ...]:
+        """GET /{version}/{media id} → the file's URL and details; GET that URL → its bytes. Both need the token."""
+        auth = request.headers.get("authorization", "")
+        if auth != f"Bearer {self.token}":
+            return 401, meta_error(190)
+        if request.path.startswith("/media-files/"):
+            found = self.media.get(request.path.removeprefix("/media-files/"))
+            return (200, found[0], found[1]) if found else (404, meta_error(100, "Media not found"))
+        media_id = request.path[len(prefix) :]
+        found = self.media.get(media_id)
+        if found is None:
+            return 400, meta_error(100, f"Unsupported get request. Object with ID '{media_id}' does not exist")
+        data, mime_type = found
+        return 200, {
+            "messaging_product": "whatsapp",
+            "url": f"{self.base}/media-files/{media_id}",
+            "mime_type": mime_type,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "file_size": str(self.announced_sizes.get(media_id, len(data))),
+            "id": media_id,
+        }
+
+
+def _is_read_receipt(request: CapturedRequest) -> bool:
+    try:
+        return request.json.get("status") == "read"
+    except ValueError:
+        return False
+
+
+def _too_long(value: Any, limit: int) -> bool:
+    return not isinstance(value, str) or not value or len(value) > limit
+
+
+def whatsapp_message_problem(body: dict[str, Any]) -> str | None:
+    """What the Cloud API would refuse in a message (the limits in Meta's docs, see docs/channels.md)."""
+    kind = body.get("type")
+    if kind == "text":
+        text = (body.get("text") or {}).get("body")
+        return "text.body must be 1-4096 characters" if _too_long(text, 4096) else None
+    if kind == "image":
+        image = body.get("image") or {}
+        if not image.get("link") and not image.get("id"):
+            return "image needs a link or an id"
+        caption = image.get("caption")
+        return "image.caption is over 1024 characters" if caption is not None and len(caption) > 1024 else None
+    if kind != "interactive":
+        return f"unsupported message type {kind!r}"
+    interactive = body.get("interactive") or {}
+    if _too_long((interactive.get("body") or {}).get("text"), 1024):
+        return "interactive.body.text must be 1-1024 characters"
+    action = interactive.get("action") or {}
+    if interactive.get("type") == "button":
+        buttons = action.get("buttons") or []
+        if not 1 <= len(buttons) <= 3:
+            return "reply buttons: 1-3 buttons"
+        titles = [(b.get("reply") or {}).get("title") for b in buttons]
+        ids = [(b.get("reply") or {}).get("id") for b in buttons]
+        if any(_too_long(t, 20) for t in titles) or any(_too_long(i, 256) for i in ids):
+            return "reply button title must be 1-20 characters and its id 1-256"
+        if len({str(t).casefold() for t in titles}) < len(titles) or len(set(ids)) < len(ids):
+            return "reply button titles and ids must be unique"
+        return None
+    if interactive.get("type") == "list":
+        if _too_long(action.get("button"), 20):
+            return "list button label must be 1-20 characters"
+        sections = action.get("sections") or []
+        rows = [row for section in sections for row in section.get("rows") or []]
+        if not sections or not 1 <= len(rows) <= 10:
+            return "list: 1-10 rows in all"
+        if any(_too_long(section.get("title"), 24) for section in sections if "title" in section):
+            return "list section title is over 24 characters"
+        for row in rows:
+            if _too_long(row.get("title"), 24) or _too_long(row.get("id"), 200):
+                return "list row title must be 1-24 characters and its id 1-200"
+            if "description" in row and _too_long(row["description"], 72):
+                return "list row description is over 72 characters"
+        if len({row["id"] for row in rows}) < len(rows):
+            return "list row ids must be unique"
+        return None
+    return f"unsupported interactive type {interactive.get('type')!r}"
+
+
+def messenger_message_problem(message: Any) -> str | None:
+    """What the Send API would refuse: text or an attachment; at most 13 quick replies of 20/1000."""
+    if not isinstance(message, dict):
+        return "message is required"
+    attachment = message.get("attachment")
+    if attachment is not None:
+        payload = attachment.get("payload") or {}
+        return None if attachment.get("type") and payload.get("url") else "attachment needs a type and a payload.url"
+    text = message.get("text")
+    if not isinstance(text, str) or not text:
+        return "message.text or message.attachment is required"
+    if len(text) > 2000:
+        return "message.text is over 2000 characters"
+    quick_replies = message.get("quick_replies")
+    if quick_replies is not None:
+        if not 1 <= len(quick_replies) <= 13:
+            return "quick_replies: 1-13 items"
+        for reply in quick_replies:
+            if reply.get("content_type") != "text" or _too_long(reply.get("title"), 20):
+                return "quick reply title must be 1-20 characters"
+            if _too_long(reply.get("payload"), 1000):
+                return "quick reply payload must be 1-1000 characters"
+    return None
 
 
 class FakeSupportBoard(_RecordingServer):
@@ -273,6 +450,7 @@ class FakeSupportBoard(_RecordingServer):
         self.encode_response_as_string = False
         self._ids = itertools.count(1000)
         self._failures: list[_Failure] = []
+        self.files: dict[str, tuple[bytes, str]] = {}
 
     @property
     def url(self) -> str:
@@ -315,6 +493,11 @@ class FakeSupportBoard(_RecordingServer):
         )
         return message_id
 
+    def add_file(self, name: str, data: bytes, content_type: str) -> str:
+        """An uploaded attachment (a customer's voice note or photo); returns its URL."""
+        self.files[name] = (data, content_type)
+        return f"{self.base}/supportboard/uploads/{name}"
+
     # -- scripting failures ----------------------------------------------------------------------
 
     def fail_messenger_with_meta_error(self, code: int, *, times: int = 1, as_list: bool = False) -> None:
@@ -332,7 +515,10 @@ class FakeSupportBoard(_RecordingServer):
 
     # -- answers ---------------------------------------------------------------------------------
 
-    def answer(self, request: CapturedRequest) -> tuple[int, Any]:
+    def answer(self, request: CapturedRequest) -> tuple[Any, ...]:
+        if request.method == "GET" and request.path.startswith("/supportboard/uploads/"):
+            found = self.files.get(request.path.removeprefix("/supportboard/uploads/"))
+            return (200, found[0], found[1]) if found else (404, b"Not Found", "text/plain")
         form = request.form
         function = form.get("function", "")
         if form.get("token") != self.token:

@@ -19,6 +19,8 @@ import httpx
 import pytest
 
 from tests.e2e.chromium import Chromium, Page
+from tests.fakes.llm_server import FakeLLMServer, running_llm_server
+from tests.fakes.media_files import ogg_opus_voice_note, png_photo
 from tests.fakes.platforms import FakeMetaGraph
 from tests.integration.test_local_stack import (
     APP_SECRET,
@@ -49,7 +51,16 @@ def graph() -> Iterator[FakeMetaGraph]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, graph: FakeMetaGraph) -> Iterator[RunningStack]:
+def media_models() -> Iterator[FakeLLMServer]:
+    """Voice notes and photos go to the real OpenAI SDK against this server; chat stays offline."""
+    with running_llm_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, graph: FakeMetaGraph, media_models: FakeLLMServer
+) -> Iterator[RunningStack]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "META_", "WHATSAPP_", "SUPPORT_BOARD_"))}
     for name in ("DATABASE_URL", "LLM_PROVIDER", "OPENAI_API_KEY", "GEMINI_API_KEY", "PORT"):
         env.pop(name, None)
@@ -63,6 +74,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, graph: FakeMetaGraph) -> Ite
             "WHATSAPP_TOKEN": graph.token,
             "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
             "MESSENGER_PAGE_TOKEN": graph.token,
+            "LLM_PROVIDER": "offline",
+            "TRANSCRIPTION_PROVIDER": "openai",
+            "VISION_PROVIDER": "openai",
+            "OPENAI_API_KEY": "console-test-openai-key",
+            "OPENAI_BASE_URL": media_models.openai_base_url,
+            "LLM_MAX_RETRIES": "0",
         }
     )
     root = tmp_path_factory.mktemp("console-stack")
@@ -115,9 +132,10 @@ def api(stack: RunningStack, path: str, **query: Any) -> Any:
     return answer.json()
 
 
-def customer_writes(stack: RunningStack, sender: str, text: str) -> str:
+def customer_writes(stack: RunningStack, sender: str, text: str, *, content: dict[str, Any] | None = None) -> str:
+    """A signed WhatsApp webhook with the customer's `text` (or a media message's `content`)."""
     wamid = f"wamid.CONSOLE{sender}{time.time_ns()}"
-    raw, signature = signed_whatsapp_delivery(sender, text, wamid)
+    raw, signature = signed_whatsapp_delivery(sender, text, wamid, content=content)
     answer = httpx.post(
         f"{stack.url}/webhooks/whatsapp",
         content=raw,
@@ -130,7 +148,8 @@ def customer_writes(stack: RunningStack, sender: str, text: str) -> str:
 
 
 def texts_to(graph: FakeMetaGraph, sender: str) -> list[str]:
-    return [r.json["text"]["body"] for r in graph.sent() if r.json.get("to") == sender]
+    # Text, or the body of the list/buttons a reply offering several products is sent as.
+    return graph.sent_texts(to=sender)
 
 
 def sign_in(page: Page) -> None:
@@ -158,7 +177,9 @@ def clear_filter(page: Page) -> None:
 def open_conversation_with(page: Page, words: str) -> None:
     """Filter the inbox by `words` and open the one conversation it leaves."""
     go(page, "#/inbox")
-    page.wait_for("!!document.getElementById('filter-text')")
+    # The inbox itself, not the list still shown beside a conversation opened before: the hash change
+    # mounts a new inbox (and search box) a moment later, and typing into the old box loses the words.
+    page.wait_for("!!document.getElementById('filter-text') && !document.getElementById('transcript')")
     page.evaluate("document.getElementById('filter-text').value = ''")
     page.type_into("#filter-text", words)
     page.wait_for(
@@ -199,12 +220,12 @@ def test_sign_in_refuses_a_wrong_token_and_keeps_the_right_one_in_this_tab_only(
     assert page.evaluate("JSON.stringify(localStorage)").find(ADMIN_TOKEN) == -1
     assert ADMIN_TOKEN not in page.evaluate("location.href")
     nav = page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)")
-    assert nav == ["Bandeja", "Escalaciones", "Analítica", "Catálogo"]  # Spanish by default; all permitted
+    assert nav == ["Bandeja", "Escalaciones", "Analítica", "Catálogo", "Conocimiento"]  # Spanish; all permitted
 
     page.click(".bar button.lang")
     page.wait_for("document.documentElement.lang === 'en' && !!document.getElementById('nav-inbox')")
     english = page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)")
-    assert english == ["Inbox", "Escalations", "Analytics", "Catalog"]
+    assert english == ["Inbox", "Escalations", "Analytics", "Catalog", "Knowledge"]
     page.click(".bar button.lang")
     page.wait_for("document.documentElement.lang === 'es' && !!document.getElementById('nav-inbox')")
     assert page.evaluate("document.getElementById('nav-inbox').textContent") == "Bandeja"
@@ -314,6 +335,81 @@ def test_customer_text_is_shown_as_text_never_as_html(stack: RunningStack, page:
     assert attack in page.evaluate("document.getElementById('transcript').innerText")
 
 
+def test_a_voice_notes_transcript_and_a_photos_description_show_under_the_customers_message(
+    stack: RunningStack, page: Page, graph: FakeMetaGraph, media_models: FakeLLMServer
+) -> None:
+    sender = "584140005005"
+    conversation_id = f"wa:{PHONE_NUMBER_ID}:{sender}"
+
+    def answered(count: int) -> bool:
+        """The bot has answered `count` of the customer's messages (a reply may go out in two pieces)."""
+        answer = httpx.get(
+            f"{stack.url}/admin/conversations/{conversation_id}",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=30,
+        )
+        messages = answer.json()["messages"] if answer.status_code == 200 else []  # 404 until recorded
+        return sum(m["direction"] == "inbound" and m["state"] == "replied" for m in messages) == count
+
+    customer_writes(stack, sender, "Hola, les mando una nota de voz y una foto medios-6630")
+    wait_for(lambda: answered(1), what=f"the bot's first answer\n{stack.output()}")
+
+    voice = ogg_opus_voice_note(4.0, "console")
+    voice_id = graph.add_media(voice, "audio/ogg; codecs=opus")
+    said = "Hola, ¿tienen nevera Samsung?"
+    media_models.add_transcript(voice, said)
+    customer_writes(
+        stack, sender, "", content={"type": "audio", "audio": {"id": voice_id, "mime_type": "audio/ogg; codecs=opus"}}
+    )
+    wait_for(lambda: answered(2), what=f"the answer to the voice note\n{stack.output()}")
+
+    photo = png_photo("console-blender")
+    photo_id = graph.add_media(photo, "image/png")
+    seen = "Una licuadora Oster con vaso de vidrio y base plateada."
+    media_models.add_image_description(photo, seen)
+    customer_writes(
+        stack,
+        sender,
+        "",
+        content={"type": "image", "image": {"id": photo_id, "mime_type": "image/png", "caption": "¿tienen este?"}},
+    )
+    wait_for(lambda: answered(3), what=f"the answer to the photo\n{stack.output()}")
+
+    sign_in(page)
+    open_conversation_with(page, "medios-6630")
+    page.wait_for("document.querySelectorAll('#transcript li.msg[data-actor=bot]').length === 3", seconds=20)
+    notes = page.evaluate(
+        "[...document.querySelectorAll('#transcript li.msg')].map(e => ({direction: e.dataset.direction,"
+        " text: e.querySelector('.text').textContent, notes: [...e.querySelectorAll('.media-note')]"
+        ".map(n => [n.dataset.note, n.querySelector('.label').textContent, n.querySelector('.said').textContent])}))"
+    )
+    customer = [m for m in notes if m["direction"] == "inbound"]
+    assert [m["notes"] for m in customer] == [
+        [],
+        [["transcript", "Transcripción:", said]],
+        [["mediaDescription", "En la foto:", seen]],
+    ]
+    assert customer[2]["text"] == "¿tienen este?"  # the caption stays the message's text
+    assert all(m["notes"] == [] for m in notes if m["direction"] == "outbound")
+    # The page shows what the admin API says the models made of them.
+    stored = api(stack, f"/admin/console/conversations/{conversation_id}")["messages"]
+    inbound = [m for m in stored if m["direction"] == "inbound"]
+    assert [(m["mediaKind"], m["transcript"], m["mediaDescription"]) for m in inbound][1:] == [
+        ("audio", said, None),
+        ("image", None, seen),
+    ]
+    page.click(".bar button.lang")
+    page.wait_for(
+        "document.documentElement.lang === 'en'"
+        " && document.querySelector('#transcript .media-note .label')?.textContent === 'Transcript:'",
+        seconds=15,
+    )
+    labels = page.evaluate("[...document.querySelectorAll('#transcript .media-note .label')].map(e => e.textContent)")
+    assert labels == ["Transcript:", "In the photo:"]
+    page.click(".bar button.lang")
+    page.wait_for("document.documentElement.lang === 'es'")
+
+
 def test_the_catalog_page_searches_as_the_bot_and_lists_the_sync(stack: RunningStack, page: Page) -> None:
     sign_in(page)
     go(page, "#/catalog")
@@ -399,6 +495,7 @@ def test_the_page_offers_only_what_the_permissions_allow(stack: RunningStack, br
         "Bandeja",
         "Escalaciones",
         "Catálogo",
+        "Conocimiento",  # reading knowledge needs read_conversations, as in the API
     ]
     assert page.evaluate("!!document.getElementById('reveal-ids')") is False
     open_conversation_with(page, "pedido-7731")

@@ -307,6 +307,16 @@ def test_an_escalation_note_becomes_a_suggestion_and_once_approved_the_next_sear
     assert suggestion["id"] == resolved["suggestionId"] and suggestion["status"] == "suggested"
     assert suggestion["question"] == message.text
     assert suggestion["answer"] == "Sí, emitimos factura fiscal a empresas con su RIF; se pide al pagar."
+    # Where it came from, for the person deciding (the console's suggestions list shows it).
+    assert suggestion["escalation"] == {
+        "id": escalation["id"],
+        "reason": escalation["reason"],
+        "source": "customer_request",
+        "openedAt": escalation["openedAt"],
+        "resolvedAt": resolved["resolvedAt"],
+        "channel": "whatsapp",
+        "customerId": escalation["customerId"],
+    }
     assert knowledge.queued() == 0 and knowledge.search("¿dan factura fiscal?") == []  # never auto-published
 
     approved = knowledge.admin.ok(

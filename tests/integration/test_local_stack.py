@@ -158,7 +158,10 @@ def test_ingest_command_pushes_a_catalog_in_parts_and_prints_the_completed_sync(
     assert again.json()["complete"] is True
 
 
-def signed_whatsapp_delivery(sender: str, text: str, wamid: str) -> tuple[bytes, str]:
+def signed_whatsapp_delivery(
+    sender: str, text: str, wamid: str, *, content: dict[str, Any] | None = None
+) -> tuple[bytes, str]:
+    """A signed delivery of one message: `text`, or `content` (its "type" and that type's object)."""
     payload = {
         "object": "whatsapp_business_account",
         "entry": [
@@ -176,8 +179,7 @@ def signed_whatsapp_delivery(sender: str, text: str, wamid: str) -> tuple[bytes,
                                     "from": sender,
                                     "id": wamid,
                                     "timestamp": str(int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": text},
+                                    **(content or {"type": "text", "text": {"body": text}}),
                                 }
                             ],
                         },
@@ -227,7 +229,9 @@ def test_signed_whatsapp_webhook_gets_a_reply_at_the_graph_api(stack: RunningSta
     sent = wait_for(reply, what=f"a WhatsApp reply at the Graph API stand-in\n{stack.output()}")
     assert sent.headers.get("authorization") == f"Bearer {graph.token}"
     assert sent.json["messaging_product"] == "whatsapp"
-    assert sent.json["text"]["body"].strip()
+    # Several fridges found: offered as WhatsApp buttons or a list (issue 13), whose body is the reply.
+    body = sent.json["text"]["body"] if sent.json["type"] == "text" else sent.json["interactive"]["body"]["text"]
+    assert body.strip()
     assert sent.json.get("context", {}).get("message_id") == wamid
 
 
@@ -372,8 +376,15 @@ def test_the_first_run_loads_the_sample_catalog_through_ingest_and_a_second_run_
     stack_env: dict[str, str], tmp_path: Path
 ) -> None:
     catalog = json.loads((REPO / "local" / "sample_catalog.json").read_text())
+    # The user's own 40 products, pushed while the sample (a full sync) is being enriched: the sample
+    # must not deactivate them when it completes (issue 14), so the same push again is all unchanged.
+    mine = [{**item, "itemCode": f"MIO-{item['itemCode']}"} for item in catalog[:40]]
     first = start_stack(tmp_path / "data", free_port(), stack_env, tmp_path / "first.log", sample=True)
     try:
+        key = {"X-API-KEY": ingest_key(first)}
+        wait_for(lambda: (first.data_dir / SAMPLE_MARKER).exists(), 120, "every sample part accepted")
+        pushed = httpx.post(f"{first.url}/ingest/products", json={"products": mine, "syncId": "mine"}, headers=key)
+        assert pushed.status_code == 202 and pushed.json()["accepted"] == 40
         for _ in range(600):  # enrichment of a few hundred items with the offline provider
             if "[sample] sample catalog ready" in first.output() or "[sample] loading the sample" in first.output():
                 break
@@ -381,11 +392,19 @@ def test_the_first_run_loads_the_sample_catalog_through_ingest_and_a_second_run_
         assert "[sample] sample catalog ready" in first.output(), first.output()
         marker = json.loads((first.data_dir / SAMPLE_MARKER).read_text())
         assert marker["accepted"] == len(catalog)
-        sync = httpx.get(
-            f"{first.url}/ingest/syncs/{marker['syncId']}", headers={"X-API-KEY": ingest_key(first)}
-        ).json()
+        sync = httpx.get(f"{first.url}/ingest/syncs/{marker['syncId']}", headers=key).json()
         assert sync["complete"] and sync["received"] == len(catalog) and sync["failed"] == 0
         assert sync["processed"] == len(catalog)
+
+        def complete(sync_id: str) -> dict[str, Any] | None:
+            status = httpx.get(f"{first.url}/ingest/syncs/{sync_id}", headers=key).json()
+            return status if status.get("complete") else None
+
+        assert wait_for(lambda: complete("mine"), 120, "the user's push")["processed"] == 40
+        again = httpx.post(f"{first.url}/ingest/products", json={"products": mine, "syncId": "mine-again"}, headers=key)
+        assert again.status_code == 202
+        status = wait_for(lambda: complete("mine-again"), 120, "the same push again")
+        assert (status["processed"], status["unchanged"]) == (0, 40), status
     finally:
         assert stop_stack(first) == 0
     again = start_stack(tmp_path / "data", free_port(), stack_env, tmp_path / "second.log", sample=True)

@@ -26,3 +26,20 @@ def test_vector_extension_and_tenant_column_on_every_table(db):
 def test_accent_folding_matches_spanish_spellings(db):
     row = db.execute("SELECT mostrador_fold('Árbol CAÑÓN Pingüino') AS folded").fetchone()
     assert row["folded"] == "arbol canon pinguino"
+
+
+def test_messages_recorded_as_human_agent_become_agent(db):
+    # Rows written before migration 016 named a person in a platform's inbox `human_agent`.
+    db.execute(
+        "INSERT INTO conversations (tenant_id, conversation_id, channel)"
+        " VALUES ('default', 'wa:1:584140000000', 'whatsapp')"
+    )
+    db.execute(
+        "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, text)"
+        " VALUES ('default', 'wa:1:584140000000', 'whatsapp', 'inbound', 'human_agent', 'Te atiendo yo'),"
+        " ('default', 'wa:1:584140000000', 'whatsapp', 'inbound', 'customer', 'hola')"
+    )
+    sql = dict(migration_files())["016_agent_actor.sql"]
+    db.execute(sql)
+    actors = [row["actor"] for row in db.execute("SELECT actor FROM messages ORDER BY id")]
+    assert actors == ["agent", "customer"]

@@ -51,7 +51,7 @@ def test_a_coexistence_echo_is_recorded_as_an_agent_and_pauses_the_bot(
     echo = support.inbound_row(db, echo_id)
     assert echo["conversation_id"] == WA_CONVERSATION  # the customer's conversation, not the business's
     assert (echo["actor"], echo["direction"], echo["state"], echo["state_reason"]) == (
-        "human_agent",
+        "agent",
         "inbound",
         "skipped",
         "business_app_echo",
@@ -72,7 +72,7 @@ def test_a_coexistence_echo_is_recorded_as_an_agent_and_pauses_the_bot(
     assert [(r["direction"], r["actor"]) for r in history] == [
         ("inbound", "customer"),
         ("outbound", "bot"),
-        ("inbound", "human_agent"),
+        ("inbound", "agent"),
         ("inbound", "customer"),
     ]
     assert pipeline.dead_lettered() == 0
@@ -128,7 +128,7 @@ def test_an_echo_to_another_form_of_the_number_pauses_the_customers_conversation
     pipeline.run_replies()
     echo = support.inbound_row(db, echo_id)
     assert echo["conversation_id"] == conversation  # the id the customer's own messages use
-    assert (echo["actor"], echo["state_reason"]) == ("human_agent", "business_app_echo")
+    assert (echo["actor"], echo["state_reason"]) == ("agent", "business_app_echo")
     assert _conversation_ids(db) == [conversation]  # no second conversation for the other form
     assert _pause(db, conversation) is not None
 
@@ -137,7 +137,7 @@ def test_an_echo_to_another_form_of_the_number_pauses_the_customers_conversation
     assert len(reply_env.meta.sent()) == 1  # the person is answering: the bot stays quiet
     assert support.inbound_row(db, "wamid.AGAIN")["state_reason"] == "paused"
     history = repo.recent_history(db, "default", conversation)
-    assert [r["actor"] for r in history] == ["customer", "bot", "human_agent", "customer"]
+    assert [r["actor"] for r in history] == ["customer", "bot", "agent", "customer"]
     assert pipeline.dead_lettered() == 0
 
 
@@ -292,7 +292,7 @@ def test_standby_events_are_recorded_without_a_reply_and_the_transcript_is_whole
     rows = _rows(db, FB_CONVERSATION)
     assert [(r["platform_message_id"], r["actor"], r["state"], r["state_reason"]) for r in rows] == [
         ("m_STANDBY_CUSTOMER_1", "customer", "skipped", "standby"),
-        ("m_STANDBY_INBOX_ECHO_1", "human_agent", "skipped", "standby"),
+        ("m_STANDBY_INBOX_ECHO_1", "agent", "skipped", "standby"),
         ("m_STANDBY_POSTBACK_1", "customer", "skipped", "standby"),
     ]
     assert rows[0]["text"] == "¿Me confirman la dirección de entrega?"

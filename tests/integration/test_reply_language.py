@@ -86,6 +86,48 @@ def test_a_first_message_that_is_a_brand_and_a_model_keeps_the_default_language(
     assert reply_env.meta.sent_texts()[0].startswith(opening)
 
 
+TV = product("T-55", "Televisor Samsung Crystal UHD 55", 499.0, 3, branch="Valencia")
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("busco una nevera samsung", "USD 1.299,50"),
+        ("busco una nevera", "USD 1.299,50"),
+        ("busco un televisor samsung", "USD 499,00"),
+        ("busco una nevera grande", "USD 1.299,50"),  # was named Italian: answered in English
+        ("me interesa la nevera", "USD 1.299,50"),
+    ],
+)
+def test_a_spanish_shopping_message_is_answered_in_spanish(reply_env, db, text, amount):
+    """n-grams read "busco una nevera" as Italian; Spanish is the default market's language."""
+    add_products(db, FRIDGE, TV)
+    message = whatsapp(text)
+    assert deliver(message) == []
+
+    [sent] = reply_env.meta.sent_texts()
+    assert sent.startswith("Encontré estos productos:") and amount in sent
+    assert conversation_language(db, message) == "es"
+    [reply] = replies(db, message.conversation_id)
+    assert reply["language"] == "es" and reply["text"] == sent
+
+
+def test_a_spanish_shopping_message_switches_a_conversation_that_began_in_english(reply_env, db):
+    """A customer who greets with "hi" and then asks in Spanish is answered in Spanish (before: the
+    message was not clear enough to switch, and the answer stayed English)."""
+    add_products(db, FRIDGE)
+    greeting = whatsapp("hi")
+    deliver(greeting)
+    assert conversation_language(db, greeting) == "en"
+
+    message = whatsapp("busco una nevera samsung")
+    assert deliver(message) == []
+    assert conversation_language(db, message) == "es"
+    assert inbound_row(db, message.platform_message_id)["language"] == "es"
+    sent = reply_env.meta.sent_texts()[-1]
+    assert sent.startswith("Encontré estos productos:") and "USD 1.299,50" in sent
+
+
 def test_ok_a_code_an_emoji_or_a_product_name_never_flip_a_pinned_conversation(reply_env, db):
     add_products(db, FRIDGE)
     deliver(whatsapp("do you have the Nevera Samsung RT38?"))
@@ -147,6 +189,7 @@ def _system_prompt(request) -> str:
         ("openai", "vocês têm geladeira Samsung?", "pt", "Portuguese", "Temos a Nevera Samsung RT38 por USD 1.299,50."),
         ("gemini", "bonjour, vous avez des frigos ?", "fr", "French", "Oui : la Nevera Samsung RT38, USD 1 299,50."),
         ("openai", "do you have tvs?", "en", "English", "We have no TVs right now."),
+        ("gemini", "busco una nevera samsung", "es", "Spanish", "Tenemos la Nevera Samsung RT38 por USD 1.299,50."),
     ],
 )
 def test_the_model_is_told_the_conversation_language(

@@ -247,7 +247,7 @@ def test_proxy_account_without_the_tag_is_a_human_when_a_tag_is_configured(reply
     admin = support_board("Soy la administradora, ¿en qué te ayudo?", PROXY)
     assert deliver(admin) == []
     assert paused(db, admin.conversation_id)["reason"] == "proxy_account_without_tag"
-    assert inbound_row(db, admin.platform_message_id)["actor"] == "human_agent"
+    assert inbound_row(db, admin.platform_message_id)["actor"] == "agent"
 
 
 def test_proxy_account_without_a_tag_configured_is_taken_for_the_comment_bot(reply_env, db):

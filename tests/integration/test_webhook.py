@@ -376,7 +376,7 @@ def test_whatsapp_coexistence_echoes_are_queued(sqs: Any, queue_url: str) -> Non
     [message] = drain(sqs, queue_url)
     item = parse_reply_queue_envelope(message["Body"]).item
     assert isinstance(item, InboundMessage)
-    assert (item.conversation_id, item.sender_role) == (f"wa:{PHONE_NUMBER_ID}:{CUSTOMER_PHONE}", "human_agent")
+    assert (item.conversation_id, item.sender_role) == (f"wa:{PHONE_NUMBER_ID}:{CUSTOMER_PHONE}", "agent")
 
 
 # -- Support Board -----------------------------------------------------------------------------

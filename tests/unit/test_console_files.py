@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -54,3 +55,22 @@ def test_the_page_is_only_html_javascript_and_css():
     index = (CONSOLE / "index.html").read_text()
     assert '<script type="module" src="console/app.js"></script>' in index
     assert "<script>" not in index and " style=" not in index  # the content policy forbids inline code and style
+
+
+def test_every_knowledge_word_the_page_names_exists_in_both_languages():
+    # Keys chosen at run time (`t(cond ? 'a' : 'b')`, the upload refusals' table) escape the check above.
+    named = set()
+    for script in SCRIPTS:
+        named |= set(re.findall(r"'(knowledge\.[\w.]+)'", script.read_text()))
+    assert named and named - _strings("es") == set() and named - _strings("en") == set()
+
+
+def test_the_upload_form_accepts_what_the_api_accepts():
+    from mostrador.knowledge.formats import FORMATS, MAX_DOCUMENT_BYTES
+
+    source = (CONSOLE / "knowledge.js").read_text()
+    accepted = re.search(r"const ACCEPTED = \[([^\]]*)\];", source)
+    limit = re.search(r"const MAX_BYTES = ([\d\s*]+);", source)
+    assert accepted and limit
+    assert sorted(re.findall(r"'([^']+)'", accepted.group(1))) == sorted(FORMATS)
+    assert math.prod(int(factor) for factor in limit.group(1).split("*")) == MAX_DOCUMENT_BYTES

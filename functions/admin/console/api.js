@@ -71,6 +71,33 @@ export async function api(path, options = {}) {
   return { notModified: false, etag: response.headers.get('ETag'), data };
 }
 
+/**
+ * POST a JSON body with upload progress (fetch() cannot report it; XMLHttpRequest can): `onProgress(sent,
+ * total)` while the bytes go out. Same headers, same errors and the same 401 handling as api().
+ */
+export function upload(path, body, onProgress) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', apiUrl(path));
+    request.setRequestHeader('Authorization', `Bearer ${storedToken() ?? ''}`);
+    request.setRequestHeader('Content-Type', 'application/json');
+    request.setRequestHeader('Accept', 'application/json');
+    request.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable && onProgress) onProgress(event.loaded, event.total);
+    });
+    request.addEventListener('load', () => {
+      let data = null;
+      try { data = JSON.parse(request.responseText); } catch { data = null; }
+      if (request.status === 401) unauthorized();
+      if (request.status >= 200 && request.status < 300) resolve({ status: request.status, data });
+      else reject(new ApiError(request.status, data));
+    });
+    request.addEventListener('error', () => reject(new TypeError('network error')));
+    request.addEventListener('abort', () => reject(new TypeError('upload aborted')));
+    request.send(JSON.stringify(body));
+  });
+}
+
 /** A file from the API (an export page): its bytes, name and the cursor of the next page if any. */
 export async function download(path, query, accept) {
   const response = await send(path, { query, accept });

@@ -6,13 +6,14 @@ import { fill, h } from './dom.js';
 import { language, setLanguage, t } from './i18n.js';
 
 // Each section: its address, the permission that shows it, and its module (loaded when first opened).
-// A knowledge page (/admin/knowledge/..., issue 10) is one more entry here: {path: 'knowledge',
-// permission: 'manage_knowledge', label: 'nav.knowledge', load: () => import('./knowledge.js')}.
+// Knowledge is shown to whoever may read it (the API reads with read_conversations); its page offers
+// uploads, deletions and decisions only with manage_knowledge.
 const SECTIONS = [
   { path: 'inbox', permission: 'read_conversations', label: 'nav.inbox', load: () => import('./inbox.js') },
   { path: 'escalations', permission: 'read_conversations', label: 'nav.escalations', load: () => import('./escalations.js') },
   { path: 'analytics', permission: 'view_analytics', label: 'nav.analytics', load: () => import('./analytics.js') },
   { path: 'catalog', permission: 'read_conversations', label: 'nav.catalog', load: () => import('./catalog.js') },
+  { path: 'knowledge', permission: 'read_conversations', label: 'nav.knowledge', load: () => import('./knowledge.js') },
 ];
 
 const session = { me: null, revealIds: false };
@@ -128,8 +129,8 @@ function renderBar(active) {
 
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
-  if (parts[0] === 'c' && parts[1]) return { section: 'inbox', conversation: parts[1] };
-  return { section: parts[0] || 'inbox', conversation: null };
+  if (parts[0] === 'c' && parts[1]) return { section: 'inbox', conversation: parts[1], rest: [] };
+  return { section: parts[0] || 'inbox', conversation: null, rest: parts.slice(1) }; // #/knowledge/faq → ['faq']
 }
 
 async function route() {
@@ -150,7 +151,7 @@ async function route() {
   const module = await section.load();
   if (ticket !== mounting) return; // another address was chosen meanwhile
   document.title = `${t(section.label)} · Mostrador`;
-  current = module.mount(main(), { ...context, conversation: wanted.conversation });
+  current = module.mount(main(), { ...context, conversation: wanted.conversation, path: wanted.rest });
 }
 
 async function showApp() {

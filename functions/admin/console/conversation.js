@@ -4,8 +4,8 @@
 
 import { api, ApiError, enc } from './api.js';
 import { announce, fill, h, Poller } from './dom.js';
-import { formatAge, formatDateTime, formatMs, formatNumber, formatTime, t } from './i18n.js';
-import { badge, customerLabel } from './labels.js';
+import { formatAge, formatDateTime, formatMs, formatNumber, formatScore, formatTime, t } from './i18n.js';
+import { badge, customerLabel, knowledgeSource } from './labels.js';
 
 const REFRESH_MS = 3000;
 const TAKEOVER_CHOICES = [['30', 'conv.minutes30'], ['120', 'conv.hours2'], ['1440', 'conv.hours24'], ['until', 'conv.untilResumed']];
@@ -15,11 +15,24 @@ function messageText(message) {
   return `[${t(`media.${message.mediaKind}`, {}, message.mediaKind || t('media.other'))}]`;
 }
 
-function knowledgeLabel(entry) {
-  if (entry === null || typeof entry !== 'object') return String(entry);
-  const title = entry.title || entry.question || entry.document || entry.source || '';
-  const body = entry.snippet || entry.text || entry.answer || entry.excerpt || '';
-  return title || body ? [title, body].filter(Boolean).join(' — ') : JSON.stringify(entry);
+// What the models made of a voice note (its transcript) or a photo (the product they saw): the text the
+// bot answered, so a person reading the conversation reads it too.
+function mediaNotes(message) {
+  return [['transcript', 'conv.transcriptNote'], ['mediaDescription', 'conv.photoNote']]
+    .filter(([field]) => message[field])
+    .map(([field, label]) => h('p', { class: 'media-note', dataset: { note: field } },
+      h('span', { class: 'label' }, t(label)), ' ', h('span', { class: 'said' }, message[field])));
+}
+
+/** A knowledge passage a reply was given (tool_calls.knowledge_chunks): its document (an FAQ entry's
+ * question), section, page, fragment and score. The passage's text stays in the knowledge base. */
+function citation(entry) {
+  if (entry === null || typeof entry !== 'object') return h('li', {}, String(entry));
+  const where = knowledgeSource(entry);
+  return h('li', { class: 'citation', dataset: { documentId: entry.documentId, chunk: entry.chunk, score: entry.score } },
+    h('strong', { class: 'document' }, entry.document || t('knowledge.unknownDocument')),
+    where ? h('span', { class: 'where' }, ` · ${where}`) : null,
+    typeof entry.score === 'number' ? h('span', { class: 'score' }, ` · ${t('knowledge.score', { score: formatScore(entry.score) })}`) : null);
 }
 
 function botDetails(message) {
@@ -41,12 +54,14 @@ function botDetails(message) {
       call.latencyMs !== null && call.latencyMs !== undefined ? ` (${formatMs(call.latencyMs)})` : ''))) : null,
     products.length ? h('ul', { class: 'cited' }, products.map((product) => h('li', { dataset: { item: product.itemCode } },
       h('code', {}, product.itemCode), ' ', product.itemName || t('conv.unknownProduct')))) : null,
-    knowledge.length ? h('ul', { class: 'cited knowledge' }, knowledge.map((entry) => h('li', {}, knowledgeLabel(entry)))) : null);
+    knowledge.length ? h('ul', { class: 'cited knowledge' }, knowledge.map(citation)) : null);
 }
 
 function messageItem(message) {
   const outbound = message.direction === 'outbound';
-  const who = t(`actor.${message.actor}`, {}, message.actor) + (message.sentBy ? ` · ${message.sentBy}` : '');
+  // An inbound `agent` message was typed in a platform's own inbox or the WhatsApp Business app.
+  const actorKey = message.actor === 'agent' && !outbound ? 'agentInbox' : message.actor;
+  const who = t(`actor.${actorKey}`, {}, message.actor) + (message.sentBy ? ` · ${message.sentBy}` : '');
   const facts = [h('time', { datetime: message.at, title: formatDateTime(message.at) }, formatTime(message.at))];
   if (outbound) {
     if (message.latencyMs !== null && message.latencyMs !== undefined) {
@@ -69,6 +84,7 @@ function messageItem(message) {
   },
   h('p', { class: 'who' }, who),
   h('p', { class: 'text' }, messageText(message)),
+  outbound ? null : mediaNotes(message),
   h('p', { class: 'facts' }, facts.flatMap((fact, index) => (index ? [' · ', fact] : [fact]))),
   error,
   outbound ? botDetails(message) : null);

@@ -107,3 +107,33 @@ export class Poller {
     document.removeEventListener('visibilitychange', this.onVisible);
   }
 }
+
+/**
+ * Ask before something that cannot be undone, in the page's own modal <dialog> (focus kept inside,
+ * Esc cancels, the safe answer has the focus). Resolves true only for the confirming button.
+ */
+export function confirmDialog(message, confirmLabel, cancelLabel) {
+  return new Promise((resolve) => {
+    const text = h('p', { id: 'confirm-text' }, message);
+    const yes = h('button', { type: 'button', class: 'danger', id: 'confirm-yes' }, confirmLabel);
+    const no = h('button', { type: 'button', id: 'confirm-no' }, cancelLabel);
+    const dialog = h('dialog', { class: 'confirm', id: 'confirm-dialog', 'aria-labelledby': 'confirm-text' },
+      text, h('div', { class: 'actions' }, no, yes));
+    const opener = document.activeElement;
+    let answered = false;
+    const answer = (value) => {
+      if (answered) return;
+      answered = true;
+      if (dialog.open) dialog.close();
+      dialog.remove();
+      if (opener && opener.isConnected) opener.focus();
+      resolve(value);
+    };
+    yes.addEventListener('click', () => answer(true));
+    no.addEventListener('click', () => answer(false));
+    dialog.addEventListener('cancel', (event) => { event.preventDefault(); answer(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+    no.focus();
+  });
+}

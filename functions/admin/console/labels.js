@@ -18,3 +18,13 @@ export function lastMessageText(message) {
   const text = message.text || t('media.other');
   return `${t(`actor.${message.actor}`, {}, message.actor)}: ${text}`;
 }
+
+/** Where a knowledge passage or citation sits in its source: section, page and fragment (1-based). */
+export function knowledgeSource(entry) {
+  const chunk = Number.isInteger(entry.chunk) ? entry.chunk + 1 : null;
+  return [
+    entry.section ? t('knowledge.section', { section: entry.section }) : null,
+    entry.page ? t('knowledge.page', { page: entry.page }) : null,
+    chunk ? t('knowledge.chunk', { number: chunk }) : null,
+  ].filter(Boolean).join(' · ');
+}

@@ -91,6 +91,25 @@ def test_malformed_bodies_raise_value_error(body: str) -> None:
         parse_reply_queue_body(body)
 
 
+def test_a_burst_timer_travels_in_its_own_group_and_runs_after_the_batchs_messages() -> None:
+    from mostrador.conversations.reply_queue import ReplyDue, due_envelope_for, group_id, timers_last
+
+    due = ReplyDue(
+        tenant_id="t1",
+        conversation_id="wa:1:2",
+        anchor_id=7,
+        anchor_platform_message_id="wamid.A",
+        due_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    envelope = due_envelope_for(due)
+    assert envelope.group_id == group_id("t1", "wa:1:2#reply") != group_id("t1", "wa:1:2")
+    assert envelope.deduplication_id == "due:wamid.A"
+    parsed = parse_reply_queue_envelope(json.dumps(envelope.body))
+    assert parsed.item == due and parsed.conversation_id == "wa:1:2"
+    records = [{"body": json.dumps(envelope.body)}, {"body": '{"v": 1, "kind": "message"}'}, {"body": "{}"}]
+    assert [r["body"] for r in timers_last(records)] == [records[1]["body"], records[2]["body"], records[0]["body"]]
+
+
 def test_a_deletion_travels_in_the_conversations_group_with_its_own_dedup_id() -> None:
     """An unsend names the message it takes back: deduplicating on that id alone would make SQS drop
     the unsend as a redelivery of the original within its five-minute window."""
@@ -118,7 +137,7 @@ def test_an_echo_to_another_form_of_a_customers_number_shares_their_group() -> N
     echo = _message(
         conversation_id="wa:1065:5521987654321",
         sender_id="15550783881",
-        sender_role="human_agent",
+        sender_role="agent",
         platform_message_id="wamid.ECHO",
         metadata={"phone_number_id": "1065", "is_echo": "true", "echo_source": "business_app"},
     )

@@ -236,7 +236,7 @@ def test_a_coexistence_echo_is_a_person_answering_in_the_customers_conversation(
     [item] = parsed.items
     assert isinstance(item, InboundMessage)
     assert item.conversation_id == CONVERSATION
-    assert (item.sender_id, item.sender_role, item.text) == ("15550783881", "human_agent", "Te atiendo yo")
+    assert (item.sender_id, item.sender_role, item.text) == ("15550783881", "agent", "Te atiendo yo")
     assert (item.metadata["is_echo"], item.metadata["echo_source"]) == ("true", "business_app")
     assert item.platform_message_id == "wamid.ECHO1"
     assert parsed.skipped == ["whatsapp message echo of type 'text' without id or recipient"]

@@ -54,12 +54,12 @@ def test_comment_bot_with_tag_is_logged_and_proxy_without_tag_is_a_human():
     tagged = policy(tag="[cb]").classify(sb(PROXY, "Hola [cb] vimos tu comentario"))
     untagged = policy(tag="[cb]").classify(sb(PROXY, "Soy la administradora, te ayudo"))
     assert (tagged.actor, tagged.action) == ("comment_bot", "log")
-    assert (untagged.actor, untagged.action, untagged.reason) == ("human_agent", "pause", "proxy_account_without_tag")
+    assert (untagged.actor, untagged.action, untagged.reason) == ("agent", "pause", "proxy_account_without_tag")
 
 
 def test_dedicated_agent_pauses():
     assert policy().classify(sb(AGENT)).action == "pause"
-    assert policy().classify(sb("15")).actor == "human_agent"
+    assert policy().classify(sb("15")).actor == "agent"
 
 
 def test_customer_is_recognised_by_role_or_by_conversation_user_id():
@@ -127,9 +127,9 @@ def test_echo_of_a_message_we_sent_is_ours_even_without_an_app_id_setting():
 
 
 def test_a_whatsapp_business_app_echo_is_a_person_and_pauses():
-    echo = meta("whatsapp", "human_agent", is_echo="true", echo_source="business_app")
+    echo = meta("whatsapp", "agent", is_echo="true", echo_source="business_app")
     decision = policy().classify(echo)
-    assert (decision.actor, decision.action, decision.reason) == ("human_agent", "pause", "business_app_echo")
+    assert (decision.actor, decision.action, decision.reason) == ("agent", "pause", "business_app_echo")
     assert policy().classify(echo, sent_by_us=True).action == "ignore"
 
 
@@ -137,7 +137,7 @@ def test_a_whatsapp_business_app_echo_is_a_person_and_pauses():
     ("role", "metadata", "actor"),
     [
         ("customer", {}, "customer"),
-        ("page", {"is_echo": "true", "app_id": "263902037430900"}, "human_agent"),
+        ("page", {"is_echo": "true", "app_id": "263902037430900"}, "agent"),
         ("page", {"is_echo": "true", "app_id": "our-app"}, "bot"),
     ],
 )

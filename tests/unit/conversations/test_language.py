@@ -39,6 +39,11 @@ def samples(name: str) -> list[tuple[str, str]]:
 
 TUNING = samples("language_samples.tsv")
 HOLDOUT = samples("language_holdout.tsv")
+# Shopping messages ("busco una nevera samsung", "cerco una lavatrice"): the Spanish of the default
+# market and genuine Italian, Portuguese, French, English and German; tuned on / held out like the above.
+SHOPPING = samples("language_shopping.tsv")
+SHOPPING_HOLDOUT = samples("language_shopping_holdout.tsv")
+SPANISH_SHOPPING = [text for label, text in SHOPPING + SHOPPING_HOLDOUT if label == "es"]
 
 
 def accuracy(rows: list[tuple[str, str]]) -> float:
@@ -55,7 +60,7 @@ def test_the_labelled_sets_are_big_enough_and_cover_the_languages():
 
 
 def test_accuracy_on_short_messages_is_above_the_floor():
-    # Measured 0.98 on the tuning set and 0.94 on the held-out one (docs/conversations.md).
+    # Measured 0.989 on the tuning set and 0.944 on the held-out one (docs/conversations.md).
     assert accuracy(TUNING) >= 0.95
     assert accuracy(HOLDOUT) >= 0.9
     for code in SUPPORTED:
@@ -65,13 +70,82 @@ def test_accuracy_on_short_messages_is_above_the_floor():
 
 def test_a_wrong_language_is_never_named():
     """A miss may say "don't know" (the conversation keeps its language); naming a wrong language
-    would answer the customer in it."""
+    would answer the customer in it. Before the shopping words: "faz entrega?" and "dá pra parcelar?"
+    were named Spanish."""
     wrong = [
         (label, text, found)
-        for label, text in TUNING + HOLDOUT
+        for label, text in TUNING + HOLDOUT + SHOPPING + SHOPPING_HOLDOUT
         if (found := detect_language(text)) is not None and found != label
     ]
     assert wrong == []
+
+
+# -- shopping messages: Spanish, the default market's language, stays Spanish ---------------------
+
+
+def test_the_shopping_sets_are_big_enough_and_hold_other_languages_too():
+    tuning, held = Counter(label for label, _ in SHOPPING), Counter(label for label, _ in SHOPPING_HOLDOUT)
+    assert len(SPANISH_SHOPPING) >= 250 and tuning["es"] >= 150 and held["es"] >= 75
+    assert all(tuning[code] >= 30 and held[code] >= 14 for code in ("en", "pt", "fr", "it")), (tuning, held)
+    assert tuning["de"] >= 5 and held["de"] >= 4
+
+
+def test_accuracy_on_shopping_messages_is_above_the_floor():
+    # Measured 0.963 on the tuning set and 0.973 on the held-out one (before: 0.910 and 0.926).
+    assert accuracy(SHOPPING) >= 0.95
+    assert accuracy(SHOPPING_HOLDOUT) >= 0.9
+    for code in ("es", "en", "pt", "fr", "it"):
+        own = [row for row in SHOPPING if row[0] == code]
+        assert accuracy(own) >= 0.85, code
+
+
+def test_spanish_shopping_messages_keep_a_new_conversation_in_spanish():
+    """270 Spanish shopping messages as a conversation's first: all stay Spanish, and all but bare
+    product names ("nevera", "lavadora lg": no language, the default stays) are named Spanish, so they
+    do not rest on the default. Before: 0.885 named Spanish, "busco una nevera grande" Italian."""
+    kept = [text for text in SPANISH_SHOPPING if conversation_language(text, None, pinned=False) == "es"]
+    assert len(kept) / len(SPANISH_SHOPPING) >= 0.98  # measured 1.0
+    named = [text for text in SPANISH_SHOPPING if detect_language(text) == "es"]
+    assert len(named) / len(SPANISH_SHOPPING) >= 0.93  # measured 0.952
+
+
+@pytest.mark.parametrize("pinned", ["en", "pt", "fr", "it", "de"])
+def test_spanish_shopping_messages_are_never_read_as_another_language(pinned):
+    """Whatever the conversation's language, a Spanish shopping message never names a third one, and
+    (but for bare product names) switches the conversation to Spanish. Before: "busco una nevera" and
+    "me interesa la nevera" named Italian, and 0.75-0.79 switched."""
+    third = [
+        (text, found)
+        for text in SPANISH_SHOPPING
+        if (found := detect_language(text, pinned)) not in (None, "es", pinned)
+    ]
+    assert third == []
+    switched = [text for text in SPANISH_SHOPPING if conversation_language(text, pinned) == "es"]
+    assert len(switched) / len(SPANISH_SHOPPING) >= 0.88  # measured 0.907-0.926
+
+
+def test_the_evaluation_queries_in_spanish_stay_spanish():
+    """The search evaluation's queries (eval/data/queries.json, written for search, not for this: noun
+    phrases, typos, codes, colloquial Venezuelan) as first messages. Before: "aire de 12000 btu en
+    maracaibo" was named French."""
+    queries = json.loads((ROOT / "eval/data/queries.json").read_text(encoding="utf-8"))
+    english_codes = {"price of TV-0412", "is the OST4655 in stock?"}  # two "code" queries are English
+    spanish = [q["query"] for q in queries if q["kind"] != "english" and q["query"] not in english_codes]
+    assert len(spanish) >= 150
+    assert [(text, found) for text in spanish if (found := detect_language(text)) not in (None, "es")] == []
+    assert all(conversation_language(text, None, pinned=False) == "es" for text in spanish)
+
+
+@pytest.mark.parametrize("text", ["busco una nevera samsung", "busco una nevera", "busco un televisor samsung"])
+def test_the_reported_spanish_messages_are_spanish(text):
+    """n-grams alone rank Italian first (0.79, 0.79, 0.64). Before the fix, as a first message they
+    named no language, a hair under the 0.6 threshold (Italian at 0.599 for the first two), so only
+    the default kept them Spanish; in an English conversation none switched, and "busco una nevera"
+    was named Italian."""
+    assert detect_language(text) == "es"
+    assert detect_language(text, "en") == "es"
+    assert conversation_language(text, None, pinned=False) == "es"
+    assert conversation_language(text, "en") == "es"
 
 
 def test_short_english_messages_are_not_answered_in_spanish():
@@ -203,7 +277,7 @@ def test_the_evaluation_catalogs_product_names_as_first_messages():
     names = sorted({item["itemName"] for item in catalog})
     brands = sorted({item["brand"] for item in catalog if item.get("brand")})
     assert len(names) >= 100
-    assert len(pinned_elsewhere(names)) / len(names) <= 0.03  # measured 1 of 180 (was 15)
+    assert len(pinned_elsewhere(names)) / len(names) <= 0.03  # measured 0 of 180 (15 at first, 1 before catalog words)
     assert len(pinned_elsewhere(names, brands)) / len(names) <= 0.01  # measured 0
 
 
@@ -313,3 +387,12 @@ def test_the_model_loads_only_when_a_message_has_words_to_detect():
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("nevera " * 50_000, "es"), ("hola gracias " * 20_000, "es"), ("thanks please " * 20_000, "en")],
+)
+def test_a_long_message_repeating_a_word_still_names_its_language(text, language):
+    # Each catalog or chat word multiplies the odds: tens of thousands of them once overflowed exp().
+    assert detect_language(text) == language

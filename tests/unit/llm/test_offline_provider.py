@@ -396,3 +396,36 @@ def test_malformed_tool_result_gets_a_polite_text_not_a_crash() -> None:
 )
 def test_amount_formatting(value: float, language: str, expected: str) -> None:
     assert format_amount(value, language) == expected
+
+
+def test_several_customer_messages_in_a_row_get_one_search_each_without_kind_labels() -> None:
+    messages = [
+        ChatMessage("system", "s"),
+        ChatMessage("assistant", "¡Hola!"),
+        ChatMessage("user", "[reaction] 👍"),
+        ChatMessage("user", "¿tienen neveras?"),
+        ChatMessage("user", "[voice note] y también lavadoras"),
+        ChatMessage("user", "[photo] Una licuadora Oster\n¿y esta?"),
+    ]
+    asked = ["¿tienen neveras?", "y también lavadoras", "Una licuadora Oster ¿y esta?"]
+    result = OfflineProvider().chat(messages, REPLY_TOOLS, language="es")
+    # The store's information first, one question per message...
+    assert [(call.name, call.arguments) for call in result.tool_calls] == [
+        ("search_knowledge", {"question": question}) for question in asked
+    ]
+    assert len({call.id for call in result.tool_calls}) == 3
+
+    # ...and the catalog for each the knowledge base did not answer, with the same words.
+    messages.append(ChatMessage("assistant", "", tool_calls=result.tool_calls))
+    empty = json.dumps({"passages": [], "total": 0})
+    messages += [ChatMessage("tool", empty, tool_call_id=c.id, name=c.name) for c in result.tool_calls]
+    then = OfflineProvider().chat(messages, REPLY_TOOLS, language="es")
+    assert [(call.name, call.arguments) for call in then.tool_calls] == [
+        ("search_local_products", {"query": query}) for query in asked
+    ]
+    assert len({call.id for call in then.tool_calls}) == 3
+
+
+def test_an_emoji_only_turn_is_not_searched() -> None:
+    result = OfflineProvider().chat([ChatMessage("user", "[reaction] 👍")], REPLY_TOOLS, language="es")
+    assert result.tool_calls == () and result.text

@@ -113,6 +113,16 @@ class Settings(BaseModel):
     mostrador_tenant_secret_prefix: str | None = None
     mostrador_tenant_secrets_dir: str | None = None
 
+    # Customer messages of one conversation arriving within this many seconds of the first get one
+    # reply (0: every message is answered at once). Whole seconds: SQS visibility timeouts are.
+    reply_burst_window_seconds: int = Field(default=3, ge=0, le=60)
+    # Voice notes and photos: which provider transcribes / looks (default: LLM_PROVIDER; offline: none).
+    transcription_provider: ProviderName | None = None
+    vision_provider: ProviderName | None = None
+    openai_transcription_model: str = "gpt-4o-mini-transcribe"
+    voice_note_max_seconds: int = Field(default=180, ge=1)
+    media_max_bytes: int = Field(default=10_000_000, ge=1)
+
     # Comma-separated origins allowed to call the web chat routes from a browser (CORS).
     webchat_allowed_origins: str | None = None
     port: int = 3000
@@ -124,7 +134,9 @@ class Settings(BaseModel):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("embedding_provider", "comment_bot_initiation_tag", mode="before")
+    @field_validator(
+        "embedding_provider", "comment_bot_initiation_tag", "transcription_provider", "vision_provider", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -133,6 +145,14 @@ class Settings(BaseModel):
     def effective_embedding_provider(self) -> ProviderName:
         """Embeddings follow the LLM provider unless set on their own; offline means none."""
         return self.embedding_provider or self.llm_provider
+
+    @property
+    def effective_transcription_provider(self) -> ProviderName:
+        return self.transcription_provider or self.llm_provider
+
+    @property
+    def effective_vision_provider(self) -> ProviderName:
+        return self.vision_provider or self.llm_provider
 
     def secret(self, name: str) -> str | None:
         value = getattr(self, name)

@@ -2,31 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from mostrador.catalog.enrichment import BatchReport, QueuedItem, enrich_batch
+from mostrador.catalog.enrichment import BatchReport, QueuedItem, UnreadableItem, enrich_batch
 from mostrador.catalog.models import EnrichMessage, ProductItem
 from mostrador.config import Settings
 from mostrador.observability import logger
 
 
-def parse_records(records: list[dict[str, Any]]) -> tuple[list[QueuedItem], dict[str, str]]:
-    """Queued items, plus the records that are not valid enrich messages at all (they fail alone)."""
-    items: list[QueuedItem] = []
-    broken: dict[str, str] = {}
+@dataclass
+class ParsedRecords:
+    items: list[QueuedItem] = field(default_factory=list)
+    # A valid envelope around an item that cannot be stored (queued before ingest checked for it): it
+    # fails alone and is counted as failed in its sync.
+    unreadable: list[UnreadableItem] = field(default_factory=list)
+    # Not an enrich message at all: no sync to count it in; it fails alone into the dead-letter queue.
+    broken: dict[str, str] = field(default_factory=dict)
+
+
+def parse_records(records: list[dict[str, Any]]) -> ParsedRecords:
+    parsed = ParsedRecords()
     for record in records:
+        message_id = record["messageId"]
+        attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
         try:
             message = EnrichMessage.model_validate_json(record["body"])
-            product = ProductItem.model_validate(message.item)
         except (ValidationError, ValueError) as exc:
-            logger.error("unreadable enrich message", extra={"message_id": record["messageId"], "error": str(exc)})
-            broken[record["messageId"]] = f"unreadable enrich message: {exc}"
+            logger.error("unreadable enrich message", extra={"message_id": message_id, "error": str(exc)})
+            parsed.broken[message_id] = f"unreadable enrich message: {exc}"
             continue
-        attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-        items.append(QueuedItem(record["messageId"], message, product, attempt))
-    return items, broken
+        try:
+            product = ProductItem.model_validate(message.item)
+        except ValidationError as exc:
+            reasons = "; ".join(str(e.get("msg", "invalid")) for e in exc.errors())
+            logger.error("unstorable catalog item", extra={"message_id": message_id, "sync_id": message.sync_id})
+            parsed.unreadable.append(UnreadableItem(message_id, message, attempt, f"invalid item: {reasons}"))
+            continue
+        parsed.items.append(QueuedItem(message_id, message, product, attempt))
+    return parsed
 
 
 def enrich_records(records: list[dict[str, Any]], settings: Settings) -> tuple[BatchReport, dict[str, str]]:
@@ -35,12 +51,13 @@ def enrich_records(records: list[dict[str, Any]], settings: Settings) -> tuple[B
     from mostrador.db.connection import get_connection
     from mostrador.llm.providers import embedder_for, summarizer_for
 
-    items, broken = parse_records(records)
+    parsed = parse_records(records)
     report = enrich_batch(
-        items,
+        parsed.items,
         store=CatalogRepository(get_connection()),
         summarizer=summarizer_for(settings),
         embedder=embedder_for(settings),
         max_receives=settings.enrich_max_receives,
+        unreadable=parsed.unreadable,
     )
-    return report, report.failures | broken
+    return report, report.failures | parsed.broken

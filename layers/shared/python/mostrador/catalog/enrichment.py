@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, Protocol
@@ -29,6 +30,17 @@ class QueuedItem:
     message: EnrichMessage
     product: ProductItem  # message.item, validated
     attempt: int  # SQS ApproximateReceiveCount
+
+
+@dataclass(frozen=True)
+class UnreadableItem:
+    """A queued item that cannot be stored as it is (it fails validation): it fails on every attempt,
+    and is counted as failed in its sync (final on the last attempt, before the dead-letter queue)."""
+
+    message_id: str
+    message: EnrichMessage
+    attempt: int
+    error: str
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,11 @@ class CatalogStore(Protocol):
 
     def load_stock(self, tenant_id: str, item_codes: list[str]) -> dict[tuple[str, str], StockState]: ...
 
-    def write_product(self, write: ProductWrite) -> None: ...
+    def batch_transaction(self, tenant_ids: Iterable[str], *, writes: bool) -> AbstractContextManager[None]: ...
+
+    def write_product(self, write: ProductWrite) -> None: ...  # fails alone inside batch_transaction
+
+    def restore_named(self, items: list[QueuedItem]) -> None: ...
 
     def register_batches(self, messages: Iterable[EnrichMessage]) -> None: ...
 
@@ -165,11 +181,13 @@ def enrich_batch(
     embedder: Embedder | None,
     max_receives: int,
     parallelism: int = 8,
+    unreadable: Sequence[UnreadableItem] = (),
 ) -> BatchReport:
-    if not items:
+    if not items and not unreadable:
         return BatchReport([], {})
-    tenant_ids = {q.message.tenant_id for q in items}
-    store.register_batches(q.message for q in items)
+    messages = [q.message for q in items] + [u.message for u in unreadable]
+    tenant_ids = {m.tenant_id for m in messages}
+    store.register_batches(messages)
 
     plans: list[_ProductPlan] = []
     for tenant_id in sorted(tenant_ids):
@@ -181,20 +199,27 @@ def enrich_batch(
         for plan in plans:  # decided after summarizing: a new summary changes the text
             plan.needs_embedding = _needs_embedding(plan, embedder)
     _embed(plans, embedder, store, report)
-    for plan in plans:
-        if plan.error is None and plan.changed:
-            try:
-                store.write_product(_to_write(plan, embedder))
-            except Exception as exc:  # one product's bad data must not fail the others
-                plan.error = f"{type(exc).__name__}: {exc}"
-        for queued, product in plan.rows:
-            report.outcomes.append(_outcome(plan, queued, product, max_receives))
-            if plan.error is not None:
-                report.failures[queued.message_id] = plan.error
-
-    store.record_outcomes(report.outcomes)
+    # Writes, outcomes and the restore are one unit for a full sync's finalization: it sees all of them or
+    # none, and what it deactivated after this batch was planned, the restore puts back.
+    writes_catalog = any(plan.error is None and plan.changed for plan in plans)
+    with store.batch_transaction(tenant_ids, writes=writes_catalog):
+        for plan in plans:
+            if plan.error is None and plan.changed:
+                try:
+                    store.write_product(_to_write(plan, embedder))
+                except Exception as exc:  # one product's bad data must not fail the others
+                    plan.error = f"{type(exc).__name__}: {exc}"
+            for queued, product in plan.rows:
+                report.outcomes.append(_outcome(plan, queued, product, max_receives))
+                if plan.error is not None:
+                    report.failures[queued.message_id] = plan.error
+        for broken in unreadable:
+            report.outcomes.append(_unreadable_outcome(broken, max_receives))
+            report.failures[broken.message_id] = broken.error
+        store.record_outcomes(report.outcomes)
+        store.restore_named([q for q in items if q.message_id not in report.failures])
     for tenant_id in tenant_ids:
-        store.finalize_syncs(tenant_id, {q.message.sync_id for q in items if q.message.tenant_id == tenant_id})
+        store.finalize_syncs(tenant_id, {m.sync_id for m in messages if m.tenant_id == tenant_id})
     return report
 
 
@@ -362,4 +387,22 @@ def _outcome(plan: _ProductPlan, queued: QueuedItem, item: ProductItem, max_rece
         attempt=queued.attempt,
         final=not failed or queued.attempt >= max_receives,
         error=plan.error,
+    )
+
+
+def _unreadable_outcome(broken: UnreadableItem, max_receives: int) -> ItemOutcome:
+    message = broken.message
+    code = message.item.get("itemCode")
+    warehouse = message.item.get("whsName")
+    return ItemOutcome(
+        tenant_id=message.tenant_id,
+        sync_id=message.sync_id,
+        batch_id=message.batch_id,
+        index=message.index,
+        item_code=str(code) if isinstance(code, str | int) and not isinstance(code, bool) else "",
+        warehouse=warehouse if isinstance(warehouse, str) else "",
+        outcome="failed",
+        attempt=broken.attempt,
+        final=broken.attempt >= max_receives,
+        error=broken.error,
     )

@@ -1,6 +1,9 @@
 """Accepting a catalog push: validate every item, enqueue the valid ones, report the rest.
 
-Runs behind API Gateway, so it only validates and enqueues: no database, no LLM, nothing heavy.
+Runs behind API Gateway, so it validates, enqueues and answers: no LLM, nothing heavy. Once the items
+are safely on the queue it records the sync's receipt (so `GET /ingest/syncs/{id}` knows it at once)
+through a collaborator that must give up quickly: the receipt also travels on every queued item and
+enrichment records it again, so a receipt that could not be written costs only visibility.
 """
 
 from __future__ import annotations
@@ -9,18 +12,19 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from mostrador.catalog.models import EnrichMessage, ProductItem
+from mostrador.catalog.models import MAX_PART, SYNC_ID_PATTERN, EnrichMessage, ProductItem, SyncReceipt
 from mostrador.queues import OutgoingMessage, send_messages
 from mostrador.request_input import BadRequestBody, parse_json_body
 
 MAX_ITEMS = 10_000
 MAX_ITEM_BYTES = 200_000  # an SQS message holds 256 KiB; leave room for the envelope
-SYNC_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,100}$"
 
 
 class CatalogRequestError(Exception):
@@ -47,6 +51,7 @@ class IngestResult:
     sync_id: str
     accepted: int
     rejected: list[Rejection] = field(default_factory=list)
+    receipt_recorded: bool | None = None  # None: nothing to record, or no recorder
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +59,10 @@ class IngestResult:
             "rejected": [r.as_json() for r in self.rejected],
             "syncId": self.sync_id,
         }
+
+
+# Records a receipt; False when it could not (the database is slow or down). Must not raise.
+ReceiptRecorder = Callable[[SyncReceipt], bool]
 
 
 @dataclass(frozen=True)
@@ -101,8 +110,10 @@ def parse_push(body: bytes, *, max_bytes: int) -> CatalogPush:
             )
         if not isinstance(full_sync, bool) or not isinstance(final, bool):
             raise CatalogRequestError(400, '"fullSync" and "final" must be true or false.')
-        if isinstance(part, bool) or not isinstance(part, int) or part < 1:
-            raise CatalogRequestError(400, '"part" must be a whole number from 1 (the request\'s place in the sync).')
+        if isinstance(part, bool) or not isinstance(part, int) or not 1 <= part <= MAX_PART:
+            raise CatalogRequestError(
+                400, f'"part" must be a whole number from 1 to {MAX_PART} (the request\'s place in the sync).'
+            )
         if (not final or part > 1) and sync_id is None:
             raise CatalogRequestError(400, 'A sync sent in several requests needs the same "syncId" on each of them.')
     elif isinstance(payload, list):
@@ -158,7 +169,15 @@ def _describe(error: Any) -> str:
     return f"{where}: {error.get('msg', 'invalid')}"
 
 
-def accept_catalog(body: bytes, *, tenant_id: str, queue_url: str, max_bytes: int) -> IngestResult:
+def accept_catalog(
+    body: bytes,
+    *,
+    tenant_id: str,
+    queue_url: str,
+    max_bytes: int,
+    record_receipt: ReceiptRecorder | None = None,
+) -> IngestResult:
+    received_at = datetime.now(UTC)  # "received": when ingest accepted the request, carried on every item
     push = parse_push(body, max_bytes=max_bytes)
     valid, rejected = validate_items(push.items)
     if not valid:
@@ -178,6 +197,7 @@ def accept_catalog(body: bytes, *, tenant_id: str, queue_url: str, max_bytes: in
                 final=push.final,
                 index=index,
                 item=raw,
+                received_at=received_at,
             ).model_dump(by_alias=True, mode="json"),
         )
         for position, (index, raw) in enumerate(valid)
@@ -187,4 +207,19 @@ def accept_catalog(body: bytes, *, tenant_id: str, queue_url: str, max_bytes: in
         # Items already on the queue are fine (enrichment is idempotent); the fetcher resends the whole
         # body, which has the same batch id, so nothing is counted twice.
         raise CatalogRequestError(503, f"The queue refused {len(failures)} item(s); retry the same request.")
-    return IngestResult(sync_id=push.sync_id, accepted=len(valid), rejected=rejected)
+    recorded = None
+    if record_receipt is not None:
+        # Only now: a receipt for items that never reached the queue would be a sync that cannot complete.
+        recorded = record_receipt(
+            SyncReceipt(
+                tenant_id=tenant_id,
+                sync_id=push.sync_id,
+                batch_id=batch_id,
+                item_count=len(valid),
+                full_sync=push.full_sync,
+                part=push.part,
+                final=push.final,
+                received_at=received_at,
+            )
+        )
+    return IngestResult(sync_id=push.sync_id, accepted=len(valid), rejected=rejected, receipt_recorded=recorded)

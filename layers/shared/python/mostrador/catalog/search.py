@@ -18,8 +18,9 @@ How it decides (docs/search.md has the reasoning and the measurements):
 from __future__ import annotations
 
 import itertools
+import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from mostrador.catalog.query import QueryPlan, Term, analyze, required_matches
@@ -45,7 +46,7 @@ class SearchTuning:
     lexical_weight: float = 0.6  # fusion: lexical vs meaning
     vector_band: float = 0.04  # meaning-only results within this similarity of the best hit
     vector_limit: int = 40  # nearest neighbours considered
-    lexical_limit: int = 100  # floor-passing products considered (best ts_rank first)
+    lexical_limit: int = 100  # floor-passing products considered (best lexical score first)
     title_evidence: bool = False  # a product passes only if a (non-numeric) term names it in its title
     calibration: VectorCalibration | None = None  # None: by the embedder's model
 
@@ -129,20 +130,22 @@ def search_candidates(
     if query_vector is None and embedder is not None:
         query_vector = embedder.embed([query]).vectors[0]
     # First as asked, every term counted. Only when no product passes that floor (a word the catalog
-    # lacks, a typo) is the query spell-checked and relaxed: most searches cost one round trip.
-    rows = _candidates(conn, tenant_id, plan, [True] * len(plan.terms), filters, tuning, query_vector)
-    if any(r["passes_floor"] for r in rows) or not plan.terms:
+    # lacks, a typo) is the query spell-checked and relaxed: most searches cost one round trip, and the
+    # first one already says which terms match nothing.
+    everything = [True] * len(plan.terms)
+    first = _candidates(conn, tenant_id, plan, everything, filters, tuning, query_vector, presence=bool(plan.terms))
+    rows = first.rows
+    if first.present is None:  # something passed the floor, or there are no terms to check
         return rows, plan
-    checked, present = _spell_checked(conn, tenant_id, plan)
+    checked, present = _spell_checked(conn, tenant_id, plan, list(first.present), first.version or "")
     if all(present) and checked == plan:
         return rows, plan
-    # The nearest neighbours do not depend on the words: keep the first pass's, walk the index once.
-    second = _candidates(conn, tenant_id, checked, present, filters, tuning, None)
+    # The nearest neighbours do not depend on the words: the first pass's are judged again against the
+    # relaxed query (no second walk of the index).
     similarity = {r["item_code"]: r["similarity"] for r in rows if r["similarity"] is not None}
+    second = _candidates(conn, tenant_id, checked, present, filters, tuning, None, known_codes=list(similarity)).rows
     for row in second:
         row["similarity"] = similarity.get(row["item_code"])
-    seen = {row["item_code"] for row in second}
-    second += [r for r in rows if r["similarity"] is not None and r["item_code"] not in seen]
     return second, checked
 
 
@@ -154,23 +157,31 @@ def _candidates(
     filters: SearchFilters,
     tuning: SearchTuning,
     query_vector: list[float] | None,
-) -> list[dict[str, Any]]:
+    *,
+    known_codes: list[str] | None = None,
+    presence: bool = False,
+) -> repo.Candidates:
     fragments = _fragments(conn, plan)
     terms = [_term_query(t, fragments) for t in plan.terms]
     title_terms = [_term_query(t, fragments, weights="AB") for t in plan.terms]
-    return repo.search_candidates(
-        conn,
+    statement = repo.candidate_query(
         tenant_id=tenant_id,
         floor=_floor_query(terms, title_terms, plan, present, tuning.min_should_match, tuning.title_evidence),
         terms=terms,
         title_terms=title_terms,
         soft_terms=[_term_query(t, fragments) for t in plan.soft],
+        segments=list(plan.segments),
+        body_match=tuning.body_match,
+        soft_bonus=tuning.soft_bonus,
         code_keys=list(plan.code_keys),
         query_vector=query_vector,
-        filters=asdict(filters),
+        filters=dict(vars(filters)),
         lexical_limit=tuning.lexical_limit,
         vector_limit=tuning.vector_limit,
+        known_codes=known_codes,
+        presence=presence,
     )
+    return repo.search_candidates(conn, statement)
 
 
 # A tenant's synonyms, re-read at most every SYNONYMS_TTL_SECONDS (an edit through the admin API
@@ -208,12 +219,12 @@ def _filter_words(filters: SearchFilters) -> frozenset[str]:
 _LEXICONS = LexiconCache()
 
 
-def _spell_checked(conn: Connection, tenant_id: str, plan: QueryPlan) -> tuple[QueryPlan, list[bool]]:
-    """The plan with catalog spellings added to misspelt words, and whether each term matches anything."""
-    if not plan.terms:
-        return plan, []
-    present, version = repo.term_presence(conn, tenant_id, [_term_query(t, _fragments(conn, plan)) for t in plan.terms])
-    if all(present):
+def _spell_checked(
+    conn: Connection, tenant_id: str, plan: QueryPlan, present: list[bool], version: str
+) -> tuple[QueryPlan, list[bool]]:
+    """The plan with catalog spellings added to misspelt words, and whether each term matches anything
+    (`present`: as the first pass found it)."""
+    if not plan.terms or all(present):
         return plan, present
     lexicon = _LEXICONS.get((tenant_id, version), lambda: repo.catalog_words(conn, tenant_id))
     terms = list(plan.terms)
@@ -241,44 +252,42 @@ def _first(words: list[str]) -> str:
     return words[0] if words else ""
 
 
+def lexical_score(hits: list[int], soft: int, segments: tuple[tuple[int, ...], ...], tuning: SearchTuning) -> float:
+    """0..1: per alternative the mean of its terms (1 in the title, `body_match` in the text only), the
+    best alternative, plus `soft_bonus` per quality matched (two at most). The candidate statement ranks
+    floor matches by the same figure (db/search_repository.py, _score_sql)."""
+    weight = (0.0, tuning.body_match, 1.0)  # by `hits` value: absent, in the text, in the title
+    best = max((sum(weight[hits[i]] for i in segment) / len(segment) for segment in segments if segment), default=0.0)
+    return min(best + tuning.soft_bonus * min(soft, 2), 1.0)
+
+
 def score_candidates(
     rows: list[dict[str, Any]], plan: QueryPlan, tuning: SearchTuning, calibration: VectorCalibration
 ) -> list[ScoredProduct]:
     similarities = [r["similarity"] for r in rows if r["similarity"] is not None]
     best = max(similarities, default=None)
-    prices = {r["item_code"]: r["price"] for r in rows}
+    # below this a product is not admitted by meaning (the model's floor, and the band under the best hit)
+    admit = max(calibration.floor, best - tuning.vector_band) if best is not None else math.inf
+    lexical_weight = tuning.lexical_weight
+    prices: dict[str, Any] = {}
     scored: list[tuple[float, str, ScoredProduct]] = []
     for row in rows:
-        similarity = row["similarity"]
-        by_meaning = (
-            similarity is not None
-            and best is not None
-            and similarity >= calibration.floor
-            and similarity >= best - tuning.vector_band
-        )
-        if not (row["code_match"] or row["passes_floor"] or by_meaning):
+        similarity, code_match, keywords = row["similarity"], row["code_match"], row["passes_floor"]
+        if not (code_match or keywords or (similarity is not None and similarity >= admit)):
             continue
-        if plan.terms:
-            lexical = max(
-                sum(1.0 if row["in_title"][i] else tuning.body_match if row["matched"][i] else 0.0 for i in segment)
-                / len(segment)
-                for segment in plan.segments
-            )
-        else:  # only qualities ("algo barato"): they rank, nothing else to go by
-            lexical = 0.0
-        lexical += tuning.soft_bonus * min(row["soft_matched"], 2)
+        code = row["item_code"]
+        prices[code] = row["price"]
+        lexical = lexical_score(row["hits"], row["soft_matched"], plan.segments, tuning)
         meaning = calibration.meaning(similarity) if similarity is not None else 0.0
-        lexical = min(lexical, 1.0)
-        if not row["passes_floor"] and not row["code_match"]:
+        if not keywords and not code_match:
             lexical *= 0.5  # partial keyword evidence supports a meaning match, never outranks a full one
-        score = tuning.lexical_weight * lexical + (1 - tuning.lexical_weight) * meaning
-        if row["code_match"]:
+        score = lexical_weight * lexical + (1 - lexical_weight) * meaning
+        if code_match:
             match, relevance, score = "item_code", 1.0, 2.0 + score
         else:
-            keywords = row["passes_floor"]
             match = "keywords+meaning" if keywords and meaning > 0 else ("keywords" if keywords else "meaning")
             relevance = round(min(1.0, score), 2)
-        scored.append((score, row["item_code"], ScoredProduct(row["item_code"], relevance, match)))
+        scored.append((score, code, ScoredProduct(code, relevance, match)))
     if any(word in CHEAP_WORDS for term in plan.soft for word in term.text.split()):
         # "barato": among the admitted, the cheaper the higher (a nudge worth one quality word).
         by_price = sorted(scored, key=lambda s: float(prices.get(s[1]) or "inf"))

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mostrador.channels.base import OutboundMessage, PermanentSendError, SendResult
+from mostrador.channels.interactive import messenger_quick_replies
 from mostrador.channels.meta import dicts_in, from_unix_millis, new_http_client, post_graph, value_at
 from mostrador.channels.text_limits import LIMITS, split_text
 from mostrador.messaging.model import (
@@ -292,15 +293,23 @@ class MessengerSender:
             self._http = new_http_client()
         platform = "Instagram" if message.channel == "instagram" else "Messenger"
         ids: list[str] = []
-        for piece in self.pieces(message):
-            payload = {
-                "recipient": {"id": message.recipient_id},
-                "messaging_type": "RESPONSE",
-                "message": {"text": piece},
-            }
+        for content in self._contents(message):
+            payload = {"recipient": {"id": message.recipient_id}, "messaging_type": "RESPONSE", "message": content}
             answer = post_graph(
                 self._http, f"{self._graph_url}/me/messages", token=self._token, payload=payload, platform=platform
             )
             if answer.get("message_id"):
                 ids.append(str(answer["message_id"]))
         return SendResult(platform_message_ids=ids)
+
+    def _contents(self, message: OutboundMessage) -> list[dict[str, Any]]:
+        """Text pieces, the last with the choices as quick replies; or a photo as an attachment by URL
+        (an attachment has no caption here: the reply's text follows as its own message)."""
+        if message.image_url:
+            return [{"attachment": {"type": "image", "payload": {"url": message.image_url, "is_reusable": True}}}]
+        contents: list[dict[str, Any]] = [{"text": piece} for piece in self.pieces(message)]
+        if contents and message.choices and message.choices.items:
+            quick_replies = messenger_quick_replies(message.choices)
+            if quick_replies:
+                contents[-1]["quick_replies"] = quick_replies
+        return contents

@@ -7,7 +7,7 @@ Conversation id: "wa:<business phone_number_id>:<sender id>".
 Coexistence (a number on both the WhatsApp Business app and the Cloud API): what a person types
 in the app on the phone arrives as field `smb_message_echoes`, value.message_echoes[] with `from`
 (the business number), `to` (the customer) and the usual id/timestamp/type/<type> content. Those
-become InboundMessages in the customer's conversation with sender_role "human_agent" and
+become InboundMessages in the customer's conversation with sender_role "agent" and
 metadata["is_echo"] = "true": a person answering, for the reply side's takeover rules.
 
 An echo carries no `contacts` and no `wa_id` (Meta's smb_message_echoes reference): its `to` is the
@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from mostrador.channels.base import OutboundMessage, PermanentSendError, SendResult
+from mostrador.channels.interactive import WHATSAPP_BODY_MAX, WHATSAPP_CAPTION_MAX, shorten, whatsapp_interactive
 from mostrador.channels.meta import dicts_in, from_unix_seconds, new_http_client, post_graph, value_at
 from mostrador.channels.text_limits import LIMITS, split_text
 from mostrador.messaging.model import InboundMessage, MediaKind, ParsedDelivery, RoutedStatus, StatusUpdate
@@ -224,7 +225,7 @@ def _parse_echo(echo: Mapping[str, Any], phone_number_id: str, tenant_id: str) -
         channel="whatsapp",
         conversation_id=conversation_id_for(phone_number_id, customer),
         sender_id=str(echo.get("from") or phone_number_id),
-        sender_role="human_agent",
+        sender_role="agent",
         text=text,
         media_kind=media_kind,
         platform_message_id=str(message_id),
@@ -302,7 +303,8 @@ def _parse_status(status: Mapping[str, Any], phone_number_id: str, tenant_id: st
 
 
 class WhatsAppSender:
-    """Text replies through the Cloud API, split to 4096 characters, the first piece quoting the customer."""
+    """Replies through the Cloud API: text split to 4096 characters (the first piece quoting the
+    customer), product photos by link, choices as reply buttons or a list message."""
 
     def __init__(
         self, *, graph_url: str, phone_number_id: str | None, token: str | None, http: httpx.Client | None = None
@@ -334,8 +336,7 @@ class WhatsAppSender:
             self._http = new_http_client()
         url = f"{self._graph_url}/{phone_number_id}/messages"
         ids: list[str] = []
-        for index, piece in enumerate(self.pieces(message)):
-            payload = text_payload(message.recipient_id, piece)
+        for index, payload in enumerate(self._payloads(message)):
             if index == 0 and message.reply_to_message_id:
                 payload["context"] = {"message_id": message.reply_to_message_id}
             answer = post_graph(self._http, url, token=self._token, payload=payload, platform="WhatsApp")
@@ -343,6 +344,43 @@ class WhatsAppSender:
             if isinstance(sent, list) and sent and isinstance(sent[0], Mapping) and sent[0].get("id"):
                 ids.append(str(sent[0]["id"]))
         return SendResult(platform_message_ids=ids)
+
+    def _payloads(self, message: OutboundMessage) -> list[dict[str, Any]]:
+        """Text pieces; a photo with its caption; choices as buttons or a list on the last piece."""
+        recipient = message.recipient_id
+        if message.image_url:
+            image: dict[str, Any] = {"link": message.image_url}
+            if message.text.strip():
+                image["caption"] = shorten(message.text, WHATSAPP_CAPTION_MAX)
+            return [addressed(recipient, {"type": "image", "image": image})]
+        pieces = self.pieces(message)
+        payloads = [text_payload(recipient, piece) for piece in pieces]
+        if message.choices and message.choices.items:
+            # The last piece carries the choices when it fits an interactive body; else they follow it.
+            last = pieces[-1] if pieces else ""
+            carrying = bool(last) and len(last) <= WHATSAPP_BODY_MAX
+            interactive = whatsapp_interactive(message.choices, last if carrying else message.choices.prompt)
+            if interactive is not None:
+                if carrying:
+                    payloads.pop()
+                payloads.append(addressed(recipient, {"type": "interactive", "interactive": interactive}))
+        return payloads
+
+    def mark_read(self, message: OutboundMessage) -> None:
+        """The Cloud API's read receipt with a typing indicator (shown until the reply, or 25 s)."""
+        phone_number_id = self._phone_number_id_for(message)
+        if not self._token or not phone_number_id or not message.reply_to_message_id:
+            return
+        if self._http is None:
+            self._http = new_http_client()
+        payload = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": message.reply_to_message_id,
+            "typing_indicator": {"type": "text"},
+        }
+        url = f"{self._graph_url}/{phone_number_id}/messages"
+        post_graph(self._http, url, token=self._token, payload=payload, platform="WhatsApp")
 
     def _phone_number_id_for(self, message: OutboundMessage) -> str | None:
         # The conversation names the business number the customer wrote to.
@@ -355,12 +393,12 @@ class WhatsAppSender:
 
 
 def text_payload(recipient: str, text: str) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "type": "text",
-        "text": {"preview_url": False, "body": text},
-    }
+    return addressed(recipient, {"type": "text", "text": {"preview_url": False, "body": text}})
+
+
+def addressed(recipient: str, content: dict[str, Any]) -> dict[str, Any]:
+    """A Cloud API message of any type (`content` holds "type" and its object) to one customer."""
+    payload: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", **content}
     digits = recipient.lstrip("+")
     # Phone numbers go in "to"; a business-scoped user id (CC.xxxx) in "recipient".
     if digits.isdigit():

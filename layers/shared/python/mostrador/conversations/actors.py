@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 from mostrador.config import Settings
 from mostrador.messaging.model import InboundMessage
 
-Actor = Literal["customer", "bot", "comment_bot", "human_agent", "page", "unknown"]
+Actor = Literal["customer", "bot", "comment_bot", "agent", "page", "unknown"]
 Action = Literal["reply", "ignore", "log", "pause"]
 
 
@@ -87,9 +87,9 @@ class TakeoverPolicy:
         if self.comment_bot_proxy_user_id and user_id == self.comment_bot_proxy_user_id:
             if self.is_comment_bot(user_id, text):
                 return Classification("comment_bot", "log", "comment_bot")
-            return Classification("human_agent", "pause", "proxy_account_without_tag")
+            return Classification("agent", "pause", "proxy_account_without_tag")
         if user_id in self.agent_ids:
-            return Classification("human_agent", "pause", "human_agent")
+            return Classification("agent", "pause", "human_agent")
         if is_customer:
             return Classification("customer", "reply", "customer")
         return Classification("unknown", "pause", "unclassified_sender")
@@ -134,18 +134,18 @@ class TakeoverPolicy:
             app_id = message.metadata.get("app_id")
             if sent_by_us or (self.meta_app_id is not None and app_id == self.meta_app_id):
                 return Classification("bot", "ignore", "own_echo")
-            return Classification("human_agent", "pause", "page_inbox_echo")
+            return Classification("agent", "pause", "page_inbox_echo")
         if message.channel == "whatsapp" and self.is_echo(message):
             if sent_by_us:
                 return Classification("bot", "ignore", "own_echo")
-            return Classification("human_agent", "pause", "business_app_echo")
+            return Classification("agent", "pause", "business_app_echo")
         if message.sender_role == "customer":
             return Classification("customer", "reply", "customer")
         if message.sender_role == "bot":
             return Classification("bot", "ignore", "own_message")
         # A page or agent message on a channel without echoes: a person is answering.
-        return Classification("human_agent" if message.sender_role != "unknown" else "unknown", "pause", "not_customer")
+        return Classification("agent" if message.sender_role != "unknown" else "unknown", "pause", "not_customer")
 
     @staticmethod
     def is_echo(message: InboundMessage) -> bool:
-        return _truthy(message.metadata.get("is_echo")) or message.sender_role in ("page", "bot", "human_agent")
+        return _truthy(message.metadata.get("is_echo")) or message.sender_role in ("page", "bot", "agent")

@@ -2,11 +2,13 @@
 
 The identification is py3langid (langid.py's naive Bayes over byte n-grams, a 4.5 MB model) limited
 to SUPPORTED. Chat messages are short, and n-grams alone cannot tell "hi" or "merci" apart, so a
-short list of chat words (greetings, thanks, a few unmistakable function words) multiplies a
-language's odds. Codes, numbers, links, emojis and product names (brands, series, units: "Samsung
-Galaxy" reads as German to n-grams) are removed before anything is measured: "XY-0412" or "👍" says
-nothing about a language, and a message naming a product with only a few other words names one only
-through a chat word. Choice, measurements and the rules: docs/conversations.md.
+short list of chat words (greetings, thanks, shopping verbs, a few unmistakable function words)
+multiplies a language's odds, and the catalog's product words ("nevera", "licuadora") lean a little
+to Spanish, the catalog's language: n-grams read "busco una nevera" as Italian. Codes, numbers,
+links, emojis and product names (brands, series, units: "Samsung Galaxy" reads as German to
+n-grams) are removed before anything is measured: "XY-0412" or "👍" says nothing about a language,
+and a message naming a product with only a few other words names one only through a chat word.
+Choice, measurements and the rules: docs/conversations.md.
 
 The model loads on the first message that has words to detect (about half a second, once per
 execution environment); importing this module costs nothing.
@@ -53,6 +55,10 @@ CHAT_WORD_WEIGHT = 3.0
 # ...and the language the conversation already has (the deployment's for a new one) gets e**1 (2.7x):
 # a message that could be anything leans to what we know. Both chosen on language_samples.tsv.
 PRIOR_WEIGHT = 1.0
+# The catalog's language (the deployment's): each catalog word in a message multiplies its odds by
+# e**1.5 (about 4.5x), a weaker hint than a chat word. Chosen on language_shopping.tsv.
+CATALOG_LANGUAGE = DEFAULT_LANGUAGE
+CATALOG_WORD_WEIGHT = 1.5
 # A message that names a product (a brand, a series, a code, a size) and has at most this many other
 # words names a language only through a chat word: "Haier Side by Side" or "Somela Fresh Air Max" is
 # a product's name, which is English marketing as often as not; "any samsung phones?" has "any".
@@ -66,20 +72,44 @@ def _word_set(words: str) -> frozenset[str]:
 _CHAT_WORDS: dict[str, frozenset[str]] = {
     "es": _word_set(
         "hola buenas buenos gracias porfa porfavor precio cuanto cuánto cuesta tienen quiero quisiera "
-        "necesito disculpa listo vale ustedes usted hay donde dónde mañana"
+        "necesito disculpa listo vale ustedes usted hay donde dónde mañana "
+        # How a Spanish customer shops ("busco una nevera": n-grams say Italian, 0.79; "me regala el
+        # precio", "dale")...
+        "busco buscando interesa interesan tienes tendrán tendran manejan aceptan hacen envían envian "
+        "sigue regala regalas dale "
+        # ...function words no other of the six has ("pa": "para")...
+        "el los las y pa "
+        # ...and Venezuelan, Colombian and Mexican forms of address.
+        "chamo pana epa quiubo órale güey wey oye oiga"
     ),
     "en": _word_set(
         "hi hello hey thanks thank thx please pls yes yeah price how what the you your have is are "
-        "good morning great want need any"
+        "good morning great want need any looking does much"
     ),
     "pt": _word_set(
         "oi olá obrigado obrigada valeu você vocês vcs voce tem preço não nao sim tudo bom boa beleza "
-        "quero preciso onde"
+        "quero preciso onde têm tá pra aí uma estou procuro procurando custa faz fazem"
     ),
-    "fr": _word_set("bonjour bonsoir salut merci oui svp s'il vous avez combien prix je c'est est-ce d'accord"),
-    "it": _word_set("ciao grazie buongiorno buonasera prego vorrei avete perfetto"),
+    "fr": _word_set(
+        "bonjour bonsoir salut merci oui svp s'il vous avez combien prix je c'est est-ce d'accord "
+        "cherche voudrais coûte livrez"
+    ),
+    # "cerco una lavatrice" against "busco una lavadora": Italian's shopping verb, words Spanish never writes.
+    "it": _word_set("ciao grazie buongiorno buonasera prego vorrei avete perfetto cerco cercando il c'è sono quali"),
     "de": _word_set("hallo danke bitte guten ich haben ist nicht wie"),
 }
+# Words of the deployment's catalog (product kinds, sizes, spelled as Spanish spells them): evidence
+# of Spanish, but weak, since a customer writing another language quotes the catalog's names ("do you
+# have the Nevera Samsung RT38?"). Never a chat word: a product word alone does not name a language.
+_CATALOG_WORDS: frozenset[str] = _word_set(
+    "nevera neveras refrigerador refrigeradores refri refris lavadora lavadoras secadora secadoras "
+    "televisor televisores tele teles pantalla pantallas licuadora licuadoras licua colchón colchon colchones "
+    "aire aires acondicionado cocina cocinas estufa estufas hornilla hornillas horno hornos microondas "
+    "congelador congeladores freidora freidoras cafetera cafeteras greca arrocera olla ollas plancha planchas "
+    "ventilador ventiladores abanico calentador calentadores celular celulares cel celu teléfono telefono "
+    "computadora computadoras compu audífonos audifonos corneta cornetas bocina bocinas parlante parlantes "
+    "impresora impresoras batidora aspiradora sandwichera sanduchera arepera taladro silla sillas pulgadas puestos"
+)
 # Tokens every language uses in chat: they count neither as words nor as evidence.
 _NEUTRAL = _word_set("ok okay okey okk oki hmm mmm jaja jajaja haha hahaha lol xd si no")
 
@@ -153,23 +183,29 @@ def detect(text: str, prefer: str = DEFAULT_LANGUAGE, brands: Iterable[str] = ()
     if not meaningful:
         return None
     hits = {code: sum(word in chat for word in meaningful) for code, chat in _CHAT_WORDS.items()}
+    catalog_hits = sum(word in _CATALOG_WORDS for word in meaningful)
     if not any(hits.values()):
         if len(meaningful) == 1:
             return None  # one unknown word is a brand or a name as often as a language
         if names_product and len(meaningful) <= PRODUCT_MESSAGE_MAX_WORDS:
             return None  # the rest of a product's name ("Side by Side", "Fresh Air")
     ranked = _identifier().rank(" ".join(words))
-    # Scores are probabilities among SUPPORTED; chat words and the prior multiply the odds.
+    # Scores are probabilities among SUPPORTED; chat words, catalog words and the prior multiply the odds.
+    # Summed as logarithms and scaled by the largest: a long message repeating a word would overflow exp().
     prefer = base_language(prefer)
-    weighted = {
-        code: score * math.exp(CHAT_WORD_WEIGHT * hits.get(code, 0) + (PRIOR_WEIGHT if code == prefer else 0.0))
+    log_odds = {
+        code: math.log(score)
+        + CHAT_WORD_WEIGHT * hits.get(code, 0)
+        + (CATALOG_WORD_WEIGHT * catalog_hits if code == CATALOG_LANGUAGE else 0.0)
+        + (PRIOR_WEIGHT if code == prefer else 0.0)
         for code, score in ranked
+        if score > 0
     }
-    total = sum(weighted.values())
-    if total <= 0:
+    if not log_odds:
         return None
-    language = max(weighted, key=lambda code: weighted[code])
-    confidence = weighted[language] / total
+    language = max(log_odds, key=lambda code: log_odds[code])
+    top = log_odds[language]
+    confidence = 1.0 / sum(math.exp(value - top) for value in log_odds.values())
     if confidence < DETECT_CONFIDENCE:
         return None
     return Detection(language, confidence, len(meaningful))

@@ -1,28 +1,54 @@
 """The reply use case: one queue item in, at most one reply out.
 
 For an inbound message: record it once (a redelivery stops here), apply the actor rules (ignore,
-log, pause or reply), check the explicit pause, the implicit takeover and the 24-hour window, then
-either escalate (the customer asked for a person) or run the model with the catalog tools, and
-send. The generated reply is stored before it is sent, so a transient send failure is retried by
-the queue with the same text and a second reply is never generated for the same message. On the
-queue's last attempt a transient failure is recorded as final (`failed`) instead of leaving the
-reply `pending` in the dead-letter queue. An unsend (MessageDeletion) removes the message's text,
+log, pause or reply), leave reactions and stickers unanswered, check the explicit pause, the
+implicit takeover and the 24-hour window, read voice notes and photos (or send the notice that says
+why not), then either escalate (the customer asked for a person) or run the model with the catalog
+tools, and send. The generated reply is stored before it is sent, so a transient send failure is
+retried by the queue with the same text and a second reply is never generated for the same message.
+On the queue's last attempt a transient failure is recorded as final (`failed`) instead of leaving
+the reply `pending` in the dead-letter queue. An unsend (MessageDeletion) removes the message's text,
 or leaves a tombstone for a message not received yet; it is never answered.
+
+With the burst quiet window on, a customer message is recorded and waits; the first of a burst
+puts a timer on the reply queue, and when it is due one reply answers every waiting message. A
+reply that a newer waiting message made stale, or one of whose messages was taken back while it was
+written, is superseded, never sent (docs/conversations.md).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from mostrador.channels.base import ChannelSender, OutboundMessage, PermanentSendError, TransientSendError
+from mostrador.channels.base import (
+    ChannelSender,
+    ChoiceSet,
+    OutboundMessage,
+    PermanentSendError,
+    ReadMarker,
+    TransientSendError,
+)
+from mostrador.channels.interactive import shorten
+from mostrador.channels.media import MediaFile, MediaUnavailable
 from mostrador.channels.messenger import watermark_time
 from mostrador.conversations.actors import ConversationHistory, TakeoverPolicy
+from mostrador.conversations.choices import (
+    ChannelAbilities,
+    abilities_for,
+    choices_from_json,
+    choices_json,
+    numbered_text,
+    offered_choices,
+    picked_item_code,
+    typed_number,
+)
 from mostrador.conversations.customer_numbers import in_customers_conversation
 from mostrador.conversations.escalation import (
     EMPTY_SEARCH_LIMIT,
@@ -32,12 +58,15 @@ from mostrador.conversations.escalation import (
     with_handoff,
 )
 from mostrador.conversations.escalation_notice import EscalationNotice
-from mostrador.conversations.language import conversation_language, language_name, localized
-from mostrador.conversations.toolbox import Catalog, KnowledgeBase, ReplyToolbox, ToolOutcome
+from mostrador.conversations.language import DEFAULT_LANGUAGE, conversation_language, language_name, localized
+from mostrador.conversations.media import MediaReader, Understood
+from mostrador.conversations.notices import notice
+from mostrador.conversations.reply_queue import ReplyDue
+from mostrador.conversations.toolbox import Catalog, KnowledgeBase, ProductPhotos, ReplyToolbox, ToolOutcome
 from mostrador.conversations.window import window_applies, window_open
 from mostrador.db import conversation_repository as repo
 from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, ToolSpec, Usage
-from mostrador.llm.tools import REPLY_TOOLS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
+from mostrador.llm.tools import GET_LIVE_PRODUCT_DETAILS, REPLY_TOOLS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
 from mostrador.messaging.model import Channel, InboundMessage, MessageDeletion, StatusUpdate
 from mostrador.observability import logger, metrics, redact
 from mostrador.tenancy.budget import TokenBudgetSpent
@@ -68,11 +97,13 @@ class AllProvidersFailed(ProviderError):
 
 @dataclass(frozen=True)
 class ReplyOutcome:
-    # replied, skipped, duplicate, failed, status
+    # replied, skipped, duplicate, failed, status; waiting (for its burst's reply), deferred (a burst
+    # timer not due yet: hand it back to the queue for `retry_after` seconds), superseded (stale reply)
     action: str
     reason: str
     message_id: int | None = None
     reply_id: int | None = None
+    retry_after: float | None = None
 
 
 @dataclass
@@ -177,6 +208,37 @@ def _support_board_conversation_id(message: InboundMessage) -> str:
     return meta.get("sb_conversation_id") or message.conversation_id.removeprefix("sb:")
 
 
+class ReplyScheduler(Protocol):
+    """Puts a burst's timer on the reply queue (reply_queue.QueueReplyScheduler in production)."""
+
+    def schedule(self, due: ReplyDue) -> None: ...
+
+
+class _NoMedia:
+    def fetch(self, message: InboundMessage) -> MediaFile:
+        raise MediaUnavailable("no media source is configured")
+
+
+def _blind_reader() -> MediaReader:
+    return MediaReader(_NoMedia(), transcribers=list, describers=list, max_voice_seconds=180, max_bytes=10_000_000)
+
+
+# Kinds never answered on their own: a reaction (or its removal) is a gesture, not a question, and a
+# sticker mostly closes a conversation ("gracias" + 👍 sticker); answering it would invite another.
+_NEVER_ANSWERED = {"sticker": "sticker"}
+# Kinds the bot cannot read; without a caption they get the one-time "I can read..." notice.
+_UNREADABLE = frozenset({"video", "document", "location", "unsupported"})
+# A burst timer arriving this early runs anyway (SQS counts visibility in whole seconds).
+DUE_EARLY_TOLERANCE_SECONDS = 0.25
+
+
+def never_answered(message: InboundMessage) -> str | None:
+    """Why this customer message gets no reply at all, or None when it may get one."""
+    if message.media_kind == "reaction":
+        return "reaction" if message.text.strip() else "reaction_removed"
+    return _NEVER_ANSWERED.get(message.media_kind)
+
+
 @dataclass
 class ReplyService:
     conn: Connection
@@ -195,10 +257,15 @@ class ReplyService:
     tenant: TenantProfile | None = None
     # Told of each escalation this service opens (the tenant's escalation webhook), best effort.
     notify_escalation: Callable[[EscalationNotice], object] | None = None
+    # Voice notes and photos (none: voice notes get the "needs a model" notice, photos their caption).
+    media: MediaReader = field(default_factory=_blind_reader)
+    # The burst quiet window: 0 (or no scheduler) answers every message at once.
+    burst_window_seconds: int = 0
+    scheduler: ReplyScheduler | None = None
 
     def handle(
         self,
-        item: InboundMessage | StatusUpdate | MessageDeletion,
+        item: InboundMessage | StatusUpdate | MessageDeletion | ReplyDue,
         conversation_id: str | None = None,
         *,
         final_attempt: bool = False,
@@ -206,6 +273,13 @@ class ReplyService:
         """`final_attempt`: the queue dead-letters this item if it fails now (its last receive)."""
         if isinstance(item, MessageDeletion):
             return self._forget(item)
+        if isinstance(item, ReplyDue):
+            try:
+                return self._handle_due(item, final_attempt=final_attempt)
+            except TransientSendError as error:
+                if not final_attempt:
+                    raise
+                return self._give_up_burst(item, error)
         if isinstance(item, StatusUpdate):
             watermark = watermark_time(item.platform_message_id)
             if watermark is not None and conversation_id:
@@ -294,6 +368,9 @@ class ReplyService:
             repo.mark_inbound(self.conn, recorded.id, "skipped", decision.reason)
             logger.info("inbound logged without reply", extra={**log, "reason": decision.reason})
             return ReplyOutcome("skipped", decision.reason, recorded.id)
+        quiet = never_answered(message)
+        if quiet is not None:
+            return self._skip(recorded.id, quiet, log)
         return self._reply_to_customer(message, recorded.id, started, now, log)
 
     def _fail(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
@@ -308,6 +385,22 @@ class ReplyService:
         logger.info("no reply", extra={**log, "reason": reason})
         return ReplyOutcome("skipped", reason, message_id)
 
+    def _silenced(self, message: InboundMessage, conversation: dict[str, Any], now: datetime) -> str | None:
+        """Why the bot must stay quiet in this conversation now: a pause, or a person answering on
+        Support Board (its history shows them even when their webhook never reached us). Raises
+        PermanentSendError when that history cannot be read (the conversation is gone there)."""
+        if repo.active_pause(self.conn, message.tenant_id, message.conversation_id, now):
+            return "paused"
+        if message.channel == "support_board" and self.history is not None:
+            customer_id = message.metadata.get("sb_conversation_user_id") or message.sender_id
+            entries = self.history.recent_messages(_support_board_conversation_id(message))
+            since = now - timedelta(minutes=self.policy.pause_minutes)
+            if conversation.get("bot_resumed_at") is not None:
+                since = max(since, conversation["bot_resumed_at"])
+            if self.policy.human_took_over(entries, customer_id, since=since) is not None:
+                return "human_takeover"
+        return None
+
     def _reply_to_customer(
         self, message: InboundMessage, inbound_id: int, started: float, now: datetime, log: dict[str, Any]
     ) -> ReplyOutcome:
@@ -315,14 +408,17 @@ class ReplyService:
         # The language is pinned on the conversation: its first message sets it when it names one, later
         # only a clear message switches it ("ok", a code, an emoji or a brand and model never does;
         # language.py). The catalog's brands are read only when the message would change the language.
+        # A tapped button's title is our own words (a product name), never a sign of the customer's language.
         known = repo.get_conversation(self.conn, tenant, conversation_id)
         pinned = bool(known and known["last_customer_message_at"])
-        language = conversation_language(
-            message.text,
-            known["language"] if known and pinned else self._default_language(known),
-            pinned=pinned,
-            catalog_brands=lambda: self.catalog.brands(tenant),
-        )
+        # Until a message names one, a conversation speaks the tenant's default language.
+        current = known["language"] if known and pinned else self._default_language(known)
+        if message.media_kind in ("interactive", "postback"):
+            language = current or DEFAULT_LANGUAGE
+        else:
+            language = conversation_language(
+                message.text, current, pinned=pinned, catalog_brands=lambda: self.catalog.brands(tenant)
+            )
         conversation = repo.note_customer_message(
             self.conn, tenant, conversation_id, message.sender_id, message.timestamp, language
         )
@@ -332,27 +428,224 @@ class ReplyService:
         if draft is not None:  # a retry: the reply exists already, only its delivery is left
             return self._deliver(message, inbound_id, draft, started, log)
 
-        if repo.active_pause(self.conn, tenant, conversation_id, now):
-            return self._skip(inbound_id, "paused", log)
-        if message.channel == "support_board" and self.history is not None:
-            customer_id = message.metadata.get("sb_conversation_user_id") or message.sender_id
-            try:
-                entries = self.history.recent_messages(_support_board_conversation_id(message))
-            except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
-                return self._fail(inbound_id, f"history_failed:{error.code}", log)
-            since = now - timedelta(minutes=self.policy.pause_minutes)
-            if conversation.get("bot_resumed_at") is not None:
-                since = max(since, conversation["bot_resumed_at"])
-            if self.policy.human_took_over(entries, customer_id, since=since) is not None:
-                return self._skip(inbound_id, "human_takeover", log)
+        try:
+            silenced = self._silenced(message, conversation, now)
+        except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
+            return self._fail(inbound_id, f"history_failed:{error.code}", log)
+        if silenced is not None:
+            return self._skip(inbound_id, silenced, log)
         if window_applies(message.channel, message.metadata) and not window_open(
             conversation["last_customer_message_at"], now
         ):
             return self._skip(inbound_id, "outside_window", log)
 
+        if message.media_kind in _UNREADABLE and not message.text.strip():
+            return self._unreadable(message, inbound_id, language, started, log)
+        understood, language = self._understand(message, inbound_id, language, pinned=pinned)
+        if understood.notice is not None:
+            fixed_reply = repo.ReplyDraft(understood.notice, language)
+            fixed = repo.store_reply_draft(self.conn, tenant, conversation_id, message.channel, inbound_id, fixed_reply)
+            return self._deliver(message, inbound_id, fixed, started, {**log, "notice": True})
+        if self.burst_window_seconds > 0 and self.scheduler is not None:
+            return self._await_burst(message, inbound_id, now, log)
+        row = {
+            "id": inbound_id,
+            "text": message.text,
+            "media_kind": message.media_kind,
+            "transcript": understood.transcript,
+            "media_description": understood.description,
+        }
+        return self._answer(message, [row], language, started, now, log, stale_check=False)
+
+    def _unreadable(
+        self, message: InboundMessage, inbound_id: int, language: str, started: float, log: dict[str, Any]
+    ) -> ReplyOutcome:
+        """A video, document or unknown message: the "I can read..." notice, once per conversation."""
+        tenant, conversation_id = message.tenant_id, message.conversation_id
+        with self.conn.transaction():
+            claimed = repo.claim_unsupported_notice(self.conn, tenant, conversation_id)
+            draft = (
+                repo.store_reply_draft(
+                    self.conn,
+                    tenant,
+                    conversation_id,
+                    message.channel,
+                    inbound_id,
+                    repo.ReplyDraft(notice("unsupported", language), language),
+                )
+                if claimed
+                else None
+            )
+        if draft is None:
+            return self._skip(inbound_id, "unsupported_again", log)
+        return self._deliver(message, inbound_id, draft, started, {**log, "notice": True})
+
+    def _understand(
+        self, message: InboundMessage, inbound_id: int, language: str, *, pinned: bool
+    ) -> tuple[Understood, str]:
+        """The transcript or photo description (kept on the message: a retry does not pay twice), and
+        the conversation's language, which a transcript may tell for the first time (or switch, when
+        it is clear: the same rule as a typed message)."""
+        if message.media_kind not in ("audio", "image"):
+            return Understood(), language
+        known = repo.media_understanding(self.conn, inbound_id)
+        if known["transcript"] or known["media_description"]:
+            understood = Understood(transcript=known["transcript"], description=known["media_description"])
+        else:
+            understood = self.media.understand(message, language, on_usage=self._usage_recorder(message.tenant_id))
+            if understood.transcript or understood.description:
+                repo.save_media_understanding(self.conn, inbound_id, understood.transcript, understood.description)
+        spoken = understood.transcript and conversation_language(
+            understood.transcript,
+            language,
+            pinned=pinned,
+            catalog_brands=lambda: self.catalog.brands(message.tenant_id),
+        )
+        if spoken and spoken != language:
+            repo.set_conversation_language(self.conn, message.tenant_id, message.conversation_id, spoken)
+            repo.set_message_language(self.conn, inbound_id, spoken)
+            language = spoken
+        return understood, language
+
+    def _usage_recorder(self, tenant: str) -> Callable[[Usage, str], None]:
+        def record(usage: Usage, purpose: str) -> None:
+            repo.record_usage(
+                self.conn, tenant, usage.provider, usage.model, usage.tokens_in, usage.tokens_out, purpose=purpose
+            )
+
+        return record
+
+    # -- the burst quiet window ------------------------------------------------------------------
+
+    def _await_burst(
+        self, message: InboundMessage, inbound_id: int, now: datetime, log: dict[str, Any]
+    ) -> ReplyOutcome:
+        """Wait for the burst's one reply. The first message of a burst schedules it; later ones join."""
+        assert self.scheduler is not None
+        tenant, conversation_id = message.tenant_id, message.conversation_id
+        repo.mark_awaiting(self.conn, inbound_id, dict(message.metadata))
+        due_at = repo.open_burst(
+            self.conn, tenant, conversation_id, inbound_id, now + timedelta(seconds=self.burst_window_seconds)
+        )
+        if due_at is not None:
+            self.scheduler.schedule(
+                ReplyDue(
+                    tenant_id=tenant,
+                    conversation_id=conversation_id,
+                    anchor_id=inbound_id,
+                    anchor_platform_message_id=message.platform_message_id,
+                    due_at=due_at,
+                )
+            )
+        logger.info("waiting for the burst's reply", extra={**log, "opened_burst": due_at is not None})
+        return ReplyOutcome("waiting", "burst", inbound_id)
+
+    def _handle_due(self, due: ReplyDue, *, final_attempt: bool = False) -> ReplyOutcome:
+        """A burst's reply is due: one reply to every customer message waiting in the conversation."""
+        started = time.monotonic()
+        now = self.clock()
+        wait = (due.due_at - now).total_seconds()
+        # On its last receive a timer handed back would go to the dead-letter queue: it runs now instead.
+        if wait > DUE_EARLY_TOLERANCE_SECONDS and not final_attempt:
+            return ReplyOutcome("deferred", "burst_window", retry_after=wait)
+        tenant, conversation_id = due.tenant_id, due.conversation_id
+        repo.close_burst(self.conn, tenant, conversation_id, due.anchor_id)
+        outcome = ReplyOutcome("skipped", "nothing_waiting")
+        # A reply one of whose messages was taken back while it was written is written once more without it.
+        for _ in range(2):
+            outcome = self._answer_waiting(tenant, conversation_id, started, now)
+            if outcome.reason != "taken_back":
+                break
+        return outcome
+
+    def _answer_waiting(self, tenant: str, conversation_id: str, started: float, now: datetime) -> ReplyOutcome:
+        rows = repo.awaiting_reply(self.conn, tenant, conversation_id)
+        if not rows:
+            return ReplyOutcome("skipped", "nothing_waiting")
+        ids = [row["id"] for row in rows]
+        draft = repo.pending_reply_among(self.conn, ids)
+        if draft is not None and draft["in_reply_to"] != ids[-1]:
+            if draft["status"] == "pending" and not draft.get("pieces_sent"):
+                # Written (and its send failed) before newer messages arrived: none of it went out, so
+                # it is superseded and this reply answers them all.
+                repo.supersede_draft(self.conn, draft["id"])
+                draft = None
+            else:
+                # Partly sent (or its outcome recorded) already: it is finished for the messages it
+                # answers; the newer ones have their own burst's timer.
+                rows = [row for row in rows if row["id"] <= draft["in_reply_to"]]
+                ids = [row["id"] for row in rows]
+        latest = rows[-1]
+        message = _waiting_message(tenant, conversation_id, latest)
+        log: dict[str, Any] = {
+            "conversation": redact(conversation_id),
+            "channel": message.channel,
+            "message_id": latest["id"],
+            "burst": len(rows),
+        }
+        if draft is not None:
+            return self._deliver(message, latest["id"], draft, started, log, together=ids)
+        conversation = repo.get_conversation(self.conn, tenant, conversation_id) or {}
+        language: str = conversation.get("language") or DEFAULT_LANGUAGE
+        try:
+            silenced = self._silenced(message, conversation, now)
+        except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
+            reason = f"history_failed:{error.code}"
+            repo.mark_inbound_many(self.conn, ids, "failed", reason)
+            metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+            logger.error("no reply possible", extra={**log, "reason": reason})
+            return ReplyOutcome("failed", reason, latest["id"])
+        if silenced is not None:
+            repo.mark_inbound_many(self.conn, ids, "skipped", silenced)
+            logger.info("no reply", extra={**log, "reason": silenced})
+            return ReplyOutcome("skipped", silenced, latest["id"])
+        return self._answer(message, rows, language, started, now, log, stale_check=True)
+
+    def _give_up_burst(self, due: ReplyDue, error: TransientSendError) -> ReplyOutcome:
+        """A burst timer's last attempt failed transiently too: its reply and the messages it answers
+        are recorded failed (the dead-letter queue would keep them waiting for ever)."""
+        tenant, conversation_id = due.tenant_id, due.conversation_id
+        ids = [row["id"] for row in repo.awaiting_reply(self.conn, tenant, conversation_id)]
+        draft = repo.pending_reply_among(self.conn, ids) if ids else None
+        if draft is not None:
+            # Newer messages than the reply's belong to the next burst, whose own timer answers them.
+            ids = [message_id for message_id in ids if message_id <= draft["in_reply_to"]]
+        reason = f"send_failed:{error.code}" if draft is not None else f"retries_exhausted:{error.code}"
+        with self.conn.transaction():
+            if draft is not None and draft["status"] == "pending":
+                title = f"retries exhausted after {draft.get('pieces_sent') or 0} piece(s) sent: {error}"
+                repo.mark_reply_failed(self.conn, draft["id"], error.code, title)
+            repo.mark_inbound_many(self.conn, ids, "failed", reason)
+        metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
+        logger.error(
+            "retries exhausted: burst reply recorded as failed",
+            extra={"conversation": redact(conversation_id), "code": error.code, "burst": len(ids)},
+        )
+        return ReplyOutcome("failed", reason, ids[-1] if ids else None, draft["id"] if draft is not None else None)
+
+    # -- answering -------------------------------------------------------------------------------
+
+    def _answer(
+        self,
+        message: InboundMessage,
+        rows: list[dict[str, Any]],
+        language: str,
+        started: float,
+        now: datetime,
+        log: dict[str, Any],
+        *,
+        stale_check: bool,
+    ) -> ReplyOutcome:
+        """One reply to `rows` (the customer messages answered, oldest first; `message` is the latest).
+        With `stale_check`, a reply that a newer waiting message made stale is superseded, not sent."""
+        tenant, conversation_id = message.tenant_id, message.conversation_id
+        inbound_id = rows[-1]["id"]
+        together = [row["id"] for row in rows]
+        abilities = abilities_for(message.channel)
+        typing = self._show_typing(message)
         escalated = False
         handoff: tuple[str, str] | None = None  # (reason, source) of an escalation instead of a model answer
-        if asks_for_human(message.text):
+        if any(asks_for_human(_customer_words(row)) for row in rows):
             handoff = ("the customer asked for a person", "customer_request")
         else:
             toolbox = ReplyToolbox(
@@ -361,8 +654,9 @@ class ReplyService:
                 lambda reason: self._open_escalation(message, inbound_id, reason, "tool"),
                 self.knowledge,
             )
+            picked = self._picked(message)
             try:
-                result = self._generate(message, inbound_id, language, toolbox)
+                result = self._generate(message, inbound_id, language, toolbox, picked=picked)
             except TokenBudgetSpent:
                 # The tenant chose people over a cheaper model once its monthly budget is spent.
                 handoff = ("the monthly token budget is spent", "token_budget")
@@ -388,9 +682,28 @@ class ReplyService:
                 # The model said a person will take over without calling the tool: make it true.
                 self._open_escalation(message, inbound_id, "the reply promised a person", "promised_in_reply")
                 escalated = True
+            text = self._with_photo_notes(text, rows, language)
+            choices: ChoiceSet | None = None
+            image_url = image_caption = None
             if escalated:
                 text = with_handoff(text, language, self._after_hours_message(now))
-            reply = repo.ReplyDraft(text, language, result.provider, result.model, result.tokens_in, result.tokens_out)
+            elif picked is not None:
+                image_url, image_caption = self._product_photo(tenant, result.tool_outcomes, abilities)
+            else:
+                choices = offered_choices(result.tool_outcomes, text, language, abilities)
+                if choices is not None and abilities.style == "numbered":
+                    text = f"{text}\n\n{numbered_text(choices, language)}"
+            reply = repo.ReplyDraft(
+                text,
+                language,
+                result.provider,
+                result.model,
+                result.tokens_in,
+                result.tokens_out,
+                choices=choices_json(choices) if choices is not None else None,
+                image_url=image_url,
+                image_caption=image_caption,
+            )
 
         # The reply and the pause of an escalation are stored together: a retry after a crash finds
         # the reply and sends it, instead of finding the pause and leaving the customer untold.
@@ -406,7 +719,88 @@ class ReplyService:
                     set_by="bot",
                     now=now,
                 )
-        return self._deliver(message, inbound_id, draft, started, {**log, "escalated": escalated})
+        stale = None
+        if stale_check and not escalated:
+            if repo.newer_awaiting(self.conn, tenant, conversation_id, inbound_id):
+                # Written before the customer's newest message: that message's own burst answers them all.
+                stale = "newer_message"
+            elif repo.any_taken_back(self.conn, together):
+                # The customer unsent one of the messages it answers (it may quote it): written again
+                # without it by the caller, never sent.
+                stale = "taken_back"
+        if stale is not None:
+            repo.supersede_draft(self.conn, draft["id"])
+            _finish(typing)
+            logger.info("reply superseded", extra={**log, "reason": stale})
+            return ReplyOutcome("superseded", stale, inbound_id, draft["id"])
+        _finish(typing)
+        return self._deliver(message, inbound_id, draft, started, {**log, "escalated": escalated}, together=together)
+
+    def _picked(self, message: InboundMessage) -> str | None:
+        """The product a tap (or a typed number after a numbered list) picked."""
+        offered = None
+        if typed_number(message.text) is not None:
+            offered = repo.last_offered_choices(self.conn, message.tenant_id, message.conversation_id)
+        return picked_item_code(message, offered)
+
+    def _product_photo(
+        self, tenant: str, outcomes: Sequence[ToolOutcome], abilities: ChannelAbilities
+    ) -> tuple[str | None, str | None]:
+        """The picked product's first photo and its caption, where the channel can show one."""
+        if not abilities.images or not isinstance(self.catalog, ProductPhotos):
+            return None, None
+        card = next(
+            (
+                o.result.get("product")
+                for o in outcomes
+                if o.call.name == GET_LIVE_PRODUCT_DETAILS.name and isinstance(o.result.get("product"), dict)
+            ),
+            None,
+        )
+        if not isinstance(card, dict):
+            return None, None
+        urls = self.catalog.image_urls(tenant, str(card.get("item_code")))
+        if not urls:
+            return None, None
+        caption = shorten(str(card.get("name") or ""), abilities.caption_max) if abilities.caption_max else None
+        return urls[0], caption
+
+    def _with_photo_notes(self, text: str, rows: list[dict[str, Any]], language: str) -> str:
+        """A photo answered by its caption alone says why the photo itself was not looked at."""
+        unseen = [row for row in rows if row["media_kind"] == "image" and not row.get("media_description")]
+        if not unseen:
+            return text
+        key = "photo_unavailable" if self.media.can_see() else "photo_needs_model"
+        return f"{text}\n\n{notice(key, language)}"
+
+    def _show_typing(self, message: InboundMessage) -> threading.Thread | None:
+        """WhatsApp's read receipt with a typing indicator, sent beside the generation (never adding to
+        its latency) and finished before the reply goes out, so it never lands after the reply. Not with
+        the offline model: its answer is instant, there is no generation to hide the call behind."""
+        if message.channel != "whatsapp" or all(model.name == "offline" for model in self.chat_models()):
+            return None
+        sender = self.sender_for(message.channel)
+        if not isinstance(sender, ReadMarker):
+            return None
+        target = OutboundMessage(
+            tenant_id=message.tenant_id,
+            channel=message.channel,
+            conversation_id=message.conversation_id,
+            recipient_id=message.sender_id,
+            text="",
+            reply_to_message_id=message.platform_message_id,
+            metadata=dict(message.metadata),
+        )
+
+        def mark() -> None:
+            try:
+                sender.mark_read(target)
+            except Exception as error:  # a cosmetic call: it must never cost the reply
+                logger.info("read receipt not sent", extra={"error": str(error)[:200]})
+
+        thread = threading.Thread(target=mark, name="whatsapp-typing", daemon=True)
+        thread.start()
+        return thread
 
     def _default_language(self, known: dict[str, Any] | None) -> str | None:
         """A new conversation's language until its messages name one: the tenant's, else the deployment's."""
@@ -448,7 +842,15 @@ class ReplyService:
             )
         return escalation_id
 
-    def _generate(self, message: InboundMessage, inbound_id: int, language: str, toolbox: ReplyToolbox) -> LoopResult:
+    def _generate(
+        self,
+        message: InboundMessage,
+        inbound_id: int,
+        language: str,
+        toolbox: ReplyToolbox,
+        *,
+        picked: str | None = None,
+    ) -> LoopResult:
         tenant, conversation_id = message.tenant_id, message.conversation_id
         # A retry after every model failed starts over: the earlier attempt's tool calls led to no reply
         # and must not count twice (they feed the "searches keep finding nothing" escalation).
@@ -480,7 +882,15 @@ class ReplyService:
         def on_usage(usage: Usage) -> None:
             repo.record_usage(self.conn, tenant, usage.provider, usage.model, usage.tokens_in, usage.tokens_out)
 
-        return run_tool_loop(
+        looked_up: list[ToolOutcome] = []
+        if picked is not None:
+            # The tap asks for this product: its live details are looked up now (round 0, the customer's
+            # own call) and the model answers from them, in the conversation's voice and language.
+            call = ToolCall(f"pick-{inbound_id}", GET_LIVE_PRODUCT_DETAILS.name, {"item_code": picked})
+            looked_up.append(run_tool(0, call))
+            messages.append(ChatMessage("assistant", "", tool_calls=(call,)))
+            messages.append(ChatMessage("tool", looked_up[0].content, tool_call_id=call.id, name=call.name))
+        result = run_tool_loop(
             self.chat_models(),
             messages,
             REPLY_TOOLS,
@@ -489,18 +899,30 @@ class ReplyService:
             max_rounds=self.max_tool_rounds,
             on_usage=on_usage,
         )
+        result.tool_outcomes[:0] = looked_up
+        return result
 
     # -- sending ---------------------------------------------------------------------------------
 
     def _deliver(
-        self, message: InboundMessage, inbound_id: int, draft: dict[str, Any], started: float, log: dict[str, Any]
+        self,
+        message: InboundMessage,
+        inbound_id: int,
+        draft: dict[str, Any],
+        started: float,
+        log: dict[str, Any],
+        *,
+        together: Sequence[int] = (),
     ) -> ReplyOutcome:
+        """Send the stored reply. `together`: every customer message it answers (a burst), marked with it."""
+        answered = sorted({*together, inbound_id})
         if draft["status"] in ("sent", "delivered", "read"):  # sent before a crash; only the mark was lost
-            repo.mark_inbound(self.conn, inbound_id, "replied")
+            repo.mark_inbound_many(self.conn, answered, "replied")
             return ReplyOutcome("replied", "already_sent", inbound_id, draft["id"])
         if draft["status"] == "failed":
-            repo.mark_inbound(self.conn, inbound_id, "failed", f"send_failed:{draft['error_code']}")
+            repo.mark_inbound_many(self.conn, answered, "failed", f"send_failed:{draft['error_code']}")
             return ReplyOutcome("failed", "send_failed", inbound_id, draft["id"])
+        abilities = abilities_for(message.channel)
         outbound = OutboundMessage(
             tenant_id=message.tenant_id,
             channel=message.channel,
@@ -509,15 +931,14 @@ class ReplyService:
             text=draft["text"],
             reply_to_message_id=message.platform_message_id,
             metadata=dict(message.metadata),
+            choices=choices_from_json(draft.get("choices")) if abilities.style != "numbered" else None,
         )
         sender = self.sender_for(message.channel)
-        pieces = sender.pieces(outbound)
+        units = _units(outbound, sender.pieces(outbound), draft.get("image_url"), draft.get("image_caption"))
         sent_ids: list[str] = list(draft.get("platform_message_ids") or [])
-        # One piece at a time, progress kept: a retry resumes at the piece that failed.
-        for index in range(draft.get("pieces_sent") or 0, len(pieces)):
-            piece = replace(
-                outbound, text=pieces[index], reply_to_message_id=outbound.reply_to_message_id if index == 0 else None
-            )
+        # One unit at a time, progress kept: a retry resumes at the unit that failed.
+        for index in range(draft.get("pieces_sent") or 0, len(units)):
+            piece = units[index] if index == 0 else replace(units[index], reply_to_message_id=None)
             try:
                 sent_ids.extend(sender.send(piece).platform_message_ids)
             except TransientSendError as error:
@@ -528,16 +949,16 @@ class ReplyService:
                 latency_ms = int((time.monotonic() - started) * 1000)
                 with self.conn.transaction():
                     repo.mark_reply_failed(self.conn, draft["id"], error.code, str(error), latency_ms)
-                    repo.mark_inbound(self.conn, inbound_id, "failed", f"send_failed:{error.code}")
+                    repo.mark_inbound_many(self.conn, answered, "failed", f"send_failed:{error.code}")
                 metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
                 logger.error("send failed permanently", extra={**log, "code": error.code})
                 return ReplyOutcome("failed", f"send_failed:{error.code}", inbound_id, draft["id"])
-            if index < len(pieces) - 1:
+            if index < len(units) - 1:
                 repo.record_pieces_sent(self.conn, draft["id"], index + 1, sent_ids)
         latency_ms = int((time.monotonic() - started) * 1000)
         with self.conn.transaction():
             repo.mark_reply_sent(self.conn, draft["id"], sent_ids, latency_ms)
-            repo.mark_inbound(self.conn, inbound_id, "replied")
+            repo.mark_inbound_many(self.conn, answered, "replied")
         logger.info(
             "replied",
             extra={
@@ -553,8 +974,46 @@ class ReplyService:
         return ReplyOutcome("replied", "sent", inbound_id, draft["id"])
 
 
+def _units(
+    outbound: OutboundMessage, pieces: list[str], image_url: str | None, image_caption: str | None
+) -> list[OutboundMessage]:
+    """What goes out, in order: the product photo (if any), then the text pieces, the last carrying
+    the choices."""
+    units = [replace(outbound, text=image_caption or "", image_url=image_url, choices=None)] if image_url else []
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        units.append(replace(outbound, text=piece, image_url=None, choices=outbound.choices if last else None))
+    return units
+
+
+def _finish(typing: threading.Thread | None) -> None:
+    if typing is not None:
+        typing.join(timeout=5)
+
+
+def _customer_words(row: dict[str, Any]) -> str:
+    return " ".join(part for part in (row.get("transcript"), row.get("text")) if part)
+
+
+def _waiting_message(tenant: str, conversation_id: str, row: dict[str, Any]) -> InboundMessage:
+    """A waiting message as the webhook normalized it (its channel details were kept while it waited)."""
+    metadata = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
+    return InboundMessage(
+        tenant_id=tenant,
+        channel=row["channel"],
+        conversation_id=conversation_id,
+        sender_id=row["sender_id"] or "",
+        sender_role="customer",
+        text=row["text"] or "",
+        media_kind=row["media_kind"],
+        platform_message_id=row["platform_message_id"],
+        timestamp=row["platform_timestamp"] or _utcnow(),
+        metadata={str(key): str(value) for key, value in (metadata or {}).items()},
+    )
+
+
 def _as_chat_message(row: dict[str, Any]) -> ChatMessage | None:
-    text = row["text"] or (f"[{row['media_kind']}]" if row["media_kind"] != "text" else "")
+    text = _history_text(row)
     if not text:
         return None
     if len(text) > MODEL_MESSAGE_CHARS:
@@ -567,6 +1026,20 @@ def _as_chat_message(row: dict[str, Any]) -> ChatMessage | None:
     return ChatMessage("assistant", text)
 
 
+def _history_text(row: dict[str, Any]) -> str:
+    """What the model reads of a message: a voice note's transcript, a photo's description before
+    its caption, a bracketed kind for anything else without text."""
+    text = row["text"] or ""
+    if row.get("transcript"):
+        return f"[voice note] {row['transcript']}"
+    if row.get("media_description"):
+        return f"[photo] {row['media_description']}" + (f"\n{text}" if text else "")
+    if row["media_kind"] != "text":
+        kind = {"audio": "voice note", "image": "photo"}.get(row["media_kind"], row["media_kind"])
+        return f"[{kind}] {text}".strip()
+    return text
+
+
 def reply_service_from_settings(
     settings: Settings,
     conn: Connection,
@@ -575,13 +1048,18 @@ def reply_service_from_settings(
     chat_models: Callable[[], Sequence[ChatModel]] | None = None,
     search_settings: Settings | None = None,
 ) -> ReplyService:
-    """Production wiring: the catalog search on `conn`, the configured LLMs and channel senders.
+    """Production wiring: the catalog search on `conn`, the configured LLMs and channel senders,
+    the channels' media downloads, and the burst timer on the reply queue.
 
-    `settings` are the ones the tenant runs with (tenancy.profile.tenant_settings); `search_settings`
-    the deployment's, whose embedding model the catalog was embedded with (default: `settings`)."""
+    `settings` are the ones the tenant runs with (tenancy.profile.tenant_settings: its channel tokens,
+    which also download its customers' media, and its LLM keys, which also transcribe and describe
+    them); `search_settings` the deployment's, whose embedding model the catalog was embedded with
+    (default: `settings`)."""
+    from mostrador.channels.media import ChannelMedia
     from mostrador.channels.registry import sender_for
+    from mostrador.conversations.reply_queue import QueueReplyScheduler
     from mostrador.conversations.toolbox import DatabaseCatalog, DatabaseKnowledge
-    from mostrador.llm.providers import chat_models_for, embedder_for
+    from mostrador.llm.providers import chat_models_for, embedder_for, image_describers_for, transcribers_for
 
     history: ConversationHistory | None = None
     if settings.support_board_api_url:
@@ -597,6 +1075,9 @@ def reply_service_from_settings(
         return senders[channel]
 
     embedding_settings = search_settings or settings
+    scheduler = QueueReplyScheduler(settings.reply_queue_url) if settings.reply_queue_url else None
+    if settings.reply_burst_window_seconds and scheduler is None:
+        logger.warning("REPLY_QUEUE_URL is not set: the burst window is off and every message is answered at once")
     return ReplyService(
         conn=conn,
         policy=TakeoverPolicy.from_settings(settings),
@@ -607,6 +1088,15 @@ def reply_service_from_settings(
         history=history,
         tenant=tenant,
         notify_escalation=_escalation_notifier(tenant),
+        media=MediaReader(
+            ChannelMedia.from_settings(settings),
+            transcribers=lambda: transcribers_for(settings),
+            describers=lambda: image_describers_for(settings),
+            max_voice_seconds=settings.voice_note_max_seconds,
+            max_bytes=settings.media_max_bytes,
+        ),
+        burst_window_seconds=settings.reply_burst_window_seconds,
+        scheduler=scheduler,
     )
 
 

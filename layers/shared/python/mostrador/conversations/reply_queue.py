@@ -1,8 +1,10 @@
 """The envelope the webhook puts on the reply FIFO queue, and how the reply function reads it back.
 
 Body: {"v": 1, "kind": "message", "message": {...InboundMessage...}},
-      {"v": 1, "kind": "status", "status": {...StatusUpdate...}, "conversation_id": "..."} or
-      {"v": 1, "kind": "deletion", "deletion": {...MessageDeletion...}}.
+      {"v": 1, "kind": "status", "status": {...StatusUpdate...}, "conversation_id": "..."},
+      {"v": 1, "kind": "deletion", "deletion": {...MessageDeletion...}} or
+      {"v": 1, "kind": "reply_due", "due": {...ReplyDue...}} (the reply function's own timer for a burst
+      of messages, in its own message group so it never waits behind the conversation's messages).
 MessageGroupId is the conversation (with its tenant; a WhatsApp number in its canonical form, so a
 business-app echo addressed to another form of a customer's number waits its turn with that
 customer's messages), so one conversation is handled in order;
@@ -19,9 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from mostrador.channels.whatsapp import customer_key
 from mostrador.messaging.model import InboundMessage, MessageDeletion, QueueItem, StatusUpdate
@@ -33,9 +39,22 @@ ENVELOPE_VERSION = 1
 _FIFO_ID_CHARS = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]+$")
 
 
+class ReplyDue(BaseModel):
+    """The one reply to a burst of customer messages is due at `due_at` (the burst opened with
+    message `anchor_id`). Its queue message is handed back to SQS, invisible, until then."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    conversation_id: str
+    anchor_id: int
+    anchor_platform_message_id: str
+    due_at: datetime
+
+
 @dataclass(frozen=True)
 class ReplyEnvelope:
-    item: InboundMessage | StatusUpdate | MessageDeletion
+    item: InboundMessage | StatusUpdate | MessageDeletion | ReplyDue
     conversation_id: str | None
 
 
@@ -81,6 +100,68 @@ def envelope_for(item: QueueItem, *, entry_id: str = "0") -> OutgoingMessage:
         group_id=group_id(status.tenant_id, item.conversation_id),
         deduplication_id=fifo_id(f"{status.platform_message_id}:{status.status}"),
     )
+
+
+DUE_GROUP_SUFFIX = "#reply"
+
+
+def due_envelope_for(due: ReplyDue, *, entry_id: str = "0") -> OutgoingMessage:
+    """The timer of a burst. Its group is the conversation's own plus "#reply": timers of one
+    conversation run in order, and never wait behind (or block) the conversation's messages."""
+    return OutgoingMessage(
+        id=entry_id,
+        body={"v": ENVELOPE_VERSION, "kind": "reply_due", "due": due.model_dump(mode="json")},
+        group_id=group_id(due.tenant_id, due.conversation_id + DUE_GROUP_SUFFIX),
+        deduplication_id=fifo_id(f"due:{due.anchor_platform_message_id}"),
+    )
+
+
+class QueueReplyScheduler:
+    """Puts a burst's timer on the reply queue (the FIFO queue the reply function consumes)."""
+
+    def __init__(self, queue_url: str) -> None:
+        self.queue_url = queue_url
+
+    def schedule(self, due: ReplyDue) -> None:
+        from mostrador.queues import send_messages
+
+        failures = send_messages(self.queue_url, [due_envelope_for(due)])
+        if failures:
+            # The customer's message is recorded as waiting; failing makes the queue retry it, which
+            # schedules again (the same deduplication id, so never twice).
+            raise RuntimeError(f"the reply queue refused a burst timer: {failures[0].code}")
+
+
+class ItemDeferred(Exception):
+    """Raised for a queue item handed back to SQS until later: Lambda must not delete it."""
+
+
+def defer_record(receipt_handle: str, event_source_arn: str, seconds: float, queue_url: str | None) -> None:
+    """Make the SQS message invisible for `seconds` (rounded up: SQS counts whole seconds), then raise
+    ItemDeferred so the batch reports it failed and SQS delivers it again when it is due. A FIFO queue
+    has no per-message delay; this is its substitute, at the price of one extra receive."""
+    from mostrador.queues import sqs_client
+
+    client = sqs_client()
+    url = queue_url or _queue_url_from_arn(client, event_source_arn)
+    timeout = max(0, min(43_200, math.ceil(seconds)))
+    client.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=timeout)
+    raise ItemDeferred(f"deferred for {timeout} s")
+
+
+def _queue_url_from_arn(client: Any, arn: str) -> str:
+    parts = arn.split(":")
+    answer = client.get_queue_url(QueueName=parts[-1], QueueOwnerAWSAccountId=parts[-2])
+    return str(answer["QueueUrl"])
+
+
+def timers_last(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The batch with burst timers after every customer message: messages of other conversations (other
+    groups) are recorded first, so a timer's reply sees the newest messages. Order within a group holds."""
+    return sorted(records, key=lambda record: _TIMER_KIND.search(str(record.get("body", ""))) is not None)
+
+
+_TIMER_KIND = re.compile(r'"kind"\s*:\s*"reply_due"')
 
 
 TRUNCATED_METADATA = "truncated_from_chars"
@@ -159,8 +240,13 @@ def parse_reply_queue_envelope(body: str) -> ReplyEnvelope:
     if kind == "deletion":
         deletion = MessageDeletion.model_validate(data.get("deletion"))
         return ReplyEnvelope(deletion, deletion.conversation_id)
-    raise ValueError(f"reply queue body has unknown kind {kind!r} (expected 'message', 'status' or 'deletion')")
+    if kind == "reply_due":
+        due = ReplyDue.model_validate(data.get("due"))
+        return ReplyEnvelope(due, due.conversation_id)
+    raise ValueError(
+        f"reply queue body has unknown kind {kind!r} (expected 'message', 'status', 'deletion' or 'reply_due')"
+    )
 
 
-def parse_reply_queue_body(body: str) -> InboundMessage | StatusUpdate | MessageDeletion:
+def parse_reply_queue_body(body: str) -> InboundMessage | StatusUpdate | MessageDeletion | ReplyDue:
     return parse_reply_queue_envelope(body).item

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mostrador.llm.base import Embedder, ToolCall
 from mostrador.llm.tools import (
@@ -56,6 +56,13 @@ class KnowledgeBase(Protocol):
     """The business's FAQ and documents (mostrador.knowledge.search behind it in production)."""
 
     def search(self, tenant_id: str, question: str, *, limit: int) -> list[Any]: ...
+
+
+@runtime_checkable
+class ProductPhotos(Protocol):
+    """Catalogs that know their products' photos (sent when a customer picks a product)."""
+
+    def image_urls(self, tenant_id: str, item_code: str) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -256,6 +263,11 @@ class DatabaseCatalog:
         from mostrador.catalog.search import get_product_details
 
         return get_product_details(self._conn, tenant_id, item_code)
+
+    def image_urls(self, tenant_id: str, item_code: str) -> list[str]:
+        from mostrador.db.catalog_repository import product_image_urls
+
+        return product_image_urls(self._conn, tenant_id, item_code)
 
     def brands(self, tenant_id: str) -> list[str]:
         from mostrador.db.search_repository import catalog_brands

@@ -1,16 +1,74 @@
-"""SQL for the catalog: product state for delta detection, writes, sync bookkeeping, usage."""
+"""SQL for the catalog: product state for delta detection, writes, sync bookkeeping, usage.
+
+Concurrency with full syncs (docs/catalog.md): an enrich batch records its outcomes — and writes, and puts
+back what a full sync deactivated after the batch was planned — holding its tenant's catalog lock shared;
+a full sync's finalization holds it exclusively, so it sees all of a batch's outcomes or none of them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from mostrador.catalog.enrichment import ItemOutcome, ProductState, ProductWrite, StockState
-from mostrador.catalog.models import EnrichMessage
+from mostrador.catalog.enrichment import ItemOutcome, ProductState, ProductWrite, QueuedItem, StockState
+from mostrador.catalog.models import EnrichMessage, SyncReceipt, source_hash
 from mostrador.llm.base import Usage
 
 if TYPE_CHECKING:
     from mostrador.db.connection import Connection
+
+# pg_advisory_xact_lock(class, key): the class keeps these apart from any other advisory lock.
+_CATALOG_LOCK_CLASS = 727_114
+
+# One statement, so that ingest's best-effort write is one round trip. Enrichment runs the same for every
+# batch it reads (idempotent): the earliest receipt of a sync or batch wins, whoever wrote it first.
+_RECORD_RECEIPT = """
+WITH sync AS (
+    INSERT INTO syncs AS s (tenant_id, sync_id, full_sync, created_at)
+    VALUES (%(tenant)s, %(sync)s, %(full)s, %(received)s)
+    ON CONFLICT (tenant_id, sync_id) DO UPDATE
+       SET full_sync = s.full_sync OR EXCLUDED.full_sync, created_at = least(s.created_at, EXCLUDED.created_at)
+     WHERE (EXCLUDED.full_sync AND NOT s.full_sync) OR EXCLUDED.created_at < s.created_at
+)
+INSERT INTO sync_batches AS b (tenant_id, sync_id, batch_id, item_count, part, final, received_at)
+VALUES (%(tenant)s, %(sync)s, %(batch)s, %(count)s, %(part)s, %(final)s, %(received)s)
+ON CONFLICT (tenant_id, sync_id, batch_id) DO UPDATE SET received_at = EXCLUDED.received_at
+ WHERE EXCLUDED.received_at < b.received_at
+"""
+
+
+# What the items received since a full sync began named (its own included): (item_code, warehouse).
+_NAMED_SINCE_BEGAN = """
+WITH named AS (
+    SELECT i.item_code, i.warehouse
+      FROM sync_batches b
+      JOIN sync_items i ON i.tenant_id = b.tenant_id AND i.sync_id = b.sync_id AND i.batch_id = b.batch_id
+     WHERE b.tenant_id = %(t)s
+       AND b.received_at >= (SELECT min(received_at) FROM sync_batches WHERE tenant_id = %(t)s AND sync_id = %(s)s)
+)
+"""
+
+
+def _receipt_params(receipt: SyncReceipt) -> dict[str, Any]:
+    return {
+        "tenant": receipt.tenant_id,
+        "sync": receipt.sync_id,
+        "full": receipt.full_sync,
+        "received": receipt.received_at,
+        "batch": receipt.batch_id,
+        "count": receipt.item_count,
+        "part": receipt.part,
+        "final": receipt.final,
+    }
+
+
+def _printable(text: str | None, limit: int) -> str | None:
+    """Error texts and item codes of broken items can carry what the database refuses (NUL, surrogates)."""
+    if not text:
+        return None
+    cleaned = text.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
+    return cleaned[:limit]
 
 
 class CatalogRepository:
@@ -37,7 +95,28 @@ class CatalogRepository:
         ).fetchall()
         return {(r["item_code"], r["warehouse"]): StockState(r["branch"], r["stock"], r["source_hash"]) for r in rows}
 
+    @contextmanager
+    def batch_transaction(self, tenant_ids: Iterable[str], *, writes: bool) -> Iterator[None]:
+        """One transaction for a batch's writes, outcomes and restore, holding the tenants' catalog lock
+        shared. Each write_product is a savepoint in it. Without catalog writes (an unchanged re-send) the
+        statements are pipelined: one round trip."""
+        if writes:
+            with self.conn.transaction():
+                self._lock_catalog(tenant_ids, exclusive=False)
+                yield
+            return
+        with self.conn.pipeline(), self.conn.transaction():
+            self._lock_catalog(tenant_ids, exclusive=False)
+            yield
+
+    def _lock_catalog(self, tenant_ids: Iterable[str], *, exclusive: bool) -> None:
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        for tenant_id in sorted(set(tenant_ids)):  # one order everywhere: no lock cycles between batches
+            self.conn.execute(f"SELECT {function}(%s, hashtext(%s))", (_CATALOG_LOCK_CLASS, tenant_id))
+
     def write_product(self, write: ProductWrite) -> None:
+        """Stores one product. Inside batch_transaction this is a savepoint: a database error (bad data,
+        a constraint) rolls back this product alone and is raised for the caller to report."""
         from psycopg.types.json import Jsonb
 
         item = write.item
@@ -47,11 +126,12 @@ class CatalogRepository:
                     """INSERT INTO products AS p (tenant_id, item_code, item_name, description_html, description_text,
                            description_hash, summary, summary_model, category, sub_category, brand, line, item_group,
                            price, price_bolivar, attributes_hash, searchable_text, search_vector, embedding,
-                           embedding_model, active)
+                           embedding_model, active, image_urls)
                        VALUES (%(tenant)s, %(code)s, %(name)s, %(html)s, %(text)s, %(dhash)s, %(summary)s,
                            %(summary_model)s, %(category)s, %(sub_category)s, %(brand)s, %(line)s, %(group)s,
                            %(price)s, %(price_bolivar)s, %(ahash)s, %(searchable)s,
-                           mostrador_search_vector(%(title)s, %(searchable)s), %(embedding)s, %(embedding_model)s, true)
+                           mostrador_search_vector(%(title)s, %(searchable)s), %(embedding)s, %(embedding_model)s, true,
+                           %(images)s)
                        ON CONFLICT (tenant_id, item_code) DO UPDATE SET
                            item_name = EXCLUDED.item_name, description_html = EXCLUDED.description_html,
                            description_text = EXCLUDED.description_text, description_hash = EXCLUDED.description_hash,
@@ -66,7 +146,7 @@ class CatalogRepository:
                            embedding = CASE WHEN %(keep)s THEN p.embedding ELSE EXCLUDED.embedding END,
                            embedding_model = CASE WHEN %(keep)s THEN p.embedding_model
                                                   ELSE EXCLUDED.embedding_model END,
-                           active = true, updated_at = now()""",
+                           active = true, image_urls = EXCLUDED.image_urls, updated_at = now()""",
                     {
                         "tenant": write.tenant_id,
                         "code": write.item_code,
@@ -90,6 +170,7 @@ class CatalogRepository:
                         "embedding": _vector(write.embedding),
                         "embedding_model": write.embedding_model,
                         "keep": write.keep_embedding,
+                        "images": item.image_urls,
                     },
                 )
                 self.rows_written += 1
@@ -100,6 +181,14 @@ class CatalogRepository:
                     (item.price, item.price_bolivar, write.tenant_id, write.item_code),
                 )
                 self.rows_written += 1
+            if not write.full:
+                # Photos changed without anything else: the item's raw JSON changed, so this write happens
+                # anyway; the product row is touched only when its photos really differ.
+                self.rows_written += self.conn.execute(
+                    "UPDATE products SET image_urls = %s, updated_at = now()"
+                    " WHERE tenant_id = %s AND item_code = %s AND image_urls IS DISTINCT FROM %s",
+                    (item.image_urls, write.tenant_id, write.item_code, item.image_urls),
+                ).rowcount
             for row, raw, raw_hash in write.stock_rows:
                 self.conn.execute(
                     """INSERT INTO product_stock (tenant_id, item_code, warehouse, branch, stock, source_data,
@@ -120,24 +209,48 @@ class CatalogRepository:
                 )
                 self.rows_written += 1
 
+    def restore_named(self, items: list[QueuedItem]) -> None:
+        """Puts back what a full sync that finalized after these items were planned deactivated or zeroed,
+        though they name it: their products active again, their zeroed rows (source hash '') with the
+        stock they carry. Matches nothing (writes nothing) in the usual case."""
+        by_tenant: dict[str, dict[tuple[str, str], QueuedItem]] = {}
+        for q in items:
+            by_tenant.setdefault(q.message.tenant_id, {})[(q.product.item_code, q.product.whs_name)] = q
+        for tenant_id, rows in sorted(by_tenant.items()):
+            keys = sorted(rows)
+            self.conn.execute(
+                """UPDATE products SET active = true, updated_at = now()
+                    WHERE tenant_id = %s AND item_code = ANY(%s) AND NOT active""",
+                (tenant_id, sorted({code for code, _ in keys})),
+            )
+            self.conn.execute(
+                """UPDATE product_stock st SET stock = v.stock, source_hash = v.hash, updated_at = now()
+                     FROM unnest(%s::text[], %s::text[], %s::numeric[], %s::text[]) AS v(code, warehouse, stock, hash)
+                    WHERE st.tenant_id = %s AND st.item_code = v.code AND st.warehouse = v.warehouse
+                      AND st.source_hash = ''""",
+                (
+                    [code for code, _ in keys],
+                    [warehouse for _, warehouse in keys],
+                    [rows[k].product.stock for k in keys],
+                    [source_hash(rows[k].message.item) for k in keys],
+                    tenant_id,
+                ),
+            )
+
+    def record_receipt(self, receipt: SyncReceipt) -> None:
+        """The sync and its batch, as ingest accepted them (ingest's best-effort write)."""
+        self.conn.execute(_RECORD_RECEIPT, _receipt_params(receipt))
+
     def register_batches(self, messages: Iterable[EnrichMessage]) -> None:
-        syncs: dict[tuple[str, str], bool] = {}
-        batches: dict[tuple[str, str, str], tuple[int, int, bool]] = {}
+        """Records the syncs and batches these items came in: idempotent, ingest has usually done it
+        already (the same statement, the same values from the queued items)."""
+        receipts: dict[tuple[str, str, str], SyncReceipt] = {}
         for m in messages:
-            syncs[(m.tenant_id, m.sync_id)] = syncs.get((m.tenant_id, m.sync_id), False) or m.full_sync
-            batches[(m.tenant_id, m.sync_id, m.batch_id)] = (m.batch_size, m.part, m.final)
-        with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.executemany(
-                """INSERT INTO syncs (tenant_id, sync_id, full_sync) VALUES (%s, %s, %s)
-                       ON CONFLICT (tenant_id, sync_id) DO UPDATE SET full_sync = syncs.full_sync OR EXCLUDED.full_sync
-                       WHERE NOT syncs.full_sync AND EXCLUDED.full_sync""",
-                [(t, s, full) for (t, s), full in syncs.items()],
-            )
-            cur.executemany(
-                """INSERT INTO sync_batches (tenant_id, sync_id, batch_id, item_count, part, final)
-                       VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-                [(t, s, b, size, part, final) for (t, s, b), (size, part, final) in batches.items()],
-            )
+            key = (m.tenant_id, m.sync_id, m.batch_id)
+            if key not in receipts or m.received_at < receipts[key].received_at:
+                receipts[key] = SyncReceipt.of(m)
+        with self.conn.pipeline(), self.conn.transaction():
+            self.conn.cursor().executemany(_RECORD_RECEIPT, [_receipt_params(r) for _, r in sorted(receipts.items())])
 
     def record_outcomes(self, outcomes: list[ItemOutcome]) -> None:
         if not outcomes:
@@ -158,12 +271,12 @@ class CatalogRepository:
                         o.sync_id,
                         o.batch_id,
                         o.index,
-                        o.item_code,
-                        o.warehouse,
+                        _printable(o.item_code, 200) or "",
+                        _printable(o.warehouse, 200) or "",
                         o.outcome,
                         o.attempt,
                         o.final,
-                        (o.error or "")[:1000] or None,
+                        _printable(o.error, 1000),
                     )
                     for o in outcomes
                 ],
@@ -218,12 +331,19 @@ class CatalogRepository:
         }
 
     def finalize_syncs(self, tenant_id: str, sync_ids: set[str]) -> None:
-        """Close complete syncs once; a complete full sync deactivates what it did not mention."""
+        """Close complete syncs once. A complete full sync deactivates the products, and zeroes the stock
+        rows, that no item received since it began has named. An item's received time is its batch's
+        (sync_batches.received_at: when ingest accepted the request); "began" is the earliest of the full
+        sync's batches, whatever their part numbers; sync_items is the record of what each item named.
+        Zeroed rows lose their source hash, so the next item for them restores their stock."""
         for sync_id in sorted(sync_ids):
             status = self.sync_status(tenant_id, sync_id)
             if status is None or not status["complete"]:
                 continue
             with self.conn.transaction():
+                if status["fullSync"]:
+                    # Before claiming the sync row: batches take this lock first, then sync rows.
+                    self._lock_catalog([tenant_id], exclusive=True)
                 claimed = self.conn.execute(
                     """UPDATE syncs SET finalized_at = now()
                         WHERE tenant_id = %s AND sync_id = %s AND finalized_at IS NULL RETURNING full_sync""",
@@ -231,20 +351,22 @@ class CatalogRepository:
                 ).fetchone()
                 if claimed is None or not claimed["full_sync"]:
                     continue
+                params = {"t": tenant_id, "s": sync_id}
                 gone = self.conn.execute(
-                    """UPDATE products p SET active = false, updated_at = now()
-                        WHERE p.tenant_id = %(t)s AND p.active AND NOT EXISTS (
-                              SELECT 1 FROM sync_items i WHERE i.tenant_id = %(t)s AND i.sync_id = %(s)s
-                                 AND i.item_code = p.item_code)""",
-                    {"t": tenant_id, "s": sync_id},
+                    _NAMED_SINCE_BEGAN
+                    + """UPDATE products p SET active = false, updated_at = now()
+                          WHERE p.tenant_id = %(t)s AND p.active
+                            AND NOT EXISTS (SELECT 1 FROM named n WHERE n.item_code = p.item_code)""",
+                    params,
                 ).rowcount
-                # Warehouses a product no longer lists have no stock any more.
+                # Warehouses no item since then has listed have no stock any more.
                 self.conn.execute(
-                    """UPDATE product_stock st SET stock = 0, updated_at = now()
-                        WHERE st.tenant_id = %(t)s AND st.stock <> 0 AND NOT EXISTS (
-                              SELECT 1 FROM sync_items i WHERE i.tenant_id = %(t)s AND i.sync_id = %(s)s
-                                 AND i.item_code = st.item_code AND i.warehouse = st.warehouse)""",
-                    {"t": tenant_id, "s": sync_id},
+                    _NAMED_SINCE_BEGAN
+                    + """UPDATE product_stock st SET stock = 0, source_hash = '', updated_at = now()
+                          WHERE st.tenant_id = %(t)s AND (st.stock <> 0 OR st.source_hash <> '')
+                            AND NOT EXISTS (SELECT 1 FROM named n
+                                             WHERE n.item_code = st.item_code AND n.warehouse = st.warehouse)""",
+                    params,
                 )
                 self.conn.execute(
                     "UPDATE syncs SET deactivated = %s WHERE tenant_id = %s AND sync_id = %s",
@@ -258,3 +380,12 @@ def _vector(values: list[float] | None) -> Any:
     import numpy as np
 
     return np.asarray(values, dtype=np.float32)
+
+
+def product_image_urls(conn: Connection, tenant_id: str, item_code: str) -> list[str]:
+    """The product's photos as the fetcher sent them (imageUrl first); [] when it has none."""
+    row = conn.execute(
+        "SELECT image_urls FROM products WHERE tenant_id = %s AND item_code = %s AND active",
+        (tenant_id, item_code),
+    ).fetchone()
+    return list(row["image_urls"]) if row else []

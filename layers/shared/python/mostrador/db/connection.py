@@ -85,10 +85,11 @@ def _ms(seconds: float) -> int:
     return int(round(seconds * 1000))
 
 
-def connect(url: str, limits: SessionLimits | None = None) -> Connection:
-    """A new connection with our session limits (the functions' unless `limits` says otherwise)."""
+def connect(url: str, limits: SessionLimits | None = None, *, vector_types: bool = True) -> Connection:
+    """A new connection with our session limits (the functions' unless `limits` says otherwise).
+    `vector_types=False` leaves pgvector's types out (registering them imports numpy): for a connection
+    that never reads or writes an embedding (ingest's sync receipt)."""
     import psycopg
-    from pgvector.psycopg import register_vector
     from psycopg.conninfo import conninfo_to_dict
     from psycopg.rows import dict_row
 
@@ -99,9 +100,12 @@ def connect(url: str, limits: SessionLimits | None = None) -> Connection:
     parameters = limits.connection_parameters(conninfo_to_dict(url))
     # prepare_threshold=None: RDS Proxy pins sessions that use server-side prepared statements.
     conn = psycopg.connect(url, autocommit=True, prepare_threshold=None, row_factory=dict_row, **parameters)
-    # The vector extension does not exist yet only when the migrator connects to a new database.
-    with suppress(psycopg.ProgrammingError):
-        register_vector(conn)
+    if vector_types:
+        from pgvector.psycopg import register_vector
+
+        # The vector extension does not exist yet only when the migrator connects to a new database.
+        with suppress(psycopg.ProgrammingError):
+            register_vector(conn)
     return conn
 
 

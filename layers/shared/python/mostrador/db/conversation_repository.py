@@ -130,14 +130,18 @@ def forget_message(conn: Connection, deletion: MessageDeletion) -> bool | None:
     (left out of history, exports and transcripts). A message not received yet gets a tombstone under
     its id, so the late original is a known id: never answered, never stored. True when the message
     had been recorded (its text is now gone), False when a tombstone now waits for it, None when the
-    id is a message of another conversation (left alone: only its own conversation can take it back)."""
+    id is a message of another conversation (left alone: only its own conversation can take it back).
+    A voice note's transcript and a photo's description go with the text; a message still waiting for
+    its burst's reply (or whose handling never finished) is skipped: never answered."""
     ensure_conversation(conn, deletion.tenant_id, deletion.conversation_id, deletion.channel)
     row = conn.execute(
         "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, sender_id, text,"
         " platform_message_id, platform_message_ids, state, state_reason, platform_timestamp, deleted_at)"
         " VALUES (%s, %s, %s, 'inbound', %s, %s, '', %s, ARRAY[%s], 'skipped', 'deleted', %s, now())"
-        " ON CONFLICT (tenant_id, platform_message_id) DO UPDATE SET text = '',"
-        " deleted_at = coalesce(messages.deleted_at, now()), updated_at = now()"
+        " ON CONFLICT (tenant_id, platform_message_id) DO UPDATE SET text = '', transcript = NULL,"
+        " media_description = NULL, deleted_at = coalesce(messages.deleted_at, now()), updated_at = now(),"
+        " state_reason = CASE WHEN messages.state = 'received' THEN 'deleted' ELSE messages.state_reason END,"
+        " state = CASE WHEN messages.state = 'received' THEN 'skipped' ELSE messages.state END"
         " WHERE messages.conversation_id = EXCLUDED.conversation_id"
         " RETURNING id, (xmax = 0) AS tombstone",
         (
@@ -156,8 +160,24 @@ def forget_message(conn: Connection, deletion: MessageDeletion) -> bool | None:
     if row["tombstone"]:
         return False
     # The searches made for its reply carry the customer's words (the offline model's query is the
-    # whole message): their arguments go too; which products they found stays for the analytics.
-    conn.execute("UPDATE tool_calls SET arguments = '{}'::jsonb WHERE message_id = %s", (row["id"],))
+    # whole message): their arguments go too; which products they found stays for the analytics. A
+    # burst's reply records its calls under the burst's latest message, and a superseded reply under
+    # the latest one it read: every call from this message up to the first reply written at or after
+    # it (all calls since, while none is) read it.
+    conn.execute(
+        "UPDATE tool_calls SET arguments = '{}'::jsonb"
+        " WHERE tenant_id = %s AND conversation_id = %s AND message_id >= %s AND message_id <= coalesce("
+        " (SELECT min(in_reply_to) FROM messages WHERE tenant_id = %s AND conversation_id = %s"
+        " AND direction = 'outbound' AND in_reply_to >= %s), 9223372036854775807)",
+        (
+            deletion.tenant_id,
+            deletion.conversation_id,
+            row["id"],
+            deletion.tenant_id,
+            deletion.conversation_id,
+            row["id"],
+        ),
+    )
     return True
 
 
@@ -296,7 +316,7 @@ def recent_history(conn: Connection, tenant_id: str, conversation_id: str, limit
     """The last `limit` messages with text worth showing the model (since any context reset, never
     one its sender took back), oldest first."""
     rows = conn.execute(
-        "SELECT id, direction, actor, text, media_kind, status FROM messages"
+        "SELECT id, direction, actor, text, media_kind, status, transcript, media_description FROM messages"
         " WHERE tenant_id = %s AND conversation_id = %s AND deleted_at IS NULL"
         " AND (direction = 'inbound' OR status IN ('sent', 'delivered', 'read'))"
         + _AFTER_RESET.format(column="id")
@@ -321,6 +341,10 @@ class ReplyDraft:
     model: str | None = None
     tokens_in: int = 0
     tokens_out: int = 0
+    # The products offered (conversations.choices.choices_json) and a product photo to send first.
+    choices: dict[str, Any] | None = None
+    image_url: str | None = None
+    image_caption: str | None = None
 
 
 def store_reply_draft(
@@ -329,8 +353,8 @@ def store_reply_draft(
     """Keep the generated reply before sending it, so a retry resends it instead of generating another."""
     row = conn.execute(
         "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, text, in_reply_to, status,"
-        " provider, model, tokens_in, tokens_out, language)"
-        " VALUES (%s, %s, %s, 'outbound', 'bot', %s, %s, 'pending', %s, %s, %s, %s, %s)"
+        " provider, model, tokens_in, tokens_out, language, choices, image_url, image_caption)"
+        " VALUES (%s, %s, %s, 'outbound', 'bot', %s, %s, 'pending', %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (in_reply_to) WHERE direction = 'outbound' DO NOTHING RETURNING *",
         (
             tenant_id,
@@ -343,6 +367,9 @@ def store_reply_draft(
             draft.tokens_in,
             draft.tokens_out,
             draft.language,
+            json.dumps(draft.choices, ensure_ascii=False) if draft.choices is not None else None,
+            draft.image_url,
+            draft.image_caption,
         ),
     ).fetchone()
     if row is None:
@@ -472,11 +499,20 @@ def consecutive_empty_searches(conn: Connection, tenant_id: str, conversation_id
     return count
 
 
-def record_usage(conn: Connection, tenant_id: str, provider: str, model: str, tokens_in: int, tokens_out: int) -> None:
+def record_usage(
+    conn: Connection,
+    tenant_id: str,
+    provider: str,
+    model: str,
+    tokens_in: int,
+    tokens_out: int,
+    purpose: str = "chat",
+) -> None:
+    """One model call's usage; purpose 'chat', or 'transcription' / 'vision' for a customer's media."""
     conn.execute(
         "INSERT INTO llm_usage (tenant_id, provider, model, purpose, calls, tokens_in, tokens_out)"
-        " VALUES (%s, %s, %s, 'chat', 1, %s, %s)",
-        (tenant_id, provider, model, tokens_in, tokens_out),
+        " VALUES (%s, %s, %s, %s, 1, %s, %s)",
+        (tenant_id, provider, model, purpose, tokens_in, tokens_out),
     )
 
 
@@ -522,3 +558,149 @@ def open_escalation_id(conn: Connection, tenant_id: str, conversation_id: str) -
         (tenant_id, conversation_id),
     ).fetchone()
     return int(row["id"]) if row else None
+
+
+# -- voice notes, photos, choices and bursts (issue 13) ------------------------------------------
+
+AWAITING_REPLY = "awaiting_reply"
+
+
+def save_media_understanding(
+    conn: Connection, message_id: int, transcript: str | None, description: str | None
+) -> None:
+    conn.execute(
+        "UPDATE messages SET transcript = %s, media_description = %s, updated_at = now() WHERE id = %s",
+        (transcript, description, message_id),
+    )
+
+
+def media_understanding(conn: Connection, message_id: int) -> dict[str, Any]:
+    """What was already made of a message's media (a retry does not transcribe twice)."""
+    row = conn.execute("SELECT transcript, media_description FROM messages WHERE id = %s", (message_id,)).fetchone()
+    return row or {"transcript": None, "media_description": None}
+
+
+def set_conversation_language(conn: Connection, tenant_id: str, conversation_id: str, language: str) -> None:
+    conn.execute(
+        "UPDATE conversations SET language = %s, updated_at = now() WHERE tenant_id = %s AND conversation_id = %s",
+        (language, tenant_id, conversation_id),
+    )
+
+
+def claim_unsupported_notice(conn: Connection, tenant_id: str, conversation_id: str) -> bool:
+    """True the first time only: the "I can read text, voice notes and photos" notice is sent once."""
+    row = conn.execute(
+        "UPDATE conversations SET unsupported_notice_at = now()"
+        " WHERE tenant_id = %s AND conversation_id = %s AND unsupported_notice_at IS NULL RETURNING 1",
+        (tenant_id, conversation_id),
+    ).fetchone()
+    return row is not None
+
+
+def last_offered_choices(conn: Connection, tenant_id: str, conversation_id: str) -> list[dict[str, Any]] | None:
+    """The choices of the conversation's latest sent bot reply (a typed "2" picks the second), if it had any."""
+    row = conn.execute(
+        "SELECT choices FROM messages WHERE tenant_id = %s AND conversation_id = %s AND direction = 'outbound'"
+        " AND status IN ('sent', 'delivered', 'read') ORDER BY id DESC LIMIT 1",
+        (tenant_id, conversation_id),
+    ).fetchone()
+    choices = row["choices"] if row else None
+    items = choices.get("items") if isinstance(choices, dict) else None
+    return items if isinstance(items, list) and items else None
+
+
+def mark_awaiting(conn: Connection, message_id: int, metadata: dict[str, str]) -> None:
+    """The message waits for its burst's one reply; its channel details are kept for that reply."""
+    conn.execute(
+        "UPDATE messages SET state = 'received', state_reason = %s, metadata = %s, updated_at = now() WHERE id = %s",
+        (AWAITING_REPLY, json.dumps(metadata, ensure_ascii=False), message_id),
+    )
+
+
+# An open burst whose reply was due this long ago lost its timer (it failed past its retries): the next
+# message opens a new burst rather than wait for it for ever. Timers run in order in their own group,
+# so an old timer still retrying and the new one never answer the same messages twice.
+STALE_BURST = timedelta(minutes=15)
+
+
+def open_burst(
+    conn: Connection, tenant_id: str, conversation_id: str, message_id: int, due_at: datetime
+) -> datetime | None:
+    """Open the conversation's burst with this message unless one is open already. Returns when its
+    reply is due if this message holds the burst (it opened it now, or on an earlier attempt), else None."""
+    row = conn.execute(
+        "UPDATE conversations SET burst_anchor_id = %s,"
+        " burst_due_at = CASE WHEN burst_anchor_id = %s THEN burst_due_at ELSE %s END"
+        " WHERE tenant_id = %s AND conversation_id = %s"
+        " AND (burst_anchor_id IS NULL OR burst_anchor_id = %s OR burst_due_at < %s)"
+        " RETURNING burst_due_at",
+        (message_id, message_id, due_at, tenant_id, conversation_id, message_id, due_at - STALE_BURST),
+    ).fetchone()
+    return row["burst_due_at"] if row else None
+
+
+def close_burst(conn: Connection, tenant_id: str, conversation_id: str, anchor_id: int) -> None:
+    """The burst's reply is being written: any later customer message opens a new burst."""
+    conn.execute(
+        "UPDATE conversations SET burst_anchor_id = NULL, burst_due_at = NULL"
+        " WHERE tenant_id = %s AND conversation_id = %s AND burst_anchor_id = %s",
+        (tenant_id, conversation_id, anchor_id),
+    )
+
+
+def awaiting_reply(conn: Connection, tenant_id: str, conversation_id: str) -> list[dict[str, Any]]:
+    """Customer messages waiting for a burst's reply, oldest first."""
+    return conn.execute(
+        "SELECT id, channel, sender_id, text, media_kind, transcript, media_description, platform_message_id,"
+        " platform_timestamp, metadata FROM messages"
+        " WHERE tenant_id = %s AND conversation_id = %s AND direction = 'inbound' AND state = 'received'"
+        " AND state_reason = %s AND deleted_at IS NULL ORDER BY id",
+        (tenant_id, conversation_id, AWAITING_REPLY),
+    ).fetchall()
+
+
+def newer_awaiting(conn: Connection, tenant_id: str, conversation_id: str, after_id: int) -> bool:
+    """Whether a customer message newer than `after_id` is waiting: a reply written before it is stale."""
+    row = conn.execute(
+        "SELECT 1 FROM messages WHERE tenant_id = %s AND conversation_id = %s AND direction = 'inbound'"
+        " AND state = 'received' AND state_reason = %s AND deleted_at IS NULL AND id > %s LIMIT 1",
+        (tenant_id, conversation_id, AWAITING_REPLY, after_id),
+    ).fetchone()
+    return row is not None
+
+
+def pending_reply_among(conn: Connection, inbound_ids: list[int]) -> dict[str, Any] | None:
+    """The newest reply written for any of these customer messages whose send has not succeeded yet
+    (a burst's reply whose send failed before newer messages joined the waiting ones)."""
+    return conn.execute(
+        "SELECT * FROM messages WHERE in_reply_to = ANY(%s) AND direction = 'outbound' ORDER BY id DESC LIMIT 1",
+        (inbound_ids,),
+    ).fetchone()
+
+
+def any_taken_back(conn: Connection, message_ids: list[int]) -> bool:
+    """Whether the customer unsent any of these messages (a reply to them may quote it)."""
+    row = conn.execute(
+        "SELECT 1 FROM messages WHERE id = ANY(%s) AND deleted_at IS NOT NULL LIMIT 1", (message_ids,)
+    ).fetchone()
+    return row is not None
+
+
+def supersede_draft(conn: Connection, reply_id: int) -> None:
+    """A stale reply is kept for the record and never sent; the newer reply answers its messages."""
+    conn.execute(
+        "UPDATE messages SET status = 'superseded', in_reply_to = NULL, error_code = 'superseded',"
+        " error_title = 'a newer customer message arrived while it was written', updated_at = now()"
+        " WHERE id = %s AND status = 'pending'",
+        (reply_id,),
+    )
+
+
+def mark_inbound_many(conn: Connection, message_ids: list[int], state: str, reason: str | None = None) -> None:
+    """The outcome for every message a (burst) reply answers; one its sender took back keeps 'deleted'."""
+    if message_ids:
+        conn.execute(
+            "UPDATE messages SET state = %s, state_reason = %s, updated_at = now()"
+            " WHERE id = ANY(%s) AND deleted_at IS NULL",
+            (state, reason, message_ids),
+        )

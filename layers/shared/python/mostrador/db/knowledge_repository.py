@@ -351,9 +351,22 @@ def insert_suggestion(
     ).fetchone()
 
 
+# A suggestion with the escalation it came from (gone, all NULL, if the escalation was deleted) and
+# that conversation's channel and customer, so a person deciding sees where it came from.
+_SUGGESTION_WITH_ESCALATION = (
+    "SELECT "
+    + ", ".join(f"s.{column.strip()}" for column in _SUGGESTION_COLUMNS.split(","))
+    + """, e.reason AS escalation_reason, e.source AS escalation_source, e.opened_at AS escalation_opened_at,
+       e.resolved_at AS escalation_resolved_at, c.channel AS escalation_channel, c.customer_id AS escalation_customer_id
+  FROM knowledge_suggestions s
+  LEFT JOIN escalations e ON e.tenant_id = s.tenant_id AND e.id = s.escalation_id
+  LEFT JOIN conversations c ON c.tenant_id = s.tenant_id AND c.conversation_id = s.conversation_id"""
+)
+
+
 def get_suggestion(conn: Connection, tenant_id: str, suggestion_id: int) -> dict[str, Any] | None:
     return conn.execute(
-        f"SELECT {_SUGGESTION_COLUMNS} FROM knowledge_suggestions WHERE tenant_id = %s AND id = %s",
+        f"{_SUGGESTION_WITH_ESCALATION} WHERE s.tenant_id = %s AND s.id = %s",
         (tenant_id, suggestion_id),
     ).fetchone()
 
@@ -362,8 +375,8 @@ def list_suggestions(
     conn: Connection, tenant_id: str, *, status: str | None, after_id: int, limit: int
 ) -> list[dict[str, Any]]:
     return conn.execute(
-        f"""SELECT {_SUGGESTION_COLUMNS} FROM knowledge_suggestions
-             WHERE tenant_id = %s AND id > %s AND (%s::text IS NULL OR status = %s) ORDER BY id LIMIT %s""",
+        f"""{_SUGGESTION_WITH_ESCALATION}
+             WHERE s.tenant_id = %s AND s.id > %s AND (%s::text IS NULL OR s.status = %s) ORDER BY s.id LIMIT %s""",
         (tenant_id, after_id, status, status, limit),
     ).fetchall()
 

@@ -110,7 +110,8 @@ def conversation_messages(
 ) -> list[dict[str, Any]]:
     return conn.execute(
         "SELECT id, direction, actor, sender_id, text, media_kind, state, state_reason, status, error_code,"
-        " error_title, latency_ms, provider, model, tokens_in, tokens_out, language, in_reply_to, created_at"
+        " error_title, latency_ms, provider, model, tokens_in, tokens_out, language, in_reply_to, created_at,"
+        " transcript, media_description, choices, image_url"
         " FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s AND deleted_at IS NULL"
         " ORDER BY id LIMIT %s",
         (tenant_id, conversation_id, after_id, limit),
@@ -225,7 +226,7 @@ def automation_counts(conn: Connection, tenant_id: str, since: datetime, until: 
                              AND m.actor = 'bot' AND m.status IN ('sent', 'delivered', 'read')) AS bot_replied,
                    EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = %(t)s AND m.conversation_id = a.conversation_id
                              AND m.created_at >= %(s)s AND m.created_at < %(u)s
-                             AND ((m.direction = 'inbound' AND m.actor IN ('human_agent', 'unknown'))
+                             AND ((m.direction = 'inbound' AND m.actor IN ('agent', 'unknown'))
                                   -- a person's reply from the admin console
                                   OR (m.direction = 'outbound' AND m.actor = 'agent'))) AS human_wrote,
                    EXISTS (SELECT 1 FROM escalations x

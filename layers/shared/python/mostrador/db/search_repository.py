@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -9,84 +12,330 @@ if TYPE_CHECKING:
 
 # Filters shared by every part of the search, only those asked for: an unused filter written as
 # "(%(x)s IS NULL OR ...)" costs nothing, but the stock check written that way makes the planner hash
-# every stocked row of the tenant once per search. A branch means "has stock there".
+# every stocked row of the tenant once per search. A branch means "has stock there". Category, brand
+# and branch are compared folded, as stored by migration 011 (folding them per search cost more than
+# the rest of a category-filtered search). The asked-for value is folded once per search (a scalar
+# subquery): the prepared statement's plan would otherwise fold it again for every row.
 _FILTER_CLAUSES = {
-    "brand": "mostrador_fold(p.brand) = mostrador_fold(%(brand)s)",
-    "category": """mostrador_fold(coalesce(p.category, '') || ' / ' || coalesce(p.sub_category, '') || ' / '
-                   || coalesce(p.item_group, '')) LIKE '%%' || mostrador_fold(%(category)s) || '%%'""",
+    "brand": "p.search_brand = (SELECT mostrador_fold(%(brand)s))",
+    "category": "p.search_category LIKE (SELECT '%%' || mostrador_fold(%(category)s) || '%%')",
     "min_price": "p.price >= %(min_price)s",
     "max_price": "p.price <= %(max_price)s",
-    # A probe of the product's own stock rows (primary key), never a join over the tenant's whole
-    # stock table: written as EXISTS, the planner hashes every stocked row on each search.
-    "stock": """(SELECT 1 FROM product_stock s
-                  WHERE s.tenant_id = p.tenant_id AND s.item_code = p.item_code AND s.stock > 0
-                    AND (%(branch)s::text IS NULL
-                         OR mostrador_fold(coalesce(s.branch, '') || ' ' || s.warehouse)
-                            LIKE '%%' || mostrador_fold(%(branch)s) || '%%')
-                  LIMIT 1) IS NOT NULL""",
 }
 
+# A probe of the product's own stock rows (primary key), never a join over the tenant's whole stock
+# table: written as EXISTS, the planner hashes every stocked row on each search.
+_STOCK = """(SELECT 1 FROM product_stock s
+              WHERE s.tenant_id = p.tenant_id AND s.item_code = p.item_code AND s.stock > 0{branch}
+              LIMIT 1) IS NOT NULL"""
+_BRANCH = " AND s.search_branch LIKE (SELECT '%%' || mostrador_fold(%(branch)s) || '%%')"
 
-def _filters_sql(filters: dict[str, Any]) -> str:
+
+def _stock_sql(filters: dict[str, Any]) -> str | None:
+    if filters.get("branch") is not None:
+        return _STOCK.format(branch=_BRANCH)
+    return _STOCK.format(branch="") if filters.get("in_stock") else None
+
+
+def _filters_sql(filters: dict[str, Any], *, stock: bool = True) -> str:
     clauses = ["p.tenant_id = %(tenant)s", "p.active"]
     clauses += [
         _FILTER_CLAUSES[name]
         for name in ("brand", "category", "min_price", "max_price")
         if filters.get(name) is not None
     ]
-    if filters.get("in_stock") or filters.get("branch") is not None:
-        clauses.append(_FILTER_CLAUSES["stock"])
+    if stock and (stock_clause := _stock_sql(filters)):
+        clauses.append(stock_clause)
     return " AND ".join(clauses)
 
 
 # Three ways in, each bounded: products that pass the full-text floor (the GIN index evaluates the
 # minimum-should-match query), the nearest embeddings (HNSW), and item codes equal to a chunk of the
-# query. Each candidate then gets its per-term match counts; catalog.search scores and cuts.
-_CANDIDATES = """
-WITH lexical AS (
-    SELECT p.item_code FROM products p
-     WHERE %(floor)s::text IS NOT NULL AND p.search_vector @@ %(floor)s::tsquery AND {filters}
-     ORDER BY ts_rank(p.search_vector, %(floor)s::tsquery) DESC, p.item_code
-     LIMIT %(lexical_limit)s
-),
--- The HNSW walk first (tenant and active only), the other filters on what it returns: with the
--- filters inside, the planner may judge a filter selective enough to sort the whole catalog by
--- distance instead (a sequential scan, ~20x slower at 10,000 products).
-walk AS MATERIALIZED (
-    SELECT p.tenant_id, p.item_code, p.active, p.brand, p.category, p.sub_category, p.item_group, p.price,
-           p.embedding <=> %(qvec)s::vector AS distance
-      FROM products p
-     WHERE %(qvec)s::vector IS NOT NULL AND p.embedding IS NOT NULL AND p.tenant_id = %(tenant)s AND p.active
-     ORDER BY p.embedding <=> %(qvec)s::vector
-     LIMIT %(walk_limit)s
-),
-nearest AS (  -- the walk carries the columns the filters read ("p"): no second visit to each product
-    SELECT p.item_code, 1 - p.distance AS similarity FROM walk p
+# query. Each source describes its own rows (how each term matches, the qualities matched), so no
+# candidate is looked up a second time; catalog.search scores and cuts. Only the parts a query needs
+# are written into the statement.
+#
+# The statement is prepared once per connection and always runs its generic plan (planning it cost
+# as much as running it). The generic plan is also the right one: it takes the floor's matches from
+# the GIN index whatever the words. Planned with the words, a broad floor ("cafetera" in a catalog of
+# coffee makers) is estimated at a fifth of the catalog, and the planner then reads every product and
+# evaluates the floor on each (20-40 ms at 10,000 products) instead of taking the matches from the
+# index (1-2 ms: GIN answers an unweighted query exactly, no product is read to check it). Limits are
+# written into the statement, so the plan knows how few rows each part wants.
+# set_config(..., true) lasts until the end of the pipeline's implicit transaction: these settings
+# never reach the connection's other statements.
+_SETTINGS = """SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+                      set_config('hnsw.ef_search', %(ef_search)s, true)"""
+
+# Floor matches ranked by the same lexical score catalog.search gives them (terms matched in the title
+# or the text, per alternative, qualities), ties by code, then the stock probe on them in that order
+# until enough pass: probing every match's stock first cost ~10 us each, 1,000 probes for a broad
+# floor. OFFSET 0 keeps each step a list of its own (nothing is pushed below the sort).
+_LEXICAL = """lexical AS (
+    SELECT p.item_code, p.price, p.hits, p.soft FROM (
+        SELECT p.*, {score} AS score FROM (
+            SELECT p.tenant_id, p.item_code, p.price, {hits} AS hits, {soft} AS soft
+              FROM products p
+             WHERE p.search_vector @@ %(floor)s::tsquery AND {scan_filters}
+            OFFSET 0) p
+         ORDER BY score DESC, p.item_code
+        OFFSET 0) p
+     WHERE {late_filters}
+     ORDER BY p.score DESC, p.item_code
+     LIMIT {lexical_limit}
+)"""
+
+# The HNSW walk (tenant and active only) in a subquery of its own, the other filters on what it
+# returns: with the filters beside the ORDER BY, the planner may judge a filter selective enough to
+# sort the whole catalog by distance instead (~20x slower at 10,000 products). The walk carries the
+# columns the filters and the description read, so no neighbour is visited twice.
+_NEAREST = """nearest AS (
+    SELECT p.item_code, p.price, {hits} AS hits, {soft} AS soft, {passes_floor} AS passes_floor,
+           1 - p.distance AS similarity FROM (
+        SELECT p.tenant_id, p.item_code, p.active, p.search_brand, p.search_category, p.price, p.search_vector,
+               p.embedding <=> %(qvec)s AS distance
+          FROM products p
+         WHERE p.tenant_id = %(tenant)s AND p.active AND p.embedding IS NOT NULL
+         ORDER BY distance
+         LIMIT {walk_limit}) p
      WHERE {filters}
      ORDER BY p.distance
-     LIMIT %(vector_limit)s
-),
-by_code AS (
-    SELECT p.item_code FROM products p
-     WHERE cardinality(%(code_keys)s::text[]) > 0
-       AND mostrador_code_key(p.item_code) = ANY(%(code_keys)s::text[]) AND {filters}
-),
-candidates AS (
-    SELECT item_code FROM lexical UNION SELECT item_code FROM nearest UNION SELECT item_code FROM by_code
+     LIMIT {vector_limit}
+)"""
+
+_BY_CODE = """by_code AS (
+    SELECT p.item_code, p.price, {hits} AS hits, {soft} AS soft, {passes_floor} AS passes_floor
+      FROM products p
+     WHERE mostrador_code_key(p.item_code) = ANY(%(code_keys)s::text[]) AND {filters}
+)"""
+
+# The first pass's neighbours, judged again against the spell-checked query (catalog.search).
+_KNOWN = """known AS (
+    SELECT p.item_code, p.price, {hits} AS hits, {soft} AS soft, {passes_floor} AS passes_floor
+      FROM products p
+     WHERE p.tenant_id = %(tenant)s AND p.item_code = ANY(%(known_codes)s::text[]) AND p.active
+)"""
+
+# One row per candidate, whichever ways it came in by (a product's description is the same in each).
+_FOUND = """found AS (
+    SELECT item_code, max(price) AS price, bool_or(code_match) AS code_match,
+           bool_or(passes_floor) AS passes_floor, max(similarity) AS similarity, max(hits) AS hits,
+           max(soft) AS soft_matched
+      FROM ({sources}) c
+     GROUP BY item_code
+)"""
+
+# When nothing passes the floor, whether each term matches any product at all (the spell check's
+# question) and the catalog's version, in the same round trip. One row even without candidates.
+_WITH_PRESENCE = """, presence AS (
+    SELECT CASE WHEN {nothing_passes} THEN
+               ARRAY(SELECT EXISTS (SELECT 1 FROM products p
+                                     WHERE p.tenant_id = %(tenant)s AND p.active AND p.search_vector @@ q)
+                       FROM unnest(%(terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i) END AS present,
+           CASE WHEN {nothing_passes} THEN
+               (SELECT max(updated_at) FROM products WHERE tenant_id = %(tenant)s)::text END AS version
 )
-SELECT c.item_code, p.price,
-       c.item_code IN (SELECT item_code FROM by_code) AS code_match,
-       c.item_code IN (SELECT item_code FROM lexical) AS passes_floor,
-       n.similarity,
-       ARRAY(SELECT p.search_vector @@ q FROM unnest(%(terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i)
-           AS matched,
-       ARRAY(SELECT p.search_vector @@ q FROM unnest(%(title_terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i)
-           AS in_title,
-       (SELECT count(*) FROM unnest(%(soft_terms)s::tsquery[]) q WHERE p.search_vector @@ q) AS soft_matched
-  FROM candidates c
-  JOIN products p ON p.tenant_id = %(tenant)s AND p.item_code = c.item_code
-  LEFT JOIN nearest n ON n.item_code = c.item_code
-"""
+SELECT r.*, s.present, s.version FROM presence s LEFT JOIN found r ON true"""
+
+
+_NO_SIMILARITY = "NULL::float8 AS similarity"
+
+
+@dataclass(frozen=True)
+class CandidateQuery:
+    """One search statement and its parameters (also what the benchmark EXPLAINs)."""
+
+    sql: str
+    params: dict[str, Any]
+    ef_search: int
+
+
+def candidate_query(
+    *,
+    tenant_id: str,
+    floor: str | None,
+    terms: list[str],
+    title_terms: list[str],
+    soft_terms: list[str],
+    segments: list[tuple[int, ...]],
+    body_match: float,
+    soft_bonus: float,
+    code_keys: list[str],
+    query_vector: list[float] | None,
+    filters: dict[str, Any],
+    lexical_limit: int,
+    vector_limit: int,
+    known_codes: list[str] | None = None,
+    presence: bool = False,
+) -> CandidateQuery:
+    """The candidate statement. Term arguments are tsquery texts (see tsquery_fragments); `floor` is
+    true of a product that matches enough of them. Each row says per term 2 (in the title: name,
+    brand, code), 1 (in the text only) or 0 (`hits`), and how many qualities it matches (`soft`)."""
+    walk_limit = walk_length(filters, vector_limit)
+    everything = _filters_sql(filters)
+    described = {
+        "hits": _hits_sql(len(terms)),
+        "soft": " + ".join(f"(p.search_vector @@ %(soft_{i})s::tsquery)::int" for i in range(len(soft_terms))) or "0",
+        "passes_floor": "p.search_vector @@ %(floor)s::tsquery" if floor is not None else "false",
+    }
+    parts, sources = [], []
+    if floor is not None:
+        score = _score_sql(segments, body_match, soft_bonus)
+        late = _stock_sql(filters) or "true"
+        parts.append(
+            _LEXICAL.format(
+                score=score,
+                hits=described["hits"],
+                soft=described["soft"],
+                scan_filters=_filters_sql(filters, stock=False),
+                late_filters=late,
+                lexical_limit=int(lexical_limit),
+            )
+        )
+        sources.append(
+            f"SELECT item_code, price, hits, soft, true AS passes_floor, false AS code_match, {_NO_SIMILARITY} "
+            "FROM lexical"
+        )
+    if query_vector is not None:
+        filtered = any(v not in (None, False) for v in filters.values())
+        parts.append(
+            _NEAREST.format(
+                filters=everything if filtered else "true",
+                walk_limit=int(walk_limit),
+                vector_limit=int(vector_limit),
+                **described,
+            )
+        )
+        sources.append(
+            "SELECT item_code, price, hits, soft, passes_floor, false AS code_match, similarity FROM nearest"
+        )
+    if code_keys:
+        parts.append(_BY_CODE.format(filters=everything, **described))
+        sources.append(
+            f"SELECT item_code, price, hits, soft, passes_floor, true AS code_match, {_NO_SIMILARITY} FROM by_code"
+        )
+    if known_codes:
+        parts.append(_KNOWN.format(**described))
+        sources.append(
+            f"SELECT item_code, price, hits, soft, passes_floor, false AS code_match, {_NO_SIMILARITY} FROM known"
+        )
+    if not sources:
+        sources.append(
+            "SELECT NULL::text AS item_code, NULL::numeric AS price, NULL::int[] AS hits, 0 AS soft, "
+            "false AS passes_floor, false AS code_match, NULL::float8 AS similarity WHERE false"
+        )
+    parts.append(_FOUND.format(sources=" UNION ALL ".join(sources)))
+    sql = "WITH " + ",\n".join(parts)
+    if presence:
+        nothing = "NOT EXISTS (SELECT 1 FROM lexical)" if floor is not None else "true"
+        sql += _WITH_PRESENCE.format(nothing_passes=nothing)
+    else:
+        sql += "\nSELECT * FROM found"
+    params: dict[str, Any] = {
+        "tenant": tenant_id,
+        "floor": floor,
+        "terms": terms,
+        "code_keys": code_keys,
+        "qvec": _vector(query_vector),
+        "known_codes": known_codes or [],
+        **filters,
+    }
+    for i, (term, title) in enumerate(zip(terms, title_terms, strict=True)):
+        params[f"term_{i}"], params[f"title_{i}"] = term, title
+    for i, soft in enumerate(soft_terms):
+        params[f"soft_{i}"] = soft
+    # HNSW returns at most ef_search rows; a search list wider than the walk keeps its recall.
+    return CandidateQuery(sql, params, max(100, walk_limit))
+
+
+def _hits_sql(count: int) -> str:
+    if not count:
+        return "'{}'::int[]"
+    return (
+        "ARRAY["
+        + ", ".join(
+            f"CASE WHEN p.search_vector @@ %(title_{i})s::tsquery THEN 2"
+            f" WHEN p.search_vector @@ %(term_{i})s::tsquery THEN 1 ELSE 0 END"
+            for i in range(count)
+        )
+        + "]"
+    )
+
+
+def _score_sql(segments: list[tuple[int, ...]], body_match: float, soft_bonus: float) -> str:
+    """catalog.search's lexical score of a floor match, from its hits: per alternative the mean of its
+    terms (1 in the title, `body_match` in the text), the best alternative, plus the qualities."""
+
+    def term(i: int) -> str:
+        return f"(CASE p.hits[{i + 1}] WHEN 2 THEN 1.0 WHEN 1 THEN {float(body_match)!r} ELSE 0.0 END)"
+
+    means = [f"({' + '.join(term(i) for i in segment)}) / {len(segment)}" for segment in segments if segment]
+    best = f"GREATEST({', '.join(means)})" if means else "0.0"
+    return f"LEAST({best} + {float(soft_bonus)!r} * LEAST(p.soft, 2), 1.0)"
+
+
+def walk_length(filters: dict[str, Any], vector_limit: int) -> int:
+    """Nearest neighbours to fetch before filtering: a selective filter (a brand, a category, a branch,
+    a price range) keeps a tenth of them or so, so it walks further. "Only in stock" alone keeps most."""
+    selective = any(filters.get(k) is not None for k in ("brand", "category", "min_price", "max_price", "branch"))
+    return 200 if selective else vector_limit
+
+
+@dataclass(frozen=True)
+class Candidates:
+    rows: list[dict[str, Any]]
+    present: list[bool] | None  # asked for and nothing passed the floor: does each term match anything
+    version: str | None  # then also the catalog's version (its newest change)
+
+
+def search_candidates(conn: Connection, query: CandidateQuery) -> Candidates:
+    """Candidate rows: item_code, price, code_match, passes_floor, similarity (or None), hits (per
+    term 2, 1 or 0), soft_matched. One round trip: the settings and the statement go out together in
+    one pipeline, and so share its implicit transaction."""
+    result = run_with_settings(conn, query, query.sql)
+    first = result[0] if result else {}
+    rows = [r for r in result if r["item_code"] is not None]
+    return Candidates(rows, first.get("present"), first.get("version"))
+
+
+def run_with_settings(conn: Connection, query: CandidateQuery, sql: str) -> list[dict[str, Any]]:
+    """Run `sql` (the statement, or an EXPLAIN EXECUTE of it) with the search's settings, prepared."""
+    from psycopg import pq
+
+    settings = {"ef_search": str(query.ef_search)}
+    with _preparing(conn):
+        if conn.info.transaction_status == pq.TransactionStatus.IDLE:
+            with conn.pipeline():
+                conn.execute(_SETTINGS, settings, prepare=True)
+                cursor = conn.execute(sql, query.params, prepare=True)
+            return cursor.fetchall()
+        # Inside a caller's transaction the settings would last until its end: put them back after.
+        previous = conn.execute(_CURRENT).fetchone()
+        conn.execute(_SETTINGS, settings, prepare=True)
+        rows = conn.execute(sql, query.params, prepare=True).fetchall()
+        conn.execute(_RESTORE, previous)
+        return rows
+
+
+_CURRENT = """SELECT current_setting('plan_cache_mode') AS mode,
+                     coalesce(current_setting('hnsw.ef_search', true),
+                              (SELECT reset_val FROM pg_settings WHERE name = 'hnsw.ef_search'), '40') AS ef"""
+_RESTORE = """SELECT set_config('plan_cache_mode', %(mode)s, true), set_config('hnsw.ef_search', %(ef)s, true)"""
+
+
+@contextmanager
+def _preparing(conn: Connection) -> Iterator[None]:
+    """Let psycopg prepare the search's statements on this connection (parsed and planned once per
+    connection), whatever the connection does for other statements (db/connection.py prepares none:
+    psycopg neither prepares nor reuses a prepared statement while the threshold is None)."""
+    threshold = conn.prepare_threshold
+    if threshold is None:
+        conn.prepare_threshold = 1_000_000  # only the statements executed with prepare=True
+    try:
+        yield
+    finally:
+        conn.prepare_threshold = threshold
+
 
 _CARDS = """
 SELECT p.item_code, p.item_name, p.brand, p.category, p.price, p.price_bolivar, p.summary, p.description_text,
@@ -97,67 +346,6 @@ SELECT p.item_code, p.item_name, p.brand, p.category, p.price, p.price_bolivar, 
   FROM products p
  WHERE p.tenant_id = %(tenant)s AND p.item_code = ANY(%(codes)s) AND p.active
 """
-
-
-def walk_length(filters: dict[str, Any], vector_limit: int) -> int:
-    """Nearest neighbours to fetch before filtering: a selective filter (a brand, a category, a branch,
-    a price range) keeps a tenth of them or so, so it walks further. "Only in stock" alone keeps most."""
-    selective = any(filters.get(k) is not None for k in ("brand", "category", "min_price", "max_price", "branch"))
-    return 200 if selective else vector_limit
-
-
-_NEAREST_UNFILTERED = """nearest AS (
-    SELECT w.item_code, 1 - w.distance AS similarity FROM walk w ORDER BY w.distance LIMIT %(vector_limit)s
-),"""
-
-
-def candidates_sql(filters: dict[str, Any]) -> str:
-    sql = _CANDIDATES.replace("{filters}", _filters_sql(filters))
-    if not any(v not in (None, False) for v in filters.values()):
-        # No filter beyond tenant and active (the walk has those): no second look at each neighbour.
-        start = sql.index("nearest AS (")
-        sql = sql[:start] + _NEAREST_UNFILTERED + sql[sql.index("by_code AS (") - 1 :]
-    return sql
-
-
-def search_candidates(
-    conn: Connection,
-    *,
-    tenant_id: str,
-    floor: str | None,
-    terms: list[str],
-    title_terms: list[str],
-    soft_terms: list[str],
-    code_keys: list[str],
-    query_vector: list[float] | None,
-    filters: dict[str, Any],
-    lexical_limit: int,
-    vector_limit: int,
-) -> list[dict[str, Any]]:
-    """Candidate rows: item_code, code_match, passes_floor, similarity (or None), matched and in_title
-    (one boolean per term), soft_matched (a count). Term arguments are tsquery texts (see
-    tsquery_fragments); `floor` is true of a product that matches enough of them."""
-    walk_limit = walk_length(filters, vector_limit)
-    params = {
-        "tenant": tenant_id,
-        "floor": floor,
-        "terms": terms,
-        "title_terms": title_terms,
-        "soft_terms": soft_terms,
-        "code_keys": code_keys,
-        "qvec": _vector(query_vector),
-        "lexical_limit": lexical_limit,
-        "vector_limit": vector_limit,
-        "walk_limit": walk_limit,
-        **filters,
-    }
-    # One round trip: BEGIN, SET LOCAL, the query and COMMIT go out together (pipeline mode).
-    with conn.pipeline(), conn.transaction():
-        if query_vector is not None:
-            # HNSW returns at most ef_search rows; a search list wider than the walk keeps its recall.
-            conn.execute(f"SET LOCAL hnsw.ef_search = {max(100, walk_limit)}")
-        cursor = conn.execute(candidates_sql(filters), params)
-    return list(cursor)
 
 
 def tsquery_fragments(conn: Connection, words: list[str]) -> dict[str, str]:
@@ -214,7 +402,11 @@ def catalog_brands(conn: Connection, tenant_id: str) -> list[str]:
 
 def product_cards(conn: Connection, tenant_id: str, item_codes: list[str]) -> list[dict[str, Any]]:
     """Products in the tool-result shape of llm/tools.py, in the order of `item_codes`."""
-    rows = {r["item_code"]: r for r in conn.execute(_CARDS, {"tenant": tenant_id, "codes": item_codes})}
+    if not item_codes:
+        return []
+    with _preparing(conn):  # every search ends with this statement: planned once per connection
+        found = conn.execute(_CARDS, {"tenant": tenant_id, "codes": item_codes}, prepare=True).fetchall()
+    rows = {r["item_code"]: r for r in found}
     cards = []
     for code in item_codes:
         row = rows.get(code)

@@ -303,8 +303,20 @@ def update_faq(
 # --- suggestions from resolved escalations --------------------------------------------------------
 
 
-def suggestion_json(row: dict[str, Any]) -> dict[str, Any]:
+def _escalation_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
+        "id": row["escalation_id"],
+        "reason": row["escalation_reason"],
+        "source": row["escalation_source"],
+        "openedAt": iso(row["escalation_opened_at"]),
+        "resolvedAt": iso(row["escalation_resolved_at"]),
+        "channel": row["escalation_channel"],
+        "customerId": row["escalation_customer_id"],
+    }
+
+
+def suggestion_json(row: dict[str, Any]) -> dict[str, Any]:
+    suggestion: dict[str, Any] = {
         "id": row["id"],
         "status": row["status"],
         "question": row["question"],
@@ -316,6 +328,9 @@ def suggestion_json(row: dict[str, Any]) -> dict[str, Any]:
         "decidedAt": iso(row["decided_at"]),
         "decidedBy": row["decided_by"],
     }
+    if "escalation_source" in row:  # read with the escalation it came from (null once that is gone)
+        suggestion["escalation"] = _escalation_json(row) if row["escalation_source"] is not None else None
+    return suggestion
 
 
 def suggest_from_resolution(conn: Connection, tenant_id: str, escalation_id: int, note: str) -> dict[str, Any] | None:

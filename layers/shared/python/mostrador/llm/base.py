@@ -1,7 +1,8 @@
 """The one small interface every LLM provider implements, and the value types that cross it.
 
 Providers: openai_provider (OpenAI SDK), gemini_provider (google-genai SDK), offline_provider
-(deterministic, no network). Heavy SDKs are imported inside the provider modules only.
+(deterministic, no network; it neither transcribes nor looks at photos). Heavy SDKs are imported
+inside the provider modules only.
 """
 
 from __future__ import annotations
@@ -87,6 +88,24 @@ class Embedder(Protocol):
     model: str
 
     def embed(self, texts: list[str]) -> Embeddings: ...
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """Turns a customer's voice note into text (OpenAI's transcription model, Gemini's audio input)."""
+
+    name: str
+
+    def transcribe(self, audio: bytes, *, mime_type: str) -> Completion: ...
+
+
+@runtime_checkable
+class ImageDescriber(Protocol):
+    """Says what product a customer's photo shows, in the customer's language, for a catalog search."""
+
+    name: str
+
+    def describe_image(self, image: bytes, *, mime_type: str, caption: str, language: str) -> Completion: ...
 
 
 @runtime_checkable

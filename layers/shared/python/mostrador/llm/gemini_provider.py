@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import json
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +21,14 @@ from google import genai
 from google.genai import errors, types
 
 from mostrador.config import Settings
-from mostrador.llm import SUMMARY_INSTRUCTIONS, language_instruction, summary_request
+from mostrador.llm import (
+    SUMMARY_INSTRUCTIONS,
+    TRANSCRIPTION_INSTRUCTIONS,
+    language_instruction,
+    photo_instructions,
+    photo_request,
+    summary_request,
+)
 from mostrador.llm.base import (
     ChatMessage,
     ChatResult,
@@ -34,6 +42,9 @@ from mostrador.llm.base import (
 
 # Gemini's limit of texts per batchEmbedContents request.
 EMBEDDING_BATCH_SIZE = 100
+
+# Google's documented stand-in signature for function calls the model did not produce itself.
+SKIP_SIGNATURE_VALIDATOR = b"skip_thought_signature_validator"
 
 # Ids we make up because Gemini sent none; they are never sent back to Gemini.
 SYNTHETIC_ID_PREFIX = "gemini-call-"
@@ -140,6 +151,43 @@ class GeminiProvider:
             tokens_in += getattr(usage, "prompt_token_count", None) or 0
         return Embeddings(vectors, Usage(self.name, self.model, tokens_in=tokens_in))
 
+    # Transcriber and ImageDescriber: the chat model takes audio and images as input parts.
+
+    def transcribe(self, audio: bytes, *, mime_type: str) -> Completion:
+        return self._media_call(
+            "transcription", audio, mime_type, TRANSCRIPTION_INSTRUCTIONS, "Transcribe this voice note."
+        )
+
+    def describe_image(self, image: bytes, *, mime_type: str, caption: str, language: str) -> Completion:
+        instructions = photo_instructions(language)
+        return self._media_call("photo description", image, mime_type, instructions, photo_request(caption))
+
+    def _media_call(self, operation: str, data: bytes, mime_type: str, instructions: str, request: str) -> Completion:
+        try:
+            response = self._client.models.generate_content(
+                model=self.chat_model,
+                contents=[
+                    types.Content(
+                        role="user",
+                        parts=[
+                            types.Part.from_bytes(data=data, mime_type=mime_type.split(";", 1)[0].strip()),
+                            types.Part(text=request),
+                        ],
+                    )
+                ],
+                config=types.GenerateContentConfig(
+                    system_instruction=instructions,
+                    temperature=0.0,
+                    automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+                ),
+            )
+        except _SDK_ERRORS as error:
+            raise _provider_error(operation, error) from error
+        text = "".join(part.text or "" for part in _parts(response) if not part.thought).strip()
+        if not text:
+            raise ProviderError(f"Gemini {operation} came back empty ({_finish_reason(response)})")
+        return Completion(text, self._usage(response, self.chat_model))
+
     # ChatModel
 
     def chat(self, messages: list[ChatMessage], tools: list[ToolSpec], *, language: str = "es") -> ChatResult:
@@ -190,6 +238,16 @@ class GeminiProvider:
             self._issued.popitem(last=False)
         return ToolCall(id=call_id, name=call.name, arguments=arguments)
 
+    def _signature_for(self, call_id: str) -> bytes | None:
+        """The signature Gemini gave the call; for a call it never made (the customer's tap turned into a
+        product lookup, another provider's call after a fallback), Gemini 3 and later refuse a call without
+        one, and Google documents this sentinel for exactly that case."""
+        issued = self._issued.get(call_id)
+        if issued is not None:
+            return issued.signature
+        match = re.match(r"gemini-(\d+)", self.chat_model)
+        return SKIP_SIGNATURE_VALIDATOR if match and int(match.group(1)) >= 3 else None
+
     def _sendable_id(self, call_id: str | None) -> str | None:
         """Echo an id only if Gemini issued it (not ours, not another provider's after a fallback)."""
         issued = self._issued.get(call_id or "")
@@ -210,7 +268,7 @@ class GeminiProvider:
                             function_call=types.FunctionCall(
                                 id=self._sendable_id(call.id), name=call.name, args=dict(call.arguments)
                             ),
-                            thought_signature=issued.signature if (issued := self._issued.get(call.id)) else None,
+                            thought_signature=self._signature_for(call.id),
                         )
                     )
                 if parts:

@@ -3,7 +3,8 @@
 summarize(): an extractive summary (whole leading sentences, at most ~75 words).
 chat(): deterministic tool use. A customer turn becomes a search_knowledge call with the customer's
 words (the store's FAQ and documents); when that finds nothing, a search_local_products call with the
-same words. A greeting, a thanks or a voice note gets a canned answer instead, with no search. A tool
+same words (several customer turns in a row, a burst answered at once: one search each). A greeting,
+a thanks or a voice note gets a canned answer instead, with no search. A tool
 result becomes a templated answer in the customer's language (es, en, pt, fr; English for any other):
 the framing is in that language, a knowledge passage is quoted as the business wrote it. Every
 price, stock figure and policy fact it writes is read from the tool result (shapes in
@@ -133,7 +134,7 @@ _THANKS_WORDS = _word_set(
 _NEUTRAL_WORDS = _word_set("ok okay okey okk oki vale listo si sí no yes")
 # How the reply history shows a message that had no text (mostrador.conversations.reply).
 _MEDIA_PLACEHOLDER = re.compile(
-    r"\[(image|audio|video|document|location|sticker|reaction|interactive|postback|unsupported)\]"
+    r"\[(image|photo|audio|voice note|video|document|location|sticker|reaction|interactive|postback|unsupported)\]"
 )
 _WORDS = re.compile(r"[^\W\d_]+")
 # Thousands separators where they are not English's comma (the decimal mark is then a comma).
@@ -160,38 +161,41 @@ class OfflineProvider:
         last = messages[-1] if messages else None
         offered = {spec.name for spec in tools}
         if last is not None and last.role == "user":
-            small_talk = _small_talk(last.content)
-            if small_talk is not None:
-                return ChatResult(text=texts[small_talk], usage=usage)
-            if SEARCH_KNOWLEDGE.name in offered and last.content.strip():
-                call = ToolCall(
-                    id=f"offline-{len(messages)}",
-                    name=SEARCH_KNOWLEDGE.name,
-                    arguments={"question": last.content.strip()},
+            # Several customer messages in a row (a burst answered at once): one search for each that
+            # asks for something (greetings and thanks among them are not searched); the store's
+            # information first, the catalog for what it does not answer.
+            queries = [
+                query
+                for query in map(_search_words, _trailing_user_texts(messages))
+                if query and _small_talk(query) is None
+            ]
+            first_search = next(
+                (spec for spec in (SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS) if spec.name in offered), None
+            )
+            if first_search is not None and queries:
+                argument = "question" if first_search is SEARCH_KNOWLEDGE else "query"
+                calls = tuple(
+                    ToolCall(
+                        id=f"offline-{len(messages)}-{number}", name=first_search.name, arguments={argument: query}
+                    )
+                    for number, query in enumerate(queries)
                 )
-                return ChatResult(text="", tool_calls=(call,), usage=usage)
-            if SEARCH_LOCAL_PRODUCTS.name in offered and last.content.strip():
-                call = ToolCall(
-                    id=f"offline-{len(messages)}",
-                    name=SEARCH_LOCAL_PRODUCTS.name,
-                    arguments={"query": last.content.strip()},
-                )
-                return ChatResult(text="", tool_calls=(call,), usage=usage)
-            return ChatResult(text=texts["fallback"], usage=usage)
+                return ChatResult(text="", tool_calls=calls, usage=usage)
+            return ChatResult(text=texts[_small_talk(last.content) or "fallback"], usage=usage)
         results = _trailing_tool_results(messages)
         if not results:
             return ChatResult(text=texts["fallback"], usage=usage)
-        question = _last_customer_text(messages)
-        knowledge_empty = [
-            name for name, content in results if name == SEARCH_KNOWLEDGE.name and not _passages(content)
-        ]
-        if knowledge_empty and len(results) == 1 and SEARCH_LOCAL_PRODUCTS.name in offered and question:
-            # The store's information does not answer it: maybe it is a product question.
-            call = ToolCall(
-                id=f"offline-{len(messages)}", name=SEARCH_LOCAL_PRODUCTS.name, arguments={"query": question}
+        unanswered = _unanswered_questions(messages)
+        if unanswered and SEARCH_LOCAL_PRODUCTS.name in offered:
+            # The store's information does not answer them: maybe they are product questions.
+            calls = tuple(
+                ToolCall(
+                    id=f"offline-{len(messages)}-{number}", name=SEARCH_LOCAL_PRODUCTS.name, arguments={"query": q}
+                )
+                for number, q in enumerate(unanswered)
             )
-            return ChatResult(text="", tool_calls=(call,), usage=usage)
-        answer = "\n\n".join(_answer(name, content, texts, language) for name, content in results)
+            return ChatResult(text="", tool_calls=calls, usage=usage)
+        answer = "\n\n".join(_answer(name, content, texts, language) for name, content in _answered_results(messages))
         return ChatResult(text=answer, usage=usage)
 
 
@@ -207,6 +211,7 @@ def _small_talk(content: str) -> str | None:
     content = content.strip()
     if _MEDIA_PLACEHOLDER.fullmatch(content):
         return "media"
+    content = " ".join(_KIND_LABEL.sub(" ", content).split())  # "[voice note] hola" is a greeting
     if any(ch.isdigit() for ch in content):
         return None  # a code or a size: worth a search
     words = [word for word in _WORDS.findall(content.lower()) if word not in _NEUTRAL_WORDS]
@@ -219,11 +224,44 @@ def _small_talk(content: str) -> str | None:
     return None
 
 
+def _unanswered_questions(messages: list[ChatMessage]) -> list[str]:
+    """The questions of the last round when it was only search_knowledge calls: those that found no
+    passage (then searched in the catalog). [] after any other round."""
+    calls = {call.id: call for message in messages for call in message.tool_calls}
+    questions: list[str] = []
+    for message in reversed(messages):
+        if message.role != "tool":
+            break
+        call = calls.get(message.tool_call_id or "")
+        if call is None or call.name != SEARCH_KNOWLEDGE.name:
+            return []
+        if not _passages(message.content):
+            asked = call.arguments.get("question") or call.arguments.get("query") or _last_customer_text(messages)
+            questions.append(str(asked).strip())
+    return [question for question in reversed(questions) if question]
+
+
 def _last_customer_text(messages: list[ChatMessage]) -> str:
     for message in reversed(messages):
         if message.role == "user":
             return message.content.strip()
     return ""
+
+
+def _answered_results(messages: list[ChatMessage]) -> list[tuple[str, str]]:
+    """Every tool result since the customer's last turn, less the knowledge searches that found nothing
+    when the catalog was searched after them (their answer is the catalog's)."""
+    names_by_call_id = {call.id: call.name for message in messages for call in message.tool_calls}
+    results: list[tuple[str, str]] = []
+    for message in reversed(messages):
+        if message.role == "user":
+            break
+        if message.role == "tool":
+            results.append((message.name or names_by_call_id.get(message.tool_call_id or "", ""), message.content))
+    results.reverse()
+    if any(name == SEARCH_LOCAL_PRODUCTS.name for name, _ in results):
+        results = [(name, content) for name, content in results if name != SEARCH_KNOWLEDGE.name or _passages(content)]
+    return results
 
 
 def _passages(content: str) -> list[dict[str, Any]]:
@@ -268,6 +306,27 @@ def extractive_summary(text: str, max_words: int = SUMMARY_MAX_WORDS) -> str:
         kept.append(sentence)
         words_total += len(words)
     return " ".join(kept)
+
+
+TRAILING_SEARCHES = 3
+# "[voice note]", "[photo]": the reply side's labels for what a customer's text came from.
+_KIND_LABEL = re.compile(r"\[[a-z ]+\]")
+
+
+def _trailing_user_texts(messages: list[ChatMessage]) -> list[str]:
+    """The customer's latest messages after the last non-customer turn (at most TRAILING_SEARCHES)."""
+    texts: list[str] = []
+    for message in reversed(messages):
+        if message.role != "user":
+            break
+        texts.append(message.content)
+    return list(reversed(texts))[-TRAILING_SEARCHES:]
+
+
+def _search_words(text: str) -> str:
+    """The words worth searching for ("" for an emoji-only reaction or a bare sticker label)."""
+    words = " ".join(_KIND_LABEL.sub(" ", text).split())
+    return words if any(ch.isalnum() for ch in words) else ""
 
 
 def _trailing_tool_results(messages: list[ChatMessage]) -> list[tuple[str, str]]:

@@ -5,6 +5,9 @@ embedder_for(settings)     -> the EMBEDDING_PROVIDER's Embedder (defaults to LLM
                               when that is offline (full-text search only).
 chat_models_for(settings)  -> [configured provider, the other real provider if its key is set];
                               offline -> [offline].
+transcribers_for(settings) -> the TRANSCRIPTION_PROVIDER's Transcriber (defaults to LLM_PROVIDER) and the
+                              other real provider if its key is set; offline -> [] (no voice notes).
+image_describers_for(settings) -> the same for photos (VISION_PROVIDER).
 
 SDKs are imported only when a real provider is first built; providers are cached per Settings
 object so one cold start keeps one client (and its connection pool).
@@ -16,7 +19,7 @@ import weakref
 from typing import Any
 
 from mostrador.config import ProviderName, Settings
-from mostrador.llm.base import ChatModel, Embedder, ProviderError, Summarizer
+from mostrador.llm.base import ChatModel, Embedder, ImageDescriber, ProviderError, Summarizer, Transcriber
 
 _REAL_PROVIDERS: tuple[ProviderName, ...] = ("openai", "gemini")
 
@@ -45,6 +48,23 @@ def chat_models_for(settings: Settings) -> list[ChatModel]:
             if other != primary and _has_key(settings, other):
                 models.append(_provider(settings, other))
     return models
+
+
+def transcribers_for(settings: Settings) -> list[Transcriber]:
+    return _media_providers(settings, settings.effective_transcription_provider)
+
+
+def image_describers_for(settings: Settings) -> list[ImageDescriber]:
+    return _media_providers(settings, settings.effective_vision_provider)
+
+
+def _media_providers(settings: Settings, primary: ProviderName) -> list[Any]:
+    """The configured real provider, then the other one if its key is set. Offline has no ears or eyes."""
+    if primary == "offline":
+        return []
+    names: list[ProviderName] = [primary]
+    names += [other for other in _REAL_PROVIDERS if other != primary and _has_key(settings, other)]
+    return [_provider(settings, name) for name in names]
 
 
 def _has_key(settings: Settings, name: ProviderName) -> bool:

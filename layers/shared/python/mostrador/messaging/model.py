@@ -19,7 +19,7 @@ from mostrador.request_input import clean_text
 Channel = Literal["whatsapp", "messenger", "instagram", "support_board", "webchat"]
 # Who wrote the message, as far as the channel alone can tell. The reply function refines
 # support-board senders with the actor rules (DM bot, comment bot, agents).
-SenderRole = Literal["customer", "bot", "human_agent", "page", "unknown"]
+SenderRole = Literal["customer", "bot", "agent", "page", "unknown"]
 MediaKind = Literal[
     "text",
     "image",

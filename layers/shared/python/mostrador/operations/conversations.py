@@ -115,7 +115,16 @@ def message_json(
     }
     if row["direction"] == "inbound":
         message.update(state=row["state"], stateReason=row["state_reason"])
+        # What the models made of a voice note or a photo (null for text).
+        message.update(transcript=row.get("transcript"), mediaDescription=row.get("media_description"))
     else:
+        choices = row.get("choices")
+        message.update(
+            choices=[{"id": c.get("id"), "title": c.get("title")} for c in choices.get("items") or []]
+            if isinstance(choices, dict)
+            else None,
+            imageUrl=row.get("image_url"),
+        )
         message.update(
             status=row["status"],
             inReplyTo=row["in_reply_to"],

@@ -1,0 +1,169 @@
+"""The media a customer sent (voice notes, photos), downloaded for the models that read them.
+
+* WhatsApp: the webhook carries a media id. GET {graph}/{media id} with the token answers the file's
+  temporary URL (valid five minutes), mime type and size; GET that URL with the same token answers
+  the bytes. Both steps happen at once, in the reply function.
+* Messenger / Instagram: the webhook carries the attachment's URL on Meta's CDN (no token needed).
+* Support Board: the attachment's URL on the Support Board server.
+
+MEDIA_MAX_BYTES is checked against the announced size before downloading and again while reading,
+so an oversized file is never held in memory whole. One module for every platform's download,
+rather than one piece in each channel module: the rules (limits, errors) are the same for all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mostrador.channels.meta import new_http_client
+from mostrador.messaging.model import InboundMessage
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mostrador.config import Settings
+
+_EXTENSION_TYPES = {
+    "ogg": "audio/ogg",
+    "oga": "audio/ogg",
+    "opus": "audio/ogg",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+    "wav": "audio/wav",
+    "amr": "audio/amr",
+    "webm": "audio/webm",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "heic": "image/heic",
+}
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    data: bytes
+    mime_type: str
+
+
+class MediaError(Exception):
+    pass
+
+
+class MediaTooLarge(MediaError):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"media of {size} bytes is over the limit of {limit}")
+        self.size = size
+        self.limit = limit
+
+
+class MediaUnavailable(MediaError):
+    """The platform did not give the file (expired id, HTTP error, network trouble, not configured)."""
+
+
+class ChannelMedia:
+    """Downloads a customer's media from whichever platform it came through."""
+
+    def __init__(
+        self,
+        *,
+        graph_url: str,
+        whatsapp_token: str | None,
+        max_bytes: int,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self._graph_url = graph_url.rstrip("/")
+        self._token = whatsapp_token
+        self.max_bytes = max_bytes
+        self._http = http
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http: httpx.Client | None = None) -> ChannelMedia:
+        return cls(
+            graph_url=settings.meta_graph_url,
+            whatsapp_token=settings.secret("whatsapp_token"),
+            max_bytes=settings.media_max_bytes,
+            http=http,
+        )
+
+    def fetch(self, message: InboundMessage) -> MediaFile:
+        """The file of `message`; MediaTooLarge or MediaUnavailable when it cannot be had."""
+        meta = message.metadata
+        if message.channel == "whatsapp" and meta.get("media_id"):
+            return self._whatsapp(meta["media_id"], meta.get("media_mime_type"))
+        url = meta.get("attachment_url")
+        if url:
+            return self._download(url, headers={}, mime_hint=None)
+        raise MediaUnavailable("the message names no media to download")
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = new_http_client()
+        return self._http
+
+    def _whatsapp(self, media_id: str, mime_hint: str | None) -> MediaFile:
+        import httpx
+
+        if not self._token:
+            raise MediaUnavailable("WHATSAPP_TOKEN is not set: WhatsApp media cannot be downloaded")
+        auth = {"Authorization": f"Bearer {self._token}"}
+        try:
+            response = self._client().get(f"{self._graph_url}/{media_id}", headers=auth)
+        except httpx.HTTPError as exc:
+            raise MediaUnavailable(f"WhatsApp media lookup failed: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise MediaUnavailable(f"WhatsApp media lookup answered HTTP {response.status_code}")
+        try:
+            info: Any = response.json()
+        except ValueError as exc:
+            raise MediaUnavailable("WhatsApp media lookup answered no JSON") from exc
+        if not isinstance(info, dict) or not info.get("url"):
+            raise MediaUnavailable("WhatsApp media lookup answered no URL")
+        announced = _int(info.get("file_size"))
+        if announced is not None and announced > self.max_bytes:
+            raise MediaTooLarge(announced, self.max_bytes)
+        return self._download(str(info["url"]), headers=auth, mime_hint=str(info.get("mime_type") or mime_hint or ""))
+
+    def _download(self, url: str, *, headers: dict[str, str], mime_hint: str | None) -> MediaFile:
+        import httpx
+
+        if not url.lower().startswith(("https://", "http://")):
+            raise MediaUnavailable("media URL is not http(s)")
+        try:
+            with self._client().stream("GET", url, headers=headers, follow_redirects=True) as response:
+                if response.status_code != 200:
+                    raise MediaUnavailable(f"media download answered HTTP {response.status_code}")
+                announced = _int(response.headers.get("content-length"))
+                if announced is not None and announced > self.max_bytes:
+                    raise MediaTooLarge(announced, self.max_bytes)
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data.extend(chunk)
+                    if len(data) > self.max_bytes:
+                        raise MediaTooLarge(len(data), self.max_bytes)
+                content_type = response.headers.get("content-type", "")
+        except httpx.HTTPError as exc:
+            raise MediaUnavailable(f"media download failed: {type(exc).__name__}") from exc
+        mime = mime_hint or _meaningful(content_type) or _by_extension(url)
+        return MediaFile(bytes(data), mime or "application/octet-stream")
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _meaningful(content_type: str) -> str:
+    bare = content_type.split(";", 1)[0].strip().lower()
+    return "" if bare in ("", "application/octet-stream", "binary/octet-stream") else content_type.strip()
+
+
+def _by_extension(url: str) -> str:
+    path = url.split("?", 1)[0].rsplit("/", 1)[-1]
+    extension = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    return _EXTENSION_TYPES.get(extension, "")

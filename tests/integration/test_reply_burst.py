@@ -1,0 +1,454 @@
+"""The burst quiet window (issue 13) on real queue semantics: the reply FIFO queue on the local SQS
+emulator (moto's server, real boto3), the real reply handler consuming it through the local event
+source mapping, the fake Graph server, and for the stale-reply case the real OpenAI SDK on the fake LLM
+server holding a generation while a newer customer message arrives."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from local.event_source import SqsEventSource
+from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
+from mostrador.conversations.reply_queue import envelopes_for, parse_reply_queue_envelope
+from mostrador.queues import send_messages
+from tests.fakes.platforms import platforms_fixture  # noqa: F401
+from tests.integration import test_reply_support as support
+from tests.integration.rich_support import fb_in, ig_unsend, message_row, wa_text
+from tests.integration.test_reply_support import add_products, deliver, product, replies
+from tests.lambda_events import LambdaContextStub, sqs_event
+
+reply_env = support.reply_env
+WINDOW = 2
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[SqsEmulator]:
+    server = SqsEmulator()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def reply_queue(emulator: SqsEmulator, reply_env, monkeypatch: pytest.MonkeyPatch) -> Queue:
+    """A fresh reply FIFO queue; the reply handler schedules its burst timers there."""
+    from mostrador import queues
+    from mostrador.config import reset_settings
+
+    queue = emulator.create_queue(
+        QueueSpec(f"burst-{uuid.uuid4().hex[:8]}", True, visibility_timeout=30, max_receives=5)
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", emulator.endpoint)
+    monkeypatch.setenv("REPLY_QUEUE_URL", queue.url)
+    monkeypatch.setenv("REPLY_BURST_WINDOW_SECONDS", str(WINDOW))
+    queues.reset_clients()
+    reset_settings()
+    yield queue
+    queues.reset_clients()
+
+
+def enqueue(queue: Queue, *messages: Any) -> None:
+    """What the webhook does: each customer message on the reply FIFO queue."""
+    assert send_messages(queue.url, envelopes_for(list(messages))) == []
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def reply_function(emulator: SqsEmulator, reply_queue: Queue) -> Iterator[SqsEventSource]:
+    """The reply handler consuming the queue, as Lambda's event source mapping would run it."""
+    from functions.reply.handler import handler
+
+    source = SqsEventSource(
+        emulator.client, reply_queue, lambda event: handler(event, LambdaContextStub()), batch_size=10, wait_seconds=1
+    )
+    source.start()
+    yield source
+    source.stop()
+
+
+def test_three_messages_in_two_seconds_get_one_reply_that_reads_them_all(reply_env, db, reply_queue, reply_function):
+    add_products(
+        db,
+        product("NEV-1", "Nevera Samsung RT38", 499.0, 4),
+        product("LAV-1", "Lavadora Whirlpool 8 kg", 350.0, 2),
+        product("LIC-1", "Licuadora Oster clásica", 60.0, 9),
+    )
+    first, second, third = wa_text("hola, ¿tienen neveras?"), wa_text("y lavadoras"), wa_text("también licuadoras")
+    started = time.monotonic()
+    enqueue(reply_queue, first)
+    time.sleep(0.8)
+    enqueue(reply_queue, second)
+    time.sleep(0.8)
+    enqueue(reply_queue, third)
+
+    wait_for(reply_env.meta.sent)
+    answered_after = time.monotonic() - started
+    time.sleep(WINDOW + 1.5)  # nothing else may follow
+    [text] = reply_env.meta.sent_texts()
+    assert "Nevera Samsung RT38" in text and "Lavadora Whirlpool" in text and "Licuadora Oster" in text
+    assert answered_after >= WINDOW  # the window is waited, once
+    [reply] = replies(db, first.conversation_id)
+    assert reply["in_reply_to"] == message_row(db, third.platform_message_id)["id"]
+    assert [message_row(db, m.platform_message_id)["state"] for m in (first, second, third)] == ["replied"] * 3
+    # Quoted: the newest of the three.
+    assert reply_env.meta.sent()[0].json["context"] == {"message_id": third.platform_message_id}
+
+
+def test_a_redelivered_message_of_a_burst_is_answered_once(reply_env, db, reply_queue, reply_function):
+    message = wa_text("¿tienen neveras?")
+    enqueue(reply_queue, message)
+    time.sleep(0.3)
+    deliver(message)  # Meta's redelivery after the deduplication window, straight to the handler
+    wait_for(reply_env.meta.sent)
+    time.sleep(WINDOW + 1.5)
+    assert len(reply_env.meta.sent()) == 1
+    assert message_row(db, message.platform_message_id)["state"] == "replied"
+
+
+def test_a_message_arriving_during_generation_makes_the_reply_superseded_not_stale(
+    reply_env, db, db_url, reply_queue, emulator, llm_server, monkeypatch
+):
+    """Two reply function environments at once (Lambda runs conversations' groups concurrently): one
+    writes the burst's reply while the other records the customer's newer message."""
+    from mostrador.config import get_settings, reset_settings
+    from mostrador.conversations.reply import reply_service_from_settings
+    from mostrador.db.connection import connect
+
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
+    monkeypatch.setenv("EMBEDDING_PROVIDER", "offline")
+    reset_settings()
+    llm_server.script_chat(["Sí, tenemos neveras.", "Tenemos neveras y también lavadoras."])
+
+    older = wa_text("¿tienen neveras?")
+    assert deliver(older) == []  # recorded, waiting; its timer is on the queue
+    assert message_row(db, older.platform_message_id)["state_reason"] == "awaiting_reply"
+    [timer] = receive(emulator, reply_queue)
+    due = parse_reply_queue_envelope(timer["Body"]).item
+    time.sleep(WINDOW)
+
+    llm_server.hold_chat()
+    other_environment = reply_service_from_settings(get_settings(), connect(db_url))
+    outcome: list[Any] = []
+    writer = threading.Thread(target=lambda: outcome.append(other_environment.handle(due)))
+    writer.start()
+    assert llm_server.chat_arrived.wait(10)  # the reply to "¿tienen neveras?" is being generated
+
+    newer = wa_text("¿y lavadoras?")
+    assert deliver(newer) == []  # this environment records the newer message meanwhile
+    llm_server.release_chat()
+    writer.join(10)
+    assert outcome[0].action == "superseded"
+    assert reply_env.meta.sent() == []  # the stale reply was never sent
+    [stale] = replies(db, older.conversation_id)
+    assert (stale["status"], stale["in_reply_to"], stale["text"]) == ("superseded", None, "Sí, tenemos neveras.")
+
+    # The newer message opened its own burst: its timer answers both messages, once.
+    emulator.client.delete_message(QueueUrl=reply_queue.url, ReceiptHandle=timer["ReceiptHandle"])
+    [second_timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    from functions.reply.handler import handler
+
+    result = handler(sqs_event([second_timer], reply_queue.arn), LambdaContextStub())
+    assert result["batchItemFailures"] == []
+    assert reply_env.meta.sent_texts() == ["Tenemos neveras y también lavadoras."]
+    asked = [r for r in llm_server.requests if r.kind == "chat"][-1].body["messages"]
+    assert [m["content"] for m in asked if m["role"] == "user"][-2:] == ["¿tienen neveras?", "¿y lavadoras?"]
+    assert {message_row(db, m.platform_message_id)["state"] for m in (older, newer)} == {"replied"}
+    assert len([r for r in replies(db, older.conversation_id) if r["status"] == "sent"]) == 1
+
+
+def test_a_timer_that_is_not_due_goes_back_to_the_queue_until_it_is(reply_env, db, reply_queue, emulator):
+    from functions.reply.handler import handler
+
+    message = wa_text("¿tienen neveras?")
+    assert deliver(message) == []
+    [timer] = receive(emulator, reply_queue)
+    result = handler(sqs_event([timer], reply_queue.arn), LambdaContextStub())
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [timer["MessageId"]]
+    assert receive(emulator, reply_queue, wait=0) == []  # invisible now...
+    again = wait_for(lambda: receive(emulator, reply_queue, wait=1), timeout=WINDOW + 3)  # ...visible when due
+    assert again[0]["MessageId"] == timer["MessageId"]
+    assert handler(sqs_event(again, reply_queue.arn), LambdaContextStub())["batchItemFailures"] == []
+    assert len(reply_env.meta.sent()) == 1
+
+
+def test_a_person_taking_over_during_the_window_silences_the_burst(reply_env, db, reply_queue, emulator):
+    from functions.reply.handler import handler
+    from mostrador.db.conversation_repository import pause_conversation
+
+    message = wa_text("¿tienen neveras?")
+    deliver(message)
+    [timer] = receive(emulator, reply_queue)
+    from datetime import UTC, datetime
+
+    pause_conversation(
+        db, "default", message.conversation_id, minutes=30, reason="human_agent", set_by="9", now=datetime.now(UTC)
+    )
+    time.sleep(WINDOW)
+    handler(sqs_event([timer], reply_queue.arn), LambdaContextStub())
+    assert reply_env.meta.sent() == []
+    row = message_row(db, message.platform_message_id)
+    assert (row["state"], row["state_reason"]) == ("skipped", "paused")
+
+
+def receive(emulator: SqsEmulator, queue: Queue, wait: int = 2) -> list[dict[str, Any]]:
+    answer = emulator.client.receive_message(
+        QueueUrl=queue.url, MaxNumberOfMessages=10, WaitTimeSeconds=wait, MessageSystemAttributeNames=["All"]
+    )
+    messages = answer.get("Messages", [])
+    assert all(json.loads(m["Body"])["kind"] == "reply_due" for m in messages)
+    return messages
+
+
+def test_a_burst_whose_timer_was_lost_is_taken_over_by_the_next_message(reply_env, db, reply_queue, emulator):
+    from functions.reply.handler import handler
+
+    lost = wa_text("¿tienen neveras?")
+    deliver(lost)
+    [timer] = receive(emulator, reply_queue)
+    emulator.client.delete_message(QueueUrl=reply_queue.url, ReceiptHandle=timer["ReceiptHandle"])  # gone for good
+    db.execute("UPDATE conversations SET burst_due_at = now() - interval '20 minutes'")
+    later = wa_text("¿hola?")
+    deliver(later)
+    [new_timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert handler(sqs_event([new_timer], reply_queue.arn), LambdaContextStub())["batchItemFailures"] == []
+    assert len(reply_env.meta.sent()) == 1
+    assert {message_row(db, m.platform_message_id)["state"] for m in (lost, later)} == {"replied"}
+
+
+# -- unsent messages and the burst (Instagram unsend, issue 14 item 13, meets the window) ----------
+
+
+def _tool_call_arguments(db: Any, conversation_id: str) -> str:
+    rows = db.execute("SELECT arguments::text AS a FROM tool_calls WHERE conversation_id = %s", (conversation_id,))
+    return " ".join(r["a"] for r in rows)
+
+
+def _run_timer(timer: dict[str, Any], queue: Queue, *, receive_count: int | None = None) -> list[str]:
+    """The reply handler on one timer record; the ids it reported failed."""
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from functions.reply.handler import handler
+
+    if receive_count is not None:
+        timer = {**timer, "Attributes": {**timer["Attributes"], "ApproximateReceiveCount": str(receive_count)}}
+    try:
+        result = handler(sqs_event([timer], queue.arn), LambdaContextStub())
+    except BatchProcessingError:  # Powertools raises when every record failed
+        return [timer["MessageId"]]
+    return [f["itemIdentifier"] for f in result["batchItemFailures"]]
+
+
+def test_a_message_unsent_during_the_window_is_never_part_of_the_bursts_reply(reply_env, db, reply_queue, emulator):
+    add_products(
+        db,
+        product("NEV-1", "Nevera Samsung RT38", 499.0, 4),
+        product("LAV-1", "Lavadora Whirlpool 8 kg", 350.0, 2),
+    )
+    first = fb_in(instagram=True, message={"text": "¿tienen neveras?"})
+    second = fb_in(instagram=True, message={"text": "y lavadoras, envíen a Av. Libertador 123"})
+    assert deliver(first, second) == []
+    assert deliver(ig_unsend(second)) == []
+    [timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert _run_timer(timer, reply_queue) == []
+
+    [text] = reply_env.meta.sent_texts()
+    assert "Nevera Samsung RT38" in text and "Lavadora" not in text
+    [reply] = replies(db, first.conversation_id)
+    assert reply["in_reply_to"] == message_row(db, first.platform_message_id)["id"]  # never the unsent one
+    assert message_row(db, first.platform_message_id)["state"] == "replied"
+    gone = message_row(db, second.platform_message_id)
+    assert (gone["state"], gone["state_reason"], gone["text"]) == ("skipped", "deleted", "")
+    assert "Libertador" not in _tool_call_arguments(db, first.conversation_id)
+
+
+def test_a_burst_whose_every_message_was_unsent_gets_no_reply(reply_env, db, reply_queue, emulator):
+    only = fb_in(instagram=True, message={"text": "¿tienen neveras?"})
+    assert deliver(only) == []
+    assert deliver(ig_unsend(only)) == []
+    [timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert _run_timer(timer, reply_queue) == []
+    assert reply_env.meta.sent() == []
+    assert replies(db, only.conversation_id) == []
+    row = message_row(db, only.platform_message_id)
+    assert (row["state"], row["state_reason"]) == ("skipped", "deleted")
+
+
+def test_a_message_unsent_while_the_reply_is_written_gets_the_reply_written_again_without_it(
+    reply_env, db, db_url, reply_queue, emulator, llm_server, monkeypatch
+):
+    from mostrador.config import get_settings, reset_settings
+    from mostrador.conversations.reply import reply_service_from_settings
+    from mostrador.db.connection import connect
+
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
+    monkeypatch.setenv("EMBEDDING_PROVIDER", "offline")
+    reset_settings()
+    llm_server.script_chat(["Tenemos neveras; te la enviamos a Av. Libertador 123.", "Sí, tenemos neveras."])
+
+    first = fb_in(instagram=True, message={"text": "¿tienen neveras?"})
+    second = fb_in(instagram=True, message={"text": "envíenla a Av. Libertador 123"})
+    assert deliver(first, second) == []
+    [timer] = receive(emulator, reply_queue)
+    due = parse_reply_queue_envelope(timer["Body"]).item
+    time.sleep(WINDOW)
+
+    llm_server.hold_chat()
+    other_environment = reply_service_from_settings(get_settings(), connect(db_url))
+    outcome: list[Any] = []
+    writer = threading.Thread(target=lambda: outcome.append(other_environment.handle(due)))
+    writer.start()
+    assert llm_server.chat_arrived.wait(10)  # the burst's reply is being written...
+    assert deliver(ig_unsend(second)) == []  # ...when the customer takes the address back
+    llm_server.release_chat()
+    writer.join(10)
+
+    assert outcome[0].action == "replied"
+    assert reply_env.meta.sent_texts() == ["Sí, tenemos neveras."]
+    asked = [r for r in llm_server.requests if r.kind == "chat"][-1].body["messages"]
+    assert "Libertador" not in json.dumps(asked, ensure_ascii=False)
+    stale, sent = replies(db, first.conversation_id)
+    assert (stale["status"], stale["in_reply_to"]) == ("superseded", None)
+    assert (sent["status"], sent["in_reply_to"]) == ("sent", message_row(db, first.platform_message_id)["id"])
+    assert message_row(db, second.platform_message_id)["state_reason"] == "deleted"
+
+
+def test_unsending_a_message_answered_in_a_burst_clears_the_searches_that_read_it(reply_env, db, reply_queue, emulator):
+    add_products(db, product("NEV-1", "Nevera Samsung RT38", 499.0, 4), product("LAV-1", "Lavadora LG", 350.0, 2))
+    first = fb_in(instagram=True, message={"text": "¿tienen neveras? vivo en Av. Libertador 123"})
+    second = fb_in(instagram=True, message={"text": "y lavadoras"})
+    assert deliver(first, second) == []
+    [timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert _run_timer(timer, reply_queue) == []
+    assert len(reply_env.meta.sent()) == 1
+    # The burst's searches are recorded under its latest message; one searched with the first's words.
+    assert "Libertador" in _tool_call_arguments(db, first.conversation_id)
+
+    assert deliver(ig_unsend(first)) == []
+    assert "Libertador" not in _tool_call_arguments(db, first.conversation_id)
+    assert len(reply_env.meta.sent()) == 1
+
+
+# -- failures and the burst ----------------------------------------------------------------------
+
+
+def test_a_superseded_reply_stays_superseded_when_the_burst_reply_after_it_fails_for_good(
+    reply_env, db, db_url, reply_queue, emulator, llm_server, monkeypatch
+):
+    from mostrador.config import get_settings, reset_settings
+    from mostrador.conversations.reply import reply_service_from_settings
+    from mostrador.db.connection import connect
+
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.openai_base_url)
+    monkeypatch.setenv("EMBEDDING_PROVIDER", "offline")
+    reset_settings()
+    llm_server.script_chat(["Sí, tenemos neveras.", "Tenemos neveras y también lavadoras."])
+    older = wa_text("¿tienen neveras?")
+    assert deliver(older) == []
+    [timer] = receive(emulator, reply_queue)
+    due = parse_reply_queue_envelope(timer["Body"]).item
+    time.sleep(WINDOW)
+    llm_server.hold_chat()
+    other_environment = reply_service_from_settings(get_settings(), connect(db_url))
+    writer = threading.Thread(target=lambda: other_environment.handle(due))
+    writer.start()
+    assert llm_server.chat_arrived.wait(10)
+    newer = wa_text("¿y lavadoras?")
+    assert deliver(newer) == []
+    llm_server.release_chat()
+    writer.join(10)
+    emulator.client.delete_message(QueueUrl=reply_queue.url, ReceiptHandle=timer["ReceiptHandle"])
+
+    # The newer burst's reply meets a closed 24-hour window: a permanent failure, recorded, not retried.
+    reply_env.meta.fail_next(code=131047)
+    [second_timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert _run_timer(second_timer, reply_queue) == []
+    stale, failed = replies(db, older.conversation_id)
+    assert (stale["status"], stale["in_reply_to"]) == ("superseded", None)
+    assert (failed["status"], failed["error_code"]) == ("failed", "131047")
+    for message in (older, newer):
+        row = message_row(db, message.platform_message_id)
+        assert (row["state"], row["state_reason"]) == ("failed", "send_failed:131047")
+
+
+def test_a_burst_timer_whose_send_still_fails_on_its_last_receive_is_recorded_failed(
+    reply_env, db, reply_queue, emulator
+):
+    message = wa_text("¿tienen neveras?")
+    assert deliver(message) == []
+    [timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    reply_env.meta.fail_next(http_status=503, times=5)
+    assert _run_timer(timer, reply_queue, receive_count=4) == [timer["MessageId"]]  # retried while it can be
+    assert _run_timer(timer, reply_queue, receive_count=5) == []  # the last: recorded, not dead-lettered
+    [reply] = replies(db, message.conversation_id)
+    assert (reply["status"], reply["error_code"]) == ("failed", "http_503")
+    row = message_row(db, message.platform_message_id)
+    assert (row["state"], row["state_reason"]) == ("failed", "send_failed:http_503")
+
+
+def test_a_burst_timer_on_its_last_receive_runs_even_when_not_due(reply_env, db, reply_queue, emulator):
+    message = wa_text("¿tienen neveras?")
+    assert deliver(message) == []
+    [timer] = receive(emulator, reply_queue)
+    # Handed back once more it would reach the dead-letter queue: it answers now instead.
+    assert _run_timer(timer, reply_queue, receive_count=5) == []
+    assert len(reply_env.meta.sent()) == 1
+    assert message_row(db, message.platform_message_id)["state"] == "replied"
+
+
+def test_a_reply_whose_send_failed_before_a_newer_message_arrived_is_not_left_pending(
+    reply_env, db, reply_queue, emulator
+):
+    add_products(
+        db, product("NEV-1", "Nevera Samsung RT38", 499.0, 4), product("LAV-1", "Lavadora Whirlpool 8 kg", 350.0, 2)
+    )
+    first = wa_text("¿tienen neveras?")
+    assert deliver(first) == []
+    [timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    reply_env.meta.fail_next(http_status=503)
+    assert _run_timer(timer, reply_queue) == [timer["MessageId"]]
+    [draft] = replies(db, first.conversation_id)
+    assert draft["status"] == "pending"
+
+    second = wa_text("¿y lavadoras?")
+    assert deliver(second) == []  # a new burst: its own timer waits behind the first in their group
+    assert _run_timer(timer, reply_queue, receive_count=2) == []  # the first timer's retry
+    text = reply_env.meta.sent_texts()[-1]
+    assert "Nevera Samsung RT38" in text and "Lavadora Whirlpool" in text  # one reply reads both
+    assert [r["status"] for r in replies(db, first.conversation_id)] == ["superseded", "sent"]
+    assert {message_row(db, m.platform_message_id)["state"] for m in (first, second)} == {"replied"}
+
+    emulator.client.delete_message(QueueUrl=reply_queue.url, ReceiptHandle=timer["ReceiptHandle"])
+    [second_timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert _run_timer(second_timer, reply_queue) == []
+    assert len([r for r in replies(db, first.conversation_id) if r["status"] == "sent"]) == 1

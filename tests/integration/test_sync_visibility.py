@@ -1,0 +1,155 @@
+"""A sync is visible from the moment ingest answers 202 (issue 14, catalog item 2), and ingest still
+answers 202 when the database is down or hung: then the sync appears once enrichment reads its items."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.integration.catalog_support import product
+
+
+def test_the_sync_id_a_post_returns_is_known_at_once(pipeline):
+    status, body = pipeline.push([product("A1"), product("A2"), product("A3")])
+    assert status == 202
+    got, sync = pipeline.sync(body["syncId"])  # nothing enriched yet
+    assert got == 200
+    assert sync == {
+        "syncId": body["syncId"],
+        "received": 3,
+        "processed": 0,
+        "unchanged": 0,
+        "failed": 0,
+        "complete": False,
+        "fullSync": False,
+        "deactivated": 0,
+    }
+    pipeline.drain()
+    sync = pipeline.sync(body["syncId"])[1]
+    assert (sync["received"], sync["processed"], sync["complete"]) == (3, 3, True)  # not counted twice
+
+
+def test_each_part_counts_as_soon_as_it_is_accepted(pipeline, db):
+    pipeline.push({"products": [product("A1"), product("A2")], "syncId": "parts", "fullSync": True, "final": False})
+    first = pipeline.sync("parts")[1]
+    assert (first["received"], first["fullSync"], first["complete"]) == (2, True, False)
+    pipeline.push({"products": [product("A3")], "syncId": "parts", "fullSync": True, "part": 2})
+    assert pipeline.sync("parts")[1]["received"] == 3
+    # The received time recorded is the one the items carry (enrichment records the same again).
+    message = json.loads(pipeline.receive(1)[0]["Body"])
+    batches = {r["part"]: r["received_at"] for r in db.execute("SELECT part, received_at FROM sync_batches")}
+    carried = datetime.fromisoformat(message["receivedAt"])
+    assert batches[message["part"]] == carried
+    started = db.execute("SELECT created_at FROM syncs WHERE sync_id = 'parts'").fetchone()["created_at"]
+    assert started == batches[1] < batches[2]
+
+
+def _point_database_at(monkeypatch, url: str) -> None:
+    from mostrador.config import reset_settings
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    reset_settings()
+
+
+def test_with_the_database_down_ingest_answers_202_and_the_sync_appears_once_enriched(pipeline, db_url, monkeypatch):
+    with socket.socket() as probe:  # a port nothing listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _point_database_at(monkeypatch, f"postgresql://postgres@127.0.0.1:{port}/mostrador")
+    status, body = pipeline.push({"products": [product("D1"), product("D2")], "syncId": "while-down"})
+    assert status == 202 and body["accepted"] == 2
+    assert pipeline.queued_count() == 2
+
+    _point_database_at(monkeypatch, db_url)  # the database is back
+    assert pipeline.sync("while-down")[0] == 404  # nobody could record it yet
+    pipeline.drain()
+    sync = pipeline.sync("while-down")[1]
+    assert (sync["received"], sync["processed"], sync["complete"]) == (2, 2, True)
+
+
+@pytest.fixture
+def hung_database() -> Iterator[tuple[str, list[socket.socket]]]:
+    """A server that accepts TCP connections and never answers (a frozen PostgreSQL)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"postgresql://postgres@127.0.0.1:{server.getsockname()[1]}/mostrador", accepted
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def test_with_the_database_hung_ingest_answers_202_without_waiting_for_it(pipeline, db_url, monkeypatch, hung_database):
+    from functions.ingest.handler import receipts
+
+    url, connections = hung_database
+    _point_database_at(monkeypatch, url)
+    started = time.monotonic()
+    status, _ = pipeline.push({"products": [product("H1")], "syncId": "while-hung"})
+    elapsed = time.monotonic() - started
+    assert status == 202
+    assert elapsed < receipts.deadline_s + 3  # functional bound: the deadline, not the hang
+    assert len(connections) == 1
+    # While it stays unanswered, further pushes do not try (nor wait) again.
+    assert pipeline.push({"products": [product("H2")], "syncId": "while-hung-2"})[0] == 202
+    assert len(connections) == 1
+
+    _point_database_at(monkeypatch, db_url)
+    pipeline.drain()
+    assert pipeline.sync("while-hung")[1]["complete"] is True
+    assert pipeline.sync("while-hung-2")[1]["complete"] is True
+
+
+def test_a_rejected_request_records_nothing(pipeline):
+    status, body = pipeline.push({"products": [{"itemCode": "X"}], "syncId": "nothing"})
+    assert status == 422
+    assert pipeline.sync("nothing")[0] == 404
+
+
+def test_a_receipt_only_late_is_stored_and_does_not_silence_the_next_ones(db, db_url):
+    from mostrador.catalog.models import SyncReceipt
+    from mostrador.db.receipt_writer import ReceiptWriter
+
+    writer = ReceiptWriter(lambda: db_url, deadline_s=0.0, quiet_s=60)  # every write is "late": the request never waits
+
+    def receipt(sync_id: str) -> SyncReceipt:
+        return SyncReceipt("default", sync_id, f"batch-{sync_id}", 1, False, 1, True, datetime.now(UTC))
+
+    try:
+        assert writer(receipt("late")) is False  # given up by the request, still written by its thread
+        deadline = time.monotonic() + 10
+        while db.execute("SELECT 1 FROM syncs WHERE sync_id = 'late'").fetchone() is None:
+            assert time.monotonic() < deadline, "the late receipt was never written"
+            time.sleep(0.05)
+        writer.deadline_s = 5.0
+        # Not silenced for quiet_s (60 s): the database answered. (The writer thread ends the quiet
+        # period a moment after its commit, hence a few tries.)
+        deadline = time.monotonic() + 5
+        while not writer(receipt("next")):
+            assert time.monotonic() < deadline, "the late write left the writer quiet"
+            time.sleep(0.05)
+    finally:
+        writer.reset()

@@ -1,0 +1,100 @@
+"""The media reader's rules with in-process stand-ins for the other systems (the download and the
+models); the real downloads and SDKs are in tests/integration/test_reply_media.py."""
+
+from __future__ import annotations
+
+import struct
+from datetime import UTC, datetime
+
+from mostrador.channels.media import MediaFile, MediaTooLarge, MediaUnavailable
+from mostrador.conversations.media import MediaReader, audio_duration_seconds
+from mostrador.conversations.notices import notice
+from mostrador.llm.base import Completion, ProviderError, Usage
+from mostrador.messaging.model import InboundMessage
+from tests.fakes.media_files import ogg_opus_voice_note, png_photo
+
+
+class Source:
+    def __init__(self, result: MediaFile | Exception) -> None:
+        self.result = result
+        self.fetched = 0
+
+    def fetch(self, message: InboundMessage) -> MediaFile:
+        self.fetched += 1
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+
+class Ears:
+    def __init__(self, name: str, answer: str | Exception) -> None:
+        self.name, self.answer, self.calls = name, answer, 0
+
+    def transcribe(self, audio: bytes, *, mime_type: str) -> Completion:
+        self.calls += 1
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return Completion(self.answer, Usage(self.name, "m"))
+
+    def describe_image(self, image: bytes, *, mime_type: str, caption: str, language: str) -> Completion:
+        return self.transcribe(image, mime_type=mime_type)
+
+
+def msg(kind: str, text: str = "") -> InboundMessage:
+    return InboundMessage(
+        tenant_id="t", channel="whatsapp", conversation_id="wa:1:2", sender_id="2", sender_role="customer",
+        text=text, media_kind=kind, platform_message_id="w1", timestamp=datetime.now(UTC),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def reader(source: Source, models: list[Ears], *, seconds: int = 120, size: int = 1_000_000) -> MediaReader:
+    return MediaReader(
+        source, transcribers=lambda: models, describers=lambda: models, max_voice_seconds=seconds, max_bytes=size
+    )
+
+
+def test_durations_come_from_ogg_and_wav_headers():
+    assert audio_duration_seconds(ogg_opus_voice_note(61.25)) == 61.25
+    fmt = struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
+    wav = b"RIFF" + struct.pack("<I", 36 + 32000) + b"WAVE" + b"fmt " + fmt + b"data" + struct.pack("<I", 32000)
+    assert audio_duration_seconds(wav + b"\0" * 32000) == 2.0
+    assert audio_duration_seconds(b"ID3\x04" + b"\0" * 100) is None  # MP3: only the size limit applies
+
+
+def test_the_second_model_transcribes_when_the_first_fails_and_usage_is_reported():
+    first, second = Ears("openai", ProviderError("down")), Ears("gemini", "hola")
+    seen: list[tuple[str, str]] = []
+    understood = reader(Source(MediaFile(ogg_opus_voice_note(3), "audio/ogg")), [first, second]).understand(
+        msg("audio"), "es", on_usage=lambda usage, purpose: seen.append((usage.provider, purpose))
+    )
+    assert understood.transcript == "hola" and seen == [("gemini", "transcription")]
+
+
+def test_limits_and_failures_become_clear_notices():
+    voice = MediaFile(ogg_opus_voice_note(200), "audio/ogg")
+    long = reader(Source(voice), [Ears("o", "x")], seconds=120).understand(msg("audio"), "en")
+    assert long.notice == notice("voice_too_long", "en", minutes="2")
+    large = reader(Source(MediaTooLarge(5, 4)), [Ears("o", "x")], size=16_000_000).understand(msg("audio"), "es")
+    assert large.notice == notice("media_too_large", "es", megabytes="16")
+    gone = reader(Source(MediaUnavailable("404")), [Ears("o", "x")]).understand(msg("audio"), "fr")
+    assert gone.notice == notice("voice_unavailable", "fr")
+    silent = reader(Source(voice), [Ears("o", "")], seconds=999).understand(msg("audio"), "es")
+    assert silent.notice == notice("voice_unavailable", "es")
+
+
+def test_without_models_nothing_is_downloaded():
+    source = Source(MediaFile(b"", "audio/ogg"))
+    assert reader(source, []).understand(msg("audio"), "pt").notice == notice("voice_needs_model", "pt")
+    assert reader(source, []).understand(msg("image", "¿tienen este?"), "es").notice is None  # the caption is answered
+    assert reader(source, []).understand(msg("image"), "es").notice == notice("photo_needs_model", "es")
+    assert source.fetched == 0
+
+
+def test_a_photo_is_described_and_a_failed_one_with_a_caption_is_left_to_the_caption():
+    photo = MediaFile(png_photo("x"), "image/png")
+    assert (
+        reader(Source(photo), [Ears("o", "Una licuadora")]).understand(msg("image"), "es").description
+        == "Una licuadora"
+    )
+    failed = reader(Source(photo), [Ears("o", ProviderError("x"))]).understand(msg("image", "¿y este?"), "es")
+    assert failed.description is None and failed.notice is None
