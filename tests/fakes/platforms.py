@@ -335,8 +335,8 @@ class FakeMetaGraph(_RecordingServer):
 
     def _media_answer(self, request: CapturedRequest, prefix: str) -> tuple[Any, ...]:
         """GET /{version}/{media id} → the file's URL and details; GET that URL → its bytes. Both need the token."""
-        auth = request.headers.get("authorization", "")
-        if auth != f"Bearer {self.token}":
+        auth = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if auth != self.token and auth not in self.other_tokens:
             return 401, meta_error(190)
         if request.path.startswith("/media-files/"):
             found = self.media.get(request.path.removeprefix("/media-files/"))

@@ -6,6 +6,7 @@ export, prices, synonyms, tenants). One tenant never sees or changes the other's
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,16 +17,19 @@ import pytest
 from mostrador.conversations.toolbox import DatabaseCatalog, ReplyToolbox
 from mostrador.db import conversation_repository as conversations
 from mostrador.llm.base import ToolCall
+from tests.fakes.media_files import ogg_opus_voice_note
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import knowledge_support
 from tests.integration import test_admin_support as support
 from tests.integration.catalog_support import product
 from tests.integration.channel_pipeline import channel_pipeline_fixture  # noqa: F401
+from tests.integration.rich_support import use_openai_media
 from tests.integration.tenant_support import add_tenant, as_tenant, tenancy_fixture  # noqa: F401
 from tests.integration.test_tenant_routing import post_meta, webchat
 from tests.unit.channels.payloads import CUSTOMER_PHONE, wa_message, whatsapp_delivery, whatsapp_value
 
 admin, reply_env = support.admin, support.reply_env
+AdminClient = support.AdminClient
 knowledge = knowledge_support.knowledge
 CHAT = "shared-conversation-0001"
 CATALOGS = {
@@ -263,3 +267,169 @@ def test_the_knowledge_base_of_each_tenant_is_its_own(shops, admin, knowledge, c
         answer = webchat("GET", keys["webchat"], query={"conversationId": f"envios-{name}-000000001", "after": "0"})
         replies = [m["text"] for m in json.loads(answer["body"])["messages"] if m["from"] == "bot"]
         assert replies and answers[name] in replies[0] and answers[other] not in replies[0], replies
+
+
+# -- what main added since (issues 13 and 14, the console's Knowledge section) ---------------------
+
+
+def test_sync_receipts_at_202_and_a_full_sync_belong_to_the_ingest_keys_tenant(shops, pipeline, admin, db):
+    # Both shops push the same sync id; before enrichment runs each key reads its own receipt.
+    pushes = {
+        "acme": [product("XY-0412", itemName="Nevera Samsung RT38", brand="Samsung", price=499.0), product("R2")],
+        "beta": [product("R1")],
+    }
+    for name, items in pushes.items():
+        body = {"products": items, "syncId": "tonight", "fullSync": name == "acme"}
+        status, answer = pipeline.push(body, key=shops[name]["ingest"])
+        assert status == 202, answer
+    for name, items in pushes.items():
+        status, sync = pipeline.sync("tonight", key=shops[name]["ingest"])
+        assert status == 200, sync
+        assert (sync["received"], sync["processed"], sync["fullSync"]) == (len(items), 0, name == "acme"), sync
+    receipts = db.execute("SELECT tenant_id, count(*) AS n FROM sync_batches WHERE sync_id = 'tonight' GROUP BY 1")
+    assert {row["tenant_id"]: row["n"] for row in receipts} == {"acme": 1, "beta": 1}
+
+    # A sync only acme has is unknown to beta's key, even before enrichment.
+    only_acme = {"products": [product("ONLY-A")], "syncId": "acme-only"}
+    assert pipeline.push(only_acme, key=shops["acme"]["ingest"])[0] == 202
+    assert pipeline.sync("acme-only", key=shops["beta"]["ingest"])[0] == 404
+    assert pipeline.sync("acme-only", key=shops["acme"]["ingest"])[1]["received"] == 1
+
+    # Acme's full sync deactivates what it did not name in acme's catalog only.
+    pipeline.drain()
+    active = {(r["tenant_id"], r["item_code"]): r["active"] for r in db.execute("SELECT * FROM products")}
+    assert active[("acme", "LAV-1")] is False and active[("acme", "XY-0412")] is True
+    assert active[("beta", "LAV-1")] is True and active[("beta", "XY-0412")] is True
+    assert pipeline.sync("tonight", key=shops["acme"]["ingest"])[1]["deactivated"] == 1
+    assert pipeline.sync("tonight", key=shops["beta"]["ingest"])[1]["deactivated"] == 0
+    for name in ("acme", "beta"):
+        as_tenant(admin, name)
+        listed = {s["syncId"]: s["received"] for s in admin.ok("GET", "/admin/analytics/syncs", query=days())["syncs"]}
+        expected = {"nightly": 2, "tonight": len(pushes[name])} | ({"acme-only": 1} if name == "acme" else {})
+        assert listed == expected
+
+
+def test_a_tapped_product_is_shown_with_the_tenants_own_photo_and_token(
+    shops, pipeline, reply_env, channel_pipeline, db
+):
+    photos = {name: f"https://cdn.{name}.example/xy-0412.jpg" for name in ("acme", "beta")}
+    for name, photo in photos.items():
+        [item] = [dict(p) for p in CATALOGS[name] if p["itemCode"] == "XY-0412"]
+        assert pipeline.push({"products": [{**item, "imageUrl": photo}]}, key=shops[name]["ingest"])[0] == 202
+    pipeline.drain()
+    stored = {r["tenant_id"]: r["image_urls"] for r in db.execute("SELECT * FROM products WHERE item_code = 'XY-0412'")}
+    assert stored == {name: [photo] for name, photo in photos.items()}
+
+    # The same customer taps the same item code's button on both shops' numbers.
+    before = len(reply_env.meta.sent())
+    tap = {"type": "button_reply", "button_reply": {"id": "product:XY-0412", "title": "XY-0412"}}
+    now = str(int(time.time()))
+    delivery = whatsapp_delivery(
+        *(
+            whatsapp_value(
+                [wa_message("interactive", tap, wamid=f"wamid.tap.{number}", timestamp=now)], phone_number_id=number
+            )
+            for number in ("1001", "1002")
+        )
+    )
+    assert post_meta(delivery, "/webhooks/whatsapp")["statusCode"] == 200
+    assert channel_pipeline.run_replies().failed == 0
+    images = [r for r in reply_env.meta.sent()[before:] if r.json.get("type") == "image"]
+    by_number = {r.path.split("/")[-2]: r for r in images}
+    assert set(by_number) == {"1001", "1002"}
+    for number, name in (("1001", "acme"), ("1002", "beta")):
+        sent = by_number[number]
+        assert sent.headers["authorization"] == f"Bearer {name}-wa-token"
+        assert sent.json["image"]["link"] == photos[name] and sent.json["image"]["caption"] == OWN[name]
+    replies = db.execute("SELECT tenant_id, image_url FROM messages WHERE image_url IS NOT NULL").fetchall()
+    assert {(r["tenant_id"], r["image_url"]) for r in replies} == {(name, photo) for name, photo in photos.items()}
+
+
+def test_voice_notes_are_fetched_and_transcribed_with_the_tenants_own_token_and_llm_key(
+    shops, admin, reply_env, llm_server, channel_pipeline, monkeypatch, db
+):
+    use_openai_media(monkeypatch, llm_server)  # the deployment's OpenAI key is "test-key"
+    as_tenant(admin, "acme")
+    assert admin.call("PUT", "/admin/tenants/acme/secrets", body={"OPENAI_API_KEY": "acme-openai-key"}).status == 200
+    notes: dict[str, tuple[str, str]] = {}
+    for name in ("acme", "beta"):
+        data = ogg_opus_voice_note(3, name)
+        llm_server.add_transcript(data, f"¿tienen el LAV-1? ({name})")
+        notes[name] = (reply_env.meta.add_media(data, "audio/ogg; codecs=opus"), hashlib.sha256(data).hexdigest())
+    before = len(reply_env.meta.requests)
+    now = str(int(time.time()))
+    delivery = whatsapp_delivery(
+        *(
+            whatsapp_value(
+                [
+                    wa_message(
+                        "audio",
+                        {"id": notes[name][0], "mime_type": "audio/ogg; codecs=opus", "voice": True},
+                        wamid=f"wamid.voice.{number}",
+                        timestamp=now,
+                    )
+                ],
+                phone_number_id=number,
+            )
+            for number, name in (("1001", "acme"), ("1002", "beta"))
+        )
+    )
+    assert post_meta(delivery, "/webhooks/whatsapp")["statusCode"] == 200
+    assert channel_pipeline.run_replies().failed == 0
+
+    # Each shop's media is looked up and downloaded with its own WhatsApp token.
+    fetched = [r for r in reply_env.meta.requests[before:] if r.method == "GET"]
+    for name, (media_id, _) in notes.items():
+        mine = [r for r in fetched if r.path.endswith(f"/{media_id}")]
+        assert len(mine) == 2 and all(r.headers["authorization"] == f"Bearer {name}-wa-token" for r in mine)
+    # Acme's voice note is transcribed with acme's OpenAI key; beta brings none and uses the deployment's.
+    transcribed = [r for r in llm_server.requests if r.kind == "transcription"]
+    uploads = {r.body["file_sha256"]: r.headers["authorization"] for r in transcribed}
+    assert uploads == {notes["acme"][1]: "Bearer acme-openai-key", notes["beta"][1]: "Bearer test-key"}
+    transcripts = db.execute("SELECT tenant_id, transcript FROM messages WHERE transcript IS NOT NULL").fetchall()
+    assert {(r["tenant_id"], r["transcript"]) for r in transcripts} == {
+        (name, f"¿tienen el LAV-1? ({name})") for name in notes
+    }
+    usage = db.execute("SELECT tenant_id, count(*) AS n FROM llm_usage WHERE purpose = 'transcription' GROUP BY 1")
+    assert {row["tenant_id"]: row["n"] for row in usage} == {"acme": 1, "beta": 1}
+
+
+def test_knowledge_suggestions_are_listed_and_decided_only_in_their_tenant(
+    shops, admin, knowledge, channel_pipeline, db
+):
+    body = json.dumps({"conversationId": CHAT, "text": "quiero hablar con un asesor"})
+    assert webchat("POST", shops["beta"]["webchat"], body=body)["statusCode"] == 202
+    channel_pipeline.run_replies()
+    [escalation] = db.execute("SELECT id FROM escalations WHERE tenant_id = 'beta'").fetchall()
+    as_tenant(admin, "beta")
+    people = {
+        role: AdminClient(admin.ok("POST", "/admin/tokens", body={"name": f"beta {role}", "role": role})["secret"])
+        for role in ("agent", "viewer")
+    }
+    note = "No hacemos envíos: retiro en tienda."
+    people["agent"].ok("POST", f"/admin/escalations/{escalation['id']}/resolve", body={"note": note})
+
+    # Beta's people see the suggestion with the escalation it came from; the viewer may not decide it.
+    [suggestion] = people["viewer"].ok("GET", "/admin/knowledge/suggestions")["suggestions"]
+    assert suggestion["answer"] == note and suggestion["escalation"]["id"] == escalation["id"]
+    assert suggestion["escalation"]["channel"] == "webchat"
+    decide = f"/admin/knowledge/suggestions/{suggestion['id']}"
+    assert people["viewer"].call("POST", f"{decide}/approve", body={}).status == 403
+    assert people["viewer"].call("POST", f"{decide}/discard").status == 403
+
+    # Acme's owner neither lists nor decides it.
+    as_tenant(admin, "acme")
+    assert admin.ok("GET", "/admin/knowledge/suggestions", query={"status": "all"})["suggestions"] == []
+    assert admin.call("POST", f"{decide}/approve", body={}).status == 404
+    assert admin.call("POST", f"{decide}/discard").status == 404
+    assert db.execute("SELECT status FROM knowledge_suggestions").fetchone()["status"] == "suggested"
+
+    # Beta's agent approves it: the entry is beta's FAQ, not acme's.
+    approved = people["agent"].call("POST", f"{decide}/approve", body={"question": "¿Hacen envíos?", "answer": note})
+    assert approved.status in (200, 202), approved.raw
+    knowledge.drain()
+    assert note not in json.dumps(admin.ok("GET", "/admin/knowledge/faq"), ensure_ascii=False)
+    as_tenant(admin, "beta")
+    assert note in json.dumps(admin.ok("GET", "/admin/knowledge/faq"), ensure_ascii=False)
+    audited = db.execute("SELECT tenant_id FROM audit_log WHERE action LIKE %s", ("%suggestion%",)).fetchall()
+    assert audited and {row["tenant_id"] for row in audited} == {"beta"}
