@@ -21,6 +21,8 @@ from mostrador.tenancy.routing import FilePublisher, FileRouting, channel_tenant
 
 TENANTS_MIGRATION = "014_tenants.sql"
 ACCESS_MIGRATION = "015_access.sql"  # tokens and the audit log: applied after 014 on the same data
+ACTOR_MIGRATION = "016_agent_actor.sql"  # main's rename of the inbound human actor, after both
+UPGRADE = [TENANTS_MIGRATION, ACCESS_MIGRATION, ACTOR_MIGRATION]
 COUNTED = ("products", "product_stock", "conversations", "messages", "llm_usage", "syncs", "escalations")
 
 
@@ -75,6 +77,12 @@ def single_tenant_data(conn: Any, tenant: str) -> None:
             " state) VALUES (%s, %s, %s, 'inbound', 'customer', 'hola', %s, 'replied')",
             (tenant, conversation, channel, f"mid-{conversation}"),
         )
+    conn.execute(  # a person in Support Board, recorded as the release before 016 named it
+        "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, text, platform_message_id,"
+        " state) VALUES (%s, 'sb:321', 'support_board', 'inbound', 'human_agent', 'le atiendo yo', 'mid-agent',"
+        " 'skipped')",
+        (tenant,),
+    )
     conn.execute(
         "INSERT INTO escalations (tenant_id, conversation_id, reason, source)"
         " VALUES (%s, 'sb:321', 'asked for a person', 'customer_request')",
@@ -96,8 +104,10 @@ def test_a_single_tenant_deployment_upgrades_without_losing_anything(previous_re
     single_tenant_data(conn, "namdamasco")
     before = counts(conn)
 
-    assert migrate.apply_migrations(url) == [TENANTS_MIGRATION, ACCESS_MIGRATION]
+    assert migrate.apply_migrations(url) == UPGRADE
     assert counts(conn) == before  # no row of the old data touched
+    agent = conn.execute("SELECT tenant_id, actor FROM messages WHERE platform_message_id = 'mid-agent'").fetchone()
+    assert (agent["tenant_id"], agent["actor"]) == ("namdamasco", "agent")  # 016 on the upgraded rows
     tenant = conn.execute("SELECT * FROM tenants").fetchone()
     assert (tenant["tenant_id"], tenant["display_name"], tenant["active"]) == ("namdamasco", "namdamasco", True)
     assert tenant["system_prompt"] == "Eres el asistente de NamDamasco."  # moved from tenant_settings
@@ -204,7 +214,7 @@ def test_after_both_upgrades_the_old_admin_token_and_new_tokens_work_on_the_old_
 
     url, conn = previous_release
     single_tenant_data(conn, "namdamasco")
-    assert migrate.apply_migrations(url) == [TENANTS_MIGRATION, ACCESS_MIGRATION]
+    assert migrate.apply_migrations(url) == UPGRADE
     close_connection()
     env = {"DATABASE_URL": url, "TENANT_ID": "namdamasco", "ADMIN_TOKEN": ADMIN_TOKEN}
     for name, value in {**env, "ADMIN_TOKEN_HASH_KEY": ADMIN_TOKEN_HASH_KEY}.items():

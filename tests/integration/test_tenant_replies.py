@@ -262,9 +262,7 @@ def test_outside_business_hours_a_person_asked_for_is_promised_with_the_after_ho
 
 def test_a_person_answering_pauses_the_bot_for_the_tenant_pause_length(admin, tenancy, reply_env, db, monkeypatch):
     add_tenant(admin, "acme", channels={"whatsapp": "1001"}, takeoverPauseMinutes=15)
-    echo = inbound(
-        "acme", "Hola, le atiendo yo", channel="whatsapp", sender_role="human_agent", metadata={"is_echo": "true"}
-    )
+    echo = inbound("acme", "Hola, le atiendo yo", channel="whatsapp", sender_role="agent", metadata={"is_echo": "true"})
     before = datetime.now(UTC)
     assert deliver(echo) == []
     pause = db.execute("SELECT tenant_id, paused_until FROM conversation_pauses").fetchone()
