@@ -69,7 +69,7 @@ def main() -> None:
     from mostrador.operations.auth import Principal, Role
     from tests.fakes.llm_server import running_llm_server
 
-    principal = Principal("bench", Role.ADMIN)
+    principal = Principal("bench", Role.OWNER, "bench")
     with tempfile.TemporaryDirectory(prefix="mostrador-bench-knowledge-") as data_dir, running_llm_server() as llm:
         os.environ.update(
             {

@@ -67,6 +67,7 @@ class FunctionSpec:
     # A function that never touches the database runs outside the VPC: no ENI, and no dependence on the NAT.
     uses_database: bool = True
     reads_ingest_key: bool = False
+    reads_admin_token_key: bool = False
     throttle: Throttle | None = None  # None: the stage's default (apiThrottleRate / apiThrottleBurst)
 
 
@@ -126,7 +127,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_seconds=28,
         routes=(("ANY", "/admin/{proxy+}"),),
         sends_to=("knowledge",),
-        description="Admin API: conversations, takeover, escalations, analytics, export, knowledge (bearer token)",
+        description="Admin API: conversations, takeover, escalations, analytics, export, knowledge, tokens, audit",
+        reads_admin_token_key=True,
         throttle=Throttle(rate=10, burst=20),
     ),
     FunctionSpec(
@@ -207,6 +209,7 @@ class Functions(Construct):
         queues: Queues,
         app_secret: secretsmanager.ISecret,
         ingest_key_secret: secretsmanager.ISecret,
+        admin_token_key_secret: secretsmanager.ISecret,
         functions_dir: Path = FUNCTIONS_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -275,12 +278,16 @@ class Functions(Construct):
                 environment.update(database_environment)
             if spec.reads_ingest_key:
                 environment["MOSTRADOR_INGEST_KEY_SECRET_ARN"] = ingest_key_secret.secret_arn
+            if spec.reads_admin_token_key:
+                environment["MOSTRADOR_ADMIN_TOKEN_KEY_SECRET_ARN"] = admin_token_key_secret.secret_arn
             function = self._function(spec, environment)
             app_secret.grant_read(function)
             if spec.uses_database:
                 database.app_role_secret.grant_read(function)
             if spec.reads_ingest_key:
                 ingest_key_secret.grant_read(function)
+            if spec.reads_admin_token_key:
+                admin_token_key_secret.grant_read(function)
             for queue_name in spec.sends_to:
                 queues.by_name(queue_name).grant_send_messages(function)
             if spec.consumer:
@@ -340,11 +347,17 @@ class Functions(Construct):
         # Migrations: the migrate function connects as the master user and creates the functions' role. It reads
         # the instance's address from the master secret, so it does not depend on the instance: CDK's one trigger
         # provider invokes both triggers, and the quota check must be able to run before the instance exists.
+        # After migrating it makes sure of the deployment's own tenant from the single-tenant settings (its
+        # WhatsApp number, its ingest key and Support Board secret, registered hashed) and publishes the routing
+        # document (infra/tenants.py): so it reads the settings and both secrets.
         self.migrate = self._function(
             MIGRATE,
             {
+                **settings.app_environment,
                 "TENANT_ID": settings.app_environment.get("TENANT_ID", "default"),
                 "POWERTOOLS_LOG_LEVEL": settings.app_environment.get("POWERTOOLS_LOG_LEVEL", "INFO"),
+                "MOSTRADOR_SECRET_ARN": app_secret.secret_arn,
+                "MOSTRADOR_INGEST_KEY_SECRET_ARN": ingest_key_secret.secret_arn,
                 "DATABASE_SECRET_ARN": database.master_secret.secret_arn,
                 "DATABASE_APP_SECRET_ARN": database.app_role_secret.secret_arn,
                 # Changes with every new migration file, so the function gets a new version and the trigger re-runs.
@@ -353,6 +366,8 @@ class Functions(Construct):
         )
         database.master_secret.grant_read(self.migrate)
         database.app_role_secret.grant_read(self.migrate)
+        app_secret.grant_read(self.migrate)
+        ingest_key_secret.grant_read(self.migrate)
         self.migrate_trigger = triggers.Trigger(
             self,
             "MigrateOnDeploy",

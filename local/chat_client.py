@@ -11,8 +11,16 @@ import httpx
 
 
 class WebChatClient:
-    def __init__(self, url: str, conversation_id: str | None = None, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        conversation_id: str | None = None,
+        http: httpx.Client | None = None,
+        widget_key: str | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
+        # The shop's web chat widget key names its tenant (none: the tenant answering unclaimed ids).
+        self.headers = {"X-Widget-Key": widget_key} if widget_key else {}
         self.conversation_id = conversation_id or uuid.uuid4().hex
         self.after = 0
         self.http = http or httpx.Client(timeout=30.0)
@@ -21,6 +29,7 @@ class WebChatClient:
         response = self.http.post(
             f"{self.url}/webchat/messages",
             json={"conversationId": self.conversation_id, "text": text, "clientMessageId": uuid.uuid4().hex},
+            headers=self.headers,
         )
         if response.status_code != 202:
             raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
@@ -29,7 +38,9 @@ class WebChatClient:
 
     def new_messages(self) -> list[dict[str, Any]]:
         response = self.http.get(
-            f"{self.url}/webchat/messages", params={"conversationId": self.conversation_id, "after": str(self.after)}
+            f"{self.url}/webchat/messages",
+            params={"conversationId": self.conversation_id, "after": str(self.after)},
+            headers=self.headers,
         )
         if response.status_code != 200:
             raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
@@ -38,8 +49,8 @@ class WebChatClient:
         return list(answer.get("messages", []))
 
 
-def run_chat(url: str) -> int:
-    client = WebChatClient(url)
+def run_chat(url: str, widget_key: str | None = None) -> int:
+    client = WebChatClient(url, widget_key=widget_key)
     stop = threading.Event()
     print(f"Chatting with Mostrador at {url} (conversation {client.conversation_id}). Ctrl-D or /quit to leave.")
 

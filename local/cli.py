@@ -1,4 +1,5 @@
-"""The `mostrador` command: local (the whole stack on one machine), migrate, ingest, knowledge, chat."""
+"""The `mostrador` command: local (the whole stack on one machine), migrate, ingest, knowledge, chat, tenant,
+token."""
 
 from __future__ import annotations
 
@@ -165,7 +166,43 @@ def cmd_knowledge(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from local.chat_client import run_chat
 
-    return run_chat(args.url)
+    return run_chat(args.url, args.key)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from local.admin_client import AdminApi, AdminCallFailed, admin_token, as_json, print_tokens
+
+    token = admin_token(args.token, Path(args.data_dir))
+    if not token:
+        print("mostrador token: give --token (or set MOSTRADOR_ADMIN_TOKEN)", file=sys.stderr)
+        return 2
+    api = AdminApi(args.url, token, tenant=args.tenant)
+    try:
+        if args.action == "create":
+            created = api.create_token(args.name, args.role, args.expires_days)
+            if args.json:
+                print(as_json(created))
+            else:
+                where = f"tenant {created['tenant']}" if created["tenant"] else "the deployment"
+                print(
+                    f"Token {created['id']} for {created['name']} ({created['role']} of {where}). "
+                    "Copy it now: it is never shown again.",
+                    file=sys.stderr,
+                )
+                print(created["secret"])
+        elif args.action == "list":
+            tokens = api.list_tokens(active_only=args.active, role=args.role)
+            if args.json:
+                print(as_json(tokens))
+            else:
+                print_tokens(tokens, sys.stdout)
+        else:
+            revoked = api.revoke_token(args.id)
+            print(as_json(revoked) if args.json else f"Revoked token {revoked['id']} ({revoked['name']}).")
+    except AdminCallFailed as error:
+        print(f"mostrador token: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,7 +258,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (web chat channel)")
     chat.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+    chat.add_argument("--key", help="the shop's web chat widget key (which tenant to chat with)")
     chat.set_defaults(func=cmd_chat)
+
+    token = commands.add_parser("token", help="create, list or revoke admin tokens (docs/admin.md)")
+    actions = token.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="a token with a role; prints it once")
+    create.add_argument("--name", required=True, help="who holds it (shown in the audit log)")
+    create.add_argument("--role", required=True, choices=("owner", "agent", "viewer", "operator"))
+    create.add_argument("--expires-days", type=int, help="refused after this many days (default: never)")
+    listing = actions.add_parser("list", help="tokens newest first (never their secret)")
+    listing.add_argument("--active", action="store_true", help="only tokens neither revoked nor expired")
+    listing.add_argument("--role", choices=("owner", "agent", "viewer", "operator"))
+    revoke = actions.add_parser("revoke", help="refuse a token from now on")
+    revoke.add_argument("id", type=int)
+    for sub in (create, listing, revoke):
+        sub.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+        sub.add_argument(
+            "--token", help="your admin token (default: MOSTRADOR_ADMIN_TOKEN, ADMIN_TOKEN or the local stack's)"
+        )
+        sub.add_argument("--tenant", help="operators: the tenant to act on (X-Tenant)")
+        sub.add_argument("--json", action="store_true", help="print the API's JSON")
+        sub.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
+        sub.set_defaults(func=cmd_token)
+
+    from local.tenant_cli import add_parser as add_tenant_parser
+
+    add_tenant_parser(commands, local_url)
     return parser
 
 

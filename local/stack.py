@@ -32,6 +32,7 @@ SAMPLE_KNOWLEDGE_MARKER = "sample-knowledge.loaded"
 GENERATED_SECRETS = (
     "INGEST_API_KEY",
     "ADMIN_TOKEN",
+    "ADMIN_TOKEN_HASH_KEY",
     "META_APP_SECRET",
     "META_VERIFY_TOKEN",
     "SUPPORT_BOARD_WEBHOOK_SECRET",
@@ -77,6 +78,9 @@ class LocalStack:
         self.notes: list[str] = []
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        # The deployment's own tenant and its web chat widget key (the /chat page uses it).
+        self.default_tenant = ""
+        self.default_widget_key = ""
 
     @property
     def url(self) -> str:
@@ -89,6 +93,7 @@ class LocalStack:
         self.functions = LocalFunctions()
         self.functions.start_early()  # imports the libraries workers share while the database starts
         self._configure_secrets()
+        self._configure_tenancy()
         self._configure_llm()
         self._start_database()
         self._start_outbox()
@@ -100,6 +105,7 @@ class LocalStack:
         reset_settings()
         queues.reset_clients()
         close_connection()
+        self._start_tenants()
         # One warm worker per function behind the API, /health's first (workers take the environment now set).
         self.functions.prewarm(list(dict.fromkeys(route.function for route in ROUTES)))
         self._start_consumers()
@@ -119,6 +125,32 @@ class LocalStack:
         if changed:
             path.write_text(json.dumps(stored, indent=2) + "\n")
             path.chmod(0o600)
+
+    def _configure_tenancy(self) -> None:
+        """The routing document and the tenants' secrets live in the data folder (docs/tenants.md)."""
+        os.environ.setdefault("MOSTRADOR_ROUTING_FILE", str(self.data_dir / "routing.json"))
+        os.environ.setdefault("MOSTRADOR_TENANT_SECRETS_DIR", str(self.data_dir / "tenants"))
+
+    def _start_tenants(self) -> None:
+        """The default tenant from the single-tenant settings, its web chat key, and a fresh routing document."""
+        from mostrador.config import get_settings
+        from mostrador.db.connection import connect
+        from mostrador.operations.tenants import ensure_default_tenant, publish_routing, webchat_key
+        from mostrador.tenancy.routing import routing_publisher
+
+        settings = get_settings()
+        url = settings.secret("database_url")
+        assert url is not None
+        with connect(url) as conn:
+            for line in ensure_default_tenant(conn, settings):
+                self.notes.append(f"Tenants: {line}")
+            self.default_tenant = settings.tenant_id
+            self.default_widget_key = webchat_key(conn, settings.tenant_id)
+            published = publish_routing(conn, routing_publisher(settings))
+        self.notes.append(
+            f"Tenants: {', '.join(published['tenants'])} (routing document {published['publishedTo']}; "
+            "add one with `mostrador tenant add`)"
+        )
 
     def _configure_llm(self) -> None:
         provider, reason = choose_llm_provider(os.environ)
@@ -322,7 +354,12 @@ class LocalStack:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                page = (STATIC / "chat.html").read_bytes()
+                # The page chats as the default tenant unless its address names another key (?key=wk_…).
+                page = (
+                    (STATIC / "chat.html")
+                    .read_bytes()
+                    .replace(b"<script>", f'<script data-widget-key="{stack.default_widget_key}">'.encode(), 1)
+                )
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(page)))
@@ -430,6 +467,7 @@ class LocalStack:
             f"Admin token: {os.environ['ADMIN_TOKEN']}   (generated values live in {self.data_dir / 'secrets.json'})",
             "",
             f"Chat with the bot: open {self.url}/chat  or run  mostrador chat --url {self.url}",
+            f"  (tenant {self.default_tenant}; another tenant's page: {self.url}/chat?key=<its web chat key>)",
             f"Admin console: open {self.url}/console  and sign in with the admin token",
             "Ctrl-C stops everything.",
         ]

@@ -34,10 +34,17 @@ from mostrador.operations.console_requests import (
     SeedExportQuery,
     SyncFailuresQuery,
 )
-from mostrador.operations.errors import Forbidden
 from mostrador.operations.ranges import DayRange
+from mostrador.tenancy.runtime import TenantSettingsCache
+from mostrador.tenancy.secrets import tenant_secret_store
+
+try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
+    import access_routes as access  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin import access_routes as access
 
 router = Router()
+requires = access.requires  # what each route needs; the caller's tenant is access.tenant()
 Id = Annotated[str, PathParam(min_length=1, max_length=200)]
 
 CONSOLE_PATH = "/console"
@@ -64,19 +71,8 @@ def is_console_page(method: str, path: str) -> bool:
     return method == "GET" and (path == CONSOLE_PATH or path.startswith(CONSOLE_PATH + "/"))
 
 
-def requires(permission: Permission) -> Any:
-    def check(app: Any, next_middleware: Any) -> Response:
-        principal: Principal = app.context["principal"]
-        if not principal.can(permission):
-            raise Forbidden(f"your role may not {permission.value.replace('_', ' ')}")
-        return next_middleware(app)
-
-    return check
-
-
 def _principal() -> Principal:
-    principal: Principal = router.context["principal"]
-    return principal
+    return access.caller().principal
 
 
 def _db() -> Any:
@@ -127,25 +123,29 @@ class _Collaborators:
         return cls.senders[channel]
 
 
+def _tenant() -> str:
+    return access.tenant()
+
+
+_tenant_settings: TenantSettingsCache | None = None
+
+
 def _agent_replies() -> AgentReplies:
-    settings = get_settings()
+    """A person's replies go out with the conversation's tenant's tokens and pause the bot for its pause."""
+    global _tenant_settings
+    base = get_settings()
+    if _tenant_settings is None or _tenant_settings.base is not base:
+        _tenant_settings = TenantSettingsCache(base, tenant_secret_store(base))
+    tenant = _tenant()
+    _, settings = _tenant_settings.get(_db(), tenant)
     collaborators = _Collaborators.for_settings(settings)
     return AgentReplies(
         conn=_db(),
-        tenant_id=settings.tenant_id,
+        tenant_id=tenant,
         sender_for=collaborators.sender,
         sources=collaborators.sources,
         pause_minutes=settings.human_takeover_pause_minutes,
     )
-
-
-# -- who is signed in ------------------------------------------------------------------------------
-
-
-@router.get("/admin/me", tags=["console"])
-def who_am_i() -> dict[str, Any]:
-    """The caller: subject, role, permissions (what the console offers follows these) and tenant."""
-    return console.me(_principal(), get_settings().tenant_id)
 
 
 # -- inbox and conversations -----------------------------------------------------------------------
@@ -158,7 +158,7 @@ def inbox(query: Annotated[InboxQuery, Query()]) -> Response[str]:
     """Conversations newest first with their state; filters by channel, state and text. ETag / 304."""
     body = console.inbox(
         _db(),
-        get_settings().tenant_id,
+        _tenant(),
         channel=query.channel,
         state=query.state,
         text=query.q,
@@ -175,12 +175,13 @@ def conversation(conversation_id: Id) -> Response[str]:
     conversation_id = unquote(conversation_id)
     replies = _agent_replies()
     window = replies.window(conversation_id)
-    body = console.conversation_detail(_db(), get_settings().tenant_id, conversation_id, window=window, now=_now())
+    body = console.conversation_detail(_db(), _tenant(), conversation_id, window=window, now=_now())
     return _etagged(body)
 
 
 @router.post(
     "/admin/conversations/<conversation_id>/reply",
+    # Not atomic: the pause must be committed before the platform is called, and a failed send stays recorded.
     middlewares=[requires(Permission.REPLY_TO_CUSTOMERS)],
     tags=["conversations"],
 )
@@ -223,7 +224,7 @@ def products(query: Annotated[ProductLookupQuery, Query()]) -> dict[str, Any]:
     settings = get_settings()
     return console.lookup_products(
         DatabaseCatalog(_db(), lambda: embedder_for(settings)),
-        settings.tenant_id,
+        _tenant(),
         query.q,
         brand=query.brand,
         category=query.category,
@@ -240,7 +241,7 @@ def products(query: Annotated[ProductLookupQuery, Query()]) -> dict[str, Any]:
 )
 def sync_failures(sync_id: Id, query: Annotated[SyncFailuresQuery, Query()]) -> dict[str, Any]:
     """The items of a catalog sync that failed, with the error each one got."""
-    return console.sync_failures(_db(), get_settings().tenant_id, unquote(sync_id), limit=query.limit)
+    return console.sync_failures(_db(), _tenant(), unquote(sync_id), limit=query.limit)
 
 
 # -- the export route of seed 003 ------------------------------------------------------------------
@@ -264,7 +265,7 @@ def seed_export(query: Annotated[SeedExportQuery, Query()]):
     file_format = "xlsx" if query.format == "excel" else query.format
     page = export.export_page(
         _db(),
-        get_settings().tenant_id,
+        _tenant(),
         DayRange.of(query.start_date, query.end_date),
         file_format=file_format,
         customer_id=query.user_id,

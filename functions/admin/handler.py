@@ -1,9 +1,12 @@
-"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export, and the
-knowledge base (its routes in knowledge_routes.py).
+"""Admin API behind ANY /admin/{proxy+}: conversations, takeover, escalations, analytics, export, search
+vocabulary, the knowledge base (knowledge_routes.py), the console (console_routes.py), tenants
+(tenant_routes.py), and access (tokens, audit log, /admin/me: access_routes.py).
 
-Every request but GET /admin/openapi.json needs `Authorization: Bearer <ADMIN_TOKEN>`; it is checked
-before routing, so an unauthenticated caller learns nothing (not even which routes exist). Routes
-then ask for a permission of the caller's role. Inputs are validated from the pydantic models in
+Every request but GET /admin/openapi.json needs `Authorization: Bearer <token>` (ADMIN_TOKEN, the
+deployment's operator, or a token created through /admin/tokens); it is checked before routing, so an
+unauthenticated caller learns nothing (not even which routes exist). Then access_routes.admit settles the
+tenant the request acts on and checks the permissions the route declares (403 naming the missing one), and
+every mutation is audited by one middleware. Inputs are validated from the pydantic models in
 mostrador.operations.requests; the OpenAPI document is generated from these routes.
 """
 
@@ -33,8 +36,9 @@ except ModuleNotFoundError:
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
 from mostrador.operations import analytics, conversations, escalations, export, pricing, search_vocabulary
-from mostrador.operations.auth import Permission, Principal, StaticTokenAuthenticator, authenticate
-from mostrador.operations.errors import Forbidden, OperationsError
+from mostrador.operations.access import admin_authenticator
+from mostrador.operations.auth import Permission, Principal, TokenLookupFailed, authenticate
+from mostrador.operations.errors import OperationsError
 from mostrador.operations.ranges import DayRange
 from mostrador.operations.requests import (
     ConversationQuery,
@@ -49,31 +53,30 @@ from mostrador.operations.requests import (
     TakeoverBody,
     unusable_request_input,
 )
+from mostrador.operations.tenants import tenant_budget
 
 try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
+    import access_routes as access  # type: ignore[import-not-found,unused-ignore]
     from knowledge_routes import router as knowledge_router  # type: ignore[import-not-found,unused-ignore]
+    from tenant_routes import router as tenant_router  # type: ignore[import-not-found,unused-ignore]
 except ModuleNotFoundError:
+    from functions.admin import access_routes as access
     from functions.admin.knowledge_routes import router as knowledge_router
+    from functions.admin.tenant_routes import router as tenant_router
 
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
+app.use([access.audit_mutations])  # every mutation of every route, routers' included, in one place
+app.include_router(access.router)  # /admin/me, /admin/tokens, /admin/audit
 app.include_router(knowledge_router)  # /admin/knowledge/... (functions/admin/knowledge_routes.py)
+app.include_router(tenant_router)  # /admin/tenants, /admin/routing (functions/admin/tenant_routes.py)
 Id = Annotated[str, Path(min_length=1, max_length=200)]
-
-
-def requires(permission: Permission) -> Any:
-    def check(app: APIGatewayRestResolver, next_middleware: Any) -> Response:
-        if not _principal().can(permission):
-            raise Forbidden(f"your role may not {permission.value.replace('_', ' ')}")
-        return next_middleware(app)
-
-    return check
+requires = access.requires
 
 
 def _principal() -> Principal:
-    principal: Principal = app.context["principal"]
-    return principal
+    return access.caller().principal
 
 
 def _db() -> Any:
@@ -83,7 +86,15 @@ def _db() -> Any:
 
 
 def _tenant() -> str:
-    return get_settings().tenant_id
+    return access.tenant()
+
+
+def _pause_minutes() -> int:
+    """The tenant's takeover pause (its own setting, else HUMAN_TAKEOVER_PAUSE_MINUTES)."""
+    from mostrador.db.tenant_repository import get_tenant
+
+    row = get_tenant(_db(), _tenant())
+    return (row or {}).get("takeover_pause_minutes") or get_settings().human_takeover_pause_minutes
 
 
 def _now() -> datetime:
@@ -99,7 +110,9 @@ app.include_router(console_router)  # the console page and its routes, /api/v1/e
 
 # -- conversations and customers -------------------------------------------------------------------
 
-READ, STEER = [requires(Permission.READ_CONVERSATIONS)], [requires(Permission.STEER_CONVERSATIONS)]
+# Every mutation here only writes the database: atomic, in one transaction with its audit entry.
+READ, STEER = [requires(Permission.READ_CONVERSATIONS)], [requires(Permission.STEER_CONVERSATIONS, atomic=True)]
+CONFIGURE = [requires(Permission.CONFIGURE, atomic=True)]
 
 
 @app.get("/admin/conversations", middlewares=READ, tags=["conversations"])
@@ -127,7 +140,7 @@ def conversation(conversation_id: Id, query: Annotated[MessagePaging, Query()]) 
 def take_over(conversation_id: Id, body: TakeoverBody) -> dict[str, Any]:
     """Pause the bot in this conversation for `minutes` or until resumed; other conversations go on."""
     request = conversations.Takeover(body.minutes, body.untilResumed, body.note)
-    default = get_settings().human_takeover_pause_minutes
+    default = _pause_minutes()
     return conversations.take_over(
         _db(), _tenant(), unquote(conversation_id), request, _principal(), default_minutes=default, now=_now()
     )
@@ -189,7 +202,8 @@ def analytics_report(query: Annotated[DayRangeQuery, Query()]) -> dict[str, Any]
     """Automation rate, time to reply, escalations, messages per channel, LLM cost per day, syncs."""
     days = DayRange.of(query.since, query.until, max_days=MAX_ANALYTICS_DAYS)
     conn = _db()
-    return analytics.analytics(conn, _tenant(), days, pricing.load_price_book(conn, _tenant()))
+    report = analytics.analytics(conn, _tenant(), days, pricing.load_price_book(conn, _tenant()))
+    return {**report, "tokenBudget": tenant_budget(conn, _tenant(), _now())}
 
 
 @app.get("/admin/analytics/syncs", middlewares=[requires(Permission.VIEW_ANALYTICS)], tags=["analytics"])
@@ -240,7 +254,7 @@ def model_prices() -> dict[str, Any]:
     return {"prices": [pricing.price_json(book.prices[name]) for name in sorted(book.prices)]}
 
 
-@app.put("/admin/model-prices/<model>", middlewares=[requires(Permission.CONFIGURE)], tags=["analytics"])
+@app.put("/admin/model-prices/<model>", middlewares=CONFIGURE, tags=["analytics"])
 def set_model_price(model: Annotated[str, Path(min_length=1, max_length=100)], body: PriceBody) -> dict[str, Any]:
     """Set this tenant's price for a model (MOSTRADOR_MODEL_PRICES still wins when set)."""
     return pricing.set_price(
@@ -259,13 +273,13 @@ def synonyms() -> dict[str, Any]:
     return search_vocabulary.list_synonyms(_db(), _tenant())
 
 
-@app.put("/admin/search/synonyms/<term>", middlewares=[requires(Permission.CONFIGURE)], tags=["search"])
+@app.put("/admin/search/synonyms/<term>", middlewares=CONFIGURE, tags=["search"])
 def set_synonym(term: Term, body: SynonymBody) -> dict[str, Any]:
     """Set how the catalog may write `term` (replaces the shipped entry; [] switches it off)."""
     return search_vocabulary.set_synonym(_db(), _tenant(), unquote(term), body.alternatives, _principal())
 
 
-@app.delete("/admin/search/synonyms/<term>", middlewares=[requires(Permission.CONFIGURE)], tags=["search"])
+@app.delete("/admin/search/synonyms/<term>", middlewares=CONFIGURE, tags=["search"])
 def delete_synonym(term: Term) -> dict[str, Any]:
     """Remove this deployment's entry for `term` (the shipped one, if any, applies again)."""
     return search_vocabulary.delete_synonym(_db(), _tenant(), unquote(term), _principal())
@@ -297,22 +311,31 @@ def not_found(error: NotFoundError) -> Response:
 
 @app.get(OPENAPI_PATH, include_in_schema=False)
 def openapi_document() -> Response[str]:
-    document = app.get_openapi_json_schema(
-        title="Mostrador admin API",
-        version="1.0.0",
-        description="Conversations, takeover, escalations, analytics, export, search vocabulary (docs/admin.md) and "
-        "the knowledge base (docs/knowledge.md).",
-        security_schemes={"bearerAuth": HTTPBearer(description="ADMIN_TOKEN")},
-        security=[{"bearerAuth": []}],
+    document = json.loads(
+        app.get_openapi_json_schema(
+            title="Mostrador admin API",
+            version="1.0.0",
+            description="Conversations, takeover, escalations, analytics, export, search vocabulary, tokens and "
+            "the audit log (docs/admin.md), the knowledge base (docs/knowledge.md), tenants (docs/tenants.md). "
+            "Each operation lists the permissions it needs in x-mostrador-permissions; an operator names the "
+            "tenant it acts on in X-Tenant.",
+            security_schemes={
+                "bearerAuth": HTTPBearer(
+                    description="ADMIN_TOKEN (the deployment's operator) or a token from POST /admin/tokens"
+                )
+            },
+            security=[{"bearerAuth": []}],
+        )
     )
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=document)
+    access.describe_access(app, document)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=json.dumps(document))
 
 
 def _unauthorized() -> dict[str, Any]:
     return {
         "statusCode": 401,
         "headers": {"Content-Type": content_types.APPLICATION_JSON, "WWW-Authenticate": 'Bearer realm="admin"'},
-        "body": json.dumps({"error": "Missing or wrong bearer token: send Authorization: Bearer <ADMIN_TOKEN>."}),
+        "body": json.dumps({"error": "Missing or wrong bearer token: send Authorization: Bearer <your admin token>."}),
         "isBase64Encoded": False,
     }
 
@@ -326,23 +349,46 @@ def _bad_request(problem: str) -> dict[str, Any]:
     }
 
 
+def _refused(status: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"error": message}),
+        "isBase64Encoded": False,
+    }
+
+
+def is_public(method: str, path: str) -> bool:
+    """Served without a token: the OpenAPI document and the console's static files (they hold no data)."""
+    return (method == "GET" and path == OPENAPI_PATH) or is_console_page(method, path)
+
+
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
-    public = request.http_method == "GET" and request.path == OPENAPI_PATH
-    if not (public or is_console_page(request.http_method, request.path)):
-        authenticator = StaticTokenAuthenticator.from_settings(get_settings())
-        if not authenticator.configured:
-            logger.error("ADMIN_TOKEN is not configured; refusing every admin request")
-        principal = authenticate(request.headers.get("authorization"), authenticator)
+    app.clear_context()  # nothing of an earlier request (answered before resolving) may carry over
+    if not is_public(request.http_method, request.path):
+        settings = get_settings()
+        if not (settings.secret("admin_token") or settings.secret("admin_token_hash_key")):
+            logger.error("neither ADMIN_TOKEN nor ADMIN_TOKEN_HASH_KEY is configured; refusing every admin request")
+        try:
+            principal = authenticate(request.headers.get("authorization"), admin_authenticator(settings, _db))
+        except TokenLookupFailed as failure:
+            logger.error("admin token lookup failed", extra={"error": str(failure)})
+            return _refused(503, "Could not check the token right now (database unavailable); try again shortly.")
         if principal is None:
             # Only the section of the path: the rest may hold a customer's phone number.
             section = "/".join(request.path.split("/")[:3])
             logger.info("admin request refused", extra={"section": section, "method": request.http_method})
             return _unauthorized()
-        app.append_context(principal=principal)
+        refusal = access.admit(app, principal, request.http_method, request.path, request.headers)
+        if refusal is not None:
+            logger.info(
+                "admin request forbidden", extra={"role": principal.role.value, "status": refusal["statusCode"]}
+            )
+            return refusal
     # One check for every route, before any of them reads its path, query or body.
     query = request.multi_value_query_string_parameters or {
         name: [value] for name, value in (request.query_string_parameters or {}).items()

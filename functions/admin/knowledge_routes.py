@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from mostrador.config import get_settings
 from mostrador.knowledge import library
 from mostrador.operations.auth import Permission, Principal
-from mostrador.operations.errors import Forbidden
 from mostrador.operations.knowledge_requests import (
     ApproveBody,
     DocumentQuery,
@@ -24,26 +23,26 @@ from mostrador.operations.knowledge_requests import (
     SuggestionQuery,
 )
 
+try:  # on Lambda this folder is the module root; locally and in tests it is the package functions.admin
+    import access_routes as access  # type: ignore[import-not-found,unused-ignore]
+except ModuleNotFoundError:
+    from functions.admin import access_routes as access
+
 router = Router()
 DocumentId = Annotated[int, Path(ge=1)]
 TAGS = ["knowledge"]
 
 
-def _requires(permission: Permission) -> Any:
-    def check(app: Any, next_middleware: Any) -> Response:
-        if not _principal().can(permission):
-            raise Forbidden(f"your role may not {permission.value.replace('_', ' ')}")
-        return next_middleware(app)
-
-    return [check]
-
-
-READ, MANAGE = _requires(Permission.READ_CONVERSATIONS), _requires(Permission.MANAGE_KNOWLEDGE)
+# Uploads, FAQ edits and approvals commit and then queue the work (the knowledge function must find the row),
+# a deletion commits and then removes the file: not atomic, their audit entries follow them.
+READ = [access.requires(Permission.READ_CONVERSATIONS)]
+MANAGE = [access.requires(Permission.MANAGE_KNOWLEDGE)]
+REVIEW = [access.requires(Permission.REVIEW_SUGGESTIONS)]
+DISCARD = [access.requires(Permission.REVIEW_SUGGESTIONS, atomic=True)]  # the database only
 
 
 def _principal() -> Principal:
-    principal: Principal = router.context["principal"]
-    return principal
+    return access.caller().principal
 
 
 def _db() -> Any:
@@ -53,7 +52,7 @@ def _db() -> Any:
 
 
 def _tenant() -> str:
-    return get_settings().tenant_id
+    return access.tenant()
 
 
 def _files() -> Any:
@@ -181,7 +180,7 @@ def list_suggestions(query: Annotated[SuggestionQuery, Query()]) -> dict[str, An
     return library.list_suggestions(_db(), _tenant(), status=status, cursor=query.cursor, limit=query.limit)
 
 
-@router.post("/admin/knowledge/suggestions/<suggestion_id>/approve", middlewares=MANAGE, tags=TAGS)
+@router.post("/admin/knowledge/suggestions/<suggestion_id>/approve", middlewares=REVIEW, tags=TAGS)
 def approve_suggestion(suggestion_id: DocumentId, body: ApproveBody) -> dict[str, Any]:
     """Publish a suggestion as an FAQ entry, as suggested or with the question/answer edited."""
     return library.approve_suggestion(
@@ -196,7 +195,7 @@ def approve_suggestion(suggestion_id: DocumentId, body: ApproveBody) -> dict[str
     )
 
 
-@router.post("/admin/knowledge/suggestions/<suggestion_id>/discard", middlewares=MANAGE, tags=TAGS)
+@router.post("/admin/knowledge/suggestions/<suggestion_id>/discard", middlewares=DISCARD, tags=TAGS)
 def discard_suggestion(suggestion_id: DocumentId) -> dict[str, Any]:
     """Discard a suggestion; it is never published."""
     return library.discard_suggestion(_db(), _tenant(), suggestion_id, _principal())

@@ -1,13 +1,14 @@
 """Catalog ingest API: POST /ingest/products (and the NamDamasco alias), sync progress, health.
 
-The POST path validates, enqueues, then records the sync's receipt within a short deadline (never
-failing the 202 over it). psycopg is imported at the first receipt write or GET, never at module import.
+The X-API-KEY names the tenant (mostrador.tenancy.routing: a hash looked up in the routing document;
+several keys per tenant, for rotation). The POST path validates, enqueues, then records the sync's
+receipt under that tenant within a short deadline (never failing the 202 over it). psycopg is imported
+at the first receipt write or GET, never at module import.
 """
 
 from __future__ import annotations
 
 import base64
-import hmac
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -18,6 +19,7 @@ from mostrador.catalog.ingest import CatalogRequestError, accept_catalog
 from mostrador.config import get_settings
 from mostrador.db.receipt_writer import ReceiptWriter
 from mostrador.observability import logger, metrics, tracer
+from mostrador.tenancy.routing import key_tenant, routing_source
 
 app = APIGatewayRestResolver()
 receipts = ReceiptWriter(lambda: get_settings().secret("database_url"))
@@ -27,13 +29,16 @@ def _error(status: int, message: str) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": message})
 
 
-def _authorized() -> bool:
-    expected = get_settings().secret("ingest_api_key")
-    if not expected:
+def _tenant() -> str | None:
+    """The tenant whose ingest key the request carries; None for a missing, wrong or revoked key."""
+    settings = get_settings()
+    multi_tenant = settings.mostrador_routing_file or settings.mostrador_routing_secret_arn
+    if not multi_tenant and not settings.secret("ingest_api_key"):
         logger.error("INGEST_API_KEY is not configured; refusing every ingest request")
-        return False
+        return None
     given = app.current_event.headers.get("x-api-key") or app.current_event.headers.get("X-API-KEY") or ""
-    return hmac.compare_digest(given.encode(), expected.encode())
+    source = routing_source(settings, on_error=lambda problem: logger.error(problem))
+    return key_tenant(source, "ingest", given)
 
 
 def _raw_body() -> bytes:
@@ -46,7 +51,8 @@ def _raw_body() -> bytes:
 @app.post("/api/receive-products")
 @tracer.capture_method
 def receive_products() -> Response:
-    if not _authorized():
+    tenant = _tenant()
+    if tenant is None:
         return _error(401, "Missing or wrong X-API-KEY header.")
     settings = get_settings()
     if not settings.enrich_queue_url:
@@ -55,7 +61,7 @@ def receive_products() -> Response:
     try:
         result = accept_catalog(
             _raw_body(),
-            tenant_id=settings.tenant_id,
+            tenant_id=tenant,
             queue_url=settings.enrich_queue_url,
             max_bytes=settings.ingest_max_body_bytes,
             record_receipt=receipts,
@@ -67,7 +73,9 @@ def receive_products() -> Response:
     metrics.add_metric(name="ProductsRejected", unit=MetricUnit.Count, value=len(result.rejected))
     if result.receipt_recorded is False:
         metrics.add_metric(name="SyncReceiptsDeferred", unit=MetricUnit.Count, value=1)
-    logger.info("catalog push accepted", extra={"sync_id": result.sync_id, "accepted": result.accepted})
+    logger.info(
+        "catalog push accepted", extra={"tenant": tenant, "sync_id": result.sync_id, "accepted": result.accepted}
+    )
     status = 202 if result.accepted else 422
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=result.as_json())
 
@@ -75,12 +83,13 @@ def receive_products() -> Response:
 @app.get("/ingest/syncs/<sync_id>")
 @tracer.capture_method
 def sync_progress(sync_id: str) -> Response:
-    if not _authorized():
+    tenant = _tenant()
+    if tenant is None:
         return _error(401, "Missing or wrong X-API-KEY header.")
     from mostrador.db.catalog_repository import CatalogRepository
     from mostrador.db.connection import get_connection
 
-    status = CatalogRepository(get_connection()).sync_status(get_settings().tenant_id, sync_id)
+    status = CatalogRepository(get_connection()).sync_status(tenant, sync_id)
     if status is None:
         return _error(
             404,

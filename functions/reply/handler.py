@@ -18,11 +18,13 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mostrador.config import Settings, get_settings
-from mostrador.conversations.reply import ReplyService, reply_service_from_settings
+from mostrador.config import get_settings
+from mostrador.conversations.reply import ReplyService
 from mostrador.conversations.reply_queue import ItemDeferred, defer_record, parse_reply_queue_envelope, timers_last
+from mostrador.conversations.tenant_services import TenantReplyServices
 from mostrador.db.connection import get_connection
 from mostrador.observability import logger, metrics, tracer
+from mostrador.tenancy.secrets import tenant_secret_store
 
 
 class ReplyQueueProcessor(SqsFifoPartialProcessor):
@@ -36,23 +38,25 @@ class ReplyQueueProcessor(SqsFifoPartialProcessor):
 
 
 processor = ReplyQueueProcessor(skip_group_on_error=True)
-_cached: tuple[Settings, ReplyService] | None = None
+_services: TenantReplyServices | None = None
 
 
-def reply_service() -> ReplyService:
-    """One service per execution environment, rebuilt when the settings or the connection change."""
-    global _cached
+def reply_service(tenant_id: str) -> ReplyService:
+    """The tenant's service (its settings, secrets, models and senders), kept per execution environment
+    and rebuilt when the deployment's settings, the connection or the tenant's settings change."""
+    global _services
     settings, conn = get_settings(), get_connection()
-    if _cached is None or _cached[0] is not settings or _cached[1].conn is not conn:
-        _cached = (settings, reply_service_from_settings(settings, conn))
-    return _cached[1]
+    if _services is None or _services.base is not settings or _services.conn is not conn:
+        _services = TenantReplyServices(settings, conn, tenant_secret_store(settings))
+    return _services.for_tenant(tenant_id)
 
 
 def record_handler(record: SQSRecord) -> None:
     envelope = parse_reply_queue_envelope(record.body)
     # On its last receive a failing item would go to the dead-letter queue unrecorded: record it instead.
     final = int(record.attributes.approximate_receive_count or 1) >= get_settings().reply_max_receives
-    outcome = reply_service().handle(envelope.item, envelope.conversation_id, final_attempt=final)
+    service = reply_service(envelope.item.tenant_id)
+    outcome = service.handle(envelope.item, envelope.conversation_id, final_attempt=final)
     logger.info("reply queue item done", extra={"action": outcome.action, "reason": outcome.reason})
     if outcome.action == "deferred":
         defer_record(

@@ -1,5 +1,9 @@
 """Web chat API: POST /webchat/messages puts a customer's text on the reply FIFO queue; GET polls the
-conversation's messages after a given id. psycopg is imported only by the GET route."""
+conversation's messages after a given id. psycopg is imported only by the GET route.
+
+The page's widget key (header X-Widget-Key, public) names the tenant through the routing document. A
+key no tenant owns is refused with 403 (a browser, unlike Meta, does not redeliver; counted as
+UnroutedEvents); no key at all means the tenant answering unclaimed ids, when there is one."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from mostrador.config import get_settings
 from mostrador.conversations.reply_queue import envelopes_for
 from mostrador.observability import logger, metrics, redact, tracer
 from mostrador.queues import send_messages
+from mostrador.tenancy.routing import channel_tenant, routing_source
 
 app = APIGatewayRestResolver()
 
@@ -38,6 +43,24 @@ def preflight() -> Response:
     return _answer(204, {})
 
 
+def _tenant() -> str:
+    """The tenant of the page's widget key; WebChatRequestError(4xx) when there is none."""
+    headers = app.current_event.headers
+    key = (headers.get("x-widget-key") or headers.get("X-Widget-Key") or "").strip()
+    source = routing_source(get_settings(), on_error=lambda problem: logger.error(problem))
+    if not key:
+        unrouted = source.table().unrouted_tenant
+        if unrouted is None:
+            raise WebChatRequestError(400, "Send the page's widget key in the X-Widget-Key header.")
+        return unrouted
+    tenant = channel_tenant(source, "webchat", key)
+    if tenant is None:
+        logger.warning("web chat request with a widget key no tenant owns")
+        metrics.add_metric(name="UnroutedEvents", unit=MetricUnit.Count, value=1)
+        raise WebChatRequestError(403, "Unknown widget key: copy the key the shop's tenant was given.")
+    return tenant
+
+
 @app.post("/webchat/messages")
 @tracer.capture_method
 def post_message() -> Response:
@@ -46,7 +69,7 @@ def post_message() -> Response:
     # The raw bytes, not decoded_body: that decodes a base64 body as UTF-8 unguarded (a 502 otherwise).
     body = base64.b64decode(event.body) if event.body and event.is_base64_encoded else event.body
     try:
-        message = parse_post(body, settings.tenant_id, datetime.now(UTC))
+        message = parse_post(body, _tenant(), datetime.now(UTC))
     except WebChatRequestError as exc:
         return _answer(exc.status, {"error": exc.message})
     if not settings.reply_queue_url:
@@ -66,12 +89,13 @@ def post_message() -> Response:
 def poll_messages() -> Response:
     try:
         conversation_id, after = parse_poll(app.current_event.query_string_parameters)
+        tenant = _tenant()
     except WebChatRequestError as exc:
         return _answer(exc.status, {"error": exc.message})
     from mostrador.db.connection import get_connection
     from mostrador.db.conversation_repository import messages_after
 
-    rows = messages_after(get_connection(), get_settings().tenant_id, conversation_key(conversation_id), after)
+    rows = messages_after(get_connection(), tenant, conversation_key(conversation_id), after)
     messages = public_messages(rows)
     last = messages[-1]["id"] if messages else after
     return _answer(200, {"conversationId": conversation_id, "messages": messages, "next": last})

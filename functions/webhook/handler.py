@@ -1,9 +1,11 @@
 """Channel webhooks: Meta's handshake and signed events, Support Board's events → the reply FIFO queue.
 
-Verify, normalize, enqueue, answer 200. Content we do not understand is logged and acknowledged;
-a body that cannot be read within limits (not JSON, nested too deep) is a 400; the only 5xx is a
-failure to enqueue, so that Meta redelivers (the queue's dedup makes that safe). An event too large
-for one queue message travels with its text cut (counted as WebhookEventsTruncated).
+Verify, route to the tenant owning the channel id (mostrador.tenancy: a routing document, never the
+database), normalize, enqueue, answer 200. An event for an id no tenant owns is acknowledged, logged
+by that business id and counted (UnroutedEvents), never processed. Content we do not understand is
+logged and acknowledged; a body that cannot be read within limits (not JSON, nested too deep) is a
+400; the only 5xx is a failure to enqueue, so that Meta redelivers (the queue's dedup makes that
+safe). An event too large for one queue message travels with its text cut (WebhookEventsTruncated).
 No HTTP client, LLM SDK or database driver is imported here.
 """
 
@@ -17,7 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mostrador.channels import messenger, support_board, whatsapp
+from mostrador.channels import support_board
 from mostrador.channels.meta import SIGNATURE_HEADER, handshake_challenge, verify_signature
 from mostrador.config import get_settings
 from mostrador.conversations.reply_queue import TRUNCATED_METADATA, envelopes_for, fit_for_queue
@@ -25,6 +27,8 @@ from mostrador.messaging.model import InboundMessage, ParsedDelivery
 from mostrador.observability import logger, metrics, redact, tracer
 from mostrador.queues import send_messages
 from mostrador.request_input import BadRequestBody, parse_json_body
+from mostrador.tenancy.inbound import Unrouted, route_meta_delivery
+from mostrador.tenancy.routing import RoutingSource, key_tenant, routing_source
 
 app = APIGatewayRestResolver()
 
@@ -76,32 +80,49 @@ def meta_event() -> Response:
         return _answer(400, exc.message)
     if not isinstance(payload, dict):
         return _enqueue(ParsedDelivery(skipped=["meta body is not a JSON object"]), source="meta")
-    parser = whatsapp.parse_delivery if payload.get("object") == whatsapp.OBJECT else messenger.parse_delivery
-    return _enqueue(_parsed(parser, payload, get_settings().tenant_id), source="meta")
+    parsed, unrouted = route_meta_delivery(payload, _routing())
+    _drop_unrouted(unrouted)
+    return _enqueue(parsed, source="meta")
+
+
+def _routing() -> RoutingSource:
+    return routing_source(get_settings(), on_error=lambda problem: logger.error(problem))
+
+
+def _drop_unrouted(unrouted: list[Unrouted]) -> None:
+    for part in unrouted:
+        logger.warning(
+            "event for a channel id no tenant owns: acknowledged, not processed",
+            extra={"channel": part.channel, "account_id": part.account_id or "-"},
+        )
+    if unrouted:
+        metrics.add_metric(name="UnroutedEvents", unit=MetricUnit.Count, value=len(unrouted))
 
 
 @app.post("/webhooks/support-board")
 @tracer.capture_method
 def support_board_event() -> Response:
     settings = get_settings()
-    secret = settings.secret("support_board_webhook_secret")
-    if not secret:
+    multi_tenant = settings.mostrador_routing_file or settings.mostrador_routing_secret_arn
+    if not multi_tenant and not settings.secret("support_board_webhook_secret"):
         logger.error("SUPPORT_BOARD_WEBHOOK_SECRET is not configured: Support Board events are refused")
         return _answer(401, "Support Board events cannot be verified on this deployment.")
     raw = _raw_body()
-    # The key is checked before the body is parsed: an unauthenticated body is never read further.
+    # The key is checked before the body is parsed: an unauthenticated body is never read further. Each
+    # Support Board installation has its own key, so the key also names the tenant.
     try:
         key = support_board.webhook_key(raw)
     except BadRequestBody as exc:
         return _answer(400, f"{exc.message} Support Board posts JSON with function, key and data.")
-    if not support_board.key_matches(key, secret):
+    tenant = key_tenant(_routing(), "support_board", key if isinstance(key, str) else None)
+    if tenant is None:
         logger.warning("Support Board event refused: missing or wrong key")
         return _answer(401, "Missing or wrong key.")
     try:
         payload = parse_json_body(raw)
     except BadRequestBody as exc:
         return _answer(400, exc.message)
-    return _enqueue(_parsed(support_board.parse_webhook, payload, settings.tenant_id), source="support_board")
+    return _enqueue(_parsed(support_board.parse_webhook, payload, tenant), source="support_board")
 
 
 def _parsed(

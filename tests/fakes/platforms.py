@@ -22,7 +22,7 @@ FakeMetaGraph (base URL `.url`, like https://graph.facebook.com/v21.0):
   WhatsApp media: `.add_media(bytes, mime) -> media id`; GET /{version}/{media id} answers its URL,
   mime type, sha256 and file_size (`.announced_sizes[id]` overrides the size); GET that URL answers the
   bytes. Both need the token. Messenger/Instagram attachments: `.cdn_url(bytes, mime)` (no token).
-  A request without the expected bearer token (`.token`) gets Meta's error 190.
+  A request without the expected bearer token (`.token`, or one in `.other_tokens`) gets Meta's error 190.
   `.fail_next(code=131047, times=1, http_status=400)` answers Meta error JSON
   ({"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}) for the next sends;
   `.fail_next(http_status=503)` with no code answers a bare 5xx. Read receipts never consume a failure.
@@ -198,6 +198,8 @@ class FakeMetaGraph(_RecordingServer):
     def __init__(self, token: str = "meta-test-token") -> None:
         super().__init__()
         self.token = token
+        # Tokens of other businesses (tenants) this stand-in also accepts, each for its own numbers/Pages.
+        self.other_tokens: set[str] = set()
         self._ids = itertools.count(1)
         self._failures: list[_Failure] = []
         # media id -> (bytes, mime type): WhatsApp media (Graph lookup, then a download with the token)
@@ -285,7 +287,7 @@ class FakeMetaGraph(_RecordingServer):
             if auth.startswith("Bearer ")
             else (request.query.get("access_token") or [""])[0]
         )
-        if token != self.token:
+        if token != self.token and token not in self.other_tokens:
             return 401, meta_error(190)
         if _is_read_receipt(request):
             pass  # scripted failures are for sends; a read receipt never consumes one
@@ -333,8 +335,8 @@ class FakeMetaGraph(_RecordingServer):
 
     def _media_answer(self, request: CapturedRequest, prefix: str) -> tuple[Any, ...]:
         """GET /{version}/{media id} → the file's URL and details; GET that URL → its bytes. Both need the token."""
-        auth = request.headers.get("authorization", "")
-        if auth != f"Bearer {self.token}":
+        auth = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if auth != self.token and auth not in self.other_tokens:
             return 401, meta_error(190)
         if request.path.startswith("/media-files/"):
             found = self.media.get(request.path.removeprefix("/media-files/"))

@@ -75,6 +75,13 @@ INGEST_KEY_SNAPSHOT = {
     "PasswordLength": 40,
     "SecretStringTemplate": "{}",
 }
+# Frozen like the ingest key: a new generated value would void every admin token made through the API.
+ADMIN_TOKEN_KEY_SNAPSHOT = {
+    "ExcludePunctuation": True,
+    "GenerateStringKey": "ADMIN_TOKEN_HASH_KEY",
+    "PasswordLength": 64,
+    "SecretStringTemplate": "{}",
+}
 
 
 def test_the_app_secrets_first_value_is_frozen(dev: Synth, prod: Synth) -> None:
@@ -84,6 +91,8 @@ def test_the_app_secrets_first_value_is_frozen(dev: Synth, prod: Synth) -> None:
         assert "GenerateSecretString" not in app["Properties"], "a generator would rewrite the operator's values"
         _, ingest = _secret(synth, "ingest-key")
         assert ingest["Properties"]["GenerateSecretString"] == INGEST_KEY_SNAPSHOT
+        _, admin_token_key = _secret(synth, "admin-token-key")
+        assert admin_token_key["Properties"]["GenerateSecretString"] == ADMIN_TOKEN_KEY_SNAPSHOT
 
 
 def test_a_key_added_to_config_later_does_not_change_the_secret(
@@ -113,11 +122,12 @@ def test_a_key_added_to_config_later_does_not_change_the_secret(
 
 
 def test_keys_config_reads_but_the_frozen_secret_lacks_are_documented_for_operators() -> None:
-    from infra.stack import APP_SECRET_INITIAL_KEYS, INGEST_KEY_NAME
+    from infra.stack import ADMIN_TOKEN_KEY_NAME, APP_SECRET_INITIAL_KEYS, INGEST_KEY_NAME
     from mostrador.config import SECRET_NAMES
 
     assert set(APP_SECRET_INITIAL_KEYS) <= set(SECRET_NAMES)
-    added_later = set(SECRET_NAMES) - set(APP_SECRET_INITIAL_KEYS) - {INGEST_KEY_NAME, "DATABASE_URL"}
+    generated = {INGEST_KEY_NAME, ADMIN_TOKEN_KEY_NAME, "DATABASE_URL"}
+    added_later = set(SECRET_NAMES) - set(APP_SECRET_INITIAL_KEYS) - generated
     deploy_doc = (REPO_ROOT / "docs" / "deploy.md").read_text()
     assert not [key for key in added_later if f"`{key}`" not in deploy_doc]
 
@@ -127,7 +137,11 @@ def test_keys_config_reads_but_the_frozen_secret_lacks_are_documented_for_operat
 
 def test_prod_secrets_are_kept_on_update_and_delete_but_removed_when_the_first_create_fails(prod: Synth) -> None:
     secrets = prod.resources("AWS::SecretsManager::Secret")
-    assert len(secrets) == 4  # app, ingest key, database master, database app role
+    # The routing document is derived from the database and published again by every deploy: it goes with the
+    # stack (kept, it would block the stack's re-creation under the same name).
+    routing = [k for k, v in secrets.items() if v["Properties"]["Name"] == "mostrador-prod/routing"]
+    assert [secrets.pop(k)["DeletionPolicy"] for k in routing] == ["Delete"]
+    assert len(secrets) == 5  # app, ingest key, admin token key, database master, database app role
     for secret in secrets.values():
         assert secret["DeletionPolicy"] == "RetainExceptOnCreate", secret["Properties"]["Name"]
         assert secret["UpdateReplacePolicy"] == "Retain"
@@ -419,7 +433,9 @@ def test_cdk_nag_suppressions_sit_only_where_their_rule_fires(dev: Synth, prod: 
         assert sorted(declared - suppressed) == []
 
 
-def test_iam5_wildcards_are_accepted_only_for_x_ray_the_quota_read_and_knowledge_files(dev: Synth) -> None:
+def test_iam5_wildcards_are_accepted_only_for_x_ray_the_quota_read_knowledge_files_and_tenant_secrets(
+    dev: Synth,
+) -> None:
     iam5 = {
         row["Resource ID"]
         for row in dev.nag_report
@@ -433,11 +449,23 @@ def test_iam5_wildcards_are_accepted_only_for_x_ray_the_quota_read_and_knowledge
     # The objects of the knowledge bucket (one per document), on the two functions that touch them only.
     knowledge_files = [{"regex": "/^Resource::<KnowledgeFiles[A-Za-z0-9]*\\.Arn>\\/\\*$/g"}]
     files_policies = {f"Mostrador-dev/Functions/{n}/ServiceRole/DefaultPolicy/Resource" for n in ("Admin", "Knowledge")}
+    tenant_secrets = (
+        "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:mostrador-dev/tenants/*"
+    )
+    tenant_secret_policies = {
+        f"Mostrador-dev/Functions/{n}/ServiceRole/{child}"
+        for n in ("Admin", "Reply")
+        for child in ("Resource", "DefaultPolicy/Resource")
+    }
     for logical_id, resource in dev.template["Resources"].items():
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
             if rule["id"] == "AwsSolutions-IAM5":
+                # X-Ray and the quota read take no narrower resource; per-tenant secrets (reply and admin roles,
+                # infra/tenants.py) are created at runtime under one prefix, the tenant id the only wildcard.
                 if rule["applies_to"] == knowledge_files:
                     assert paths[logical_id] in files_policies
+                elif rule["applies_to"] == [tenant_secrets]:
+                    assert paths[logical_id] in tenant_secret_policies
                 else:
                     assert rule["applies_to"] == ["Resource::*"]
 

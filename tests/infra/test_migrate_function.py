@@ -94,6 +94,15 @@ def test_migrate_creates_the_functions_role_with_row_rights_only(
         conn.execute("INSERT INTO llm_usage (tenant_id, provider, model, purpose) VALUES ('t', 'openai', 'm', 'reply')")
         assert conn.execute("SELECT count(*) AS n FROM syncs").fetchone()["n"] == 1
         conn.execute("DELETE FROM syncs WHERE sync_id = 's1'")
+        # The audit log is append-only for the functions.
+        conn.execute(
+            "INSERT INTO audit_log (tenant_id, actor, actor_role, action, method, route, status)"
+            " VALUES ('t', 'ana', 'agent', 'take_over', 'POST', '/admin/x', 200)"
+        )
+        assert conn.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"] == 1
+        for change in ("UPDATE audit_log SET actor = 'nadie'", "DELETE FROM audit_log"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(change)
         for ddl in (
             "CREATE TABLE intruder (i int)",
             "DROP TABLE syncs",

@@ -144,12 +144,16 @@ def test_app_functions_get_the_plain_settings_and_only_the_secret_arn(dev: Synth
             )
         else:
             assert "MOSTRADOR_INGEST_KEY_SECRET_ARN" not in env
+        assert "MOSTRADOR_ADMIN_TOKEN_KEY_SECRET_ARN" not in env  # the admin function's alone
         assert _ref(env["ENRICH_QUEUE_URL"]) == enrich_queue[0]
         assert _ref(env["REPLY_QUEUE_URL"]) == reply_queue[0]
         assert env["ENRICH_MAX_RECEIVES"] == str(enrich_queue[1]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
         assert env["REPLY_MAX_RECEIVES"] == str(reply_queue[1]["Properties"]["RedrivePolicy"]["maxReceiveCount"])
         for key in ("TENANT_ID", "LLM_PROVIDER", "OPENAI_CHAT_MODEL", "META_GRAPH_URL", "HUMAN_TAKEOVER_PAUSE_MINUTES"):
             assert env[key], key
+    admin_env = dev.functions()["admin"]["Properties"]["Environment"]["Variables"]
+    admin_key = secrets[_ref(admin_env["MOSTRADOR_ADMIN_TOKEN_KEY_SECRET_ARN"])]
+    assert admin_key["Properties"]["Name"] == "mostrador-dev/admin-token-key"
 
 
 def test_context_values_reach_the_environment(prod: Synth) -> None:
@@ -305,6 +309,8 @@ def test_no_secret_value_anywhere_in_the_template(dev: Synth) -> None:
         if props["Name"] == "mostrador-dev/app":
             assert "GenerateSecretString" not in props
             assert set(json.loads(props["SecretString"]).values()) == {""}
+        elif props["Name"] == "mostrador-dev/routing":  # not a credential: a marker until the deploy publishes
+            assert json.loads(props["SecretString"]) == {"unpublished": True}
         else:
             assert "SecretString" not in props
             assert "GenerateSecretString" in props
@@ -347,7 +353,9 @@ def test_migrations_run_on_deploy_before_the_app_functions_update(dev: Synth) ->
     (db_id,) = dev.resources("AWS::RDS::DBInstance")
     assert db_id in trigger.get("DependsOn", [])
     env = migrate["Properties"]["Environment"]["Variables"]
-    assert "MOSTRADOR_SECRET_ARN" not in env  # the migrate function needs the database only
+    # Besides the database, the app secret: it registers the deployment's Support Board secret, hashed, for the
+    # default tenant (tests/infra/test_tenants_stack.py).
+    assert env["MOSTRADOR_SECRET_ARN"]
     assert env["MIGRATIONS_DIGEST"]
     for name in ("webhook", "ingest", "enrich", "reply"):
         assert trigger_id in dev.functions()[name].get("DependsOn", []), name

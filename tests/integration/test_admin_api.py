@@ -100,8 +100,31 @@ def test_the_openapi_document_is_served_and_lists_every_route(admin):
         ("GET", "/admin/search/synonyms"),
         ("PUT", "/admin/search/synonyms/{term}"),
         ("DELETE", "/admin/search/synonyms/{term}"),
+        ("GET", "/admin/me"),
+        ("POST", "/admin/tokens"),
+        ("GET", "/admin/tokens"),
+        ("POST", "/admin/tokens/{token_id}/revoke"),
+        ("GET", "/admin/audit"),
+        # functions/admin/tenant_routes.py (docs/tenants.md)
+        ("GET", "/admin/tenants"),
+        ("POST", "/admin/tenants"),
+        ("GET", "/admin/tenants/{tenant_id}"),
+        ("PATCH", "/admin/tenants/{tenant_id}"),
+        ("POST", "/admin/tenants/{tenant_id}/channels"),
+        ("DELETE", "/admin/tenants/{tenant_id}/channels/{channel}/{channel_id}"),
+        ("GET", "/admin/tenants/{tenant_id}/keys"),
+        ("POST", "/admin/tenants/{tenant_id}/keys"),
+        ("DELETE", "/admin/tenants/{tenant_id}/keys/{key_id}"),
+        ("PUT", "/admin/tenants/{tenant_id}/secrets"),
+        ("POST", "/admin/routing"),
     }
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    # Each operation names the permissions it needs and takes an operator's X-Tenant.
+    assert document["paths"]["/admin/export"]["get"]["x-mostrador-permissions"] == ["export"]
+    assert document["paths"]["/admin/me"]["get"]["x-mostrador-permissions"] == []
+    for item in document["paths"].values():
+        for operation in item.values():
+            assert "X-Tenant" in [p["name"] for p in operation["parameters"] if p["in"] == "header"]
     assert document["security"] == [{"bearerAuth": []}]
     takeover = document["paths"]["/admin/conversations/{conversation_id}/takeover"]["post"]
     body_ref = takeover["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
@@ -110,28 +133,21 @@ def test_the_openapi_document_is_served_and_lists_every_route(admin):
     assert {"since", "until", "format", "customer", "cursor", "limit"} <= export_params
 
 
-def test_a_support_agent_steers_conversations_but_cannot_export_or_see_analytics(admin, db, monkeypatch):
-    """Roles: an authenticator that knows an agent's token (what per-user access will plug in)."""
-    from functions.admin import handler as admin_handler
-    from mostrador.operations.auth import Principal, Role, StaticTokenAuthenticator
-
-    agents = StaticTokenAuthenticator(
-        {"agent-token": Principal("ana", Role.SUPPORT_AGENT), ADMIN_TOKEN: Principal("admin", Role.ADMIN)}
-    )
-    monkeypatch.setattr(admin_handler.StaticTokenAuthenticator, "from_settings", classmethod(lambda cls, s: agents))
+def test_an_agent_token_steers_conversations_but_cannot_export_or_see_prices_change(admin, db):
+    """Roles through real tokens: an owner's token made by the operator's ADMIN_TOKEN, an agent's by the owner."""
+    owner = AdminClient(admin.ok("POST", "/admin/tokens", body={"name": "dueña", "role": "owner"})["secret"])
+    agent = AdminClient(owner.ok("POST", "/admin/tokens", body={"name": "ana", "role": "agent"})["secret"])
     message = whatsapp("hola")
     deliver(message)
-    agent = AdminClient("agent-token")
     taken = agent.ok("POST", path_of(message.conversation_id, "takeover"), body={"minutes": 5})
     assert taken["paused"]["setBy"] == "ana"
-    for path in ("/admin/export", "/admin/analytics"):
-        answer = agent.get(path, since="2026-01-01", until="2026-01-02")
-        assert answer.status == 403 and "may not" in answer.json["error"]
-    assert (
-        agent.call("PUT", "/admin/model-prices/gpt-4o", body={"inputPerMillion": 1, "outputPerMillion": 1}).status
-        == 403
-    )
-    assert admin.get("/admin/analytics", since="2026-01-01", until="2026-01-02").status == 200
+    export = agent.get("/admin/export", since="2026-01-01", until="2026-01-02")
+    assert export.status == 403 and export.json["missingPermission"] == "export"
+    assert "'export'" in export.json["error"] and "'agent'" in export.json["error"]
+    price = agent.call("PUT", "/admin/model-prices/gpt-4o", body={"inputPerMillion": 1, "outputPerMillion": 1})
+    assert price.status == 403 and price.json["missingPermission"] == "configure"
+    assert agent.get("/admin/analytics", since="2026-01-01", until="2026-01-02").status == 200
+    assert owner.get("/admin/export", since="2026-01-01", until="2026-01-02").status == 200
 
 
 # -- takeover and resume ---------------------------------------------------------------------------
@@ -167,8 +183,8 @@ def test_a_takeover_silences_the_bot_in_that_conversation_only_and_resume_brings
     assert [r.json["to"] for r in reply_env.meta.sent()][-1] == "111"
     actions = db.execute("SELECT action, actor, role, detail FROM operator_actions ORDER BY id").fetchall()
     assert [(a["action"], a["actor"], a["role"]) for a in actions] == [
-        ("takeover", "admin", "admin"),
-        ("resume", "admin", "admin"),
+        ("takeover", "admin", "operator"),
+        ("resume", "admin", "operator"),
     ]
     assert actions[0]["detail"] == {"minutes": 30, "note": "le atiendo yo"}
 

@@ -17,6 +17,7 @@ from tests.integration import test_reply_support as reply_support
 from tests.lambda_events import LambdaContextStub, api_event
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
+ADMIN_TOKEN_HASH_KEY = "test-admin-token-hash-key-0123456789abcdef"
 
 reply_env = reply_support.reply_env
 
@@ -35,8 +36,11 @@ class AdminAnswer:
 
 
 class AdminClient:
-    def __init__(self, token: str | None = ADMIN_TOKEN) -> None:
+    """Calls the admin handler with a token and, for an operator acting on a tenant, an X-Tenant header."""
+
+    def __init__(self, token: str | None = ADMIN_TOKEN, tenant: str | None = None) -> None:
         self.token = token
+        self.tenant = tenant
 
     def call(
         self,
@@ -47,6 +51,7 @@ class AdminClient:
         body: Any = None,
         token: str | None = "default",
         authorization: str | None = None,
+        tenant: str | None = "default",
     ) -> AdminAnswer:
         from functions.admin.handler import handler
 
@@ -56,6 +61,9 @@ class AdminClient:
             headers["Authorization"] = authorization
         elif token is not None:
             headers["Authorization"] = f"Bearer {token}"
+        tenant = self.tenant if tenant == "default" else tenant
+        if tenant is not None:
+            headers["X-Tenant"] = tenant
         proxy = path.removeprefix("/admin/")
         event = api_event(
             method,
@@ -88,10 +96,14 @@ class AdminClient:
 
 @pytest.fixture
 def admin(reply_env, monkeypatch: pytest.MonkeyPatch) -> AdminClient:
-    """The admin API with its token set, on the same database and settings as the reply handler."""
+    """The admin API with its token and token hash key set, on the same database and settings as the reply
+    handler; no token remembered from an earlier test."""
     from mostrador.config import reset_settings
+    from mostrador.operations.auth import TOKEN_CACHE
 
     monkeypatch.setenv("ADMIN_TOKEN", ADMIN_TOKEN)
+    monkeypatch.setenv("ADMIN_TOKEN_HASH_KEY", ADMIN_TOKEN_HASH_KEY)
     monkeypatch.delenv("MOSTRADOR_MODEL_PRICES", raising=False)
     reset_settings()
+    TOKEN_CACHE.clear()
     return AdminClient()

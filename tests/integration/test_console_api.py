@@ -122,15 +122,12 @@ def agent_rows(db, conversation_id: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def roles(monkeypatch):
-    """An authenticator that also knows a support agent's token (what per-user access will plug in)."""
-    from functions.admin import handler as admin_handler
-    from mostrador.operations.auth import Principal, Role, StaticTokenAuthenticator
-
-    known = StaticTokenAuthenticator(
-        {"agent-token": Principal("ana", Role.SUPPORT_AGENT), ADMIN_TOKEN: Principal("admin", Role.ADMIN)}
-    )
-    monkeypatch.setattr(admin_handler.StaticTokenAuthenticator, "from_settings", classmethod(lambda cls, s: known))
+def roles(admin) -> dict[str, str]:
+    """Tokens of the default tenant made through the API, as a person gets them: an agent's and a viewer's."""
+    return {
+        role: ok("POST", "/admin/tokens", body={"name": name, "role": role})["secret"]
+        for role, name in (("agent", "ana"), ("viewer", "victor"))
+    }
 
 
 # -- who is signed in --------------------------------------------------------------------------------------
@@ -138,27 +135,37 @@ def roles(monkeypatch):
 
 def test_me_names_the_principal_its_role_and_permissions(admin, roles):
     me = ok("GET", "/admin/me")
-    assert me["subject"] == "admin" and me["role"] == "admin" and me["tenant"] == "default"
+    assert me["subject"] == "admin" and me["role"] == "operator" and me["tenant"] == "default"
     assert {"read_conversations", "steer_conversations", "reply_to_customers", "view_analytics", "export"} <= set(
         me["permissions"]
     )
     assert "view_customer_contact" in me["permissions"]
-    agent = ok("GET", "/admin/me", token="agent-token")
-    assert agent["subject"] == "ana" and agent["role"] == "support_agent"
-    assert set(agent["permissions"]) == {"read_conversations", "steer_conversations", "reply_to_customers"}
+    agent = ok("GET", "/admin/me", token=roles["agent"])
+    assert agent["subject"] == "ana" and agent["role"] == "agent" and agent["tenant"] == "default"
+    assert set(agent["permissions"]) == {
+        "read_conversations",
+        "steer_conversations",
+        "reply_to_customers",
+        "review_suggestions",
+        "view_analytics",
+    }
     assert call("GET", "/admin/me", token="wrong").status == 401
     assert call("GET", "/admin/me", token=None).status == 401
 
 
 def test_what_a_role_may_not_do_is_refused_by_the_api_not_only_hidden(admin, db, roles):
     deliver(whatsapp("hola"))
-    for method, path, query in (
-        ("GET", "/api/v1/export/conversations", {"start_date": "2026-01-01", "end_date": "2026-01-02"}),
-        ("GET", "/admin/console/syncs/s1/failures", None),
-    ):
-        answer = call(method, path, query=query, token="agent-token")
-        assert answer.status == 403 and "may not" in answer.json["error"], (path, answer.raw)
-    sent = call("POST", reply_path(f"wa:{PHONE_ID}:584125550101"), body={"text": "Hola"}, token="agent-token")
+    export = call(
+        "GET",
+        "/api/v1/export/conversations",
+        query={"start_date": "2026-01-01", "end_date": "2026-01-02"},
+        token=roles["agent"],
+    )
+    assert export.status == 403 and export.json["missingPermission"] == "export", export.raw
+    assert call("GET", "/admin/console/syncs/s1/failures", token=roles["viewer"]).status == 200
+    refused = call("POST", reply_path(f"wa:{PHONE_ID}:584125550101"), body={"text": "Hola"}, token=roles["viewer"])
+    assert refused.status == 403 and refused.json["missingPermission"] == "reply_to_customers"
+    sent = call("POST", reply_path(f"wa:{PHONE_ID}:584125550101"), body={"text": "Hola"}, token=roles["agent"])
     assert sent.status == 200 and sent.json["message"]["sentBy"] == "ana"
 
 

@@ -524,22 +524,22 @@ def test_offline_the_sample_knowledge_answers_shipping_warranty_and_leaves_produ
     assert by_conversation[fridge.conversation_id] == [("search_knowledge", 0), ("search_local_products", 1)]
 
 
-def test_support_agents_read_the_knowledge_base_but_only_admins_change_it(knowledge, monkeypatch):
-    from functions.admin import handler as admin_handler
-    from mostrador.operations.auth import Principal, Role, StaticTokenAuthenticator
+def test_agents_read_the_knowledge_base_and_review_suggestions_but_only_owners_change_it(knowledge):
+    def token(role: str, name: str) -> admin_support.AdminClient:
+        made = admin_support.AdminClient().ok("POST", "/admin/tokens", body={"name": name, "role": role})
+        return admin_support.AdminClient(made["secret"])
 
-    tokens = StaticTokenAuthenticator(
-        {"agent-token": Principal("ana", Role.SUPPORT_AGENT), admin_support.ADMIN_TOKEN: Principal("admin", Role.ADMIN)}
-    )
-    monkeypatch.setattr(admin_handler.StaticTokenAuthenticator, "from_settings", classmethod(lambda cls, s: tokens))
-    agent = admin_support.AdminClient("agent-token")
-
+    agent, viewer = token("agent", "ana"), token("viewer", "victor")
     assert agent.call("GET", "/admin/knowledge/documents").status == 200
-    assert agent.call("GET", "/admin/knowledge/suggestions").status == 200
+    assert viewer.call("GET", "/admin/knowledge/suggestions").status == 200
     refused = agent.call("POST", "/admin/knowledge/faq", body={"question": "¿Abren hoy?", "answer": "Sí."})
-    assert refused.status == 403 and "manage knowledge" in refused.json["error"]
-    assert knowledge.faq("¿Abren hoy?", "Sí.").status == 202  # the admin may
+    assert refused.status == 403 and refused.json["missingPermission"] == "manage_knowledge"
+    assert knowledge.faq("¿Abren hoy?", "Sí.").status == 202  # the operator (and an owner) may
     assert agent.call("DELETE", "/admin/knowledge/faq/1").status == 403
+    # Suggestions are the agent's to review (404: none with this id), never a viewer's.
+    assert agent.call("POST", "/admin/knowledge/suggestions/999/discard", body={}).status == 404
+    viewing = viewer.call("POST", "/admin/knowledge/suggestions/999/discard", body={})
+    assert viewing.status == 403 and viewing.json["missingPermission"] == "review_suggestions"
 
 
 def test_a_question_the_knowledge_base_answers_is_not_an_empty_search(knowledge, openai_embeddings, db):

@@ -5,6 +5,7 @@ offline provider; a second run does not load them again."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -19,12 +20,21 @@ from tests.integration.test_local_stack import free_port, graph, stack_env, star
 
 
 def ask(url: str, text: str) -> str:
+    """Through the web chat as the default tenant's page does: with the widget key the page carries."""
+    page = httpx.get(f"{url}/chat", timeout=30).text
+    found = re.search(r'data-widget-key="(wk_[A-Za-z0-9_-]+)"', page)
+    assert found is not None, "the chat page carries the default tenant's widget key"
+    headers = {"X-Widget-Key": found[1]}
     conversation = uuid.uuid4().hex
-    posted = httpx.post(f"{url}/webchat/messages", json={"conversationId": conversation, "text": text}, timeout=30)
+    posted = httpx.post(
+        f"{url}/webchat/messages", json={"conversationId": conversation, "text": text}, headers=headers, timeout=30
+    )
     assert posted.status_code == 202, posted.text
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        messages = httpx.get(f"{url}/webchat/messages", params={"conversationId": conversation}, timeout=30).json()
+        messages = httpx.get(
+            f"{url}/webchat/messages", params={"conversationId": conversation}, headers=headers, timeout=30
+        ).json()
         bot = [m["text"] for m in messages["messages"] if m["from"] == "bot"]
         if bot:
             return str(bot[0])

@@ -20,12 +20,14 @@ from mostrador.conversations.reply_queue import envelopes_for, parse_reply_queue
 from mostrador.queues import send_messages
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import sqs_support
+from tests.integration import test_admin_support as admin_support
 from tests.integration import test_reply_support as support
 from tests.integration.rich_support import fb_in, ig_unsend, message_row, wa_text
+from tests.integration.tenant_support import add_tenant, tenancy_fixture  # noqa: F401
 from tests.integration.test_reply_support import add_products, deliver, product, replies
 from tests.lambda_events import LambdaContextStub, sqs_event
 
-reply_env, emulator = support.reply_env, sqs_support.emulator  # fixtures
+reply_env, emulator, admin = support.reply_env, sqs_support.emulator, admin_support.admin  # fixtures
 WINDOW = 2
 
 
@@ -435,3 +437,35 @@ def test_a_reply_whose_send_failed_before_a_newer_message_arrived_is_not_left_pe
     time.sleep(WINDOW)
     assert _run_timer(second_timer, reply_queue) == []
     assert len([r for r in replies(db, first.conversation_id) if r["status"] == "sent"]) == 1
+
+
+def test_a_tenants_burst_is_answered_by_its_own_service_with_its_own_token(
+    reply_env, db, reply_queue, reply_function, admin, tenancy, monkeypatch
+):
+    """The burst timer names its tenant: the reply that answers a second tenant's burst goes out from that
+    tenant's number with that tenant's token."""
+    from mostrador.channels import whatsapp
+    from mostrador.config import reset_settings
+    from tests.unit.channels.payloads import wa_message, whatsapp_delivery, whatsapp_value
+
+    reset_settings()  # the tenancy files beside the burst window's settings
+    reply_env.meta.other_tokens = {"acme-wa-token"}
+    add_tenant(admin, "acme", channels={"whatsapp": "1001"}, secrets={"WHATSAPP_TOKEN": "acme-wa-token"})
+
+    def acme_text(text: str) -> Any:
+        body = wa_message("text", {"body": text}, wamid=f"wamid.acme.{time.time_ns()}", timestamp=str(int(time.time())))
+        [item] = whatsapp.parse_delivery(
+            whatsapp_delivery(whatsapp_value([body], phone_number_id="1001")), "acme"
+        ).items
+        return item
+
+    first, second = acme_text("hola"), acme_text("¿tienen neveras?")
+    enqueue(reply_queue, first)
+    time.sleep(0.5)
+    enqueue(reply_queue, second)
+    wait_for(reply_env.meta.sent)
+    time.sleep(WINDOW + 1.5)  # nothing else may follow
+    [sent] = reply_env.meta.sent()
+    assert sent.path.endswith("/1001/messages") and sent.headers["authorization"] == "Bearer acme-wa-token"
+    [reply] = replies(db, first.conversation_id)
+    assert reply["tenant_id"] == "acme" and reply["in_reply_to"] == message_row(db, second.platform_message_id)["id"]

@@ -404,7 +404,8 @@ function suggestionItem(ctx, suggestion, decided) {
   const id = suggestion.id;
   const item = h('li', { class: 'suggestion', dataset: { id, status: suggestion.status } },
     origin(ctx, suggestion));
-  if (!ctx.can('manage_knowledge')) {
+  // Agents review suggestions (review_suggestions); managing the knowledge base is the owner's.
+  if (!ctx.can('review_suggestions')) {
     item.append(
       h('p', { class: 'help' }, t('knowledge.question')), h('p', { class: 'suggested-question' }, suggestion.question),
       h('p', { class: 'help' }, t('knowledge.answer')), h('p', { class: 'passage-text' }, suggestion.answer));
@@ -465,7 +466,7 @@ function suggestionsView(ctx, place, counted) {
   }, SUGGESTIONS_MS);
   fill(place, h('section', { class: 'card', 'aria-labelledby': 'suggestions-heading' },
     h('h2', { id: 'suggestions-heading' }, t('knowledge.suggestions')),
-    h('p', { class: 'help' }, t(ctx.can('manage_knowledge') ? 'knowledge.suggestionsHelp' : 'knowledge.suggestionsReadOnly')),
+    h('p', { class: 'help' }, t(ctx.can('review_suggestions') ? 'knowledge.suggestionsHelp' : 'knowledge.suggestionsReadOnly')),
     list));
   poller.run();
   return { unmount() { poller.stop(); } };

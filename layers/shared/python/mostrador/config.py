@@ -29,12 +29,18 @@ SECRET_NAMES = (
     "SUPPORT_BOARD_API_TOKEN",
     "SUPPORT_BOARD_WEBHOOK_SECRET",
     "ADMIN_TOKEN",
+    "ADMIN_TOKEN_HASH_KEY",
     "DATABASE_URL",
 )
 
 
-# The operator-filled secret, and the one holding the generated ingest key (read by the ingest function).
-SECRET_ARN_VARIABLES = ("MOSTRADOR_SECRET_ARN", "MOSTRADOR_INGEST_KEY_SECRET_ARN")
+# The operator-filled secret, the one holding the generated ingest key (read by the ingest function) and the
+# one holding the generated key of admin token hashes (read by the admin function).
+SECRET_ARN_VARIABLES = (
+    "MOSTRADOR_SECRET_ARN",
+    "MOSTRADOR_INGEST_KEY_SECRET_ARN",
+    "MOSTRADOR_ADMIN_TOKEN_KEY_SECRET_ARN",
+)
 
 
 class Settings(BaseModel):
@@ -49,6 +55,8 @@ class Settings(BaseModel):
     database_ping_after_idle_seconds: float = Field(default=30, ge=0)
     ingest_api_key: SecretStr | None = None
     admin_token: SecretStr | None = None
+    # Keys the HMAC-SHA256 of admin tokens created through the API (docs/admin.md); changing it voids them all.
+    admin_token_hash_key: SecretStr | None = None
 
     enrich_queue_url: str | None = None
     reply_queue_url: str | None = None
@@ -96,6 +104,14 @@ class Settings(BaseModel):
     support_board_agent_ids: frozenset[str] = Field(default_factory=frozenset)
     comment_bot_initiation_tag: str | None = None
     human_takeover_pause_minutes: int = 43200
+
+    # Tenants (docs/tenants.md). The routing document: a Secrets Manager secret on AWS, a file locally;
+    # neither means one tenant (TENANT_ID) owns every channel id and the INGEST_API_KEY.
+    mostrador_routing_secret_arn: str | None = None
+    mostrador_routing_file: str | None = None
+    # Each tenant's own tokens and keys: secrets named <prefix><tenant id> on AWS, files in a folder locally.
+    mostrador_tenant_secret_prefix: str | None = None
+    mostrador_tenant_secrets_dir: str | None = None
 
     # Customer messages of one conversation arriving within this many seconds of the first get one
     # reply (0: every message is answered at once). Whole seconds: SQS visibility timeouts are.

@@ -173,3 +173,22 @@ def post_graph(client: httpx.Client, url: str, *, token: str, payload: dict[str,
     if not isinstance(body, dict):
         raise TransientSendError(f"{platform} send: unreadable answer (HTTP {response.status_code})", code="bad_answer")
     return body
+
+
+def split_by_account(payload: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """One Meta delivery cut per business account, so each part can go to the tenant owning that account:
+    [(channel, account id, a delivery holding only that account's events)]. WhatsApp names the account
+    per change (value.metadata.phone_number_id), Messenger and Instagram per entry (the Page or
+    Instagram account id). An account id may be "" when the payload lacks it; an unknown object gives []."""
+    kind = payload.get("object")
+    parts: list[tuple[str, str, dict[str, Any]]] = []
+    if kind == "whatsapp_business_account":
+        for entry in dicts_in(payload.get("entry")):
+            for change in dicts_in(entry.get("changes")):
+                account = str(value_at(change, "value", "metadata", "phone_number_id") or "")
+                parts.append(("whatsapp", account, {**payload, "entry": [{**entry, "changes": [change]}]}))
+    elif kind in ("page", "instagram"):
+        channel = "messenger" if kind == "page" else "instagram"
+        for entry in dicts_in(payload.get("entry")):
+            parts.append((channel, str(entry.get("id") or ""), {**payload, "entry": [entry]}))
+    return parts

@@ -132,7 +132,7 @@ def cors_headers(origin: str | None, allowed_origins: str | None) -> dict[str, s
     return {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type",
+        "Access-Control-Allow-Headers": "Content-Type, X-Widget-Key",
         "Access-Control-Max-Age": "600",
         "Vary": "Origin",
     }

@@ -92,9 +92,12 @@ def no_results_message(language: str) -> str:
     return localized(_NO_RESULTS, language)
 
 
-def with_handoff(text: str, language: str) -> str:
-    """The reply, followed by the handoff notice unless it already tells the customer."""
+def with_handoff(text: str, language: str, after_hours: str | None = None) -> str:
+    """The reply, followed by the handoff notice unless it already tells the customer; outside business
+    hours by the tenant's `after_hours` message instead, always (a promise of someone "shortly" is wrong then)."""
     text = text.strip()
+    if after_hours:
+        return f"{text}\n\n{after_hours}" if text else after_hours
     if text and promises_handoff(text):
         return text
     return f"{text}\n\n{handoff_message(language)}" if text else handoff_message(language)

@@ -57,6 +57,7 @@ from mostrador.conversations.escalation import (
     promises_handoff,
     with_handoff,
 )
+from mostrador.conversations.escalation_notice import EscalationNotice
 from mostrador.conversations.language import DEFAULT_LANGUAGE, conversation_language, language_name, localized
 from mostrador.conversations.media import MediaReader, Understood
 from mostrador.conversations.notices import notice
@@ -68,6 +69,8 @@ from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, 
 from mostrador.llm.tools import GET_LIVE_PRODUCT_DETAILS, REPLY_TOOLS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
 from mostrador.messaging.model import Channel, InboundMessage, MessageDeletion, StatusUpdate
 from mostrador.observability import logger, metrics, redact
+from mostrador.tenancy.budget import TokenBudgetSpent
+from mostrador.tenancy.profile import TenantProfile
 
 if TYPE_CHECKING:
     from mostrador.config import Settings
@@ -169,15 +172,31 @@ def default_system_prompt() -> str:
     return _prompt_file("default_system_prompt.txt")
 
 
-def system_prompt(base: str | None, language: str) -> str:
+def system_prompt(base: str | None, language: str, facts: Sequence[str] = ()) -> str:
     """The tenant's prompt (voice, store facts) or the default, then the ground rules no tenant prompt
-    can drop: prices and stock only from tools, real escalations, catalog/customer text is data."""
+    can drop: prices and stock only from tools, real escalations, catalog/customer text is data; then
+    the facts of the moment (the store's name, currency, local time and whether it is open)."""
     name = language_name(language)
+    context = "".join(f"{fact}\n" for fact in facts)
     return (
         f"{(base or default_system_prompt()).strip()}\n\n"
         f"{_prompt_file('ground_rules.txt')}\n\n"
-        f"Conversation language: {name} ({language}). Answer in {name}."
+        f"{context}Conversation language: {name} ({language}). Answer in {name}."
     )
+
+
+def store_facts(tenant: TenantProfile, now: datetime) -> list[str]:
+    """What the model should know of the tenant at this moment."""
+    local = tenant.local_time(now)
+    facts = [
+        f"You answer for {tenant.display_name}. Show prices in {tenant.currency}.",
+        f"The store's local time is {local:%A %Y-%m-%d %H:%M} ({tenant.time_zone}).",
+    ]
+    if tenant.business_hours:
+        hours = "; ".join(f"{day} {', '.join(spans)}" for day, spans in tenant.business_hours.items())
+        state = "open" if tenant.is_open(now) else "closed"
+        facts.append(f"Business hours: {hours}. The store is {state} now.")
+    return facts
 
 
 def _utcnow() -> datetime:
@@ -234,6 +253,10 @@ class ReplyService:
     history_limit: int = HISTORY_MESSAGES
     empty_search_limit: int = EMPTY_SEARCH_LIMIT
     knowledge: KnowledgeBase | None = None
+    # The tenant's settings (language, hours, after-hours message, store facts); None: the deployment's.
+    tenant: TenantProfile | None = None
+    # Told of each escalation this service opens (the tenant's escalation webhook), best effort.
+    notify_escalation: Callable[[EscalationNotice], object] | None = None
     # Voice notes and photos (none: voice notes get the "needs a model" notice, photos their caption).
     media: MediaReader = field(default_factory=_blind_reader)
     # The burst quiet window: 0 (or no scheduler) answers every message at once.
@@ -398,8 +421,9 @@ class ReplyService:
         # language.py). The catalog's brands are read only when the message would change the language.
         # A tapped button's title is our own words (a product name), never a sign of the customer's language.
         known = repo.get_conversation(self.conn, tenant, conversation_id)
-        current = known["language"] if known else None
         pinned = bool(known and known["last_customer_message_at"])
+        # Until a message names one, a conversation speaks the tenant's default language.
+        current = known["language"] if known and pinned else self._default_language(known)
         if message.media_kind in ("interactive", "postback"):
             language = current or DEFAULT_LANGUAGE
         else:
@@ -627,10 +651,9 @@ class ReplyService:
         abilities = abilities_for(message.channel)
         typing = self._show_typing(message)
         escalated = False
+        handoff: tuple[str, str] | None = None  # (reason, source) of an escalation instead of a model answer
         if any(asks_for_human(_customer_words(row)) for row in rows):
-            self._open_escalation(message, inbound_id, "the customer asked for a person", "customer_request")
-            reply = repo.ReplyDraft(handoff_message(language), language)
-            escalated = True
+            handoff = ("the customer asked for a person", "customer_request")
         else:
             toolbox = ReplyToolbox(
                 self.catalog,
@@ -639,7 +662,16 @@ class ReplyService:
                 self.knowledge,
             )
             picked = self._picked(message)
-            result = self._generate(message, inbound_id, language, toolbox, picked=picked)
+            try:
+                result = self._generate(message, inbound_id, language, toolbox, picked=picked)
+            except TokenBudgetSpent:
+                # The tenant chose people over a cheaper model once its monthly budget is spent.
+                handoff = ("the monthly token budget is spent", "token_budget")
+        if handoff is not None:
+            self._open_escalation(message, inbound_id, *handoff)
+            reply = repo.ReplyDraft(self._after_hours_message(now) or handoff_message(language), language)
+            escalated = True
+        else:
             text = result.text.strip() or localized(_EMPTY_ANSWER, language)
             escalated = toolbox.escalation_id is not None
             searched_in_vain = any(
@@ -661,7 +693,7 @@ class ReplyService:
             choices: ChoiceSet | None = None
             image_url = image_caption = None
             if escalated:
-                text = with_handoff(text, language)
+                text = with_handoff(text, language, self._after_hours_message(now))
             elif picked is not None:
                 image_url, image_caption = self._product_photo(tenant, result.tool_outcomes, abilities)
             else:
@@ -777,7 +809,22 @@ class ReplyService:
         thread.start()
         return thread
 
+    def _default_language(self, known: dict[str, Any] | None) -> str | None:
+        """A new conversation's language until its messages name one: the tenant's, else the deployment's."""
+        if self.tenant is not None:
+            return self.tenant.default_language
+        return known["language"] if known else None
+
+    def _after_hours_message(self, now: datetime) -> str | None:
+        """The tenant's after-hours message when its store is closed now (told instead of "a person will
+        answer shortly" when a person is brought in); None during business hours or without one."""
+        tenant = self.tenant
+        if tenant is not None and tenant.after_hours_message and not tenant.is_open(now):
+            return tenant.after_hours_message
+        return None
+
     def _open_escalation(self, message: InboundMessage, inbound_id: int, reason: str, source: str) -> int:
+        already = repo.open_escalation_id(self.conn, message.tenant_id, message.conversation_id)
         escalation_id = repo.open_escalation(
             self.conn, message.tenant_id, message.conversation_id, reason=reason, source=source, message_id=inbound_id
         )
@@ -785,6 +832,21 @@ class ReplyService:
             "escalated to a human",
             extra={"conversation": redact(message.conversation_id), "source": source, "escalation_id": escalation_id},
         )
+        if already is None and self.notify_escalation is not None:
+            tenant = self.tenant
+            self.notify_escalation(
+                EscalationNotice(
+                    tenant_id=message.tenant_id,
+                    escalation_id=escalation_id,
+                    conversation_id=message.conversation_id,
+                    channel=message.channel,
+                    reason=reason,
+                    source=source,
+                    opened_at=self.clock(),
+                    agent_ids=tenant.escalation_agent_ids if tenant else (),
+                    email=tenant.escalation_email if tenant else None,
+                )
+            )
         return escalation_id
 
     def _generate(
@@ -800,7 +862,8 @@ class ReplyService:
         # A retry after every model failed starts over: the earlier attempt's tool calls led to no reply
         # and must not count twice (they feed the "searches keep finding nothing" escalation).
         repo.forget_tool_calls(self.conn, inbound_id)
-        prompt = system_prompt(repo.tenant_system_prompt(self.conn, tenant), language)
+        facts = store_facts(self.tenant, self.clock()) if self.tenant is not None else []
+        prompt = system_prompt(repo.tenant_system_prompt(self.conn, tenant), language, facts)
         rows = repo.recent_history(self.conn, tenant, conversation_id, self.history_limit)
         messages = [ChatMessage("system", prompt)] + [m for m in map(_as_chat_message, rows) if m is not None]
 
@@ -984,9 +1047,21 @@ def _history_text(row: dict[str, Any]) -> str:
     return text
 
 
-def reply_service_from_settings(settings: Settings, conn: Connection) -> ReplyService:
+def reply_service_from_settings(
+    settings: Settings,
+    conn: Connection,
+    *,
+    tenant: TenantProfile | None = None,
+    chat_models: Callable[[], Sequence[ChatModel]] | None = None,
+    search_settings: Settings | None = None,
+) -> ReplyService:
     """Production wiring: the catalog search on `conn`, the configured LLMs and channel senders,
-    the channels' media downloads, and the burst timer on the reply queue."""
+    the channels' media downloads, and the burst timer on the reply queue.
+
+    `settings` are the ones the tenant runs with (tenancy.profile.tenant_settings: its channel tokens,
+    which also download its customers' media, and its LLM keys, which also transcribe and describe
+    them); `search_settings` the deployment's, whose embedding model the catalog was embedded with
+    (default: `settings`)."""
     from mostrador.channels.media import ChannelMedia
     from mostrador.channels.registry import sender_for
     from mostrador.conversations.reply_queue import QueueReplyScheduler
@@ -1006,17 +1081,20 @@ def reply_service_from_settings(settings: Settings, conn: Connection) -> ReplySe
             senders[channel] = sender_for(channel, settings)
         return senders[channel]
 
+    embedding_settings = search_settings or settings
     scheduler = QueueReplyScheduler(settings.reply_queue_url) if settings.reply_queue_url else None
     if settings.reply_burst_window_seconds and scheduler is None:
         logger.warning("REPLY_QUEUE_URL is not set: the burst window is off and every message is answered at once")
     return ReplyService(
         conn=conn,
         policy=TakeoverPolicy.from_settings(settings),
-        chat_models=lambda: chat_models_for(settings),
-        catalog=DatabaseCatalog(conn, lambda: embedder_for(settings)),
-        knowledge=DatabaseKnowledge(conn, lambda: embedder_for(settings)),
+        chat_models=chat_models or (lambda: chat_models_for(settings)),
+        catalog=DatabaseCatalog(conn, lambda: embedder_for(embedding_settings)),
+        knowledge=DatabaseKnowledge(conn, lambda: embedder_for(embedding_settings)),
         sender_for=cached_sender,
         history=history,
+        tenant=tenant,
+        notify_escalation=_escalation_notifier(tenant),
         media=MediaReader(
             ChannelMedia.from_settings(settings),
             transcribers=lambda: transcribers_for(settings),
@@ -1027,3 +1105,11 @@ def reply_service_from_settings(settings: Settings, conn: Connection) -> ReplySe
         burst_window_seconds=settings.reply_burst_window_seconds,
         scheduler=scheduler,
     )
+
+
+def _escalation_notifier(tenant: TenantProfile | None) -> Callable[[EscalationNotice], object] | None:
+    if tenant is None or not tenant.escalation_webhook_url:
+        return None
+    from mostrador.conversations.escalation_notice import WebhookEscalationNotifier
+
+    return WebhookEscalationNotifier(tenant.escalation_webhook_url)

@@ -517,15 +517,16 @@ def record_usage(
 
 
 def tenant_system_prompt(conn: Connection, tenant_id: str) -> str | None:
-    row = conn.execute("SELECT system_prompt FROM tenant_settings WHERE tenant_id = %s", (tenant_id,)).fetchone()
+    row = conn.execute("SELECT system_prompt FROM tenants WHERE tenant_id = %s", (tenant_id,)).fetchone()
     return row["system_prompt"] if row and row["system_prompt"] else None
 
 
 def set_tenant_system_prompt(conn: Connection, tenant_id: str, prompt: str | None) -> None:
+    """The tenant's prompt (a tenant that does not exist yet is created with its id as its name)."""
     conn.execute(
-        "INSERT INTO tenant_settings (tenant_id, system_prompt) VALUES (%s, %s)"
+        "INSERT INTO tenants (tenant_id, display_name, system_prompt) VALUES (%s, %s, %s)"
         " ON CONFLICT (tenant_id) DO UPDATE SET system_prompt = EXCLUDED.system_prompt, updated_at = now()",
-        (tenant_id, prompt),
+        (tenant_id, tenant_id, prompt),
     )
 
 
@@ -548,6 +549,15 @@ def messages_after(
         " ORDER BY id LIMIT %s",
         (tenant_id, conversation_id, after_id, max(1, min(limit, 200))),
     ).fetchall()
+
+
+def open_escalation_id(conn: Connection, tenant_id: str, conversation_id: str) -> int | None:
+    """The conversation's open escalation, if it has one."""
+    row = conn.execute(
+        "SELECT id FROM escalations WHERE tenant_id = %s AND conversation_id = %s AND status = 'open'",
+        (tenant_id, conversation_id),
+    ).fetchone()
+    return int(row["id"]) if row else None
 
 
 # -- voice notes, photos, choices and bursts (issue 13) ------------------------------------------

@@ -2,7 +2,8 @@
 
 The role may read and write rows (SELECT, INSERT, UPDATE, DELETE, sequences) and nothing else: no DDL, no
 TRUNCATE, no ownership. The schema stays the master user's, which only the migrate function uses.
-Default privileges cover tables that later migrations (run by the master user) create.
+Default privileges cover tables that later migrations (run by the master user) create. The audit log is
+append-only for the role: it may add entries and read them, never change or remove one.
 """
 
 from __future__ import annotations
@@ -38,3 +39,6 @@ def ensure_app_role(conn: Connection, role: str, password: str) -> None:
         database = sql.Identifier(conn.info.dbname)
         for grant in grants:
             conn.execute(sql.SQL(grant).format(database=database, role=role_name))
+        audit_log = conn.execute("SELECT to_regclass('audit_log') IS NOT NULL AS present").fetchone()
+        if audit_log is not None and audit_log["present"]:
+            conn.execute(sql.SQL("REVOKE UPDATE, DELETE ON audit_log FROM {}").format(role_name))

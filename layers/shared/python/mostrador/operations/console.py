@@ -1,4 +1,4 @@
-"""What the admin console reads beyond the plain admin API: who is signed in and what they may do, the
+"""What the admin console reads beyond the plain admin API (who is signed in: GET /admin/me, access.me): the
 inbox with each conversation's state, a conversation's latest messages with the tool calls behind each
 bot reply and the reply window, the catalog searched as the bot searches it, a sync's failed items.
 
@@ -18,19 +18,11 @@ from mostrador.operations.paging import decode_cursor, encode_cursor
 if TYPE_CHECKING:
     from mostrador.conversations.toolbox import Catalog
     from mostrador.db.connection import Connection
-    from mostrador.operations.auth import Principal
 
 # Messages a transcript shows (the latest ones); the admin API pages through the rest.
 TRANSCRIPT_MESSAGES = 200
 # Fields a product card may carry its search score in, best known first (catalog/search.py decides).
 SCORE_FIELDS = ("relevance", "score", "similarity")
-
-
-def me(principal: Principal, tenant_id: str | None) -> dict[str, Any]:
-    from mostrador.operations.auth import ROLE_PERMISSIONS
-
-    permissions = sorted(permission.value for permission in ROLE_PERMISSIONS[principal.role])
-    return {"subject": principal.subject, "role": principal.role.value, "permissions": permissions, "tenant": tenant_id}
 
 
 def inbox(

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 class OperationsError(Exception):
     status = 400
+    # True when the change was stored before the failure (what had to follow it did not happen): the answer
+    # is an error, and the audit log still records the change.
+    committed = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -25,3 +28,7 @@ class NotFound(OperationsError):
 
 class Conflict(OperationsError):
     status = 409
+
+
+class Unavailable(OperationsError):
+    status = 503

@@ -1,0 +1,235 @@
+"""Admin access use cases: who the caller is (/admin/me), tokens (create, list, revoke) and the audit log.
+
+A `Caller` is a principal plus the tenant its request acts on (auth.acting_tenant). Reads that span the
+deployment (token and audit lists) show an operator every tenant unless it names one; everyone else only
+ever sees its own tenant's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from mostrador.db import access_repository as access_repo
+from mostrador.operations.auth import (
+    TOKEN_CACHE,
+    Authenticator,
+    ChainedAuthenticator,
+    DatabaseTokenAuthenticator,
+    Principal,
+    Role,
+    StaticTokenAuthenticator,
+    StoredToken,
+    missing_permission_message,
+    new_token,
+    permission_to_grant,
+    shown_prefix,
+    token_hash,
+)
+from mostrador.operations.conversations import iso
+from mostrador.operations.errors import Conflict, Forbidden, NotFound, Unavailable
+from mostrador.operations.paging import decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from mostrador.config import Settings
+    from mostrador.db.connection import Connection
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    tenant_id: str  # the tenant this request acts on
+    tenant_named: bool = False  # an operator named it (X-Tenant)
+
+    @property
+    def visible_tenant(self) -> str | None:
+        """The tenant a deployment-wide list is limited to; None (every tenant) for an operator naming none."""
+        if self.principal.tenant_id is None and not self.tenant_named:
+            return None
+        return self.tenant_id
+
+
+class TokenTable:
+    """DatabaseTokenAuthenticator's TokenStore. The connection is opened only when a lookup is needed, so a
+    request with ADMIN_TOKEN, or with a token seen in the last TOKEN_CACHE_SECONDS, opens nothing."""
+
+    def __init__(self, connection: Callable[[], Connection]) -> None:
+        self._connection = connection
+
+    def find_active(self, token_hash: bytes) -> StoredToken | None:
+        row = access_repo.find_active_token(self._connection(), token_hash)
+        if row is None:
+            return None
+        return StoredToken(row["id"], row["name"], row["role"], row["tenant_id"], row["expires_at"])
+
+
+def admin_authenticator(settings: Settings, connection: Callable[[], Connection]) -> Authenticator:
+    """ADMIN_TOKEN first (no database), then tokens created through the API when the hash key is set."""
+    static = StaticTokenAuthenticator.from_settings(settings)
+    key = settings.secret("admin_token_hash_key")
+    if not key:
+        return static
+    return ChainedAuthenticator(static, DatabaseTokenAuthenticator(key, TokenTable(connection)))
+
+
+def tenant_exists(conn: Connection, tenant_id: str) -> bool:
+    """Whether an operator's X-Tenant names a tenant (tenants are data: docs/tenants.md)."""
+    from mostrador.db.tenant_repository import tenant_exists as exists
+
+    return exists(conn, tenant_id)
+
+
+def me(caller: Caller) -> dict[str, Any]:
+    principal = caller.principal
+    return {
+        "subject": principal.subject,
+        "role": principal.role.value,
+        "tenant": caller.tenant_id,
+        # False for an operator: its token is the deployment's and `tenant` is only the one it acts on now.
+        "tenantFixed": principal.tenant_id is not None,
+        "tokenId": principal.token_id,
+        "permissions": principal.permissions,
+    }
+
+
+# -- tokens ----------------------------------------------------------------------------------------
+
+
+def token_json(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    if row["revoked_at"] is not None:
+        status = "revoked"
+    elif row["expires_at"] is not None and row["expires_at"] <= now:
+        status = "expired"
+    else:
+        status = "active"
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "role": row["role"],
+        "tenant": row["tenant_id"],
+        "prefix": row["token_prefix"],
+        "status": status,
+        "createdAt": iso(row["created_at"]),
+        "createdBy": row["created_by"],
+        "expiresAt": iso(row["expires_at"]),
+        "lastUsedAt": iso(row["last_used_at"]),
+        "revokedAt": iso(row["revoked_at"]),
+        "revokedBy": row["revoked_by"],
+    }
+
+
+def create_token(
+    conn: Connection,
+    caller: Caller,
+    *,
+    name: str,
+    role: Role,
+    expires_in_days: int | None,
+    hash_key: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """A new token for the caller's tenant (an operator token belongs to none). The answer is the only
+    place the secret ever appears: only its keyed hash is stored."""
+    _check_may_handle(caller.principal, role, "creating")
+    if not hash_key:
+        raise Unavailable(
+            "tokens cannot be created: ADMIN_TOKEN_HASH_KEY is not configured (generated by the deploy and by "
+            "`mostrador local`; see docs/admin.md)"
+        )
+    secret = new_token()
+    row = access_repo.insert_token(
+        conn,
+        token_hash=token_hash(hash_key, secret),
+        token_prefix=shown_prefix(secret),
+        tenant_id=None if role is Role.OPERATOR else caller.tenant_id,
+        role=role.value,
+        name=name,
+        created_by=caller.principal.subject,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    return {**token_json(row, now), "secret": secret}
+
+
+def list_tokens(
+    conn: Connection,
+    caller: Caller,
+    *,
+    active_only: bool,
+    role: Role | None,
+    cursor: str | None,
+    limit: int,
+    now: datetime,
+) -> dict[str, Any]:
+    (before_id,) = decode_cursor(cursor, int) if cursor else (None,)
+    rows = access_repo.list_tokens(
+        conn,
+        caller.visible_tenant,
+        active_only=active_only,
+        role=role.value if role else None,
+        now=now,
+        before_id=before_id,
+        limit=limit + 1,
+    )
+    page, more = rows[:limit], len(rows) > limit
+    return {
+        "tokens": [token_json(row, now) for row in page],
+        "nextCursor": encode_cursor(page[-1]["id"]) if more else None,
+    }
+
+
+def revoke_token(conn: Connection, caller: Caller, token_id: int, *, now: datetime) -> dict[str, Any]:
+    """Revoke at once: refused from this moment in this execution environment, and everywhere else within
+    TOKEN_CACHE_SECONDS (the time other environments may still hold it in their cache)."""
+    row = access_repo.get_token(conn, token_id)
+    visible = caller.visible_tenant
+    if row is None or (visible is not None and row["tenant_id"] != visible):
+        raise NotFound(f"No token {token_id}" + (f" in tenant '{visible}'." if visible else "."))
+    _check_may_handle(caller.principal, Role(row["role"]), "revoking")
+    revoked = access_repo.revoke_token(conn, token_id, caller.principal.subject)
+    if revoked is None:
+        raise Conflict(f"Token {token_id} was already revoked at {iso(row['revoked_at'])}.")
+    TOKEN_CACHE.forget_token(token_id)
+    return token_json(revoked, now)
+
+
+def _check_may_handle(principal: Principal, role: Role, doing: str) -> None:
+    needed = permission_to_grant(role)
+    if not principal.can(needed):
+        raise Forbidden(missing_permission_message(principal, needed, f"{doing} a token with the role '{role.value}'"))
+
+
+# -- audit log -------------------------------------------------------------------------------------
+
+
+def audit_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "at": iso(row["at"]),
+        "tenant": row["tenant_id"],
+        "actor": row["actor"],
+        "role": row["actor_role"],
+        "tokenId": row["actor_token_id"],
+        "action": row["action"],
+        "method": row["method"],
+        "route": row["route"],
+        "targetId": row["target_id"],
+        "status": row["status"],
+    }
+
+
+def list_audit(
+    conn: Connection, caller: Caller, filters: access_repo.AuditFilter, *, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    after = decode_cursor(cursor, datetime, int) if cursor else None
+    rows = access_repo.list_audit(conn, caller.visible_tenant, filters, after=after, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    return {
+        "entries": [audit_json(row) for row in page],
+        "nextCursor": encode_cursor(page[-1]["at"], page[-1]["id"]) if more else None,
+    }
+
+
+def record_mutation(conn: Connection, entry: access_repo.AuditEntry) -> None:
+    access_repo.record_audit(conn, entry)

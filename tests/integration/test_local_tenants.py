@@ -1,0 +1,184 @@
+"""Tenants on `mostrador local` as a person uses them: the stack creates the default tenant, `mostrador tenant`
+adds a second one (a subprocess, over HTTP), its own ingest key loads its own catalog, and a chat through its
+web chat key is answered from that catalog while the default tenant's chat page answers from the other."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from local.chat_client import WebChatClient
+from tests.integration.test_local_stack import RunningStack, free_port, graph, ingest_key, stack_env, start_stack
+
+__all__ = ["graph", "stack_env"]  # module fixtures used here
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str]) -> Iterator[RunningStack]:
+    root = tmp_path_factory.mktemp("tenants-stack")
+    running = start_stack(root / "data", free_port(), stack_env, root / "stack.log")
+    yield running
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait()
+
+
+def mostrador(stack: RunningStack, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "local.cli", *args, "--url", stack.url, "--data-dir", str(stack.data_dir)],
+        cwd=stack.data_dir.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def catalog_file(folder: Path, name: str, items: list[dict[str, Any]]) -> Path:
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def item(code: str, name: str, price: float) -> dict[str, Any]:
+    return {
+        "itemCode": code,
+        "itemName": name,
+        "whsName": "CCS-01",
+        "branchName": "Caracas",
+        "stock": 3,
+        "price": price,
+    }
+
+
+def bot_answer(client: WebChatClient, text: str, seconds: float = 90.0) -> str:
+    client.send(text)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for message in client.new_messages():
+            if message["from"] == "bot":
+                return str(message["text"])
+        time.sleep(0.5)
+    raise AssertionError(f"no bot answer to {text!r} within {seconds} s")
+
+
+def test_a_second_tenant_added_from_the_cli_is_chatted_with_through_its_own_key(
+    stack: RunningStack, stack_env: dict[str, str], tmp_path: Path
+) -> None:
+    assert "Tenants: created tenant default" in stack.output()
+    page = httpx.get(f"{stack.url}/chat").text
+    default_key = re.search(r'data-widget-key="(wk_[A-Za-z0-9_-]+)"', page)
+    assert default_key is not None
+
+    added = mostrador(stack, stack_env, "tenant", "add", "beta", "--name", "Beta Hogar", "--language", "es")
+    beta_key = re.search(r"web chat key: (wk_[A-Za-z0-9_-]+)", added.stdout)
+    assert beta_key is not None and f"/chat?key={beta_key[1]}" in added.stdout
+    keys = mostrador(stack, stack_env, "tenant", "keys", "beta", "--new", "ingest", "--label", "fetcher")
+    beta_ingest = re.search(r"ingest key key_\w+: (mik_\S+)", keys.stdout)
+    assert beta_ingest is not None
+
+    listed = mostrador(stack, stack_env, "tenant", "list").stdout
+    assert re.search(r"^beta\s+Beta Hogar\s+yes", listed, re.M) and re.search(r"^default\s", listed, re.M)
+
+    # The same item code in both catalogs, each pushed with its tenant's key.
+    default_catalog = catalog_file(tmp_path, "default", [item("XY-0412", "Nevera Samsung RT38", 499)])
+    beta_catalog = catalog_file(tmp_path, "beta", [item("XY-0412", "Licuadora Oster Pro", 80)])
+    mostrador(stack, stack_env, "ingest", str(default_catalog), "--key", ingest_key(stack), "--timeout", "180")
+    mostrador(stack, stack_env, "ingest", str(beta_catalog), "--key", beta_ingest[1], "--timeout", "180")
+
+    beta_answer = bot_answer(WebChatClient(stack.url, widget_key=beta_key[1]), "¿tienen el XY-0412?")
+    assert "Licuadora Oster Pro" in beta_answer and "Nevera" not in beta_answer
+    default_answer = bot_answer(WebChatClient(stack.url, widget_key=default_key[1]), "¿tienen el XY-0412?")
+    assert "Nevera Samsung RT38" in default_answer and "Licuadora" not in default_answer
+
+    refused = httpx.post(
+        f"{stack.url}/webchat/messages",
+        json={"conversationId": "0123456789abcdef", "text": "hola"},
+        headers={"X-Widget-Key": "wk_not_a_real_key_123456"},
+    )
+    assert refused.status_code == 403
+    shown = json.loads(mostrador(stack, stack_env, "tenant", "show", "beta").stdout)
+    assert shown["displayName"] == "Beta Hogar" and [k["kind"] for k in shown["keys"]] == ["ingest"]
+    assert beta_ingest[1] not in json.dumps(shown)
+
+
+def test_tenant_set_changes_settings_channels_and_secrets(stack: RunningStack, stack_env: dict[str, str]) -> None:
+    mostrador(stack, stack_env, "tenant", "add", "gamma", "--name", "Gamma")
+    changed = mostrador(
+        stack,
+        stack_env,
+        "tenant",
+        "set",
+        "gamma",
+        "--hours",
+        "mon-fri 09:00-13:00 15:00-19:00; sat 09:00-13:00",
+        "--time-zone",
+        "America/Caracas",
+        "--token-budget",
+        "2000000",
+        "--whatsapp",
+        "5550001",
+        "--secret",
+        "WHATSAPP_TOKEN=gamma-token",
+    ).stdout
+    assert "whatsapp 5550001 → gamma" in changed and "secrets set now: WHATSAPP_TOKEN" in changed
+    shown = json.loads(mostrador(stack, stack_env, "tenant", "show", "gamma").stdout)
+    assert shown["businessHours"]["wed"] == ["09:00-13:00", "15:00-19:00"] and "sun" not in shown["businessHours"]
+    assert shown["monthlyTokenBudget"] == 2000000 and shown["secretsSet"] == ["WHATSAPP_TOKEN"]
+    assert "gamma-token" not in json.dumps(shown)
+    routing = json.loads((stack.data_dir / "routing.json").read_text())
+    assert routing["tenants"]["gamma"]["whatsapp"] == ["5550001"]
+
+    wrong = subprocess.run(
+        [sys.executable, "-m", "local.cli", "tenant", "set", "gamma", "--time-zone", "Mars/Base", "--url", stack.url]
+        + ["--data-dir", str(stack.data_dir)],
+        cwd=stack.data_dir.parent,
+        env=stack_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert wrong.returncode == 1 and "unknown time zone" in wrong.stderr
+
+
+def test_a_tenant_owner_token_from_the_cli_manages_only_its_own_tenant(
+    stack: RunningStack, stack_env: dict[str, str]
+) -> None:
+    mostrador(stack, stack_env, "tenant", "add", "delta", "--name", "Delta")
+    made = mostrador(stack, stack_env, "token", "create", "--tenant", "delta", "--role", "owner", "--name", "dora")
+    owner = made.stdout.strip()
+    assert owner.startswith("mst_") and "never shown again" in made.stderr
+
+    as_owner = {**stack_env, "MOSTRADOR_ADMIN_TOKEN": owner}
+    changed = mostrador(stack, as_owner, "tenant", "set", "delta", "--currency", "EUR").stdout
+    assert "set currency" in changed
+    assert json.loads(mostrador(stack, as_owner, "tenant", "show", "delta").stdout)["currency"] == "EUR"
+    tokens = mostrador(stack, as_owner, "token", "list").stdout
+    assert "dora" in tokens and "delta" in tokens
+
+    def refused(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "local.cli", *args, "--url", stack.url, "--data-dir", str(stack.data_dir)],
+            cwd=stack.data_dir.parent,
+            env=as_owner,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1, done.stdout + done.stderr
+        return done.stderr
+
+    assert "manage_tenants" in refused("tenant", "list")
+    assert "cannot act on tenant 'default'" in refused("tenant", "show", "default")
+    assert "manage_tenants" in refused("tenant", "set", "delta", "--whatsapp", "5550009")
