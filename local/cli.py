@@ -131,30 +131,38 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_knowledge(args: argparse.Namespace) -> int:
     from local import knowledge_client as client
+    from local.admin_client import TOKEN_SOURCES, admin_token
 
-    token = args.token or os.environ.get("ADMIN_TOKEN") or _local_key(Path(args.data_dir), "ADMIN_TOKEN")
+    token = admin_token(args.token, Path(args.data_dir))
     if not token:
-        print("mostrador knowledge: give --token (or set ADMIN_TOKEN)", file=sys.stderr)
+        print(f"mostrador knowledge: give an admin token ({TOKEN_SOURCES})", file=sys.stderr)
         return 2
     try:
         if args.action == "add":
             document = client.upload_document(
-                Path(args.file), args.url, token, title=args.title, on_progress=client.upload_progress()
+                Path(args.file),
+                args.url,
+                token,
+                title=args.title,
+                on_progress=client.upload_progress(),
+                tenant=args.tenant,
             )
         elif args.action == "faq":
-            document = client.add_faq(args.url, token, args.question, args.answer, args.tag)
+            document = client.add_faq(args.url, token, args.question, args.answer, args.tag, tenant=args.tenant)
         elif args.action == "list":
-            for item in client.list_knowledge(args.url, token, "faq" if args.faq else "file"):
+            for item in client.list_knowledge(args.url, token, "faq" if args.faq else "file", tenant=args.tenant):
                 print(client.document_line(item))
             return 0
         else:
-            print(json.dumps(client.delete_document(args.url, token, args.id, faq=args.faq)))
+            print(json.dumps(client.delete_document(args.url, token, args.id, faq=args.faq, tenant=args.tenant)))
             return 0
         if document.get("unchanged"):
             print(f"unchanged: {client.document_line(document)}", file=sys.stderr)
         elif not args.no_wait:
             print(f"queued: {client.document_line(document)} …", file=sys.stderr)
-            document = client.wait_for_document(args.url, token, int(document["id"]), timeout_seconds=args.timeout)
+            document = client.wait_for_document(
+                args.url, token, int(document["id"]), timeout_seconds=args.timeout, tenant=args.tenant
+            )
     except (client.KnowledgeFailed, OSError, ValueError) as error:
         print(f"mostrador knowledge: {error}", file=sys.stderr)
         return 1
@@ -250,7 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--faq", action="store_true")
     for sub in (add, faq, listing, remove):
         sub.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
-        sub.add_argument("--token", help="admin bearer token (default: ADMIN_TOKEN, or the local stack's)")
+        sub.add_argument(
+            "--token", help="your admin token (default: MOSTRADOR_ADMIN_TOKEN, ADMIN_TOKEN or the local stack's)"
+        )
+        sub.add_argument("--tenant", help="operators: the tenant to act on (X-Tenant)")
         sub.add_argument("--no-wait", action="store_true", help="do not wait for processing")
         sub.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for processing")
         sub.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)

@@ -25,8 +25,10 @@ class KnowledgeFailed(Exception):
     pass
 
 
-def _headers(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+def _headers(token: str, tenant: str | None) -> dict[str, str]:
+    # `tenant`: the tenant an operator's token acts on (X-Tenant); a tenant's own token needs none.
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return {**headers, "X-Tenant": tenant} if tenant else headers
 
 
 def upload_progress(stream: TextIO = sys.stderr, width: int = 30) -> Callable[[int, int], None]:
@@ -56,6 +58,7 @@ def upload_document(
     title: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     client: httpx.Client | None = None,
+    tenant: str | None = None,
 ) -> dict[str, Any]:
     """POST /admin/knowledge/documents; the answer's JSON (status 202 queued or 200 unchanged)."""
     try:
@@ -77,7 +80,7 @@ def upload_document(
         response = http.post(
             f"{url.rstrip('/')}/admin/knowledge/documents",
             content=_pieces(body, progress),
-            headers={**_headers(token), "Content-Length": str(len(body))},
+            headers={**_headers(token, tenant), "Content-Length": str(len(body))},
         )
     finally:
         if client is None:
@@ -85,19 +88,23 @@ def upload_document(
     return _json(response, "upload")
 
 
-def add_faq(url: str, token: str, question: str, answer: str, tags: list[str] | None = None) -> dict[str, Any]:
+def add_faq(
+    url: str, token: str, question: str, answer: str, tags: list[str] | None = None, *, tenant: str | None = None
+) -> dict[str, Any]:
     with httpx.Client(timeout=60.0) as http:
         response = http.post(
             f"{url.rstrip('/')}/admin/knowledge/faq",
             json={"question": question, "answer": answer, "tags": tags or []},
-            headers=_headers(token),
+            headers=_headers(token, tenant),
         )
     return _json(response, "FAQ entry")
 
 
-def get_document(url: str, token: str, document_id: int) -> dict[str, Any]:
+def get_document(url: str, token: str, document_id: int, *, tenant: str | None = None) -> dict[str, Any]:
     with httpx.Client(timeout=30.0) as http:
-        response = http.get(f"{url.rstrip('/')}/admin/knowledge/documents/{document_id}", headers=_headers(token))
+        response = http.get(
+            f"{url.rstrip('/')}/admin/knowledge/documents/{document_id}", headers=_headers(token, tenant)
+        )
     return _json(response, "document status")
 
 
@@ -108,11 +115,12 @@ def wait_for_document(
     *,
     timeout_seconds: float = 600.0,
     interval_seconds: float = 1.0,
+    tenant: str | None = None,
 ) -> dict[str, Any]:
     """Poll until the document is ready or failed."""
     deadline = time.monotonic() + timeout_seconds
     while True:
-        document = get_document(url, token, document_id)
+        document = get_document(url, token, document_id, tenant=tenant)
         if document.get("status") in ("ready", "failed"):
             return document
         if time.monotonic() > deadline:
@@ -121,14 +129,16 @@ def wait_for_document(
         time.sleep(interval_seconds)
 
 
-def list_knowledge(url: str, token: str, kind: str) -> list[dict[str, Any]]:
+def list_knowledge(url: str, token: str, kind: str, *, tenant: str | None = None) -> list[dict[str, Any]]:
     path = "faq" if kind == "faq" else "documents"
     items: list[dict[str, Any]] = []
     cursor: str | None = None
     with httpx.Client(timeout=30.0) as http:
         while True:
             params = {"limit": "200", **({"cursor": cursor} if cursor else {})}
-            response = http.get(f"{url.rstrip('/')}/admin/knowledge/{path}", params=params, headers=_headers(token))
+            response = http.get(
+                f"{url.rstrip('/')}/admin/knowledge/{path}", params=params, headers=_headers(token, tenant)
+            )
             page = _json(response, "list")
             items.extend(page["documents"])
             cursor = page.get("nextCursor")
@@ -136,10 +146,14 @@ def list_knowledge(url: str, token: str, kind: str) -> list[dict[str, Any]]:
                 return items
 
 
-def delete_document(url: str, token: str, document_id: int, *, faq: bool = False) -> dict[str, Any]:
+def delete_document(
+    url: str, token: str, document_id: int, *, faq: bool = False, tenant: str | None = None
+) -> dict[str, Any]:
     path = "faq" if faq else "documents"
     with httpx.Client(timeout=30.0) as http:
-        response = http.delete(f"{url.rstrip('/')}/admin/knowledge/{path}/{document_id}", headers=_headers(token))
+        response = http.delete(
+            f"{url.rstrip('/')}/admin/knowledge/{path}/{document_id}", headers=_headers(token, tenant)
+        )
     return _json(response, "delete")
 
 

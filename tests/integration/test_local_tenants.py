@@ -182,3 +182,22 @@ def test_a_tenant_owner_token_from_the_cli_manages_only_its_own_tenant(
     assert "manage_tenants" in refused("tenant", "list")
     assert "cannot act on tenant 'default'" in refused("tenant", "show", "default")
     assert "manage_tenants" in refused("tenant", "set", "delta", "--whatsapp", "5550009")
+
+
+def test_the_operator_keeps_a_tenants_knowledge_from_the_cli_and_its_owner_finds_it_with_its_token(
+    stack: RunningStack, stack_env: dict[str, str]
+) -> None:
+    mostrador(stack, stack_env, "tenant", "add", "epsilon", "--name", "Epsilon")
+    question = "¿Abren los domingos en Epsilon?"
+    added = mostrador(
+        stack, stack_env, "knowledge", "faq", "--tenant", "epsilon", "--question", question, "--answer", "Sí, de 9 a 1."
+    )
+    assert json.loads(added.stdout.strip().splitlines()[-1])["status"] == "ready", added.stderr
+
+    def faq_questions(env: dict[str, str], *tenant: str) -> str:
+        return mostrador(stack, env, "knowledge", "list", "--faq", *tenant).stdout
+
+    assert question in faq_questions(stack_env, "--tenant", "epsilon")
+    assert question not in faq_questions(stack_env)  # the operator's token alone acts on the default tenant
+    owner = mostrador(stack, stack_env, "token", "create", "--tenant", "epsilon", "--role", "owner", "--name", "eva")
+    assert question in faq_questions({**stack_env, "MOSTRADOR_ADMIN_TOKEN": owner.stdout.strip()})
