@@ -83,30 +83,20 @@ class MostradorStack(Stack):
             ),
             removal_policy=secret_removal,
         )
-        self.ingest_key_secret = secretsmanager.Secret(
-            self,
+        self.ingest_key_secret = self._generated_key_secret(
             "IngestKeySecret",
-            secret_name=f"{prefix}/ingest-key",
+            name=f"{prefix}/ingest-key",
             description="Mostrador: the X-API-KEY the fetcher sends to the ingest routes (generated)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template="{}",  # noqa: S106 - an empty JSON object, the key is generated into it
-                generate_string_key=INGEST_KEY_NAME,
-                exclude_punctuation=True,
-                password_length=INGEST_KEY_LENGTH,
-            ),
+            key_name=INGEST_KEY_NAME,
+            length=INGEST_KEY_LENGTH,
             removal_policy=secret_removal,
         )
-        self.admin_token_key_secret = secretsmanager.Secret(
-            self,
+        self.admin_token_key_secret = self._generated_key_secret(
             "AdminTokenKeySecret",
-            secret_name=f"{prefix}/admin-token-key",
+            name=f"{prefix}/admin-token-key",
             description="Mostrador: the key admin tokens are hashed under (generated; never change it)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template="{}",  # noqa: S106 - an empty JSON object, the key is generated into it
-                generate_string_key=ADMIN_TOKEN_KEY_NAME,
-                exclude_punctuation=True,
-                password_length=ADMIN_TOKEN_KEY_LENGTH,
-            ),
+            key_name=ADMIN_TOKEN_KEY_NAME,
+            length=ADMIN_TOKEN_KEY_LENGTH,
             removal_policy=secret_removal,
         )
         for secret in (self.app_secret, self.ingest_key_secret, self.admin_token_key_secret):
@@ -153,6 +143,31 @@ class MostradorStack(Stack):
             rest_api=self.api.rest_api,
         )
         self._outputs()
+
+    def _generated_key_secret(
+        self,
+        construct_id: str,
+        *,
+        name: str,
+        description: str,
+        key_name: str,
+        length: int,
+        removal_policy: RemovalPolicy,
+    ) -> secretsmanager.Secret:
+        """A secret holding one key the deploy generates: {key_name: <length letters and digits>}."""
+        return secretsmanager.Secret(
+            self,
+            construct_id,
+            secret_name=name,
+            description=description,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template="{}",  # noqa: S106 - an empty JSON object, the key is generated into it
+                generate_string_key=key_name,
+                exclude_punctuation=True,
+                password_length=length,
+            ),
+            removal_policy=removal_policy,
+        )
 
     def _network(self, settings: DeploySettings) -> ec2.Vpc:
         nat_provider: ec2.NatProvider | None = None

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.chromium import Chromium, Page
-from tests.integration.test_local_stack import RunningStack, stop_stack
+from tests.integration.test_local_stack import REPO, RunningStack, stop_stack
 
-DESKTOP = (1366, 900)
+PHONE, DESKTOP = (390, 844), (1366, 900)
+SCREENSHOTS = REPO / ".artifacts" / "console-screenshots"
 
 
 def shut_down(stack: RunningStack) -> None:
@@ -57,3 +60,24 @@ def go(page: Page, address: str, ready: str | None = None) -> None:
     page.evaluate(f"location.hash = {json.dumps(address)}")
     if ready is not None:
         page.wait_for(ready, seconds=20)
+
+
+def at_phone_and_desktop_widths(page: Page) -> Iterator[str]:
+    """The page at phone width, then at desktop width (yields "phone", "desktop"); left at desktop width."""
+    for label, (width, height) in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport(width, height, mobile=label == "phone")
+        yield label
+    page.set_viewport(*DESKTOP)
+
+
+def screenshot(page: Page, name: str, *, clear_status: bool = True) -> Path:
+    """The page once settled, saved as SCREENSHOTS/<name>.png; by default without a passing status notice."""
+    if clear_status:
+        page.evaluate("document.getElementById('status').textContent = ''")
+    time.sleep(0.3)
+    return page.screenshot(SCREENSHOTS / f"{name}.png")
+
+
+def assert_pictures(saved: list[Path]) -> None:
+    for path in saved:
+        assert path.stat().st_size > 5000 and path.read_bytes()[:4] == b"\x89PNG"

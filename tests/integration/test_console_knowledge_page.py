@@ -23,7 +23,15 @@ from local.pdf_writer import make_pdf
 from tests.e2e.chromium import Chromium, Page
 from tests.fakes.platforms import FakeMetaGraph
 from tests.integration import console_support, test_local_stack
-from tests.integration.console_support import go, shut_down
+from tests.integration.console_support import (
+    DESKTOP,
+    SCREENSHOTS,
+    assert_pictures,
+    at_phone_and_desktop_widths,
+    go,
+    screenshot,
+    shut_down,
+)
 from tests.integration.test_local_stack import (
     REPO,
     RunningStack,
@@ -36,9 +44,7 @@ from tests.integration.test_local_stack import (
 
 graph, browser, page = test_local_stack.graph, console_support.browser, console_support.page  # fixtures
 ADMIN_TOKEN = "console-knowledge-test-admin-token-0123"
-SCREENSHOTS = REPO / ".artifacts" / "console-screenshots"
 SAMPLE_PDF = REPO / "local" / "sample_knowledge" / "politicas-de-la-tienda.pdf"
-PHONE, DESKTOP = (390, 844), (1366, 900)
 LOYALTY_MD = """# Programa de fidelidad
 
 Nuestro programa de puntos premia a los clientes que vuelven.
@@ -541,8 +547,7 @@ def test_screenshots_at_phone_and_desktop_widths(
     page.call("Page.bringToFront")  # a hidden tab does not refresh
     sign_in(page)
     saved = []
-    for label, (width, height) in (("phone", PHONE), ("desktop", DESKTOP)):
-        page.set_viewport(width, height, mobile=label == "phone")
+    for label in at_phone_and_desktop_widths(page):
         for name, address, ready in (
             ("documents", "#/knowledge/documents", "document.querySelectorAll('#document-list li.source').length >= 3"),
             ("faq", "#/knowledge/faq", "document.querySelectorAll('#faq-list li.source').length >= 1"),
@@ -558,9 +563,7 @@ def test_screenshots_at_phone_and_desktop_widths(
                 page.evaluate("document.getElementById('try-question').value = 'cómo se acumulan los puntos'")
                 page.evaluate("document.getElementById('try-question').form.requestSubmit()")
                 page.wait_for("!!document.querySelector('#passages li.passage')", seconds=20)
-            page.evaluate("document.getElementById('status').textContent = ''")
-            time.sleep(0.3)
-            saved.append(page.screenshot(SCREENSHOTS / f"{label}-knowledge-{name}.png"))
+            saved.append(screenshot(page, f"{label}-knowledge-{name}"))
         go(page, "#/inbox", "!!document.getElementById('filter-channel')")
         show_channel(page, "webchat")
         page.wait_for("document.querySelector('#conversation-list a.conversation')?.dataset.channel === 'webchat'", 20)
@@ -570,11 +573,8 @@ def test_screenshots_at_phone_and_desktop_widths(
             "document.querySelectorAll('#transcript details.why').forEach(d => { d.open = true; });"
             " [...document.querySelectorAll('#transcript li.citation')].at(-1).scrollIntoView({block: 'center'})"
         )
-        time.sleep(0.3)
-        saved.append(page.screenshot(SCREENSHOTS / f"{label}-knowledge-cited.png"))
-    page.set_viewport(*DESKTOP)
-    for path in saved:
-        assert path.stat().st_size > 5000 and path.read_bytes()[:4] == b"\x89PNG"
+        saved.append(screenshot(page, f"{label}-knowledge-cited", clear_status=False))
+    assert_pictures(saved)
     with capsys.disabled():
         print(f"\nknowledge console screenshots: {', '.join(sorted(p.name for p in saved))} in {SCREENSHOTS}")
 

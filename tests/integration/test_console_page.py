@@ -21,7 +21,15 @@ from tests.fakes.llm_server import FakeLLMServer, running_llm_server
 from tests.fakes.media_files import ogg_opus_voice_note, png_photo
 from tests.fakes.platforms import FakeMetaGraph
 from tests.integration import console_support, test_local_stack
-from tests.integration.console_support import go, shut_down
+from tests.integration.console_support import (
+    DESKTOP,
+    SCREENSHOTS,
+    assert_pictures,
+    at_phone_and_desktop_widths,
+    go,
+    screenshot,
+    shut_down,
+)
 from tests.integration.test_local_stack import (
     PHONE_NUMBER_ID,
     REPO,
@@ -36,8 +44,6 @@ from tests.integration.test_local_stack import (
 graph, browser, page = test_local_stack.graph, console_support.browser, console_support.page  # fixtures
 ADMIN_TOKEN = "console-test-admin-token-0123456789"
 INGEST_KEY = "console-test-ingest-key"
-SCREENSHOTS = REPO / ".artifacts" / "console-screenshots"
-PHONE, DESKTOP = (390, 844), (1366, 900)
 # Every customer message this module sends (all WhatsApp): the analytics test expects exactly these.
 sent_to_webhook: list[str] = []
 
@@ -470,8 +476,7 @@ def test_screenshots_at_phone_and_desktop_widths(
     page.call("Page.bringToFront")  # a hidden tab does not refresh (the console polls only when seen)
     sign_in(page)
     saved = []
-    for label, (width, height) in (("phone", PHONE), ("desktop", DESKTOP)):
-        page.set_viewport(width, height, mobile=label == "phone")
+    for label in at_phone_and_desktop_widths(page):
         for name, address, ready in (
             ("inbox", "#/inbox", "document.querySelectorAll('#conversation-list a.conversation').length > 0"),
             ("escalations", "#/escalations", "!!document.getElementById('escalation-list')"),
@@ -486,15 +491,10 @@ def test_screenshots_at_phone_and_desktop_widths(
             if name == "inbox":
                 clear_filter(page)
             page.wait_for(ready, seconds=20)
-            page.evaluate("document.getElementById('status').textContent = ''")  # no passing notice in the picture
-            time.sleep(0.3)
-            saved.append(page.screenshot(SCREENSHOTS / f"{label}-{name}.png"))
+            saved.append(screenshot(page, f"{label}-{name}"))
         open_conversation_with(page, "pedido-7731")
-        time.sleep(0.3)
-        saved.append(page.screenshot(SCREENSHOTS / f"{label}-conversation.png"))
+        saved.append(screenshot(page, f"{label}-conversation", clear_status=False))
         go(page, "#/inbox")
-    page.set_viewport(*DESKTOP)
-    for path in saved:
-        assert path.stat().st_size > 5000 and path.read_bytes()[:4] == b"\x89PNG"
+    assert_pictures(saved)
     with capsys.disabled():
         print(f"\nconsole screenshots: {SCREENSHOTS}")

@@ -109,14 +109,18 @@ def stack_env(graph: FakeMetaGraph) -> dict[str, str]:
     return stack_environment(graph, MESSENGER_PAGE_TOKEN=graph.token)
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str]) -> Iterator[RunningStack]:
-    root = tmp_path_factory.mktemp("stack")
-    running = start_stack(root / "data", free_port(), stack_env, root / "stack.log")
+def stack_in(root: Path, env: dict[str, str]) -> Iterator[RunningStack]:
+    """A stack serving from `root` for a module fixture to yield from; killed afterwards if still running."""
+    running = start_stack(root / "data", free_port(), env, root / "stack.log")
     yield running
     if running.process.poll() is None:
         running.process.kill()
         running.process.wait()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str]) -> Iterator[RunningStack]:
+    yield from stack_in(tmp_path_factory.mktemp("stack"), stack_env)
 
 
 def ingest_key(stack: RunningStack) -> str:

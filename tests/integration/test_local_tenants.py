@@ -17,30 +17,30 @@ import httpx
 import pytest
 
 from local.chat_client import WebChatClient
-from tests.integration.test_local_stack import RunningStack, free_port, graph, ingest_key, stack_env, start_stack
+from tests.integration.test_local_stack import RunningStack, graph, ingest_key, stack_env, stack_in
 
 __all__ = ["graph", "stack_env"]  # module fixtures used here
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str]) -> Iterator[RunningStack]:
-    root = tmp_path_factory.mktemp("tenants-stack")
-    running = start_stack(root / "data", free_port(), stack_env, root / "stack.log")
-    yield running
-    if running.process.poll() is None:
-        running.process.kill()
-        running.process.wait()
+    yield from stack_in(tmp_path_factory.mktemp("tenants-stack"), stack_env)
 
 
-def mostrador(stack: RunningStack, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
+def run_cli(stack: RunningStack, env: dict[str, str], *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`mostrador <args>` against this stack, as a person runs it (whatever it exits with)."""
+    return subprocess.run(
         [sys.executable, "-m", "local.cli", *args, "--url", stack.url, "--data-dir", str(stack.data_dir)],
         cwd=stack.data_dir.parent,
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=timeout,
     )
+
+
+def mostrador(stack: RunningStack, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = run_cli(stack, env, *args, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
@@ -140,15 +140,7 @@ def test_tenant_set_changes_settings_channels_and_secrets(stack: RunningStack, s
     routing = json.loads((stack.data_dir / "routing.json").read_text())
     assert routing["tenants"]["gamma"]["whatsapp"] == ["5550001"]
 
-    wrong = subprocess.run(
-        [sys.executable, "-m", "local.cli", "tenant", "set", "gamma", "--time-zone", "Mars/Base", "--url", stack.url]
-        + ["--data-dir", str(stack.data_dir)],
-        cwd=stack.data_dir.parent,
-        env=stack_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    wrong = run_cli(stack, stack_env, "tenant", "set", "gamma", "--time-zone", "Mars/Base", timeout=120)
     assert wrong.returncode == 1 and "unknown time zone" in wrong.stderr
 
 
@@ -168,14 +160,7 @@ def test_a_tenant_owner_token_from_the_cli_manages_only_its_own_tenant(
     assert "dora" in tokens and "delta" in tokens
 
     def refused(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "local.cli", *args, "--url", stack.url, "--data-dir", str(stack.data_dir)],
-            cwd=stack.data_dir.parent,
-            env=as_owner,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = run_cli(stack, as_owner, *args, timeout=120)
         assert done.returncode == 1, done.stdout + done.stderr
         return done.stderr
 
