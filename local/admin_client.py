@@ -28,12 +28,16 @@ def admin_token(given: str | None, data_dir: Path) -> str | None:
     return str(token) if token else None
 
 
+def admin_headers(token: str, tenant: str | None = None) -> dict[str, str]:
+    """Bearer auth, and the tenant an operator's token acts on (X-Tenant); a tenant's own token needs none."""
+    headers = {"Authorization": f"Bearer {token}"}
+    return {**headers, "X-Tenant": tenant} if tenant else headers
+
+
 class AdminApi:
     def __init__(self, url: str, token: str, tenant: str | None = None, client: httpx.Client | None = None) -> None:
         self.url = url.rstrip("/")
-        self.headers = {"Authorization": f"Bearer {token}"}
-        if tenant:
-            self.headers["X-Tenant"] = tenant
+        self.headers = admin_headers(token, tenant)
         self.client = client or httpx.Client(timeout=30.0)
 
     def call(self, method: str, path: str, *, body: Any = None, query: dict[str, Any] | None = None) -> Any:

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 import httpx
 
+from local.admin_client import admin_headers
 from mostrador.knowledge.formats import MAX_DOCUMENT_BYTES, UploadRejected, format_of
 
 PIECE_BYTES = 64 * 1024
@@ -26,9 +27,7 @@ class KnowledgeFailed(Exception):
 
 
 def _headers(token: str, tenant: str | None) -> dict[str, str]:
-    # `tenant`: the tenant an operator's token acts on (X-Tenant); a tenant's own token needs none.
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    return {**headers, "X-Tenant": tenant} if tenant else headers
+    return {**admin_headers(token, tenant), "Content-Type": "application/json"}
 
 
 def upload_progress(stream: TextIO = sys.stderr, width: int = 30) -> Callable[[int, int], None]:
