@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -16,7 +14,14 @@ import httpx
 
 from local.pdf_writer import make_pdf
 from local.stack import SAMPLE_KNOWLEDGE_MARKER
-from tests.integration.test_local_stack import free_port, graph, stack_env, start_stack, stop_stack  # noqa: F401
+from tests.integration.test_local_stack import (  # noqa: F401
+    free_port,
+    graph,
+    run_cli,
+    stack_env,
+    start_stack,
+    stop_stack,
+)
 
 
 def ask(url: str, text: str) -> str:
@@ -67,51 +72,13 @@ def test_the_first_run_loads_the_sample_knowledge_and_answers_shipping_offline(
             make_pdf([[("h", f"Sección {n}"), ("p", "Texto de la política. " * 120)] for n in range(120)])
         )
         assert manual.stat().st_size > 256 * 1024
-        added = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "local.cli",
-                "knowledge",
-                "add",
-                str(manual),
-                "--url",
-                first.url,
-                "--data-dir",
-                str(first.data_dir),
-            ],
-            cwd=tmp_path,
-            env=stack_env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        added = run_cli(first, stack_env, "knowledge", "add", str(manual), timeout=300)
         assert added.returncode == 0, added.stderr
         assert "MB sent" in added.stderr and "[##############################]" in added.stderr
         document = json.loads(added.stdout.strip().splitlines()[-1])
         assert document["status"] == "ready" and document["chunks"] >= 120
         (tmp_path / "hoja.xlsx").write_bytes(b"PK")
-        refused = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "local.cli",
-                "knowledge",
-                "add",
-                str(tmp_path / "hoja.xlsx"),
-                "--url",
-                first.url,
-                "--data-dir",
-                str(first.data_dir),
-            ],
-            cwd=tmp_path,
-            env=stack_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        refused = run_cli(first, stack_env, "knowledge", "add", str(tmp_path / "hoja.xlsx"), timeout=60)
         assert refused.returncode == 1 and "Unsupported file type (.xlsx)" in refused.stderr
     finally:
         assert stop_stack(first) == 0

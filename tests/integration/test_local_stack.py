@@ -109,6 +109,18 @@ def stack_env(graph: FakeMetaGraph) -> dict[str, str]:
     return stack_environment(graph, MESSENGER_PAGE_TOKEN=graph.token)
 
 
+def run_cli(stack: RunningStack, env: dict[str, str], *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`mostrador <args>` against this stack, as a person runs it (whatever it exits with)."""
+    return subprocess.run(
+        [sys.executable, "-m", "local.cli", *args, "--url", stack.url, "--data-dir", str(stack.data_dir)],
+        cwd=stack.data_dir.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def stack_in(root: Path, env: dict[str, str]) -> Iterator[RunningStack]:
     """A stack serving from `root` for a module fixture to yield from; killed afterwards if still running."""
     running = start_stack(root / "data", free_port(), env, root / "stack.log")

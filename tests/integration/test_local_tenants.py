@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from local.chat_client import WebChatClient
-from tests.integration.test_local_stack import RunningStack, graph, ingest_key, stack_env, stack_in
+from tests.integration.test_local_stack import RunningStack, graph, ingest_key, run_cli, stack_env, stack_in
 
 __all__ = ["graph", "stack_env"]  # module fixtures used here
 
@@ -25,18 +24,6 @@ __all__ = ["graph", "stack_env"]  # module fixtures used here
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str]) -> Iterator[RunningStack]:
     yield from stack_in(tmp_path_factory.mktemp("tenants-stack"), stack_env)
-
-
-def run_cli(stack: RunningStack, env: dict[str, str], *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    """`mostrador <args>` against this stack, as a person runs it (whatever it exits with)."""
-    return subprocess.run(
-        [sys.executable, "-m", "local.cli", *args, "--url", stack.url, "--data-dir", str(stack.data_dir)],
-        cwd=stack.data_dir.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def mostrador(stack: RunningStack, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
