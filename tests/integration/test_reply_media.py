@@ -218,6 +218,53 @@ def test_a_messenger_photo_comes_from_its_attachment_url_and_gemini_describes_it
     assert "Ventilador Taurus" in text
 
 
+def test_a_support_board_photo_with_a_caption_is_described_and_searched(reply_env, db, llm_server, monkeypatch):
+    """Support Board sends the caption as the message's words beside the attachment: still a photo."""
+    _catalog(db)
+    use_openai_media(monkeypatch, llm_server)
+    board = reply_env.support_board
+    board.add_user("45", phone="+58 412 555 0101")
+    board.add_conversation("321", user_id="45", source="wa")
+    photo = png_photo("sb-blender")
+    url = board.add_file("foto-45.png", photo, "image/png")
+    llm_server.add_image_description(photo, "Una licuadora Oster con vaso de vidrio.")
+    message = sb_in(message="¿tienen este?", attachments=f'[["foto-45.png", "{url}"]]', conversation_source="wa")
+
+    assert deliver(message) == []
+
+    [vision] = [r for r in llm_server.requests if r.kind == "vision"]
+    assert "¿tienen este?" in vision.body["messages"][1]["content"][0]["text"]
+    [text] = reply_env.meta.sent_texts()
+    assert "Licuadora Oster Vaso de Vidrio" in text and "Ventilador" not in text
+    row = message_row(db, message.platform_message_id)
+    assert (row["media_kind"], row["text"]) == ("image", "¿tienen este?")
+    assert row["media_description"] == "Una licuadora Oster con vaso de vidrio."
+
+
+def test_a_support_board_voice_note_with_words_is_answered_with_both(reply_env, db, llm_server, monkeypatch):
+    _catalog(db)
+    use_openai_media(monkeypatch, llm_server)
+    board = reply_env.support_board
+    board.add_user("45", phone="+58 412 555 0101")
+    board.add_conversation("321", user_id="45", source="wa")
+    data = ogg_opus_voice_note(3, "sb-words")
+    url = board.add_file("voice-words.ogg", data, "audio/ogg")
+    llm_server.add_transcript(data, "busco una licuadora")
+    message = sb_in(
+        message="de vaso de vidrio", attachments=f'[["voice-words.ogg", "{url}"]]', conversation_source="wa"
+    )
+    assert message.media_kind == "audio"
+    assert deliver(message) == []
+    [text] = reply_env.meta.sent_texts()
+    assert "Licuadora Oster Vaso de Vidrio" in text
+    # The model read the transcript and the words together: its search holds both.
+    [query] = [
+        r["arguments"]["query"]
+        for r in db.execute("SELECT arguments FROM tool_calls WHERE tool_name = 'search_local_products'")
+    ]
+    assert "licuadora" in query.lower() and "vidrio" in query.lower()
+
+
 def test_offline_a_photo_with_a_caption_is_answered_by_the_caption_and_says_photos_need_a_model(reply_env, db):
     _catalog(db)
     message = wa_in("image", {"id": "555", "mime_type": "image/jpeg", "caption": "¿tienen licuadoras?"})
