@@ -265,6 +265,65 @@ def test_a_support_board_voice_note_with_words_is_answered_with_both(reply_env, 
     assert "licuadora" in query.lower() and "vidrio" in query.lower()
 
 
+def _board_photo_from(reply_env, llm_server, url: str, name: str = "foto.png"):
+    board = reply_env.support_board
+    board.add_user("45", phone="+58 412 555 0101")
+    board.add_conversation("321", user_id="45", source="wa")
+    return sb_in(message="", attachments=f'[["{name}", "{url}"]]', conversation_source="wa")
+
+
+def _cdn_fetches(reply_env) -> list:
+    return [r for r in reply_env.meta.requests if r.method == "GET" and r.path.startswith("/cdn/")]
+
+
+def test_a_support_board_attachment_on_another_host_is_never_fetched(reply_env, db, llm_server, monkeypatch):
+    """SSRF: the webhook is unsigned and the reply function runs inside the VPC; only the Support Board
+    server's own origin (SUPPORT_BOARD_API_URL's) is fetched."""
+    use_openai_media(monkeypatch, llm_server)
+    photo = png_photo("foreign")
+    llm_server.add_image_description(photo, "Una licuadora.")
+    foreign = reply_env.meta.cdn_url(photo, "image/png", name="foreign.png")  # another origin (port)
+    message = _board_photo_from(reply_env, llm_server, foreign)
+
+    assert deliver(message) == []
+
+    assert _cdn_fetches(reply_env) == [] and llm_server.calls("vision") == 0
+    assert reply_env.meta.sent_texts() == [notice("photo_unavailable", "es")]
+
+
+def test_a_support_board_attachment_redirecting_off_its_server_is_not_followed(reply_env, db, llm_server, monkeypatch):
+    use_openai_media(monkeypatch, llm_server)
+    photo = png_photo("redirected")
+    llm_server.add_image_description(photo, "Una licuadora.")
+    foreign = reply_env.meta.cdn_url(photo, "image/png", name="redirected.png")
+    board = reply_env.support_board
+    url = board.add_redirect("away.png", foreign)
+    message = _board_photo_from(reply_env, llm_server, url, "away.png")
+
+    assert deliver(message) == []
+
+    assert [r.path for r in board.requests if r.method == "GET"] == ["/supportboard/uploads/away.png"]
+    assert _cdn_fetches(reply_env) == [] and llm_server.calls("vision") == 0
+    assert reply_env.meta.sent_texts() == [notice("photo_unavailable", "es")]
+
+
+def test_a_support_board_attachment_redirecting_on_its_own_server_is_followed(reply_env, db, llm_server, monkeypatch):
+    _catalog(db)
+    use_openai_media(monkeypatch, llm_server)
+    photo = png_photo("moved")
+    llm_server.add_image_description(photo, "Una licuadora Oster con vaso de vidrio.")
+    board = reply_env.support_board
+    final = board.add_file("moved.png", photo, "image/png")
+    url = board.add_redirect("old.png", final.removeprefix(board.base))  # a relative Location
+    message = _board_photo_from(reply_env, llm_server, url, "old.png")
+
+    assert deliver(message) == []
+
+    assert llm_server.calls("vision") == 1
+    [text] = reply_env.meta.sent_texts()
+    assert "Licuadora Oster" in text
+
+
 def test_offline_a_photo_with_a_caption_is_answered_by_the_caption_and_says_photos_need_a_model(reply_env, db):
     _catalog(db)
     message = wa_in("image", {"id": "555", "mime_type": "image/jpeg", "caption": "¿tienen licuadoras?"})
