@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mostrador.conversations.notices import notice
-from tests.fakes.media_files import ogg_opus_voice_note, png_photo
+from tests.fakes.media_files import mp4_voice_note, ogg_opus_voice_note, png_photo
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import rich_support
 from tests.integration import test_admin_support as admin_support
@@ -134,6 +134,22 @@ def test_a_voice_note_over_the_duration_limit_gets_a_clear_message(reply_env, db
     assert reply_env.meta.sent_texts() == [notice("voice_too_long", "es", minutes="2")]
     assert llm_server.calls("transcription") == 0
     assert message_row(db, message.platform_message_id)["state"] == "replied"
+
+
+@pytest.mark.parametrize("instagram", [False, True], ids=["messenger", "instagram"])
+def test_an_mp4_audio_clip_over_the_duration_limit_gets_a_clear_message(
+    reply_env, db, llm_server, monkeypatch, instagram
+):
+    """Messenger and Instagram audio clips are MP4 (AAC), their moov box after the media data."""
+    use_openai_media(monkeypatch, llm_server)
+    monkeypatch.setenv("VOICE_NOTE_MAX_SECONDS", "120")
+    data = mp4_voice_note(185, f"long-mp4-{instagram}")
+    llm_server.add_transcript(data, "esto no debería transcribirse")
+    url = reply_env.meta.cdn_url(data, "audio/mp4", name=f"audioclip-{instagram}.mp4")
+    message = fb_in(instagram=instagram, message={"attachments": [{"type": "audio", "payload": {"url": url}}]})
+    assert deliver(message) == []
+    assert reply_env.meta.sent_texts() == [notice("voice_too_long", "es", minutes="2")]
+    assert llm_server.calls("transcription") == 0
 
 
 def test_a_voice_note_over_the_size_limit_is_not_even_downloaded(reply_env, db, llm_server, monkeypatch):
