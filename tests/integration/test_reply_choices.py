@@ -115,7 +115,10 @@ def test_whatsapp_list_round_trip_with_a_real_model(reply_env, db, llm_server, m
     rows = interactive["action"]["sections"][0]["rows"]
     assert len(rows) == 6 and all(len(r["title"]) <= 24 and len(r["description"]) <= 72 for r in rows)
     assert len({r["title"] for r in rows}) == 6  # titles cut to 24 stay distinct
-    assert rows[0]["description"].startswith("USD ")
+    for row in rows:  # each title keeps the size that tells it apart; its description the whole name
+        size = 40 + int(row["id"].removeprefix("product:TV-"))
+        assert row["title"] == f"Samsung {size} pulgadas"  # the brand (from the catalog) and the size
+        assert row["description"].startswith(f"Televisor Samsung Crystal UHD de {size} pulgadas · USD ")
 
     picked = next(r for r in rows if r["id"] == "product:TV-4")
     tap = wa_in("interactive", {"type": "list_reply", "list_reply": picked})
