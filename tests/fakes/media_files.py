@@ -1,5 +1,6 @@
-"""Small but well-formed media files for tests: an Ogg Opus voice note (what WhatsApp records) of a
-chosen length, and a PNG photo. `marker` makes each file's bytes unique, so the fake LLM server can
+"""Small but well-formed media files for tests: voice notes of a chosen length as Ogg Opus (what
+WhatsApp records), MP4/M4A (Messenger and Instagram audio clips), WebM (browsers) and ADTS AAC, and a
+PNG photo. `marker` makes each file's bytes unique, so the fake LLM server can
 answer per file (llm_server.add_transcript / add_image_description)."""
 
 from __future__ import annotations
@@ -58,3 +59,65 @@ def png_photo(marker: str = "") -> bytes:
         + chunk(b"IDAT", zlib.compress(pixels))
         + chunk(b"IEND", b"")
     )
+
+
+def _box(kind: bytes, body: bytes, *, large: bool = False) -> bytes:
+    if large:  # the 64-bit size form: size 1, then the real size after the type
+        return struct.pack(">I4sQ", 1, kind, 16 + len(body)) + body
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def mp4_voice_note(seconds: float, marker: str = "", *, moov_first: bool = False, version: int = 0) -> bytes:
+    """An MP4 audio file (ftyp, mdat of filler, moov with its mvhd saying it plays `seconds` at a 44.1 kHz
+    timescale). Phones write moov after the media data unless the file was made for streaming."""
+    timescale = 44_100
+    duration = round(seconds * timescale)
+    if version == 1:
+        times = struct.pack(">QQIQ", 0, 0, timescale, duration)
+    else:
+        times = struct.pack(">IIII", 0, 0, timescale, duration)
+    rest = struct.pack(">IH10x36x24xI", 0x00010000, 0x0100, 2)  # rate, volume, matrix, predefined, next track
+    mvhd = _box(b"mvhd", bytes([version, 0, 0, 0]) + times + rest)
+    moov = _box(b"moov", mvhd + _box(b"trak", _box(b"tkhd", b"\0" * 84)))
+    mdat = _box(b"mdat", (b"\x21\x10\x05" + marker.encode()) * 50, large=True)
+    ftyp = _box(b"ftyp", b"M4A \0\0\0\0M4A mp42isom")
+    return ftyp + (moov + mdat if moov_first else mdat + moov)
+
+
+def _ebml(element_id: int, body: bytes) -> bytes:
+    size = len(body)
+    assert size < 2**56 - 1
+    return element_id.to_bytes((element_id.bit_length() + 7) // 8, "big") + (size | (1 << 56)).to_bytes(8, "big") + body
+
+
+def webm_voice_note(seconds: float, marker: str = "", *, with_duration: bool = True) -> bytes:
+    """A WebM (Matroska) file whose Segment > Info says it plays `seconds` (TimecodeScale 1 ms); the
+    Segment has an unknown size, as a live recorder writes it. `with_duration=False`: a browser's
+    MediaRecorder output, which names no duration."""
+    header = _ebml(0x1A45DFA3, _ebml(0x4282, b"webm"))
+    info = _ebml(0x2AD7B1, (1_000_000).to_bytes(3, "big"))
+    if with_duration:
+        info += _ebml(0x4489, struct.pack(">d", seconds * 1000))
+    cluster = _ebml(0x1F43B675, _ebml(0xE7, b"\0") + (b"\xa3" + marker.encode()) * 20)
+    segment = bytes.fromhex("18538067") + bytes.fromhex("01ffffffffffffff") + _ebml(0x1549A966, info) + cluster
+    return header + segment
+
+
+def adts_voice_note(seconds: float, marker: str = "") -> bytes:
+    """Raw AAC in ADTS frames (audio/aac) at 16 kHz, one raw block (1024 samples) a frame."""
+    payload = (b"\x21" + marker.encode())[:32].ljust(32, b"\0")
+    length = 7 + len(payload)
+    rate_index = 8  # 16000 Hz
+    header = bytes(
+        [
+            0xFF,
+            0xF1,  # MPEG-4, layer 0, no CRC
+            (1 << 6) | (rate_index << 2),  # AAC LC
+            (1 << 6) | ((length >> 11) & 0x03),  # one channel
+            (length >> 3) & 0xFF,
+            ((length & 0x07) << 5) | 0x1F,
+            0xFC,  # one raw data block
+        ]
+    )
+    frames = round(seconds * 16_000 / 1024)
+    return (header + payload) * frames

@@ -144,6 +144,8 @@ class _RecordingServer:
                 raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", rest[0] if rest else "application/json")
+                for name, value in (rest[1] if len(rest) > 1 else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
                 self.wfile.write(raw)
@@ -167,7 +169,7 @@ class _RecordingServer:
         self._server.server_close()
 
     def answer(self, request: CapturedRequest) -> tuple[Any, ...]:
-        """(status, JSON-able or bytes[, content type])."""
+        """(status, JSON-able or bytes[, content type[, more headers]])."""
         raise NotImplementedError
 
     def hold(self, at_most_seconds: float = 30.0) -> None:
@@ -451,6 +453,7 @@ class FakeSupportBoard(_RecordingServer):
         self._ids = itertools.count(1000)
         self._failures: list[_Failure] = []
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.redirects: dict[str, str] = {}
 
     @property
     def url(self) -> str:
@@ -498,6 +501,11 @@ class FakeSupportBoard(_RecordingServer):
         self.files[name] = (data, content_type)
         return f"{self.base}/supportboard/uploads/{name}"
 
+    def add_redirect(self, name: str, location: str) -> str:
+        """An upload URL that answers 302 to `location`; returns its URL."""
+        self.redirects[name] = location
+        return f"{self.base}/supportboard/uploads/{name}"
+
     # -- scripting failures ----------------------------------------------------------------------
 
     def fail_messenger_with_meta_error(self, code: int, *, times: int = 1, as_list: bool = False) -> None:
@@ -517,7 +525,10 @@ class FakeSupportBoard(_RecordingServer):
 
     def answer(self, request: CapturedRequest) -> tuple[Any, ...]:
         if request.method == "GET" and request.path.startswith("/supportboard/uploads/"):
-            found = self.files.get(request.path.removeprefix("/supportboard/uploads/"))
+            name = request.path.removeprefix("/supportboard/uploads/")
+            if name in self.redirects:
+                return 302, b"", "text/plain", {"Location": self.redirects[name]}
+            found = self.files.get(name)
             return (200, found[0], found[1]) if found else (404, b"Not Found", "text/plain")
         form = request.form
         function = form.get("function", "")

@@ -115,7 +115,10 @@ def test_whatsapp_list_round_trip_with_a_real_model(reply_env, db, llm_server, m
     rows = interactive["action"]["sections"][0]["rows"]
     assert len(rows) == 6 and all(len(r["title"]) <= 24 and len(r["description"]) <= 72 for r in rows)
     assert len({r["title"] for r in rows}) == 6  # titles cut to 24 stay distinct
-    assert rows[0]["description"].startswith("USD ")
+    for row in rows:  # each title keeps the size that tells it apart; its description the whole name
+        size = 40 + int(row["id"].removeprefix("product:TV-"))
+        assert row["title"] == f"Samsung {size} pulgadas"  # the brand (from the catalog) and the size
+        assert row["description"].startswith(f"Televisor Samsung Crystal UHD de {size} pulgadas · USD ")
 
     picked = next(r for r in rows if r["id"] == "product:TV-4")
     tap = wa_in("interactive", {"type": "list_reply", "list_reply": picked})
@@ -182,6 +185,24 @@ def test_instagram_gets_quick_replies_and_no_photo_without_one(reply_env, db):
     assert deliver(tap) == []
     [details] = _sent(reply_env)[1:]  # no photo in the catalog: text only
     assert "25,00" in details["message"]["text"]
+
+
+def test_instagram_quick_replies_round_trip_with_the_photo_as_an_attachment(reply_env, db):
+    """Instagram's Send API takes a photo by URL like Messenger's (PNG or JPEG, at most 8 MB)."""
+    _fridges(db)
+    assert deliver(fb_in(instagram=True, message={"text": "¿tienen neveras?"})) == []
+    [offer] = _sent(reply_env)
+    [rt38] = [q for q in offer["message"]["quick_replies"] if q["payload"] == "product:NEV-RT38"]
+
+    tap = fb_in(instagram=True, message={"text": rt38["title"], "quick_reply": {"payload": rt38["payload"]}})
+    assert tap.channel == "instagram"
+    assert deliver(tap) == []
+    photo, details = _sent(reply_env)[1:]
+    assert photo["recipient"] == {"id": tap.sender_id} == details["recipient"]
+    assert photo["message"] == {"attachment": {"type": "image", "payload": {"url": PHOTO, "is_reusable": True}}}
+    assert "Nevera Samsung RT38" in details["message"]["text"] and "499,00" in details["message"]["text"]
+    reply = replies(db, tap.conversation_id)[-1]
+    assert (reply["image_url"], reply["status"]) == (PHOTO, "sent")
 
 
 def test_support_board_gets_numbered_text_and_a_typed_number_picks_the_product(reply_env, db):

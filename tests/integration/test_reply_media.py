@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mostrador.conversations.notices import notice
-from tests.fakes.media_files import ogg_opus_voice_note, png_photo
+from tests.fakes.media_files import mp4_voice_note, ogg_opus_voice_note, png_photo
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import rich_support
 from tests.integration import test_admin_support as admin_support
@@ -136,6 +136,22 @@ def test_a_voice_note_over_the_duration_limit_gets_a_clear_message(reply_env, db
     assert message_row(db, message.platform_message_id)["state"] == "replied"
 
 
+@pytest.mark.parametrize("instagram", [False, True], ids=["messenger", "instagram"])
+def test_an_mp4_audio_clip_over_the_duration_limit_gets_a_clear_message(
+    reply_env, db, llm_server, monkeypatch, instagram
+):
+    """Messenger and Instagram audio clips are MP4 (AAC), their moov box after the media data."""
+    use_openai_media(monkeypatch, llm_server)
+    monkeypatch.setenv("VOICE_NOTE_MAX_SECONDS", "120")
+    data = mp4_voice_note(185, f"long-mp4-{instagram}")
+    llm_server.add_transcript(data, "esto no debería transcribirse")
+    url = reply_env.meta.cdn_url(data, "audio/mp4", name=f"audioclip-{instagram}.mp4")
+    message = fb_in(instagram=instagram, message={"attachments": [{"type": "audio", "payload": {"url": url}}]})
+    assert deliver(message) == []
+    assert reply_env.meta.sent_texts() == [notice("voice_too_long", "es", minutes="2")]
+    assert llm_server.calls("transcription") == 0
+
+
 def test_a_voice_note_over_the_size_limit_is_not_even_downloaded(reply_env, db, llm_server, monkeypatch):
     use_openai_media(monkeypatch, llm_server)
     monkeypatch.setenv("MEDIA_MAX_BYTES", "2000000")
@@ -216,6 +232,112 @@ def test_a_messenger_photo_comes_from_its_attachment_url_and_gemini_describes_it
     assert call.api == "gemini"
     [text] = reply_env.meta.sent_texts()
     assert "Ventilador Taurus" in text
+
+
+def test_a_support_board_photo_with_a_caption_is_described_and_searched(reply_env, db, llm_server, monkeypatch):
+    """Support Board sends the caption as the message's words beside the attachment: still a photo."""
+    _catalog(db)
+    use_openai_media(monkeypatch, llm_server)
+    board = reply_env.support_board
+    board.add_user("45", phone="+58 412 555 0101")
+    board.add_conversation("321", user_id="45", source="wa")
+    photo = png_photo("sb-blender")
+    url = board.add_file("foto-45.png", photo, "image/png")
+    llm_server.add_image_description(photo, "Una licuadora Oster con vaso de vidrio.")
+    message = sb_in(message="¿tienen este?", attachments=f'[["foto-45.png", "{url}"]]', conversation_source="wa")
+
+    assert deliver(message) == []
+
+    [vision] = [r for r in llm_server.requests if r.kind == "vision"]
+    assert "¿tienen este?" in vision.body["messages"][1]["content"][0]["text"]
+    [text] = reply_env.meta.sent_texts()
+    assert "Licuadora Oster Vaso de Vidrio" in text and "Ventilador" not in text
+    row = message_row(db, message.platform_message_id)
+    assert (row["media_kind"], row["text"]) == ("image", "¿tienen este?")
+    assert row["media_description"] == "Una licuadora Oster con vaso de vidrio."
+
+
+def test_a_support_board_voice_note_with_words_is_answered_with_both(reply_env, db, llm_server, monkeypatch):
+    _catalog(db)
+    use_openai_media(monkeypatch, llm_server)
+    board = reply_env.support_board
+    board.add_user("45", phone="+58 412 555 0101")
+    board.add_conversation("321", user_id="45", source="wa")
+    data = ogg_opus_voice_note(3, "sb-words")
+    url = board.add_file("voice-words.ogg", data, "audio/ogg")
+    llm_server.add_transcript(data, "busco una licuadora")
+    message = sb_in(
+        message="de vaso de vidrio", attachments=f'[["voice-words.ogg", "{url}"]]', conversation_source="wa"
+    )
+    assert message.media_kind == "audio"
+    assert deliver(message) == []
+    [text] = reply_env.meta.sent_texts()
+    assert "Licuadora Oster Vaso de Vidrio" in text
+    # The model read the transcript and the words together: its search holds both.
+    [query] = [
+        r["arguments"]["query"]
+        for r in db.execute("SELECT arguments FROM tool_calls WHERE tool_name = 'search_local_products'")
+    ]
+    assert "licuadora" in query.lower() and "vidrio" in query.lower()
+
+
+def _board_photo_from(reply_env, llm_server, url: str, name: str = "foto.png"):
+    board = reply_env.support_board
+    board.add_user("45", phone="+58 412 555 0101")
+    board.add_conversation("321", user_id="45", source="wa")
+    return sb_in(message="", attachments=f'[["{name}", "{url}"]]', conversation_source="wa")
+
+
+def _cdn_fetches(reply_env) -> list:
+    return [r for r in reply_env.meta.requests if r.method == "GET" and r.path.startswith("/cdn/")]
+
+
+def test_a_support_board_attachment_on_another_host_is_never_fetched(reply_env, db, llm_server, monkeypatch):
+    """SSRF: the webhook is unsigned and the reply function runs inside the VPC; only the Support Board
+    server's own origin (SUPPORT_BOARD_API_URL's) is fetched."""
+    use_openai_media(monkeypatch, llm_server)
+    photo = png_photo("foreign")
+    llm_server.add_image_description(photo, "Una licuadora.")
+    foreign = reply_env.meta.cdn_url(photo, "image/png", name="foreign.png")  # another origin (port)
+    message = _board_photo_from(reply_env, llm_server, foreign)
+
+    assert deliver(message) == []
+
+    assert _cdn_fetches(reply_env) == [] and llm_server.calls("vision") == 0
+    assert reply_env.meta.sent_texts() == [notice("photo_unavailable", "es")]
+
+
+def test_a_support_board_attachment_redirecting_off_its_server_is_not_followed(reply_env, db, llm_server, monkeypatch):
+    use_openai_media(monkeypatch, llm_server)
+    photo = png_photo("redirected")
+    llm_server.add_image_description(photo, "Una licuadora.")
+    foreign = reply_env.meta.cdn_url(photo, "image/png", name="redirected.png")
+    board = reply_env.support_board
+    url = board.add_redirect("away.png", foreign)
+    message = _board_photo_from(reply_env, llm_server, url, "away.png")
+
+    assert deliver(message) == []
+
+    assert [r.path for r in board.requests if r.method == "GET"] == ["/supportboard/uploads/away.png"]
+    assert _cdn_fetches(reply_env) == [] and llm_server.calls("vision") == 0
+    assert reply_env.meta.sent_texts() == [notice("photo_unavailable", "es")]
+
+
+def test_a_support_board_attachment_redirecting_on_its_own_server_is_followed(reply_env, db, llm_server, monkeypatch):
+    _catalog(db)
+    use_openai_media(monkeypatch, llm_server)
+    photo = png_photo("moved")
+    llm_server.add_image_description(photo, "Una licuadora Oster con vaso de vidrio.")
+    board = reply_env.support_board
+    final = board.add_file("moved.png", photo, "image/png")
+    url = board.add_redirect("old.png", final.removeprefix(board.base))  # a relative Location
+    message = _board_photo_from(reply_env, llm_server, url, "old.png")
+
+    assert deliver(message) == []
+
+    assert llm_server.calls("vision") == 1
+    [text] = reply_env.meta.sent_texts()
+    assert "Licuadora Oster" in text
 
 
 def test_offline_a_photo_with_a_caption_is_answered_by_the_caption_and_says_photos_need_a_model(reply_env, db):

@@ -243,7 +243,7 @@ def test_mixed_delivery_keeps_messages_and_statuses_apart(sqs: Any, queue_url: s
         },
         {"object": "permissions", "entry": []},
         {"hello": "world"},
-        messenger_delivery(fb_event(reaction={"mid": "m_1", "action": "react", "emoji": "❤"})),
+        messenger_delivery(fb_event(optin={"ref": "landing"})),
     ],
 )
 def test_unknown_payloads_are_acknowledged(sqs: Any, queue_url: str, payload: dict[str, Any]) -> None:

@@ -9,12 +9,12 @@ import pytest
 from mostrador.channels import interactive as limits
 from mostrador.channels.base import Choice, ChoiceSet, OutboundMessage
 from mostrador.channels.interactive import (
+    distinct_titles,
     item_code_from_payload,
     messenger_quick_replies,
     numbered_lines,
     product_payload,
     shorten,
-    unique_titles,
     whatsapp_interactive,
 )
 from mostrador.channels.messenger import MessengerSender
@@ -46,8 +46,94 @@ def test_shorten_keeps_whole_words_and_never_exceeds_the_limit():
 
 
 def test_titles_cut_alike_stay_unique():
-    titles = unique_titles([LONG + " A", LONG + " B", LONG + " C"], 20)
+    titles = distinct_titles([LONG + " A", LONG + " B", LONG + " C"], 20)
     assert len(set(titles)) == 3 and all(len(t) <= 20 for t in titles)
+    assert [t[-1] for t in titles] == ["A", "B", "C"]  # the letter that tells them apart, not a position
+    assert distinct_titles(["A", "A", "A 2"], 20) == ["A", "A 3", "A 2"]  # a suffix never copies another title
+    assert distinct_titles(["", ""], 20) == ["1", "2"]
+
+
+TVS = [(f"TV-{size}", f"Televisor Samsung Crystal UHD de {size} pulgadas", size) for size in (43, 50, 55, 65)]
+WASHERS = [(f"LAV-{kg}", f"Lavadora Samsung {kg} kg carga frontal inverter", kg) for kg in (10, 13, 17)]
+
+
+def near_duplicates(products: list[tuple[str, str, int]], brand: str = "Samsung") -> ChoiceSet:
+    return ChoiceSet(
+        tuple(
+            Choice(id=product_payload(code), title=name, description=f"USD {300 + n},00 · disponible", brand=brand)
+            for code, name, n in products
+        ),
+        "¿Cuál te interesa?",
+        "Ver productos",
+        "Productos",
+    )
+
+
+@pytest.mark.parametrize("products", [TVS, WASHERS], ids=["tvs", "washers"])
+def test_names_sharing_a_long_start_keep_what_tells_them_apart_on_every_channel(products):
+    choices = near_duplicates(products)
+    sizes = [f"{n} {'pulgadas' if n > 40 else 'kg'}" for _, _, n in products]
+    # WhatsApp list rows (24): brand and size; the row description carries the whole name and price.
+    other = [("SEC-7", "Secadora de ropa a gas de 7 kg", 7)]  # a fourth product: a list, not buttons
+    listed = whatsapp_interactive(choices if len(products) > 3 else near_duplicates(products + other), "x")
+    assert listed is not None and listed["type"] == "list"
+    rows = listed["action"]["sections"][0]["rows"][: len(products)]
+    for row, size, (_code, name, n) in zip(rows, sizes, products, strict=True):
+        assert size in row["title"] and "Samsung" in row["title"] and len(row["title"]) <= 24
+        assert row["description"].startswith(name) and f"USD {300 + n},00" in row["description"]
+        assert len(row["description"]) <= 72
+    # WhatsApp reply buttons (20, no description) and Messenger/Instagram quick replies (20).
+    buttons = whatsapp_interactive(ChoiceSet(choices.items[:3], "¿Cuál?", "Ver", "P"), "x")
+    assert buttons is not None and buttons["type"] == "button"
+    button_titles = [b["reply"]["title"] for b in buttons["action"]["buttons"]]
+    quick_titles = [q["title"] for q in messenger_quick_replies(choices)]
+    for titles, wanted in ((button_titles, sizes[:3]), (quick_titles, sizes)):
+        assert all(len(t) <= 20 for t in titles) and len({t.casefold() for t in titles}) == len(titles)
+        assert all(size in title for title, size in zip(titles, wanted, strict=True)), titles
+    assert whatsapp_message_problem({"type": "interactive", "interactive": listed}) is None
+    assert whatsapp_message_problem({"type": "interactive", "interactive": buttons}) is None
+    assert messenger_message_problem({"text": "x", "quick_replies": messenger_quick_replies(choices)}) is None
+
+
+def test_without_a_known_brand_the_first_words_stay_and_a_cut_that_keeps_the_difference_is_kept():
+    tvs = distinct_titles([name for _, name, _ in TVS], 24)
+    assert tvs == ["Televisor 43 pulgadas", "Televisor 50 pulgadas", "Televisor 55 pulgadas", "Televisor 65 pulgadas"]
+    assert distinct_titles([name for _, name, _ in TVS], 20) == [
+        "43 pulgadas",
+        "50 pulgadas",
+        "55 pulgadas",
+        "65 pulgadas",
+    ]
+    washers = distinct_titles([name for _, name, _ in WASHERS], 24)  # the plain cut already shows "10 kg"
+    assert washers == ["Lavadora Samsung 10 kg…", "Lavadora Samsung 13 kg…", "Lavadora Samsung 17 kg…"]
+    mixed = distinct_titles(
+        [
+            "Televisor Samsung Crystal UHD 50 pulgadas",
+            "Televisor LG NanoCell 50 pulgadas",
+            "Televisor Samsung Crystal UHD 55 pulgadas",
+        ],
+        20,
+        ["Samsung", "LG", "Samsung"],
+    )
+    assert mixed == ["Samsung 50 pulgadas", "Televisor LG…", "Samsung 55 pulgadas"]
+
+
+def test_a_row_whose_title_is_the_whole_name_shows_price_and_item_code():
+    choices = ChoiceSet(
+        (
+            Choice(id=product_payload("NEV-RT38"), title="Nevera Samsung RT38", description="USD 499,00 · disponible"),
+            Choice(id=product_payload("NEV-LG2"), title="Nevera LG GT32", description="USD 650,00 · agotado"),
+            Choice(id=product_payload("NEV-MAB"), title="Nevera Mabe", description="USD 420,00 · disponible"),
+            Choice(id=product_payload("NEV-WHR"), title="Nevera Whirlpool", description="USD 380,00 · disponible"),
+        ),
+        "¿Cuál?",
+        "Ver",
+        "Productos",
+    )
+    payload = whatsapp_interactive(choices, "x")
+    assert payload is not None
+    first = payload["action"]["sections"][0]["rows"][0]
+    assert (first["title"], first["description"]) == ("Nevera Samsung RT38", "USD 499,00 · disponible · NEV-RT38")
 
 
 def test_up_to_three_choices_are_reply_buttons_within_every_limit():

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from mostrador.channels import messenger
 from mostrador.messaging.model import InboundMessage, RoutedStatus
 from tests.unit.channels.payloads import (
@@ -185,10 +187,8 @@ def test_instagram_read_names_the_message() -> None:
 
 
 def test_unknown_events_and_objects_are_skipped() -> None:
-    parsed = messenger.parse_delivery(
-        messenger_delivery(fb_event(reaction={"mid": "m_1", "action": "react", "emoji": "❤"})), "t1"
-    )
-    assert parsed.items == [] and parsed.skipped == ["messenger event reaction"]
+    parsed = messenger.parse_delivery(messenger_delivery(fb_event(optin={"ref": "landing"})), "t1")
+    assert parsed.items == [] and parsed.skipped == ["messenger event optin"]
     parsed = messenger.parse_delivery({"object": "user", "entry": []}, "t1")
     assert parsed.items == [] and parsed.skipped
 
@@ -262,3 +262,42 @@ def test_standby_events_are_parsed_and_marked() -> None:
     assert {m.conversation_id for m in messages} == {f"fb:{PAGE_ID}:{PSID}"}
     [status] = [i for i in parsed.items if isinstance(i, RoutedStatus)]
     assert status.status.platform_message_id == "m_out"
+
+
+# -- reactions (message_reactions) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("obj", ["page", "instagram"])
+def test_a_reaction_is_a_reaction_message_pointing_at_the_reacted_message(obj: str) -> None:
+    reaction = {"mid": "m_OUR_REPLY", "action": "react", "emoji": "\u2764\ufe0f", "reaction": "love"}
+    payload = messenger_delivery(fb_event(timestamp=1763892000123, reaction=reaction), obj=obj)
+    [item] = messenger.parse_delivery(payload, "t1").items
+    assert isinstance(item, InboundMessage)
+    assert (item.media_kind, item.text, item.reply_to_message_id) == ("reaction", "\u2764\ufe0f", "m_OUR_REPLY")
+    assert item.channel == ("instagram" if obj == "instagram" else "messenger")
+    assert item.conversation_id == messenger.conversation_id_for(item.channel, PAGE_ID, PSID)
+    assert item.sender_role == "customer"
+    assert item.metadata["reacted_message_id"] == "m_OUR_REPLY" and item.metadata["reaction"] == "love"
+    assert item.platform_message_id == f"reaction:m_OUR_REPLY:{PSID}:react:1763892000123"
+
+
+def test_an_unreact_is_a_removal_and_each_reaction_event_has_its_own_id() -> None:
+    def parse(action: str, timestamp: int, **extra: str) -> InboundMessage:
+        event = fb_event(timestamp=timestamp, reaction={"mid": "m_1", "action": action, **extra})
+        [item] = messenger.parse_delivery(messenger_delivery(event), "t1").items
+        assert isinstance(item, InboundMessage)
+        return item
+
+    react = parse("react", 1, emoji="\U0001f44d", reaction="like")
+    removal = parse("unreact", 2)  # Meta may leave out the emoji on an unreact
+    again = parse("react", 3, emoji="\U0001f44d", reaction="like")
+    assert (removal.media_kind, removal.text, removal.metadata["reaction_action"]) == ("reaction", "", "unreact")
+    assert len({react.platform_message_id, removal.platform_message_id, again.platform_message_id}) == 3
+    assert parse("react", 4, reaction="other").text == "other"  # no emoji: never mistaken for a removal
+
+
+def test_a_reaction_in_standby_is_marked_so() -> None:
+    payload = messenger_delivery(fb_event(reaction={"mid": "m_1", "action": "react", "emoji": "x"}))
+    payload["entry"][0]["standby"] = payload["entry"][0].pop("messaging")
+    [item] = messenger.parse_delivery(payload, "t1").items
+    assert isinstance(item, InboundMessage) and item.metadata["standby"] == "true"

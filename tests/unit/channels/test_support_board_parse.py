@@ -44,6 +44,15 @@ def test_attachments_are_json_strings() -> None:
     assert (with_text.media_kind, with_text.metadata["attachment_kind"]) == ("text", "document")
 
 
+def test_a_photo_or_voice_note_with_words_keeps_its_kind_the_words_are_its_caption() -> None:
+    photo = _one(support_board_event(message="¿tienen este?", attachments=json.dumps([["f.png", "https://e/f.png"]])))
+    assert (photo.media_kind, photo.text) == ("image", "¿tienen este?") and "attachment_kind" not in photo.metadata
+    voice = _one(support_board_event(message="escucha", attachments=json.dumps([["v.ogg", "https://e/v.ogg"]])))
+    assert (voice.media_kind, voice.text) == ("audio", "escucha")
+    video = _one(support_board_event(message="mira", attachments=json.dumps([["v.mp4", "https://e/v.mp4"]])))
+    assert (video.media_kind, video.metadata["attachment_kind"]) == ("text", "video")
+
+
 def test_other_events_are_ignored() -> None:
     for function in ("conversation-status-updated", "user-created", "message-deleted"):
         parsed = support_board.parse_webhook(support_board_event(function=function), "t1")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mostrador.conversations.choices import abilities_for, offered_choices, picked_item_code, typed_number
+from mostrador.conversations.choices import (
+    abilities_for,
+    choices_from_json,
+    choices_json,
+    offered_choices,
+    picked_item_code,
+    typed_number,
+)
 from mostrador.conversations.notices import NOTICES, notice
 from mostrador.conversations.toolbox import ToolOutcome
 from mostrador.llm.base import ToolCall
@@ -33,6 +40,16 @@ def test_the_products_the_reply_names_are_offered_with_price_and_stock_in_the_cu
     assert choices.prompt == notice("choices_prompt", "es") and choices.button == "Ver productos"
     english = offered_choices([search(*CARDS)], "Here they are", "en", abilities_for("messenger"))
     assert english is not None and [c.description for c in english.items][1] == "price on request · out of stock"
+
+
+def test_choices_carry_the_brand_that_shortened_titles_keep_and_it_survives_storage():
+    tvs = [
+        {**card(f"TV-{size}", f"Televisor Samsung Crystal UHD de {size} pulgadas"), "brand": "Samsung"}
+        for size in (43, 50, 55)
+    ]
+    choices = offered_choices([search(*tvs)], "Estos:", "es", abilities_for("whatsapp"))
+    assert choices is not None and {c.brand for c in choices.items} == {"Samsung"}
+    assert choices_from_json(choices_json(choices)) == choices
 
 
 def test_one_named_product_is_an_answer_and_fewer_than_two_results_offer_nothing():

@@ -6,12 +6,20 @@ from __future__ import annotations
 import struct
 from datetime import UTC, datetime
 
+import pytest
+
 from mostrador.channels.media import MediaFile, MediaTooLarge, MediaUnavailable
 from mostrador.conversations.media import MediaReader, audio_duration_seconds
 from mostrador.conversations.notices import notice
 from mostrador.llm.base import Completion, ProviderError, Usage
 from mostrador.messaging.model import InboundMessage
-from tests.fakes.media_files import ogg_opus_voice_note, png_photo
+from tests.fakes.media_files import (
+    adts_voice_note,
+    mp4_voice_note,
+    ogg_opus_voice_note,
+    png_photo,
+    webm_voice_note,
+)
 
 
 class Source:
@@ -59,6 +67,22 @@ def test_durations_come_from_ogg_and_wav_headers():
     wav = b"RIFF" + struct.pack("<I", 36 + 32000) + b"WAVE" + b"fmt " + fmt + b"data" + struct.pack("<I", 32000)
     assert audio_duration_seconds(wav + b"\0" * 32000) == 2.0
     assert audio_duration_seconds(b"ID3\x04" + b"\0" * 100) is None  # MP3: only the size limit applies
+
+
+def test_durations_come_from_mp4_webm_and_adts_structure():
+    # Messenger / Instagram clips and WhatsApp's audio/mp4: moov (with mvhd) after the media data, or first.
+    assert audio_duration_seconds(mp4_voice_note(185)) == 185
+    assert audio_duration_seconds(mp4_voice_note(61.5, moov_first=True)) == 61.5
+    assert audio_duration_seconds(mp4_voice_note(3600.25, version=1)) == 3600.25  # 64-bit times
+    cut = mp4_voice_note(185)
+    assert audio_duration_seconds(cut[: len(cut) - 20]) is None  # moov cut short: the file does not say
+    # Browsers' WebM: the duration when the recorder wrote one.
+    assert audio_duration_seconds(webm_voice_note(200)) == 200
+    assert audio_duration_seconds(webm_voice_note(200, with_duration=False)) is None
+    # Raw AAC (audio/aac): frames counted.
+    assert abs(audio_duration_seconds(adts_voice_note(190)) - 190) < 0.1
+    assert audio_duration_seconds(b"ID3\x04\0\0\0\0\0\0" + adts_voice_note(10)) == pytest.approx(10, abs=0.1)
+    assert audio_duration_seconds(b"\xff\xfb\x90\x00" + b"\0" * 400) is None  # an MP3 frame is not ADTS
 
 
 def test_the_second_model_transcribes_when_the_first_fails_and_usage_is_reported():

@@ -16,6 +16,8 @@ class Choice:
     id: str
     title: str
     description: str = ""
+    # The product's brand: a title shortened to its distinguishing words keeps it when it fits.
+    brand: str = ""
 
 
 @dataclass(frozen=True)

@@ -65,19 +65,128 @@ def shorten(text: str, limit: int) -> str:
     return cut[:room].rstrip(" ,.;:-—") + _ELLIPSIS
 
 
-def unique_titles(titles: list[str], limit: int) -> list[str]:
-    """Each title within `limit`, no two alike (WhatsApp refuses repeated button titles): a title that
-    would repeat an earlier one ends with its position instead, "Nevera Samsung… 2"."""
+def distinct_titles(titles: list[str], limit: int, brands: list[str] | None = None) -> list[str]:
+    """Each title within `limit` and telling its product apart from the others.
+
+    Names that fit are kept whole. A longer name is cut at its end when the cut still keeps what sets
+    it apart ("Lavadora Samsung 10 kg…"). When it would not — names sharing a long start, six
+    "Televisor Samsung Crystal UHD de 4x pulgadas" — the words it shares with its closest neighbour
+    are dropped, keeping the product's brand (`brands`, one per title, "" when unknown) and its first
+    words while they fit: "Samsung 43 pulgadas". What must survive is the first word that differs,
+    and the word after it when that first word is a number (its unit: "43 pulgadas", "10 kg").
+    Titles still alike (identical names) end with their position; no two are ever equal, as WhatsApp
+    refuses repeated button titles."""
+    words = [title.split() for title in titles]
+    folded = [[word.casefold() for word in these] for these in words]
+    brand_words = [(brand or "").casefold().split() for brand in (brands or [""] * len(titles))]
+    candidates = []
+    for index, these in enumerate(words):
+        shared = max((_common_start(folded[index], other) for n, other in enumerate(folded) if n != index), default=0)
+        brand = _find(folded[index][:shared], brand_words[index]) if index < len(brand_words) else None
+        candidates.append(_title(these, shared, limit, brand))
+    return _without_repeats(candidates, limit)
+
+
+def _common_start(one: list[str], other: list[str]) -> int:
+    count = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
+
+
+def _find(words: list[str], part: list[str]) -> range | None:
+    """Where the words of `part` stand together in `words`, or None."""
+    for start in range(len(words) - len(part) + 1 if part else 0):
+        if words[start : start + len(part)] == part:
+            return range(start, start + len(part))
+    return None
+
+
+def _title(words: list[str], shared: int, limit: int, brand: range | None) -> str:
+    full = " ".join(words)
+    if len(full) <= limit or shared >= len(words):
+        return shorten(full, limit)
+    tail = words[shared:]
+    needed = 2 if len(tail) > 1 and any(ch.isdigit() for ch in tail[0]) else 1
+    cut = shorten(full, limit)
+    if _whole_words(cut, words) >= shared + needed:
+        return cut
+    for head in _heads(shared, brand):
+        start = " ".join(words[n] for n in head)
+        room = limit - len(start) - (1 if start else 0)
+        if room <= 0:
+            continue
+        rest = shorten(" ".join(tail), room)
+        if _whole_words(rest, tail) >= min(needed, len(tail)):
+            return f"{start} {rest}" if start else rest
+    return shorten(" ".join(tail), limit)
+
+
+def _heads(shared: int, brand: range | None) -> list[list[int]]:
+    """Which of the shared leading words to keep before the distinguishing ones, best first: the
+    first words with the brand among them, the first word and the brand, the brand alone, then the
+    first words without it, then none."""
+    leading = [list(range(count)) for count in range(shared - 1, 0, -1)]
+    if brand is None:
+        return [*leading, []]
+    with_brand = [head for head in leading if brand.stop <= len(head)]
+    first_and_brand = sorted({0, *brand})
+    without = [head for head in leading if len(head) <= brand.start]
+    heads = [*with_brand, first_and_brand, list(brand), *without, []]
+    unique: list[list[int]] = []
+    for head in heads:
+        if head not in unique and len(head) < shared:
+            unique.append(head)
+    return unique
+
+
+def _whole_words(text: str, words: list[str]) -> int:
+    """How many of `words` `text` keeps whole, from the first."""
+    kept = text.removesuffix(_ELLIPSIS).split()
+    count = 0
+    for mine, theirs in zip(kept, words, strict=False):
+        if mine != theirs:
+            break
+        count += 1
+    return count
+
+
+def _without_repeats(titles: list[str], limit: int) -> list[str]:
+    """A title equal to an earlier one ends with its position (the next free number when that too is
+    taken): "Nevera Samsung… 2"."""
+    taken = {title.casefold() for title in titles}
     seen: set[str] = set()
     result = []
     for position, title in enumerate(titles, start=1):
-        candidate = shorten(title, limit) or str(position)
-        if candidate.casefold() in seen:
-            suffix = f" {position}"
-            candidate = shorten(title, limit - len(suffix)) + suffix
+        candidate, number = title or str(position), position
+        while candidate.casefold() in seen or (candidate != title and candidate.casefold() in taken):
+            suffix = f" {number}"
+            candidate = shorten(title, limit - len(suffix)) + suffix if title else str(number)
+            number += 1
         seen.add(candidate.casefold())
         result.append(candidate)
     return result
+
+
+def row_description(choice: Choice, title: str) -> str:
+    """A list row's description (72): the product's full name when its title had to shorten it, then
+    the choice's description (price · stock), then its item code when there is room."""
+    code = item_code_from_payload(choice.id)
+    tail = [part for part in (choice.description,) if part]
+    name = " ".join(choice.title.split())
+    text = " · ".join(tail)
+    if name and name != title:
+        room = WHATSAPP_ROW_DESCRIPTION_MAX - (len(text) + 3 if text else 0)
+        text = " · ".join([shorten(name, room), *tail]) if room >= 12 else text or name
+    if code and len(text) + 3 + len(code) <= WHATSAPP_ROW_DESCRIPTION_MAX:
+        text = f"{text} · {code}" if text else code
+    return shorten(text, WHATSAPP_ROW_DESCRIPTION_MAX)
+
+
+def _titles(items: list[Choice], limit: int) -> list[str]:
+    return distinct_titles([item.title for item in items], limit, [item.brand for item in items])
 
 
 def _usable(items: tuple[Choice, ...], id_limit: int, count: int) -> list[Choice]:
@@ -92,7 +201,7 @@ def whatsapp_interactive(choices: ChoiceSet, body: str) -> dict[str, Any] | None
         items = _usable(choices.items, WHATSAPP_BUTTON_ID_MAX, WHATSAPP_BUTTONS_MAX)
         if not items:
             return None
-        titles = unique_titles([item.title for item in items], WHATSAPP_BUTTON_TITLE_MAX)
+        titles = _titles(items, WHATSAPP_BUTTON_TITLE_MAX)
         return {
             "type": "button",
             "body": {"text": body},
@@ -106,12 +215,13 @@ def whatsapp_interactive(choices: ChoiceSet, body: str) -> dict[str, Any] | None
     items = _usable(choices.items, WHATSAPP_ROW_ID_MAX, WHATSAPP_LIST_ROWS_MAX)
     if not items:
         return None
-    titles = unique_titles([item.title for item in items], WHATSAPP_ROW_TITLE_MAX)
+    titles = _titles(items, WHATSAPP_ROW_TITLE_MAX)
     rows = []
     for item, title in zip(items, titles, strict=True):
         row = {"id": item.id, "title": title}
-        if item.description:
-            row["description"] = shorten(item.description, WHATSAPP_ROW_DESCRIPTION_MAX)
+        description = row_description(item, title)
+        if description:
+            row["description"] = description
         rows.append(row)
     return {
         "type": "list",
@@ -125,7 +235,7 @@ def whatsapp_interactive(choices: ChoiceSet, body: str) -> dict[str, Any] | None
 
 def messenger_quick_replies(choices: ChoiceSet) -> list[dict[str, Any]]:
     items = _usable(choices.items, MESSENGER_QUICK_REPLY_PAYLOAD_MAX, MESSENGER_QUICK_REPLIES_MAX)
-    titles = unique_titles([item.title for item in items], MESSENGER_QUICK_REPLY_TITLE_MAX)
+    titles = _titles(items, MESSENGER_QUICK_REPLY_TITLE_MAX)
     return [
         {"content_type": "text", "title": title, "payload": item.id} for item, title in zip(items, titles, strict=True)
     ]

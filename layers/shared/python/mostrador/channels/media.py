@@ -4,7 +4,10 @@
   temporary URL (valid five minutes), mime type and size; GET that URL with the same token answers
   the bytes. Both steps happen at once, in the reply function.
 * Messenger / Instagram: the webhook carries the attachment's URL on Meta's CDN (no token needed).
-* Support Board: the attachment's URL on the Support Board server.
+* Support Board: the attachment's URL on the Support Board server. The URL comes from an unsigned
+  webhook and the reply function runs inside the VPC, so it is fetched only from the origin of the
+  tenant's SUPPORT_BOARD_API_URL, redirects included (anything else could point the function at an
+  internal address: SSRF).
 
 MEDIA_MAX_BYTES is checked against the announced size before downloading and again while reading,
 so an oversized file is never held in memory whole. One module for every platform's download,
@@ -73,11 +76,13 @@ class ChannelMedia:
         graph_url: str,
         whatsapp_token: str | None,
         max_bytes: int,
+        support_board_url: str | None = None,
         http: httpx.Client | None = None,
     ) -> None:
         self._graph_url = graph_url.rstrip("/")
         self._token = whatsapp_token
         self.max_bytes = max_bytes
+        self._support_board_origin = _origin(support_board_url) if support_board_url else None
         self._http = http
 
     @classmethod
@@ -86,6 +91,7 @@ class ChannelMedia:
             graph_url=settings.meta_graph_url,
             whatsapp_token=settings.secret("whatsapp_token"),
             max_bytes=settings.media_max_bytes,
+            support_board_url=settings.support_board_api_url,
             http=http,
         )
 
@@ -95,6 +101,10 @@ class ChannelMedia:
         if message.channel == "whatsapp" and meta.get("media_id"):
             return self._whatsapp(meta["media_id"], meta.get("media_mime_type"))
         url = meta.get("attachment_url")
+        if url and message.channel == "support_board":
+            if self._support_board_origin is None:
+                raise MediaUnavailable("SUPPORT_BOARD_API_URL is not set: Support Board media cannot be downloaded")
+            return self._download(url, headers={}, mime_hint=None, only_origin=self._support_board_origin)
         if url:
             return self._download(url, headers={}, mime_hint=None)
         raise MediaUnavailable("the message names no media to download")
@@ -127,13 +137,34 @@ class ChannelMedia:
             raise MediaTooLarge(announced, self.max_bytes)
         return self._download(str(info["url"]), headers=auth, mime_hint=str(info.get("mime_type") or mime_hint or ""))
 
-    def _download(self, url: str, *, headers: dict[str, str], mime_hint: str | None) -> MediaFile:
+    def _download(
+        self, url: str, *, headers: dict[str, str], mime_hint: str | None, only_origin: str | None = None
+    ) -> MediaFile:
+        """GET `url`; with `only_origin`, every hop (the URL and each redirect) must be on that origin."""
         import httpx
 
         if not url.lower().startswith(("https://", "http://")):
             raise MediaUnavailable("media URL is not http(s)")
         try:
-            with self._client().stream("GET", url, headers=headers, follow_redirects=True) as response:
+            target = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise MediaUnavailable("media URL is not a valid URL") from exc
+        try:
+            for _ in range(_MAX_REDIRECTS + 1):
+                if only_origin is not None and _origin(target) != only_origin:
+                    raise MediaUnavailable("media URL is not on the channel's own server")
+                response = self._client().send(
+                    self._client().build_request("GET", target, headers=headers),
+                    stream=True,
+                    follow_redirects=only_origin is None,
+                )
+                if only_origin is None or not response.is_redirect or "location" not in response.headers:
+                    break
+                response.close()
+                target = target.join(response.headers["location"])
+            else:
+                raise MediaUnavailable("media download redirected too many times")
+            try:
                 if response.status_code != 200:
                     raise MediaUnavailable(f"media download answered HTTP {response.status_code}")
                 announced = _int(response.headers.get("content-length"))
@@ -145,10 +176,24 @@ class ChannelMedia:
                     if len(data) > self.max_bytes:
                         raise MediaTooLarge(len(data), self.max_bytes)
                 content_type = response.headers.get("content-type", "")
+            finally:
+                response.close()
         except httpx.HTTPError as exc:
             raise MediaUnavailable(f"media download failed: {type(exc).__name__}") from exc
         mime = mime_hint or _meaningful(content_type) or _by_extension(url)
         return MediaFile(bytes(data), mime or "application/octet-stream")
+
+
+_MAX_REDIRECTS = 5
+
+
+def _origin(url: str | httpx.URL) -> str:
+    """scheme://host:port, the port spelled out, as httpx will connect to it."""
+    import httpx
+
+    parsed = httpx.URL(url) if isinstance(url, str) else url
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme, 0)
+    return f"{parsed.scheme}://{parsed.host.lower()}:{port}"
 
 
 def _int(value: object) -> int | None:

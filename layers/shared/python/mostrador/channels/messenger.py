@@ -9,6 +9,11 @@ Handover protocol: while another app owns the thread, Meta delivers its events i
 `standby` array instead of `messaging`; they are parsed the same way and marked
 metadata["standby"] = "true" (recorded, never answered). An unsend (`message.is_deleted`, Instagram)
 names the message taken back and becomes a MessageDeletion, never a message.
+
+A reaction (webhook field `message_reactions`: `reaction: {mid, action: react|unreact, emoji,
+reaction}`) becomes the same channel-neutral message a WhatsApp reaction does: kind "reaction", the
+emoji as its text, an empty text for a removal (`unreact`), the reacted message as reply_to. It has
+no id of its own, so its id is built from the reacted message, the customer, the action and the time.
 """
 
 from __future__ import annotations
@@ -69,8 +74,8 @@ def conversation_id_for(channel: Channel, account_id: str, customer_id: str) -> 
 
 
 def parse_delivery(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
-    """Messages, echoes, postbacks, quick replies, attachments, delivery and read receipts, unsends,
-    and the same events in standby (another app owns the thread)."""
+    """Messages, echoes, postbacks, quick replies, attachments, reactions, delivery and read receipts,
+    unsends, and the same events in standby (another app owns the thread)."""
     parsed = ParsedDelivery()
     channel = OBJECTS.get(str(payload.get("object")))
     if channel is None:
@@ -127,6 +132,11 @@ def _parse_event(
                 metadata=metadata,
             )
         )
+        return parsed
+    reaction = event.get("reaction")
+    if isinstance(reaction, Mapping) and reaction.get("mid") and sender:
+        item = _reaction(reaction, channel, account_id, sender, event.get("timestamp"), timestamp, tenant_id)
+        parsed.items.append(_in_standby(item) if standby else item)
         return parsed
     delivery = event.get("delivery")
     if isinstance(delivery, Mapping) and sender:
@@ -203,6 +213,37 @@ def _message(
         platform_message_id=str(message["mid"]),
         timestamp=timestamp,
         reply_to_message_id=str(reply_to) if reply_to else None,
+        metadata=metadata,
+    )
+
+
+def _reaction(
+    reaction: Mapping[str, Any],
+    channel: Channel,
+    account_id: str,
+    sender: str,
+    raw_timestamp: object,
+    timestamp: Any,
+    tenant_id: str,
+) -> InboundMessage:
+    reacted = str(reaction["mid"])
+    action = str(reaction.get("action") or "react")
+    metadata = {"page_id": account_id, "reacted_message_id": reacted, "reaction_action": action}
+    if reaction.get("reaction"):
+        metadata["reaction"] = str(reaction["reaction"])
+    # Like WhatsApp's, an empty text is a removal; a reaction without an emoji keeps its name instead.
+    text = "" if action == "unreact" else str(reaction.get("emoji") or reaction.get("reaction") or "?")
+    return InboundMessage(
+        tenant_id=tenant_id,
+        channel=channel,
+        conversation_id=conversation_id_for(channel, account_id, sender),
+        sender_id=sender,
+        sender_role="customer",
+        text=text,
+        media_kind="reaction",
+        platform_message_id=f"reaction:{reacted}:{sender}:{action}:{raw_timestamp}",
+        timestamp=timestamp,
+        reply_to_message_id=reacted,
         metadata=metadata,
     )
 

@@ -46,6 +46,10 @@ _EXTENSION_KINDS: dict[str, MediaKind] = {
     **dict.fromkeys(("mp3", "ogg", "oga", "opus", "m4a", "aac", "wav", "amr"), "audio"),
 }
 
+# Attachments read even when words come with them: a photo's words are its caption, a voice note's
+# words are read beside its transcript (conversations/media.py).
+_READ_WITH_TEXT: frozenset[MediaKind] = frozenset({"image", "audio"})
+
 
 def conversation_id_for(sb_conversation_id: str) -> str:
     return f"sb:{sb_conversation_id}"
@@ -99,7 +103,8 @@ def parse_webhook(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
         metadata["attachment_count"] = str(len(attachments))
         metadata["attachment_url"] = attachments[0][1]
         media_kind = _attachment_kind(attachments[0])
-        if text:
+        if text and media_kind not in _READ_WITH_TEXT:
+            # A document or video with words: the words are the question (nothing reads the file).
             metadata["attachment_kind"] = media_kind
             media_kind = "text"
     parsed.items.append(

@@ -71,7 +71,12 @@ def offered_choices(
     if len(chosen) < 2:
         return None
     items = tuple(
-        Choice(id=product_payload(str(card["item_code"])), title=_name(card), description=_description(card, language))
+        Choice(
+            id=product_payload(str(card["item_code"])),
+            title=_name(card),
+            description=_description(card, language),
+            brand=str(card.get("brand") or ""),
+        )
         for card in chosen[: abilities.max_choices]
     )
     return ChoiceSet(
@@ -106,7 +111,10 @@ def typed_number(text: str) -> int | None:
 
 def choices_json(choices: ChoiceSet) -> dict[str, Any]:
     return {
-        "items": [{"id": c.id, "title": c.title, "description": c.description} for c in choices.items],
+        "items": [
+            {"id": c.id, "title": c.title, "description": c.description, **({"brand": c.brand} if c.brand else {})}
+            for c in choices.items
+        ],
         "prompt": choices.prompt,
         "button": choices.button,
         "section": choices.section,
@@ -121,6 +129,7 @@ def choices_from_json(value: Any) -> ChoiceSet | None:
             id=str(item.get("id") or ""),
             title=str(item.get("title") or ""),
             description=str(item.get("description") or ""),
+            brand=str(item.get("brand") or ""),
         )
         for item in value["items"]
         if isinstance(item, dict)

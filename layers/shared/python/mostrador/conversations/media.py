@@ -9,7 +9,9 @@ notice and a photo's caption is answered with a note that photos need a model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+import struct
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -141,13 +143,19 @@ def _megabytes(size: int) -> str:
 
 
 def audio_duration_seconds(data: bytes) -> float | None:
-    """How long an Ogg (Opus or Vorbis: WhatsApp voice notes are Ogg Opus) or WAV file plays, from its
-    headers alone; None for other formats (MP3, M4A, AMR), which only the size limit then bounds."""
+    """How long a voice note plays, from the file's own structure, without decoding it: Ogg (Opus or
+    Vorbis: WhatsApp voice notes), WAV, MP4/M4A (Messenger and Instagram audio clips, WhatsApp's
+    audio/mp4), WebM (browsers' recordings, when the recorder wrote a duration) and ADTS AAC. None
+    for anything else (MP3, AMR) or a file that does not say; then only the size limit bounds it."""
     if data[:4] == b"OggS":
         return _ogg_duration(data)
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         return _wav_duration(data)
-    return None
+    if data[4:8] in _MP4_FIRST_BOXES:
+        return _mp4_duration(data)
+    if data[:4] == _EBML_MAGIC:
+        return _webm_duration(data)
+    return _adts_duration(data)
 
 
 def _ogg_duration(data: bytes) -> float | None:
@@ -180,3 +188,130 @@ def _wav_duration(data: bytes) -> float | None:
             return size / byte_rate if byte_rate else None
         position += 8 + size + (size % 2)
     return None
+
+
+# -- MP4 (ISO base media): moov/mvhd holds the timescale and duration; moov may follow the media data.
+
+_MP4_FIRST_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"styp"})
+_UNKNOWN_32 = 0xFFFF_FFFF
+_UNKNOWN_64 = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def _mp4_boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(type, body start, body end) of each whole box between start and end."""
+    position = start
+    while position + 8 <= end:
+        size, kind, header = int.from_bytes(data[position : position + 4], "big"), data[position + 4 : position + 8], 8
+        if size == 1:  # a 64-bit size follows the type
+            if position + 16 > end:
+                return
+            size, header = int.from_bytes(data[position + 8 : position + 16], "big"), 16
+        elif size == 0:  # to the end of the file
+            size = end - position
+        if size < header or position + size > end:
+            return
+        yield kind, position + header, position + size
+        position += size
+
+
+def _mp4_duration(data: bytes) -> float | None:
+    moov = next(((b, e) for kind, b, e in _mp4_boxes(data, 0, len(data)) if kind == b"moov"), None)
+    if moov is None:
+        return None
+    timescale, duration = 0, 0
+    for kind, body, end in _mp4_boxes(data, *moov):
+        if kind == b"mvhd" and end - body >= 20:
+            if data[body] == 1 and end - body >= 32:
+                timescale = int.from_bytes(data[body + 20 : body + 24], "big")
+                duration = int.from_bytes(data[body + 24 : body + 32], "big")
+            else:
+                timescale = int.from_bytes(data[body + 12 : body + 16], "big")
+                duration = int.from_bytes(data[body + 16 : body + 20], "big")
+            if duration in (_UNKNOWN_32, _UNKNOWN_64):
+                duration = 0
+        elif kind == b"mvex":  # a fragmented file: mvhd says 0, mehd the whole length
+            for inner, mehd, mehd_end in _mp4_boxes(data, body, end):
+                if inner == b"mehd" and mehd_end - mehd >= 8:
+                    width = 8 if data[mehd] == 1 and mehd_end - mehd >= 12 else 4
+                    duration = duration or int.from_bytes(data[mehd + 4 : mehd + 4 + width], "big")
+    return duration / timescale if timescale and duration else None
+
+
+# -- WebM (Matroska): Segment > Info > Duration, in units of Info's TimecodeScale (ns, default 1 ms).
+
+_EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+_SEGMENT, _INFO, _TIMECODE_SCALE, _DURATION, _CLUSTER = 0x18538067, 0x1549A966, 0x2AD7B1, 0x4489, 0x1F43B675
+
+
+def _ebml_number(data: bytes, position: int, *, keep_marker: bool) -> tuple[int, int, bool] | None:
+    """(value, length, all-ones) of the variable-length number at `position`: an element id keeps its
+    length marker, a size drops it (all ones: unknown size)."""
+    if position >= len(data) or data[position] == 0:
+        return None
+    length = 9 - data[position].bit_length()
+    if position + length > len(data):
+        return None
+    value = data[position] if keep_marker else data[position] & (0xFF >> length)
+    for byte in data[position + 1 : position + length]:
+        value = (value << 8) | byte
+    return value, length, not keep_marker and value == (1 << (7 * length)) - 1
+
+
+def _ebml_elements(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, int]]:
+    """(id, body start, body end) of each element between start and end; an unknown size runs to `end`."""
+    position = start
+    while position < end:
+        element = _ebml_number(data, position, keep_marker=True)
+        size = element and _ebml_number(data, position + element[1], keep_marker=False)
+        if not element or not size:
+            return
+        body = position + element[1] + size[1]
+        stop = end if size[2] else min(end, body + size[0])
+        yield element[0], body, stop
+        position = stop
+
+
+def _webm_duration(data: bytes) -> float | None:
+    for element, body, end in _ebml_elements(data, 0, len(data)):
+        if element != _SEGMENT:
+            continue
+        for child, child_body, child_end in _ebml_elements(data, body, end):
+            if child == _CLUSTER:
+                return None  # the media began: no Info before it
+            if child != _INFO:
+                continue
+            scale, duration = 1_000_000, None
+            for field, value_start, value_end in _ebml_elements(data, child_body, child_end):
+                raw = data[value_start:value_end]
+                if field == _TIMECODE_SCALE and raw:
+                    scale = int.from_bytes(raw, "big")
+                elif field == _DURATION and len(raw) in (4, 8):
+                    duration = struct.unpack(">f" if len(raw) == 4 else ">d", raw)[0]
+            if duration is None or not math.isfinite(duration) or duration <= 0:
+                return None
+            return duration * scale / 1e9
+    return None
+
+
+# -- ADTS AAC (audio/aac): a header per frame of 1024 samples per raw block; count them.
+
+_ADTS_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
+
+
+def _adts_duration(data: bytes) -> float | None:
+    position = 0
+    if data[:3] == b"ID3" and len(data) >= 10:  # an ID3v2 tag before the frames (sizes are 7 bits a byte)
+        position = 10 + sum((data[6 + i] & 0x7F) << (7 * (3 - i)) for i in range(4))
+    samples, rate = 0, 0
+    while position + 7 <= len(data):
+        header = data[position : position + 7]
+        if header[0] != 0xFF or header[1] & 0xF6 != 0xF0:  # sync word, layer 0
+            break
+        index = (header[2] >> 2) & 0x0F
+        length = ((header[3] & 0x03) << 11) | (header[4] << 3) | (header[5] >> 5)
+        if index >= len(_ADTS_RATES) or length < 7:
+            break
+        rate = rate or _ADTS_RATES[index]
+        samples += 1024 * ((header[6] & 0x03) + 1)
+        position += length
+    return samples / rate if rate and samples else None

@@ -1038,7 +1038,7 @@ def _history_text(row: dict[str, Any]) -> str:
     its caption, a bracketed kind for anything else without text."""
     text = row["text"] or ""
     if row.get("transcript"):
-        return f"[voice note] {row['transcript']}"
+        return f"[voice note] {row['transcript']}" + (f"\n{text}" if text else "")
     if row.get("media_description"):
         return f"[photo] {row['media_description']}" + (f"\n{text}" if text else "")
     if row["media_kind"] != "text":
