@@ -22,6 +22,12 @@ HIDDEN = {
     "H-ARIA": f'<span aria-hidden="true">{INJECTION}</span>',
     "H-OPACITY": f'<span style="opacity:0">{INJECTION}</span>',
     "H-CLASS": f"<style>.x{{display:none}}</style><span class='x'>{INJECTION}</span>",
+    # Styles an audit found leaking.
+    "H-CONTENT": f'<div style="content-visibility:hidden">{INJECTION}</div>',
+    "H-ALPHA": f'<span style="color:#0000">{INJECTION}</span>',
+    "H-CALC": f'<span style="font-size:calc(0px)">{INJECTION}</span>',
+    "H-COMPOUND": f"<style>span.x.y{{display:none}}</style><span class='x y'>{INJECTION}</span>",
+    "H-ATTRSEL": f"<style>[data-h]{{display:none}}</style><span data-h>{INJECTION}</span>",
 }
 
 
@@ -66,8 +72,11 @@ def test_hidden_text_never_reaches_text_summary_index_or_tool_results(pipeline, 
     assert not any("IGNORE" in str(r.body) for r in openai_env.requests)
 
     found = _tool_result(db, "search_local_products", query="licuadora oster", limit=10)
-    assert all(code in found for code in HIDDEN)
+    assert sum(code in found for code in HIDDEN) == 10  # the tool returns 10 at most
     assert "IGNORE" not in found and "evil" not in found
+    for code in HIDDEN:
+        found = _tool_result(db, "search_local_products", query=code, limit=3)
+        assert code in found and "IGNORE" not in found and "evil" not in found, code
     for code in HIDDEN:
         details = _tool_result(db, "get_live_product_details", item_code=code)
         assert "IGNORE" not in details and "Licuadora" in details
