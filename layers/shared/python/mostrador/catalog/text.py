@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 _SPACE = re.compile(r"[ \t\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -317,6 +317,8 @@ def _arithmetic(expression: str) -> float | None:
     )
     if "nan" in numbers or not re.fullmatch(r"[\d.e+\-*/() ]*", numbers):
         return None
+    import ast  # only for a calc(): most descriptions have none
+
     try:
         tree = ast.parse(numbers, mode="eval")
     except SyntaxError:
@@ -324,7 +326,9 @@ def _arithmetic(expression: str) -> float | None:
     return _evaluate(tree.body)
 
 
-def _evaluate(node: ast.AST) -> float | None:
+def _evaluate(node: Any) -> float | None:
+    import ast
+
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
         return float(node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
