@@ -1,6 +1,7 @@
 """Customer-language detection: what the reply function's cold start pays, the time per message, the
 installed size of the library, accuracy on the labelled short messages and shopping messages in
-tests/, how Spanish shopping messages fare (named Spanish; a new conversation kept in Spanish; an
+tests/ (and on messages in languages outside the six: named right, or wrongly named one of the six),
+how Spanish shopping messages fare (named Spanish; a new conversation kept in Spanish; an
 English one switched to Spanish), and the share of generated "Brand Model" first messages that
 would pin a language other than the default.
 
@@ -62,12 +63,13 @@ def _installed_mb(distribution: str) -> float:
 
 def main() -> None:
     sys.path[:0] = [str(ROOT / "layers/shared/python"), str(ROOT)]
-    from mostrador.conversations.language import DEFAULT_LANGUAGE, conversation_language, detect_language
+    from mostrador.conversations.language import DEFAULT_LANGUAGE, SUPPORTED, conversation_language, detect_language
     from tests.unit.conversations.brand_openers import brand_model_openers
 
     import_s, first_detect_s = _cold()
     tuning, holdout = _rows("language_samples.tsv"), _rows("language_holdout.tsv")
     shopping, shopping_holdout = _rows("language_shopping.tsv"), _rows("language_shopping_holdout.tsv")
+    other, other_holdout = _rows("language_other.tsv"), _rows("language_other_holdout.tsv")
     spanish = [text for label, text in shopping + shopping_holdout if label == "es"]
     detect_language("warm up")
     timings = []
@@ -104,6 +106,9 @@ def main() -> None:
                 "accuracy_holdout": accuracy(holdout),
                 "accuracy_shopping": accuracy(shopping),
                 "accuracy_shopping_holdout": accuracy(shopping_holdout),
+                "accuracy_other": accuracy(other),
+                "accuracy_other_holdout": accuracy(other_holdout),
+                "other_named_one_of_six": sum(detect_language(text) in SUPPORTED for _, text in other + other_holdout),
                 "spanish_shopping": len(spanish),
                 "spanish_shopping_named_es": share(spanish, lambda text: detect_language(text) == "es"),
                 "spanish_shopping_first_message_es": share(

@@ -159,6 +159,24 @@ def test_a_language_without_templates_is_answered_in_english_offline(reply_env, 
 
 @pytest.mark.parametrize(
     ("text", "language"),
+    [
+        ("здравствуйте, у вас есть Nevera Samsung RT38?", "ru"),
+        ("hallo, hebben jullie de Nevera Samsung RT38?", "nl"),
+    ],
+)
+def test_a_language_outside_the_six_is_pinned_and_answered_in_english_offline(reply_env, db, text, language):
+    add_products(db, FRIDGE)
+    message = whatsapp(text)
+    assert deliver(message) == []
+
+    assert conversation_language(db, message) == language  # a real model is told this language
+    assert inbound_row(db, message.platform_message_id)["language"] == language
+    assert reply_env.meta.sent_texts()[0].startswith("I found these products:")
+    assert "USD 1,299.50" in reply_env.meta.sent_texts()[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
     [("quero falar com um atendente", "pt"), ("je veux parler à un conseiller", "fr")],
 )
 def test_asking_for_a_person_is_escalated_and_told_in_the_customers_language(reply_env, db, text, language):
@@ -190,6 +208,11 @@ def _system_prompt(request) -> str:
         ("gemini", "bonjour, vous avez des frigos ?", "fr", "French", "Oui : la Nevera Samsung RT38, USD 1 299,50."),
         ("openai", "do you have tvs?", "en", "English", "We have no TVs right now."),
         ("gemini", "busco una nevera samsung", "es", "Spanish", "Tenemos la Nevera Samsung RT38 por USD 1.299,50."),
+        # Outside the six the identifier chooses among: was "Answer in German" and "Answer in Spanish".
+        ("openai", "hallo, hebben jullie een koelkast?", "nl", "Dutch", "Ja, de Nevera Samsung RT38."),
+        ("gemini", "здравствуйте, у вас есть холодильник?", "ru", "Russian", "Да, Nevera Samsung RT38."),
+        ("openai", "مرحبا، هل عندكم ثلاجة؟", "ar", "Arabic", "نعم، Nevera Samsung RT38."),
+        ("gemini", "こんにちは、冷蔵庫はありますか？", "ja", "Japanese", "はい、Nevera Samsung RT38 があります。"),
     ],
 )
 def test_the_model_is_told_the_conversation_language(

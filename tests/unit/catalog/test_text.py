@@ -42,6 +42,54 @@ HIDING = {
 }
 
 
+# What an audit found leaking, and their neighbours.
+HIDING.update(
+    {
+        "content-visibility hidden": '<div style="content-visibility:hidden">SECRET</div>',
+        "colour #rgba with zero alpha": '<span style="color:#0000">SECRET</span>',
+        "colour #rrggbbaa with zero alpha": '<span style="color: #FFFFFF00">SECRET</span>',
+        "colour transparent, upper case, important": '<span style="COLOR: Transparent !important">SECRET</span>',
+        "rgba zero alpha, spaced": '<span style="color: rgba(10, 20, 30, 0)">SECRET</span>',
+        "rgba zero percent alpha": '<span style="color:rgba(0,0,0,0%)">SECRET</span>',
+        "rgb space syntax with / 0": '<span style="color: rgb(0 0 0 / 0)">SECRET</span>',
+        "hsla zero alpha": '<span style="color:hsla(120, 100%, 50%, 0)">SECRET</span>',
+        "hsl space syntax with / 0.0": '<span style="color: hsl(120deg 100% 50% / 0.0)">SECRET</span>',
+        "webkit text fill transparent": '<span style="-webkit-text-fill-color: transparent">SECRET</span>',
+        "font-size calc(0px)": '<span style="font-size:calc(0px)">SECRET</span>',
+        "font-size calc arithmetic": '<span style="font-size: calc(12px - 12px)">SECRET</span>',
+        "font-size calc times zero": '<span style="font-size:calc(1em * 0)">SECRET</span>',
+        "font-size min()": '<span style="font-size:min(0px, 14px)">SECRET</span>',
+        "font-size clamp()": '<span style="font-size:clamp(0px, 0vw, 0px)">SECRET</span>',
+        "clip-path inset 100%": '<span style="clip-path: inset(100%)">SECRET</span>',
+        "clip-path inset 50% 0": '<span style="clip-path:inset(50% 0)">SECRET</span>',
+        "clip-path circle 0": '<span style="clip-path: circle(0)">SECRET</span>',
+        "clip rect 0 0 0 0, absolute": '<span style="position:absolute; clip: rect(0 0 0 0)">SECRET</span>',
+        "clip rect 1px (sr-only)": '<span style="position:absolute;clip:rect(1px, 1px, 1px, 1px)">SECRET</span>',
+        "width 0 height 0 overflow hidden": '<div style="width:0;height:0;overflow:hidden">SECRET</div>',
+        "text-indent -9999px": '<p style="text-indent: -9999px">SECRET</p>',
+        "text-indent -100%": '<p style="text-indent:-100%">SECRET</p>',
+        "absolute left -9999px": '<div style="position:absolute;left:-9999px">SECRET</div>',
+        "fixed top -100vh": '<div style="position: fixed; top: -100vh">SECRET</div>',
+        # <style> rules: compound, attribute, tag and descendant selectors.
+        "compound class selector": "<style>span.x.y{display:none}</style><span class='y x z'>SECRET</span>",
+        "attribute presence selector": "<style>[data-h]{display:none}</style><p data-h>SECRET</p>",
+        "attribute value selector": '<style>div[data-role="note"]{visibility:hidden}</style>'
+        '<div data-role="note">SECRET</div>',
+        "attribute prefix selector": "<style>[class^=hid]{font-size:0}</style><span class='hid-1'>SECRET</span>",
+        "attribute word selector": "<style>p [class~=x]{display:none}</style><span class='y x'>SECRET</span>",
+        "attribute selector, spaced": '<style>[data-role = "a b"]{display:none}</style><em data-role="a b">SECRET</em>',
+        "descendant selector": "<style>div .inner > b.s{opacity:0}</style><b class='s'>SECRET</b>",
+        "tag selector": "<style>small{display:none}</style><small>SECRET</small>",
+        "rule in a media block": "<style>@media all { .m { color: transparent } }</style><i class='m'>SECRET</i>",
+        "rule with content-visibility": "<style>.cv{content-visibility:hidden}</style><div class='cv'>SECRET</div>",
+        "rule with calc font size": "<style>#f{font-size:calc(0px)}</style><p id='F'>SECRET</p>",
+        "rule with zero box": "<style>.z{width:0;height:0;overflow:hidden}</style><div class='z'>SECRET</div>",
+        "rule with off-screen": "<style>.o{position:absolute;left:-9999px}</style><div class='o'>SECRET</div>",
+        "rule with text-indent": "<style>.t{text-indent:-9999px}</style><h2 class='t'>SECRET</h2>",
+    }
+)
+
+
 @pytest.mark.parametrize("markup", HIDING.values(), ids=HIDING.keys())
 def test_hidden_text_is_dropped(markup):
     text = strip_html(f"<div><p>Nevera Samsung de 380 litros.</p>{markup}<p>Garantía de un año.</p></div>")
@@ -60,6 +108,28 @@ def test_hidden_text_is_dropped(markup):
         '<span class="highlight">visible</span>',
         '<div style="height:0">visible</div>',  # overflow shows
         '<span style="color:#333; background-color:#fff">visible</span>',
+        # Look-alikes of the hiding styles above.
+        '<span style="font-size:11pt">visible</span>',
+        '<span style="font-size:calc(1em + 2px)">visible</span>',
+        '<span style="font-size:clamp(12px, 2vw, 18px)">visible</span>',
+        '<span style="visibility:visible">visible</span>',
+        '<span style="content-visibility:auto">visible</span>',
+        '<span style="display:block">visible</span>',
+        '<span style="color:#000">visible</span>',
+        '<span style="color:#0000ff">visible</span>',
+        '<span style="color:#00000080">visible</span>',
+        '<span style="color:rgba(0,0,0,0.8)">visible</span>',
+        '<span style="color:rgb(0 0 0 / 50%)">visible</span>',
+        '<span style="color:hsla(0,0%,0%,1)">visible</span>',
+        '<span style="clip-path: inset(10%)">visible</span>',
+        '<span style="position:absolute; clip: rect(0px, 200px, 40px, 0px)">visible</span>',
+        '<div style="width:0">visible</div>',  # no overflow:hidden: the text spills out, readable
+        '<p style="text-indent:2em">visible</p>',
+        '<div style="position:absolute;left:10px">visible</div>',
+        "<style>span.x.y{display:none}</style><span class='x'>visible</span>",  # one class of two
+        "<style>[data-h]{display:none}</style><p data-k>visible</p>",
+        "<style>a:hover{display:none}</style><a>visible</a>",  # hidden only while hovered
+        "<style>div span{display:none}</style><p>visible</p>",
     ],
 )
 def test_visible_text_is_kept(markup):
