@@ -1012,7 +1012,8 @@ class ReplyService:
         sent_ids: list[str] = list(draft.get("platform_message_ids") or [])
         # One unit at a time, progress kept: a retry resumes at the unit that failed.
         for index in range(draft.get("pieces_sent") or 0, len(units)):
-            piece = units[index] if index == 0 else replace(units[index], reply_to_message_id=None)
+            # The first unit that goes out quotes the customer's message (the text, when the photo failed).
+            piece = units[index] if not sent_ids else replace(units[index], reply_to_message_id=None)
             try:
                 sent_ids.extend(sender.send(piece).platform_message_ids)
             except TransientSendError as error:
@@ -1020,6 +1021,14 @@ class ReplyService:
                 logger.warning("send failed, will retry", extra={**log, "code": error.code, "piece": index})
                 raise
             except PermanentSendError as error:
+                if index == 0 and units[0].image_url and len(units) > 1:
+                    # The catalog's photo link is dead or refused (Messenger fetches it during the send,
+                    # error #100): the photo is left out, noted on the reply, and the details still go.
+                    repo.note_photo_failed(self.conn, draft["id"], error.code, str(error))
+                    repo.record_pieces_sent(self.conn, draft["id"], 1, sent_ids)
+                    metrics.add_metric(name="ProductPhotoFailures", unit="Count", value=1)
+                    logger.warning("product photo refused, details sent without it", extra={**log, "code": error.code})
+                    continue
                 latency_ms = int((time.monotonic() - started) * 1000)
                 with self.conn.transaction():
                     repo.mark_reply_failed(self.conn, draft["id"], error.code, str(error), latency_ms)

@@ -404,6 +404,18 @@ def mark_reply_failed(
     )
 
 
+PHOTO_FAILED = "photo_failed"
+
+
+def note_photo_failed(conn: Connection, reply_id: int, error_code: str | None, error_title: str) -> None:
+    """The reply's product photo was refused (its text is sent without it): error_code
+    `photo_failed:<code>` on a reply whose status goes on to `sent`."""
+    conn.execute(
+        "UPDATE messages SET error_code = %s, error_title = %s, updated_at = now() WHERE id = %s",
+        (f"{PHOTO_FAILED}:{error_code or 'unknown'}", f"product photo not sent: {error_title}"[:500], reply_id),
+    )
+
+
 def apply_watermark(conn: Connection, tenant_id: str, conversation_id: str, status: str, watermark: datetime) -> int:
     """Messenger's delivery/read watermark: every message we sent in the conversation up to that
     moment reached that status. Returns how many moved forward."""
