@@ -235,7 +235,7 @@ DUE_EARLY_TOLERANCE_SECONDS = 0.25
 # The most a reply waits for its read receipt / typing indicator call before it is sent: long enough
 # for Meta's usual answer (so the receipt lands first), short enough that a hanging Graph API never
 # holds the reply back. The call itself runs beside the work, on its own thread.
-TYPING_WAIT_SECONDS = 0.5
+TYPING_WAIT_SECONDS = 0.25
 
 
 def never_answered(message: InboundMessage) -> str | None:
