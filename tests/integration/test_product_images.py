@@ -14,7 +14,11 @@ B = "https://cdn.tienda.example/fotos/p1-b.png"
 
 def test_photos_are_accepted_stored_in_order_and_never_fetched(pipeline, db):
     status, body = pipeline.push(
-        [product("P1", imageUrl=A, images=[A, B]), product("P2"), product("P3", images=["http://fotos.tienda.example/p3.jpg"])]
+        [
+            product("P1", imageUrl=A, images=[A, B]),
+            product("P2"),
+            product("P3", images=["http://fotos.tienda.example/p3.jpg"]),
+        ]
     )
     assert status == 202 and body["accepted"] == 3 and body["rejected"] == []
     pipeline.drain()
