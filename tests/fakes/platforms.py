@@ -26,6 +26,7 @@ FakeMetaGraph (base URL `.url`, like https://graph.facebook.com/v21.0):
   `.fail_next(code=131047, times=1, http_status=400)` answers Meta error JSON
   ({"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}) for the next sends;
   `.fail_next(http_status=503)` with no code answers a bare 5xx. Read receipts never consume a failure.
+  `.unreachable_links`: image URLs Meta cannot fetch; a Messenger attachment by one is refused with (#100).
 
 FakeSupportBoard (URL `.url`, like https://example.com/supportboard/include/api.php): form POSTs
 with `token` and `function`. Implements get-conversation, get-user, send-message and
@@ -42,7 +43,8 @@ answers any function with the given JSON body (another documented shape, a succe
 `.fail_next(function, http_status=500, times=1)` fails any function with a bare HTTP error. A
 wrong token, an unknown user or conversation answer success:false like the real API.
 
-Both can hang: `.hold()` keeps every request waiting (counted in `.held`) until `.release()`.
+Both can hang: `.hold()` keeps every request waiting (counted in `.held`) until `.release()`;
+FakeMetaGraph's `.hold_read_receipts()` holds only WhatsApp read receipts / typing indicators.
 """
 
 from __future__ import annotations
@@ -134,11 +136,11 @@ class _RecordingServer:
                 )
                 with owner._lock:
                     owner.requests.append(request)
-                    holding = not owner._answering.is_set()
-                    if holding:
+                    gate = owner._gate_for(request)
+                    if gate is not None:
                         owner.held += 1
-                if holding:
-                    owner._answering.wait(owner._hold_limit)
+                if gate is not None:
+                    gate.wait(owner._hold_limit)
                 with owner._lock:
                     status, answer, *rest = owner.answer(request)
                 raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
@@ -171,6 +173,10 @@ class _RecordingServer:
     def answer(self, request: CapturedRequest) -> tuple[Any, ...]:
         """(status, JSON-able or bytes[, content type[, more headers]])."""
         raise NotImplementedError
+
+    def _gate_for(self, request: CapturedRequest) -> threading.Event | None:
+        """What `request` must wait for before it is answered (None: answered at once)."""
+        return None if self._answering.is_set() else self._answering
 
     def hold(self, at_most_seconds: float = 30.0) -> None:
         """A platform that hangs: requests are recorded (and counted in `held`) but answered only after
@@ -210,6 +216,25 @@ class FakeMetaGraph(_RecordingServer):
         self.cdn: dict[str, tuple[bytes, str]] = {}
         # When set, a media lookup answers this file_size instead of the real one (Meta announcing a size).
         self.announced_sizes: dict[str, int] = {}
+        # Image links Meta cannot fetch (dead, private): a Messenger attachment by one of these URLs is
+        # refused during the send, as the Send API does ((#100), subcode 2018047).
+        self.unreachable_links: set[str] = set()
+        self._receipts = threading.Event()
+        self._receipts.set()
+
+    def hold_read_receipts(self, at_most_seconds: float = 30.0) -> None:
+        """Only WhatsApp read receipts (with the typing indicator) hang, until `release()`."""
+        self._hold_limit = at_most_seconds
+        self._receipts.clear()
+
+    def release(self) -> None:
+        self._receipts.set()
+        super().release()
+
+    def _gate_for(self, request: CapturedRequest) -> threading.Event | None:
+        if not self._receipts.is_set() and request.method == "POST" and _is_read_receipt(request):
+            return self._receipts
+        return super()._gate_for(request)
 
     @property
     def url(self) -> str:
@@ -316,6 +341,9 @@ class FakeMetaGraph(_RecordingServer):
             problem = messenger_message_problem(body.get("message"))
             if problem:
                 return 400, meta_error(100, f"(#100) {problem}")
+            attachment = (body.get("message") or {}).get("attachment") or {}
+            if (attachment.get("payload") or {}).get("url") in self.unreachable_links:
+                return 400, meta_error(100, "(#100) Failed to fetch the file from the url", subcode=2018047)
             return 200, {"recipient_id": recipient, "message_id": f"m_FAKE{number}"}
         if tail.endswith("/messages"):
             if body.get("status") == "read":

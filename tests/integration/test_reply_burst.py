@@ -16,13 +16,15 @@ import pytest
 
 from local.event_source import SqsEventSource
 from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
+from mostrador.conversations.notices import notice
 from mostrador.conversations.reply_queue import envelopes_for, parse_reply_queue_envelope
 from mostrador.queues import send_messages
+from tests.fakes.media_files import ogg_opus_voice_note
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import sqs_support
 from tests.integration import test_admin_support as admin_support
 from tests.integration import test_reply_support as support
-from tests.integration.rich_support import fb_in, ig_unsend, message_row, wa_text
+from tests.integration.rich_support import fb_in, ig_unsend, message_row, wa_in, wa_text
 from tests.integration.tenant_support import add_tenant, tenancy_fixture  # noqa: F401
 from tests.integration.test_reply_support import add_products, deliver, product, replies
 from tests.lambda_events import LambdaContextStub, sqs_event
@@ -183,6 +185,108 @@ def test_a_message_arriving_during_generation_makes_the_reply_superseded_not_sta
     assert [m["content"] for m in asked if m["role"] == "user"][-2:] == ["¿tienen neveras?", "¿y lavadoras?"]
     assert {message_row(db, m.platform_message_id)["state"] for m in (older, newer)} == {"replied"}
     assert len([r for r in replies(db, older.conversation_id) if r["status"] == "sent"]) == 1
+
+
+def _being_read(reply_env: Any, message: Any) -> threading.Thread:
+    """This environment handles `message` on its own thread while the Graph API (media included)
+    hangs: the message is recorded and its media download waits until `reply_env.meta.release()`."""
+    reply_env.meta.hold()
+    downloads = len(reply_env.meta.requests)
+    reader = threading.Thread(target=lambda: deliver(message))
+    reader.start()
+    wait_for(lambda: any(r.method == "GET" for r in reply_env.meta.requests[downloads:]))
+    return reader
+
+
+def test_a_voice_note_still_being_read_makes_the_bursts_reply_superseded_and_its_burst_answers_both(
+    reply_env, db, db_url, reply_queue, emulator, llm_server, monkeypatch
+):
+    """Instagram: the customer's newer voice note is recorded but still being downloaded (then
+    transcribed) when the older message's reply is about to go out: the reply is not sent stale."""
+    from mostrador.config import reset_settings
+
+    _chat_on_the_fake_openai(monkeypatch, llm_server, ["Sí, tenemos neveras.", "Neveras y lavadoras, sí."])
+    monkeypatch.setenv("TRANSCRIPTION_PROVIDER", "openai")
+    reset_settings()
+    voice = ogg_opus_voice_note(3, "lavadoras")
+    llm_server.add_transcript(voice, "¿y lavadoras?")
+    older = fb_in(instagram=True, message={"text": "¿tienen neveras?"})
+    assert deliver(older) == []
+    [timer] = receive(emulator, reply_queue)
+    due = parse_reply_queue_envelope(timer["Body"]).item
+    time.sleep(WINDOW)
+
+    writer, outcome = _written_elsewhere(db_url, llm_server, due)  # the reply to "¿tienen neveras?"...
+    url = reply_env.meta.cdn_url(voice, "audio/ogg")
+    newer = fb_in(instagram=True, message={"attachments": [{"type": "audio", "payload": {"url": url}}]})
+    reader = _being_read(reply_env, newer)  # ...while the newer voice note is being downloaded
+    assert message_row(db, newer.platform_message_id)["state"] == "received"
+    llm_server.release_chat()
+    writer.join(10)
+    assert outcome[0].action == "superseded" and outcome[0].reason == "newer_message"
+    reply_env.meta.release()
+    reader.join(10)
+    assert reply_env.meta.sent() == []  # the stale reply was never sent
+    assert message_row(db, newer.platform_message_id)["state_reason"] == "awaiting_reply"
+
+    # The voice note, once read, opened the next burst: its timer answers both messages, once.
+    emulator.client.delete_message(QueueUrl=reply_queue.url, ReceiptHandle=timer["ReceiptHandle"])
+    [second_timer] = receive(emulator, reply_queue)
+    time.sleep(WINDOW)
+    assert _run_timer(second_timer, reply_queue) == []
+    assert reply_env.meta.sent_texts() == ["Neveras y lavadoras, sí."]
+    asked = [r for r in llm_server.requests if r.kind == "chat"][-1].body["messages"]
+    assert [m["content"] for m in asked if m["role"] == "user"][-2:] == [
+        "¿tienen neveras?",
+        "[voice note] ¿y lavadoras?",
+    ]
+    stale, sent = replies(db, older.conversation_id)
+    assert (stale["status"], sent["status"]) == ("superseded", "sent")
+    assert sent["in_reply_to"] == message_row(db, newer.platform_message_id)["id"]
+    assert {message_row(db, m.platform_message_id)["state"] for m in (older, newer)} == {"replied"}
+
+
+def test_a_newer_voice_note_that_ends_as_a_notice_still_leaves_the_superseded_message_answered(
+    reply_env, db, db_url, reply_queue, emulator, llm_server, monkeypatch
+):
+    """The newer message counted while it was read, then joined no burst (too long: a notice): the
+    message whose reply it made stale gets a burst of its own, due at once, and one reply."""
+    from mostrador.config import reset_settings
+
+    _chat_on_the_fake_openai(monkeypatch, llm_server, ["Sí, tenemos neveras.", "Sí, tenemos la nevera Samsung."])
+    monkeypatch.setenv("TRANSCRIPTION_PROVIDER", "openai")
+    monkeypatch.setenv("VOICE_NOTE_MAX_SECONDS", "120")
+    reset_settings()
+    older = wa_text("¿tienen neveras?")
+    assert deliver(older) == []
+    [timer] = receive(emulator, reply_queue)
+    due = parse_reply_queue_envelope(timer["Body"]).item
+    time.sleep(WINDOW)
+
+    writer, outcome = _written_elsewhere(db_url, llm_server, due)
+    media_id = reply_env.meta.add_media(ogg_opus_voice_note(185, "long"), "audio/ogg")
+    newer = wa_in("audio", {"id": media_id, "mime_type": "audio/ogg; codecs=opus", "voice": True})
+    reader = _being_read(reply_env, newer)
+    llm_server.release_chat()
+    writer.join(10)
+    assert outcome[0].action == "superseded"
+    reply_env.meta.release()
+    reader.join(10)
+    assert reply_env.meta.sent_texts() == [notice("voice_too_long", "es", minutes="2")]
+    assert message_row(db, newer.platform_message_id)["state"] == "replied"  # by its notice
+    assert message_row(db, older.platform_message_id)["state_reason"] == "awaiting_reply"
+
+    emulator.client.delete_message(QueueUrl=reply_queue.url, ReceiptHandle=timer["ReceiptHandle"])
+    [held_timer] = receive(emulator, reply_queue)  # due at once: no second window to wait
+    assert _run_timer(held_timer, reply_queue) == []
+    assert reply_env.meta.sent_texts()[1:] == ["Sí, tenemos la nevera Samsung."]
+    answers = [r for r in replies(db, older.conversation_id) if r["status"] == "sent"]
+    assert [a["in_reply_to"] for a in answers] == [
+        message_row(db, newer.platform_message_id)["id"],  # the notice
+        message_row(db, older.platform_message_id)["id"],  # the answer, once
+    ]
+    assert {message_row(db, m.platform_message_id)["state"] for m in (older, newer)} == {"replied"}
+    assert receive(emulator, reply_queue, wait=0) == []  # nothing else scheduled
 
 
 def test_a_timer_that_is_not_due_goes_back_to_the_queue_until_it_is(reply_env, db, reply_queue, emulator):

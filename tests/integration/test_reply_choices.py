@@ -167,6 +167,36 @@ def test_messenger_quick_replies_round_trip_with_the_photo_as_an_attachment(repl
     assert "499.00" in details["message"]["text"] and "quick_replies" not in details["message"]
 
 
+def test_a_photo_link_messenger_cannot_fetch_is_left_out_and_the_details_still_go(reply_env, db, caplog):
+    """Messenger fetches an attachment's URL during the send and refuses a dead one ((#100)): the
+    customer who tapped still gets the product's details, and the reply is recorded sent, noting the photo."""
+    from mostrador.operations.conversations import conversation_view
+    from tests.integration.rich_support import CUSTOMER_PSID
+
+    _fridges(db)
+    reply_env.meta.unreachable_links.add(PHOTO)
+    assert deliver(fb_in(message={"text": "hi, do you have any nevera?"})) == []
+    tap = fb_in(message={"text": "Nevera Samsung", "quick_reply": {"payload": "product:NEV-RT38"}})
+    reply_env.meta.fail_next(http_status=503, after=1)  # and the details' first attempt meets a 5xx
+    caplog.clear()
+    assert deliver(tap) == ["0"]  # retried by the queue...
+    assert deliver(tap) == []  # ...which resumes with the details, never the photo again
+    refused, failed_once, details = _sent(reply_env)[1:]
+    assert refused["message"]["attachment"]["payload"]["url"] == PHOTO
+    assert failed_once == details and "499.00" in details["message"]["text"]
+    reply = replies(db, tap.conversation_id)[-1]
+    assert (reply["status"], reply["error_code"], reply["image_url"]) == ("sent", "photo_failed:100", PHOTO)
+    assert len(reply["platform_message_ids"]) == 1
+    assert message_row(db, tap.platform_message_id)["state"] == "replied"
+    [logged] = [r for r in caplog.records if r.getMessage().startswith("product photo refused")]
+    assert logged.code == "100" and all(CUSTOMER_PSID not in str(r.__dict__) for r in caplog.records)
+    from datetime import UTC, datetime
+
+    view = conversation_view(db, "default", tap.conversation_id, cursor=None, limit=50, now=datetime.now(UTC))
+    [shown] = [m for m in view["messages"] if m["id"] == reply["id"]]
+    assert shown["error"]["code"] == "photo_failed:100" and shown["status"] == "sent"
+
+
 def test_a_messenger_postback_with_a_product_payload_is_a_pick_too(reply_env, db):
     _fridges(db)
     deliver(fb_in(message={"text": "hola"}))

@@ -190,7 +190,38 @@ def checked_image_url(value: object) -> str:
         raise ValueError(f"{url[:80]!r} must be an absolute https:// (or http://) URL")
     if parts.username or parts.password:
         raise ValueError("an image URL must not carry a user name or password")
+    private = _private_host(host)
+    if private:
+        raise ValueError(
+            f"{url[:80]!r} points to {private}: WhatsApp and Messenger fetch the photo from Meta's servers,"
+            " so it must be a public address"
+        )
     return url
+
+
+# Names that never resolve on the public internet: RFC 6761 (localhost), RFC 6762 (.local, mDNS),
+# RFC 8375 (.home.arpa) and ICANN's private-use .internal.
+_PRIVATE_NAMES = ("localhost", "local", "internal", "home.arpa")
+
+
+def _private_host(host: str) -> str | None:
+    """What makes `host` unreachable from Meta's servers ("a private IP address", "a local name"), or None."""
+    import ipaddress
+
+    name = host.rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        address = None
+    if address is not None:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return None if address.is_global else "a private or reserved IP address"
+    if any(name == suffix or name.endswith(f".{suffix}") for suffix in _PRIVATE_NAMES):
+        return "a local network name"
+    if "." not in name:
+        return "a host name without a domain"
+    return None
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from mostrador.channels.base import (
 from mostrador.channels.interactive import shorten
 from mostrador.channels.media import MediaFile, MediaUnavailable
 from mostrador.channels.messenger import watermark_time
-from mostrador.conversations.actors import ConversationHistory, TakeoverPolicy
+from mostrador.conversations.actors import Classification, ConversationHistory, TakeoverPolicy
 from mostrador.conversations.choices import (
     ChannelAbilities,
     abilities_for,
@@ -226,10 +226,16 @@ def _blind_reader() -> MediaReader:
 # Kinds never answered on their own: a reaction (or its removal) is a gesture, not a question, and a
 # sticker mostly closes a conversation ("gracias" + 👍 sticker); answering it would invite another.
 _NEVER_ANSWERED = {"sticker": "sticker"}
+# Kinds that never get a reply: a newer one of them never makes a burst's reply stale.
+_NEVER_ANSWERED_KINDS = ["reaction", *_NEVER_ANSWERED]
 # Kinds the bot cannot read; without a caption they get the one-time "I can read..." notice.
 _UNREADABLE = frozenset({"video", "document", "location", "unsupported"})
 # A burst timer arriving this early runs anyway (SQS counts visibility in whole seconds).
 DUE_EARLY_TOLERANCE_SECONDS = 0.25
+# The most a reply waits for its read receipt / typing indicator call before it is sent: long enough
+# for Meta's usual answer (so the receipt lands first), short enough that a hanging Graph API never
+# holds the reply back. The call itself runs beside the work, on its own thread.
+TYPING_WAIT_SECONDS = 0.25
 
 
 def never_answered(message: InboundMessage) -> str | None:
@@ -294,7 +300,10 @@ class ReplyService:
         except TransientSendError as error:
             if not final_attempt:
                 raise
-            return self._give_up(item, error)
+            outcome = self._give_up(item, error)
+            if outcome.message_id is not None:  # a customer's message: only they get replies
+                self._hold_burst_for_the_waiting(item, outcome.message_id, self.clock())
+            return outcome
 
     def _forget(self, deletion: MessageDeletion) -> ReplyOutcome:
         had_it = repo.forget_message(self.conn, deletion)
@@ -364,6 +373,20 @@ class ReplyService:
         if not recorded.created and (recorded.is_own_outbound or recorded.state != "received"):
             logger.info("duplicate delivery ignored", extra=log)
             return ReplyOutcome("duplicate", recorded.state or "own_message", recorded.id)
+        outcome = self._decide(message, decision, recorded.id, started, now, log)
+        if decision.actor == "customer" and outcome.action not in ("waiting", "duplicate"):
+            self._hold_burst_for_the_waiting(message, recorded.id, now)
+        return outcome
+
+    def _decide(
+        self,
+        message: InboundMessage,
+        decision: Classification,
+        inbound_id: int,
+        started: float,
+        now: datetime,
+        log: dict[str, Any],
+    ) -> ReplyOutcome:
         if decision.action != "reply":
             if decision.action == "pause":
                 until = repo.pause_conversation(
@@ -376,13 +399,13 @@ class ReplyService:
                     now=now,
                 )
                 log["paused_until"] = until.isoformat()
-            repo.mark_inbound(self.conn, recorded.id, "skipped", decision.reason)
+            repo.mark_inbound(self.conn, inbound_id, "skipped", decision.reason)
             logger.info("inbound logged without reply", extra={**log, "reason": decision.reason})
-            return ReplyOutcome("skipped", decision.reason, recorded.id)
+            return ReplyOutcome("skipped", decision.reason, inbound_id)
         quiet = never_answered(message)
         if quiet is not None:
-            return self._skip(recorded.id, quiet, log)
-        return self._reply_to_customer(message, recorded.id, started, now, log)
+            return self._skip(inbound_id, quiet, log)
+        return self._reply_to_customer(message, inbound_id, started, now, log)
 
     def _fail(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
         # The reason carries the error's code only: platform answers may echo customer details.
@@ -452,13 +475,18 @@ class ReplyService:
 
         if message.media_kind in _UNREADABLE and not message.text.strip():
             return self._unreadable(message, inbound_id, language, started, log)
+        # Shown from here: reading a voice note or photo takes seconds too.
+        typing = self._show_typing(message)
         understood, language = self._understand(message, inbound_id, language, pinned=pinned)
         if understood.notice is not None:
             fixed_reply = repo.ReplyDraft(understood.notice, language)
             fixed = repo.store_reply_draft(self.conn, tenant, conversation_id, message.channel, inbound_id, fixed_reply)
+            _finish(typing)
             return self._deliver(message, inbound_id, fixed, started, {**log, "notice": True})
-        if self.burst_window_seconds > 0 and self.scheduler is not None:
-            return self._await_burst(message, inbound_id, now, log)
+        if self._bursts_on:
+            outcome = self._await_burst(message, inbound_id, now, log)
+            _finish(typing)  # the burst's reply comes later; the call gets its moment in this invocation
+            return outcome
         row = {
             "id": inbound_id,
             "text": message.text,
@@ -466,7 +494,7 @@ class ReplyService:
             "transcript": understood.transcript,
             "media_description": understood.description,
         }
-        return self._answer(message, [row], language, started, now, log, stale_check=False)
+        return self._answer(message, [row], language, started, now, log, stale_check=False, typing=typing)
 
     def _unreadable(
         self, message: InboundMessage, inbound_id: int, language: str, started: float, log: dict[str, Any]
@@ -550,6 +578,37 @@ class ReplyService:
             )
         logger.info("waiting for the burst's reply", extra={**log, "opened_burst": due_at is not None})
         return ReplyOutcome("waiting", "burst", inbound_id)
+
+    @property
+    def _bursts_on(self) -> bool:
+        return self.burst_window_seconds > 0 and self.scheduler is not None
+
+    def _hold_burst_for_the_waiting(self, message: InboundMessage, inbound_id: int, now: datetime) -> None:
+        """A customer message that ended without joining a burst (a notice, a skip, a failure) counted as
+        newer while it was handled, so a burst's reply written meanwhile was superseded for it. The
+        messages still waiting get a burst of their own, held by this message and due at once. With a
+        burst open, or nothing waiting, nothing is done (a timer that finds nothing waiting sends nothing)."""
+        if not self._bursts_on:
+            return
+        assert self.scheduler is not None
+        due_at = repo.open_burst(
+            self.conn, message.tenant_id, message.conversation_id, inbound_id, now, if_waiting=True
+        )
+        if due_at is None:
+            return
+        self.scheduler.schedule(
+            ReplyDue(
+                tenant_id=message.tenant_id,
+                conversation_id=message.conversation_id,
+                anchor_id=inbound_id,
+                anchor_platform_message_id=message.platform_message_id,
+                due_at=due_at,
+            )
+        )
+        logger.info(
+            "burst held for the messages still waiting",
+            extra={"conversation": redact(message.conversation_id), "message_id": inbound_id},
+        )
 
     def _handle_due(self, due: ReplyDue, *, final_attempt: bool = False) -> ReplyOutcome:
         """A burst's reply is due: one reply to every customer message waiting in the conversation."""
@@ -642,14 +701,17 @@ class ReplyService:
         log: dict[str, Any],
         *,
         stale_check: bool,
+        typing: threading.Thread | None = None,
     ) -> ReplyOutcome:
         """One reply to `rows` (the customer messages answered, oldest first; `message` is the latest).
-        With `stale_check`, a reply that a newer waiting message made stale is superseded, not sent."""
+        With `stale_check`, a reply that a newer customer message made stale is superseded, not sent.
+        `typing`: the typing indicator already started for `message` (else it is started here)."""
         tenant, conversation_id = message.tenant_id, message.conversation_id
         inbound_id = rows[-1]["id"]
         together = [row["id"] for row in rows]
         abilities = abilities_for(message.channel)
-        typing = self._show_typing(message)
+        if typing is None:
+            typing = self._show_typing(message)
         escalated = False
         handoff: tuple[str, str] | None = None  # (reason, source) of an escalation instead of a model answer
         if any(asks_for_human(_customer_words(row)) for row in rows):
@@ -728,8 +790,11 @@ class ReplyService:
                 )
         stale = None
         if stale_check and not escalated:
-            if repo.newer_awaiting(self.conn, tenant, conversation_id, inbound_id):
-                # Written before the customer's newest message: that message's own burst answers them all.
+            if repo.newer_customer_message(
+                self.conn, tenant, conversation_id, inbound_id, never_answered_kinds=_NEVER_ANSWERED_KINDS
+            ):
+                # Written before the customer's newest message (waiting, or still being read): that
+                # message's own burst answers them all (_hold_burst_for_the_waiting when it joins none).
                 stale = "newer_message"
             elif repo.any_taken_back(self.conn, together):
                 # The customer unsent one of the messages it answers (it may quote it): written again
@@ -781,9 +846,11 @@ class ReplyService:
         return f"{text}\n\n{notice(key, language)}"
 
     def _show_typing(self, message: InboundMessage) -> threading.Thread | None:
-        """WhatsApp's read receipt with a typing indicator, sent beside the generation (never adding to
-        its latency) and finished before the reply goes out, so it never lands after the reply. Not with
-        the offline model: its answer is instant, there is no generation to hide the call behind."""
+        """WhatsApp's read receipt with a typing indicator, started when work on a reply begins (before
+        a voice note or photo is read) on its own thread, so it never adds to the reply's latency; the
+        reply waits for it at most TYPING_WAIT_SECONDS (_finish), so it normally lands first and a
+        hanging Graph API holds nothing back. Not with the offline model: its answer is instant, there
+        is no work to hide the call behind."""
         if message.channel != "whatsapp" or all(model.name == "offline" for model in self.chat_models()):
             return None
         sender = self.sender_for(message.channel)
@@ -945,7 +1012,8 @@ class ReplyService:
         sent_ids: list[str] = list(draft.get("platform_message_ids") or [])
         # One unit at a time, progress kept: a retry resumes at the unit that failed.
         for index in range(draft.get("pieces_sent") or 0, len(units)):
-            piece = units[index] if index == 0 else replace(units[index], reply_to_message_id=None)
+            # The first unit that goes out quotes the customer's message (the text, when the photo failed).
+            piece = units[index] if not sent_ids else replace(units[index], reply_to_message_id=None)
             try:
                 sent_ids.extend(sender.send(piece).platform_message_ids)
             except TransientSendError as error:
@@ -953,6 +1021,14 @@ class ReplyService:
                 logger.warning("send failed, will retry", extra={**log, "code": error.code, "piece": index})
                 raise
             except PermanentSendError as error:
+                if index == 0 and units[0].image_url and len(units) > 1:
+                    # The catalog's photo link is dead or refused (Messenger fetches it during the send,
+                    # error #100): the photo is left out, noted on the reply, and the details still go.
+                    repo.note_photo_failed(self.conn, draft["id"], error.code, str(error))
+                    repo.record_pieces_sent(self.conn, draft["id"], 1, sent_ids)
+                    metrics.add_metric(name="ProductPhotoFailures", unit="Count", value=1)
+                    logger.warning("product photo refused, details sent without it", extra={**log, "code": error.code})
+                    continue
                 latency_ms = int((time.monotonic() - started) * 1000)
                 with self.conn.transaction():
                     repo.mark_reply_failed(self.conn, draft["id"], error.code, str(error), latency_ms)
@@ -994,8 +1070,9 @@ def _units(
 
 
 def _finish(typing: threading.Thread | None) -> None:
+    """Give the typing indicator call a short moment to land before the reply, never more."""
     if typing is not None:
-        typing.join(timeout=5)
+        typing.join(timeout=TYPING_WAIT_SECONDS)
 
 
 def _customer_words(row: dict[str, Any]) -> str:

@@ -404,6 +404,18 @@ def mark_reply_failed(
     )
 
 
+PHOTO_FAILED = "photo_failed"
+
+
+def note_photo_failed(conn: Connection, reply_id: int, error_code: str | None, error_title: str) -> None:
+    """The reply's product photo was refused (its text is sent without it): error_code
+    `photo_failed:<code>` on a reply whose status goes on to `sent`."""
+    conn.execute(
+        "UPDATE messages SET error_code = %s, error_title = %s, updated_at = now() WHERE id = %s",
+        (f"{PHOTO_FAILED}:{error_code or 'unknown'}", f"product photo not sent: {error_title}"[:500], reply_id),
+    )
+
+
 def apply_watermark(conn: Connection, tenant_id: str, conversation_id: str, status: str, watermark: datetime) -> int:
     """Messenger's delivery/read watermark: every message we sent in the conversation up to that
     moment reached that status. Returns how many moved forward."""
@@ -624,17 +636,38 @@ STALE_BURST = timedelta(minutes=15)
 
 
 def open_burst(
-    conn: Connection, tenant_id: str, conversation_id: str, message_id: int, due_at: datetime
+    conn: Connection,
+    tenant_id: str,
+    conversation_id: str,
+    message_id: int,
+    due_at: datetime,
+    *,
+    if_waiting: bool = False,
 ) -> datetime | None:
     """Open the conversation's burst with this message unless one is open already. Returns when its
-    reply is due if this message holds the burst (it opened it now, or on an earlier attempt), else None."""
+    reply is due if this message holds the burst (it opened it now, or on an earlier attempt), else None.
+    `if_waiting`: only when customer messages are waiting for a reply (a message that joins no burst
+    itself holds one for them)."""
     row = conn.execute(
         "UPDATE conversations SET burst_anchor_id = %s,"
         " burst_due_at = CASE WHEN burst_anchor_id = %s THEN burst_due_at ELSE %s END"
         " WHERE tenant_id = %s AND conversation_id = %s"
         " AND (burst_anchor_id IS NULL OR burst_anchor_id = %s OR burst_due_at < %s)"
+        " AND (NOT %s OR EXISTS (SELECT 1 FROM messages WHERE messages.tenant_id = conversations.tenant_id"
+        " AND messages.conversation_id = conversations.conversation_id AND direction = 'inbound'"
+        " AND state = 'received' AND state_reason = %s AND deleted_at IS NULL))"
         " RETURNING burst_due_at",
-        (message_id, message_id, due_at, tenant_id, conversation_id, message_id, due_at - STALE_BURST),
+        (
+            message_id,
+            message_id,
+            due_at,
+            tenant_id,
+            conversation_id,
+            message_id,
+            due_at - STALE_BURST,
+            if_waiting,
+            AWAITING_REPLY,
+        ),
     ).fetchone()
     return row["burst_due_at"] if row else None
 
@@ -659,12 +692,17 @@ def awaiting_reply(conn: Connection, tenant_id: str, conversation_id: str) -> li
     ).fetchall()
 
 
-def newer_awaiting(conn: Connection, tenant_id: str, conversation_id: str, after_id: int) -> bool:
-    """Whether a customer message newer than `after_id` is waiting: a reply written before it is stale."""
+def newer_customer_message(
+    conn: Connection, tenant_id: str, conversation_id: str, after_id: int, *, never_answered_kinds: list[str]
+) -> bool:
+    """Whether a customer message newer than `after_id` is waiting for a reply or still being handled
+    (recorded, its voice note or photo perhaps still being read): a reply written before it is stale.
+    Kinds that never get a reply (`never_answered_kinds`: reactions, stickers) do not count."""
     row = conn.execute(
-        "SELECT 1 FROM messages WHERE tenant_id = %s AND conversation_id = %s AND direction = 'inbound'"
-        " AND state = 'received' AND state_reason = %s AND deleted_at IS NULL AND id > %s LIMIT 1",
-        (tenant_id, conversation_id, AWAITING_REPLY, after_id),
+        "SELECT 1 FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s"
+        " AND direction = 'inbound' AND actor = 'customer' AND state = 'received' AND deleted_at IS NULL"
+        " AND NOT (media_kind = ANY(%s)) LIMIT 1",
+        (tenant_id, conversation_id, after_id, never_answered_kinds),
     ).fetchone()
     return row is not None
 

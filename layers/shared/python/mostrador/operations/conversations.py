@@ -133,12 +133,18 @@ def message_json(
             model=row["model"],
             tokensIn=row["tokens_in"],
             tokensOut=row["tokens_out"],
-            error={"code": row["error_code"], "title": row["error_title"]} if row["status"] == "failed" else None,
+            error={"code": row["error_code"], "title": row["error_title"]} if _shows_error(row) else None,
             citedProducts=cited or [],
             # The knowledge chunks search_knowledge gave the model for this reply (seed 001's source snippets).
             citedKnowledge=knowledge or [],
         )
     return message
+
+
+def _shows_error(row: dict[str, Any]) -> bool:
+    """A failed reply, or one sent without its product photo (the photo's error, `photo_failed:<code>`)."""
+    code = str(row.get("error_code") or "")
+    return row["status"] == "failed" or code.startswith(f"{conversations_repo.PHOTO_FAILED}:")
 
 
 def conversation_view(
