@@ -617,3 +617,75 @@ def test_a_new_embedding_model_re_embeds_a_document_uploaded_again(knowledge, ll
     assert (document["status"], document["embeddingModel"]) == ("ready", "text-embedding-3-small")
     assert llm_server.embedding_calls == 1 and all(c["embedded"] for c in chunks_of(db, document["id"]))
     assert knowledge.upload("envios.md", SHIPPING_MD.encode()).status == 200  # now truly unchanged
+
+
+# -- the relevance floor with the sample data: product questions are not policy questions ------------
+
+PRODUCT_QUESTIONS = [
+    "¿tienen neveras?",
+    "busco una lavadora",
+    "¿tienen neveras samsung?",
+    "¿venden televisores?",
+    "¿hay cocinas?",
+    "¿tienen aires acondicionados?",
+]
+# Each policy question and a text its answer must contain (the FAQ's or the PDF's).
+POLICY_QUESTIONS = {
+    "¿hacen envíos?": "hacemos envíos a toda Venezuela",
+    "¿cuánto tarda el envío a Maracaibo?": "48 horas",
+    "¿qué garantía tienen?": "garantía de 12 meses",
+}
+
+
+def load_sample_catalog(db) -> None:
+    """The local stack's sample catalog, through the catalog's own write path (offline summaries)."""
+    from local.stack import SAMPLE_CATALOG
+    from tests.integration.test_reply_support import add_products
+
+    add_products(db, *json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8")))
+
+
+def test_offline_with_the_sample_data_product_questions_get_products_and_policy_questions_the_policy(
+    knowledge, reply_env, db
+):
+    """A one-word product question ("¿tienen neveras?") must not be answered with a policy passage
+    that merely mentions neveras in passing; policy questions still get the FAQ or the PDF."""
+    load_sample_knowledge(knowledge)
+    load_sample_catalog(db)
+    questions = [*PRODUCT_QUESTIONS, *POLICY_QUESTIONS]
+    messages = [whatsapp(q, sender=f"58412555{n:04d}") for n, q in enumerate(questions)]
+    for message in messages:
+        assert deliver(message) == []
+
+    sent = dict(zip(questions, reply_env.meta.sent_texts(), strict=True))
+    for question in PRODUCT_QUESTIONS:
+        assert "USD" in sent[question] and "información de la tienda" not in sent[question], (question, sent[question])
+    for question, says in POLICY_QUESTIONS.items():
+        assert says in sent[question], (question, sent[question])
+    tools = {
+        m.conversation_id: [
+            r["tool_name"]
+            for r in db.execute(
+                "SELECT tool_name FROM tool_calls WHERE conversation_id = %s ORDER BY id", (m.conversation_id,)
+            )
+        ]
+        for m in messages
+    }
+    for question, message in zip(questions, messages, strict=True):
+        expected = (
+            ["search_knowledge"] if question in POLICY_QUESTIONS else ["search_knowledge", "search_local_products"]
+        )
+        assert tools[message.conversation_id] == expected, question
+
+
+def test_with_embeddings_product_questions_find_no_policy_passage(knowledge, openai_embeddings, db):
+    """With vectors in play, a chunk that matches a question's words only in its text must clear the
+    meaning floor too (deterministic embeddings: the fake server's bag of concepts)."""
+    load_sample_knowledge(knowledge)
+    load_sample_catalog(db)
+
+    for question in PRODUCT_QUESTIONS:
+        assert knowledge.search(question) == [], question
+    for question, says in POLICY_QUESTIONS.items():
+        passages = knowledge.search(question)
+        assert passages and says in passages[0]["text"], (question, passages)
