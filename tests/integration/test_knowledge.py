@@ -204,6 +204,7 @@ def test_replacement_swaps_chunks_atomically_for_a_concurrent_reader(knowledge, 
     assert knowledge.document(first.json["id"])["chunks"] == 40
 
     seen: list[set[str]] = []
+    counted: list[tuple[int, int]] = []  # (old chunks, new chunks) in one statement
     stop = threading.Event()
 
     def read() -> None:
@@ -212,6 +213,13 @@ def test_replacement_swaps_chunks_atomically_for_a_concurrent_reader(knowledge, 
             while not stop.is_set():
                 rows = search_chunks(reader, "default", ["politica", "devoluciones"], None)
                 seen.append({"uno" if "versión uno" in r["content"] else "dos" for r in rows})
+                row = reader.execute(
+                    """SELECT count(*) FILTER (WHERE content LIKE '%%versión uno%%') AS uno,
+                              count(*) FILTER (WHERE content LIKE '%%versión dos%%') AS dos
+                         FROM knowledge_chunks WHERE document_id = %s""",
+                    (first.json["id"],),
+                ).fetchone()
+                counted.append((row["uno"], row["dos"]))
         finally:
             reader.close()
 
@@ -231,6 +239,11 @@ def test_replacement_swaps_chunks_atomically_for_a_concurrent_reader(knowledge, 
     assert all(observed in ({"uno"}, {"dos"}) for observed in seen), [s for s in seen if len(s) != 1][:3]
     first_new = next(i for i, s in enumerate(seen) if s == {"dos"})
     assert all(s == {"dos"} for s in seen[first_new:])  # never back to the old version
+    # Every read saw the whole old version or the whole new one: not a half-written new version.
+    assert (40, 0) in counted and (0, 400) in counted
+    assert all(c in ((40, 0), (0, 400)) for c in counted), sorted(set(counted) - {(40, 0), (0, 400)})[:5]
+    first_full = counted.index((0, 400))
+    assert all(c == (0, 400) for c in counted[first_full:])
 
 
 def test_delete_removes_the_document_its_chunks_and_its_file(knowledge, db):
