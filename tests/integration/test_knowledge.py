@@ -437,6 +437,43 @@ def test_a_failed_new_version_keeps_the_old_chunks_serving(knowledge, db):
     assert knowledge.search("¿cuánto dura la garantía?")[0]["section"] == "Garantía"
 
 
+def test_a_nul_byte_past_the_upload_check_is_dropped_and_the_document_embedded_once(knowledge, openai_embeddings, db):
+    """The upload check reads the first 8 KB; a NUL further on used to reach Postgres (DataError),
+    count as transient, and re-embed the whole document on every retry until it failed."""
+    data = "Garantía de un año. ".encode() * 500 + b"\x00" + b" fin"
+    assert data.index(b"\x00") > 8 * 1024
+    uploaded = knowledge.upload("nul.txt", data)
+    assert uploaded.status == 202, uploaded.raw
+    knowledge.drain()
+
+    document = knowledge.document(uploaded.json["id"])
+    assert document["status"] == "ready", document["error"]
+    assert embedding_requests(openai_embeddings) == 1
+    assert not any("\x00" in c["content"] for c in chunks_of(db, uploaded.json["id"]))
+
+
+def test_a_data_error_from_the_database_fails_the_document_at_once_without_retries(
+    knowledge, openai_embeddings, db, monkeypatch
+):
+    """Data the database refuses (here vectors of 8 dimensions for a vector(1536) column, a
+    misconfigured EMBEDDING_DIMENSIONS) will be refused on every retry: failed with the reason, the
+    message consumed, nothing dead-lettered, one embedding call."""
+    from mostrador.config import reset_settings
+
+    monkeypatch.setenv("EMBEDDING_DIMENSIONS", "8")
+    reset_settings()
+    uploaded = knowledge.upload("envios.md", SHIPPING_MD.encode())
+    knowledge.drain()
+
+    document = knowledge.document(uploaded.json["id"])
+    assert document["status"] == "failed"
+    assert "could not be stored" in document["error"] and "1536" in document["error"], document["error"]
+    assert "kept failing" not in document["error"]
+    assert embedding_requests(openai_embeddings) == 1
+    assert knowledge.queued() == 0
+    assert not knowledge.sqs.receive_message(QueueUrl=knowledge.dlq_url, WaitTimeSeconds=0).get("Messages")
+
+
 def test_an_embedding_outage_is_retried_then_marked_failed_and_dead_lettered(knowledge, openai_embeddings, db):
     openai_embeddings.fail_when("/embeddings", 500)
     uploaded = knowledge.upload("envios.md", SHIPPING_MD.encode())

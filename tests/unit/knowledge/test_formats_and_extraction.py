@@ -141,3 +141,21 @@ def test_pdf_text_with_pages_and_the_failures_only_a_full_read_finds() -> None:
         extract_blocks("pdf", make_pdf([[], []]))
     with pytest.raises(ExtractionFailed, match="encrypted"):
         extract_blocks("pdf", encrypt_pdf(data, "clave"))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data"),
+    [
+        ("text", b"Garant\xc3\xada\x00 de un a\xc3\xb1o.\x01\x1b\n\tfin\x7f"),
+        ("markdown", b"# Garant\xc3\xada\x00\n\nUn a\xc3\xb1o\x08.\tfin"),
+        ("html", b"<h1>Garant\xc3\xada\x00</h1><p>Un a\xc3\xb1o\x0b.</p>"),
+    ],
+)
+def test_control_characters_are_dropped_from_extracted_text_except_newlines_and_tabs(fmt, data) -> None:
+    """Postgres refuses NUL in text; the upload check reads only the first 8 KB, so the extractor drops
+    NUL and the other control characters wherever they are (a PDF's text can carry them too)."""
+    blocks = extract_blocks(fmt, data)
+
+    text = "\n".join(block.text for block in blocks)
+    assert "Garantía" in text
+    assert not [ch for ch in text if ord(ch) < 32 and ch not in "\n\t" or ord(ch) == 127], repr(text)

@@ -44,10 +44,21 @@ def extract_blocks(fmt: str, data: bytes) -> list[Block]:
         blocks = line_blocks(_text(data))
     else:
         raise ExtractionFailed(f"unsupported format {fmt!r}")
-    blocks = [b for b in blocks if b.text.strip()]
+    blocks = [Block(clean, b.heading_level, b.page) for b in blocks if (clean := _printable(b.text)).strip()]
     if not blocks:
         raise ExtractionFailed("the document has no text")
     return blocks
+
+
+# Control characters (all but newline and tab), DEL and lone surrogates: Postgres refuses NUL in text,
+# and none of them is text a customer should be quoted. The upload check reads only the first 8 KB, and
+# a PDF's text can carry them anywhere. NUL goes (UTF-16 debris); the others become a space.
+_NUL = re.compile("\x00")
+_CONTROL = re.compile("[\x01-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def _printable(text: str) -> str:
+    return _CONTROL.sub(" ", _NUL.sub("", text))
 
 
 def _text(data: bytes) -> str:
