@@ -8,8 +8,9 @@ whose text is new in ONE embed call (an unchanged chunk of a changed document ke
 and swap the chunks in one transaction (db/knowledge_repository.replace_chunks).
 
 Permanent problems (no text, encrypted, too long, data the database refuses: psycopg's DataError)
-mark the document failed and consume the message. Transient ones (embedding provider down, database) raise, so the queue retries; on the last receive
-the document is marked failed with the reason before the message goes to the dead-letter queue.
+mark the document failed and consume the message. Transient ones (embedding provider down, database
+unreachable) raise, so the queue retries; on the last receive the document is marked failed with the
+reason before the message goes to the dead-letter queue.
 """
 
 from __future__ import annotations
