@@ -528,6 +528,35 @@ def test_the_knowledge_routes_are_in_the_openapi_document(knowledge):
     assert "DocumentUpload" in json.dumps(document["components"])
 
 
+def test_the_openapi_document_describes_every_operation_and_the_upload_s_real_outcomes(knowledge):
+    """Each operation (every admin route, not only the knowledge base's) has a description, and the
+    knowledge operations list the answers they really give, each described."""
+    document = knowledge.admin.call("GET", "/admin/openapi.json", token=None).json
+    operations = {
+        (method.upper(), path): operation
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    }
+    assert len(operations) > 40
+    undescribed = sorted(key for key, operation in operations.items() if not operation.get("description"))
+    assert undescribed == [], undescribed
+
+    upload = operations[("POST", "/admin/knowledge/documents")]
+    assert {"200", "202", "400", "401", "403", "409", "413", "415", "422", "503"} <= set(upload["responses"])
+    for code, answer in upload["responses"].items():
+        assert answer["description"] and answer["description"] != "Successful Response", (code, answer)
+    accepted = upload["responses"]["202"]["content"]["application/json"]["schema"]
+    assert "KnowledgeDocumentAnswer" in json.dumps(accepted)
+    assert "id" in document["components"]["schemas"]["KnowledgeDocumentAnswer"]["properties"]
+    assert "error" in document["components"]["schemas"]["ErrorAnswer"]["properties"]
+    for key, operation in operations.items():
+        if key[1].startswith("/admin/knowledge/"):
+            codes = set(operation["responses"])
+            assert {"401", "403"} <= codes, key
+            if "{" in key[1]:
+                assert "404" in codes, key
+
+
 def test_knowledge_routes_need_the_token(knowledge):
     assert knowledge.admin.call("GET", "/admin/knowledge/documents", token=None).status == 401
     assert knowledge.admin.call("POST", "/admin/knowledge/faq", token="wrong", body={}).status == 401

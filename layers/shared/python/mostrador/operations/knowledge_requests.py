@@ -1,5 +1,6 @@
 """What the knowledge routes of the admin API accept (docs/knowledge.md); validated by the admin
-function's resolver (422 naming the field) and published in its OpenAPI document."""
+function's resolver (422 naming the field) and published in its OpenAPI document, with the shapes of
+their answers (documentation only: the routes answer dicts built by mostrador.knowledge.library)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,37 @@ class ApproveBody(_Strict):
 class KnowledgeSearchQuery(_Strict):
     q: str = Field(min_length=1, max_length=500, description="a customer's question")
     limit: int = Field(3, ge=1, le=5)
+
+
+# -- answers (for the OpenAPI document) ------------------------------------------------------------
+
+
+class ErrorAnswer(BaseModel):
+    error: str = Field(description="what went wrong and what to do about it")
+
+
+class KnowledgeDocumentAnswer(BaseModel):
+    """A document or FAQ entry (mostrador.knowledge.library.document_json)."""
+
+    id: int
+    kind: Literal["file", "faq"]
+    title: str
+    format: str
+    status: Literal["pending", "ready", "failed"]
+    error: str | None = Field(None, description="why it failed, written for the person who uploaded it")
+    sha256: str = Field(description="the latest uploaded content")
+    chunks: int | None = None
+    servingSha256: str | None = Field(  # noqa: N815 (JSON name)
+        None, description="the content whose chunks are in service (the previous one while a new one is pending)"
+    )
+    embeddingModel: str | None = None  # noqa: N815
+    createdAt: str | None = None  # noqa: N815
+    updatedAt: str | None = None  # noqa: N815
+    processedAt: str | None = None  # noqa: N815
+    name: str | None = Field(None, description="documents: the file name (its identity)")
+    sizeBytes: int | None = None  # noqa: N815
+    question: str | None = Field(None, description="FAQ entries")
+    answer: str | None = None
+    tags: list[str] | None = None
+    unchanged: bool | None = Field(None, description="the same content was already there")
+    replaced: bool | None = Field(None, description="uploads: a document of this name existed and is replaced")
