@@ -375,7 +375,7 @@ def _nothing_stored(knowledge, db) -> None:
         ("programa.exe", b"MZ\x90\x00", 415, "Unsupported file type (.exe)"),
         ("sin-extension", b"hola", 415, "no extension"),
         ("falso.pdf", b"<html>no soy un PDF</html>", 422, "not a PDF"),
-        ("protegido.pdf", encrypt_pdf(make_pdf(POLICY_PDF_PAGES), "clave"), 422, "encrypted"),
+        ("protegido.pdf", encrypt_pdf(make_pdf(POLICY_PDF_PAGES), "clave"), 422, "needs a password to open"),
         ("roto.pdf", b"%PDF-1.4\nbasura sin estructura", 422, "damaged PDF"),
         ("latin1.txt", "garantía de un año".encode("latin-1"), 422, "not UTF-8"),
         ("falso.docx", b"PK\x03\x04 not really a zip", 422, "not a Word document"),
@@ -424,6 +424,16 @@ def test_an_image_only_pdf_fails_with_the_reason_and_serves_nothing(knowledge, o
     assert knowledge.queued() == 0  # permanent: not retried
     failed = knowledge.admin.ok("GET", "/admin/knowledge/documents", query={"status": "failed"})["documents"]
     assert [d["id"] for d in failed] == [uploaded.json["id"]]
+
+
+def test_a_pdf_with_only_an_owner_password_is_accepted_and_read(knowledge, db):
+    restricted = encrypt_pdf(make_pdf(POLICY_PDF_PAGES), "dueño", owner_only=True)
+    uploaded = knowledge.upload("restringido.pdf", restricted)
+    assert uploaded.status == 202, uploaded.raw
+    knowledge.drain()
+
+    assert knowledge.document(uploaded.json["id"])["status"] == "ready"
+    assert knowledge.search("¿cuánto dura la garantía?")[0]["section"] == "Garantía"
 
 
 def test_a_failed_new_version_keeps_the_old_chunks_serving(knowledge, db):

@@ -139,8 +139,21 @@ def test_pdf_text_with_pages_and_the_failures_only_a_full_read_finds() -> None:
     ]
     with pytest.raises(ExtractionFailed, match="scanned images"):
         extract_blocks("pdf", make_pdf([[], []]))
-    with pytest.raises(ExtractionFailed, match="encrypted"):
+    with pytest.raises(ExtractionFailed, match="needs a password to open"):
         extract_blocks("pdf", encrypt_pdf(data, "clave"))
+
+
+def test_a_pdf_with_only_an_owner_password_opens_without_one_and_is_read() -> None:
+    """Owner-password PDFs (printing or copying restricted) open in any viewer without a password."""
+    data = make_pdf([[("h", "Envíos"), ("p", "Enviamos a todo el país.")]])
+    restricted = encrypt_pdf(data, "dueño", owner_only=True)
+    assert b"/Encrypt" in restricted
+
+    assert check_upload("restringido.pdf", restricted) == "pdf"
+    assert extract_blocks("pdf", restricted) == extract_blocks("pdf", data)
+    with pytest.raises(UploadRejected, match="needs a password to open") as rejected:
+        check_upload("protegido.pdf", encrypt_pdf(data, "clave"))
+    assert rejected.value.status == 422
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 
-from mostrador.knowledge.formats import MAX_DOCX_XML_BYTES
+from mostrador.knowledge.formats import MAX_DOCX_XML_BYTES, pdf_lock
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,9 @@ def pdf_blocks(data: bytes) -> list[Block]:
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ExtractionFailed(
-                "the PDF is encrypted (password-protected): save a copy without protection and upload that"
-            )
+        locked = pdf_lock(reader)
+        if locked:
+            raise ExtractionFailed(f"the PDF {locked}")
         blocks: list[Block] = []
         for number, page in enumerate(reader.pages, start=1):
             blocks.extend(line_blocks(page.extract_text() or "", page=number))
