@@ -12,9 +12,11 @@ from mostrador.knowledge.extract import Block, ExtractionFailed, extract_blocks,
 from mostrador.knowledge.formats import MAX_DOCUMENT_BYTES, UploadRejected, check_upload, format_of
 
 
-def docx(paragraphs: list[tuple[str | None, str]], table: list[list[str]] | None = None) -> bytes:
+def docx(
+    paragraphs: list[tuple[str | None, str]], table: list[list[str]] | None = None, *, raw_body: str = ""
+) -> bytes:
     ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-    body = ""
+    body = raw_body
     for style, text in paragraphs:
         props = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
         body += f"<w:p>{props}<w:r><w:t>{text}</w:t></w:r></w:p>"
@@ -116,6 +118,35 @@ def test_docx_headings_paragraphs_and_tables() -> None:
         Block("Excepciones", 2),
         Block("Golpes."),
         Block("Servicio | Precio"),
+        Block("Instalación | 20 USD"),
+    ]
+
+
+def test_docx_text_inside_content_controls_is_read() -> None:
+    """Word's content controls (w:sdt: form fields, template blocks, a table of contents) wrap
+    paragraphs and tables at body level, inline in a paragraph, and around table rows."""
+    run = "<w:r><w:t>{}</w:t></w:r>"
+    raw = (
+        '<w:sdt><w:sdtPr><w:alias w:val="Bloque"/></w:sdtPr><w:sdtContent>'
+        '<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr>' + run.format("Garantía") + "</w:p>"
+        "<w:p>" + run.format("Doce meses.") + "</w:p>"
+        "<w:sdt><w:sdtContent><w:p>" + run.format("Anidado.") + "</w:p></w:sdtContent></w:sdt>"
+        "</w:sdtContent></w:sdt>"
+        "<w:p>"
+        + run.format("Plazo:")
+        + "<w:sdt><w:sdtContent>"
+        + run.format("48 horas")
+        + "</w:sdtContent></w:sdt></w:p>"
+        "<w:tbl><w:sdt><w:sdtContent><w:tr><w:tc><w:p>" + run.format("Instalación") + "</w:p></w:tc>"
+        "<w:tc><w:sdt><w:sdtContent><w:p>" + run.format("20 USD") + "</w:p></w:sdtContent></w:sdt></w:tc>"
+        "</w:tr></w:sdtContent></w:sdt></w:tbl>"
+    )
+
+    assert extract_blocks("docx", docx([], raw_body=raw)) == [
+        Block("Garantía", 1),
+        Block("Doce meses."),
+        Block("Anidado."),
+        Block("Plazo:48 horas"),
         Block("Instalación | 20 USD"),
     ]
 

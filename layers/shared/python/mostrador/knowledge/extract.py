@@ -15,7 +15,9 @@ import io
 import re
 import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from mostrador.knowledge.formats import MAX_DOCX_XML_BYTES, pdf_lock
 
@@ -256,7 +258,7 @@ def docx_blocks(data: bytes) -> list[Block]:
     if body is None:
         raise ExtractionFailed("the Word document has no body")
     blocks: list[Block] = []
-    for element in body:
+    for element in _docx_block_elements(body):
         if element.tag == f"{_W}p":
             text = _docx_paragraph_text(element)
             if text:
@@ -268,6 +270,19 @@ def docx_blocks(data: bytes) -> list[Block]:
                 if text:
                     blocks.append(Block(text))
     return blocks
+
+
+def _docx_block_elements(parent: Any) -> Iterator[Any]:
+    """The body's paragraphs and tables in order, also those inside content controls (w:sdt: form
+    fields, template blocks, a table of contents), nested or not. Inline controls inside a paragraph
+    and around table rows or cells are read by the paragraph and table walks themselves."""
+    for element in parent:
+        if element.tag == f"{_W}sdt":
+            content = element.find(f"{_W}sdtContent")
+            if content is not None:
+                yield from _docx_block_elements(content)
+        else:
+            yield element
 
 
 def _docx_paragraph_text(paragraph: object) -> str:
