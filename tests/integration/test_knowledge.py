@@ -400,6 +400,18 @@ def test_a_50_mb_file_gets_413(knowledge, db):
     assert just_over.status == 413 and "Split it" in just_over.json["error"]
 
 
+def test_a_tag_too_long_or_too_many_tags_are_422_naming_the_field(knowledge, db):
+    too_long = knowledge.faq("¿Hacen envíos?", "Sí.", ["x" * 65])
+    too_many = knowledge.faq("¿Hacen envíos?", "Sí.", [f"t{n}" for n in range(21)])
+    empty = knowledge.faq("¿Hacen envíos?", "Sí.", [""])
+    approve = knowledge.admin.call("POST", "/admin/knowledge/suggestions/1/approve", body={"tags": ["y" * 65]})
+
+    for answer in (too_long, too_many, empty, approve):
+        assert answer.status == 422 and "tags" in answer.json["error"], answer.raw
+    assert knowledge.faq("¿Hacen envíos?", "Sí.", ["x" * 64] * 20).status == 202
+    assert db.execute("SELECT count(*) AS n FROM knowledge_documents").fetchone()["n"] == 1
+
+
 def test_bad_base64_and_missing_fields_are_422(knowledge, db):
     assert (
         knowledge.admin.call(

@@ -4,9 +4,15 @@ their answers (documentation only: the routes answer dicts built by mostrador.kn
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+MAX_TAGS = 20
+MAX_TAG_CHARS = 64
+# A tag is a short label ("envíos", "garantía"), not a second answer.
+Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_CHARS)]
 
 
 class _Strict(BaseModel):
@@ -36,7 +42,9 @@ class DocumentView(_Strict):
 class FaqBody(_Strict):
     question: str = Field(min_length=3, max_length=1000)
     answer: str = Field(min_length=1, max_length=4000)
-    tags: list[str] = Field(default_factory=list, max_length=20)
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=MAX_TAGS, description=f"at most {MAX_TAGS}, each 1-{MAX_TAG_CHARS} characters"
+    )
 
 
 class SuggestionQuery(_Strict):
@@ -48,7 +56,9 @@ class SuggestionQuery(_Strict):
 class ApproveBody(_Strict):
     question: str | None = Field(None, min_length=3, max_length=1000, description="edited question (default: as is)")
     answer: str | None = Field(None, min_length=1, max_length=4000, description="edited answer (default: the note)")
-    tags: list[str] = Field(default_factory=list, max_length=20)
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=MAX_TAGS, description=f"at most {MAX_TAGS}, each 1-{MAX_TAG_CHARS} characters"
+    )
 
 
 class KnowledgeSearchQuery(_Strict):
