@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
 MAX_TAGS = 20
 MAX_TAG_CHARS = 64
 # A tag is a short label ("envíos", "garantía"), not a second answer.
