@@ -116,6 +116,13 @@ def test_words_found_only_in_a_chunk_s_text_need_more_and_with_vectors_the_meani
     assert relevance(WordMatch(1, 1, in_heading=0), 0.5, floor) == Judgement(0.75, "meaning")
     # Offline: two words of three only in the text ("¿cuánto tarda el envío a Maracaibo?") answer...
     assert relevance(WordMatch(3, 2, in_heading=0), None, floor) == Judgement(round(2 / 3, 4), "text")
+    # A question with one word besides product names ("¿tienen lavadoras con instalación?"): a mere
+    # product mention, which the offline provider checks against the catalog...
+    mention = WordMatch(2, 2, in_heading=0, outside_catalog=1, question_outside_catalog=1)
+    assert relevance(mention, None, floor) == Judgement(1.0, "product_mention")
+    # ...unlike "¿cuánto cuesta instalar un aire acondicionado?" (cuesta and instalar are its own words).
+    service = WordMatch(4, 3, in_heading=0, outside_catalog=1, question_outside_catalog=2)
+    assert relevance(service, None, floor) == Judgement(0.75, "text")
     # ...but not with vectors below the floor, nor when one word of two ("¿tienen neveras samsung?").
     assert relevance(WordMatch(3, 2, in_heading=0), 0.1, floor) is None
     assert relevance(WordMatch(2, 1, in_heading=0), None, floor) is None
@@ -123,6 +130,10 @@ def test_words_found_only_in_a_chunk_s_text_need_more_and_with_vectors_the_meani
     # ("¿tienen aires acondicionados?" against the warranty text).
     assert relevance(WordMatch(2, 2, in_heading=0, outside_catalog=0), None, floor) is None
     assert relevance(WordMatch(2, 2, in_heading=0, outside_catalog=2), None, floor) == Judgement(1.0, "text")
+    # ...but with a word that is not a product's, they may: "¿cuánto cuesta instalar un aire acondicionado?"
+    # against the service prices (instalar and cuesta are not products; aire and acondicionado are).
+    assert relevance(WordMatch(4, 4, in_heading=0, outside_catalog=2), None, floor) == Judgement(1.0, "text")
+    assert relevance(WordMatch(4, 2, in_heading=0, outside_catalog=2), None, floor) is None  # 2 of 4 < two thirds
 
 
 def test_the_similarity_floor_is_product_search_s_calibration_per_model(monkeypatch) -> None:

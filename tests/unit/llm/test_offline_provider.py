@@ -124,14 +124,14 @@ def test_nothing_in_the_knowledge_base_becomes_a_product_search_with_the_same_wo
     ]
 
 
-def test_passages_matched_only_by_their_text_lose_to_products_found_with_the_same_words() -> None:
-    """ "¿Tienen neveras?" finds the delivery policy that mentions neveras in passing (match "text"):
+def test_passages_matched_through_product_words_lose_to_products_found_with_the_same_words() -> None:
+    """ "¿Tienen neveras?" finds the delivery policy that mentions neveras (match "product_mention"):
     the catalog is searched too, and its products answer; when it finds none, the passage does."""
     mention = {
         **POLICY,
         "section": "Plazos de entrega",
         "text": "Las neveras se entregan con dos personas.",
-        "match": "text",
+        "match": "product_mention",
     }
     knowledge_call = ToolCall("offline-2", "search_knowledge", {"question": "¿Tienen neveras?"})
     messages = [
@@ -168,9 +168,10 @@ def test_passages_matched_only_by_their_text_lose_to_products_found_with_the_sam
     assert "Nevera Dos Puertas 300L" in with_products and "dos personas" not in with_products
     without = answer([])
     assert "Las neveras se entregan con dos personas." in without and "Plazos de entrega" in without
-    # A passage that matched in its heading (or by meaning) answers by itself: no product search.
-    heading = after_tool("search_knowledge", {"passages": [{**mention, "match": "heading"}], "total": 1}, "es")
-    assert heading.tool_calls == () and "dos personas" in heading.text
+    # A passage that matched in its heading, by meaning or by other words answers by itself.
+    for match in ("heading", "meaning", "text"):
+        alone = after_tool("search_knowledge", {"passages": [{**mention, "match": match}], "total": 1}, "es")
+        assert alone.tool_calls == () and "dos personas" in alone.text
 
 
 def test_without_the_knowledge_tool_the_customer_turn_is_a_product_search() -> None:

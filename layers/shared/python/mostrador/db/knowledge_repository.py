@@ -281,6 +281,7 @@ SELECT c.id, c.document_id, c.chunk_index, c.section, c.page, c.content,
        (SELECT count(*) FROM words WHERE NOT words.in_catalog AND c.search_vector @@ words.q)
            AS matched_outside_catalog,
        (SELECT n FROM any_word) AS meaningful_words,
+       (SELECT count(*) FROM words WHERE NOT words.in_catalog) AS question_outside_catalog,
        coalesce((SELECT ts_rank_cd(c.search_vector, a.q) FROM any_word a WHERE a.q IS NOT NULL), 0) AS rank,
        CASE WHEN %(qvec)s::vector IS NULL OR c.embedding IS NULL OR c.embedding_model <> %(model)s THEN NULL
             ELSE 1 - (c.embedding <=> %(qvec)s::vector) END AS similarity

@@ -12,9 +12,10 @@ result only if it clears one of these floors:
   embedding model's floor. This is product search's calibration (llm/calibration.py: the same
   per-model floor and "sure" point, and SEARCH_MIN_SIMILARITY moves both searches' floor);
 * words in its text only (offline, no vectors): at least two meaningful words and two thirds of
-  them, not counting words that name something in the catalog (a product name or brand): "¿tienen
-  neveras?" is a product question even though the delivery policy mentions neveras in passing.
-  With vectors this is not enough by itself: such a chunk must clear the meaning floor.
+  them, at least one of which names nothing in the catalog (a product name or brand): "¿tienen
+  aires acondicionados?" is a product question even though the warranty text mentions them, while
+  "¿cuánto cuesta instalar un aire acondicionado?" is a question about a service's price. With
+  vectors this is not enough by itself: such a chunk must clear the meaning floor.
 
 Where it differs from product search, and why:
 
@@ -31,8 +32,10 @@ Where it differs from product search, and why:
 Its score (0..1, shown to the model and kept in the citations) is the share of words matched (when
 at least half matched) and, when vectors are in play, the mean of that and the calibrated meaning (0
 at the model's floor, 1 at its "sure" similarity, as product search scales it), so scores mean the
-same under every model. `Judgement.match` says which floor admitted it ("heading", "meaning",
-"text"): the offline provider tries the catalog too when a passage matched only by its text.
+same under every model. `Judgement.match` says which floor admitted it: "heading", "meaning", "text",
+or "product_mention" (words in its text only, for a question with fewer than two words besides
+product names: "¿tienen lavadoras con instalación?"): for those the offline provider tries the
+catalog too, and products it finds win.
 """
 
 from __future__ import annotations
@@ -102,12 +105,13 @@ class WordMatch:
     matched: int  # of them, found anywhere in the chunk
     in_heading: int = 0  # of them, found in its document title, section heading or FAQ question
     outside_catalog: int | None = None  # of the matched, those naming nothing in the catalog (None: all)
+    question_outside_catalog: int | None = None  # the question's words naming nothing in the catalog (None: all)
 
 
 @dataclass(frozen=True)
 class Judgement:
     score: float
-    match: str  # heading, meaning or text: the floor that admitted the chunk
+    match: str  # heading, meaning, text or product_mention: the floor that admitted the chunk
 
 
 def relevance(words: WordMatch, similarity: float | None, floor: Floor) -> Judgement | None:
@@ -116,13 +120,21 @@ def relevance(words: WordMatch, similarity: float | None, floor: Floor) -> Judge
     enough = bool(meaningful) and matched >= required_matches(meaningful, floor.min_share)
     lexical = min(1.0, matched / meaningful) if enough else 0.0
     by_heading = enough and words.in_heading >= 1
-    text_words = matched if words.outside_catalog is None else min(matched, words.outside_catalog)
+    policy_words = matched if words.outside_catalog is None else min(matched, words.outside_catalog)
     by_text = (
-        enough and text_words >= MIN_TEXT_WORDS and text_words >= required_matches(meaningful, MIN_SHARE_OF_TEXT_WORDS)
+        enough
+        and matched >= MIN_TEXT_WORDS
+        and matched >= required_matches(meaningful, MIN_SHARE_OF_TEXT_WORDS)
+        and policy_words >= 1
     )
     if similarity is None:
-        if by_heading or by_text:
-            return Judgement(round(lexical, 4), "heading" if by_heading else "text")
+        if by_heading:
+            return Judgement(round(lexical, 4), "heading")
+        if by_text:
+            # A question with fewer than two words of its own besides product names ("¿tienen lavadoras con
+            # instalación?", "¿cuánto cuesta un aire acondicionado?") may be a product question after all.
+            own = meaningful if words.question_outside_catalog is None else words.question_outside_catalog
+            return Judgement(round(lexical, 4), "text" if own >= MIN_TEXT_WORDS else "product_mention")
         return None
     # Vectors in play: words found only in the text must clear the meaning floor too.
     by_meaning = similarity >= floor.calibration.floor

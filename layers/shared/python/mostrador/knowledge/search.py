@@ -33,7 +33,7 @@ class Passage:
     page: int | None
     text: str
     score: float
-    match: str = "heading"  # how it matched: heading, meaning, or text (its words only in the text)
+    match: str = "heading"  # how it matched: heading, meaning, text, product_mention (relevance.Judgement)
 
     def as_tool_result(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,6 +75,7 @@ def search_knowledge(
             matched=int(row["matched"]),
             in_heading=int(row["matched_in_heading"]),
             outside_catalog=int(row["matched_outside_catalog"]),
+            question_outside_catalog=int(row["question_outside_catalog"]),
         )
         judgement = relevance(words_matched, similarity, floor)
         if judgement is None:

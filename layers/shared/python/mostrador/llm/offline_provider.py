@@ -2,9 +2,9 @@
 
 summarize(): an extractive summary (whole leading sentences, at most ~75 words).
 chat(): deterministic tool use. A customer turn becomes a search_knowledge call with the customer's
-words (the store's FAQ and documents); when that finds nothing, or only passages that mention the
-words in their text (not in a heading), a search_local_products call with the same words, whose
-products win over such passages (several customer turns in a row, a burst answered at once: one
+words (the store's FAQ and documents); when that finds nothing, or only passages that matched
+through product words in their text (match "product_mention"), a search_local_products call with the
+same words, whose products win over such passages (several customer turns in a row, a burst answered at once: one
 search each). A greeting, a thanks or a voice note gets a canned answer instead, with no search. A tool
 result becomes a templated answer in the customer's language (es, en, pt, fr; English for any other):
 the framing is in that language, a knowledge passage is quoted as the business wrote it. Every
@@ -227,9 +227,9 @@ def _small_talk(content: str) -> str | None:
 
 def _unanswered_questions(messages: list[ChatMessage]) -> list[str]:
     """The questions of the last round when it was only search_knowledge calls: those that found no
-    passage, or only passages that matched by words in their text (then searched in the catalog:
-    "¿tienen neveras?" is a product question though the delivery policy mentions neveras). [] after
-    any other round."""
+    passage, or only passages that matched through product words in their text (then searched in the
+    catalog: "¿tienen lavadoras con instalación?" may be a product question though the service prices
+    mention both). [] after any other round."""
     calls = {call.id: call for message in messages for call in message.tool_calls}
     questions: list[str] = []
     for message in reversed(messages):
@@ -288,8 +288,9 @@ def _answered_results(messages: list[ChatMessage]) -> list[tuple[str, str]]:
 
 
 def _weak_or_empty(content: str) -> bool:
-    """A knowledge result with no passage, or only passages whose words were found in their text alone."""
-    return all(passage.get("match") == "text" for passage in _passages(content))
+    """A knowledge result with no passage, or only passages that matched in their text through words
+    naming products (match "product_mention", knowledge/relevance.py): maybe a product question."""
+    return all(passage.get("match") == "product_mention" for passage in _passages(content))
 
 
 def _products(content: str) -> list[dict[str, Any]]:

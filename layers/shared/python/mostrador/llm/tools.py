@@ -9,7 +9,7 @@ escalate_to_human -> {"escalated": true, "escalation_id": int}
 search_knowledge -> {"passages": [Passage, ...], "total": int, "note": str}
 
 Passage = {"document_id": int, "document": str, "kind": "faq"|"file", "chunk": int, "section": str|null,
-           "page": int|null, "text": str, "score": float, "match": "heading"|"meaning"|"text"}
+           "page": int|null, "text": str, "score": float, "match": "heading"|"meaning"|"text"|"product_mention"}
           (the business's own policy text, best first; match: knowledge/relevance.py)
 
 ProductCard = {"item_code": str, "name": str, "brand": str|null, "category": str|null,
