@@ -588,11 +588,11 @@ def test_knowledge_routes_need_the_token(knowledge):
 
 
 def load_sample_knowledge(knowledge) -> None:
-    from local.make_sample_knowledge import FAQ, FOLDER, PDF_NAME
+    from local.make_sample_knowledge import FAQ, FOLDER, PDF_NAME, TITLES
 
     for entry in FAQ:
         assert knowledge.faq(entry["question"], entry["answer"], entry["tags"]).status == 202
-    assert knowledge.upload(PDF_NAME, (FOLDER / PDF_NAME).read_bytes()).status == 202
+    assert knowledge.upload(PDF_NAME, (FOLDER / PDF_NAME).read_bytes(), title=TITLES[PDF_NAME]).status == 202
     assert knowledge.drain() == len(FAQ) + 1
 
 
