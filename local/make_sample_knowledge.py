@@ -16,6 +16,8 @@ from local.pdf_writer import make_pdf
 
 FOLDER = Path(__file__).resolve().parent / "sample_knowledge"
 PDF_NAME = "politicas-de-la-tienda.pdf"
+# Titles the local stack uploads the sample files with: citations and the console show them, not the file name.
+TITLES = {PDF_NAME: "Políticas de la tienda"}
 
 FAQ = [
     {
@@ -106,7 +108,7 @@ def write() -> list[Path]:
     faq_path = FOLDER / "faq.json"
     faq_path.write_text(json.dumps(FAQ, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     pdf_path = FOLDER / PDF_NAME
-    pdf_path.write_bytes(make_pdf(PAGES, title="Políticas de la tienda"))
+    pdf_path.write_bytes(make_pdf(PAGES, title=TITLES[PDF_NAME]))
     return [faq_path, pdf_path]
 
 

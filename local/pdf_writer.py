@@ -77,14 +77,16 @@ def make_pdf(pages: Sequence[Page], *, title: str | None = None) -> bytes:
     return bytes(body)
 
 
-def encrypt_pdf(data: bytes, password: str) -> bytes:
-    """The same PDF, password-protected (RC4, which pypdf writes without extra packages)."""
+def encrypt_pdf(data: bytes, password: str, *, owner_only: bool = False) -> bytes:
+    """The same PDF, password-protected (RC4, which pypdf writes without extra packages). `owner_only`:
+    only an owner password (restrictions such as printing or copying); it opens without one."""
     import io
 
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    writer.encrypt(user_password=password, owner_password=password, algorithm="RC4-128")
+    user_password = "" if owner_only else password
+    writer.encrypt(user_password=user_password, owner_password=password, algorithm="RC4-128")
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -422,13 +422,14 @@ class LocalStack:
 
         def load() -> None:
             from local.knowledge_client import KnowledgeFailed, add_faq, upload_document, wait_for_document
+            from local.make_sample_knowledge import TITLES
 
             token = os.environ["ADMIN_TOKEN"]
             try:
                 entries = json.loads((folder / "faq.json").read_text(encoding="utf-8"))
                 ids = [int(add_faq(self.url, token, e["question"], e["answer"], e.get("tags"))["id"]) for e in entries]
                 for pdf in sorted(folder.glob("*.pdf")):
-                    ids.append(int(upload_document(pdf, self.url, token)["id"]))
+                    ids.append(int(upload_document(pdf, self.url, token, title=TITLES.get(pdf.name))["id"]))
                 failed = [
                     d
                     for d in (wait_for_document(self.url, token, i, interval_seconds=0.5) for i in ids)

@@ -18,7 +18,9 @@ from mostrador.operations.knowledge_requests import (
     DocumentQuery,
     DocumentUpload,
     DocumentView,
+    ErrorAnswer,
     FaqBody,
+    KnowledgeDocumentAnswer,
     KnowledgeSearchQuery,
     SuggestionQuery,
 )
@@ -39,6 +41,69 @@ READ = [access.requires(Permission.READ_CONVERSATIONS)]
 MANAGE = [access.requires(Permission.MANAGE_KNOWLEDGE)]
 REVIEW = [access.requires(Permission.REVIEW_SUGGESTIONS)]
 DISCARD = [access.requires(Permission.REVIEW_SUGGESTIONS, atomic=True)]  # the database only
+
+
+# What each operation can answer, for the OpenAPI document (Powertools lists only 200 and 422 unless told).
+_DOCUMENT = {"application/json": {"model": KnowledgeDocumentAnswer}}
+_ERROR = {"application/json": {"model": ErrorAnswer}}
+
+
+def _answers(ok: dict[int, str], errors: dict[int, str], *, document: bool = False) -> dict[int, Any]:
+    answers: dict[int, Any] = {code: {"description": said} for code, said in ok.items()}
+    if document:
+        answers = {code: {**answer, "content": _DOCUMENT} for code, answer in answers.items()}
+    answers.update({code: {"description": said, "content": _ERROR} for code, said in errors.items()})
+    return answers
+
+
+_INVALID = "a field is missing or invalid (the answer names it)"
+_QUEUE_DOWN = "the knowledge queue refused the message: send the same request again (nothing was lost)"
+_NO_DOCUMENT = "no such document (or FAQ entry / suggestion) in this tenant"
+UPLOAD_ANSWERS = _answers(
+    {
+        202: "queued: a new document, new content under an existing name (`replaced`), or the same content "
+        "to embed with a new embedding model (`unchanged`); `id` is the document, poll it for `status`",
+        200: "`unchanged`: the same content under the same name is already there; nothing was done",
+    },
+    {
+        400: "the file is empty",
+        409: "the same content is already there under another name (the answer names it), or the same name "
+        "is being uploaded by another request at this moment",
+        413: "the file is larger than 4 MB: split it (a request over 6 MB gets API Gateway's own 413)",
+        415: "unknown file type: the answer lists the accepted extensions",
+        422: "not what its extension says (not a PDF, damaged, not a Word file, not UTF-8 text), an encrypted "
+        "PDF that needs a password, invalid base64, or " + _INVALID,
+        503: _QUEUE_DOWN,
+    },
+    document=True,
+)
+FAQ_ANSWERS = _answers(
+    {202: "queued to be embedded", 200: "`unchanged`: the same entry is already there"},
+    {422: _INVALID, 503: _QUEUE_DOWN},
+    document=True,
+)
+FAQ_UPDATE_ANSWERS = _answers(
+    {202: "queued: the old text serves until the new one is embedded", 200: "`unchanged`: the same text"},
+    {404: _NO_DOCUMENT, 422: _INVALID, 503: _QUEUE_DOWN},
+    document=True,
+)
+LIST_ANSWERS = _answers({200: "one page: the items and `nextCursor` when there are more"}, {422: _INVALID})
+ONE_ANSWERS = _answers({200: "the document or FAQ entry (and its first chunks when asked)"}, {404: _NO_DOCUMENT})
+DELETE_ANSWERS = _answers(
+    {200: "deleted: `{deleted, id, chunksRemoved}`; search stops finding it at once"}, {404: _NO_DOCUMENT}
+)
+DECIDE_ANSWERS = _answers(
+    {200: "decided: the suggestion (and, approved, the FAQ entry it became)"},
+    {404: _NO_DOCUMENT, 409: "the suggestion was already decided", 422: _INVALID, 503: _QUEUE_DOWN},
+)
+DISCARD_ANSWERS = _answers(
+    {200: "discarded: the suggestion, never published"},
+    {404: _NO_DOCUMENT, 409: "the suggestion was already decided", 422: _INVALID},
+)
+SEARCH_ANSWERS = _answers(
+    {200: "the passages search_knowledge would give the model (none when nothing clears the floor)"},
+    {422: _INVALID},
+)
 
 
 def _principal() -> Principal:
@@ -80,7 +145,7 @@ def _answer(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
 # -- documents -------------------------------------------------------------------------------------
 
 
-@router.post("/admin/knowledge/documents", middlewares=MANAGE, tags=TAGS)
+@router.post("/admin/knowledge/documents", middlewares=MANAGE, tags=TAGS, responses=UPLOAD_ANSWERS)
 def upload_document(body: DocumentUpload) -> Response[dict[str, Any]]:
     """Upload a document (PDF, HTML, Markdown, text, DOCX; base64 in JSON, at most 4 MB). 202 with its id
     while it is processed; 200 `unchanged` for the same content under the same name; the same name with
@@ -100,7 +165,7 @@ def upload_document(body: DocumentUpload) -> Response[dict[str, Any]]:
     return _answer(status, document)
 
 
-@router.get("/admin/knowledge/documents", middlewares=READ, tags=TAGS)
+@router.get("/admin/knowledge/documents", middlewares=READ, tags=TAGS, responses=LIST_ANSWERS)
 def list_documents(query: Annotated[DocumentQuery, Query()]) -> dict[str, Any]:
     """Uploaded documents with their status (pending, ready, failed with the reason), oldest first."""
     return library.list_documents(
@@ -108,13 +173,13 @@ def list_documents(query: Annotated[DocumentQuery, Query()]) -> dict[str, Any]:
     )
 
 
-@router.get("/admin/knowledge/documents/<document_id>", middlewares=READ, tags=TAGS)
+@router.get("/admin/knowledge/documents/<document_id>", middlewares=READ, tags=TAGS, responses=ONE_ANSWERS)
 def get_document(document_id: DocumentId, query: Annotated[DocumentView, Query()]) -> dict[str, Any]:
     """One document or FAQ entry: status, error, chunk count; `chunks=N` adds its first N chunks."""
     return library.get_document(_db(), _tenant(), document_id, chunks=query.chunks)
 
 
-@router.delete("/admin/knowledge/documents/<document_id>", middlewares=MANAGE, tags=TAGS)
+@router.delete("/admin/knowledge/documents/<document_id>", middlewares=MANAGE, tags=TAGS, responses=DELETE_ANSWERS)
 def delete_document(document_id: DocumentId) -> dict[str, Any]:
     """Delete a document: its chunks leave search at once, then its file is deleted."""
     return library.delete_document(_db(), _files(), _tenant(), document_id, _principal(), kind="file")
@@ -123,7 +188,7 @@ def delete_document(document_id: DocumentId) -> dict[str, Any]:
 # -- FAQ entries -----------------------------------------------------------------------------------
 
 
-@router.post("/admin/knowledge/faq", middlewares=MANAGE, tags=TAGS)
+@router.post("/admin/knowledge/faq", middlewares=MANAGE, tags=TAGS, responses=FAQ_ANSWERS)
 def add_faq(body: FaqBody) -> Response[dict[str, Any]]:
     """Add an FAQ entry (one chunk: question and answer). 202 while it is embedded; 200 `unchanged` when
     the same entry exists."""
@@ -140,7 +205,7 @@ def add_faq(body: FaqBody) -> Response[dict[str, Any]]:
     return _answer(status, faq)
 
 
-@router.get("/admin/knowledge/faq", middlewares=READ, tags=TAGS)
+@router.get("/admin/knowledge/faq", middlewares=READ, tags=TAGS, responses=LIST_ANSWERS)
 def list_faq(query: Annotated[DocumentQuery, Query()]) -> dict[str, Any]:
     """FAQ entries with their status, oldest first (the list's key is `documents`, as for files)."""
     return library.list_documents(
@@ -148,7 +213,7 @@ def list_faq(query: Annotated[DocumentQuery, Query()]) -> dict[str, Any]:
     )
 
 
-@router.put("/admin/knowledge/faq/<faq_id>", middlewares=MANAGE, tags=TAGS)
+@router.put("/admin/knowledge/faq/<faq_id>", middlewares=MANAGE, tags=TAGS, responses=FAQ_UPDATE_ANSWERS)
 def update_faq(faq_id: DocumentId, body: FaqBody) -> Response[dict[str, Any]]:
     """Change an FAQ entry; the old text serves until the new one is embedded."""
     status, faq = library.update_faq(
@@ -164,7 +229,7 @@ def update_faq(faq_id: DocumentId, body: FaqBody) -> Response[dict[str, Any]]:
     return _answer(status, faq)
 
 
-@router.delete("/admin/knowledge/faq/<faq_id>", middlewares=MANAGE, tags=TAGS)
+@router.delete("/admin/knowledge/faq/<faq_id>", middlewares=MANAGE, tags=TAGS, responses=DELETE_ANSWERS)
 def delete_faq(faq_id: DocumentId) -> dict[str, Any]:
     """Delete an FAQ entry."""
     return library.delete_document(_db(), None, _tenant(), faq_id, _principal(), kind="faq")
@@ -173,14 +238,19 @@ def delete_faq(faq_id: DocumentId) -> dict[str, Any]:
 # -- suggestions from resolved escalations ---------------------------------------------------------
 
 
-@router.get("/admin/knowledge/suggestions", middlewares=READ, tags=TAGS)
+@router.get("/admin/knowledge/suggestions", middlewares=READ, tags=TAGS, responses=LIST_ANSWERS)
 def list_suggestions(query: Annotated[SuggestionQuery, Query()]) -> dict[str, Any]:
     """FAQ entries suggested from resolved escalations' notes (waiting ones by default), oldest first."""
     status = None if query.status == "all" else query.status
     return library.list_suggestions(_db(), _tenant(), status=status, cursor=query.cursor, limit=query.limit)
 
 
-@router.post("/admin/knowledge/suggestions/<suggestion_id>/approve", middlewares=REVIEW, tags=TAGS)
+@router.post(
+    "/admin/knowledge/suggestions/<suggestion_id>/approve",
+    middlewares=REVIEW,
+    tags=TAGS,
+    responses=DECIDE_ANSWERS,
+)
 def approve_suggestion(suggestion_id: DocumentId, body: ApproveBody) -> dict[str, Any]:
     """Publish a suggestion as an FAQ entry, as suggested or with the question/answer edited."""
     return library.approve_suggestion(
@@ -195,7 +265,12 @@ def approve_suggestion(suggestion_id: DocumentId, body: ApproveBody) -> dict[str
     )
 
 
-@router.post("/admin/knowledge/suggestions/<suggestion_id>/discard", middlewares=DISCARD, tags=TAGS)
+@router.post(
+    "/admin/knowledge/suggestions/<suggestion_id>/discard",
+    middlewares=DISCARD,
+    tags=TAGS,
+    responses=DISCARD_ANSWERS,
+)
 def discard_suggestion(suggestion_id: DocumentId) -> dict[str, Any]:
     """Discard a suggestion; it is never published."""
     return library.discard_suggestion(_db(), _tenant(), suggestion_id, _principal())
@@ -204,7 +279,7 @@ def discard_suggestion(suggestion_id: DocumentId) -> dict[str, Any]:
 # -- try a question --------------------------------------------------------------------------------
 
 
-@router.get("/admin/knowledge/search", middlewares=READ, tags=TAGS)
+@router.get("/admin/knowledge/search", middlewares=READ, tags=TAGS, responses=SEARCH_ANSWERS)
 def search(query: Annotated[KnowledgeSearchQuery, Query()]) -> dict[str, Any]:
     """What search_knowledge returns the reply model for this question (after the relevance floor)."""
     from mostrador.knowledge.search import search_knowledge

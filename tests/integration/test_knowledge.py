@@ -204,6 +204,7 @@ def test_replacement_swaps_chunks_atomically_for_a_concurrent_reader(knowledge, 
     assert knowledge.document(first.json["id"])["chunks"] == 40
 
     seen: list[set[str]] = []
+    counted: list[tuple[int, int]] = []  # (old chunks, new chunks) in one statement
     stop = threading.Event()
 
     def read() -> None:
@@ -212,6 +213,13 @@ def test_replacement_swaps_chunks_atomically_for_a_concurrent_reader(knowledge, 
             while not stop.is_set():
                 rows = search_chunks(reader, "default", ["politica", "devoluciones"], None)
                 seen.append({"uno" if "versión uno" in r["content"] else "dos" for r in rows})
+                row = reader.execute(
+                    """SELECT count(*) FILTER (WHERE content LIKE '%%versión uno%%') AS uno,
+                              count(*) FILTER (WHERE content LIKE '%%versión dos%%') AS dos
+                         FROM knowledge_chunks WHERE document_id = %s""",
+                    (first.json["id"],),
+                ).fetchone()
+                counted.append((row["uno"], row["dos"]))
         finally:
             reader.close()
 
@@ -231,6 +239,11 @@ def test_replacement_swaps_chunks_atomically_for_a_concurrent_reader(knowledge, 
     assert all(observed in ({"uno"}, {"dos"}) for observed in seen), [s for s in seen if len(s) != 1][:3]
     first_new = next(i for i, s in enumerate(seen) if s == {"dos"})
     assert all(s == {"dos"} for s in seen[first_new:])  # never back to the old version
+    # Every read saw the whole old version or the whole new one: not a half-written new version.
+    assert (40, 0) in counted and (0, 400) in counted
+    assert all(c in ((40, 0), (0, 400)) for c in counted), sorted(set(counted) - {(40, 0), (0, 400)})[:5]
+    first_full = counted.index((0, 400))
+    assert all(c == (0, 400) for c in counted[first_full:])
 
 
 def test_delete_removes_the_document_its_chunks_and_its_file(knowledge, db):
@@ -362,7 +375,7 @@ def _nothing_stored(knowledge, db) -> None:
         ("programa.exe", b"MZ\x90\x00", 415, "Unsupported file type (.exe)"),
         ("sin-extension", b"hola", 415, "no extension"),
         ("falso.pdf", b"<html>no soy un PDF</html>", 422, "not a PDF"),
-        ("protegido.pdf", encrypt_pdf(make_pdf(POLICY_PDF_PAGES), "clave"), 422, "encrypted"),
+        ("protegido.pdf", encrypt_pdf(make_pdf(POLICY_PDF_PAGES), "clave"), 422, "needs a password to open"),
         ("roto.pdf", b"%PDF-1.4\nbasura sin estructura", 422, "damaged PDF"),
         ("latin1.txt", "garantía de un año".encode("latin-1"), 422, "not UTF-8"),
         ("falso.docx", b"PK\x03\x04 not really a zip", 422, "not a Word document"),
@@ -385,6 +398,18 @@ def test_a_50_mb_file_gets_413(knowledge, db):
     _nothing_stored(knowledge, db)
     just_over = knowledge.upload("manual.txt", b"a" * (MAX_DOCUMENT_BYTES + 1))
     assert just_over.status == 413 and "Split it" in just_over.json["error"]
+
+
+def test_a_tag_too_long_or_too_many_tags_are_422_naming_the_field(knowledge, db):
+    too_long = knowledge.faq("¿Hacen envíos?", "Sí.", ["x" * 65])
+    too_many = knowledge.faq("¿Hacen envíos?", "Sí.", [f"t{n}" for n in range(21)])
+    empty = knowledge.faq("¿Hacen envíos?", "Sí.", [""])
+    approve = knowledge.admin.call("POST", "/admin/knowledge/suggestions/1/approve", body={"tags": ["y" * 65]})
+
+    for answer in (too_long, too_many, empty, approve):
+        assert answer.status == 422 and "tags" in answer.json["error"], answer.raw
+    assert knowledge.faq("¿Hacen envíos?", "Sí.", ["x" * 64] * 20).status == 202
+    assert db.execute("SELECT count(*) AS n FROM knowledge_documents").fetchone()["n"] == 1
 
 
 def test_bad_base64_and_missing_fields_are_422(knowledge, db):
@@ -413,6 +438,16 @@ def test_an_image_only_pdf_fails_with_the_reason_and_serves_nothing(knowledge, o
     assert [d["id"] for d in failed] == [uploaded.json["id"]]
 
 
+def test_a_pdf_with_only_an_owner_password_is_accepted_and_read(knowledge, db):
+    restricted = encrypt_pdf(make_pdf(POLICY_PDF_PAGES), "dueño", owner_only=True)
+    uploaded = knowledge.upload("restringido.pdf", restricted)
+    assert uploaded.status == 202, uploaded.raw
+    knowledge.drain()
+
+    assert knowledge.document(uploaded.json["id"])["status"] == "ready"
+    assert knowledge.search("¿cuánto dura la garantía?")[0]["section"] == "Garantía"
+
+
 def test_a_failed_new_version_keeps_the_old_chunks_serving(knowledge, db):
     good = knowledge.upload("politicas.pdf", make_pdf(POLICY_PDF_PAGES))
     knowledge.drain()
@@ -422,6 +457,43 @@ def test_a_failed_new_version_keeps_the_old_chunks_serving(knowledge, db):
     document = knowledge.document(good.json["id"])
     assert document["status"] == "failed" and document["servingSha256"] == good.json["sha256"]
     assert knowledge.search("¿cuánto dura la garantía?")[0]["section"] == "Garantía"
+
+
+def test_a_nul_byte_past_the_upload_check_is_dropped_and_the_document_embedded_once(knowledge, openai_embeddings, db):
+    """The upload check reads the first 8 KB; a NUL further on used to reach Postgres (DataError),
+    count as transient, and re-embed the whole document on every retry until it failed."""
+    data = "Garantía de un año. ".encode() * 500 + b"\x00" + b" fin"
+    assert data.index(b"\x00") > 8 * 1024
+    uploaded = knowledge.upload("nul.txt", data)
+    assert uploaded.status == 202, uploaded.raw
+    knowledge.drain()
+
+    document = knowledge.document(uploaded.json["id"])
+    assert document["status"] == "ready", document["error"]
+    assert embedding_requests(openai_embeddings) == 1
+    assert not any("\x00" in c["content"] for c in chunks_of(db, uploaded.json["id"]))
+
+
+def test_a_data_error_from_the_database_fails_the_document_at_once_without_retries(
+    knowledge, openai_embeddings, db, monkeypatch
+):
+    """Data the database refuses (here vectors of 8 dimensions for a vector(1536) column, a
+    misconfigured EMBEDDING_DIMENSIONS) will be refused on every retry: failed with the reason, the
+    message consumed, nothing dead-lettered, one embedding call."""
+    from mostrador.config import reset_settings
+
+    monkeypatch.setenv("EMBEDDING_DIMENSIONS", "8")
+    reset_settings()
+    uploaded = knowledge.upload("envios.md", SHIPPING_MD.encode())
+    knowledge.drain()
+
+    document = knowledge.document(uploaded.json["id"])
+    assert document["status"] == "failed"
+    assert "could not be stored" in document["error"] and "1536" in document["error"], document["error"]
+    assert "kept failing" not in document["error"]
+    assert embedding_requests(openai_embeddings) == 1
+    assert knowledge.queued() == 0
+    assert not knowledge.sqs.receive_message(QueueUrl=knowledge.dlq_url, WaitTimeSeconds=0).get("Messages")
 
 
 def test_an_embedding_outage_is_retried_then_marked_failed_and_dead_lettered(knowledge, openai_embeddings, db):
@@ -478,6 +550,35 @@ def test_the_knowledge_routes_are_in_the_openapi_document(knowledge):
     assert "DocumentUpload" in json.dumps(document["components"])
 
 
+def test_the_openapi_document_describes_every_operation_and_the_upload_s_real_outcomes(knowledge):
+    """Each operation (every admin route, not only the knowledge base's) has a description, and the
+    knowledge operations list the answers they really give, each described."""
+    document = knowledge.admin.call("GET", "/admin/openapi.json", token=None).json
+    operations = {
+        (method.upper(), path): operation
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    }
+    assert len(operations) > 40
+    undescribed = sorted(key for key, operation in operations.items() if not operation.get("description"))
+    assert undescribed == [], undescribed
+
+    upload = operations[("POST", "/admin/knowledge/documents")]
+    assert {"200", "202", "400", "401", "403", "409", "413", "415", "422", "503"} <= set(upload["responses"])
+    for code, answer in upload["responses"].items():
+        assert answer["description"] and answer["description"] != "Successful Response", (code, answer)
+    accepted = upload["responses"]["202"]["content"]["application/json"]["schema"]
+    assert "KnowledgeDocumentAnswer" in json.dumps(accepted)
+    assert "id" in document["components"]["schemas"]["KnowledgeDocumentAnswer"]["properties"]
+    assert "error" in document["components"]["schemas"]["ErrorAnswer"]["properties"]
+    for key, operation in operations.items():
+        if key[1].startswith("/admin/knowledge/"):
+            codes = set(operation["responses"])
+            assert {"401", "403"} <= codes, key
+            if "{" in key[1]:
+                assert "404" in codes, key
+
+
 def test_knowledge_routes_need_the_token(knowledge):
     assert knowledge.admin.call("GET", "/admin/knowledge/documents", token=None).status == 401
     assert knowledge.admin.call("POST", "/admin/knowledge/faq", token="wrong", body={}).status == 401
@@ -487,11 +588,11 @@ def test_knowledge_routes_need_the_token(knowledge):
 
 
 def load_sample_knowledge(knowledge) -> None:
-    from local.make_sample_knowledge import FAQ, FOLDER, PDF_NAME
+    from local.make_sample_knowledge import FAQ, FOLDER, PDF_NAME, TITLES
 
     for entry in FAQ:
         assert knowledge.faq(entry["question"], entry["answer"], entry["tags"]).status == 202
-    assert knowledge.upload(PDF_NAME, (FOLDER / PDF_NAME).read_bytes()).status == 202
+    assert knowledge.upload(PDF_NAME, (FOLDER / PDF_NAME).read_bytes(), title=TITLES[PDF_NAME]).status == 202
     assert knowledge.drain() == len(FAQ) + 1
 
 
@@ -617,3 +718,77 @@ def test_a_new_embedding_model_re_embeds_a_document_uploaded_again(knowledge, ll
     assert (document["status"], document["embeddingModel"]) == ("ready", "text-embedding-3-small")
     assert llm_server.embedding_calls == 1 and all(c["embedded"] for c in chunks_of(db, document["id"]))
     assert knowledge.upload("envios.md", SHIPPING_MD.encode()).status == 200  # now truly unchanged
+
+
+# -- the relevance floor with the sample data: product questions are not policy questions ------------
+
+PRODUCT_QUESTIONS = [
+    "¿tienen neveras?",
+    "busco una lavadora",
+    "¿tienen neveras samsung?",
+    "¿venden televisores?",
+    "¿hay cocinas?",
+    "¿tienen aires acondicionados?",
+]
+# Each policy question and a text its answer must contain (the FAQ's or the PDF's).
+POLICY_QUESTIONS = {
+    "¿hacen envíos?": "hacemos envíos a toda Venezuela",
+    "¿cuánto tarda el envío a Maracaibo?": "48 horas",
+    "¿qué garantía tienen?": "garantía de 12 meses",
+}
+
+
+def load_sample_catalog(db) -> None:
+    """The local stack's sample catalog, through the catalog's own write path (offline summaries)."""
+    from local.stack import SAMPLE_CATALOG
+    from tests.integration.test_reply_support import add_products
+
+    add_products(db, *json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8")))
+
+
+def test_offline_with_the_sample_data_product_questions_get_products_and_policy_questions_the_policy(
+    knowledge, reply_env, db
+):
+    """A one-word product question ("¿tienen neveras?") must not be answered with a policy passage
+    that merely mentions neveras in passing; policy questions still get the FAQ or the PDF."""
+    load_sample_knowledge(knowledge)
+    load_sample_catalog(db)
+    # A service's price names a product too (aire acondicionado): two other words of four carry it.
+    policy_questions = {**POLICY_QUESTIONS, "¿cuánto cuesta instalar un aire acondicionado?": "60 USD"}
+    questions = [*PRODUCT_QUESTIONS, *policy_questions]
+    messages = [whatsapp(q, sender=f"58412555{n:04d}") for n, q in enumerate(questions)]
+    for message in messages:
+        assert deliver(message) == []
+
+    sent = dict(zip(questions, reply_env.meta.sent_texts(), strict=True))
+    for question in PRODUCT_QUESTIONS:
+        assert "USD" in sent[question] and "información de la tienda" not in sent[question], (question, sent[question])
+    for question, says in policy_questions.items():
+        assert says in sent[question], (question, sent[question])
+    tools = {
+        m.conversation_id: [
+            r["tool_name"]
+            for r in db.execute(
+                "SELECT tool_name FROM tool_calls WHERE conversation_id = %s ORDER BY id", (m.conversation_id,)
+            )
+        ]
+        for m in messages
+    }
+    for question, message in zip(questions, messages, strict=True):
+        expected = (
+            ["search_knowledge"] if question in policy_questions else ["search_knowledge", "search_local_products"]
+        )
+        assert tools[message.conversation_id] == expected, question
+
+
+def test_with_embeddings_product_questions_find_no_policy_passage(knowledge, openai_embeddings, db):
+    """With vectors in play, a chunk that matches a question's words only in its text must clear the
+    meaning floor too (deterministic embeddings: the fake server's bag of concepts)."""
+    load_sample_knowledge(knowledge)
+    load_sample_catalog(db)
+
+    for question in PRODUCT_QUESTIONS:
+        assert knowledge.search(question) == [], question
+    for question, says in POLICY_QUESTIONS.items():
+        passages = knowledge.search(question)
+        assert passages and says in passages[0]["text"], (question, passages)

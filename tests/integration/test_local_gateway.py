@@ -158,3 +158,26 @@ def test_env_example_documents_every_setting() -> None:
     documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, re.M))
     assert {name.upper() for name in Settings.model_fields} - documented == set()
     assert "WEBCHAT_ALLOWED_ORIGINS" in documented
+
+
+def test_a_request_over_lambda_s_6_mb_payload_limit_gets_413_without_invoking_the_function() -> None:
+    """A Lambda takes at most 6,291,456 bytes of request payload (the whole proxy event), well below API
+    Gateway's 10 MB: a 4.5 MB file upload, base64 in JSON, never reaches the function on AWS."""
+    invoked: list[int] = []
+
+    def invoke(name: str, event: dict[str, object]) -> dict[str, object]:
+        invoked.append(len(str(event["body"])))
+        return {"statusCode": 202, "body": "{}"}
+
+    def upload(file_bytes: int) -> HttpRequest:
+        content = base64.b64encode(b"x" * file_bytes).decode()
+        body = json.dumps({"filename": "manual.txt", "contentBase64": content}).encode()
+        headers = [("Content-Type", "application/json"), ("Authorization", "Bearer t")]
+        return HttpRequest("POST", "/admin/knowledge/documents", [], headers, body, "127.0.0.1")
+
+    too_big = dispatch(upload(4_800_000), invoke)  # 6.4 MB of base64: API Gateway would take it, Lambda not
+    assert too_big.response.status == 413 and json.loads(too_big.response.body) == {"message": "Request Too Long"}
+    assert ("x-amzn-ErrorType", "BadRequestException") in too_big.response.headers
+    assert invoked == []
+    fits = dispatch(upload(4 * 1024 * 1024), invoke)  # the knowledge upload's own limit: reaches the function
+    assert fits.response.status == 202 and len(invoked) == 1

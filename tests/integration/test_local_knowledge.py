@@ -12,11 +12,13 @@ from pathlib import Path
 
 import httpx
 
+from local.knowledge_client import list_knowledge
 from local.pdf_writer import make_pdf
 from local.stack import SAMPLE_KNOWLEDGE_MARKER
 from tests.integration.test_local_stack import (  # noqa: F401
     free_port,
     graph,
+    local_secret,
     run_cli,
     stack_env,
     start_stack,
@@ -65,6 +67,9 @@ def test_the_first_run_loads_the_sample_knowledge_and_answers_shipping_offline(
         assert answer.startswith("Sí, hacemos envíos a toda Venezuela"), answer
         warranty = ask(first.url, "¿cuánto cuesta instalar un aire acondicionado?")
         assert "60 USD" in warranty, warranty  # from the sample PDF's service prices
+        # The sample PDF carries a title for citations, not its file name.
+        token = local_secret(first, "ADMIN_TOKEN")
+        assert [d["title"] for d in list_knowledge(first.url, token, "file")] == ["Políticas de la tienda"]
 
         # The CLI: a large file goes up with a progress bar and is followed until ready; a bad one is refused.
         manual = tmp_path / "manual.pdf"

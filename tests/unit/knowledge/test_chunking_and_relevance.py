@@ -6,7 +6,15 @@ from mostrador.catalog.query import required_matches as catalog_required_matches
 from mostrador.catalog.search import calibration_for
 from mostrador.knowledge.chunking import MAX_CHARS, chunk_blocks, faq_chunk, overlap_tail, split_long
 from mostrador.knowledge.extract import Block
-from mostrador.knowledge.relevance import Floor, floor_for, question_words, relevance, required_matches
+from mostrador.knowledge.relevance import (
+    Floor,
+    Judgement,
+    WordMatch,
+    floor_for,
+    question_words,
+    relevance,
+    required_matches,
+)
 from mostrador.llm.calibration import CALIBRATIONS, VectorCalibration
 
 
@@ -83,14 +91,49 @@ def test_the_floor_needs_half_the_words_or_a_calibrated_meaning() -> None:
     # Product search's rounding (its required_matches), with knowledge's share: half the words.
     assert [required_matches(n) for n in (1, 2, 3, 4, 5)] == [1, 1, 2, 2, 3]
     assert [required_matches(n) for n in (1, 2, 3, 4, 5)] == [catalog_required_matches(n, 0.5) for n in (1, 2, 3, 4, 5)]
-    assert relevance(1, 2, None, floor) == 0.5  # "¿hacen envíos a Barquisimeto?" answered by "toda Venezuela"
-    assert relevance(1, 3, None, floor) is None  # one word of three: not an answer
-    assert relevance(2, 3, None, floor) == round(2 / 3, 4)
-    assert relevance(0, 3, 0.39, floor) is None  # neither floor
-    assert relevance(0, 3, 0.4, floor) == 0.0  # meaning alone, just at the floor: admitted, scored 0
-    assert relevance(0, 3, 0.5, floor) == 0.25  # meaning alone: half-way from floor to sure, halved
-    assert relevance(3, 3, 0.8, floor) == 1.0  # past "sure" counts 1
-    assert relevance(0, 0, None, floor) is None
+
+    def score(matched: int, meaningful: int, similarity: float | None, in_heading: int = 1) -> float | None:
+        judged = relevance(WordMatch(meaningful, matched, in_heading), similarity, floor)
+        return None if judged is None else judged.score
+
+    assert score(1, 2, None) == 0.5  # "¿hacen envíos a Barquisimeto?" answered by "toda Venezuela"
+    assert score(1, 3, None) is None  # one word of three: not an answer
+    assert score(2, 3, None) == round(2 / 3, 4)
+    assert score(0, 3, 0.39) is None  # neither floor
+    assert score(0, 3, 0.4, in_heading=0) == 0.0  # meaning alone, just at the floor: admitted, scored 0
+    assert score(0, 3, 0.5, in_heading=0) == 0.25  # meaning alone: half-way from floor to sure, halved
+    assert score(3, 3, 0.8) == 1.0  # past "sure" counts 1
+    assert score(0, 0, None, in_heading=0) is None
+
+
+def test_words_found_only_in_a_chunk_s_text_need_more_and_with_vectors_the_meaning_floor_too() -> None:
+    floor = Floor(VectorCalibration(0.4, 0.6))
+    # "¿tienen neveras?": one word, in the text of the delivery policy, not in its heading.
+    assert relevance(WordMatch(1, 1, in_heading=0), None, floor) is None
+    assert relevance(WordMatch(1, 1, in_heading=1), None, floor) == Judgement(1.0, "heading")
+    # With vectors a text-only match must clear the meaning floor (docs: "embeddings score it low").
+    assert relevance(WordMatch(1, 1, in_heading=0), 0.05, floor) is None
+    assert relevance(WordMatch(1, 1, in_heading=0), 0.5, floor) == Judgement(0.75, "meaning")
+    # Offline: two words of three only in the text ("¿cuánto tarda el envío a Maracaibo?") answer...
+    assert relevance(WordMatch(3, 2, in_heading=0), None, floor) == Judgement(round(2 / 3, 4), "text")
+    # A question with one word besides product names ("¿tienen lavadoras con instalación?"): a mere
+    # product mention, which the offline provider checks against the catalog...
+    mention = WordMatch(2, 2, in_heading=0, outside_catalog=1, question_outside_catalog=1)
+    assert relevance(mention, None, floor) == Judgement(1.0, "product_mention")
+    # ...unlike "¿cuánto cuesta instalar un aire acondicionado?" (cuesta and instalar are its own words).
+    service = WordMatch(4, 3, in_heading=0, outside_catalog=1, question_outside_catalog=2)
+    assert relevance(service, None, floor) == Judgement(0.75, "text")
+    # ...but not with vectors below the floor, nor when one word of two ("¿tienen neveras samsung?").
+    assert relevance(WordMatch(3, 2, in_heading=0), 0.1, floor) is None
+    assert relevance(WordMatch(2, 1, in_heading=0), None, floor) is None
+    # Words naming a product in the catalog do not make a text match a policy answer
+    # ("¿tienen aires acondicionados?" against the warranty text).
+    assert relevance(WordMatch(2, 2, in_heading=0, outside_catalog=0), None, floor) is None
+    assert relevance(WordMatch(2, 2, in_heading=0, outside_catalog=2), None, floor) == Judgement(1.0, "text")
+    # ...but with a word that is not a product's, they may: "¿cuánto cuesta instalar un aire acondicionado?"
+    # against the service prices (instalar and cuesta are not products; aire and acondicionado are).
+    assert relevance(WordMatch(4, 4, in_heading=0, outside_catalog=2), None, floor) == Judgement(1.0, "text")
+    assert relevance(WordMatch(4, 2, in_heading=0, outside_catalog=2), None, floor) is None  # 2 of 4 < two thirds
 
 
 def test_the_similarity_floor_is_product_search_s_calibration_per_model(monkeypatch) -> None:

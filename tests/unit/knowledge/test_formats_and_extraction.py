@@ -12,9 +12,11 @@ from mostrador.knowledge.extract import Block, ExtractionFailed, extract_blocks,
 from mostrador.knowledge.formats import MAX_DOCUMENT_BYTES, UploadRejected, check_upload, format_of
 
 
-def docx(paragraphs: list[tuple[str | None, str]], table: list[list[str]] | None = None) -> bytes:
+def docx(
+    paragraphs: list[tuple[str | None, str]], table: list[list[str]] | None = None, *, raw_body: str = ""
+) -> bytes:
     ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-    body = ""
+    body = raw_body
     for style, text in paragraphs:
         props = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
         body += f"<w:p>{props}<w:r><w:t>{text}</w:t></w:r></w:p>"
@@ -120,6 +122,35 @@ def test_docx_headings_paragraphs_and_tables() -> None:
     ]
 
 
+def test_docx_text_inside_content_controls_is_read() -> None:
+    """Word's content controls (w:sdt: form fields, template blocks, a table of contents) wrap
+    paragraphs and tables at body level, inline in a paragraph, and around table rows."""
+    run = "<w:r><w:t>{}</w:t></w:r>"
+    raw = (
+        '<w:sdt><w:sdtPr><w:alias w:val="Bloque"/></w:sdtPr><w:sdtContent>'
+        '<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr>' + run.format("Garantía") + "</w:p>"
+        "<w:p>" + run.format("Doce meses.") + "</w:p>"
+        "<w:sdt><w:sdtContent><w:p>" + run.format("Anidado.") + "</w:p></w:sdtContent></w:sdt>"
+        "</w:sdtContent></w:sdt>"
+        "<w:p>"
+        + run.format("Plazo:")
+        + "<w:sdt><w:sdtContent>"
+        + run.format("48 horas")
+        + "</w:sdtContent></w:sdt></w:p>"
+        "<w:tbl><w:sdt><w:sdtContent><w:tr><w:tc><w:p>" + run.format("Instalación") + "</w:p></w:tc>"
+        "<w:tc><w:sdt><w:sdtContent><w:p>" + run.format("20 USD") + "</w:p></w:sdtContent></w:sdt></w:tc>"
+        "</w:tr></w:sdtContent></w:sdt></w:tbl>"
+    )
+
+    assert extract_blocks("docx", docx([], raw_body=raw)) == [
+        Block("Garantía", 1),
+        Block("Doce meses."),
+        Block("Anidado."),
+        Block("Plazo:48 horas"),
+        Block("Instalación | 20 USD"),
+    ]
+
+
 def test_plain_text_paragraphs_join_wrapped_lines_and_mend_hyphens() -> None:
     text = "Horario\nAbrimos de lunes a sábado de 9:00 a 19:00 y los do-\nmingos de 10:00 a 15:00.\n\nSin más."
 
@@ -139,5 +170,36 @@ def test_pdf_text_with_pages_and_the_failures_only_a_full_read_finds() -> None:
     ]
     with pytest.raises(ExtractionFailed, match="scanned images"):
         extract_blocks("pdf", make_pdf([[], []]))
-    with pytest.raises(ExtractionFailed, match="encrypted"):
+    with pytest.raises(ExtractionFailed, match="needs a password to open"):
         extract_blocks("pdf", encrypt_pdf(data, "clave"))
+
+
+def test_a_pdf_with_only_an_owner_password_opens_without_one_and_is_read() -> None:
+    """Owner-password PDFs (printing or copying restricted) open in any viewer without a password."""
+    data = make_pdf([[("h", "Envíos"), ("p", "Enviamos a todo el país.")]])
+    restricted = encrypt_pdf(data, "dueño", owner_only=True)
+    assert b"/Encrypt" in restricted
+
+    assert check_upload("restringido.pdf", restricted) == "pdf"
+    assert extract_blocks("pdf", restricted) == extract_blocks("pdf", data)
+    with pytest.raises(UploadRejected, match="needs a password to open") as rejected:
+        check_upload("protegido.pdf", encrypt_pdf(data, "clave"))
+    assert rejected.value.status == 422
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data"),
+    [
+        ("text", b"Garant\xc3\xada\x00 de un a\xc3\xb1o.\x01\x1b\n\tfin\x7f"),
+        ("markdown", b"# Garant\xc3\xada\x00\n\nUn a\xc3\xb1o\x08.\tfin"),
+        ("html", b"<h1>Garant\xc3\xada\x00</h1><p>Un a\xc3\xb1o\x0b.</p>"),
+    ],
+)
+def test_control_characters_are_dropped_from_extracted_text_except_newlines_and_tabs(fmt, data) -> None:
+    """Postgres refuses NUL in text; the upload check reads only the first 8 KB, so the extractor drops
+    NUL and the other control characters wherever they are (a PDF's text can carry them too)."""
+    blocks = extract_blocks(fmt, data)
+
+    text = "\n".join(block.text for block in blocks)
+    assert "Garantía" in text
+    assert not [ch for ch in text if ord(ch) < 32 and ch not in "\n\t" or ord(ch) == 127], repr(text)

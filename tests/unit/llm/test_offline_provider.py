@@ -124,6 +124,56 @@ def test_nothing_in_the_knowledge_base_becomes_a_product_search_with_the_same_wo
     ]
 
 
+def test_passages_matched_through_product_words_lose_to_products_found_with_the_same_words() -> None:
+    """ "¿Tienen neveras?" finds the delivery policy that mentions neveras (match "product_mention"):
+    the catalog is searched too, and its products answer; when it finds none, the passage does."""
+    mention = {
+        **POLICY,
+        "section": "Plazos de entrega",
+        "text": "Las neveras se entregan con dos personas.",
+        "match": "product_mention",
+    }
+    knowledge_call = ToolCall("offline-2", "search_knowledge", {"question": "¿Tienen neveras?"})
+    messages = [
+        ChatMessage("user", "¿Tienen neveras?"),
+        ChatMessage("assistant", "", tool_calls=(knowledge_call,)),
+        ChatMessage(
+            "tool", json.dumps({"passages": [mention], "total": 1}), tool_call_id="offline-2", name="search_knowledge"
+        ),
+    ]
+    then = OfflineProvider().chat(messages, REPLY_TOOLS, language="es")
+    assert [(c.name, c.arguments) for c in then.tool_calls] == [
+        ("search_local_products", {"query": "¿Tienen neveras?"})
+    ]
+
+    def answer(products: list[dict]) -> str:
+        result = {"products": products, "total": len(products)}
+        return (
+            OfflineProvider()
+            .chat(
+                [
+                    *messages,
+                    ChatMessage("assistant", "", tool_calls=then.tool_calls),
+                    ChatMessage(
+                        "tool", json.dumps(result), tool_call_id=then.tool_calls[0].id, name="search_local_products"
+                    ),
+                ],
+                REPLY_TOOLS,
+                language="es",
+            )
+            .text
+        )
+
+    with_products = answer([FRIDGE])
+    assert "Nevera Dos Puertas 300L" in with_products and "dos personas" not in with_products
+    without = answer([])
+    assert "Las neveras se entregan con dos personas." in without and "Plazos de entrega" in without
+    # A passage that matched in its heading, by meaning or by other words answers by itself.
+    for match in ("heading", "meaning", "text"):
+        alone = after_tool("search_knowledge", {"passages": [{**mention, "match": match}], "total": 1}, "es")
+        assert alone.tool_calls == () and "dos personas" in alone.text
+
+
 def test_without_the_knowledge_tool_the_customer_turn_is_a_product_search() -> None:
     tools = [spec for spec in REPLY_TOOLS if spec.name != "search_knowledge"]
     result = OfflineProvider().chat([ChatMessage("user", "busco una nevera")], tools, language="es")

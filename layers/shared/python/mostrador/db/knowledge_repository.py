@@ -239,10 +239,20 @@ def _vector(values: Any) -> Any:
 # The question's words that Postgres finds meaningful in both Spanish and English; each is matched
 # against the chunk through simple (exact), Spanish and English stems, accents folded.
 _SEARCH = """
-WITH words AS (
-    SELECT w, to_tsquery('simple', w) || to_tsquery('spanish', w) || to_tsquery('english', w) AS q
+WITH typed AS (
+    SELECT w, to_tsquery('simple', w) || to_tsquery('spanish', w) || to_tsquery('english', w) AS q,
+           -- the same word in a title only (weights A and B: document title, section path, FAQ question)
+           to_tsquery('simple', w || ':AB') || to_tsquery('spanish', w || ':AB')
+           || to_tsquery('english', w || ':AB') AS in_title
       FROM unnest(%(words)s::text[]) AS w
      WHERE numnode(plainto_tsquery('spanish', w)) > 0 AND numnode(plainto_tsquery('english', w)) > 0
+),
+words AS (
+    -- in_catalog: the word names a product (its name, brand or code: the title weights of its vector)
+    SELECT t.w, t.q, t.in_title,
+           EXISTS (SELECT 1 FROM products p
+                    WHERE p.tenant_id = %(tenant)s AND p.active AND p.search_vector @@ t.in_title) AS in_catalog
+      FROM typed t
 ),
 any_word AS (
     SELECT CASE WHEN count(*) = 0 THEN NULL ELSE
@@ -267,7 +277,11 @@ nearest AS (
 SELECT c.id, c.document_id, c.chunk_index, c.section, c.page, c.content,
        d.title AS document_title, d.kind, d.format,
        (SELECT count(*) FROM words WHERE c.search_vector @@ words.q) AS matched,
+       (SELECT count(*) FROM words WHERE c.search_vector @@ words.in_title) AS matched_in_heading,
+       (SELECT count(*) FROM words WHERE NOT words.in_catalog AND c.search_vector @@ words.q)
+           AS matched_outside_catalog,
        (SELECT n FROM any_word) AS meaningful_words,
+       (SELECT count(*) FROM words WHERE NOT words.in_catalog) AS question_outside_catalog,
        coalesce((SELECT ts_rank_cd(c.search_vector, a.q) FROM any_word a WHERE a.q IS NOT NULL), 0) AS rank,
        CASE WHEN %(qvec)s::vector IS NULL OR c.embedding IS NULL OR c.embedding_model <> %(model)s THEN NULL
             ELSE 1 - (c.embedding <=> %(qvec)s::vector) END AS similarity
@@ -287,8 +301,9 @@ def search_chunks(
     lexical_limit: int = 100,
     vector_limit: int = 40,
 ) -> list[dict[str, Any]]:
-    """Candidate chunks (by words or by meaning) with what the relevance floor needs: matched words,
-    meaningful words of the question, cosine similarity. One statement: one consistent snapshot, so
+    """Candidate chunks (by words or by meaning) with what the relevance floor needs: matched words
+    (anywhere, in the heading, naming nothing in the catalog), meaningful words of the question,
+    cosine similarity. One statement: one consistent snapshot, so
     a document being replaced shows its old chunks or its new ones."""
     params = {
         "tenant": tenant_id,

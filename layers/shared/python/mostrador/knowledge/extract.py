@@ -15,9 +15,11 @@ import io
 import re
 import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from mostrador.knowledge.formats import MAX_DOCX_XML_BYTES
+from mostrador.knowledge.formats import MAX_DOCX_XML_BYTES, pdf_lock
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,21 @@ def extract_blocks(fmt: str, data: bytes) -> list[Block]:
         blocks = line_blocks(_text(data))
     else:
         raise ExtractionFailed(f"unsupported format {fmt!r}")
-    blocks = [b for b in blocks if b.text.strip()]
+    blocks = [Block(clean, b.heading_level, b.page) for b in blocks if (clean := _printable(b.text)).strip()]
     if not blocks:
         raise ExtractionFailed("the document has no text")
     return blocks
+
+
+# Control characters (all but newline and tab), DEL and lone surrogates: Postgres refuses NUL in text,
+# and none of them is text a customer should be quoted. The upload check reads only the first 8 KB, and
+# a PDF's text can carry them anywhere. NUL goes (UTF-16 debris); the others become a space.
+_NUL = re.compile("\x00")
+_CONTROL = re.compile("[\x01-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def _printable(text: str) -> str:
+    return _CONTROL.sub(" ", _NUL.sub("", text))
 
 
 def _text(data: bytes) -> str:
@@ -66,10 +79,9 @@ def pdf_blocks(data: bytes) -> list[Block]:
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ExtractionFailed(
-                "the PDF is encrypted (password-protected): save a copy without protection and upload that"
-            )
+        locked = pdf_lock(reader)
+        if locked:
+            raise ExtractionFailed(f"the PDF {locked}")
         blocks: list[Block] = []
         for number, page in enumerate(reader.pages, start=1):
             blocks.extend(line_blocks(page.extract_text() or "", page=number))
@@ -246,7 +258,7 @@ def docx_blocks(data: bytes) -> list[Block]:
     if body is None:
         raise ExtractionFailed("the Word document has no body")
     blocks: list[Block] = []
-    for element in body:
+    for element in _docx_block_elements(body):
         if element.tag == f"{_W}p":
             text = _docx_paragraph_text(element)
             if text:
@@ -258,6 +270,19 @@ def docx_blocks(data: bytes) -> list[Block]:
                 if text:
                     blocks.append(Block(text))
     return blocks
+
+
+def _docx_block_elements(parent: Any) -> Iterator[Any]:
+    """The body's paragraphs and tables in order, also those inside content controls (w:sdt: form
+    fields, template blocks, a table of contents), nested or not. Inline controls inside a paragraph
+    and around table rows or cells are read by the paragraph and table walks themselves."""
+    for element in parent:
+        if element.tag == f"{_W}sdt":
+            content = element.find(f"{_W}sdtContent")
+            if content is not None:
+                yield from _docx_block_elements(content)
+        else:
+            yield element
 
 
 def _docx_paragraph_text(paragraph: object) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import PurePosixPath
+from typing import Any
 
 # 4 MiB: a file travels base64-encoded in a JSON body (a third bigger), and a Lambda request is at
 # most 6 MB. A 200-page text PDF is about 1 MB.
@@ -99,16 +100,33 @@ def _check_pdf(filename: str, data: bytes) -> None:
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        encrypted = reader.is_encrypted
-        pages = 0 if encrypted else len(reader.pages)
+        locked = pdf_lock(reader)
+        pages = 0 if locked else len(reader.pages)
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
         raise UploadRejected(422, f"{filename} is a damaged PDF that cannot be read ({error}).") from None
-    if encrypted:
-        raise UploadRejected(
-            422, f"{filename} is encrypted (password-protected): save a copy without protection and upload that."
-        )
+    if locked:
+        raise UploadRejected(422, f"{filename} {locked}.")
     if pages == 0:
         raise UploadRejected(422, f"{filename} has no pages.")
+
+
+def pdf_lock(reader: Any) -> str | None:
+    """Why a pypdf reader's PDF cannot be read (to follow the file's name), or None when it can: not
+    encrypted, or encrypted with an owner password only (printing or copying restricted), which opens
+    with the empty user password as in any viewer. Only a user password keeps us out."""
+    if not reader.is_encrypted:
+        return None
+    from pypdf.errors import DependencyError
+
+    try:
+        if reader.decrypt(""):  # PasswordType: NOT_DECRYPTED (0) unless the empty password opens it
+            return None
+    except DependencyError:  # AES needs the cryptography package, which the layer does not carry
+        return (
+            "is encrypted with AES, which we cannot open (even without a password): save a copy without "
+            "protection and upload that"
+        )
+    return "needs a password to open (it is password-protected): save a copy without protection and upload that"
 
 
 def _check_docx(filename: str, data: bytes) -> None:

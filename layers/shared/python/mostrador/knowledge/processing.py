@@ -7,9 +7,10 @@ the content (the FAQ row, or the file from the store), extract blocks, chunk, em
 whose text is new in ONE embed call (an unchanged chunk of a changed document keeps its vector),
 and swap the chunks in one transaction (db/knowledge_repository.replace_chunks).
 
-Permanent problems (no text, encrypted, too long) mark the document failed and consume the message.
-Transient ones (embedding provider down, database) raise, so the queue retries; on the last receive
-the document is marked failed with the reason before the message goes to the dead-letter queue.
+Permanent problems (no text, encrypted, too long, data the database refuses: psycopg's DataError)
+mark the document failed and consume the message. Transient ones (embedding provider down, database
+unreachable) raise, so the queue retries; on the last receive the document is marked failed with the
+reason before the message goes to the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -107,11 +108,31 @@ def process_document(
         logger.info("knowledge document failed", extra={**log, "error": str(failure)})
         return ProcessOutcome("failed", error=str(failure))
     except Exception as error:
+        if _refused_data(error):
+            # The database refuses this data (a value it cannot store): every retry would embed the whole
+            # document again and be refused again. Permanent, with the database's reason.
+            reason = (
+                f"the document's text could not be stored ({_first_line(error)}): check the file, or upload "
+                "its text as a UTF-8 .txt file"
+            )
+            repo.mark_failed(conn, tenant, document_id, sha, reason)
+            logger.warning("knowledge document refused by the database", extra={**log, "error": reason})
+            return ProcessOutcome("failed", error=reason)
         if attempt >= max_receives:
             reason = f"processing kept failing ({type(error).__name__}: {str(error)[:300]}); upload it again to retry"
             repo.mark_failed(conn, tenant, document_id, sha, reason)
         logger.warning("knowledge document will be retried", extra={**log, "attempt": attempt, "error": str(error)})
         raise
+
+
+def _refused_data(error: Exception) -> bool:
+    import psycopg
+
+    return isinstance(error, psycopg.DataError)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 
 def _chunks_of(document: dict[str, object], files: FileStore | None) -> list[Chunk]:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from mostrador.db import knowledge_repository as repo
-from mostrador.knowledge.relevance import Floor, floor_for, question_words, relevance
+from mostrador.knowledge.relevance import Floor, WordMatch, floor_for, question_words, relevance
 from mostrador.llm.base import Embedder
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ class Passage:
     page: int | None
     text: str
     score: float
+    match: str = "heading"  # how it matched: heading, meaning, text, product_mention (relevance.Judgement)
 
     def as_tool_result(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,8 +70,15 @@ def search_knowledge(
     model = embedder.model if embedder is not None else None
     for row in repo.search_chunks(conn, tenant_id, words, vector, model=model):
         similarity = float(row["similarity"]) if row["similarity"] is not None else None
-        score = relevance(int(row["matched"]), int(row["meaningful_words"] or 0), similarity, floor)
-        if score is None:
+        words_matched = WordMatch(
+            meaningful=int(row["meaningful_words"] or 0),
+            matched=int(row["matched"]),
+            in_heading=int(row["matched_in_heading"]),
+            outside_catalog=int(row["matched_outside_catalog"]),
+            question_outside_catalog=int(row["question_outside_catalog"]),
+        )
+        judgement = relevance(words_matched, similarity, floor)
+        if judgement is None:
             continue
         ranked.append(
             (
@@ -82,7 +90,8 @@ def search_knowledge(
                     section=row["section"],
                     page=row["page"],
                     text=row["content"],
-                    score=score,
+                    score=judgement.score,
+                    match=judgement.match,
                 ),
                 float(row["rank"]),
             )

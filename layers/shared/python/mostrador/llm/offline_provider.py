@@ -2,9 +2,10 @@
 
 summarize(): an extractive summary (whole leading sentences, at most ~75 words).
 chat(): deterministic tool use. A customer turn becomes a search_knowledge call with the customer's
-words (the store's FAQ and documents); when that finds nothing, a search_local_products call with the
-same words (several customer turns in a row, a burst answered at once: one search each). A greeting,
-a thanks or a voice note gets a canned answer instead, with no search. A tool
+words (the store's FAQ and documents); when that finds nothing, or only passages that matched
+through product words in their text (match "product_mention"), a search_local_products call with the
+same words, whose products win over such passages (several customer turns in a row, a burst answered at once: one
+search each). A greeting, a thanks or a voice note gets a canned answer instead, with no search. A tool
 result becomes a templated answer in the customer's language (es, en, pt, fr; English for any other):
 the framing is in that language, a knowledge passage is quoted as the business wrote it. Every
 price, stock figure and policy fact it writes is read from the tool result (shapes in
@@ -226,7 +227,9 @@ def _small_talk(content: str) -> str | None:
 
 def _unanswered_questions(messages: list[ChatMessage]) -> list[str]:
     """The questions of the last round when it was only search_knowledge calls: those that found no
-    passage (then searched in the catalog). [] after any other round."""
+    passage, or only passages that matched through product words in their text (then searched in the
+    catalog: "¿tienen lavadoras con instalación?" may be a product question though the service prices
+    mention both). [] after any other round."""
     calls = {call.id: call for message in messages for call in message.tool_calls}
     questions: list[str] = []
     for message in reversed(messages):
@@ -235,7 +238,7 @@ def _unanswered_questions(messages: list[ChatMessage]) -> list[str]:
         call = calls.get(message.tool_call_id or "")
         if call is None or call.name != SEARCH_KNOWLEDGE.name:
             return []
-        if not _passages(message.content):
+        if _weak_or_empty(message.content):
             asked = call.arguments.get("question") or call.arguments.get("query") or _last_customer_text(messages)
             questions.append(str(asked).strip())
     return [question for question in reversed(questions) if question]
@@ -250,18 +253,53 @@ def _last_customer_text(messages: list[ChatMessage]) -> str:
 
 def _answered_results(messages: list[ChatMessage]) -> list[tuple[str, str]]:
     """Every tool result since the customer's last turn, less the knowledge searches that found nothing
-    when the catalog was searched after them (their answer is the catalog's)."""
-    names_by_call_id = {call.id: call.name for message in messages for call in message.tool_calls}
-    results: list[tuple[str, str]] = []
+    when the catalog was searched after them (their answer is the catalog's). A question whose
+    passages matched only by their text and that the catalog also searched: the products when the
+    catalog found some, else the passages."""
+    calls = {call.id: call for message in messages for call in message.tool_calls}
+    results: list[tuple[str, str, str]] = []  # tool, question asked, result
     for message in reversed(messages):
         if message.role == "user":
             break
         if message.role == "tool":
-            results.append((message.name or names_by_call_id.get(message.tool_call_id or "", ""), message.content))
+            call = calls.get(message.tool_call_id or "")
+            name = message.name or (call.name if call else "")
+            asked = str((call.arguments.get("question") or call.arguments.get("query") or "") if call else "").strip()
+            results.append((name, asked, message.content))
     results.reverse()
-    if any(name == SEARCH_LOCAL_PRODUCTS.name for name, _ in results):
-        results = [(name, content) for name, content in results if name != SEARCH_KNOWLEDGE.name or _passages(content)]
-    return results
+    catalog_found = {
+        asked: bool(_products(content)) for name, asked, content in results if name == SEARCH_LOCAL_PRODUCTS.name
+    }
+    if catalog_found:
+        weak = {
+            asked
+            for name, asked, content in results
+            if name == SEARCH_KNOWLEDGE.name and _passages(content) and _weak_or_empty(content)
+        }
+        results = [
+            (name, asked, content)
+            for name, asked, content in results
+            if not (
+                name == SEARCH_KNOWLEDGE.name and (not _passages(content) or (asked in weak and catalog_found[asked]))
+            )
+            and not (name == SEARCH_LOCAL_PRODUCTS.name and asked in weak and not catalog_found[asked])
+        ]
+    return [(name, content) for name, _, content in results]
+
+
+def _weak_or_empty(content: str) -> bool:
+    """A knowledge result with no passage, or only passages that matched in their text through words
+    naming products (match "product_mention", knowledge/relevance.py): maybe a product question."""
+    return all(passage.get("match") == "product_mention" for passage in _passages(content))
+
+
+def _products(content: str) -> list[dict[str, Any]]:
+    try:
+        result = json.loads(content)
+    except json.JSONDecodeError:
+        return []
+    products = result.get("products") if isinstance(result, dict) else None
+    return [card for card in products or [] if isinstance(card, dict)]
 
 
 def _passages(content: str) -> list[dict[str, Any]]:

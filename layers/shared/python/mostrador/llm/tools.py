@@ -9,7 +9,8 @@ escalate_to_human -> {"escalated": true, "escalation_id": int}
 search_knowledge -> {"passages": [Passage, ...], "total": int, "note": str}
 
 Passage = {"document_id": int, "document": str, "kind": "faq"|"file", "chunk": int, "section": str|null,
-           "page": int|null, "text": str, "score": float}  (the business's own policy text, best first)
+           "page": int|null, "text": str, "score": float, "match": "heading"|"meaning"|"text"|"product_mention"}
+          (the business's own policy text, best first; match: knowledge/relevance.py)
 
 ProductCard = {"item_code": str, "name": str, "brand": str|null, "category": str|null,
                "price": float|null, "price_bolivar": float|null, "currency": "USD",
