@@ -78,6 +78,21 @@ def screenshot(page: Page, name: str, *, clear_status: bool = True) -> Path:
     return page.screenshot(SCREENSHOTS / f"{name}.png")
 
 
+def assert_fits_the_width(page: Page, width: int, where: str) -> None:
+    """Nothing on the page is wider than the screen: no sideways scrolling (a phone's layout viewport would
+    grow to the content's width, so the screen's own width bounds it too)."""
+    scroll, client = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert scroll <= client <= width, f"{where}: the page is {scroll} px wide on a {width} px screen"
+
+
+def fits_phone(page: Page, label: str, where: str) -> None:
+    """At phone width (`label` from at_phone_and_desktop_widths), assert_fits_the_width."""
+    if label == "phone":
+        assert_fits_the_width(page, PHONE[0], where)
+
+
 def assert_pictures(saved: list[Path]) -> None:
     for path in saved:
         assert path.stat().st_size > 5000 and path.read_bytes()[:4] == b"\x89PNG"

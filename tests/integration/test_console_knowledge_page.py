@@ -28,6 +28,7 @@ from tests.integration.console_support import (
     SCREENSHOTS,
     assert_pictures,
     at_phone_and_desktop_widths,
+    fits_phone,
     go,
     screenshot,
     shut_down,
@@ -564,6 +565,7 @@ def test_screenshots_at_phone_and_desktop_widths(
                 page.evaluate("document.getElementById('try-question').form.requestSubmit()")
                 page.wait_for("!!document.querySelector('#passages li.passage')", seconds=20)
             saved.append(screenshot(page, f"{label}-knowledge-{name}"))
+            fits_phone(page, label, f"knowledge {name}")
         go(page, "#/inbox", "!!document.getElementById('filter-channel')")
         show_channel(page, "webchat")
         page.wait_for("document.querySelector('#conversation-list a.conversation')?.dataset.channel === 'webchat'", 20)
@@ -574,6 +576,7 @@ def test_screenshots_at_phone_and_desktop_widths(
             " [...document.querySelectorAll('#transcript li.citation')].at(-1).scrollIntoView({block: 'center'})"
         )
         saved.append(screenshot(page, f"{label}-knowledge-cited", clear_status=False))
+        fits_phone(page, label, "knowledge cited")
     assert_pictures(saved)
     with capsys.disabled():
         print(f"\nknowledge console screenshots: {', '.join(sorted(p.name for p in saved))} in {SCREENSHOTS}")

@@ -26,6 +26,7 @@ from tests.integration.console_support import (
     SCREENSHOTS,
     assert_pictures,
     at_phone_and_desktop_widths,
+    fits_phone,
     go,
     screenshot,
     shut_down,
@@ -471,15 +472,19 @@ def test_the_page_offers_only_what_the_permissions_allow(stack: RunningStack, br
 
 
 def test_screenshots_at_phone_and_desktop_widths(
-    stack: RunningStack, page: Page, capsys: pytest.CaptureFixture[str]
+    stack: RunningStack, page: Page, graph: FakeMetaGraph, capsys: pytest.CaptureFixture[str]
 ) -> None:
     page.call("Page.bringToFront")  # a hidden tab does not refresh (the console polls only when seen)
+    # An open escalation, so the queue is pictured (and measured) with its resolve form.
+    sender = "584140009009"
+    customer_writes(stack, sender, "Necesito hablar con una persona sobre mi garantía")
+    wait_for(lambda: texts_to(graph, sender), what="the hand-off message")
     sign_in(page)
     saved = []
     for label in at_phone_and_desktop_widths(page):
         for name, address, ready in (
             ("inbox", "#/inbox", "document.querySelectorAll('#conversation-list a.conversation').length > 0"),
-            ("escalations", "#/escalations", "!!document.getElementById('escalation-list')"),
+            ("escalations", "#/escalations", "!!document.querySelector('#escalation-list form.resolve')"),
             (
                 "analytics",
                 "#/analytics",
@@ -492,8 +497,10 @@ def test_screenshots_at_phone_and_desktop_widths(
                 clear_filter(page)
             page.wait_for(ready, seconds=20)
             saved.append(screenshot(page, f"{label}-{name}"))
+            fits_phone(page, label, name)
         open_conversation_with(page, "pedido-7731")
         saved.append(screenshot(page, f"{label}-conversation", clear_status=False))
+        fits_phone(page, label, "conversation")
         go(page, "#/inbox")
     assert_pictures(saved)
     with capsys.disabled():
