@@ -430,6 +430,57 @@ def test_analytics_draws_the_days_figures(stack: RunningStack, page: Page) -> No
     assert len(rows) - 1 == sum(c["total"] for c in report["messagesByChannel"].values())
 
 
+def clock_moved(page: Page, hours: float) -> None:
+    """The page's clock (Date.now, which the ages are told from) `hours` later than it was; the server's
+    data stays as it is."""
+    page.evaluate(
+        "window.__realNow = window.__realNow || Date.now.bind(Date);"
+        f" window.__shift = (window.__shift || 0) + {hours} * 3600 * 1000;"
+        " Date.now = () => window.__realNow() + window.__shift;"
+    )
+
+
+def clock_restored(page: Page) -> None:
+    page.evaluate("if (window.__realNow) { Date.now = window.__realNow; window.__shift = 0; }")
+
+
+def wait_until_steady(page: Page, selector: str, seconds: float) -> None:
+    """Until the list at `selector` goes `seconds` without being redrawn (its server data stopped changing)."""
+    for _ in range(6):
+        page.evaluate(f"document.querySelector({json.dumps(selector)}).firstElementChild.__kept = true")
+        time.sleep(seconds)
+        if page.evaluate(f"document.querySelector({json.dumps(selector)}).firstElementChild.__kept === true"):
+            return
+    raise AssertionError(f"{selector} kept changing")
+
+
+def test_ages_move_on_while_the_page_stays_open(stack: RunningStack, page: Page, graph: FakeMetaGraph) -> None:
+    """Nothing changes on the server (the inbox answers 304, the queue the same JSON), yet "5 minutes ago"
+    must not stay "5 minutes ago" for hours: every poll tells the ages again."""
+    sender = "584140006006"
+    customer_writes(stack, sender, "Quiero hablar con una persona del servicio técnico")
+    wait_for(lambda: texts_to(graph, sender), what="the hand-off message")
+    page.call("Page.bringToFront")
+    sign_in(page)
+    go(page, "#/inbox")
+    page.wait_for("!!document.getElementById('filter-text') && !document.getElementById('transcript')")
+    clear_filter(page)
+    newest = "document.querySelector('#conversation-list a.conversation time').textContent"
+    page.wait_for(f"/minuto|segundo|ahora/.test({newest})", seconds=20)
+    wait_until_steady(page, "#conversation-list", 9)  # from now on the inbox answers 304
+    try:
+        clock_moved(page, 3)
+        page.wait_for(f"{newest} === 'hace 3 horas'", seconds=15)  # the inbox polls every 4 s
+
+        go(page, "#/escalations", "document.querySelectorAll('#escalation-list li.escalation[data-status=open]').length === 1")
+        age = "document.querySelector('#escalation-list li.escalation time').textContent"
+        assert page.evaluate(age) == "abierta hace 3 horas"
+        clock_moved(page, 2)
+        page.wait_for(f"{age} === 'abierta hace 5 horas'", seconds=25)  # the queue polls every 10 s
+    finally:
+        clock_restored(page)
+
+
 def test_the_page_offers_only_what_the_permissions_allow(stack: RunningStack, browser: Chromium) -> None:
     """A principal that may only read conversations (a `viewer`-like role; the single-token deployment has
     no such principal yet, so the browser answers GET /admin/me with that list; every other request

@@ -4,8 +4,8 @@
 
 import { api, ApiError, enc } from './api.js';
 import { announce, fill, h, Poller } from './dom.js';
-import { formatAge, formatDateTime, formatMs, formatNumber, formatScore, formatTime, t } from './i18n.js';
-import { badge, customerLabel, knowledgeSource } from './labels.js';
+import { formatDateTime, formatMs, formatNumber, formatScore, formatTime, t } from './i18n.js';
+import { ageTime, badge, customerLabel, knowledgeSource, refreshAges } from './labels.js';
 
 const REFRESH_MS = 3000;
 const TAKEOVER_CHOICES = [['30', 'conv.minutes30'], ['120', 'conv.hours2'], ['1440', 'conv.hours24'], ['until', 'conv.untilResumed']];
@@ -175,8 +175,8 @@ export function mountConversation(container, ctx, conversationId, onChange) {
     const escalation = conversation.openEscalation
       ? h('p', { class: 'escalation-note', id: 'escalation-note', title: conversation.openEscalation.reason }, t('conv.escalated', {
         reason: t(`source.${conversation.openEscalation.source}`, {}, conversation.openEscalation.reason),
-        age: formatAge(conversation.openEscalation.openedAt),
-      }), ' ', h('a', { href: '#/escalations' }, t('nav.escalations')))
+      }), ' ', ageTime(conversation.openEscalation.openedAt, { key: 'conv.escalatedAge', title: formatDateTime(conversation.openEscalation.openedAt) }),
+      ' ', h('a', { href: '#/escalations' }, t('nav.escalations')))
       : null;
     const focused = head.contains(document.activeElement) ? document.activeElement.id : null;
     fill(head,
@@ -218,7 +218,7 @@ export function mountConversation(container, ctx, conversationId, onChange) {
 
   async function refresh() {
     const answer = await api(`/admin/console/conversations/${enc(conversationId)}`, { etag });
-    if (answer.notModified && data) return;
+    if (answer.notModified && data) { refreshAges(head); return; } // same conversation, later clock
     etag = answer.etag;
     data = answer.data;
     renderHead(data.conversation);
