@@ -518,6 +518,13 @@ def test_the_seed_003_export_route_filters_by_user_pages_and_checks_its_input(ad
     query = {"start_date": since, "end_date": until, "format": "json"}
     only = ok("GET", "/api/v1/export/conversations", query={**query, "user_id": "222"})
     assert {row["customer_id"] for row in only["rows"]} == {"222"}
+    # Seed 003's tooling writes phone numbers as people do (+country code, spaces, hyphens, parentheses);
+    # WhatsApp's ids are the digits alone.
+    deliver(whatsapp("tres", sender="584140009001"))
+    for written in ("+584140009001", "+58 414-000-9001", "+58 (414) 000 9001", "584140009001"):
+        rows = ok("GET", "/api/v1/export/conversations", query={**query, "user_id": written})["rows"]
+        assert len(rows) == 2 and {row["customer_id"] for row in rows} == {"584140009001"}, written  # in and out
+    assert ok("GET", "/api/v1/export/conversations", query={**query, "user_id": "+58 414-000-9999"})["rows"] == []
     first = call("GET", "/api/v1/export/conversations", query={**query, "limit": 1})
     cursor = first.headers["x-next-cursor"]
     second = ok("GET", "/api/v1/export/conversations", query={**query, "limit": 1, "cursor": cursor})
