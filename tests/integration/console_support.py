@@ -81,9 +81,7 @@ def screenshot(page: Page, name: str, *, clear_status: bool = True) -> Path:
 def assert_fits_the_width(page: Page, width: int, where: str) -> None:
     """Nothing on the page is wider than the screen: no sideways scrolling (a phone's layout viewport would
     grow to the content's width, so the screen's own width bounds it too)."""
-    scroll, client = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
+    scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert scroll <= client <= width, f"{where}: the page is {scroll} px wide on a {width} px screen"
 
 

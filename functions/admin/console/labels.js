@@ -4,8 +4,12 @@
 import { h, mask } from './dom.js';
 import { formatAge, t } from './i18n.js';
 
-/** The customer id, masked unless the principal may see it and chose to (the inbox's toggle). */
+/**
+ * The customer id, masked unless the principal may see it and chose to (the inbox's toggle). Without
+ * view_customer_contact the API masked it already (••••9002): shown as it came.
+ */
 export function customerLabel(ctx, customerId) {
+  if (!ctx.can('view_customer_contact')) return customerId || '—';
   return ctx.revealIds ? (customerId || '—') : mask(customerId);
 }
 
