@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.chromium import Chromium, Page
@@ -53,6 +54,25 @@ def sign_in(page: Page, token: str, *, shown: str) -> None:
     page.type_into("#token", token)
     page.click(".signin-form button[type=submit]")
     page.wait_for(f"!document.getElementById('bar').hidden && !!document.getElementById({json.dumps(shown)})")
+
+
+def signed_in_as(stack: RunningStack, browser: Chromium, admin_token: str, role: str, name: str) -> Page:
+    """A new console tab signed in with a real token of `role` for the default tenant, made through the API
+    by the operator (`admin_token`), as a person gets one."""
+    made = httpx.post(
+        f"{stack.url}/admin/tokens",
+        json={"name": name, "role": role},
+        headers={"Authorization": f"Bearer {admin_token}"},
+        timeout=30,
+    )
+    assert made.status_code == 200, made.text
+    opened = browser.open(f"{stack.url}/console")
+    opened.set_viewport(*DESKTOP)
+    opened.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
+    opened.type_into("#token", made.json()["secret"])
+    opened.click(".signin-form button[type=submit]")
+    opened.wait_for("!document.getElementById('bar').hidden && !!document.getElementById('nav-inbox')", 20)
+    return opened
 
 
 def go(page: Page, address: str, ready: str | None = None) -> None:

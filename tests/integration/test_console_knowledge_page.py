@@ -24,7 +24,6 @@ from tests.e2e.chromium import Chromium, Page
 from tests.fakes.platforms import FakeMetaGraph
 from tests.integration import console_support, test_local_stack
 from tests.integration.console_support import (
-    DESKTOP,
     SCREENSHOTS,
     assert_pictures,
     at_phone_and_desktop_widths,
@@ -464,21 +463,7 @@ def test_document_and_faq_text_that_looks_like_html_is_shown_as_text(
 
 
 def signed_in_as(stack: RunningStack, browser: Chromium, role: str, name: str) -> Page:
-    """A new console tab signed in with a token of `role` for the default tenant, made by the operator."""
-    made = httpx.post(
-        f"{stack.url}/admin/tokens",
-        json={"name": name, "role": role},
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        timeout=30,
-    )
-    assert made.status_code == 200, made.text
-    opened = browser.open(f"{stack.url}/console")
-    opened.set_viewport(*DESKTOP)
-    opened.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
-    opened.type_into("#token", made.json()["secret"])
-    opened.click(".signin-form button[type=submit]")
-    opened.wait_for("!document.getElementById('bar').hidden && !!document.getElementById('nav-knowledge')", 20)
-    return opened
+    return console_support.signed_in_as(stack, browser, ADMIN_TOKEN, role, name)
 
 
 def test_a_principal_who_may_only_read_sees_knowledge_but_is_offered_no_change(

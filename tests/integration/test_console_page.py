@@ -22,7 +22,6 @@ from tests.fakes.media_files import ogg_opus_voice_note, png_photo
 from tests.fakes.platforms import FakeMetaGraph
 from tests.integration import console_support, test_local_stack
 from tests.integration.console_support import (
-    DESKTOP,
     SCREENSHOTS,
     assert_pictures,
     at_phone_and_desktop_widths,
@@ -30,6 +29,7 @@ from tests.integration.console_support import (
     go,
     screenshot,
     shut_down,
+    signed_in_as,
 )
 from tests.integration.test_local_stack import (
     PHONE_NUMBER_ID,
@@ -481,45 +481,86 @@ def test_ages_move_on_while_the_page_stays_open(stack: RunningStack, page: Page,
         clock_restored(page)
 
 
-def test_the_page_offers_only_what_the_permissions_allow(stack: RunningStack, browser: Chromium) -> None:
-    """A principal that may only read conversations (a `viewer`-like role; the single-token deployment has
-    no such principal yet, so the browser answers GET /admin/me with that list; every other request
-    goes to the real API)."""
-    from base64 import b64encode
-
-    page = browser.open(f"{stack.url}/console")
-    page.set_viewport(*DESKTOP)
-    page.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
-    page.call("Fetch.enable", patterns=[{"urlPattern": "*/admin/me"}])
-    page.type_into("#token", ADMIN_TOKEN)
-    page.click(".signin-form button[type=submit]")
-    paused = page.next_event("Fetch.requestPaused")
-    me = {"subject": "vera", "role": "viewer", "permissions": ["read_conversations"], "tenant": "default"}
-    page.call(
-        "Fetch.fulfillRequest",
-        requestId=paused["params"]["requestId"],
-        responseCode=200,
-        responseHeaders=[{"name": "Content-Type", "value": "application/json"}],
-        body=b64encode(json.dumps(me).encode()).decode(),
+def test_a_viewer_and_an_agent_are_offered_what_their_roles_allow(
+    stack: RunningStack, browser: Chromium, graph: FakeMetaGraph
+) -> None:
+    """Real tokens of the roles, made through the API: a viewer reads inbox, conversations, escalations,
+    analytics and the catalog and is offered no action; an agent takes over, answers and resolves from the
+    page. Neither ever gets a customer's number: the API masks it and the page addresses conversations by
+    the handles the API gave (docs/console.md, "Customer numbers")."""
+    sender = "584140007007"
+    customer_writes(stack, sender, "Quiero hablar con una persona sobre un reembolso")
+    wait_for(lambda: texts_to(graph, sender), what="the hand-off message")
+    mine = (
+        "[...document.querySelectorAll('#escalation-list li.escalation[data-status=open]')]"
+        ".find(e => e.querySelector('.customer').textContent === '••••7007')"
     )
-    page.call("Fetch.disable")
-    page.wait_for("document.querySelectorAll('#conversation-list a.conversation').length > 0", seconds=20)
-    assert page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)") == [
+
+    viewer = signed_in_as(stack, browser, ADMIN_TOKEN, "viewer", "vera")
+    viewer.wait_for("document.querySelectorAll('#conversation-list a.conversation').length > 0", seconds=20)
+    assert viewer.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)") == [
         "Bandeja",
         "Escalaciones",
+        "Analítica",  # view_analytics
         "Catálogo",
         "Conocimiento",  # reading knowledge needs read_conversations, as in the API
     ]
-    assert page.evaluate("!!document.getElementById('reveal-ids')") is False
-    open_conversation_with(page, "pedido-7731")
+    assert viewer.evaluate("!!document.getElementById('reveal-ids')") is False  # no "Mostrar números"
+    customers = viewer.evaluate(
+        "[...document.querySelectorAll('#conversation-list .customer')].map(e => e.textContent)"
+    )
+    assert "••••2002" in customers and all(c.startswith("••••") for c in customers), customers
+    open_conversation_with(viewer, "pedido-7731")
+    assert viewer.evaluate("document.getElementById('conv-title').textContent") == "••••2002"
     for absent in ("#takeover", "#resume", "#reset", "#composer", "#reply-text"):
-        assert page.evaluate(f"!!document.querySelector('{absent}')") is False, absent
-    go(page, "#/analytics")  # not offered: the first section it may see instead
-    page.wait_for("!!document.getElementById('conversation-list') && !document.getElementById('charts')")
-    go(page, "#/catalog")
-    page.wait_for("!!document.getElementById('product-query')")
-    assert page.evaluate("!!document.getElementById('syncs')") is False
-    page.call("Page.close")  # the other tab is visible (and refreshing) again
+        assert viewer.evaluate(f"!!document.querySelector('{absent}')") is False, absent
+    go(viewer, "#/escalations", f"!!{mine}")
+    assert viewer.evaluate("document.querySelectorAll('#escalation-list form.resolve').length") == 0
+    viewer.evaluate(f"{mine}.querySelector('a[href^=\"#/c/\"]').click()")  # opens by the API's handle
+    viewer.wait_for("document.getElementById('conv-title')?.textContent === '••••7007'", seconds=20)
+    assert viewer.evaluate("!!document.querySelector('#transcript li.msg')") is True
+    go(viewer, "#/analytics", "document.getElementById('charts')?.getAttribute('aria-busy') === 'false'")
+    assert (
+        viewer.evaluate("!!document.getElementById('export-csv') || !!document.getElementById('export-xlsx')") is False
+    )
+    go(viewer, "#/catalog", "!!document.querySelector('#syncs table')")
+    # Nothing the page holds has a customer's number: not the screen, not its handles in session storage.
+    held = viewer.evaluate("document.body.innerText + JSON.stringify(sessionStorage)")
+    assert "584140002002" not in held and sender not in held
+    assert all(
+        v.startswith("h.")
+        for v in viewer.evaluate("Object.values(JSON.parse(sessionStorage.getItem('mostrador.console.handles')))")
+    )
+    viewer.call("Page.close")
+
+    agent = signed_in_as(stack, browser, ADMIN_TOKEN, "agent", "ana")
+    agent.wait_for("document.querySelectorAll('#conversation-list a.conversation').length > 0", seconds=20)
+    assert agent.evaluate("!!document.getElementById('reveal-ids')") is False
+    open_conversation_with(agent, "pedido-7731")
+    for present in ("#takeover", "#resume", "#reset", "#composer", "#reply-text"):
+        assert agent.evaluate(f"!!document.querySelector('{present}')") is True, present
+    agent.click("#takeover")
+    agent.wait_for("document.querySelector('.conv-head .badge[data-state]').dataset.state === 'paused'", seconds=15)
+    words = "Hola, soy Ana: le confirmo el pedido 7731."
+    agent.type_into("#reply-text", words)
+    agent.click("#reply-send")
+    wait_for(lambda: words in texts_to(graph, "584140002002"), seconds=20, what="the agent's reply at the stand-in")
+    agent.wait_for(
+        "[...document.querySelectorAll('#transcript li.msg[data-actor=agent]')].some(e => e.querySelector('.who')"
+        ".textContent.endsWith('· ana'))",
+        seconds=15,
+    )
+    agent.wait_for("!document.getElementById('resume').disabled")
+    agent.click("#resume")
+    agent.wait_for("document.querySelector('.conv-head .badge[data-state]').dataset.state === 'bot'", seconds=15)
+    go(agent, "#/escalations", f"!!{mine}?.querySelector('form.resolve')")
+    escalation_id = agent.evaluate(f"{mine}.dataset.id")
+    agent.type_into(f"#note-{escalation_id}", "Le devolvimos el dinero.")
+    agent.click(f"form.resolve[data-escalation='{escalation_id}'] button[type=submit]")
+    agent.wait_for(f"!{mine}", seconds=15)
+    resolved = api(stack, "/admin/escalations", status="resolved")["escalations"]
+    assert [e["note"] for e in resolved if e["id"] == int(escalation_id)] == ["Le devolvimos el dinero."]
+    agent.call("Page.close")
 
 
 def test_screenshots_at_phone_and_desktop_widths(
