@@ -511,9 +511,11 @@ def test_the_product_lookup_is_the_bots_own_search(admin, db):
     )  # fmt: skip
     assert [p["item_code"] for p in found["products"]] == [card["item_code"] for card in bot]
     assert found["products"][0]["item_code"] == "NEV-1" and found["products"][0]["rank"] == 1
-    assert found["scoreField"] in (None, "relevance", "score", "similarity")
-    if found["scoreField"]:
-        assert all(isinstance(p["score"], int | float) for p in found["products"])
+    # The search scores every product it finds (catalog/search.py: relevance 0..1, best first).
+    assert found["scoreField"] == "relevance"
+    scores = [p["score"] for p in found["products"]]
+    assert scores == [card["relevance"] for card in bot] and all(0 < score <= 1 for score in scores)
+    assert scores == sorted(scores, reverse=True)
     in_stock = ok("GET", "/admin/console/products", query={"q": "nevera", "inStock": True})
     assert "NEV-2" not in [p["item_code"] for p in in_stock["products"]]
     assert call("GET", "/admin/console/products").status == 422

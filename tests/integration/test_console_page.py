@@ -6,15 +6,18 @@ the run prints the folder."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from tests.e2e.chromium import Chromium, Page
 from tests.fakes.llm_server import FakeLLMServer, running_llm_server
@@ -385,6 +388,127 @@ def test_the_catalog_page_searches_as_the_bot_and_lists_the_sync(stack: RunningS
     page.wait_for("document.querySelectorAll('#product-results tbody tr').length > 0", seconds=15)
     first = page.evaluate("document.querySelector('#product-results tbody tr').innerText")
     assert "Nevera" in first or "nevera" in first.lower()
+    # Each row's score is the search's own, best first (the column staff read to see why a product came up).
+    found = api(stack, "/admin/console/products", q="nevera samsung")
+    assert found["scoreField"] == "relevance"
+    shown = page.evaluate(
+        "[...document.querySelectorAll('#product-results tbody tr')].map(r => [r.dataset.item, r.dataset.score,"
+        " r.lastElementChild.textContent])"
+    )
+    assert [(item, float(score)) for item, score, _ in shown] == [
+        (p["item_code"], p["score"]) for p in found["products"]
+    ]
+    assert all(cell.startswith(f"{p['score']:.3f}") for (_, _, cell), p in zip(shown, found["products"], strict=True))
+    assert page.evaluate("document.querySelector('#product-results p.help').textContent") == (
+        "Puntuación: «relevance» de la búsqueda."
+    )
+
+
+@contextmanager
+def database_refusing(stack: RunningStack, item_code: str) -> Iterator[None]:
+    """The stack's own database refuses to store the product `item_code` (a trigger): a per-item failure
+    of a catalog sync that validation at the door did not foresee."""
+    import pgserver
+    import psycopg
+
+    server = pgserver.get_server(str(stack.data_dir / "pg"), cleanup_mode=None)  # the stack's, already running
+    with psycopg.connect(server.get_uri("mostrador"), autocommit=True) as conn:
+        conn.execute(
+            "CREATE OR REPLACE FUNCTION console_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+            f" BEGIN IF NEW.item_code = '{item_code}' THEN"
+            " RAISE EXCEPTION 'refused for this test' USING ERRCODE = 'data_exception'; END IF; RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE OR REPLACE TRIGGER console_test_refuse BEFORE INSERT OR UPDATE ON products"
+            " FOR EACH ROW EXECUTE FUNCTION console_test_refuse()"
+        )
+        try:
+            yield
+        finally:
+            conn.execute("DROP TRIGGER IF EXISTS console_test_refuse ON products")
+            conn.execute("DROP FUNCTION IF EXISTS console_test_refuse()")
+
+
+def test_the_catalog_page_lists_a_syncs_failed_items_with_their_error(stack: RunningStack, page: Page) -> None:
+    sample = json.loads((REPO / "local" / "sample_catalog.json").read_text(encoding="utf-8"))[:2]
+    items = [{**sample[0], "itemCode": "CONSOLE-OK"}, {**sample[1], "itemCode": "CONSOLE-BAD"}]
+    with database_refusing(stack, "CONSOLE-BAD"):
+        pushed = httpx.post(
+            f"{stack.url}/ingest/products",
+            json={"products": items, "syncId": "console-failing"},
+            headers={"X-API-KEY": INGEST_KEY},
+            timeout=60,
+        )
+        assert pushed.status_code == 202, pushed.text
+        wait_for(
+            lambda: api(stack, "/admin/console/syncs/console-failing/failures")["failures"],
+            seconds=120,
+            what=f"the refused item recorded\n{stack.output()}",
+        )
+        sign_in(page)
+        go(page, "#/inbox", "!!document.getElementById('conversation-list')")  # the catalog reads syncs on opening
+        go(page, "#/catalog", "!!document.querySelector('#syncs tr[data-sync=console-failing] td.bad button')")
+        page.click("#syncs tr[data-sync=console-failing] td.bad button")
+        page.wait_for("!!document.querySelector('#syncs ul.failures li')", seconds=15)
+        shown = page.evaluate("[...document.querySelectorAll('#syncs ul.failures li')].map(e => e.textContent)")
+    [failure] = api(stack, "/admin/console/syncs/console-failing/failures")["failures"][:1]
+    assert len(shown) == 1 and shown[0].startswith(f"CONSOLE-BAD @ {failure['warehouse']}: ")
+    assert "refused for this test" in shown[0] and "refused for this test" in failure["error"]
+
+
+def test_a_bot_reply_shows_the_model_and_the_tokens_it_used(
+    stack: RunningStack, page: Page, graph: FakeMetaGraph, media_models: FakeLLMServer
+) -> None:
+    """The default tenant answers with OpenAI's SDK against the stand-in server for this one reply (its own
+    setting, read on every message), so the reply has a model and token counts to show."""
+    sender = "584140008118"
+    tenant = f"{stack.url}/admin/tenants/default"
+    operator = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    changed = httpx.patch(tenant, json={"llmProvider": "openai", "chatModel": "gpt-4o-mini"}, headers=operator)
+    assert changed.status_code == 200, changed.text
+    try:
+        media_models.script_chat([{"text": "Tenemos neveras Samsung y Mabe. ¿Cuál le interesa? modelos-8118"}])
+        customer_writes(stack, sender, "Hola, ¿qué neveras tienen? consulta-8118")
+        wait_for(lambda: texts_to(graph, sender), seconds=60, what=f"the model's answer\n{stack.output()}")
+    finally:
+        restored = httpx.patch(tenant, json={"llmProvider": None, "chatModel": None}, headers=operator)
+        assert restored.status_code == 200, restored.text
+    [bot] = [
+        m
+        for m in api(stack, f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:{sender}")["messages"]
+        if m["actor"] == "bot"
+    ]
+    assert bot["model"] and bot["model"] != "offline" and bot["tokensIn"] > 0 and bot["tokensOut"] > 0, bot
+    sign_in(page)
+    open_conversation_with(page, "consulta-8118")
+    page.wait_for("!!document.querySelector('#transcript li.msg[data-actor=bot]')", seconds=20)
+    facts = page.evaluate("document.querySelector('#transcript li.msg[data-actor=bot] .facts').textContent")
+    assert bot["model"] in facts, facts
+    assert f"tokens {bot['tokensIn']} / {bot['tokensOut']}" in facts, facts
+
+
+def test_a_closed_window_says_why_the_page_cannot_send(stack: RunningStack, page: Page) -> None:
+    sender = "584140008228"
+    long_ago = int(time.time()) - 26 * 3600  # the customer's last message: 26 hours ago
+    content = {"type": "text", "text": {"body": "mensaje de ayer ventana-8228"}, "timestamp": str(long_ago)}
+    customer_writes(stack, sender, "mensaje de ayer ventana-8228", content=content)
+    conversation = f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:{sender}"
+    wait_for(
+        lambda: (
+            httpx.get(f"{stack.url}{conversation}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code
+            == 200
+        )
+    )
+    window = api(stack, conversation)["window"]
+    assert window["open"] is False and window["reason"] == "closed"
+    sign_in(page)
+    open_conversation_with(page, "ventana-8228")
+    page.wait_for("document.getElementById('window-note').dataset.open === 'false'", seconds=15)
+    note = page.evaluate("document.getElementById('window-note').textContent")
+    assert note.startswith("No se puede enviar: la ventana de 24 horas se cerró el ") and "plantillas" in note
+    assert page.evaluate(
+        "[document.getElementById('reply-text').disabled, document.getElementById('reply-send').disabled]"
+    ) == [True, True]
 
 
 def test_analytics_draws_the_days_figures(stack: RunningStack, page: Page) -> None:
@@ -428,6 +552,45 @@ def test_analytics_draws_the_days_figures(stack: RunningStack, page: Page) -> No
     rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
     assert rows[0][:4] == ["message_id", "conversation_id", "customer_id", "channel"]
     assert len(rows) - 1 == sum(c["total"] for c in report["messagesByChannel"].values())
+
+    # Tokens and their estimated cost, per day: the model's reply above is priced (gpt-4o-mini).
+    day_cost = next((d["estimatedCostUsd"] for d in report["llmUsageByDay"] if d["day"] == today), 0)
+    assert day_tokens > 0 and day_cost > 0
+    assert float(figure(f"#chart-cost rect[data-key='{today}']")) == day_cost
+    cost_text = page.evaluate("document.querySelector('#chart-cost .figure-summary').textContent")
+    assert "US$" in cost_text or "$" in cost_text, cost_text
+
+    # The XLSX button downloads a real workbook of the same messages.
+    page.click("#export-xlsx")
+    page.wait_for("window.__downloads.length === 2", seconds=20)
+    encoded = page.evaluate(
+        "window.__downloads[1].arrayBuffer().then(b => { const bytes = new Uint8Array(b); let text = '';"
+        " for (const byte of bytes) text += String.fromCharCode(byte); return btoa(text); })"
+    )
+    workbook = base64.b64decode(encoded)
+    assert workbook[:4] == b"PK\x03\x04"  # a zip, as XLSX files are
+    sheet = list(load_workbook(io.BytesIO(workbook), read_only=True).active.iter_rows(values_only=True))
+    assert list(sheet[0][:4]) == rows[0][:4] and len(sheet) == len(rows)
+
+    # Another range: today only (the page opens on several days) — one column a day, today's figures.
+    page.evaluate(
+        f"document.getElementById('since').value = {json.dumps(today)};"
+        f" document.getElementById('until').value = {json.dumps(today)};"
+        " document.getElementById('range-form').requestSubmit()"
+    )
+    page.wait_for(
+        f"document.getElementById('charts').dataset.since === {json.dumps(today)}"
+        " && document.getElementById('charts').getAttribute('aria-busy') === 'false'",
+        seconds=20,
+    )
+    only_today = api(stack, "/admin/analytics", since=today, until=today)
+    assert page.evaluate("document.querySelectorAll('#chart-cost rect[data-key]').length") == 1
+    assert page.evaluate("document.querySelectorAll('#chart-tokens rect[data-key]').length") == 1
+    [usage] = only_today["llmUsageByDay"]
+    assert float(figure(f"#chart-cost rect[data-key='{today}']")) == usage["estimatedCostUsd"]
+    assert figure(f"#chart-tokens rect[data-key='{today}']") == str(usage["tokensIn"] + usage["tokensOut"])
+    inbound = only_today["messagesByChannel"]["whatsapp"]["inbound"]
+    assert figure("#chart-channels rect[data-key='whatsapp.inbound']") == str(inbound)
 
 
 def clock_moved(page: Page, hours: float) -> None:
