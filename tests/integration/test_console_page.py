@@ -511,6 +511,46 @@ def test_a_closed_window_says_why_the_page_cannot_send(stack: RunningStack, page
     ) == [True, True]
 
 
+def test_focus_follows_the_reader_and_reset_asks_in_the_pages_own_dialog(stack: RunningStack, page: Page) -> None:
+    """After choosing a section the focus is on its heading (a screen reader says where it is, Tab goes on
+    from there), not back on the body; an opened conversation focuses its title; the header's focus ring
+    is light on the dark bar; reset asks in an accessible dialog, not window.confirm."""
+    sign_in(page)
+    focused = "(document.activeElement.id || document.activeElement.tagName)"
+    for address, heading in (
+        ("#/escalations", "escalations-title"),
+        ("#/catalog", "catalog-title"),
+        ("#/inbox", "inbox-title"),
+    ):
+        go(page, address, f"{focused} === {json.dumps(heading)}")
+    open_conversation_with(page, "pedido-7731")
+    page.wait_for(f"{focused} === 'conv-title'", seconds=10)
+
+    page.evaluate("document.getElementById('nav-inbox').focus()")
+    ring = page.evaluate(
+        "(() => { const a = document.getElementById('nav-inbox'), s = getComputedStyle(a);"
+        " return [a.matches(':focus-visible'), s.outlineStyle, s.outlineColor,"
+        " getComputedStyle(document.getElementById('bar')).backgroundColor]; })()"
+    )
+    assert ring == [True, "solid", "rgb(255, 255, 255)", "rgb(29, 35, 43)"], ring
+
+    conversation = f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:584140002002"
+    page.evaluate("window.confirm = () => { window.__confirmed = true; return true; }")  # must not be asked
+    page.evaluate("document.getElementById('reset').focus()")  # as a keyboard user reaches it
+    page.click("#reset")
+    page.wait_for("document.getElementById('confirm-dialog')?.open === true")
+    assert page.evaluate(f"{focused}") == "confirm-no"  # the safe answer has the focus
+    page.click("#confirm-no")
+    page.wait_for("!document.getElementById('confirm-dialog')")
+    assert page.evaluate(f"{focused}") == "reset"  # back where it was
+    assert api(stack, conversation)["conversation"]["contextResetAt"] is None
+    page.click("#reset")
+    page.wait_for("document.getElementById('confirm-dialog')?.open === true")
+    page.click("#confirm-yes")
+    wait_for(lambda: api(stack, conversation)["conversation"]["contextResetAt"] is not None, seconds=15)
+    assert page.evaluate("window.__confirmed === undefined") is True
+
+
 def test_analytics_draws_the_days_figures(stack: RunningStack, page: Page) -> None:
     sign_in(page)
     go(page, "#/analytics")

@@ -152,6 +152,16 @@ async function route() {
   if (ticket !== mounting) return; // another address was chosen meanwhile
   document.title = `${t(section.label)} · Mostrador`;
   current = module.mount(main(), { ...context, conversation: wanted.conversation, path: wanted.rest });
+  // A new section is a new page to a screen reader: focus goes to its heading, not back to the body. An
+  // opened conversation focuses its own title once drawn (conversation.js).
+  if (!wanted.conversation) focusHeading();
+}
+
+function focusHeading() {
+  const heading = main().querySelector('h1');
+  if (!heading) { main().focus(); return; }
+  heading.setAttribute('tabindex', '-1');
+  heading.focus();
 }
 
 async function showApp() {

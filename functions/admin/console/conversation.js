@@ -3,7 +3,7 @@
 // through the conversation's own channel when Meta's window allows it.
 
 import { api, ApiError, enc } from './api.js';
-import { announce, fill, h, Poller } from './dom.js';
+import { announce, confirmDialog, fill, h, Poller } from './dom.js';
 import { formatDateTime, formatMs, formatNumber, formatScore, formatTime, t } from './i18n.js';
 import { ageTime, badge, customerLabel, knowledgeSource, refreshAges } from './labels.js';
 
@@ -154,8 +154,10 @@ export function mountConversation(container, ctx, conversationId, onChange) {
     const resume = h('button', { type: 'button', id: 'resume', disabled: !conversation.paused }, t('conv.resume'));
     resume.addEventListener('click', () => act(`${base}/resume`, {}, t('conv.resumed')));
     const reset = h('button', { type: 'button', id: 'reset', class: 'quiet' }, t('conv.reset'));
-    reset.addEventListener('click', () => {
-      if (window.confirm(t('conv.resetConfirm'))) act(`${base}/reset`, {}, t('conv.wasReset'));
+    reset.addEventListener('click', async () => {
+      if (await confirmDialog(t('conv.resetConfirm'), t('conv.resetYes'), t('conv.cancel'))) {
+        act(`${base}/reset`, {}, t('conv.wasReset'));
+      }
     });
     return h('div', { class: 'actions', role: 'group', 'aria-label': t('conv.actions') },
       h('label', { for: 'takeover-duration', class: 'visually-hidden' }, t('conv.duration')), choice, takeover, resume, reset);
@@ -181,7 +183,7 @@ export function mountConversation(container, ctx, conversationId, onChange) {
     const focused = head.contains(document.activeElement) ? document.activeElement.id : null;
     fill(head,
       h('a', { href: '#/inbox', class: 'back' }, t('conv.back')),
-      h('h2', { id: 'conv-title' }, customerLabel(ctx, conversation.customerId)),
+      h('h2', { id: 'conv-title', tabindex: '-1' }, customerLabel(ctx, conversation.customerId)),
       h('p', { class: 'line badges' }, facts),
       pause, escalation, actions(conversation));
     if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
@@ -220,8 +222,10 @@ export function mountConversation(container, ctx, conversationId, onChange) {
     const answer = await api(`/admin/console/conversations/${enc(conversationId)}`, { etag });
     if (answer.notModified && data) { refreshAges(head); return; } // same conversation, later clock
     etag = answer.etag;
+    const first = data === null;
     data = answer.data;
     renderHead(data.conversation);
+    if (first && ctx.conversation) document.getElementById('conv-title').focus(); // opened: its title has the focus
     earlier.hidden = !data.earlierMessages;
     renderTranscript(data.messages);
     renderComposer(data.window);
