@@ -623,6 +623,9 @@ def test_the_page_is_served_without_a_token_with_a_strict_content_policy(admin):
     assert call("GET", "/console/app.js", token=None, headers={"If-None-Match": script.headers["etag"]}).status == 304
     for missing in ("/console/nothing.js", "/console/..%2Fhandler.py", "/console/console_routes.py"):
         assert call("GET", missing, token=None).status == 404, missing
+    # A trailing slash (typed, bookmarked) leads to the page: its files are named relative to /console.
+    folder = call("GET", "/console/", token=None)
+    assert folder.status == 308 and folder.headers["location"] == "../console", (folder.status, folder.raw[:200])
     # Only the page is public: its data needs the token.
     assert call("GET", "/admin/console/inbox", token=None).status == 401
     assert call("POST", "/console", token=None).status == 401

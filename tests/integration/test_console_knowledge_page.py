@@ -406,6 +406,14 @@ def test_a_suggestion_from_a_resolved_escalation_is_edited_approved_and_answers_
     assert f"puntuación {cited[0][0]['score']:.3f}".replace(".", ",") in first_gift["text"]
     assert first_points["text"].startswith("fidelidad · sección «Programa de fidelidad > Cómo se acumulan los puntos»")
     assert f"puntuación {cited[1][0]['score']:.3f}".replace(".", ",") in first_points["text"]
+    # And what the passage says: the start of its text, from the API's `excerpt`.
+    assert "envolvemos para regalo sin costo" in cited[0][0]["excerpt"]
+    assert "Cada compra de 10 USD suma un punto" in cited[1][0]["excerpt"]
+    excerpts = page.evaluate(
+        "[...document.querySelectorAll('#transcript li.msg[data-actor=bot]')].map(m =>"
+        " [...m.querySelectorAll('li.citation')].map(c => c.querySelector('.excerpt')?.textContent ?? null))"
+    )
+    assert excerpts == [[c["excerpt"] for c in reply] for reply in cited]
     show_channel(page, "")
 
 

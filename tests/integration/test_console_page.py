@@ -201,6 +201,15 @@ def test_sign_in_refuses_a_wrong_token_and_keeps_the_right_one_in_this_tab_only(
     sign_in(page)
 
 
+def test_the_page_opens_at_its_address_with_a_trailing_slash_too(stack: RunningStack, browser: Chromium) -> None:
+    moved = httpx.get(f"{stack.url}/console/", follow_redirects=False)
+    assert moved.status_code == 308 and moved.headers["location"] == "../console"
+    opened = browser.open(f"{stack.url}/console/")
+    opened.wait_for("!!document.getElementById('token')", seconds=20)  # its scripts ran
+    assert opened.evaluate("location.pathname") == "/console"
+    opened.call("Page.close")
+
+
 def test_a_new_conversation_shows_in_the_inbox_within_seconds_of_its_webhook(stack: RunningStack, page: Page) -> None:
     sign_in(page)
     go(page, "#/inbox")

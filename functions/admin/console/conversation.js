@@ -25,14 +25,15 @@ function mediaNotes(message) {
 }
 
 /** A knowledge passage a reply was given (tool_calls.knowledge_chunks): its document (an FAQ entry's
- * question), section, page, fragment and score. The passage's text stays in the knowledge base. */
+ * question), section, page, fragment and score, and the start of its text as the knowledge base holds it. */
 function citation(entry) {
   if (entry === null || typeof entry !== 'object') return h('li', {}, String(entry));
   const where = knowledgeSource(entry);
   return h('li', { class: 'citation', dataset: { documentId: entry.documentId, chunk: entry.chunk, score: entry.score } },
     h('strong', { class: 'document' }, entry.document || t('knowledge.unknownDocument')),
     where ? h('span', { class: 'where' }, ` · ${where}`) : null,
-    typeof entry.score === 'number' ? h('span', { class: 'score' }, ` · ${t('knowledge.score', { score: formatScore(entry.score) })}`) : null);
+    typeof entry.score === 'number' ? h('span', { class: 'score' }, ` · ${t('knowledge.score', { score: formatScore(entry.score) })}`) : null,
+    entry.excerpt ? h('q', { class: 'excerpt' }, entry.excerpt) : null);
 }
 
 function botDetails(message) {
