@@ -775,6 +775,56 @@ def test_a_viewer_and_an_agent_are_offered_what_their_roles_allow(
     agent.call("Page.close")
 
 
+def test_the_operator_picks_the_tenant_and_a_tenants_own_token_gets_no_picker(
+    stack: RunningStack, page: Page, browser: Chromium
+) -> None:
+    """ADMIN_TOKEN is the deployment's operator: it acts on the tenant it names in X-Tenant. The page lists
+    the tenants in the header and names the chosen one on every request (kept for the tab only)."""
+    operator = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    made = httpx.post(
+        f"{stack.url}/admin/tenants", json={"tenantId": "tienda-b", "displayName": "Tienda B"}, headers=operator
+    )
+    assert made.status_code in (200, 201), made.text
+    page.call("Page.bringToFront")
+    sign_in(page)
+    page.click("#sign-out")  # signed in again: the page reads the tenants when signing in
+    page.wait_for("!!document.getElementById('token')")
+    sign_in(page)
+    page.wait_for("!!document.getElementById('tenant-picker')", seconds=15)
+    options = page.evaluate("[...document.querySelectorAll('#tenant-picker option')].map(o => [o.value, o.selected])")
+    assert ["default", True] in options and ["tienda-b", False] in options
+    go(page, "#/inbox", "document.querySelectorAll('#conversation-list a.conversation').length > 0")
+
+    def choose(tenant: str) -> None:
+        page.evaluate(
+            f"(() => {{ const p = document.getElementById('tenant-picker'); p.value = {json.dumps(tenant)};"
+            " p.dispatchEvent(new Event('change')); })()"
+        )
+        page.wait_for(f"document.getElementById('tenant-picker')?.value === {json.dumps(tenant)}", seconds=15)
+
+    choose("tienda-b")
+    page.wait_for("!!document.querySelector('#conversation-list li.empty')", seconds=15)  # a new tenant: no one yet
+    assert page.evaluate("sessionStorage.getItem('mostrador.console.tenant')") == "tienda-b"
+    go(page, "#/escalations", "!!document.querySelector('#escalation-list li.empty')")
+    choose("default")
+    go(page, "#/inbox", "document.querySelectorAll('#conversation-list a.conversation').length > 0")
+
+    owner = httpx.post(
+        f"{stack.url}/admin/tokens",
+        json={"name": "bea", "role": "owner"},
+        headers={**operator, "X-Tenant": "tienda-b"},
+    )
+    assert owner.status_code == 200, owner.text
+    theirs = browser.open(f"{stack.url}/console")
+    theirs.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
+    theirs.type_into("#token", owner.json()["secret"])
+    theirs.click(".signin-form button[type=submit]")
+    theirs.wait_for("!!document.querySelector('#conversation-list li.empty')", seconds=20)  # tienda-b's inbox
+    assert theirs.evaluate("!!document.getElementById('tenant-picker')") is False
+    assert theirs.evaluate("sessionStorage.getItem('mostrador.console.tenant')") is None
+    theirs.call("Page.close")
+
+
 def test_screenshots_at_phone_and_desktop_widths(
     stack: RunningStack, page: Page, graph: FakeMetaGraph, capsys: pytest.CaptureFixture[str]
 ) -> None:
