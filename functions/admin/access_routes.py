@@ -275,6 +275,7 @@ def contact_privacy(app: Any, next_middleware: Callable[..., Any]) -> Any:
         if opened is None:
             raise NotFound(f"No conversation has the handle '{addressed}' in this tenant.")
         arguments["conversation_id"] = quote(opened, safe="")  # as the path carries it: the route unquotes
+        app.append_context(audit_target=opened)  # the audit names the conversation, not the handle
     if found.principal.can(Permission.VIEW_CUSTOMER_CONTACT):
         return next_middleware(app)
     handles = conversation_handles()

@@ -230,6 +230,11 @@ def test_viewers_and_agents_get_no_customer_number_and_act_on_conversations_by_h
     resumed = ok("POST", f"/admin/conversations/{handle}/resume", body={}, token=agent)
     assert resumed["wasPaused"] is True and resumed["conversation"]["conversationId"] == handle
     assert ok("POST", f"/admin/conversations/{handle}/reset", body={}, token=agent)
+    # The audit log (owners and operators read it) names the conversation itself.
+    audited = ok("GET", "/admin/audit", query={"actor": "ana"})["entries"]
+    assert {
+        e["targetId"] for e in audited if e["action"] in ("take_over", "resume", "reset_conversation", "reply")
+    } == {conversation_id}
     # The operator may use a handle too, and gets the conversation id back.
     assert ok("GET", detail_path(handle))["conversation"]["conversationId"] == conversation_id
 
