@@ -30,7 +30,7 @@ class Route:
     def match(self, path: str) -> dict[str, str] | None:
         pattern = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(self.resource))
         pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern)
-        found = re.fullmatch(pattern, path)
+        found = re.fullmatch(pattern + "/?", path)  # as API Gateway, a trailing slash reaches the same resource
         return found.groupdict() if found else None
 
 

@@ -312,6 +312,11 @@ def _asset(name: str) -> Response[Any]:
 
 @router.get(CONSOLE_PATH, include_in_schema=False)
 def console_page() -> Response[Any]:
+    if router.current_event.path.endswith("/"):
+        # /console/ (typed or bookmarked; API Gateway routes it here too): the page names its files relative
+        # to /console, so from /console/ they would be looked for under /console/console/. Relative, so the
+        # stage prefix on API Gateway (/prod/console/ → /prod/console) is kept.
+        return Response(status_code=308, headers={**PAGE_HEADERS, "Location": "../console"}, body="")
     return _asset("index.html")
 
 

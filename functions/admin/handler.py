@@ -67,7 +67,8 @@ except ModuleNotFoundError:
 OPENAPI_PATH = "/admin/openapi.json"
 MAX_ANALYTICS_DAYS = 366
 app = APIGatewayRestResolver(enable_validation=True)
-app.use([access.audit_mutations])  # every mutation of every route, routers' included, in one place
+# Every mutation audited, and customer contacts only for those allowed, for every route (routers' included).
+app.use([access.audit_mutations, access.contact_privacy])
 app.include_router(access.router)  # /admin/me, /admin/tokens, /admin/audit
 app.include_router(knowledge_router)  # /admin/knowledge/... (functions/admin/knowledge_routes.py)
 app.include_router(tenant_router)  # /admin/tenants, /admin/routing (functions/admin/tenant_routes.py)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.chromium import Chromium, Page
@@ -55,6 +56,25 @@ def sign_in(page: Page, token: str, *, shown: str) -> None:
     page.wait_for(f"!document.getElementById('bar').hidden && !!document.getElementById({json.dumps(shown)})")
 
 
+def signed_in_as(stack: RunningStack, browser: Chromium, admin_token: str, role: str, name: str) -> Page:
+    """A new console tab signed in with a real token of `role` for the default tenant, made through the API
+    by the operator (`admin_token`), as a person gets one."""
+    made = httpx.post(
+        f"{stack.url}/admin/tokens",
+        json={"name": name, "role": role},
+        headers={"Authorization": f"Bearer {admin_token}"},
+        timeout=30,
+    )
+    assert made.status_code == 200, made.text
+    opened = browser.open(f"{stack.url}/console")
+    opened.set_viewport(*DESKTOP)
+    opened.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
+    opened.type_into("#token", made.json()["secret"])
+    opened.click(".signin-form button[type=submit]")
+    opened.wait_for("!document.getElementById('bar').hidden && !!document.getElementById('nav-inbox')", 20)
+    return opened
+
+
 def go(page: Page, address: str, ready: str | None = None) -> None:
     """To `address` (a hash route), then until the JavaScript condition `ready` holds when one is given."""
     page.evaluate(f"location.hash = {json.dumps(address)}")
@@ -76,6 +96,19 @@ def screenshot(page: Page, name: str, *, clear_status: bool = True) -> Path:
         page.evaluate("document.getElementById('status').textContent = ''")
     time.sleep(0.3)
     return page.screenshot(SCREENSHOTS / f"{name}.png")
+
+
+def assert_fits_the_width(page: Page, width: int, where: str) -> None:
+    """Nothing on the page is wider than the screen: no sideways scrolling (a phone's layout viewport would
+    grow to the content's width, so the screen's own width bounds it too)."""
+    scroll, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert scroll <= client <= width, f"{where}: the page is {scroll} px wide on a {width} px screen"
+
+
+def fits_phone(page: Page, label: str, where: str) -> None:
+    """At phone width (`label` from at_phone_and_desktop_widths), assert_fits_the_width."""
+    if label == "phone":
+        assert_fits_the_width(page, PHONE[0], where)
 
 
 def assert_pictures(saved: list[Path]) -> None:

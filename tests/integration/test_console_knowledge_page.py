@@ -24,10 +24,10 @@ from tests.e2e.chromium import Chromium, Page
 from tests.fakes.platforms import FakeMetaGraph
 from tests.integration import console_support, test_local_stack
 from tests.integration.console_support import (
-    DESKTOP,
     SCREENSHOTS,
     assert_pictures,
     at_phone_and_desktop_widths,
+    fits_phone,
     go,
     screenshot,
     shut_down,
@@ -406,6 +406,14 @@ def test_a_suggestion_from_a_resolved_escalation_is_edited_approved_and_answers_
     assert f"puntuación {cited[0][0]['score']:.3f}".replace(".", ",") in first_gift["text"]
     assert first_points["text"].startswith("fidelidad · sección «Programa de fidelidad > Cómo se acumulan los puntos»")
     assert f"puntuación {cited[1][0]['score']:.3f}".replace(".", ",") in first_points["text"]
+    # And what the passage says: the start of its text, from the API's `excerpt`.
+    assert "envolvemos para regalo sin costo" in cited[0][0]["excerpt"]
+    assert "Cada compra de 10 USD suma un punto" in cited[1][0]["excerpt"]
+    excerpts = page.evaluate(
+        "[...document.querySelectorAll('#transcript li.msg[data-actor=bot]')].map(m =>"
+        " [...m.querySelectorAll('li.citation')].map(c => c.querySelector('.excerpt')?.textContent ?? null))"
+    )
+    assert excerpts == [[c["excerpt"] for c in reply] for reply in cited]
     show_channel(page, "")
 
 
@@ -463,21 +471,7 @@ def test_document_and_faq_text_that_looks_like_html_is_shown_as_text(
 
 
 def signed_in_as(stack: RunningStack, browser: Chromium, role: str, name: str) -> Page:
-    """A new console tab signed in with a token of `role` for the default tenant, made by the operator."""
-    made = httpx.post(
-        f"{stack.url}/admin/tokens",
-        json={"name": name, "role": role},
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        timeout=30,
-    )
-    assert made.status_code == 200, made.text
-    opened = browser.open(f"{stack.url}/console")
-    opened.set_viewport(*DESKTOP)
-    opened.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
-    opened.type_into("#token", made.json()["secret"])
-    opened.click(".signin-form button[type=submit]")
-    opened.wait_for("!document.getElementById('bar').hidden && !!document.getElementById('nav-knowledge')", 20)
-    return opened
+    return console_support.signed_in_as(stack, browser, ADMIN_TOKEN, role, name)
 
 
 def test_a_principal_who_may_only_read_sees_knowledge_but_is_offered_no_change(
@@ -564,6 +558,7 @@ def test_screenshots_at_phone_and_desktop_widths(
                 page.evaluate("document.getElementById('try-question').form.requestSubmit()")
                 page.wait_for("!!document.querySelector('#passages li.passage')", seconds=20)
             saved.append(screenshot(page, f"{label}-knowledge-{name}"))
+            fits_phone(page, label, f"knowledge {name}")
         go(page, "#/inbox", "!!document.getElementById('filter-channel')")
         show_channel(page, "webchat")
         page.wait_for("document.querySelector('#conversation-list a.conversation')?.dataset.channel === 'webchat'", 20)
@@ -574,6 +569,7 @@ def test_screenshots_at_phone_and_desktop_widths(
             " [...document.querySelectorAll('#transcript li.citation')].at(-1).scrollIntoView({block: 'center'})"
         )
         saved.append(screenshot(page, f"{label}-knowledge-cited", clear_status=False))
+        fits_phone(page, label, "knowledge cited")
     assert_pictures(saved)
     with capsys.disabled():
         print(f"\nknowledge console screenshots: {', '.join(sorted(p.name for p in saved))} in {SCREENSHOTS}")

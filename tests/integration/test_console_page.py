@@ -6,15 +6,18 @@ the run prints the folder."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from tests.e2e.chromium import Chromium, Page
 from tests.fakes.llm_server import FakeLLMServer, running_llm_server
@@ -22,13 +25,14 @@ from tests.fakes.media_files import ogg_opus_voice_note, png_photo
 from tests.fakes.platforms import FakeMetaGraph
 from tests.integration import console_support, test_local_stack
 from tests.integration.console_support import (
-    DESKTOP,
     SCREENSHOTS,
     assert_pictures,
     at_phone_and_desktop_widths,
+    fits_phone,
     go,
     screenshot,
     shut_down,
+    signed_in_as,
 )
 from tests.integration.test_local_stack import (
     PHONE_NUMBER_ID,
@@ -195,6 +199,15 @@ def test_sign_in_refuses_a_wrong_token_and_keeps_the_right_one_in_this_tab_only(
     page.wait_for("!!document.getElementById('token')")
     assert page.evaluate("sessionStorage.getItem('mostrador.console.token')") is None
     sign_in(page)
+
+
+def test_the_page_opens_at_its_address_with_a_trailing_slash_too(stack: RunningStack, browser: Chromium) -> None:
+    moved = httpx.get(f"{stack.url}/console/", follow_redirects=False)
+    assert moved.status_code == 308 and moved.headers["location"] == "../console"
+    opened = browser.open(f"{stack.url}/console/")
+    opened.wait_for("!!document.getElementById('token')", seconds=20)  # its scripts ran
+    assert opened.evaluate("location.pathname") == "/console"
+    opened.call("Page.close")
 
 
 def test_a_new_conversation_shows_in_the_inbox_within_seconds_of_its_webhook(stack: RunningStack, page: Page) -> None:
@@ -384,6 +397,167 @@ def test_the_catalog_page_searches_as_the_bot_and_lists_the_sync(stack: RunningS
     page.wait_for("document.querySelectorAll('#product-results tbody tr').length > 0", seconds=15)
     first = page.evaluate("document.querySelector('#product-results tbody tr').innerText")
     assert "Nevera" in first or "nevera" in first.lower()
+    # Each row's score is the search's own, best first (the column staff read to see why a product came up).
+    found = api(stack, "/admin/console/products", q="nevera samsung")
+    assert found["scoreField"] == "relevance"
+    shown = page.evaluate(
+        "[...document.querySelectorAll('#product-results tbody tr')].map(r => [r.dataset.item, r.dataset.score,"
+        " r.lastElementChild.textContent])"
+    )
+    assert [(item, float(score)) for item, score, _ in shown] == [
+        (p["item_code"], p["score"]) for p in found["products"]
+    ]
+    assert all(cell.startswith(f"{p['score']:.3f}") for (_, _, cell), p in zip(shown, found["products"], strict=True))
+    assert page.evaluate("document.querySelector('#product-results p.help').textContent") == (
+        "Puntuación: «relevance» de la búsqueda."
+    )
+
+
+@contextmanager
+def database_refusing(stack: RunningStack, item_code: str) -> Iterator[None]:
+    """The stack's own database refuses to store the product `item_code` (a trigger): a per-item failure
+    of a catalog sync that validation at the door did not foresee."""
+    import pgserver
+    import psycopg
+
+    server = pgserver.get_server(str(stack.data_dir / "pg"), cleanup_mode=None)  # the stack's, already running
+    with psycopg.connect(server.get_uri("mostrador"), autocommit=True) as conn:
+        conn.execute(
+            "CREATE OR REPLACE FUNCTION console_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+            f" BEGIN IF NEW.item_code = '{item_code}' THEN"
+            " RAISE EXCEPTION 'refused for this test' USING ERRCODE = 'data_exception'; END IF; RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE OR REPLACE TRIGGER console_test_refuse BEFORE INSERT OR UPDATE ON products"
+            " FOR EACH ROW EXECUTE FUNCTION console_test_refuse()"
+        )
+        try:
+            yield
+        finally:
+            conn.execute("DROP TRIGGER IF EXISTS console_test_refuse ON products")
+            conn.execute("DROP FUNCTION IF EXISTS console_test_refuse()")
+
+
+def test_the_catalog_page_lists_a_syncs_failed_items_with_their_error(stack: RunningStack, page: Page) -> None:
+    sample = json.loads((REPO / "local" / "sample_catalog.json").read_text(encoding="utf-8"))[:2]
+    items = [{**sample[0], "itemCode": "CONSOLE-OK"}, {**sample[1], "itemCode": "CONSOLE-BAD"}]
+    with database_refusing(stack, "CONSOLE-BAD"):
+        pushed = httpx.post(
+            f"{stack.url}/ingest/products",
+            json={"products": items, "syncId": "console-failing"},
+            headers={"X-API-KEY": INGEST_KEY},
+            timeout=60,
+        )
+        assert pushed.status_code == 202, pushed.text
+        wait_for(
+            lambda: api(stack, "/admin/console/syncs/console-failing/failures")["failures"],
+            seconds=120,
+            what=f"the refused item recorded\n{stack.output()}",
+        )
+        sign_in(page)
+        go(page, "#/inbox", "!!document.getElementById('conversation-list')")  # the catalog reads syncs on opening
+        go(page, "#/catalog", "!!document.querySelector('#syncs tr[data-sync=console-failing] td.bad button')")
+        page.click("#syncs tr[data-sync=console-failing] td.bad button")
+        page.wait_for("!!document.querySelector('#syncs ul.failures li')", seconds=15)
+        shown = page.evaluate("[...document.querySelectorAll('#syncs ul.failures li')].map(e => e.textContent)")
+    [failure] = api(stack, "/admin/console/syncs/console-failing/failures")["failures"][:1]
+    assert len(shown) == 1 and shown[0].startswith(f"CONSOLE-BAD @ {failure['warehouse']}: ")
+    assert "refused for this test" in shown[0] and "refused for this test" in failure["error"]
+
+
+def test_a_bot_reply_shows_the_model_and_the_tokens_it_used(
+    stack: RunningStack, page: Page, graph: FakeMetaGraph, media_models: FakeLLMServer
+) -> None:
+    """The default tenant answers with OpenAI's SDK against the stand-in server for this one reply (its own
+    setting, read on every message), so the reply has a model and token counts to show."""
+    sender = "584140008118"
+    tenant = f"{stack.url}/admin/tenants/default"
+    operator = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    changed = httpx.patch(tenant, json={"llmProvider": "openai", "chatModel": "gpt-4o-mini"}, headers=operator)
+    assert changed.status_code == 200, changed.text
+    try:
+        media_models.script_chat([{"text": "Tenemos neveras Samsung y Mabe. ¿Cuál le interesa? modelos-8118"}])
+        customer_writes(stack, sender, "Hola, ¿qué neveras tienen? consulta-8118")
+        wait_for(lambda: texts_to(graph, sender), seconds=60, what=f"the model's answer\n{stack.output()}")
+    finally:
+        restored = httpx.patch(tenant, json={"llmProvider": None, "chatModel": None}, headers=operator)
+        assert restored.status_code == 200, restored.text
+    [bot] = [
+        m
+        for m in api(stack, f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:{sender}")["messages"]
+        if m["actor"] == "bot"
+    ]
+    assert bot["model"] and bot["model"] != "offline" and bot["tokensIn"] > 0 and bot["tokensOut"] > 0, bot
+    sign_in(page)
+    open_conversation_with(page, "consulta-8118")
+    page.wait_for("!!document.querySelector('#transcript li.msg[data-actor=bot]')", seconds=20)
+    facts = page.evaluate("document.querySelector('#transcript li.msg[data-actor=bot] .facts').textContent")
+    assert bot["model"] in facts, facts
+    assert f"tokens {bot['tokensIn']} / {bot['tokensOut']}" in facts, facts
+
+
+def test_a_closed_window_says_why_the_page_cannot_send(stack: RunningStack, page: Page) -> None:
+    sender = "584140008228"
+    long_ago = int(time.time()) - 26 * 3600  # the customer's last message: 26 hours ago
+    content = {"type": "text", "text": {"body": "mensaje de ayer ventana-8228"}, "timestamp": str(long_ago)}
+    customer_writes(stack, sender, "mensaje de ayer ventana-8228", content=content)
+    conversation = f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:{sender}"
+    wait_for(
+        lambda: (
+            httpx.get(f"{stack.url}{conversation}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code
+            == 200
+        )
+    )
+    window = api(stack, conversation)["window"]
+    assert window["open"] is False and window["reason"] == "closed"
+    sign_in(page)
+    open_conversation_with(page, "ventana-8228")
+    page.wait_for("document.getElementById('window-note').dataset.open === 'false'", seconds=15)
+    note = page.evaluate("document.getElementById('window-note').textContent")
+    assert note.startswith("No se puede enviar: la ventana de 24 horas se cerró el ") and "plantillas" in note
+    assert page.evaluate(
+        "[document.getElementById('reply-text').disabled, document.getElementById('reply-send').disabled]"
+    ) == [True, True]
+
+
+def test_focus_follows_the_reader_and_reset_asks_in_the_pages_own_dialog(stack: RunningStack, page: Page) -> None:
+    """After choosing a section the focus is on its heading (a screen reader says where it is, Tab goes on
+    from there), not back on the body; an opened conversation focuses its title; the header's focus ring
+    is light on the dark bar; reset asks in an accessible dialog, not window.confirm."""
+    sign_in(page)
+    focused = "(document.activeElement.id || document.activeElement.tagName)"
+    for address, heading in (
+        ("#/escalations", "escalations-title"),
+        ("#/catalog", "catalog-title"),
+        ("#/inbox", "inbox-title"),
+    ):
+        go(page, address, f"{focused} === {json.dumps(heading)}")
+    open_conversation_with(page, "pedido-7731")
+    page.wait_for(f"{focused} === 'conv-title'", seconds=10)
+
+    page.evaluate("document.getElementById('nav-inbox').focus()")
+    ring = page.evaluate(
+        "(() => { const a = document.getElementById('nav-inbox'), s = getComputedStyle(a);"
+        " return [a.matches(':focus-visible'), s.outlineStyle, s.outlineColor,"
+        " getComputedStyle(document.getElementById('bar')).backgroundColor]; })()"
+    )
+    assert ring == [True, "solid", "rgb(255, 255, 255)", "rgb(29, 35, 43)"], ring
+
+    conversation = f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:584140002002"
+    page.evaluate("window.confirm = () => { window.__confirmed = true; return true; }")  # must not be asked
+    page.evaluate("document.getElementById('reset').focus()")  # as a keyboard user reaches it
+    page.click("#reset")
+    page.wait_for("document.getElementById('confirm-dialog')?.open === true")
+    assert page.evaluate(f"{focused}") == "confirm-no"  # the safe answer has the focus
+    page.click("#confirm-no")
+    page.wait_for("!document.getElementById('confirm-dialog')")
+    assert page.evaluate(f"{focused}") == "reset"  # back where it was
+    assert api(stack, conversation)["conversation"]["contextResetAt"] is None
+    page.click("#reset")
+    page.wait_for("document.getElementById('confirm-dialog')?.open === true")
+    page.click("#confirm-yes")
+    wait_for(lambda: api(stack, conversation)["conversation"]["contextResetAt"] is not None, seconds=15)
+    assert page.evaluate("window.__confirmed === undefined") is True
 
 
 def test_analytics_draws_the_days_figures(stack: RunningStack, page: Page) -> None:
@@ -428,58 +602,243 @@ def test_analytics_draws_the_days_figures(stack: RunningStack, page: Page) -> No
     assert rows[0][:4] == ["message_id", "conversation_id", "customer_id", "channel"]
     assert len(rows) - 1 == sum(c["total"] for c in report["messagesByChannel"].values())
 
+    # Tokens and their estimated cost, per day: the model's reply above is priced (gpt-4o-mini).
+    day_cost = next((d["estimatedCostUsd"] for d in report["llmUsageByDay"] if d["day"] == today), 0)
+    assert day_tokens > 0 and day_cost > 0
+    assert float(figure(f"#chart-cost rect[data-key='{today}']")) == day_cost
+    cost_text = page.evaluate("document.querySelector('#chart-cost .figure-summary').textContent")
+    assert "US$" in cost_text or "$" in cost_text, cost_text
 
-def test_the_page_offers_only_what_the_permissions_allow(stack: RunningStack, browser: Chromium) -> None:
-    """A principal that may only read conversations (a `viewer`-like role; the single-token deployment has
-    no such principal yet, so the browser answers GET /admin/me with that list; every other request
-    goes to the real API)."""
-    from base64 import b64encode
-
-    page = browser.open(f"{stack.url}/console")
-    page.set_viewport(*DESKTOP)
-    page.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
-    page.call("Fetch.enable", patterns=[{"urlPattern": "*/admin/me"}])
-    page.type_into("#token", ADMIN_TOKEN)
-    page.click(".signin-form button[type=submit]")
-    paused = page.next_event("Fetch.requestPaused")
-    me = {"subject": "vera", "role": "viewer", "permissions": ["read_conversations"], "tenant": "default"}
-    page.call(
-        "Fetch.fulfillRequest",
-        requestId=paused["params"]["requestId"],
-        responseCode=200,
-        responseHeaders=[{"name": "Content-Type", "value": "application/json"}],
-        body=b64encode(json.dumps(me).encode()).decode(),
+    # The XLSX button downloads a real workbook of the same messages.
+    page.click("#export-xlsx")
+    page.wait_for("window.__downloads.length === 2", seconds=20)
+    encoded = page.evaluate(
+        "window.__downloads[1].arrayBuffer().then(b => { const bytes = new Uint8Array(b); let text = '';"
+        " for (const byte of bytes) text += String.fromCharCode(byte); return btoa(text); })"
     )
-    page.call("Fetch.disable")
-    page.wait_for("document.querySelectorAll('#conversation-list a.conversation').length > 0", seconds=20)
-    assert page.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)") == [
+    workbook = base64.b64decode(encoded)
+    assert workbook[:4] == b"PK\x03\x04"  # a zip, as XLSX files are
+    sheet = list(load_workbook(io.BytesIO(workbook), read_only=True).active.iter_rows(values_only=True))
+    assert list(sheet[0][:4]) == rows[0][:4] and len(sheet) == len(rows)
+
+    # Another range: today only (the page opens on several days) — one column a day, today's figures.
+    page.evaluate(
+        f"document.getElementById('since').value = {json.dumps(today)};"
+        f" document.getElementById('until').value = {json.dumps(today)};"
+        " document.getElementById('range-form').requestSubmit()"
+    )
+    page.wait_for(
+        f"document.getElementById('charts').dataset.since === {json.dumps(today)}"
+        " && document.getElementById('charts').getAttribute('aria-busy') === 'false'",
+        seconds=20,
+    )
+    only_today = api(stack, "/admin/analytics", since=today, until=today)
+    assert page.evaluate("document.querySelectorAll('#chart-cost rect[data-key]').length") == 1
+    assert page.evaluate("document.querySelectorAll('#chart-tokens rect[data-key]').length") == 1
+    [usage] = only_today["llmUsageByDay"]
+    assert float(figure(f"#chart-cost rect[data-key='{today}']")) == usage["estimatedCostUsd"]
+    assert figure(f"#chart-tokens rect[data-key='{today}']") == str(usage["tokensIn"] + usage["tokensOut"])
+    inbound = only_today["messagesByChannel"]["whatsapp"]["inbound"]
+    assert figure("#chart-channels rect[data-key='whatsapp.inbound']") == str(inbound)
+
+
+def clock_moved(page: Page, hours: float) -> None:
+    """The page's clock (Date.now, which the ages are told from) `hours` later than it was; the server's
+    data stays as it is."""
+    page.evaluate(
+        "window.__realNow = window.__realNow || Date.now.bind(Date);"
+        f" window.__shift = (window.__shift || 0) + {hours} * 3600 * 1000;"
+        " Date.now = () => window.__realNow() + window.__shift;"
+    )
+
+
+def clock_restored(page: Page) -> None:
+    page.evaluate("if (window.__realNow) { Date.now = window.__realNow; window.__shift = 0; }")
+
+
+def wait_until_steady(page: Page, selector: str, seconds: float) -> None:
+    """Until the list at `selector` goes `seconds` without being redrawn (its server data stopped changing)."""
+    for _ in range(6):
+        page.evaluate(f"document.querySelector({json.dumps(selector)}).firstElementChild.__kept = true")
+        time.sleep(seconds)
+        if page.evaluate(f"document.querySelector({json.dumps(selector)}).firstElementChild.__kept === true"):
+            return
+    raise AssertionError(f"{selector} kept changing")
+
+
+def test_ages_move_on_while_the_page_stays_open(stack: RunningStack, page: Page, graph: FakeMetaGraph) -> None:
+    """Nothing changes on the server (the inbox answers 304, the queue the same JSON), yet "5 minutes ago"
+    must not stay "5 minutes ago" for hours: every poll tells the ages again."""
+    sender = "584140006006"
+    customer_writes(stack, sender, "Quiero hablar con una persona del servicio técnico")
+    wait_for(lambda: texts_to(graph, sender), what="the hand-off message")
+    page.call("Page.bringToFront")
+    sign_in(page)
+    go(page, "#/inbox")
+    page.wait_for("!!document.getElementById('filter-text') && !document.getElementById('transcript')")
+    clear_filter(page)
+    newest = "document.querySelector('#conversation-list a.conversation time').textContent"
+    page.wait_for(f"/minuto|segundo|ahora/.test({newest})", seconds=20)
+    wait_until_steady(page, "#conversation-list", 9)  # from now on the inbox answers 304
+    try:
+        clock_moved(page, 3)
+        page.wait_for(f"{newest} === 'hace 3 horas'", seconds=15)  # the inbox polls every 4 s
+
+        go(page, "#/escalations", "document.querySelectorAll('#escalation-list li.escalation').length === 1")
+        age = "document.querySelector('#escalation-list li.escalation time').textContent"
+        assert page.evaluate(age) == "abierta hace 3 horas"
+        clock_moved(page, 2)
+        page.wait_for(f"{age} === 'abierta hace 5 horas'", seconds=25)  # the queue polls every 10 s
+    finally:
+        clock_restored(page)
+
+
+def test_a_viewer_and_an_agent_are_offered_what_their_roles_allow(
+    stack: RunningStack, browser: Chromium, graph: FakeMetaGraph
+) -> None:
+    """Real tokens of the roles, made through the API: a viewer reads inbox, conversations, escalations,
+    analytics and the catalog and is offered no action; an agent takes over, answers and resolves from the
+    page. Neither ever gets a customer's number: the API masks it and the page addresses conversations by
+    the handles the API gave (docs/console.md, "Customer numbers")."""
+    sender = "584140007007"
+    customer_writes(stack, sender, "Quiero hablar con una persona sobre un reembolso")
+    wait_for(lambda: texts_to(graph, sender), what="the hand-off message")
+    mine = (
+        "[...document.querySelectorAll('#escalation-list li.escalation[data-status=open]')]"
+        ".find(e => e.querySelector('.customer').textContent === '••••7007')"
+    )
+
+    viewer = signed_in_as(stack, browser, ADMIN_TOKEN, "viewer", "vera")
+    viewer.wait_for("document.querySelectorAll('#conversation-list a.conversation').length > 0", seconds=20)
+    assert viewer.evaluate("[...document.querySelectorAll('.bar nav a')].map(a => a.textContent)") == [
         "Bandeja",
         "Escalaciones",
+        "Analítica",  # view_analytics
         "Catálogo",
         "Conocimiento",  # reading knowledge needs read_conversations, as in the API
     ]
-    assert page.evaluate("!!document.getElementById('reveal-ids')") is False
-    open_conversation_with(page, "pedido-7731")
+    assert viewer.evaluate("!!document.getElementById('reveal-ids')") is False  # no "Mostrar números"
+    customers = viewer.evaluate(
+        "[...document.querySelectorAll('#conversation-list .customer')].map(e => e.textContent)"
+    )
+    assert "••••2002" in customers and all(c.startswith("••••") for c in customers), customers
+    open_conversation_with(viewer, "pedido-7731")
+    assert viewer.evaluate("document.getElementById('conv-title').textContent") == "••••2002"
     for absent in ("#takeover", "#resume", "#reset", "#composer", "#reply-text"):
-        assert page.evaluate(f"!!document.querySelector('{absent}')") is False, absent
-    go(page, "#/analytics")  # not offered: the first section it may see instead
-    page.wait_for("!!document.getElementById('conversation-list') && !document.getElementById('charts')")
-    go(page, "#/catalog")
-    page.wait_for("!!document.getElementById('product-query')")
-    assert page.evaluate("!!document.getElementById('syncs')") is False
-    page.call("Page.close")  # the other tab is visible (and refreshing) again
+        assert viewer.evaluate(f"!!document.querySelector('{absent}')") is False, absent
+    go(viewer, "#/escalations", f"!!{mine}")
+    assert viewer.evaluate("document.querySelectorAll('#escalation-list form.resolve').length") == 0
+    viewer.evaluate(f"{mine}.querySelector('a[href^=\"#/c/\"]').click()")  # opens by the API's handle
+    viewer.wait_for("document.getElementById('conv-title')?.textContent === '••••7007'", seconds=20)
+    assert viewer.evaluate("!!document.querySelector('#transcript li.msg')") is True
+    go(viewer, "#/analytics", "document.getElementById('charts')?.getAttribute('aria-busy') === 'false'")
+    assert (
+        viewer.evaluate("!!document.getElementById('export-csv') || !!document.getElementById('export-xlsx')") is False
+    )
+    go(viewer, "#/catalog", "!!document.querySelector('#syncs table')")
+    # Nothing the page holds has a customer's number: not the screen, not its handles in session storage.
+    held = viewer.evaluate("document.body.innerText + JSON.stringify(sessionStorage)")
+    assert "584140002002" not in held and sender not in held
+    assert all(
+        v.startswith("h.")
+        for v in viewer.evaluate("Object.values(JSON.parse(sessionStorage.getItem('mostrador.console.handles')))")
+    )
+    viewer.call("Page.close")
+
+    agent = signed_in_as(stack, browser, ADMIN_TOKEN, "agent", "ana")
+    agent.wait_for("document.querySelectorAll('#conversation-list a.conversation').length > 0", seconds=20)
+    assert agent.evaluate("!!document.getElementById('reveal-ids')") is False
+    open_conversation_with(agent, "pedido-7731")
+    for present in ("#takeover", "#resume", "#reset", "#composer", "#reply-text"):
+        assert agent.evaluate(f"!!document.querySelector('{present}')") is True, present
+    agent.click("#takeover")
+    agent.wait_for("document.querySelector('.conv-head .badge[data-state]').dataset.state === 'paused'", seconds=15)
+    words = "Hola, soy Ana: le confirmo el pedido 7731."
+    agent.type_into("#reply-text", words)
+    agent.click("#reply-send")
+    wait_for(lambda: words in texts_to(graph, "584140002002"), seconds=20, what="the agent's reply at the stand-in")
+    agent.wait_for(
+        "[...document.querySelectorAll('#transcript li.msg[data-actor=agent]')].some(e => e.querySelector('.who')"
+        ".textContent.endsWith('· ana'))",
+        seconds=15,
+    )
+    agent.wait_for("!document.getElementById('resume').disabled")
+    agent.click("#resume")
+    agent.wait_for("document.querySelector('.conv-head .badge[data-state]').dataset.state === 'bot'", seconds=15)
+    go(agent, "#/escalations", f"!!{mine}?.querySelector('form.resolve')")
+    escalation_id = agent.evaluate(f"{mine}.dataset.id")
+    agent.type_into(f"#note-{escalation_id}", "Le devolvimos el dinero.")
+    agent.click(f"form.resolve[data-escalation='{escalation_id}'] button[type=submit]")
+    agent.wait_for(f"!{mine}", seconds=15)
+    resolved = api(stack, "/admin/escalations", status="resolved")["escalations"]
+    assert [e["note"] for e in resolved if e["id"] == int(escalation_id)] == ["Le devolvimos el dinero."]
+    agent.call("Page.close")
+
+
+def test_the_operator_picks_the_tenant_and_a_tenants_own_token_gets_no_picker(
+    stack: RunningStack, page: Page, browser: Chromium
+) -> None:
+    """ADMIN_TOKEN is the deployment's operator: it acts on the tenant it names in X-Tenant. The page lists
+    the tenants in the header and names the chosen one on every request (kept for the tab only)."""
+    operator = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    made = httpx.post(
+        f"{stack.url}/admin/tenants", json={"tenantId": "tienda-b", "displayName": "Tienda B"}, headers=operator
+    )
+    assert made.status_code in (200, 201), made.text
+    page.call("Page.bringToFront")
+    sign_in(page)
+    page.click("#sign-out")  # signed in again: the page reads the tenants when signing in
+    page.wait_for("!!document.getElementById('token')")
+    sign_in(page)
+    page.wait_for("!!document.getElementById('tenant-picker')", seconds=15)
+    options = page.evaluate("[...document.querySelectorAll('#tenant-picker option')].map(o => [o.value, o.selected])")
+    assert ["default", True] in options and ["tienda-b", False] in options
+    go(page, "#/inbox", "document.querySelectorAll('#conversation-list a.conversation').length > 0")
+
+    def choose(tenant: str) -> None:
+        page.evaluate(
+            f"(() => {{ const p = document.getElementById('tenant-picker'); p.value = {json.dumps(tenant)};"
+            " p.dispatchEvent(new Event('change')); })()"
+        )
+        page.wait_for(f"document.getElementById('tenant-picker')?.value === {json.dumps(tenant)}", seconds=15)
+
+    choose("tienda-b")
+    page.wait_for("!!document.querySelector('#conversation-list li.empty')", seconds=15)  # a new tenant: no one yet
+    assert page.evaluate("sessionStorage.getItem('mostrador.console.tenant')") == "tienda-b"
+    go(page, "#/escalations", "!!document.querySelector('#escalation-list li.empty')")
+    choose("default")
+    go(page, "#/inbox", "document.querySelectorAll('#conversation-list a.conversation').length > 0")
+
+    owner = httpx.post(
+        f"{stack.url}/admin/tokens",
+        json={"name": "bea", "role": "owner"},
+        headers={**operator, "X-Tenant": "tienda-b"},
+    )
+    assert owner.status_code == 200, owner.text
+    theirs = browser.open(f"{stack.url}/console")
+    theirs.wait_for("document.readyState === 'complete' && !!document.getElementById('token')")
+    theirs.type_into("#token", owner.json()["secret"])
+    theirs.click(".signin-form button[type=submit]")
+    theirs.wait_for("!!document.querySelector('#conversation-list li.empty')", seconds=20)  # tienda-b's inbox
+    assert theirs.evaluate("!!document.getElementById('tenant-picker')") is False
+    assert theirs.evaluate("sessionStorage.getItem('mostrador.console.tenant')") is None
+    theirs.call("Page.close")
 
 
 def test_screenshots_at_phone_and_desktop_widths(
-    stack: RunningStack, page: Page, capsys: pytest.CaptureFixture[str]
+    stack: RunningStack, page: Page, graph: FakeMetaGraph, capsys: pytest.CaptureFixture[str]
 ) -> None:
     page.call("Page.bringToFront")  # a hidden tab does not refresh (the console polls only when seen)
+    # An open escalation, so the queue is pictured (and measured) with its resolve form.
+    sender = "584140009009"
+    customer_writes(stack, sender, "Necesito hablar con una persona sobre mi garantía")
+    wait_for(lambda: texts_to(graph, sender), what="the hand-off message")
     sign_in(page)
     saved = []
     for label in at_phone_and_desktop_widths(page):
         for name, address, ready in (
             ("inbox", "#/inbox", "document.querySelectorAll('#conversation-list a.conversation').length > 0"),
-            ("escalations", "#/escalations", "!!document.getElementById('escalation-list')"),
+            ("escalations", "#/escalations", "!!document.querySelector('#escalation-list form.resolve')"),
             (
                 "analytics",
                 "#/analytics",
@@ -492,8 +851,10 @@ def test_screenshots_at_phone_and_desktop_widths(
                 clear_filter(page)
             page.wait_for(ready, seconds=20)
             saved.append(screenshot(page, f"{label}-{name}"))
+            fits_phone(page, label, name)
         open_conversation_with(page, "pedido-7731")
         saved.append(screenshot(page, f"{label}-conversation", clear_status=False))
+        fits_phone(page, label, "conversation")
         go(page, "#/inbox")
     assert_pictures(saved)
     with capsys.disabled():

@@ -74,3 +74,31 @@ def test_the_upload_form_accepts_what_the_api_accepts():
     assert accepted and limit
     assert sorted(re.findall(r"'([^']+)'", accepted.group(1))) == sorted(FORMATS)
     assert math.prod(int(factor) for factor in limit.group(1).split("*")) == MAX_DOCUMENT_BYTES
+
+
+def _luminance(colour: str) -> float:
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+
+
+def _contrast(one: str, other: str) -> float:
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_focus_rings_and_chart_colours_stand_out_from_what_is_behind_them():
+    """WCAG 1.4.11: a focus indicator and the parts of a chart need 3:1 against their background."""
+    css = (CONSOLE / "console.css").read_text()
+    variables = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})", css))
+    header = re.search(r"\.bar \{[^}]*background: var\(--(\w+)\)", css)
+    header_ring = re.search(r"\.bar :focus-visible \{ outline-color: (#[0-9a-fA-F]{6}); \}", css)
+    assert header and header_ring, "the header's background and its own focus ring"
+    assert _contrast(header_ring.group(1), variables[header.group(1)]) >= 3
+    assert _contrast(variables["focus"], "#ffffff") >= 3 and _contrast(variables["focus"], variables["bg"]) >= 3
+    bars = re.findall(r"\.chart svg \.bar\.(\w+), \.legend \.\w+::before \{ fill: (#[0-9a-fA-F]{6})", css)
+    assert {name for name, _ in bars} >= {"inbound", "outbound", "open", "resolved", "processed", "unchanged"}
+    for name, colour in bars:
+        assert _contrast(colour, "#ffffff") >= 3, (name, colour, round(_contrast(colour, "#ffffff"), 2))

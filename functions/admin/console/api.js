@@ -3,6 +3,8 @@
 
 const TOKEN_KEY = 'mostrador.console.token';
 const HANDLES_KEY = 'mostrador.console.handles';
+// The tenant an operator chose in the header (sent as X-Tenant); tenants' own tokens never have one.
+const TENANT_KEY = 'mostrador.console.tenant';
 
 // The API's root: the folder above this file. "/console/api.js" → "/", and on API Gateway
 // "/prod/console/api.js" → "/prod/" (the stage is part of the path).
@@ -13,6 +15,14 @@ export function storeToken(token) { sessionStorage.setItem(TOKEN_KEY, token); }
 export function forgetSession() {
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(HANDLES_KEY);
+  sessionStorage.removeItem(TENANT_KEY);
+}
+export function chosenTenant() { return sessionStorage.getItem(TENANT_KEY); }
+/** Act on another tenant (an operator only): every request from now on names it in X-Tenant. */
+export function chooseTenant(tenantId) {
+  if (tenantId) sessionStorage.setItem(TENANT_KEY, tenantId);
+  else sessionStorage.removeItem(TENANT_KEY);
+  sessionStorage.removeItem(HANDLES_KEY); // conversations of another tenant
 }
 
 export class ApiError extends Error {
@@ -39,6 +49,7 @@ async function send(path, { method = 'GET', query, body, etag, accept, token } =
   const headers = { Authorization: `Bearer ${token ?? storedToken() ?? ''}`, Accept: accept || 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (etag) headers['If-None-Match'] = etag;
+  if (token === undefined && chosenTenant()) headers['X-Tenant'] = chosenTenant(); // (signing in: none yet)
   const response = await fetch(apiUrl(path, query), {
     method,
     headers,
@@ -82,6 +93,7 @@ export function upload(path, body, onProgress) {
     request.setRequestHeader('Authorization', `Bearer ${storedToken() ?? ''}`);
     request.setRequestHeader('Content-Type', 'application/json');
     request.setRequestHeader('Accept', 'application/json');
+    if (chosenTenant()) request.setRequestHeader('X-Tenant', chosenTenant());
     request.upload.addEventListener('progress', (event) => {
       if (event.lengthComputable && onProgress) onProgress(event.loaded, event.total);
     });

@@ -1,7 +1,7 @@
 // The console: sign-in, the header, and a router over #/ addresses. Sections are offered by PERMISSION
 // (GET /admin/me lists the signed-in principal's), never by role name, so new roles need no change here.
 
-import { api, ApiError, forgetSession, onUnauthorized, storeToken, storedToken } from './api.js';
+import { api, ApiError, chooseTenant, chosenTenant, forgetSession, onUnauthorized, storeToken, storedToken } from './api.js';
 import { fill, h } from './dom.js';
 import { language, setLanguage, t } from './i18n.js';
 
@@ -16,7 +16,7 @@ const SECTIONS = [
   { path: 'knowledge', permission: 'read_conversations', label: 'nav.knowledge', load: () => import('./knowledge.js') },
 ];
 
-const session = { me: null, revealIds: false };
+const session = { me: null, revealIds: false, tenants: null };
 let current = null; // the mounted view: {unmount()}
 let mounting = 0;
 
@@ -55,6 +55,7 @@ function languageButton(after) {
 function showSignIn(note) {
   unmountCurrent();
   session.me = null;
+  session.tenants = null;
   document.getElementById('bar').hidden = true;
   document.title = t('title.signin');
   const error = h('p', { class: 'error', id: 'signin-error', role: 'alert' }, note || '');
@@ -79,7 +80,9 @@ function showSignIn(note) {
     try {
       const { data } = await api('/admin/me', { token });
       storeToken(token);
+      chooseTenant(null); // a new sign-in starts on the token's own (or the deployment's default) tenant
       session.me = data;
+      session.tenants = null;
       input.value = '';
       // (replaceState: no hashchange, so the app is mounted once, here)
       if (!location.hash.startsWith('#/') || location.hash === '#/') history.replaceState(null, '', '#/inbox');
@@ -121,10 +124,46 @@ function renderBar(active) {
     h('span', { class: 'brand' }, 'Mostrador'),
     h('nav', { 'aria-label': t('nav.label') }, h('ul', {}, links)),
     h('div', { class: 'who' },
+      tenantPicker(),
       h('span', { class: 'principal', title: t('who.role', { role: session.me.role }) }, session.me.subject),
       languageButton(() => route()),
       h('button', { type: 'button', class: 'link', id: 'sign-out', onclick: () => signOut(t('signin.signedOut')) },
         t('who.signOut'))));
+}
+
+/**
+ * An operator's token is the deployment's: it acts on the tenant it names (X-Tenant), the default one
+ * otherwise. The picker lists the tenants and names the chosen one on every request; a tenant's own
+ * token acts on its tenant only and gets no picker.
+ */
+function tenantPicker() {
+  if (session.me.tenantFixed !== false || !can('manage_tenants') || !session.tenants) return null;
+  const picker = h('select', { id: 'tenant-picker', name: 'tenant' },
+    session.tenants.map((tenant) => h('option', { value: tenant.tenantId, selected: tenant.tenantId === session.me.tenant },
+      tenant.displayName && tenant.displayName !== tenant.tenantId ? `${tenant.displayName} (${tenant.tenantId})` : tenant.tenantId)));
+  picker.addEventListener('change', async () => {
+    chooseTenant(picker.value);
+    try {
+      session.me = (await api('/admin/me')).data;
+    } catch (failure) {
+      if (!(failure instanceof ApiError && failure.status === 401)) showSignIn(t('error.network'));
+      return;
+    }
+    history.replaceState(null, '', '#/inbox'); // a conversation of the other tenant is not this one's
+    await route();
+    document.getElementById('tenant-picker')?.focus();
+  });
+  return h('span', { class: 'tenant' }, h('label', { for: 'tenant-picker', class: 'visually-hidden' }, t('who.tenant')), picker);
+}
+
+async function loadTenants() {
+  session.tenants = null;
+  if (!session.me || session.me.tenantFixed !== false || !can('manage_tenants')) return;
+  try {
+    session.tenants = (await api('/admin/tenants')).data.tenants;
+  } catch {
+    session.tenants = null; // the page works on the default tenant without the picker
+  }
 }
 
 function parseRoute() {
@@ -152,6 +191,16 @@ async function route() {
   if (ticket !== mounting) return; // another address was chosen meanwhile
   document.title = `${t(section.label)} · Mostrador`;
   current = module.mount(main(), { ...context, conversation: wanted.conversation, path: wanted.rest });
+  // A new section is a new page to a screen reader: focus goes to its heading, not back to the body. An
+  // opened conversation focuses its own title once drawn (conversation.js).
+  if (!wanted.conversation) focusHeading();
+}
+
+function focusHeading() {
+  const heading = main().querySelector('h1');
+  if (!heading) { main().focus(); return; }
+  heading.setAttribute('tabindex', '-1');
+  heading.focus();
 }
 
 async function showApp() {
@@ -159,10 +208,16 @@ async function showApp() {
     try {
       session.me = (await api('/admin/me')).data;
     } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 404 && chosenTenant()) {
+        chooseTenant(null); // the chosen tenant is gone: back to the default one
+        showApp();
+        return;
+      }
       if (!(failure instanceof ApiError && failure.status === 401)) showSignIn(t('error.network'));
       return; // a 401 has signed out already
     }
   }
+  if (!session.tenants) await loadTenants();
   await route();
 }
 

@@ -3,9 +3,9 @@
 // through the conversation's own channel when Meta's window allows it.
 
 import { api, ApiError, enc } from './api.js';
-import { announce, fill, h, Poller } from './dom.js';
-import { formatAge, formatDateTime, formatMs, formatNumber, formatScore, formatTime, t } from './i18n.js';
-import { badge, customerLabel, knowledgeSource } from './labels.js';
+import { announce, confirmDialog, fill, h, Poller } from './dom.js';
+import { formatDateTime, formatMs, formatNumber, formatScore, formatTime, t } from './i18n.js';
+import { ageTime, badge, customerLabel, knowledgeSource, refreshAges } from './labels.js';
 
 const REFRESH_MS = 3000;
 const TAKEOVER_CHOICES = [['30', 'conv.minutes30'], ['120', 'conv.hours2'], ['1440', 'conv.hours24'], ['until', 'conv.untilResumed']];
@@ -25,14 +25,15 @@ function mediaNotes(message) {
 }
 
 /** A knowledge passage a reply was given (tool_calls.knowledge_chunks): its document (an FAQ entry's
- * question), section, page, fragment and score. The passage's text stays in the knowledge base. */
+ * question), section, page, fragment and score, and the start of its text as the knowledge base holds it. */
 function citation(entry) {
   if (entry === null || typeof entry !== 'object') return h('li', {}, String(entry));
   const where = knowledgeSource(entry);
   return h('li', { class: 'citation', dataset: { documentId: entry.documentId, chunk: entry.chunk, score: entry.score } },
     h('strong', { class: 'document' }, entry.document || t('knowledge.unknownDocument')),
     where ? h('span', { class: 'where' }, ` · ${where}`) : null,
-    typeof entry.score === 'number' ? h('span', { class: 'score' }, ` · ${t('knowledge.score', { score: formatScore(entry.score) })}`) : null);
+    typeof entry.score === 'number' ? h('span', { class: 'score' }, ` · ${t('knowledge.score', { score: formatScore(entry.score) })}`) : null,
+    entry.excerpt ? h('q', { class: 'excerpt' }, entry.excerpt) : null);
 }
 
 function botDetails(message) {
@@ -154,8 +155,10 @@ export function mountConversation(container, ctx, conversationId, onChange) {
     const resume = h('button', { type: 'button', id: 'resume', disabled: !conversation.paused }, t('conv.resume'));
     resume.addEventListener('click', () => act(`${base}/resume`, {}, t('conv.resumed')));
     const reset = h('button', { type: 'button', id: 'reset', class: 'quiet' }, t('conv.reset'));
-    reset.addEventListener('click', () => {
-      if (window.confirm(t('conv.resetConfirm'))) act(`${base}/reset`, {}, t('conv.wasReset'));
+    reset.addEventListener('click', async () => {
+      if (await confirmDialog(t('conv.resetConfirm'), t('conv.resetYes'), t('conv.cancel'))) {
+        act(`${base}/reset`, {}, t('conv.wasReset'));
+      }
     });
     return h('div', { class: 'actions', role: 'group', 'aria-label': t('conv.actions') },
       h('label', { for: 'takeover-duration', class: 'visually-hidden' }, t('conv.duration')), choice, takeover, resume, reset);
@@ -175,13 +178,13 @@ export function mountConversation(container, ctx, conversationId, onChange) {
     const escalation = conversation.openEscalation
       ? h('p', { class: 'escalation-note', id: 'escalation-note', title: conversation.openEscalation.reason }, t('conv.escalated', {
         reason: t(`source.${conversation.openEscalation.source}`, {}, conversation.openEscalation.reason),
-        age: formatAge(conversation.openEscalation.openedAt),
-      }), ' ', h('a', { href: '#/escalations' }, t('nav.escalations')))
+      }), ' ', ageTime(conversation.openEscalation.openedAt, { key: 'conv.escalatedAge', title: formatDateTime(conversation.openEscalation.openedAt) }),
+      ' ', h('a', { href: '#/escalations' }, t('nav.escalations')))
       : null;
     const focused = head.contains(document.activeElement) ? document.activeElement.id : null;
     fill(head,
       h('a', { href: '#/inbox', class: 'back' }, t('conv.back')),
-      h('h2', { id: 'conv-title' }, customerLabel(ctx, conversation.customerId)),
+      h('h2', { id: 'conv-title', tabindex: '-1' }, customerLabel(ctx, conversation.customerId)),
       h('p', { class: 'line badges' }, facts),
       pause, escalation, actions(conversation));
     if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
@@ -218,10 +221,12 @@ export function mountConversation(container, ctx, conversationId, onChange) {
 
   async function refresh() {
     const answer = await api(`/admin/console/conversations/${enc(conversationId)}`, { etag });
-    if (answer.notModified && data) return;
+    if (answer.notModified && data) { refreshAges(head); return; } // same conversation, later clock
     etag = answer.etag;
+    const first = data === null;
     data = answer.data;
     renderHead(data.conversation);
+    if (first && ctx.conversation) document.getElementById('conv-title').focus(); // opened: its title has the focus
     earlier.hidden = !data.earlierMessages;
     renderTranscript(data.messages);
     renderComposer(data.window);

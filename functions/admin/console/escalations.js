@@ -3,8 +3,8 @@
 
 import { api, ApiError, handleFor } from './api.js';
 import { announce, fill, h, Poller } from './dom.js';
-import { formatAge, formatDateTime, t } from './i18n.js';
-import { badge, customerLabel } from './labels.js';
+import { formatDateTime, t } from './i18n.js';
+import { ageTime, badge, customerLabel, refreshAges } from './labels.js';
 
 const REFRESH_MS = 10000;
 let status = 'open';
@@ -63,8 +63,7 @@ export function mount(container, ctx) {
       h('p', { class: 'line badges' },
         badge('channel', escalation.channel, t(`channel.${escalation.channel}`, {}, escalation.channel)),
         h('span', { class: 'customer' }, customerLabel(ctx, escalation.customerId)),
-        h('time', { datetime: escalation.openedAt, title: formatDateTime(escalation.openedAt) },
-          t('escalations.age', { age: formatAge(escalation.openedAt) }))),
+        ageTime(escalation.openedAt, { key: 'escalations.age', title: formatDateTime(escalation.openedAt) })),
       escalation.transcript && escalation.transcript.length
         ? h('p', { class: 'last' }, `${t(`actor.${escalation.transcript.at(-1).actor}`, {}, '')}: ${escalation.transcript.at(-1).text}`)
         : null,
@@ -80,7 +79,7 @@ export function mount(container, ctx) {
     const json = JSON.stringify(data.escalations);
     // Never re-drawn under someone typing a note.
     const typing = [...list.querySelectorAll('textarea')].some((area) => area.value.trim());
-    if (json === shown || typing) return;
+    if (json === shown || typing) { refreshAges(list); return; } // same queue, later clock
     shown = json;
     render(data.escalations);
   }

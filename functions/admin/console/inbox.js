@@ -5,8 +5,8 @@
 import { api, conversationFor, handleFor } from './api.js';
 import { mountConversation } from './conversation.js';
 import { fill, h, Poller } from './dom.js';
-import { formatAge, formatTime, t } from './i18n.js';
-import { badge, customerLabel, lastMessageText } from './labels.js';
+import { formatTime, t } from './i18n.js';
+import { ageTime, badge, customerLabel, lastMessageText, refreshAges } from './labels.js';
 
 const CHANNELS = ['whatsapp', 'messenger', 'instagram', 'support_board', 'webchat'];
 const STATES = ['bot', 'paused', 'human', 'escalated'];
@@ -77,7 +77,7 @@ export function mount(container, ctx) {
         },
         h('span', { class: 'line' },
           h('span', { class: 'customer' }, customerLabel(ctx, c.customerId)),
-          h('time', { datetime: c.lastActivityAt, title: c.lastActivityAt }, formatAge(c.lastActivityAt))),
+          ageTime(c.lastActivityAt)),
         h('span', { class: 'line badges' },
           badge('channel', c.channel, t(`channel.${c.channel}`, {}, c.channel)),
           badge('state', c.state, t(`state.${c.state}`)),
@@ -99,7 +99,7 @@ export function mount(container, ctx) {
     const asked = { channel: filters.channel, state: filters.state, q: filters.q, limit: filters.limit };
     const answer = await api('/admin/console/inbox', { query: asked, etag });
     updated.textContent = t('inbox.updated', { time: formatTime(new Date().toISOString()) });
-    if (answer.notModified && latest) return;
+    if (answer.notModified && latest) { refreshAges(list); return; } // same rows, later clock
     etag = answer.etag;
     render({ ...answer.data, query: asked.q });
   }

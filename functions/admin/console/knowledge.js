@@ -6,8 +6,8 @@
 
 import { api, ApiError, enc, handleFor, upload } from './api.js';
 import { announce, confirmDialog, fill, h, Poller } from './dom.js';
-import { formatAge, formatBytes, formatDateTime, formatScore, t } from './i18n.js';
-import { badge, customerLabel, knowledgeSource } from './labels.js';
+import { formatBytes, formatDateTime, formatScore, t } from './i18n.js';
+import { ageTime, badge, customerLabel, knowledgeSource, refreshAges } from './labels.js';
 
 const VIEWS = [
   ['documents', 'knowledge.documents'],
@@ -392,8 +392,7 @@ function origin(ctx, suggestion) {
       h('strong', {}, t('knowledge.fromEscalation', { id: escalation.id })),
       badge('channel', channel, t(`channel.${channel}`, {}, channel)),
       h('span', { class: 'customer' }, customerLabel(ctx, escalation.customerId)),
-      h('time', { datetime: escalation.resolvedAt || '', title: formatDateTime(escalation.resolvedAt) },
-        t('knowledge.resolvedAgo', { age: formatAge(escalation.resolvedAt) }))),
+      ageTime(escalation.resolvedAt, { key: 'knowledge.resolvedAgo', title: formatDateTime(escalation.resolvedAt) })),
     // Only the model's own reason says more than the source (the others are fixed English phrases).
     h('p', { class: 'reason' }, t(`source.${escalation.source}`, {}, escalation.source),
       escalation.source === 'tool' ? `: ${escalation.reason}` : ''),
@@ -461,6 +460,7 @@ function suggestionsView(ctx, place, counted) {
   const poller = new Poller(async () => {
     const answer = await listAll('/admin/knowledge/suggestions', 'suggestions', { status: 'suggested' });
     draw(answer.items);
+    refreshAges(list); // an item whose data did not change is not redrawn; its age still moves
     list.setAttribute('aria-busy', 'false');
     counted(answer.items.length, answer.cut);
   }, SUGGESTIONS_MS);

@@ -2,11 +2,36 @@
 // last message of a conversation.
 
 import { h, mask } from './dom.js';
-import { t } from './i18n.js';
+import { formatAge, t } from './i18n.js';
 
-/** The customer id, masked unless the principal may see it and chose to (the inbox's toggle). */
+/**
+ * The customer id, masked unless the principal may see it and chose to (the inbox's toggle). Without
+ * view_customer_contact the API masked it already (••••9002): shown as it came.
+ */
 export function customerLabel(ctx, customerId) {
+  if (!ctx.can('view_customer_contact')) return customerId || '—';
   return ctx.revealIds ? (customerId || '—') : mask(customerId);
+}
+
+function ageWords(at, key) {
+  const age = formatAge(at);
+  return key ? t(key, { age }) : age;
+}
+
+/**
+ * How long ago `at` was ("hace 5 minutos"), or the sentence `key` says it in ({age}). The clock moves while
+ * the data does not: refreshAges() redraws these on every poll, 304 or not.
+ */
+export function ageTime(at, { key = null, title = null } = {}) {
+  return h('time', { datetime: at || '', title: title ?? at ?? '', dataset: { age: at || '', ageKey: key } }, ageWords(at, key));
+}
+
+/** The ages under `root` told again against the clock as it is now. */
+export function refreshAges(root) {
+  for (const element of root.querySelectorAll('time[data-age]')) {
+    const words = ageWords(element.dataset.age || null, element.dataset.ageKey || null);
+    if (element.textContent !== words) element.textContent = words;
+  }
 }
 
 export function badge(kind, key, text) {

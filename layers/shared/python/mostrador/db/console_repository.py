@@ -156,3 +156,20 @@ def sync_failures(conn: Connection, tenant_id: str, sync_id: str, limit: int) ->
         " WHERE tenant_id = %s AND sync_id = %s AND outcome = 'failed' ORDER BY batch_id, item_index LIMIT %s",
         (tenant_id, sync_id, limit),
     ).fetchall()
+
+
+def knowledge_excerpts(
+    conn: Connection, tenant_id: str, chunks: list[tuple[int, int]], characters: int
+) -> dict[tuple[int, int], str]:
+    """(document id, chunk index) → the first `characters` of that chunk's text as stored now (one indexed
+    lookup per cited chunk: UNIQUE (document_id, chunk_index))."""
+    if not chunks:
+        return {}
+    rows = conn.execute(
+        "SELECT c.document_id, c.chunk_index, left(c.content, %s) AS excerpt"
+        " FROM unnest(%s::bigint[], %s::int[]) AS wanted(document_id, chunk_index)"
+        " JOIN knowledge_chunks c ON c.document_id = wanted.document_id AND c.chunk_index = wanted.chunk_index"
+        " WHERE c.tenant_id = %s",
+        (characters, [d for d, _ in chunks], [i for _, i in chunks], tenant_id),
+    ).fetchall()
+    return {(row["document_id"], row["chunk_index"]): row["excerpt"] for row in rows}

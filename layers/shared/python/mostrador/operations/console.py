@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 TRANSCRIPT_MESSAGES = 200
 # Fields a product card may carry its search score in, best known first (catalog/search.py decides).
 SCORE_FIELDS = ("relevance", "score", "similarity")
+# How much of a cited knowledge passage the transcript shows (the whole passage stays in the knowledge base).
+EXCERPT_CHARACTERS = 280
 
 
 def inbox(
@@ -84,6 +86,7 @@ def conversation_detail(
         if message["direction"] == "outbound":
             message["toolCalls"] = calls.get(message.get("inReplyTo") or -1, [])
             message["sentBy"] = senders.get(message["id"])
+    _add_excerpts(conn, tenant_id, view["messages"])
     return {
         "conversation": {
             **view["conversation"],
@@ -93,6 +96,23 @@ def conversation_detail(
         "messages": view["messages"],
         "earlierMessages": earlier,
     }
+
+
+def _add_excerpts(conn: Connection, tenant_id: str, messages: list[dict[str, Any]]) -> None:
+    """Each knowledge citation gets `excerpt`: the start of the passage's text as the knowledge base holds it
+    now (null once its document was deleted or re-split)."""
+    cited = [
+        entry
+        for message in messages
+        for entry in message.get("citedKnowledge") or []
+        if isinstance(entry, dict) and isinstance(entry.get("documentId"), int) and isinstance(entry.get("chunk"), int)
+    ]
+    found = console_repo.knowledge_excerpts(
+        conn, tenant_id, sorted({(e["documentId"], e["chunk"]) for e in cited}), EXCERPT_CHARACTERS
+    )
+    for entry in cited:
+        text = found.get((entry["documentId"], entry["chunk"]))
+        entry["excerpt"] = " ".join(text.split()) + ("…" if len(text) >= EXCERPT_CHARACTERS else "") if text else None
 
 
 def lookup_products(

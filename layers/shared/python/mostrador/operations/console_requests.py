@@ -3,12 +3,25 @@ resolver like every admin route: a 422 naming the field otherwise)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mostrador.operations.requests import Channel, Paging, _Strict
+
+# A phone number as people write it: digits with an optional leading +, spaces, hyphens, dots, parentheses.
+_WRITTEN_PHONE = re.compile(r"\+?[\d\s().-]*\d[\d\s().-]*")
+
+
+def customer_id_as_stored(value: str) -> str:
+    """A phone-like customer id as the channels store it (WhatsApp ids are the digits alone): "+58 414-000-9001"
+    → "584140009001". Anything else (a PSID is digits already, a web chat id has letters) stays as given."""
+    if _WRITTEN_PHONE.fullmatch(value.strip()):
+        return re.sub(r"\D", "", value)
+    return value
+
 
 State = Literal["bot", "paused", "escalated", "human"]
 # WhatsApp's limit; longer texts are split by the channel's sender like the bot's replies.
@@ -50,9 +63,19 @@ class SeedExportQuery(_Strict):
     start_date: date = Field(description="first UTC day, YYYY-MM-DD")
     end_date: date = Field(description="last UTC day, included")
     format: Literal["excel", "csv", "json"] = Field("excel", description="excel is XLSX")
-    user_id: str | None = Field(None, min_length=1, max_length=200, description="one customer (sender) id")
+    user_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="one customer (sender) id; a phone number may be written as people do (+58 414-000-9001)",
+    )
     cursor: str | None = Field(None, max_length=500, description="X-Next-Cursor of the previous page")
     limit: int = Field(10_000, ge=1, le=50_000, description="rows per page at most (a byte budget applies too)")
+
+    @field_validator("user_id")
+    @classmethod
+    def _as_stored(cls, value: str | None) -> str | None:
+        return customer_id_as_stored(value) if value is not None else None
 
     @model_validator(mode="after")
     def _ordered(self) -> SeedExportQuery:
