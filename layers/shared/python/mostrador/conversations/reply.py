@@ -262,6 +262,8 @@ class ReplyService:
     # The burst quiet window: 0 (or no scheduler) answers every message at once.
     burst_window_seconds: int = 0
     scheduler: ReplyScheduler | None = None
+    # The chat provider is the offline model (from settings: asking chat_models() would check the budget).
+    offline_chat: bool = False
 
     def handle(
         self,
@@ -784,7 +786,7 @@ class ReplyService:
         """WhatsApp's read receipt with a typing indicator, sent beside the generation (never adding to
         its latency) and finished before the reply goes out, so it never lands after the reply. Not with
         the offline model: its answer is instant, there is no generation to hide the call behind."""
-        if message.channel != "whatsapp" or all(model.name == "offline" for model in self.chat_models()):
+        if message.channel != "whatsapp" or self.offline_chat:
             return None
         sender = self.sender_for(message.channel)
         if not isinstance(sender, ReadMarker):
@@ -1104,6 +1106,7 @@ def reply_service_from_settings(
         ),
         burst_window_seconds=settings.reply_burst_window_seconds,
         scheduler=scheduler,
+        offline_chat=settings.llm_provider == "offline",
     )
 
 
