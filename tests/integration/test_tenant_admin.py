@@ -371,3 +371,38 @@ def test_one_support_board_bot_and_one_tenant_answering_unclaimed_ids(admin, ten
         "POST", "/admin/tenants", body={"tenantId": "gamma", "displayName": "G", "claimsUnrouted": True}
     )
     assert claiming.status == 409 and "one tenant" in claiming.json["error"]
+
+
+def test_a_new_tenant_with_another_tenants_support_board_bot_is_a_409_and_nothing_is_stored(admin, tenancy, db):
+    bot = {"supportBoardApiUrl": "https://sb.example/include/api.php", "supportBoardDmBotUserId": "2"}
+    add_tenant(admin, "acme", secrets={"SUPPORT_BOARD_API_TOKEN": "acme-sb-token"}, **bot)
+    same = {**bot, "supportBoardApiUrl": "https://SB.example/include/api.php"}  # URLs compare without case
+    taken = admin.call("POST", "/admin/tenants", body={"tenantId": "beta", "displayName": "B", **same})
+    assert taken.status == 409, taken.raw
+    assert "tenant 'acme' has this Support Board URL and bot user" in taken.json["error"]
+    assert b"acme-sb-token" not in taken.raw
+    assert db.execute("SELECT 1 FROM tenants WHERE tenant_id = 'beta'").fetchone() is None
+    created(admin, "/admin/tenants", {"tenantId": "beta", "displayName": "B", **bot, "supportBoardDmBotUserId": "5"})
+
+    # A tenant's owner is told the bot is taken, not whose it is.
+    from tests.integration.tenant_support import as_tenant
+
+    as_tenant(admin, "beta")
+    refused = admin.call("PATCH", "/admin/tenants/beta", body={"supportBoardDmBotUserId": "2"})
+    assert refused.status == 409 and "another tenant has this Support Board URL" in refused.json["error"]
+    assert b"acme" not in refused.raw
+
+
+def test_a_deploy_whose_default_tenant_bot_another_tenant_has_still_creates_the_default_tenant(admin, tenancy, db):
+    from mostrador.config import load_settings
+    from mostrador.operations.tenants import ensure_default_tenant
+
+    url = "https://sb.example/include/api.php"
+    add_tenant(admin, "acme", supportBoardApiUrl=url, supportBoardDmBotUserId="2")
+    settings = load_settings(
+        {"TENANT_ID": "renamed", "SUPPORT_BOARD_API_URL": url, "SUPPORT_BOARD_DM_BOT_USER_ID": "2"}
+    )
+    done = ensure_default_tenant(db, settings)
+    assert done[:2] == ["created tenant renamed", "Support Board bot left to tenant acme (SUPPORT_BOARD_DM_BOT_USER_ID)"]
+    row = db.execute("SELECT support_board_dm_bot_user_id FROM tenants WHERE tenant_id = 'renamed'").fetchone()
+    assert row["support_board_dm_bot_user_id"] is None

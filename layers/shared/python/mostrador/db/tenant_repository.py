@@ -67,6 +67,16 @@ def get_tenant_with_numbers(conn: Connection, tenant_id: str) -> dict[str, Any] 
     ).fetchone()
 
 
+def support_board_bot_owner(conn: Connection, api_url: str, bot_user_id: str) -> str | None:
+    """The tenant whose Support Board installation and bot user these are (index tenants_support_board_bot)."""
+    row = conn.execute(
+        "SELECT tenant_id FROM tenants WHERE lower(support_board_api_url) = lower(%s)"
+        " AND support_board_dm_bot_user_id = %s",
+        (api_url, bot_user_id),
+    ).fetchone()
+    return str(row["tenant_id"]) if row else None
+
+
 def tenant_exists(conn: Connection, tenant_id: str) -> bool:
     return conn.execute("SELECT 1 FROM tenants WHERE tenant_id = %s", (tenant_id,)).fetchone() is not None
 

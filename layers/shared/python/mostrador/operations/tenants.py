@@ -158,6 +158,25 @@ def _check_unrouted_claim(conn: Connection, tenant_id: str, claims: bool | None)
         )
 
 
+def _support_board_bot_taken(tenant_id: str, principal: Principal, owner: str | None = None) -> Conflict:
+    # One bot answers for one tenant (its echo and its agents are told apart by that user). Only the
+    # operator, who sees every tenant, is told whose it is.
+    whose = f"tenant {owner!r}" if owner and principal.tenant_id is None else "another tenant"
+    return Conflict(
+        f"{whose} has this Support Board URL and bot user (supportBoardApiUrl, supportBoardDmBotUserId) "
+        f"already: one bot answers for one tenant. Give {tenant_id!r} its own bot user in that installation."
+    )
+
+
+def _check_support_board_bot(
+    conn: Connection, tenant_id: str, api_url: str | None, bot_user_id: str | None, principal: Principal
+) -> None:
+    if api_url and bot_user_id:
+        owner = repo.support_board_bot_owner(conn, api_url, bot_user_id)
+        if owner is not None and owner != tenant_id:
+            raise _support_board_bot_taken(tenant_id, principal, owner)
+
+
 def create_tenant(
     conn: Connection, body: NewTenantBody, principal: Principal, publisher: RoutingPublisher | None
 ) -> dict[str, Any]:
@@ -175,10 +194,18 @@ def create_tenant(
             "claimsUnrouted is only for a deployment's one tenant (an upgraded single-tenant deployment); "
             "register the new tenant's channel ids instead."
         )
+    from psycopg.errors import UniqueViolation
+
     values = body.columns()
+    _check_support_board_bot(
+        conn, body.tenantId, values.get("support_board_api_url"), values.get("support_board_dm_bot_user_id"), principal
+    )
     widget_key = WIDGET_KEY_PREFIX + secrets.token_urlsafe(18)
     with conn.transaction():
-        row = repo.create_tenant(conn, body.tenantId, values)
+        try:
+            row = repo.create_tenant(conn, body.tenantId, values)
+        except UniqueViolation as exc:  # tenants_support_board_bot, taken since the check above
+            raise _support_board_bot_taken(body.tenantId, principal) from exc
         if row is None:
             raise Conflict(f"A tenant {body.tenantId!r} exists already: PATCH /admin/tenants/{body.tenantId}.")
         repo.claim_channel(conn, body.tenantId, "webchat", widget_key)
@@ -198,6 +225,10 @@ def update_tenant(
 
     changes = body.columns()
     current = _tenant_row(conn, tenant_id)
+    merged = {**current, **changes}
+    _check_support_board_bot(
+        conn, tenant_id, merged["support_board_api_url"], merged["support_board_dm_bot_user_id"], principal
+    )
     claimed_now = 0
     with conn.transaction():
         if changes.get("claims_unrouted"):
@@ -207,8 +238,8 @@ def update_tenant(
             claimed_now = repo.claim_conversation_channels(conn, tenant_id)
         try:
             row = repo.update_tenant(conn, tenant_id, changes)
-        except UniqueViolation as exc:  # tenants_support_board_bot
-            raise Conflict("another tenant has this Support Board URL and bot user already") from exc
+        except UniqueViolation as exc:  # tenants_support_board_bot, taken since the check above
+            raise _support_board_bot_taken(tenant_id, principal) from exc
         assert row is not None
         _audit(conn, tenant_id, "tenant_updated", principal, {"fields": sorted(changes)})
     answer = tenant_json(row)
@@ -324,21 +355,30 @@ def ensure_default_tenant(conn: Connection, settings: Settings) -> list[str]:
     changed, and a key revoked through the API stays revoked. What it did, for the deploy log."""
     tenant_id = settings.tenant_id
     done: list[str] = []
+    values: dict[str, Any] = {
+        "display_name": tenant_id,
+        "support_board_api_url": settings.support_board_api_url,
+        "support_board_dm_bot_user_id": settings.support_board_dm_bot_user_id,
+        "support_board_agent_ids": sorted(settings.support_board_agent_ids),
+        "comment_bot_proxy_user_id": settings.comment_bot_proxy_user_id,
+        "comment_bot_initiation_tag": settings.comment_bot_initiation_tag,
+    }
+    bot_owner = (
+        repo.support_board_bot_owner(conn, settings.support_board_api_url, settings.support_board_dm_bot_user_id)
+        if settings.support_board_api_url and settings.support_board_dm_bot_user_id
+        else None
+    )
+    if bot_owner is not None and bot_owner != tenant_id:
+        # A deploy must not fail on it (TENANT_ID changed, or the bot handed to a tenant): the new default
+        # tenant is created without that installation, and the log says whose it is.
+        values["support_board_api_url"] = values["support_board_dm_bot_user_id"] = None
+        logger.warning("the deployment's Support Board bot belongs to another tenant", extra={"owner": bot_owner})
     with conn.transaction():
-        created = repo.create_tenant(
-            conn,
-            tenant_id,
-            {
-                "display_name": tenant_id,
-                "support_board_api_url": settings.support_board_api_url,
-                "support_board_dm_bot_user_id": settings.support_board_dm_bot_user_id,
-                "support_board_agent_ids": sorted(settings.support_board_agent_ids),
-                "comment_bot_proxy_user_id": settings.comment_bot_proxy_user_id,
-                "comment_bot_initiation_tag": settings.comment_bot_initiation_tag,
-            },
-        )
+        created = repo.create_tenant(conn, tenant_id, values)
         if created is not None:
             done.append(f"created tenant {tenant_id}")
+            if bot_owner is not None and bot_owner != tenant_id:
+                done.append(f"Support Board bot left to tenant {bot_owner} (SUPPORT_BOARD_DM_BOT_USER_ID)")
         if settings.whatsapp_phone_number_id:
             owner = repo.claim_channel(conn, tenant_id, "whatsapp", settings.whatsapp_phone_number_id)
             if owner != tenant_id:
