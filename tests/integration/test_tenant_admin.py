@@ -241,6 +241,37 @@ def test_routing_is_published_on_demand_and_a_single_tenant_deployment_says_it_h
     assert answer.status == 503 and "TENANT_ID" in answer.json["error"]
 
 
+def test_a_single_tenant_deployment_refuses_tenants_channels_and_keys_before_storing_anything(admin, db):
+    # No routing document (neither MOSTRADOR_ROUTING_SECRET_ARN nor MOSTRADOR_ROUTING_FILE): nothing
+    # could route to what would be stored, so it is refused first (it was stored, then answered 503).
+    from mostrador.config import get_settings
+    from mostrador.operations.tenants import ensure_default_tenant
+
+    ensure_default_tenant(db, get_settings())  # the deploy's first start: the one tenant, TENANT_ID
+    tenants_before = db.execute("SELECT count(*) AS n FROM tenants").fetchone()["n"]
+    keys_before = db.execute("SELECT count(*) AS n FROM tenant_keys").fetchone()["n"]
+    audited_before = db.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"]
+    for method, path, body in (
+        ("POST", "/admin/tenants", {"tenantId": "acme", "displayName": "Acme"}),
+        ("POST", "/admin/tenants", {"tenantId": "acme", "displayName": "Acme"}),  # a retry: the same answer
+        ("POST", "/admin/tenants/default/channels", {"channel": "whatsapp", "id": "1001"}),
+        ("POST", "/admin/tenants/default/keys", {"kind": "ingest"}),
+        ("DELETE", "/admin/tenants/default/keys/key_000000000000", None),
+        ("PATCH", "/admin/tenants/default", {"claimsUnrouted": False}),
+    ):
+        answer = admin.call(method, path, body=body)
+        assert answer.status == 409, (path, answer.status, answer.raw)
+        error = answer.json["error"]
+        assert "single-tenant deployment" in error and "MOSTRADOR_ROUTING_SECRET_ARN" in error
+        assert "MOSTRADOR_ROUTING_FILE" in error and "Nothing was stored" in error
+    assert db.execute("SELECT count(*) AS n FROM tenants").fetchone()["n"] == tenants_before
+    assert db.execute("SELECT count(*) AS n FROM tenant_channels WHERE channel_key = '1001'").fetchone()["n"] == 0
+    assert db.execute("SELECT count(*) AS n FROM tenant_keys").fetchone()["n"] == keys_before
+    assert db.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"] == audited_before  # a refused mutation leaves no entry (test_admin_access)
+    # Settings that do not route still change.
+    assert admin.ok("PATCH", "/admin/tenants/default", body={"currency": "EUR"})["currency"] == "EUR"
+
+
 def test_a_routing_document_that_cannot_be_written_leaves_the_change_and_says_to_publish_again(admin, tenancy, db):
     add_tenant(admin, "acme")
     tenancy.routing_file.unlink()

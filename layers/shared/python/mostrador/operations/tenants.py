@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from mostrador.tenancy.secrets import TenantSecretStore
 
 WIDGET_KEY_PREFIX = "wk_"
+# Tenant fields that change where events go (the routing document), beside channel ids and keys.
+ROUTING_FIELDS = frozenset({"active", "claims_unrouted"})
 KEY_PREFIXES = {"ingest": "mik_", "support_board": "msb_"}
 
 
@@ -97,6 +99,17 @@ def publish_routing(conn: Connection, publisher: RoutingPublisher | None) -> dic
         "tenants": sorted(document["tenants"]),
         "unroutedTenant": document["unroutedTenant"],
     }
+
+
+def _require_routing_document(publisher: RoutingPublisher | None, what: str) -> None:
+    """Refuse, before anything is stored, a change only the routing document could put into effect."""
+    if publisher is None:
+        raise Conflict(
+            f"{what} needs the routing document, and this is a single-tenant deployment: set "
+            "MOSTRADOR_ROUTING_SECRET_ARN (AWS; the stack's RoutingSecretName output) or MOSTRADOR_ROUTING_FILE "
+            "(locally) on the admin, webhook, web chat and ingest functions first. Until then TENANT_ID owns "
+            "every channel id, INGEST_API_KEY and SUPPORT_BOARD_WEBHOOK_SECRET. Nothing was stored."
+        )
 
 
 def _publish_stored_change(conn: Connection, publisher: RoutingPublisher | None) -> dict[str, Any]:
@@ -181,6 +194,7 @@ def create_tenant(
     conn: Connection, body: NewTenantBody, principal: Principal, publisher: RoutingPublisher | None
 ) -> dict[str, Any]:
     """A new tenant with a generated web chat widget key (its channel ids and keys are added next)."""
+    _require_routing_document(publisher, "Creating a tenant")
     claiming = [row["tenant_id"] for row in repo.list_tenants(conn) if row["claims_unrouted"]]
     if claiming:
         raise Conflict(
@@ -224,6 +238,8 @@ def update_tenant(
     from psycopg.errors import UniqueViolation
 
     changes = body.columns()
+    if ROUTING_FIELDS & set(changes):
+        _require_routing_document(publisher, "active and claimsUnrouted")
     current = _tenant_row(conn, tenant_id)
     merged = {**current, **changes}
     _check_support_board_bot(
@@ -245,8 +261,7 @@ def update_tenant(
     answer = tenant_json(row)
     if claimed_now:
         answer["channelsClaimedFromConversations"] = claimed_now
-    routing_fields = {"active", "claims_unrouted"}
-    if routing_fields & set(changes):
+    if ROUTING_FIELDS & set(changes):
         answer["routing"] = _publish_stored_change(conn, publisher)
     return answer
 
@@ -257,6 +272,7 @@ def update_tenant(
 def add_channel(
     conn: Connection, tenant_id: str, body: ChannelBody, principal: Principal, publisher: RoutingPublisher | None
 ) -> dict[str, Any]:
+    _require_routing_document(publisher, "Claiming a channel id")
     _tenant_row(conn, tenant_id)
     channel_id = body.id or WIDGET_KEY_PREFIX + secrets.token_urlsafe(18)
     with conn.transaction():
@@ -275,6 +291,7 @@ def remove_channel(
     principal: Principal,
     publisher: RoutingPublisher | None,
 ) -> dict[str, Any]:
+    _require_routing_document(publisher, "Releasing a channel id")
     with conn.transaction():
         if not repo.release_channel(conn, tenant_id, channel, channel_id):
             raise NotFound(f"Tenant {tenant_id!r} has no {channel} id {channel_id}.")
@@ -289,6 +306,7 @@ def create_key(
     conn: Connection, tenant_id: str, body: KeyBody, principal: Principal, publisher: RoutingPublisher | None
 ) -> dict[str, Any]:
     """A new key for the tenant: shown once in this answer, stored only as its SHA-256."""
+    _require_routing_document(publisher, "A tenant key")
     _tenant_row(conn, tenant_id)
     key = body.key or KEY_PREFIXES[body.kind] + secrets.token_urlsafe(30)
     key_id = "key_" + secrets.token_hex(6)
@@ -316,6 +334,7 @@ def revoke_key(
     *,
     now: datetime | None = None,
 ) -> dict[str, Any]:
+    _require_routing_document(publisher, "Revoking a tenant key")
     with conn.transaction():
         row = repo.revoke_key(conn, tenant_id, key_id, now or datetime.now(UTC))
         if row is None:
