@@ -394,6 +394,56 @@ def test_voice_notes_are_fetched_and_transcribed_with_the_tenants_own_token_and_
     assert {row["tenant_id"]: row["n"] for row in usage} == {"acme": 1, "beta": 1}
 
 
+def test_page_and_instagram_replies_use_the_tenants_page_token_and_photos_its_llm_key_and_budget(
+    shops, admin, reply_env, llm_server, channel_pipeline, monkeypatch, db
+):
+    from tests.fakes.llm_server import _openai_image_sha
+    from tests.fakes.media_files import png_photo
+    from tests.unit.channels.payloads import PSID, fb_event, messenger_delivery
+
+    use_openai_media(monkeypatch, llm_server)  # the deployment's OpenAI key is "test-key"
+    reply_env.meta.other_tokens |= {"acme-page-token", "beta-page-token"}
+    created = {"acme": ("messenger", "2001"), "beta": ("instagram", "3002")}
+    for name, (channel, account) in created.items():
+        assert admin.call("POST", f"/admin/tenants/{name}/channels", body={"channel": channel, "id": account}).status == 201
+    secrets = {"acme": {"MESSENGER_PAGE_TOKEN": "acme-page-token", "OPENAI_API_KEY": "acme-openai-key"},
+               "beta": {"MESSENGER_PAGE_TOKEN": "beta-page-token"}}  # fmt: skip
+    for name, values in secrets.items():
+        assert admin.call("PUT", f"/admin/tenants/{name}/secrets", body=values).status == 200
+    photos = {"acme": png_photo("acme-blender"), "beta": png_photo("beta-fan")}
+    described = {"acme": "Una licuadora Oster.", "beta": "Un ventilador Taurus."}
+    before = len(reply_env.meta.requests)
+    for name, (channel, account) in created.items():
+        llm_server.add_image_description(photos[name], described[name])
+        url = reply_env.meta.cdn_url(photos[name], "image/png")
+        event = fb_event(
+            recipient=account,
+            timestamp=int(time.time() * 1000),
+            message={"mid": f"m_photo_{name}", "attachments": [{"type": "image", "payload": {"url": url}}]},
+        )
+        obj = "page" if channel == "messenger" else "instagram"
+        assert post_meta(messenger_delivery(event, obj=obj, account_id=account))["statusCode"] == 200
+    assert channel_pipeline.run_replies().failed == 0
+
+    # Each shop's photo is described with its own OpenAI key (beta brings none: the deployment's) ...
+    vision = [r for r in llm_server.requests if r.kind == "vision"]
+    by_photo = {_openai_image_sha(r.body): r.headers["authorization"] for r in vision}
+    assert by_photo == {
+        hashlib.sha256(photos["acme"]).hexdigest(): "Bearer acme-openai-key",
+        hashlib.sha256(photos["beta"]).hexdigest(): "Bearer test-key",
+    }
+    rows = db.execute("SELECT tenant_id, media_description FROM messages WHERE media_description IS NOT NULL")
+    assert {(r["tenant_id"], r["media_description"]) for r in rows} == set(described.items())
+    # ... billed to it ...
+    usage = db.execute("SELECT tenant_id, count(*) AS n FROM llm_usage WHERE purpose = 'vision' GROUP BY 1")
+    assert {row["tenant_id"]: row["n"] for row in usage} == {"acme": 1, "beta": 1}
+    # ... and answered to the customer with the tenant's own Page token.
+    sent = [r for r in reply_env.meta.sent() if r.json.get("recipient", {}).get("id") == PSID]
+    assert sorted(r.headers["authorization"] for r in sent) == ["Bearer acme-page-token", "Bearer beta-page-token"]
+    tokens = {r.headers.get("authorization") for r in reply_env.meta.requests[before:]}
+    assert f"Bearer {reply_env.meta.token}" not in tokens  # never the deployment's Page token
+
+
 def test_knowledge_suggestions_are_listed_and_decided_only_in_their_tenant(
     shops, admin, knowledge, channel_pipeline, db
 ):
