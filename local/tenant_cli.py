@@ -202,6 +202,12 @@ def _set(client: AdminApi, args: argparse.Namespace) -> int:
         done.append(f"set {', '.join(sorted(body))}")
         if answer.get("channelsClaimedFromConversations"):
             done.append(f"claimed {answer['channelsClaimedFromConversations']} channel id(s) its conversations use")
+        if answer.get("webchatKey"):
+            made = "created: " if answer.get("webchatKeyCreated") else ""
+            done.append(
+                f"web chat key ({made}put it in the shop's chat pages, data-widget-key=…; a page without one "
+                f"now gets 400): {answer['webchatKey']}"
+            )
     _claim_channels(client, args, done)
     for spec in args.remove_channel:
         channel, _, channel_id = spec.partition(":")

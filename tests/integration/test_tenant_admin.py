@@ -13,6 +13,7 @@ import pytest
 from mostrador.tenancy.routing import RoutingTable, key_hash
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_admin_support as support
+from tests.integration.channel_pipeline import channel_pipeline_fixture  # noqa: F401
 from tests.integration.tenant_support import add_tenant, created, tenancy_fixture  # noqa: F401
 from tests.integration.test_reply_support import deliver, messenger, whatsapp
 
@@ -223,6 +224,56 @@ def test_an_upgraded_tenant_answering_unclaimed_ids_must_register_them_before_a_
     add_tenant(admin, "beta")
     again = admin.call("PATCH", "/admin/tenants/default", body={"claimsUnrouted": True})
     assert again.status == 409 and "one tenant" in again.json["error"]
+
+
+def test_switching_off_unclaimed_ids_gives_an_upgraded_tenant_without_one_a_web_chat_key(
+    admin, tenancy, channel_pipeline, db, monkeypatch, capsys
+):
+    # On AWS the upgraded default tenant has no widget key; its keyless chat pages get 400 once it stops
+    # answering unclaimed ids, so the switch makes it one and `mostrador tenant set` prints it.
+    import httpx
+
+    from local import admin_client
+    from local.cli import main
+    from tests.integration.test_admin_support import ADMIN_TOKEN
+    from tests.integration.test_tenant_routing import webchat
+
+    db.execute("INSERT INTO tenants (tenant_id, display_name, claims_unrouted) VALUES ('default', 'default', true)")
+    admin.ok("POST", "/admin/routing")
+    chat = json.dumps({"conversationId": "conversation-0123456789", "text": "hola"})
+    assert webchat("POST", None, body=chat)["statusCode"] == 202  # a keyless page still reaches it
+
+    def through_the_admin_handler(request: httpx.Request) -> httpx.Response:
+        answer = admin.call(
+            request.method,
+            request.url.path,
+            body=json.loads(request.content) if request.content else None,
+            query=dict(request.url.params) or None,
+            authorization=request.headers["authorization"],
+            tenant=request.headers.get("x-tenant"),
+        )
+        return httpx.Response(answer.status, content=answer.raw, headers={"Content-Type": "application/json"})
+
+    real_client = httpx.Client
+    monkeypatch.setattr(
+        admin_client.httpx, "Client", lambda **kw: real_client(transport=httpx.MockTransport(through_the_admin_handler))
+    )
+    monkeypatch.setenv("ADMIN_TOKEN", ADMIN_TOKEN)
+    capsys.readouterr()
+    assert main(["tenant", "set", "default", "--no-claim-unrouted", "--url", "http://mostrador.test"]) == 0
+    printed = capsys.readouterr().out
+    [key] = [row["channel_key"] for row in db.execute("SELECT channel_key FROM tenant_channels WHERE channel = 'webchat'")]
+    assert f"web chat key (created: put it in the shop's chat pages" in printed and key in printed
+    assert routing(tenancy).claimed("webchat", key) == "default" and routing(tenancy).unrouted_tenant is None
+    assert webchat("POST", None, body=chat)["statusCode"] == 400  # why the key was needed
+    shown = admin.ok("GET", "/admin/tenants/default")
+    assert key in [c["id"] for c in shown["channels"] if c["channel"] == "webchat"]
+
+    # A tenant that has a key keeps it: the answer names it, nothing new is made.
+    admin.ok("PATCH", "/admin/tenants/default", body={"claimsUnrouted": True})
+    again = admin.ok("PATCH", "/admin/tenants/default", body={"claimsUnrouted": False})
+    assert (again["webchatKey"], again["webchatKeyCreated"]) == (key, False)
+    assert db.execute("SELECT count(*) AS n FROM tenant_channels WHERE channel = 'webchat'").fetchone()["n"] == 1
 
 
 def test_routing_is_published_on_demand_and_a_single_tenant_deployment_says_it_has_none(

@@ -246,12 +246,16 @@ def update_tenant(
         conn, tenant_id, merged["support_board_api_url"], merged["support_board_dm_bot_user_id"], principal
     )
     claimed_now = 0
+    widget: tuple[str, bool] | None = None
     with conn.transaction():
         if changes.get("claims_unrouted"):
             _check_unrouted_claim(conn, tenant_id, True)
         if changes.get("claims_unrouted") is False and current["claims_unrouted"]:
             # What it answered as the one tenant keeps reaching it once it answers only what it claims.
             claimed_now = repo.claim_conversation_channels(conn, tenant_id)
+            # Its chat pages without a key are answered 400 from now on: they need one (an upgraded
+            # deployment on AWS has none until now).
+            widget = _webchat_key(conn, tenant_id)
         try:
             row = repo.update_tenant(conn, tenant_id, changes)
         except UniqueViolation as exc:  # tenants_support_board_bot, taken since the check above
@@ -261,6 +265,8 @@ def update_tenant(
     answer = tenant_json(row)
     if claimed_now:
         answer["channelsClaimedFromConversations"] = claimed_now
+    if widget is not None:
+        answer["webchatKey"], answer["webchatKeyCreated"] = widget
     if ROUTING_FIELDS & set(changes):
         answer["routing"] = _publish_stored_change(conn, publisher)
     return answer
@@ -422,9 +428,14 @@ def ensure_default_tenant(conn: Connection, settings: Settings) -> list[str]:
 
 def webchat_key(conn: Connection, tenant_id: str) -> str:
     """The tenant's first web chat widget key, generated when it has none."""
+    return _webchat_key(conn, tenant_id)[0]
+
+
+def _webchat_key(conn: Connection, tenant_id: str) -> tuple[str, bool]:
+    """(the tenant's first web chat widget key, whether it was generated now because it had none)."""
     keys = [c["channel_key"] for c in repo.tenant_channels(conn, tenant_id) if c["channel"] == "webchat"]
     if keys:
-        return str(keys[0])
+        return str(keys[0]), False
     key = WIDGET_KEY_PREFIX + secrets.token_urlsafe(18)
     repo.claim_channel(conn, tenant_id, "webchat", key)
-    return key
+    return key, True
