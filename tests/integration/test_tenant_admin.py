@@ -226,22 +226,15 @@ def test_an_upgraded_tenant_answering_unclaimed_ids_must_register_them_before_a_
     assert again.status == 409 and "one tenant" in again.json["error"]
 
 
-def test_switching_off_unclaimed_ids_gives_an_upgraded_tenant_without_one_a_web_chat_key(
-    admin, tenancy, channel_pipeline, db, monkeypatch, capsys
-):
-    # On AWS the upgraded default tenant has no widget key; its keyless chat pages get 400 once it stops
-    # answering unclaimed ids, so the switch makes it one and `mostrador tenant set` prints it.
+@pytest.fixture
+def cli(admin, monkeypatch, capsys):
+    """`mostrador tenant …` in this process, its HTTP calls answered by the real admin handler; its stdout."""
     import httpx
 
-    from local import admin_client
+    from local import tenant_cli
+    from local.admin_client import AdminApi
     from local.cli import main
     from tests.integration.test_admin_support import ADMIN_TOKEN
-    from tests.integration.test_tenant_routing import webchat
-
-    db.execute("INSERT INTO tenants (tenant_id, display_name, claims_unrouted) VALUES ('default', 'default', true)")
-    admin.ok("POST", "/admin/routing")
-    chat = json.dumps({"conversationId": "conversation-0123456789", "text": "hola"})
-    assert webchat("POST", None, body=chat)["statusCode"] == 202  # a keyless page still reaches it
 
     def through_the_admin_handler(request: httpx.Request) -> httpx.Response:
         answer = admin.call(
@@ -254,14 +247,35 @@ def test_switching_off_unclaimed_ids_gives_an_upgraded_tenant_without_one_a_web_
         )
         return httpx.Response(answer.status, content=answer.raw, headers={"Content-Type": "application/json"})
 
-    real_client = httpx.Client
+    transport = httpx.MockTransport(through_the_admin_handler)
     monkeypatch.setattr(
-        admin_client.httpx, "Client", lambda **kw: real_client(transport=httpx.MockTransport(through_the_admin_handler))
+        tenant_cli,
+        "AdminApi",
+        lambda url, token, tenant=None: AdminApi(url, token, tenant, client=httpx.Client(transport=transport)),
     )
     monkeypatch.setenv("ADMIN_TOKEN", ADMIN_TOKEN)
-    capsys.readouterr()
-    assert main(["tenant", "set", "default", "--no-claim-unrouted", "--url", "http://mostrador.test"]) == 0
-    printed = capsys.readouterr().out
+
+    def run(*args: str) -> str:
+        capsys.readouterr()
+        assert main([*args, "--url", "http://mostrador.test"]) == 0
+        return capsys.readouterr().out
+
+    return run
+
+
+def test_switching_off_unclaimed_ids_gives_an_upgraded_tenant_without_one_a_web_chat_key(
+    admin, tenancy, channel_pipeline, db, cli
+):
+    # On AWS the upgraded default tenant has no widget key; its keyless chat pages get 400 once it stops
+    # answering unclaimed ids, so the switch makes it one and `mostrador tenant set` prints it.
+    from tests.integration.test_tenant_routing import webchat
+
+    db.execute("INSERT INTO tenants (tenant_id, display_name, claims_unrouted) VALUES ('default', 'default', true)")
+    admin.ok("POST", "/admin/routing")
+    chat = json.dumps({"conversationId": "conversation-0123456789", "text": "hola"})
+    assert webchat("POST", None, body=chat)["statusCode"] == 202  # a keyless page still reaches it
+
+    printed = cli("tenant", "set", "default", "--no-claim-unrouted")
     [key] = [row["channel_key"] for row in db.execute("SELECT channel_key FROM tenant_channels WHERE channel = 'webchat'")]
     assert f"web chat key (created: put it in the shop's chat pages" in printed and key in printed
     assert routing(tenancy).claimed("webchat", key) == "default" and routing(tenancy).unrouted_tenant is None
@@ -274,6 +288,26 @@ def test_switching_off_unclaimed_ids_gives_an_upgraded_tenant_without_one_a_web_
     again = admin.ok("PATCH", "/admin/tenants/default", body={"claimsUnrouted": False})
     assert (again["webchatKey"], again["webchatKeyCreated"]) == (key, False)
     assert db.execute("SELECT count(*) AS n FROM tenant_channels WHERE channel = 'webchat'").fetchone()["n"] == 1
+
+
+def test_escalation_recipients_without_a_webhook_are_stored_with_a_warning_saying_they_do_nothing(
+    admin, tenancy, db, cli
+):
+    made = admin.call(
+        "POST", "/admin/tenants", body={"tenantId": "acme", "displayName": "Acme", "escalationEmail": "a@acme.test"}
+    )
+    assert made.status == 201
+    [warning] = made.json["warnings"]
+    assert "escalationWebhookUrl" in warning and "sends no e-mail" in warning
+    agents = admin.ok("PATCH", "/admin/tenants/acme", body={"escalationAgentIds": ["11"]})
+    assert agents["escalationAgentIds"] == ["11"] and agents["warnings"] == [warning]
+    # Said on every change while it holds, so whoever changes the tenant next learns it too.
+    assert admin.ok("PATCH", "/admin/tenants/acme", body={"currency": "EUR"})["warnings"] == [warning]
+    hooked = admin.ok("PATCH", "/admin/tenants/acme", body={"escalationWebhookUrl": "https://hooks.acme.test/esc"})
+    assert "warnings" not in hooked
+    plain = admin.call("POST", "/admin/tenants", body={"tenantId": "beta", "displayName": "Beta"})
+    assert plain.status == 201 and "warnings" not in plain.json
+    assert f"warning: {warning}" in cli("tenant", "set", "beta", "--escalation-email", "b@beta.test")
 
 
 def test_routing_is_published_on_demand_and_a_single_tenant_deployment_says_it_has_none(

@@ -190,6 +190,20 @@ def _check_support_board_bot(
             raise _support_board_bot_taken(tenant_id, principal, owner)
 
 
+def _with_warnings(answer: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings stored as asked that will not do what they seem to (a 200, and what to add)."""
+    warnings = []
+    if (row.get("escalation_email") or row.get("escalation_agent_ids")) and not row.get("escalation_webhook_url"):
+        warnings.append(
+            "escalationEmail and escalationAgentIds are only sent in the escalation notice POSTed to "
+            "escalationWebhookUrl (Mostrador sends no e-mail and assigns no Support Board conversation): "
+            "without escalationWebhookUrl nobody hears of an escalation through them."
+        )
+    if warnings:
+        answer["warnings"] = warnings
+    return answer
+
+
 def create_tenant(
     conn: Connection, body: NewTenantBody, principal: Principal, publisher: RoutingPublisher | None
 ) -> dict[str, Any]:
@@ -225,7 +239,7 @@ def create_tenant(
         repo.claim_channel(conn, body.tenantId, "webchat", widget_key)
         _audit(conn, body.tenantId, "tenant_created", principal, {"fields": sorted(values)})
     published = _publish_stored_change(conn, publisher)
-    return {**tenant_json(row), "webchatKey": widget_key, "routing": published}
+    return _with_warnings({**tenant_json(row), "webchatKey": widget_key, "routing": published}, row)
 
 
 def update_tenant(
@@ -269,7 +283,7 @@ def update_tenant(
         answer["webchatKey"], answer["webchatKeyCreated"] = widget
     if ROUTING_FIELDS & set(changes):
         answer["routing"] = _publish_stored_change(conn, publisher)
-    return answer
+    return _with_warnings(answer, row)
 
 
 # -- channel ids ---------------------------------------------------------------------------------
