@@ -276,8 +276,10 @@ def test_switching_off_unclaimed_ids_gives_an_upgraded_tenant_without_one_a_web_
     assert webchat("POST", None, body=chat)["statusCode"] == 202  # a keyless page still reaches it
 
     printed = cli("tenant", "set", "default", "--no-claim-unrouted")
-    [key] = [row["channel_key"] for row in db.execute("SELECT channel_key FROM tenant_channels WHERE channel = 'webchat'")]
-    assert f"web chat key (created: put it in the shop's chat pages" in printed and key in printed
+    [key] = [
+        row["channel_key"] for row in db.execute("SELECT channel_key FROM tenant_channels WHERE channel = 'webchat'")
+    ]
+    assert "web chat key (created: put it in the shop's chat pages" in printed and key in printed
     assert routing(tenancy).claimed("webchat", key) == "default" and routing(tenancy).unrouted_tenant is None
     assert webchat("POST", None, body=chat)["statusCode"] == 400  # why the key was needed
     shown = admin.ok("GET", "/admin/tenants/default")
@@ -352,7 +354,9 @@ def test_a_single_tenant_deployment_refuses_tenants_channels_and_keys_before_sto
     assert db.execute("SELECT count(*) AS n FROM tenants").fetchone()["n"] == tenants_before
     assert db.execute("SELECT count(*) AS n FROM tenant_channels WHERE channel_key = '1001'").fetchone()["n"] == 0
     assert db.execute("SELECT count(*) AS n FROM tenant_keys").fetchone()["n"] == keys_before
-    assert db.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"] == audited_before  # a refused mutation leaves no entry (test_admin_access)
+    assert (
+        db.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"] == audited_before
+    )  # a refused mutation leaves no entry (test_admin_access)
     # Settings that do not route still change.
     assert admin.ok("PATCH", "/admin/tenants/default", body={"currency": "EUR"})["currency"] == "EUR"
 
@@ -519,6 +523,9 @@ def test_a_deploy_whose_default_tenant_bot_another_tenant_has_still_creates_the_
         {"TENANT_ID": "renamed", "SUPPORT_BOARD_API_URL": url, "SUPPORT_BOARD_DM_BOT_USER_ID": "2"}
     )
     done = ensure_default_tenant(db, settings)
-    assert done[:2] == ["created tenant renamed", "Support Board bot left to tenant acme (SUPPORT_BOARD_DM_BOT_USER_ID)"]
+    assert done[:2] == [
+        "created tenant renamed",
+        "Support Board bot left to tenant acme (SUPPORT_BOARD_DM_BOT_USER_ID)",
+    ]
     row = db.execute("SELECT support_board_dm_bot_user_id FROM tenants WHERE tenant_id = 'renamed'").fetchone()
     assert row["support_board_dm_bot_user_id"] is None

@@ -301,7 +301,7 @@ def test_customer_reset_synonym_removal_and_the_seed_export_act_on_the_callers_t
 def test_faq_edits_and_documents_by_id_stay_in_their_tenant(shops, admin, knowledge, db):
     as_tenant(admin, "beta")
     faq = knowledge.faq("¿Abren los domingos?", "No, de lunes a sábado.")
-    document = knowledge.upload("horario-beta.txt", "Beta abre de 9 a 18.".encode())
+    document = knowledge.upload("horario-beta.txt", b"Beta abre de 9 a 18.")
     assert faq.status == 202 and document.status == 202, (faq.raw, document.raw)
     faq_id, document_id = faq.json["id"], document.json["id"]
     knowledge.drain()
@@ -309,13 +309,15 @@ def test_faq_edits_and_documents_by_id_stay_in_their_tenant(shops, admin, knowle
     assert {r["tenant_id"] for r in before} == {"beta"}
 
     as_tenant(admin, "acme")
-    edited = admin.call("PUT", f"/admin/knowledge/faq/{faq_id}", body={"question": "¿Abren los domingos?", "answer": "Sí, abrimos."})
+    edited = admin.call(
+        "PUT", f"/admin/knowledge/faq/{faq_id}", body={"question": "¿Abren los domingos?", "answer": "Sí, abrimos."}
+    )
     assert edited.status == 404
     for method in ("GET", "DELETE"):
         assert admin.call(method, f"/admin/knowledge/documents/{document_id}").status == 404
     assert admin.ok("GET", "/admin/knowledge/documents")["documents"] == []
     # Acme's own upload is acme's: beta neither lists nor reads it.
-    mine = knowledge.upload("horario-acme.txt", "Acme abre de 8 a 20.".encode())
+    mine = knowledge.upload("horario-acme.txt", b"Acme abre de 8 a 20.")
     assert mine.status == 202
     knowledge.drain()
     assert db.execute("SELECT tenant_id FROM knowledge_documents WHERE id = %s", (mine.json["id"],)).fetchone() == {
@@ -492,7 +494,10 @@ def test_page_and_instagram_replies_use_the_tenants_page_token_and_photos_its_ll
     reply_env.meta.other_tokens |= {"acme-page-token", "beta-page-token"}
     created = {"acme": ("messenger", "2001"), "beta": ("instagram", "3002")}
     for name, (channel, account) in created.items():
-        assert admin.call("POST", f"/admin/tenants/{name}/channels", body={"channel": channel, "id": account}).status == 201
+        assert (
+            admin.call("POST", f"/admin/tenants/{name}/channels", body={"channel": channel, "id": account}).status
+            == 201
+        )
     secrets = {"acme": {"MESSENGER_PAGE_TOKEN": "acme-page-token", "OPENAI_API_KEY": "acme-openai-key"},
                "beta": {"MESSENGER_PAGE_TOKEN": "beta-page-token"}}  # fmt: skip
     for name, values in secrets.items():

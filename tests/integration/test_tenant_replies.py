@@ -228,8 +228,12 @@ def test_a_whatsapp_customer_of_a_tenant_past_its_budget_is_handed_to_people(
     # TokenBudgetSpent, so the item failed, was retried and dead-lettered, and the customer got nothing.
     reply_env.meta.other_tokens = {"acme-wa-token"}
     add_tenant(
-        admin, "acme", channels={"whatsapp": "1001"}, secrets={"WHATSAPP_TOKEN": "acme-wa-token"},
-        monthlyTokenBudget=10, overBudget="escalate",
+        admin,
+        "acme",
+        channels={"whatsapp": "1001"},
+        secrets={"WHATSAPP_TOKEN": "acme-wa-token"},
+        monthlyTokenBudget=10,
+        overBudget="escalate",
     )
     spend(db, "acme", 10, datetime.now(UTC))
     message = inbound("acme", "¿tienen neveras?", channel="whatsapp", number="1001")
@@ -250,8 +254,13 @@ def test_a_whatsapp_customer_past_the_budget_gets_the_cheaper_model_and_the_budg
 ):
     reply_env.meta.other_tokens = {"acme-wa-token"}
     add_tenant(
-        admin, "acme", channels={"whatsapp": "1001"}, secrets={"WHATSAPP_TOKEN": "acme-wa-token"},
-        chatModel="gpt-4.1", monthlyTokenBudget=10, budgetModel="gpt-4.1-nano",
+        admin,
+        "acme",
+        channels={"whatsapp": "1001"},
+        secrets={"WHATSAPP_TOKEN": "acme-wa-token"},
+        chatModel="gpt-4.1",
+        monthlyTokenBudget=10,
+        budgetModel="gpt-4.1-nano",
     )
     spend(db, "acme", 10, datetime.now(UTC))
     capsys.readouterr()
