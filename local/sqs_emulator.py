@@ -7,7 +7,9 @@ one of its messages is in flight. Filled for the queues created here (`_patch_qu
 
 * moto deduplicates a FIFO message only against messages still in the queue, while SQS remembers a
   deduplication id for five minutes after the first send, even once the message is deleted
-  (`DeduplicationWindow`).
+  (`DeduplicationWindow`). moto also ignores `DeduplicationScope`; here a queue created with
+  `per_group_deduplication` (the reply queue, as infra/queues.py makes it on AWS) remembers the id per
+  message group: the same id in two groups is two messages.
 * moto decides group by group as it scans, and a message whose visibility timeout has passed still counts
   as in flight until the scan reaches it, so when a failed group comes back it can deliver the group's last
   message first. Here a group offers only the messages before its first one in flight, and a message stops
@@ -41,6 +43,8 @@ class QueueSpec:
     fifo: bool
     visibility_timeout: int  # seconds
     max_receives: int  # receives before the message moves to the dead-letter queue
+    # FIFO only: DeduplicationScope messageGroup (and FifoThroughputLimit perMessageGroupId), else per queue.
+    per_group_deduplication: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,8 @@ class SqsEmulator:
         dlq_url = self.client.create_queue(QueueName=f"{spec.name}-dlq{suffix}", Attributes=fifo_attributes)["QueueUrl"]
         dlq_arn = self._arn(dlq_url)
         redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(spec.max_receives)})
+        if spec.fifo and spec.per_group_deduplication:
+            fifo_attributes.update(DeduplicationScope="messageGroup", FifoThroughputLimit="perMessageGroupId")
         url = self.client.create_queue(
             QueueName=f"{spec.name}{suffix}",
             Attributes={**fifo_attributes, "VisibilityTimeout": str(spec.visibility_timeout), "RedrivePolicy": redrive},
@@ -217,6 +223,8 @@ def _add_fifo_message(queue: Any, message: Any) -> None:
     """Replaces moto's add_message, which scans the whole queue for the deduplication id."""
     with queue._messages_lock:
         dedup_id = message.deduplication_id
+        if dedup_id and queue.deduplication_scope == "messageGroup":
+            dedup_id = f"{message.group_id}\x00{dedup_id}"  # the id is remembered per message group
         if dedup_id and not queue._mostrador_sent.first_time(dedup_id, int(message.sent_timestamp)):
             return
         queue._messages.append(message)

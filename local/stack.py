@@ -232,7 +232,8 @@ class LocalStack:
         prefix = f"mostrador-local-{self.options.port}"
         vt = self.options.visibility_timeout
         self.queues["enrich"] = self.sqs.create_queue(QueueSpec(f"{prefix}-enrich", False, vt, max_receives))
-        self.queues["reply"] = self.sqs.create_queue(QueueSpec(f"{prefix}-reply", True, vt, 5))
+        reply = QueueSpec(f"{prefix}-reply", True, vt, 5, per_group_deduplication=True)  # as infra/queues.py
+        self.queues["reply"] = self.sqs.create_queue(reply)
         self.queues["knowledge"] = self.sqs.create_queue(
             QueueSpec(f"{prefix}-knowledge", False, vt, settings.knowledge_max_receives)
         )

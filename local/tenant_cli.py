@@ -186,7 +186,7 @@ def _show(client: AdminApi, args: argparse.Namespace) -> int:
 def _add(client: AdminApi, args: argparse.Namespace) -> int:
     body = {"tenantId": args.tenant_id, "displayName": args.name or args.tenant_id, **settings_body(args)}
     created = client.call("POST", "/admin/tenants", body=body)
-    done = [f"tenant {created['tenantId']} created"]
+    done = [f"tenant {created['tenantId']} created", *(f"warning: {w}" for w in created.get("warnings", []))]
     _claim_channels(client, args, done)
     print("\n".join(done))
     print(f"web chat key: {created['webchatKey']}   (chat: {args.url.rstrip('/')}/chat?key={created['webchatKey']})")
@@ -200,8 +200,15 @@ def _set(client: AdminApi, args: argparse.Namespace) -> int:
     if body:
         answer = client.call("PATCH", _path(args.tenant_id), body=body)
         done.append(f"set {', '.join(sorted(body))}")
+        done.extend(f"warning: {w}" for w in answer.get("warnings", []))
         if answer.get("channelsClaimedFromConversations"):
             done.append(f"claimed {answer['channelsClaimedFromConversations']} channel id(s) its conversations use")
+        if answer.get("webchatKey"):
+            made = "created: " if answer.get("webchatKeyCreated") else ""
+            done.append(
+                f"web chat key ({made}put it in the shop's chat pages, data-widget-key=…; a page without one "
+                f"now gets 400): {answer['webchatKey']}"
+            )
     _claim_channels(client, args, done)
     for spec in args.remove_channel:
         channel, _, channel_id = spec.partition(":")

@@ -116,7 +116,10 @@ def support_board_event() -> Response:
         return _answer(400, f"{exc.message} Support Board posts JSON with function, key and data.")
     tenant = key_tenant(_routing(), "support_board", key if isinstance(key, str) else None)
     if tenant is None:
+        # Counted with the other events no tenant owns (a Support Board whose key was revoked or never
+        # registered shows there); the key and the body stay out of the log.
         logger.warning("Support Board event refused: missing or wrong key")
+        metrics.add_metric(name="UnroutedEvents", unit=MetricUnit.Count, value=1)
         return _answer(401, "Missing or wrong key.")
     try:
         payload = parse_json_body(raw)

@@ -258,9 +258,11 @@ def test_a_tenant_token_never_reaches_another_tenants_rows(admin, db):
     exported = json.loads(norte_owner.get("/admin/export", since=today, until=today, format="json").raw)
     texts_exported = [row["text"] for row in exported["rows"]]
     assert "hola desde norte" in texts_exported and "hola desde sur" not in texts_exported
+    deliver(in_tenant(NORTE, "una pregunta más"))  # norte has one customer message more than sur
     norte_counts = norte_owner.ok("GET", "/admin/analytics", query={"since": today, "until": today})
     sur_counts = sur_owner.ok("GET", "/admin/analytics", query={"since": today, "until": today})
-    assert norte_counts["messagesByChannel"] == sur_counts["messagesByChannel"]  # same traffic, counted apart
+    norte_in, sur_in = (c["messagesByChannel"]["whatsapp"]["inbound"] for c in (norte_counts, sur_counts))
+    assert (norte_in, sur_in) == (3, 2)  # counted apart: neither sees the other's (nor everyone's 5)
     everyone = admin.ok("GET", "/admin/conversations", tenant=NORTE)["conversations"]
     assert len(everyone) == 2  # the operator sees a tenant only by naming it
 

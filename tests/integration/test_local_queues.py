@@ -227,6 +227,27 @@ def test_fifo_deduplicates_by_id_for_five_minutes_even_after_the_first_copy_was_
     assert consumer.done == ["hello", "next"]
 
 
+@pytest.mark.parametrize("per_group", [True, False])
+def test_fifo_deduplication_is_per_message_group_when_the_queue_is_made_so(
+    emulator: SqsEmulator, per_group: bool
+) -> None:
+    # The reply queue on AWS has DeduplicationScope messageGroup (infra/queues.py): the same id in two
+    # conversations is two messages there, and must be here too; a queue-scoped queue keeps one.
+    spec = QueueSpec(f"t-{uuid.uuid4().hex[:10]}", True, 1, 5, per_group_deduplication=per_group)
+    queue = emulator.create_queue(spec)
+    attributes = emulator.client.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["All"])["Attributes"]
+    assert attributes["DeduplicationScope"] == ("messageGroup" if per_group else "queue")
+    send(emulator, queue, "acme", group="tenant-a:c1", dedup="in.1")
+    send(emulator, queue, "beta", group="tenant-b:c1", dedup="in.1")
+    send(emulator, queue, "acme again", group="tenant-a:c1", dedup="in.1")  # a duplicate in either scope
+    consumer = Consumer()
+    source = SqsEventSource(emulator.client, queue, consumer, batch_size=10)
+    expected = ["acme", "beta"] if per_group else ["acme"]
+    poll_until(source, lambda: sorted(consumer.done) == expected)
+    assert source.poll_once() is None
+    assert sorted(consumer.done) == expected
+
+
 def test_fifo_event_source_refuses_lambda_forbidden_settings(emulator: SqsEmulator) -> None:
     queue = make_queue(emulator, fifo=True)
     with pytest.raises(ValueError):

@@ -81,8 +81,8 @@ def test_a_second_tenant_added_from_the_cli_is_chatted_with_through_its_own_key(
     # The same item code in both catalogs, each pushed with its tenant's key.
     default_catalog = catalog_file(tmp_path, "default", [item("XY-0412", "Nevera Samsung RT38", 499)])
     beta_catalog = catalog_file(tmp_path, "beta", [item("XY-0412", "Licuadora Oster Pro", 80)])
-    mostrador(stack, stack_env, "ingest", str(default_catalog), "--key", ingest_key(stack), "--timeout", "180")
-    mostrador(stack, stack_env, "ingest", str(beta_catalog), "--key", beta_ingest[1], "--timeout", "180")
+    mostrador(stack, stack_env, "ingest", str(default_catalog), f"--key={ingest_key(stack)}", "--timeout", "180")
+    mostrador(stack, stack_env, "ingest", str(beta_catalog), f"--key={beta_ingest[1]}", "--timeout", "180")
 
     beta_answer = bot_answer(WebChatClient(stack.url, widget_key=beta_key[1]), "¿tienen el XY-0412?")
     assert "Licuadora Oster Pro" in beta_answer and "Nevera" not in beta_answer

@@ -13,6 +13,7 @@ import pytest
 from mostrador.tenancy.routing import RoutingTable, key_hash
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_admin_support as support
+from tests.integration.channel_pipeline import channel_pipeline_fixture  # noqa: F401
 from tests.integration.tenant_support import add_tenant, created, tenancy_fixture  # noqa: F401
 from tests.integration.test_reply_support import deliver, messenger, whatsapp
 
@@ -225,6 +226,92 @@ def test_an_upgraded_tenant_answering_unclaimed_ids_must_register_them_before_a_
     assert again.status == 409 and "one tenant" in again.json["error"]
 
 
+@pytest.fixture
+def cli(admin, monkeypatch, capsys):
+    """`mostrador tenant …` in this process, its HTTP calls answered by the real admin handler; its stdout."""
+    import httpx
+
+    from local import tenant_cli
+    from local.admin_client import AdminApi
+    from local.cli import main
+    from tests.integration.test_admin_support import ADMIN_TOKEN
+
+    def through_the_admin_handler(request: httpx.Request) -> httpx.Response:
+        answer = admin.call(
+            request.method,
+            request.url.path,
+            body=json.loads(request.content) if request.content else None,
+            query=dict(request.url.params) or None,
+            authorization=request.headers["authorization"],
+            tenant=request.headers.get("x-tenant"),
+        )
+        return httpx.Response(answer.status, content=answer.raw, headers={"Content-Type": "application/json"})
+
+    transport = httpx.MockTransport(through_the_admin_handler)
+    monkeypatch.setattr(
+        tenant_cli,
+        "AdminApi",
+        lambda url, token, tenant=None: AdminApi(url, token, tenant, client=httpx.Client(transport=transport)),
+    )
+    monkeypatch.setenv("ADMIN_TOKEN", ADMIN_TOKEN)
+
+    def run(*args: str) -> str:
+        capsys.readouterr()
+        assert main([*args, "--url", "http://mostrador.test"]) == 0
+        return capsys.readouterr().out
+
+    return run
+
+
+def test_switching_off_unclaimed_ids_gives_an_upgraded_tenant_without_one_a_web_chat_key(
+    admin, tenancy, channel_pipeline, db, cli
+):
+    # On AWS the upgraded default tenant has no widget key; its keyless chat pages get 400 once it stops
+    # answering unclaimed ids, so the switch makes it one and `mostrador tenant set` prints it.
+    from tests.integration.test_tenant_routing import webchat
+
+    db.execute("INSERT INTO tenants (tenant_id, display_name, claims_unrouted) VALUES ('default', 'default', true)")
+    admin.ok("POST", "/admin/routing")
+    chat = json.dumps({"conversationId": "conversation-0123456789", "text": "hola"})
+    assert webchat("POST", None, body=chat)["statusCode"] == 202  # a keyless page still reaches it
+
+    printed = cli("tenant", "set", "default", "--no-claim-unrouted")
+    [key] = [
+        row["channel_key"] for row in db.execute("SELECT channel_key FROM tenant_channels WHERE channel = 'webchat'")
+    ]
+    assert "web chat key (created: put it in the shop's chat pages" in printed and key in printed
+    assert routing(tenancy).claimed("webchat", key) == "default" and routing(tenancy).unrouted_tenant is None
+    assert webchat("POST", None, body=chat)["statusCode"] == 400  # why the key was needed
+    shown = admin.ok("GET", "/admin/tenants/default")
+    assert key in [c["id"] for c in shown["channels"] if c["channel"] == "webchat"]
+
+    # A tenant that has a key keeps it: the answer names it, nothing new is made.
+    admin.ok("PATCH", "/admin/tenants/default", body={"claimsUnrouted": True})
+    again = admin.ok("PATCH", "/admin/tenants/default", body={"claimsUnrouted": False})
+    assert (again["webchatKey"], again["webchatKeyCreated"]) == (key, False)
+    assert db.execute("SELECT count(*) AS n FROM tenant_channels WHERE channel = 'webchat'").fetchone()["n"] == 1
+
+
+def test_escalation_recipients_without_a_webhook_are_stored_with_a_warning_saying_they_do_nothing(
+    admin, tenancy, db, cli
+):
+    made = admin.call(
+        "POST", "/admin/tenants", body={"tenantId": "acme", "displayName": "Acme", "escalationEmail": "a@acme.test"}
+    )
+    assert made.status == 201
+    [warning] = made.json["warnings"]
+    assert "escalationWebhookUrl" in warning and "sends no e-mail" in warning
+    agents = admin.ok("PATCH", "/admin/tenants/acme", body={"escalationAgentIds": ["11"]})
+    assert agents["escalationAgentIds"] == ["11"] and agents["warnings"] == [warning]
+    # Said on every change while it holds, so whoever changes the tenant next learns it too.
+    assert admin.ok("PATCH", "/admin/tenants/acme", body={"currency": "EUR"})["warnings"] == [warning]
+    hooked = admin.ok("PATCH", "/admin/tenants/acme", body={"escalationWebhookUrl": "https://hooks.acme.test/esc"})
+    assert "warnings" not in hooked
+    plain = admin.call("POST", "/admin/tenants", body={"tenantId": "beta", "displayName": "Beta"})
+    assert plain.status == 201 and "warnings" not in plain.json
+    assert f"warning: {warning}" in cli("tenant", "set", "beta", "--escalation-email", "b@beta.test")
+
+
 def test_routing_is_published_on_demand_and_a_single_tenant_deployment_says_it_has_none(
     admin, tenancy, db, monkeypatch
 ):
@@ -239,6 +326,39 @@ def test_routing_is_published_on_demand_and_a_single_tenant_deployment_says_it_h
     forget_tenancy_caches()
     answer = admin.call("POST", "/admin/routing")
     assert answer.status == 503 and "TENANT_ID" in answer.json["error"]
+
+
+def test_a_single_tenant_deployment_refuses_tenants_channels_and_keys_before_storing_anything(admin, db):
+    # No routing document (neither MOSTRADOR_ROUTING_SECRET_ARN nor MOSTRADOR_ROUTING_FILE): nothing
+    # could route to what would be stored, so it is refused first (it was stored, then answered 503).
+    from mostrador.config import get_settings
+    from mostrador.operations.tenants import ensure_default_tenant
+
+    ensure_default_tenant(db, get_settings())  # the deploy's first start: the one tenant, TENANT_ID
+    tenants_before = db.execute("SELECT count(*) AS n FROM tenants").fetchone()["n"]
+    keys_before = db.execute("SELECT count(*) AS n FROM tenant_keys").fetchone()["n"]
+    audited_before = db.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"]
+    for method, path, body in (
+        ("POST", "/admin/tenants", {"tenantId": "acme", "displayName": "Acme"}),
+        ("POST", "/admin/tenants", {"tenantId": "acme", "displayName": "Acme"}),  # a retry: the same answer
+        ("POST", "/admin/tenants/default/channels", {"channel": "whatsapp", "id": "1001"}),
+        ("POST", "/admin/tenants/default/keys", {"kind": "ingest"}),
+        ("DELETE", "/admin/tenants/default/keys/key_000000000000", None),
+        ("PATCH", "/admin/tenants/default", {"claimsUnrouted": False}),
+    ):
+        answer = admin.call(method, path, body=body)
+        assert answer.status == 409, (path, answer.status, answer.raw)
+        error = answer.json["error"]
+        assert "single-tenant deployment" in error and "MOSTRADOR_ROUTING_SECRET_ARN" in error
+        assert "MOSTRADOR_ROUTING_FILE" in error and "Nothing was stored" in error
+    assert db.execute("SELECT count(*) AS n FROM tenants").fetchone()["n"] == tenants_before
+    assert db.execute("SELECT count(*) AS n FROM tenant_channels WHERE channel_key = '1001'").fetchone()["n"] == 0
+    assert db.execute("SELECT count(*) AS n FROM tenant_keys").fetchone()["n"] == keys_before
+    assert (
+        db.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"] == audited_before
+    )  # a refused mutation leaves no entry (test_admin_access)
+    # Settings that do not route still change.
+    assert admin.ok("PATCH", "/admin/tenants/default", body={"currency": "EUR"})["currency"] == "EUR"
 
 
 def test_a_routing_document_that_cannot_be_written_leaves_the_change_and_says_to_publish_again(admin, tenancy, db):
@@ -371,3 +491,41 @@ def test_one_support_board_bot_and_one_tenant_answering_unclaimed_ids(admin, ten
         "POST", "/admin/tenants", body={"tenantId": "gamma", "displayName": "G", "claimsUnrouted": True}
     )
     assert claiming.status == 409 and "one tenant" in claiming.json["error"]
+
+
+def test_a_new_tenant_with_another_tenants_support_board_bot_is_a_409_and_nothing_is_stored(admin, tenancy, db):
+    bot = {"supportBoardApiUrl": "https://sb.example/include/api.php", "supportBoardDmBotUserId": "2"}
+    add_tenant(admin, "acme", secrets={"SUPPORT_BOARD_API_TOKEN": "acme-sb-token"}, **bot)
+    same = {**bot, "supportBoardApiUrl": "https://SB.example/include/api.php"}  # URLs compare without case
+    taken = admin.call("POST", "/admin/tenants", body={"tenantId": "beta", "displayName": "B", **same})
+    assert taken.status == 409, taken.raw
+    assert "tenant 'acme' has this Support Board URL and bot user" in taken.json["error"]
+    assert b"acme-sb-token" not in taken.raw
+    assert db.execute("SELECT 1 FROM tenants WHERE tenant_id = 'beta'").fetchone() is None
+    created(admin, "/admin/tenants", {"tenantId": "beta", "displayName": "B", **bot, "supportBoardDmBotUserId": "5"})
+
+    # A tenant's owner is told the bot is taken, not whose it is.
+    from tests.integration.tenant_support import as_tenant
+
+    as_tenant(admin, "beta")
+    refused = admin.call("PATCH", "/admin/tenants/beta", body={"supportBoardDmBotUserId": "2"})
+    assert refused.status == 409 and "another tenant has this Support Board URL" in refused.json["error"]
+    assert b"acme" not in refused.raw
+
+
+def test_a_deploy_whose_default_tenant_bot_another_tenant_has_still_creates_the_default_tenant(admin, tenancy, db):
+    from mostrador.config import load_settings
+    from mostrador.operations.tenants import ensure_default_tenant
+
+    url = "https://sb.example/include/api.php"
+    add_tenant(admin, "acme", supportBoardApiUrl=url, supportBoardDmBotUserId="2")
+    settings = load_settings(
+        {"TENANT_ID": "renamed", "SUPPORT_BOARD_API_URL": url, "SUPPORT_BOARD_DM_BOT_USER_ID": "2"}
+    )
+    done = ensure_default_tenant(db, settings)
+    assert done[:2] == [
+        "created tenant renamed",
+        "Support Board bot left to tenant acme (SUPPORT_BOARD_DM_BOT_USER_ID)",
+    ]
+    row = db.execute("SELECT support_board_dm_bot_user_id FROM tenants WHERE tenant_id = 'renamed'").fetchone()
+    assert row["support_board_dm_bot_user_id"] is None

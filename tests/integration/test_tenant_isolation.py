@@ -269,6 +269,95 @@ def test_the_knowledge_base_of_each_tenant_is_its_own(shops, admin, knowledge, c
         assert replies and answers[name] in replies[0] and answers[other] not in replies[0], replies
 
 
+def test_customer_reset_synonym_removal_and_the_seed_export_act_on_the_callers_tenant_only(shops, admin, db):
+    # The same customer phone wrote to both shops: acme resetting that customer resets acme's conversation.
+    as_tenant(admin, "acme")
+    admin.ok("POST", f"/admin/customers/{CUSTOMER_PHONE}/reset", body={})
+    reset = db.execute("SELECT tenant_id, context_reset_at FROM conversations WHERE conversation_id LIKE 'wa:%'")
+    assert {r["tenant_id"]: r["context_reset_at"] is not None for r in reset} == {"acme": True, "beta": False}
+
+    # Both shops have their own entry for a term; acme removing its own leaves beta's.
+    for name in ("acme", "beta"):
+        as_tenant(admin, name)
+        admin.ok("PUT", "/admin/search/synonyms/heladera", body={"alternatives": [f"nevera {name}"]})
+    as_tenant(admin, "acme")
+    admin.ok("DELETE", "/admin/search/synonyms/heladera")
+    assert admin.call("DELETE", "/admin/search/synonyms/heladera").status == 404  # acme has none left
+    as_tenant(admin, "beta")
+    terms = {s["term"]: s for s in admin.ok("GET", "/admin/search/synonyms")["synonyms"]}
+    assert terms["heladera"]["source"] == "tenant" and "nevera beta" in terms["heladera"]["alternatives"]
+
+    # Seed 003's export route: the caller's rows only.
+    for name, other in (("acme", "beta"), ("beta", "acme")):
+        as_tenant(admin, name)
+        query = {"start_date": days()["since"], "end_date": days()["until"], "format": "json"}
+        answer = admin.call("GET", "/api/v1/export/conversations", query=query)
+        assert answer.status == 200, answer.raw
+        exported = answer.raw.decode()
+        assert OWN[name] in exported and OWN[other] not in exported
+        assert f"({name})" in exported and f"({other})" not in exported
+
+
+def test_faq_edits_and_documents_by_id_stay_in_their_tenant(shops, admin, knowledge, db):
+    as_tenant(admin, "beta")
+    faq = knowledge.faq("¿Abren los domingos?", "No, de lunes a sábado.")
+    document = knowledge.upload("horario-beta.txt", b"Beta abre de 9 a 18.")
+    assert faq.status == 202 and document.status == 202, (faq.raw, document.raw)
+    faq_id, document_id = faq.json["id"], document.json["id"]
+    knowledge.drain()
+    before = db.execute("SELECT id, tenant_id, title, status FROM knowledge_documents ORDER BY id").fetchall()
+    assert {r["tenant_id"] for r in before} == {"beta"}
+
+    as_tenant(admin, "acme")
+    edited = admin.call(
+        "PUT", f"/admin/knowledge/faq/{faq_id}", body={"question": "¿Abren los domingos?", "answer": "Sí, abrimos."}
+    )
+    assert edited.status == 404
+    for method in ("GET", "DELETE"):
+        assert admin.call(method, f"/admin/knowledge/documents/{document_id}").status == 404
+    assert admin.ok("GET", "/admin/knowledge/documents")["documents"] == []
+    # Acme's own upload is acme's: beta neither lists nor reads it.
+    mine = knowledge.upload("horario-acme.txt", b"Acme abre de 8 a 20.")
+    assert mine.status == 202
+    knowledge.drain()
+    assert db.execute("SELECT tenant_id FROM knowledge_documents WHERE id = %s", (mine.json["id"],)).fetchone() == {
+        "tenant_id": "acme"
+    }
+    as_tenant(admin, "beta")
+    assert admin.call("GET", f"/admin/knowledge/documents/{mine.json['id']}").status == 404
+    assert [d["id"] for d in admin.ok("GET", "/admin/knowledge/documents")["documents"]] == [document_id]
+    after = db.execute(
+        "SELECT id, tenant_id, title, status FROM knowledge_documents WHERE tenant_id = 'beta' ORDER BY id"
+    ).fetchall()
+    assert after == before  # beta's FAQ entry and document unchanged, not deleted
+    assert "Sí, abrimos." not in json.dumps(admin.ok("GET", "/admin/knowledge/faq"), ensure_ascii=False)
+
+
+def test_a_syncs_failed_items_are_listed_to_their_tenant_only(shops, admin, pipeline, db):
+    # The database refuses items whose code starts with BAD (a trigger): a failure per item, in each tenant.
+    db.execute(
+        "CREATE OR REPLACE FUNCTION isolation_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN IF NEW.item_code LIKE 'BAD%' THEN RAISE EXCEPTION 'refused for this test'"
+        " USING ERRCODE = 'data_exception'; END IF; RETURN NEW; END $$"
+    )
+    db.execute(
+        "CREATE OR REPLACE TRIGGER isolation_test_refuse BEFORE INSERT OR UPDATE ON products"
+        " FOR EACH ROW EXECUTE FUNCTION isolation_test_refuse()"
+    )
+    try:
+        for name in ("acme", "beta"):
+            body = {"products": [product("OK-1"), product(f"BAD-{name}")], "syncId": "weekly"}
+            assert pipeline.push(body, key=shops[name]["ingest"])[0] == 202
+        pipeline.drain()
+    finally:
+        db.execute("DROP TRIGGER IF EXISTS isolation_test_refuse ON products")
+        db.execute("DROP FUNCTION IF EXISTS isolation_test_refuse()")
+    for name in ("acme", "beta"):
+        as_tenant(admin, name)
+        failures = admin.ok("GET", "/admin/console/syncs/weekly/failures")["failures"]
+        assert [f["itemCode"] for f in failures] == [f"BAD-{name}"]
+
+
 # -- what main added since (issues 13 and 14, the console's Knowledge section) ---------------------
 
 
@@ -392,6 +481,59 @@ def test_voice_notes_are_fetched_and_transcribed_with_the_tenants_own_token_and_
     }
     usage = db.execute("SELECT tenant_id, count(*) AS n FROM llm_usage WHERE purpose = 'transcription' GROUP BY 1")
     assert {row["tenant_id"]: row["n"] for row in usage} == {"acme": 1, "beta": 1}
+
+
+def test_page_and_instagram_replies_use_the_tenants_page_token_and_photos_its_llm_key_and_budget(
+    shops, admin, reply_env, llm_server, channel_pipeline, monkeypatch, db
+):
+    from tests.fakes.llm_server import _openai_image_sha
+    from tests.fakes.media_files import png_photo
+    from tests.unit.channels.payloads import PSID, fb_event, messenger_delivery
+
+    use_openai_media(monkeypatch, llm_server)  # the deployment's OpenAI key is "test-key"
+    reply_env.meta.other_tokens |= {"acme-page-token", "beta-page-token"}
+    created = {"acme": ("messenger", "2001"), "beta": ("instagram", "3002")}
+    for name, (channel, account) in created.items():
+        assert (
+            admin.call("POST", f"/admin/tenants/{name}/channels", body={"channel": channel, "id": account}).status
+            == 201
+        )
+    secrets = {"acme": {"MESSENGER_PAGE_TOKEN": "acme-page-token", "OPENAI_API_KEY": "acme-openai-key"},
+               "beta": {"MESSENGER_PAGE_TOKEN": "beta-page-token"}}  # fmt: skip
+    for name, values in secrets.items():
+        assert admin.call("PUT", f"/admin/tenants/{name}/secrets", body=values).status == 200
+    photos = {"acme": png_photo("acme-blender"), "beta": png_photo("beta-fan")}
+    described = {"acme": "Una licuadora Oster.", "beta": "Un ventilador Taurus."}
+    before = len(reply_env.meta.requests)
+    for name, (channel, account) in created.items():
+        llm_server.add_image_description(photos[name], described[name])
+        url = reply_env.meta.cdn_url(photos[name], "image/png")
+        event = fb_event(
+            recipient=account,
+            timestamp=int(time.time() * 1000),
+            message={"mid": f"m_photo_{name}", "attachments": [{"type": "image", "payload": {"url": url}}]},
+        )
+        obj = "page" if channel == "messenger" else "instagram"
+        assert post_meta(messenger_delivery(event, obj=obj, account_id=account))["statusCode"] == 200
+    assert channel_pipeline.run_replies().failed == 0
+
+    # Each shop's photo is described with its own OpenAI key (beta brings none: the deployment's) ...
+    vision = [r for r in llm_server.requests if r.kind == "vision"]
+    by_photo = {_openai_image_sha(r.body): r.headers["authorization"] for r in vision}
+    assert by_photo == {
+        hashlib.sha256(photos["acme"]).hexdigest(): "Bearer acme-openai-key",
+        hashlib.sha256(photos["beta"]).hexdigest(): "Bearer test-key",
+    }
+    rows = db.execute("SELECT tenant_id, media_description FROM messages WHERE media_description IS NOT NULL")
+    assert {(r["tenant_id"], r["media_description"]) for r in rows} == set(described.items())
+    # ... billed to it ...
+    usage = db.execute("SELECT tenant_id, count(*) AS n FROM llm_usage WHERE purpose = 'vision' GROUP BY 1")
+    assert {row["tenant_id"]: row["n"] for row in usage} == {"acme": 1, "beta": 1}
+    # ... and answered to the customer with the tenant's own Page token.
+    sent = [r for r in reply_env.meta.sent() if r.json.get("recipient", {}).get("id") == PSID]
+    assert sorted(r.headers["authorization"] for r in sent) == ["Bearer acme-page-token", "Bearer beta-page-token"]
+    tokens = {r.headers.get("authorization") for r in reply_env.meta.requests[before:]}
+    assert f"Bearer {reply_env.meta.token}" not in tokens  # never the deployment's Page token
 
 
 def test_knowledge_suggestions_are_listed_and_decided_only_in_their_tenant(

@@ -214,6 +214,63 @@ def test_a_tenant_may_hand_customers_to_people_once_its_budget_is_spent(admin, t
     assert reply_text(db, message)["text"] == handoff_message("es")
 
 
+def budget_exceeded_count(output: str) -> float:
+    """How many times the reply function counted TokenBudgetExceeded (its EMF records in `output`)."""
+    records = [json.loads(line) for line in output.splitlines() if line.startswith("{") and "_aws" in line]
+    values = [r["TokenBudgetExceeded"] for r in records if "TokenBudgetExceeded" in r]
+    return sum(sum(v) if isinstance(v, list) else v for v in values)
+
+
+def test_a_whatsapp_customer_of_a_tenant_past_its_budget_is_handed_to_people(
+    admin, tenancy, llm, reply_env, db, capsys
+):
+    # WhatsApp's typing indicator must not evaluate the budget: it ran outside the reply's handling of
+    # TokenBudgetSpent, so the item failed, was retried and dead-lettered, and the customer got nothing.
+    reply_env.meta.other_tokens = {"acme-wa-token"}
+    add_tenant(
+        admin,
+        "acme",
+        channels={"whatsapp": "1001"},
+        secrets={"WHATSAPP_TOKEN": "acme-wa-token"},
+        monthlyTokenBudget=10,
+        overBudget="escalate",
+    )
+    spend(db, "acme", 10, datetime.now(UTC))
+    message = inbound("acme", "¿tienen neveras?", channel="whatsapp", number="1001")
+    capsys.readouterr()
+    assert deliver(message) == []
+    assert chats(llm) == []
+    [escalation] = db.execute("SELECT tenant_id, source FROM escalations").fetchall()
+    assert (escalation["tenant_id"], escalation["source"]) == ("acme", "token_budget")
+    from mostrador.conversations.escalation import handoff_message
+
+    assert reply_env.meta.sent_texts() == [handoff_message("es")]
+    assert reply_text(db, message)["status"] == "sent"
+    assert budget_exceeded_count(capsys.readouterr().out) == 1
+
+
+def test_a_whatsapp_customer_past_the_budget_gets_the_cheaper_model_and_the_budget_is_counted_once(
+    admin, tenancy, llm, reply_env, db, capsys
+):
+    reply_env.meta.other_tokens = {"acme-wa-token"}
+    add_tenant(
+        admin,
+        "acme",
+        channels={"whatsapp": "1001"},
+        secrets={"WHATSAPP_TOKEN": "acme-wa-token"},
+        chatModel="gpt-4.1",
+        monthlyTokenBudget=10,
+        budgetModel="gpt-4.1-nano",
+    )
+    spend(db, "acme", 10, datetime.now(UTC))
+    capsys.readouterr()
+    assert deliver(inbound("acme", "hola", channel="whatsapp", number="1001")) == []
+    assert [r.body["model"] for r in chats(llm)] == ["gpt-4.1-nano"]
+    assert budget_exceeded_count(capsys.readouterr().out) == 1  # one budget query, one count per reply
+    # The typing indicator still goes out for a real model.
+    assert len(reply_env.meta.read_receipts()) == 1
+
+
 # -- language, hours, pause, prompt -------------------------------------------------------------------
 
 

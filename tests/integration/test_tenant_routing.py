@@ -147,21 +147,28 @@ def test_messenger_and_instagram_events_go_to_the_page_or_account_owner(tenants,
     assert PSID not in json.dumps([vars(r) for r in caplog.records], default=str)
 
 
-def test_support_board_events_go_to_the_tenant_whose_key_they_carry(tenants, channel_pipeline, tenancy):
+def test_support_board_events_go_to_the_tenant_whose_key_they_carry(tenants, channel_pipeline, tenancy, capsys, caplog):
     assert post_support_board(tenants["acme"]["support_board"], message_id="1")["statusCode"] == 200
     assert post_support_board(tenants["beta"]["support_board"], message_id="2")["statusCode"] == 200
+    capsys.readouterr()
+    caplog.clear()
     for wrong in ("sb-secret", "", tenants["acme"]["ingest"]):  # the deployment's old secret is nobody's now
-        assert post_support_board(wrong, message_id="3")["statusCode"] == 401
+        assert post_support_board(wrong, message_id="3", message="mi número es 0412 555 0101")["statusCode"] == 401
+    assert metric(emitted(capsys.readouterr().out), "UnroutedEvents") == 3  # counted, as unknown ids are
+    logged_text = json.dumps([vars(r) for r in caplog.records], default=str)
+    assert "0412 555 0101" not in logged_text and tenants["acme"]["ingest"] not in logged_text
     items = {i.platform_message_id: i.tenant_id for i in queued(channel_pipeline)}
     assert items == {"sb:1": "acme", "sb:2": "beta"}
 
 
-def test_web_chat_posts_and_polls_as_the_tenant_of_the_widget_key(tenants, channel_pipeline):
+def test_web_chat_posts_and_polls_as_the_tenant_of_the_widget_key(tenants, channel_pipeline, capsys):
     body = json.dumps({"conversationId": "conversation-0123456789", "text": "hola"})
     assert webchat("POST", tenants["acme"]["webchat"], body=body)["statusCode"] == 202
     assert webchat("POST", tenants["beta"]["webchat"], body=body)["statusCode"] == 202
+    capsys.readouterr()
     unknown = webchat("POST", "wk_nobody_0123456789abcdef", body=body)
     assert unknown["statusCode"] == 403 and "Unknown widget key" in unknown["body"]
+    assert metric(emitted(capsys.readouterr().out), "UnroutedEvents") == 1
     missing = webchat("POST", None, body=body)
     assert missing["statusCode"] == 400 and "X-Widget-Key" in missing["body"]
     poll = webchat("GET", None, query={"conversationId": "conversation-0123456789", "after": "0"})

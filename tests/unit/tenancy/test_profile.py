@@ -75,6 +75,14 @@ def test_another_tenant_never_sends_with_the_deployment_channel_tokens() -> None
     assert other.secret("openai_api_key") == "deployment-openai-key"
 
 
+def test_support_board_whatsapp_relays_go_from_the_tenants_single_number() -> None:
+    # A relayed conversation names no number: the tenant's own if it has one, never the deployment's.
+    one = TenantProfile(tenant_id="acme", display_name="Acme", whatsapp_numbers=("1001",))
+    assert tenant_settings(BASE, one, {}).whatsapp_phone_number_id == "1001"
+    several = TenantProfile(tenant_id="acme", display_name="Acme", whatsapp_numbers=("1001", "1002"))
+    assert tenant_settings(BASE, several, {}).whatsapp_phone_number_id is None
+
+
 def test_the_deployment_tenant_keeps_its_single_tenant_settings() -> None:
     main = tenant_settings(BASE, TenantProfile.deployment_default("main"), {})
     assert main.secret("whatsapp_token") == "deployment-wa-token"

@@ -268,6 +268,8 @@ class ReplyService:
     # The burst quiet window: 0 (or no scheduler) answers every message at once.
     burst_window_seconds: int = 0
     scheduler: ReplyScheduler | None = None
+    # The chat provider is the offline model (from settings: asking chat_models() would check the budget).
+    offline_chat: bool = False
 
     def handle(
         self,
@@ -850,8 +852,9 @@ class ReplyService:
         a voice note or photo is read) on its own thread, so it never adds to the reply's latency; the
         reply waits for it at most TYPING_WAIT_SECONDS (_finish), so it normally lands first and a
         hanging Graph API holds nothing back. Not with the offline model: its answer is instant, there
-        is no work to hide the call behind."""
-        if message.channel != "whatsapp" or all(model.name == "offline" for model in self.chat_models()):
+        is no work to hide the call behind. Decided from the settings, never from chat_models(): that runs
+        the token-budget check, which belongs to the generation alone."""
+        if message.channel != "whatsapp" or self.offline_chat:
             return None
         sender = self.sender_for(message.channel)
         if not isinstance(sender, ReadMarker):
@@ -1181,6 +1184,7 @@ def reply_service_from_settings(
         ),
         burst_window_seconds=settings.reply_burst_window_seconds,
         scheduler=scheduler,
+        offline_chat=settings.llm_provider == "offline",
     )
 
 

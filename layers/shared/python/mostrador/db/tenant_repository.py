@@ -56,6 +56,27 @@ def get_tenant(conn: Connection, tenant_id: str) -> dict[str, Any] | None:
     return conn.execute("SELECT * FROM tenants WHERE tenant_id = %s", (tenant_id,)).fetchone()
 
 
+def get_tenant_with_numbers(conn: Connection, tenant_id: str) -> dict[str, Any] | None:
+    """The tenant's row and the WhatsApp phone_number_ids it claims (`whatsapp_numbers`), in one query."""
+    return conn.execute(
+        """SELECT t.*, ARRAY(SELECT c.channel_key FROM tenant_channels c
+                              WHERE c.tenant_id = t.tenant_id AND c.channel = 'whatsapp'
+                              ORDER BY c.channel_key) AS whatsapp_numbers
+             FROM tenants t WHERE t.tenant_id = %s""",
+        (tenant_id,),
+    ).fetchone()
+
+
+def support_board_bot_owner(conn: Connection, api_url: str, bot_user_id: str) -> str | None:
+    """The tenant whose Support Board installation and bot user these are (index tenants_support_board_bot)."""
+    row = conn.execute(
+        "SELECT tenant_id FROM tenants WHERE lower(support_board_api_url) = lower(%s)"
+        " AND support_board_dm_bot_user_id = %s",
+        (api_url, bot_user_id),
+    ).fetchone()
+    return str(row["tenant_id"]) if row else None
+
+
 def tenant_exists(conn: Connection, tenant_id: str) -> bool:
     return conn.execute("SELECT 1 FROM tenants WHERE tenant_id = %s", (tenant_id,)).fetchone() is not None
 

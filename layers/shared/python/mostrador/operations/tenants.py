@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from mostrador.tenancy.secrets import TenantSecretStore
 
 WIDGET_KEY_PREFIX = "wk_"
+# Tenant fields that change where events go (the routing document), beside channel ids and keys.
+ROUTING_FIELDS = frozenset({"active", "claims_unrouted"})
 KEY_PREFIXES = {"ingest": "mik_", "support_board": "msb_"}
 
 
@@ -99,6 +101,17 @@ def publish_routing(conn: Connection, publisher: RoutingPublisher | None) -> dic
     }
 
 
+def _require_routing_document(publisher: RoutingPublisher | None, what: str) -> None:
+    """Refuse, before anything is stored, a change only the routing document could put into effect."""
+    if publisher is None:
+        raise Conflict(
+            f"{what} needs the routing document, and this is a single-tenant deployment: set "
+            "MOSTRADOR_ROUTING_SECRET_ARN (AWS; the stack's RoutingSecretName output) or MOSTRADOR_ROUTING_FILE "
+            "(locally) on the admin, webhook, web chat and ingest functions first. Until then TENANT_ID owns "
+            "every channel id, INGEST_API_KEY and SUPPORT_BOARD_WEBHOOK_SECRET. Nothing was stored."
+        )
+
+
 def _publish_stored_change(conn: Connection, publisher: RoutingPublisher | None) -> dict[str, Any]:
     """Publish after a change was committed: a failure then still leaves the change stored (and audited)."""
     try:
@@ -158,10 +171,44 @@ def _check_unrouted_claim(conn: Connection, tenant_id: str, claims: bool | None)
         )
 
 
+def _support_board_bot_taken(tenant_id: str, principal: Principal, owner: str | None = None) -> Conflict:
+    # One bot answers for one tenant (its echo and its agents are told apart by that user). Only the
+    # operator, who sees every tenant, is told whose it is.
+    whose = f"tenant {owner!r}" if owner and principal.tenant_id is None else "another tenant"
+    return Conflict(
+        f"{whose} has this Support Board URL and bot user (supportBoardApiUrl, supportBoardDmBotUserId) "
+        f"already: one bot answers for one tenant. Give {tenant_id!r} its own bot user in that installation."
+    )
+
+
+def _check_support_board_bot(
+    conn: Connection, tenant_id: str, api_url: str | None, bot_user_id: str | None, principal: Principal
+) -> None:
+    if api_url and bot_user_id:
+        owner = repo.support_board_bot_owner(conn, api_url, bot_user_id)
+        if owner is not None and owner != tenant_id:
+            raise _support_board_bot_taken(tenant_id, principal, owner)
+
+
+def _with_warnings(answer: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings stored as asked that will not do what they seem to (a 200, and what to add)."""
+    warnings = []
+    if (row.get("escalation_email") or row.get("escalation_agent_ids")) and not row.get("escalation_webhook_url"):
+        warnings.append(
+            "escalationEmail and escalationAgentIds are only sent in the escalation notice POSTed to "
+            "escalationWebhookUrl (Mostrador sends no e-mail and assigns no Support Board conversation): "
+            "without escalationWebhookUrl nobody hears of an escalation through them."
+        )
+    if warnings:
+        answer["warnings"] = warnings
+    return answer
+
+
 def create_tenant(
     conn: Connection, body: NewTenantBody, principal: Principal, publisher: RoutingPublisher | None
 ) -> dict[str, Any]:
     """A new tenant with a generated web chat widget key (its channel ids and keys are added next)."""
+    _require_routing_document(publisher, "Creating a tenant")
     claiming = [row["tenant_id"] for row in repo.list_tenants(conn) if row["claims_unrouted"]]
     if claiming:
         raise Conflict(
@@ -175,16 +222,24 @@ def create_tenant(
             "claimsUnrouted is only for a deployment's one tenant (an upgraded single-tenant deployment); "
             "register the new tenant's channel ids instead."
         )
+    from psycopg.errors import UniqueViolation
+
     values = body.columns()
+    _check_support_board_bot(
+        conn, body.tenantId, values.get("support_board_api_url"), values.get("support_board_dm_bot_user_id"), principal
+    )
     widget_key = WIDGET_KEY_PREFIX + secrets.token_urlsafe(18)
     with conn.transaction():
-        row = repo.create_tenant(conn, body.tenantId, values)
+        try:
+            row = repo.create_tenant(conn, body.tenantId, values)
+        except UniqueViolation as exc:  # tenants_support_board_bot, taken since the check above
+            raise _support_board_bot_taken(body.tenantId, principal) from exc
         if row is None:
             raise Conflict(f"A tenant {body.tenantId!r} exists already: PATCH /admin/tenants/{body.tenantId}.")
         repo.claim_channel(conn, body.tenantId, "webchat", widget_key)
         _audit(conn, body.tenantId, "tenant_created", principal, {"fields": sorted(values)})
     published = _publish_stored_change(conn, publisher)
-    return {**tenant_json(row), "webchatKey": widget_key, "routing": published}
+    return _with_warnings({**tenant_json(row), "webchatKey": widget_key, "routing": published}, row)
 
 
 def update_tenant(
@@ -197,27 +252,38 @@ def update_tenant(
     from psycopg.errors import UniqueViolation
 
     changes = body.columns()
+    if ROUTING_FIELDS & set(changes):
+        _require_routing_document(publisher, "active and claimsUnrouted")
     current = _tenant_row(conn, tenant_id)
+    merged = {**current, **changes}
+    _check_support_board_bot(
+        conn, tenant_id, merged["support_board_api_url"], merged["support_board_dm_bot_user_id"], principal
+    )
     claimed_now = 0
+    widget: tuple[str, bool] | None = None
     with conn.transaction():
         if changes.get("claims_unrouted"):
             _check_unrouted_claim(conn, tenant_id, True)
         if changes.get("claims_unrouted") is False and current["claims_unrouted"]:
             # What it answered as the one tenant keeps reaching it once it answers only what it claims.
             claimed_now = repo.claim_conversation_channels(conn, tenant_id)
+            # Its chat pages without a key are answered 400 from now on: they need one (an upgraded
+            # deployment on AWS has none until now).
+            widget = _webchat_key(conn, tenant_id)
         try:
             row = repo.update_tenant(conn, tenant_id, changes)
-        except UniqueViolation as exc:  # tenants_support_board_bot
-            raise Conflict("another tenant has this Support Board URL and bot user already") from exc
+        except UniqueViolation as exc:  # tenants_support_board_bot, taken since the check above
+            raise _support_board_bot_taken(tenant_id, principal) from exc
         assert row is not None
         _audit(conn, tenant_id, "tenant_updated", principal, {"fields": sorted(changes)})
     answer = tenant_json(row)
     if claimed_now:
         answer["channelsClaimedFromConversations"] = claimed_now
-    routing_fields = {"active", "claims_unrouted"}
-    if routing_fields & set(changes):
+    if widget is not None:
+        answer["webchatKey"], answer["webchatKeyCreated"] = widget
+    if ROUTING_FIELDS & set(changes):
         answer["routing"] = _publish_stored_change(conn, publisher)
-    return answer
+    return _with_warnings(answer, row)
 
 
 # -- channel ids ---------------------------------------------------------------------------------
@@ -226,6 +292,7 @@ def update_tenant(
 def add_channel(
     conn: Connection, tenant_id: str, body: ChannelBody, principal: Principal, publisher: RoutingPublisher | None
 ) -> dict[str, Any]:
+    _require_routing_document(publisher, "Claiming a channel id")
     _tenant_row(conn, tenant_id)
     channel_id = body.id or WIDGET_KEY_PREFIX + secrets.token_urlsafe(18)
     with conn.transaction():
@@ -244,6 +311,7 @@ def remove_channel(
     principal: Principal,
     publisher: RoutingPublisher | None,
 ) -> dict[str, Any]:
+    _require_routing_document(publisher, "Releasing a channel id")
     with conn.transaction():
         if not repo.release_channel(conn, tenant_id, channel, channel_id):
             raise NotFound(f"Tenant {tenant_id!r} has no {channel} id {channel_id}.")
@@ -258,6 +326,7 @@ def create_key(
     conn: Connection, tenant_id: str, body: KeyBody, principal: Principal, publisher: RoutingPublisher | None
 ) -> dict[str, Any]:
     """A new key for the tenant: shown once in this answer, stored only as its SHA-256."""
+    _require_routing_document(publisher, "A tenant key")
     _tenant_row(conn, tenant_id)
     key = body.key or KEY_PREFIXES[body.kind] + secrets.token_urlsafe(30)
     key_id = "key_" + secrets.token_hex(6)
@@ -285,6 +354,7 @@ def revoke_key(
     *,
     now: datetime | None = None,
 ) -> dict[str, Any]:
+    _require_routing_document(publisher, "Revoking a tenant key")
     with conn.transaction():
         row = repo.revoke_key(conn, tenant_id, key_id, now or datetime.now(UTC))
         if row is None:
@@ -324,21 +394,30 @@ def ensure_default_tenant(conn: Connection, settings: Settings) -> list[str]:
     changed, and a key revoked through the API stays revoked. What it did, for the deploy log."""
     tenant_id = settings.tenant_id
     done: list[str] = []
+    values: dict[str, Any] = {
+        "display_name": tenant_id,
+        "support_board_api_url": settings.support_board_api_url,
+        "support_board_dm_bot_user_id": settings.support_board_dm_bot_user_id,
+        "support_board_agent_ids": sorted(settings.support_board_agent_ids),
+        "comment_bot_proxy_user_id": settings.comment_bot_proxy_user_id,
+        "comment_bot_initiation_tag": settings.comment_bot_initiation_tag,
+    }
+    bot_owner = (
+        repo.support_board_bot_owner(conn, settings.support_board_api_url, settings.support_board_dm_bot_user_id)
+        if settings.support_board_api_url and settings.support_board_dm_bot_user_id
+        else None
+    )
+    if bot_owner is not None and bot_owner != tenant_id:
+        # A deploy must not fail on it (TENANT_ID changed, or the bot handed to a tenant): the new default
+        # tenant is created without that installation, and the log says whose it is.
+        values["support_board_api_url"] = values["support_board_dm_bot_user_id"] = None
+        logger.warning("the deployment's Support Board bot belongs to another tenant", extra={"owner": bot_owner})
     with conn.transaction():
-        created = repo.create_tenant(
-            conn,
-            tenant_id,
-            {
-                "display_name": tenant_id,
-                "support_board_api_url": settings.support_board_api_url,
-                "support_board_dm_bot_user_id": settings.support_board_dm_bot_user_id,
-                "support_board_agent_ids": sorted(settings.support_board_agent_ids),
-                "comment_bot_proxy_user_id": settings.comment_bot_proxy_user_id,
-                "comment_bot_initiation_tag": settings.comment_bot_initiation_tag,
-            },
-        )
+        created = repo.create_tenant(conn, tenant_id, values)
         if created is not None:
             done.append(f"created tenant {tenant_id}")
+            if bot_owner is not None and bot_owner != tenant_id:
+                done.append(f"Support Board bot left to tenant {bot_owner} (SUPPORT_BOARD_DM_BOT_USER_ID)")
         if settings.whatsapp_phone_number_id:
             owner = repo.claim_channel(conn, tenant_id, "whatsapp", settings.whatsapp_phone_number_id)
             if owner != tenant_id:
@@ -363,9 +442,14 @@ def ensure_default_tenant(conn: Connection, settings: Settings) -> list[str]:
 
 def webchat_key(conn: Connection, tenant_id: str) -> str:
     """The tenant's first web chat widget key, generated when it has none."""
+    return _webchat_key(conn, tenant_id)[0]
+
+
+def _webchat_key(conn: Connection, tenant_id: str) -> tuple[str, bool]:
+    """(the tenant's first web chat widget key, whether it was generated now because it had none)."""
     keys = [c["channel_key"] for c in repo.tenant_channels(conn, tenant_id) if c["channel"] == "webchat"]
     if keys:
-        return str(keys[0])
+        return str(keys[0]), False
     key = WIDGET_KEY_PREFIX + secrets.token_urlsafe(18)
     repo.claim_channel(conn, tenant_id, "webchat", key)
-    return key
+    return key, True

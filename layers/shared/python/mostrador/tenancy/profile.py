@@ -94,8 +94,10 @@ class TenantProfile(BaseModel):
     comment_bot_initiation_tag: str | None = None
     claims_unrouted: bool = False
     updated_at: datetime | None = None
+    # The WhatsApp phone_number_ids the tenant claims (tenant_channels), when read for replies.
+    whatsapp_numbers: tuple[str, ...] = ()
 
-    @field_validator("escalation_agent_ids", "support_board_agent_ids", mode="before")
+    @field_validator("escalation_agent_ids", "support_board_agent_ids", "whatsapp_numbers", mode="before")
     @classmethod
     def _tuple(cls, value: object) -> object:
         return tuple(value) if isinstance(value, list) else value
@@ -171,7 +173,11 @@ def tenant_settings(
         update[field] = own(field)
     update["support_board_agent_ids"] = frozenset(own("support_board_agent_ids", frozenset()))
     if not is_default:
-        update["whatsapp_phone_number_id"] = None  # replies go from the number the customer wrote to
+        # A WhatsApp conversation's reply goes from the number the customer wrote to (its id names it);
+        # this one is for Support Board's WhatsApp relays, which name none: the tenant's number if it
+        # has exactly one (with several, which one is behind its Support Board is not known: none).
+        numbers = profile.whatsapp_numbers
+        update["whatsapp_phone_number_id"] = numbers[0] if len(numbers) == 1 else None
     if profile.takeover_pause_minutes:
         update["human_takeover_pause_minutes"] = profile.takeover_pause_minutes
     return base.model_copy(update=update)

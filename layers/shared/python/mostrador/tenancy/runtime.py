@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 def load_profile(conn: Connection, tenant_id: str) -> TenantProfile:
     """The tenant's row, or the deployment's defaults for a tenant without one (a database from before
     tenants, where the deployment's TENANT_ID has no row yet)."""
-    from mostrador.db.tenant_repository import get_tenant
+    from mostrador.db.tenant_repository import get_tenant_with_numbers
 
-    row = get_tenant(conn, tenant_id)
+    row = get_tenant_with_numbers(conn, tenant_id)
     return TenantProfile.from_row(row) if row else TenantProfile.deployment_default(tenant_id)
 
 

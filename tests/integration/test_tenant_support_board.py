@@ -1,0 +1,136 @@
+"""A second tenant's own Support Board installation, end to end: its events (carrying its key) through the
+real webhook handler, moto's FIFO reply queue, the real reply handler and database, a second fake Support
+Board on 127.0.0.1 (its own URL, bot user, agents and API token) beside the deployment's, and the fake
+Graph API. Conversations Support Board relays from WhatsApp (source "wa", seed 000's setup) are answered
+on WhatsApp from the tenant's own number with its own token; the others through its Support Board."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.fakes.platforms import FakeSupportBoard, platforms_fixture  # noqa: F401
+from tests.integration import test_admin_support as support
+from tests.integration.channel_pipeline import ChannelPipeline, channel_pipeline_fixture  # noqa: F401
+from tests.integration.tenant_support import add_tenant, tenancy_fixture  # noqa: F401
+from tests.integration.test_reply_support import inbound_row, paused
+from tests.lambda_events import LambdaContextStub, api_event
+from tests.unit.channels.payloads import support_board_event
+
+admin, reply_env = support.admin, support.reply_env
+
+BOT, AGENT, CUSTOMER, FB_CUSTOMER = "9", "11", "77", "78"
+
+
+@pytest.fixture
+def board() -> Iterator[FakeSupportBoard]:
+    """Acme's own Support Board (the deployment's is reply_env.support_board)."""
+    server = FakeSupportBoard(token="acme-sb-token")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def acme(admin, tenancy, channel_pipeline, reply_env, board) -> dict[str, Any]:
+    reply_env.meta.other_tokens = {"acme-wa-token"}
+    keys = add_tenant(
+        admin,
+        "acme",
+        channels={"whatsapp": "1001", "messenger": "2001"},
+        secrets={"WHATSAPP_TOKEN": "acme-wa-token", "SUPPORT_BOARD_API_TOKEN": "acme-sb-token"},
+        supportBoardApiUrl=board.url,
+        supportBoardDmBotUserId=BOT,
+        supportBoardAgentIds=[AGENT],
+    )
+    board.add_user(CUSTOMER, phone="+58 412 555 0101")
+    board.add_conversation("900", user_id=CUSTOMER, source="wa")
+    board.add_user(FB_CUSTOMER, **{"facebook-id": "PSID-78"})
+    board.add_conversation("901", user_id=FB_CUSTOMER, source="fb", extra="2001")
+    return keys
+
+
+_ids = iter(range(5000, 10**9))
+
+
+def says(key: str, board: FakeSupportBoard, sender: str, text: str, *, conversation: str = "900") -> str:
+    """`sender` writes in Support Board (stored there, as get-conversation will show it), which posts its
+    webhook with the installation's key; the message's platform id."""
+    details = board.conversations[conversation]["details"]
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    board.add_message(conversation, sender, text, stamp)
+    message_id = str(next(_ids))
+    event = support_board_event(
+        key=key,
+        user_id=sender,
+        message_id=message_id,
+        message=text,
+        conversation_id=conversation,
+        conversation_user_id=details["user_id"],
+        conversation_source=details["source"],
+    )
+    from functions.webhook.handler import handler
+
+    answer = handler(api_event("POST", "/webhooks/support-board", body=json.dumps(event)), LambdaContextStub())
+    assert answer["statusCode"] == 200, answer
+    return f"sb:{message_id}"
+
+
+def test_a_second_tenants_support_board_is_answered_with_its_own_installation_and_number(
+    acme, board, channel_pipeline: ChannelPipeline, reply_env, db
+):
+    key = acme["support_board"]
+
+    # A conversation relayed from WhatsApp: answered on WhatsApp from acme's number with acme's token.
+    first = says(key, board, CUSTOMER, "hola, ¿tienen neveras?")
+    assert channel_pipeline.run_replies().failed == 0
+    row = inbound_row(db, first)
+    assert (row["tenant_id"], row["state"], row["actor"]) == ("acme", "replied", "customer")
+    [sent] = reply_env.meta.sent()
+    assert sent.path.endswith("/1001/messages") and sent.headers["authorization"] == "Bearer acme-wa-token"
+    assert sent.json["to"] == "584125550101"
+    [copy] = board.calls("send-message")  # the reply copied into acme's Support Board by acme's bot
+    assert (copy["user_id"], copy["conversation_id"], copy["token"]) == (BOT, "900", "acme-sb-token")
+    assert board.calls("get-conversation") and board.calls("get-user")
+    assert reply_env.support_board.requests == []  # the deployment's installation is never asked
+
+    # A conversation relayed from the Page: sent through acme's Support Board.
+    page = says(key, board, FB_CUSTOMER, "¿hacen envíos?", conversation="901")
+    assert channel_pipeline.run_replies().failed == 0
+    assert inbound_row(db, page)["state"] == "replied"
+    [relayed] = board.calls("messenger-send-message")
+    assert (relayed["psid"], relayed["facebook_page_id"], relayed["token"]) == ("PSID-78", "2001", "acme-sb-token")
+
+    # Support Board posts acme's bot copy back: recognised as the bot's echo, not a person.
+    echo = says(key, board, BOT, copy["message"])
+    channel_pipeline.run_replies()
+    row = inbound_row(db, echo)
+    assert (row["actor"], row["state_reason"]) == ("bot", "dm_bot_echo")
+    assert paused(db, "sb:900") is None
+
+    # Acme's agent answers: the bot steps aside for acme's pause, and the customer's next message waits.
+    agent = says(key, board, AGENT, "Hola, soy Ana, te ayudo yo")
+    channel_pipeline.run_replies()
+    assert inbound_row(db, agent)["actor"] == "agent"
+    pause = paused(db, "sb:900")
+    assert (pause["tenant_id"], pause["reason"], pause["set_by"]) == ("acme", "human_agent", AGENT)
+    later = says(key, board, CUSTOMER, "gracias Ana")
+    channel_pipeline.run_replies()
+    assert inbound_row(db, later)["state_reason"] == "paused"
+    assert len(reply_env.meta.sent()) == 1
+    assert channel_pipeline.dead_lettered() == 0
+
+
+def test_a_tenant_with_several_numbers_cannot_guess_which_is_behind_its_support_board(
+    acme, admin, board, channel_pipeline: ChannelPipeline, reply_env, db
+):
+    # Which of two numbers relays a Support Board conversation is not known: nothing is sent from a guess.
+    assert admin.call("POST", "/admin/tenants/acme/channels", body={"channel": "whatsapp", "id": "1009"}).status == 201
+    first = says(acme["support_board"], board, CUSTOMER, "hola")
+    channel_pipeline.run_replies()
+    assert inbound_row(db, first)["state_reason"] == "send_failed:config"
+    assert reply_env.meta.sent() == []
