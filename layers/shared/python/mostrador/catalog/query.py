@@ -63,9 +63,11 @@ class QueryPlan:
     def head(self, segment: tuple[int, ...]) -> int | None:
         """The term naming what the customer asks for in one alternative: its first kind term
         ("repuestos" in "repuestos de nevera", "fridge" in "stainless steel fridge"), else its first
-        term that is not a bare number ("samsung" in "samsung galaxy a15"); None for numbers only."""
+        term that is not a bare number ("samsung" in "samsung galaxy a15"; "filtro" in "filtro de agua
+        para la nevera": what follows "para"/"de" is what it is for); None for numbers only."""
         naming = [i for i in segment if not self.terms[i].numeric]
-        return next((i for i in naming if self.terms[i].kind), naming[0] if naming else None)
+        main = [i for i in naming if not self.terms[i].complement] or naming
+        return next((i for i in main if self.terms[i].kind), main[0] if main else None)
 
 
 def required_matches(term_count: int, share: float) -> int:
@@ -79,6 +81,8 @@ def required_matches(term_count: int, share: float) -> int:
 _OR = frozenset({"o", "u", "or", "ou", "oder"})
 # "cargador para laptop", "repuestos de nevera": what follows names what the product is for.
 _FOR = frozenset({"para", "pa", "pal", "de", "del", "for", "of"})
+# "más de 500 W", "menos de 1000", "under 300": the number after these is a limit (a filter's job).
+_BOUND = frozenset({"mas", "menos", "hasta", "maximo", "minimo", "max", "min", "over", "under", "above", "below"})
 
 
 def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[str] = frozenset()) -> QueryPlan:
@@ -90,7 +94,7 @@ def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[
     units: list[list[str]] = []
     # Whether each unit follows "para"/"de" (articles between allowed): what the product is for.
     complements: list[bool] = []
-    after = False
+    after = bound = False
     for chunk in chunks:
         parts = [word for part in _PART.findall(chunk) for word in _split_unit(part)]
         if len(_PART.findall(chunk)) > 1:
@@ -99,12 +103,17 @@ def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[
             after = False
             continue
         for w in parts:
+            if bound and w.isdigit():
+                bound = False  # "más de 500 W", "por menos de 1000": a limit, not a size to match
+                continue
             if w in _OR or (w not in STOP_WORDS and w not in ignore):
                 units.append([w])
                 complements.append(after)
-                after = False
-            elif w in _FOR:
+                after = bound = False
+            elif w in _FOR and units:  # a leading "para calentar la comida" is the purpose asked for
                 after = True
+            if w in _BOUND:
+                bound = True
     keys = ["".join(unit) for unit in units]
     terms: list[Term] = []
     soft: list[Term] = []

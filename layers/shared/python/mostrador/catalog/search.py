@@ -341,15 +341,18 @@ def score_candidates(
 
 def _meaning_admissible(row: dict[str, Any], plan: QueryPlan) -> bool:
     """A product admitted by meaning alone is still of the kind asked for, in one of the query's
-    alternatives: a kind head in its name or category, a kind it is for ("para carro") and every number
-    anywhere.
+    alternatives: the head in its name or category when a kind is in play, a kind it is for ("para
+    carro") and every number anywhere.
     "celular xiaomi" does not admit a Xiaomi power bank, "aire acondicionado para carro" a home air
     conditioner, "televisor de 100 pulgadas" a 65" (an embedding barely reads numbers)."""
     hits = row["hits"]
     for segment in plan.segments:
         head = plan.head(segment)
-        needed = [i for i in segment if plan.terms[i].kind and (i == head or plan.terms[i].complement)]
+        kinds = [i for i in segment if plan.terms[i].kind]
+        needed = [i for i in kinds if plan.terms[i].complement and i != head]
         needed += [i for i in segment if plan.terms[i].numeric]
+        if head is not None and kinds:
+            needed.append(head)
         if all(hits[i] >= (2 if i == head else 1) for i in needed):
             return True
     return not plan.segments
@@ -406,8 +409,10 @@ def _floor_query(
       the other words ("eléctrica", "nevera") match. So must every other kind term ("aire
       acondicionado para carro").
     * A kind head must name the product: in its name (before "para") or its category, not only in its
-      description ("control remoto para tv" is not a television). A kind term after it must match
-      anywhere ("cargador para laptop": a charger that says laptop).
+      description ("control remoto para tv" is not a television). So must any head next to a kind
+      ("filtro de agua para la nevera" is not a fridge whose description mentions its water filter).
+      A kind term after "para"/"de" must match anywhere ("cargador para laptop": a charger that says
+      laptop).
     * `required_matches` of the terms the catalog has, counted together. A bare number never carries
       a query by itself: it only ever counts next to the head.
     * Terms the catalog does not have at all ("cuarto" in "un aire pa el cuarto") are left out, but then
@@ -422,14 +427,15 @@ def _floor_query(
             continue
         if any(plan.terms[i].kind and not present[i] for i in segment):
             continue
-        known = [i for i in segment if present[i]]
+        # A number the catalog has nowhere ("98 pulgadas") still counts: it is a size no product has.
+        known = [i for i in segment if present[i] or plan.terms[i].numeric]
         if not known:
             continue
         required = required_matches(len(known), share)
         groups = itertools.combinations(known, required)
         musts = ["(" + " | ".join("(" + " & ".join(terms[i] for i in group) + ")" for group in groups) + ")"]
-        if head is not None and plan.terms[head].kind:
-            musts.append(title_terms[head])
+        if head is not None and any(plan.terms[i].kind for i in segment):
+            musts.append(title_terms[head])  # a kind is in play: what is asked for must name the product
         elif head is None or len(known) < len(segment) or title_evidence:
             naming = [i for i in known if not plan.terms[i].numeric] or known
             musts.append("(" + " | ".join(title_terms[i] for i in naming) + ")")
