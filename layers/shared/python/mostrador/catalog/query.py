@@ -32,6 +32,7 @@ class Term:
     kind: bool = False
     # Follows "para"/"de" ("laptop" in "cargador para laptop"): a kind term there must be matched.
     complement: bool = False
+    listed: bool = False  # the vocabulary has it: spelt right, never "corrected" to a catalog word
 
     @property
     def words(self) -> set[str]:
@@ -105,15 +106,14 @@ def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[
         for w in parts:
             if bound and w.isdigit():
                 bound = False  # "más de 500 W", "por menos de 1000": a limit, not a size to match
-                continue
-            if w in _OR or (w not in STOP_WORDS and w not in ignore):
+            elif w in _BOUND:
+                bound = True
+            elif w in _OR or (w not in STOP_WORDS and w not in ignore):
                 units.append([w])
                 complements.append(after)
                 after = bound = False
             elif w in _FOR and units:  # a leading "para calentar la comida" is the purpose asked for
                 after = True
-            if w in _BOUND:
-                bound = True
     keys = ["".join(unit) for unit in units]
     terms: list[Term] = []
     soft: list[Term] = []
@@ -142,7 +142,7 @@ def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[
         alternatives = [own, *joined, *(_content(alternative.split()) for alternative in synonyms.get(lookup, []))]
         unique = tuple(dict.fromkeys(a for a in alternatives if a))
         kind = lookup in KIND_WORDS or any(" ".join(a) in KIND_WORDS for a in unique)
-        term = Term(phrase, unique, kind, complement)
+        term = Term(phrase, unique, kind, complement, listed=lookup in synonyms)
         if all(word in SOFT_WORDS for word in phrase.split()):
             seen[phrase] = -1
             soft.append(term)

@@ -266,7 +266,7 @@ def _spell_checked(
     terms = list(plan.terms)
     changed = []
     for i, term in enumerate(terms):
-        if present[i] or term.kind or len(term.alternatives) > 1:
+        if present[i] or term.kind or term.listed:
             continue  # a word the vocabulary knows is spelt right ("repuestos" is not "puestos")
         own = term.alternatives[0]
         spelled = tuple(_first(lexicon.corrections(w)) or w for w in own)
