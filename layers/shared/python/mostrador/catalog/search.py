@@ -445,12 +445,11 @@ def _floor_query(
 
 
 def unknown_kind(plan: QueryPlan, present: list[bool]) -> bool:
-    """Every alternative asks for a kind of product the catalog does not have (its head or another kind
-    term matches nothing): then nothing is relevant, by keywords or by meaning."""
+    """Every alternative asks for a kind of product the vocabulary knows and the catalog does not have
+    ("bicicleta", "repuestos", "para carro"): then nothing is relevant, by keywords or by meaning. A word
+    neither knows ("icebox") is left to the embedding, held to its calibrated threshold."""
     return bool(plan.segments) and all(
-        (head := plan.head(segment)) is not None
-        and (not present[head] or any(plan.terms[i].kind and not present[i] for i in segment))
-        for segment in plan.segments
+        any(plan.terms[i].kind and not present[i] for i in segment) for segment in plan.segments
     )
 
 
