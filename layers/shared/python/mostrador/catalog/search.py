@@ -404,10 +404,10 @@ def _floor_query(
     """A tsquery true when a product matches enough of one alternative's terms (GIN evaluates it).
 
     Per alternative the customer gave:
-    * Its head (the first kind term, else the first term that is not a bare number) must be in the
-      catalog: "bicicleta eléctrica", "repuestos de nevera", "seguro de carro" find nothing, whatever
-      the other words ("eléctrica", "nevera") match. So must every other kind term ("aire
-      acondicionado para carro").
+    * Its head (QueryPlan.head: the first kind term not after "para"/"de", else the first term that is
+      not a bare number) must be in the catalog: "bicicleta eléctrica", "repuestos de nevera", "seguro
+      de carro" find nothing, whatever the other words ("eléctrica", "nevera") match. So must every
+      other kind term ("aire acondicionado para carro").
     * A kind head must name the product: in its name (before "para") or its category, not only in its
       description ("control remoto para tv" is not a television). So must any head next to a kind
       ("filtro de agua para la nevera" is not a fridge whose description mentions its water filter).
