@@ -1,5 +1,5 @@
-"""Words for products: how customers say them (Venezuela, Colombia, Mexico, elsewhere; English) and how
-a Spanish catalog writes them. Applied to every search query (mostrador.catalog.query).
+"""Words for products: how customers say them (Venezuela, Colombia, Mexico, elsewhere; English; a few
+Portuguese ones) and how a Spanish catalog writes them. Applied to every search query (mostrador.catalog.query).
 
 SHIPPED_SYNONYMS is the default list. A deployment edits its own on top through the admin API
 (`/admin/search/synonyms`, table search_synonyms): a tenant's entry replaces the shipped one for
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 # Words for the same kind of product. Every word of a group expands to the others. These name what a
 # product IS: a query's kind words must be matched (catalog.query, catalog.search).
 _PRODUCT_GROUPS: list[list[str]] = [
-    ["televisor", "tv", "television", "tele", "smart tv", "pantalla", "televisores"],
+    ["televisor", "tv", "television", "tele", "smart tv", "pantalla", "televisores", "televisao"],
     ["celular", "telefono", "smartphone", "movil", "cel", "celu", "telefono celular", "cell phone", "cellphone"],
     ["laptop", "notebook", "computadora portatil", "compu portatil", "laptops"],
     ["computadora", "computador", "ordenador", "compu", "pc", "computer", "desktop"],
@@ -29,12 +29,13 @@ _PRODUCT_GROUPS: list[list[str]] = [
         "nevecon",
         "fridge",
         "refrigerator",
+        "geladeira",
     ],
     ["congelador", "freezer", "freezers"],
-    ["lavadora", "lavarropas", "washer", "washing machine"],
+    ["lavadora", "lavarropas", "washer", "washing machine", "maquina de lavar"],
     ["secadora", "secarropas", "dryer", "clothes dryer"],
     ["lavadora secadora", "lavasecadora", "washer dryer"],
-    ["cocina", "estufa", "fogon", "stove", "range", "cooktop", "cocineta"],
+    ["cocina", "estufa", "fogon", "stove", "range", "cooktop", "cocineta", "fogao"],
     ["horno", "oven"],
     ["microondas", "micro ondas", "horno microondas", "microwave"],
     ["licuadora", "blender", "licuadoras"],
@@ -49,6 +50,7 @@ _PRODUCT_GROUPS: list[list[str]] = [
         "climatizador",
         "air conditioner",
         "ac",
+        "ar condicionado",
     ],
     ["ventilador", "abanico", "fan"],
     ["arrocera", "olla arrocera", "rice cooker", "olla de arroz"],
@@ -276,7 +278,7 @@ STOP_WORDS = frozenset(
     you your we our they it its this that these those what which who how much many price prices cost costs sell
     sells selling available availability hi hello hey please thanks thank looking look want wanted need would
     like buy get show any some there here can could got do item items product products sale
-    o os as um uma do da dos das em no na nos nas com voce tem quanto custa preco ola obrigado quero procuro
+    o os as um uma do da dos das em no na nos nas com voce voces vcs tem quanto custa preco ola obrigado quero procuro
     pa pal q xq pq porq menos mas hasta maximo minimo entre tengan tenga tendrian otra otro necesitamos
     coroto corotos vaina vainas aparato dano dana danado danada averiado averio
     """.split()  # noqa: SIM905 (a word list reads better as text)
