@@ -85,6 +85,9 @@ QUERIES: list[Row] = [
     ("semantic", "se va el agua y necesito subirla al tanque", ["PKM60"], {}, "a water pump"),
     ("semantic", "para hacer huecos en la pared y colgar unos cuadros", kind("taladro"), {}, ""),
     ("semantic", "quiero agua caliente en la ducha", ["FRG-CAL40"], {}, "a water heater"),
+    # Added for the relevance floor (issue 9 audit): accessories the shop sells, asked for what they serve.
+    ("semantic", "protector de voltaje para la nevera", ["400120"], {}, "the protector, not the fridges"),
+    ("semantic", "soporte para colgar el televisor en la pared", ["KLP-MNT-3270"], {}, "the wall mount, not the TVs"),
     # --- brand: the brand is what the customer asks about -----------------------------------------------
     ("brand", "tienen cosas JBL?", brand("JBL"), {}, ""),
     ("brand", "neveras samsung", kind("nevera", brand="Samsung"), {}, ""),
@@ -110,6 +113,9 @@ QUERIES: list[Row] = [
     ("brand", "la tele samsung de 65", ["TV-0414"], {}, "one size of a line sold in 43/50/55/65"),
     ("brand", "la nevera mabe de 300 litros", ["NEV-0300"], {}, "one size of 250/300/400 L"),
     ("brand", "el redmi note 13 de 256 gigas", ["RN13256"], {}, "one storage of 128/256 GB"),
+    # Added for the relevance floor (issue 9 audit): what the customer asks for must name the product.
+    ("brand", "celular xiaomi que haya", kind("celular", brand="Xiaomi"), {}, "phones, never the Xiaomi power bank"),
+    ("brand", "cargador samsung para el celular", ["SAM-EP-T2510"], {}, "an accessory the shop does sell"),
     # --- code: an item code inside a sentence, in every spelling ----------------------------------------
     ("code", "¿cuánto vale el TV-0412?", ["TV-0412"], {}, ""),
     ("code", "disponibilidad TV 0412", ["TV-0412"], {}, ""),
@@ -195,6 +201,9 @@ QUERIES: list[Row] = [
     ("attribute", "taladro de más de 500 W", ["BD-HD555"], {}, "wattage only in the description"),
     ("attribute", "impresora con wifi", having("wifi", "impresora"), {}, ""),
     ("attribute", "colchón con resortes ensacados", ["SIM-BR-K"], {}, ""),
+    # Added for the relevance floor (issue 9 audit).
+    ("attribute", "tv de 65 pulgadas por menos de 1000",
+     where(lambda p: p.kind == "tv" and p.size == 65 and p.price < 1000), {}, "65-inch TVs under 1000 USD, no rack"),
     # --- english over the Spanish catalog ---------------------------------------------------------------
     ("english", "chest freezer", kind("congelador_h"), {}, ""),
     ("english", "rice cooker", kind("arrocera"), {}, ""),
@@ -291,6 +300,17 @@ QUERIES: list[Row] = [
     ("negative", "tinte para el cabello", [], {}, ""),
     ("negative", "lentes de sol", [], {}, ""),
     ("negative", "cemento gris", [], {}, ""),
+    # Added for the relevance floor (issue 9 audit): an unknown product kind, or an accessory/part the
+    # shop does not carry, must not be answered by the other words ("eléctrica", "nevera", "100").
+    ("negative", "tienen bicicleta electrica?", [], {}, ""),
+    ("negative", "un televisor de 98 pulgadas", [], {}, "no 98-inch TV; never a mattress or a soundbar"),
+    ("negative", "tienen aire acondicionado para carro?", [], {}, ""),
+    ("negative", "control remoto para tv sony", [], {}, ""),
+    ("negative", "venden repuestos de nevera?", [], {}, ""),
+    ("negative", "cargador para laptop dell", [], {}, "the only charger is a phone charger"),
+    ("negative", "funda para celular samsung", [], {}, ""),
+    ("negative", "filtro de agua para la nevera", [], {}, ""),
+    ("negative", "cauchos para moto", [], {}, ""),
 ]  # fmt: skip
 
 

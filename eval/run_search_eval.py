@@ -1,4 +1,4 @@
-"""`make eval`: every evaluation query through the real `rank_products` on a real PostgreSQL + pgvector.
+"""`make eval`: every evaluation query through the real `search_products` on a real PostgreSQL + pgvector.
 
 The catalog (eval/data/catalog.json) goes in through the product's own path: the ingest validation
 (`parse_push`, `validate_items`), the enrich-queue message shape, and `enrich_batch` with the real
@@ -6,9 +6,10 @@ The catalog (eval/data/catalog.json) goes in through the product's own path: the
 text, search vectors, embeddings). Only the SQS transport is left out.
 
 Two modes: full text alone (no embedder), and hybrid with a deterministic real model
-(eval/e5_embedder.py). Per mode and split (tune / holdout): recall@5, MRR and negative accuracy per
-kind and overall. Splits kept in files of their own (`EXTRA_SPLITS`: the blind split) are run and
-reported apart, after the others, under their own key of the JSON. The last line is one JSON object.
+(eval/e5_embedder.py). Per mode, per split (tune / holdout) and over all questions ("all", what the
+targets apply to): recall@5, MRR and negative accuracy per kind and overall. Splits kept in files of
+their own (`EXTRA_SPLITS`: the blind split) are run and reported apart, after the others, under their
+own key of the JSON, never in "all". The last line is one JSON object.
 
     python -m eval.run_search_eval [--mode fulltext|hybrid|both] [--show-misses tune] [--json-only]
 """
@@ -29,12 +30,13 @@ from typing import Any
 from mostrador.catalog.enrichment import QueuedItem, enrich_batch
 from mostrador.catalog.ingest import parse_push, validate_items
 from mostrador.catalog.models import EnrichMessage, ProductItem
-from mostrador.catalog.search import SearchFilters, SearchTuning, rank_products
+from mostrador.catalog.search import SearchFilters, SearchTuning, search_products
 from mostrador.llm.base import Embedder
 
 DATA = Path(__file__).resolve().parent / "data"
 TENANT = "eval"
 K = 5
+SPLITS = ("tune", "holdout")
 ENRICH_BATCH = 10  # the enrich function's SQS batch size
 
 
@@ -123,20 +125,14 @@ def run_queries(
     tuning: SearchTuning = SearchTuning(),  # noqa: B008
     tenant_id: str = TENANT,
 ) -> list[Outcome]:
+    """Each question through search_products, as the reply tool runs it (the query's vector comes from
+    the embedder's cache when it has it)."""
     outcomes = []
     for q in items:
-        vector = embedder.embed([q["query"]]).vectors[0] if embedder is not None else None
-        ranked = rank_products(
-            conn,
-            tenant_id,
-            q["query"],
-            SearchFilters(**q["filters"]),
-            embedder=embedder,
-            limit=K,
-            tuning=tuning,
-            query_vector=vector,
+        cards = search_products(
+            conn, tenant_id, q["query"], SearchFilters(**q["filters"]), embedder=embedder, limit=K, tuning=tuning
         )
-        outcomes.append(Outcome(q, [r.item_code for r in ranked]))
+        outcomes.append(Outcome(q, [card["item_code"] for card in cards]))
     return outcomes
 
 
@@ -169,9 +165,7 @@ def evaluate(conn: Any, *, modes: list[str], tuning: SearchTuning = SearchTuning
     for mode in modes:
         embedder = E5Embedder("query") if mode == "hybrid" else None
         outcomes = run_queries(conn, all_queries, embedder=embedder, tuning=tuning)
-        results[mode] = {
-            split: metrics([o for o in outcomes if o.query["split"] == split]) for split in ("tune", "holdout")
-        }
+        results[mode] = {split: metrics([o for o in outcomes if o.query["split"] == split]) for split in SPLITS}
         results[mode]["all"] = metrics(outcomes)
         results[mode]["_outcomes"] = outcomes
     return results
@@ -217,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     for mode in modes:
         outcomes = results[mode].pop("_outcomes")
         if not args.json_only:
-            for split in ("tune", "holdout"):
+            for split in (*SPLITS, "all"):
                 print(_table(mode, split, results[mode][split]), flush=True)
             if args.show_misses == "tune":
                 for o in outcomes:
@@ -227,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                         )
         report[mode] = {
             split: {"overall": results[mode][split]["overall"], "kinds": results[mode][split]["kinds"]}
-            for split in ("tune", "holdout")
+            for split in (*SPLITS, "all")
         }
     for split, by_mode in extra.items():
         for mode in modes:

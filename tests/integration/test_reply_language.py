@@ -72,7 +72,7 @@ def test_a_first_short_message_sets_the_language_when_it_names_one(reply_env, db
         ("Samsung Galaxy", "es", "Encontré estos productos:"),
         ("LG ThinQ", "es", "No encontré productos"),
         ('Sindelen Flow 65"', "es", "Encontré estos productos:"),  # a brand only the tenant's catalog knows
-        ("any samsung phones?", "en", "I found these products:"),
+        ("any samsung phones?", "en", "I couldn't find any products"),  # phones: not in this catalog
     ],
 )
 def test_a_first_message_that_is_a_brand_and_a_model_keeps_the_default_language(reply_env, db, text, language, opening):

@@ -207,12 +207,12 @@ def test_the_statement_ranks_floor_matches_by_the_lexical_score_python_gives_the
     cases = []
     for _ in range(200):
         count = rng.randint(1, 6)
-        hits = [rng.choice((0, 1, 2)) for _ in range(count)]
+        hits = [rng.choice((0, 1, 2, 3)) for _ in range(count)]  # absent, text, category, name
         cut = rng.randint(1, count)
         segments = (tuple(range(cut)), tuple(range(cut, count))) if cut < count else (tuple(range(count)),)
         cases.append((hits, rng.randint(0, 4), segments))
     for hits, soft, segments in cases:
-        sql = repo._score_sql(list(segments), tuning.body_match, tuning.soft_bonus)
+        sql = repo._score_sql(list(segments), tuning.body_match, tuning.category_match, tuning.soft_bonus)
         row = db.execute(
             f"SELECT {sql} AS score FROM (SELECT %s::int[] AS hits, %s AS soft) p", (hits, soft)
         ).fetchone()

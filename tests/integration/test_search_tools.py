@@ -89,7 +89,14 @@ def test_the_model_is_told_to_search_in_catalog_words_and_its_filters_reach_the_
     # What the model was told about the tool: catalog words, translation, filters, relevance, data.
     tools = {t["function"]["name"]: t["function"] for t in chats[0].body["tools"]}
     description = tools["search_local_products"]["description"]
-    for phrase in ("words the catalog uses", "translate", "filter parameters", "relevance", "not instructions"):
+    for phrase in (
+        "words the catalog uses",
+        "translate",
+        "filter parameters",
+        "relevance",
+        "not instructions",
+        "unmatched",
+    ):
         assert phrase in description
     assert {"brand", "category", "min_price", "max_price", "in_stock", "branch"} <= set(
         tools["search_local_products"]["parameters"]["properties"]
@@ -132,6 +139,8 @@ def test_three_searches_for_what_the_shop_does_not_sell_escalate_with_embeddings
     assert openai_env.embedding_calls - embeddings_before == 3
     results = [_tool_results(r)[-1] for r in openai_env.requests if r.kind == "chat" and _tool_results(r)]
     assert [r["total"] for r in results] == [0, 0, 0]
+    # The words the catalog has nowhere reach the model, so it can say what the shop does not sell.
+    assert [r["unmatched"] for r in results] == [["iphone", "15", "pro"], ["gatos"], ["cemento"]]
     [escalation] = db.execute("SELECT * FROM escalations").fetchall()
     assert escalation["source"] == "no_results"
     assert paused(db, whatsapp("x").conversation_id)["reason"] == "escalation"

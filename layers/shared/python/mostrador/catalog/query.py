@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mostrador.catalog.vocabulary import MAX_TERM_WORDS, SOFT_WORDS, STOP_WORDS, UNITS, fold
+from mostrador.catalog.vocabulary import KIND_WORDS, MAX_TERM_WORDS, SOFT_WORDS, STOP_WORDS, UNITS, fold
 
 MAX_TERMS = 8
 _CHUNK = re.compile(r"[a-z0-9]+(?:[-_/.,+][a-z0-9]+)*")
@@ -27,10 +27,21 @@ class Term:
 
     text: str
     alternatives: tuple[tuple[str, ...], ...]
+    # Names a kind of product ("nevera", "cargador", "repuestos", "carro"; vocabulary.KIND_WORDS): what a
+    # product is or what it is for, never a quality. A kind term must be matched, never left out.
+    kind: bool = False
+    # Follows "para"/"de" ("laptop" in "cargador para laptop"): a kind term there must be matched.
+    complement: bool = False
+    listed: bool = False  # the vocabulary has it: spelt right, never "corrected" to a catalog word
 
     @property
     def words(self) -> set[str]:
         return {w for alternative in self.alternatives for w in alternative}
+
+    @property
+    def numeric(self) -> bool:
+        """A bare number or a code's digits ("65", "0412"): never evidence of a product by itself."""
+        return self.text.replace(" ", "").isdigit()
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,15 @@ class QueryPlan:
     def words(self) -> set[str]:
         return {w for term in (*self.terms, *self.soft) for w in term.words}
 
+    def head(self, segment: tuple[int, ...]) -> int | None:
+        """The term naming what the customer asks for in one alternative: its first kind term
+        ("repuestos" in "repuestos de nevera", "fridge" in "stainless steel fridge"), else its first
+        term that is not a bare number ("samsung" in "samsung galaxy a15"; "filtro" in "filtro de agua
+        para la nevera": what follows "para"/"de" is what it is for); None for numbers only."""
+        naming = [i for i in segment if not self.terms[i].numeric]
+        main = [i for i in naming if not self.terms[i].complement] or naming
+        return next((i for i in main if self.terms[i].kind), main[0] if main else None)
+
 
 def required_matches(term_count: int, share: float) -> int:
     """How many of a query's terms a product must match (minimum-should-match)."""
@@ -60,6 +80,10 @@ def required_matches(term_count: int, share: float) -> int:
 
 # "nevera o lavadora", "fridge or washer": either will do.
 _OR = frozenset({"o", "u", "or", "ou", "oder"})
+# "cargador para laptop", "repuestos de nevera": what follows names what the product is for.
+_FOR = frozenset({"para", "pa", "pal", "de", "del", "for", "of"})
+# "más de 500 W", "menos de 1000", "under 300": the number after these is a limit (a filter's job).
+_BOUND = frozenset({"mas", "menos", "hasta", "maximo", "minimo", "max", "min", "over", "under", "above", "below"})
 
 
 def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[str] = frozenset()) -> QueryPlan:
@@ -69,12 +93,27 @@ def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[
     # Units: a word, or a compound the customer wrote with separators ("xy-0412"). Stop words stay
     # out of phrases ("olla de arroz" is looked up as "olla arroz"), but "o" splits alternatives.
     units: list[list[str]] = []
+    # Whether each unit follows "para"/"de" (articles between allowed): what the product is for.
+    complements: list[bool] = []
+    after = bound = False
     for chunk in chunks:
         parts = [word for part in _PART.findall(chunk) for word in _split_unit(part)]
         if len(_PART.findall(chunk)) > 1:
             units.append(parts)
-        else:
-            units.extend([w] for w in parts if w in _OR or (w not in STOP_WORDS and w not in ignore))
+            complements.append(after)
+            after = False
+            continue
+        for w in parts:
+            if bound and w.isdigit():
+                bound = False  # "más de 500 W", "por menos de 1000": a limit, not a size to match
+            elif w in _BOUND:
+                bound = True
+            elif w in _OR or (w not in STOP_WORDS and w not in ignore):
+                units.append([w])
+                complements.append(after)
+                after = bound = False
+            elif w in _FOR and units:  # a leading "para calentar la comida" is the purpose asked for
+                after = True
     keys = ["".join(unit) for unit in units]
     terms: list[Term] = []
     soft: list[Term] = []
@@ -93,6 +132,7 @@ def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[
         phrase = " ".join(keys[i : i + size])
         lookup = phrase if size > 1 or len(units[i]) > 1 else _singular(phrase, synonyms)
         own = tuple(word for unit in units[i : i + size] for word in unit)
+        complement = complements[i]
         joined = [(phrase,)] if size == 1 and len(units[i]) > 1 else []  # "xy-0412" is also indexed as xy0412
         i += size
         if phrase in seen:
@@ -100,7 +140,9 @@ def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[
                 segments[-1].append(seen[phrase])
             continue
         alternatives = [own, *joined, *(_content(alternative.split()) for alternative in synonyms.get(lookup, []))]
-        term = Term(phrase, tuple(dict.fromkeys(a for a in alternatives if a)))
+        unique = tuple(dict.fromkeys(a for a in alternatives if a))
+        kind = lookup in KIND_WORDS or any(" ".join(a) in KIND_WORDS for a in unique)
+        term = Term(phrase, unique, kind, complement, listed=lookup in synonyms)
         if all(word in SOFT_WORDS for word in phrase.split()):
             seen[phrase] = -1
             soft.append(term)

@@ -8,7 +8,8 @@ How it decides (docs/search.md has the reasoning and the measurements):
   accents and separators ignored) put that product first, relevance 1.
 * Full text: the query's meaningful terms (stop words and small talk dropped, qualities such as
   "grande" only rank, synonyms expanded) must be matched `required_matches(n, MIN_SHOULD_MATCH)`
-  times by a product; a term counts fully in the title (name, brand, code), BODY_MATCH in the text.
+  times by a product, and what it asks for (its head, a kind of product) must name the product; a
+  term counts fully in the name (brand, code), CATEGORY_MATCH in the category, BODY_MATCH in the text.
 * Embeddings: a product admitted by meaning alone must be at least the model's floor similar to the
   query and within VECTOR_BAND of the best hit; its meaning score rises from the floor to the
   model's "sure" similarity.
@@ -41,7 +42,8 @@ class SearchTuning:
     """The knobs, tuned on the evaluation set's tune split (eval/, docs/search.md)."""
 
     min_should_match: float = 0.6  # share of meaningful terms a product must match (2 of 2, 2 of 3, 3 of 4)
-    body_match: float = 0.8  # a term found in the description only, against 1 in the title
+    body_match: float = 0.8  # a term found in the description only, against 1 in the name
+    category_match: float = 0.9  # a term found in the category (not the name)
     soft_bonus: float = 0.1  # per quality word ("grande") matched, two at most
     lexical_weight: float = 0.6  # fusion: lexical vs meaning
     vector_band: float = 0.04  # meaning-only results within this similarity of the best hit
@@ -68,6 +70,17 @@ class ScoredProduct:
     match: str  # "item_code", "keywords", "keywords+meaning" or "meaning"
 
 
+class ProductSearch(list[dict[str, Any]]):
+    """ProductCards (llm/tools.py) best first, each with its `relevance` and `match`; a list, so callers
+    that only want the cards use it as one. `unmatched`: the query's words that match nothing in the
+    catalog ("bicicleta" in "tienen bicicleta eléctrica?"), so the model can say what the shop does not
+    sell."""
+
+    def __init__(self, cards: list[dict[str, Any]], unmatched: list[str]) -> None:
+        super().__init__(cards)
+        self.unmatched = unmatched
+
+
 def search_products(
     conn: Connection,
     tenant_id: str,
@@ -77,15 +90,24 @@ def search_products(
     embedder: Embedder | None = None,
     limit: int = 5,
     tuning: SearchTuning = SearchTuning(),  # noqa: B008
-) -> list[dict[str, Any]]:
-    """ProductCards (llm/tools.py) best first, each with its `relevance` and `match`."""
-    ranked = rank_products(conn, tenant_id, query, filters, embedder=embedder, limit=limit, tuning=tuning)
+    query_vector: list[float] | None = None,
+) -> ProductSearch:
+    """The search the reply tools run. `query_vector` skips embedding the query (the evaluation passes
+    the vectors it already has)."""
+    limit = max(1, min(limit, 25))
+    found = search_candidates(
+        conn, tenant_id, query, filters, embedder=embedder, tuning=tuning, query_vector=query_vector
+    )
+    if found is None:
+        return ProductSearch([], [])
+    calibration = tuning.calibration or (calibration_for(embedder.model) if embedder else DEFAULT_CALIBRATION)
+    ranked = score_candidates(found.rows, found.plan, tuning, calibration)[:limit]
     cards = repo.product_cards(conn, tenant_id, [r.item_code for r in ranked])
     by_code = {r.item_code: r for r in ranked}
     for card in cards:
         card["relevance"] = by_code[card["item_code"]].relevance
         card["match"] = by_code[card["item_code"]].match
-    return cards
+    return ProductSearch(cards, list(found.unmatched))
 
 
 def rank_products(
@@ -99,17 +121,22 @@ def rank_products(
     tuning: SearchTuning = SearchTuning(),  # noqa: B008
     query_vector: list[float] | None = None,
 ) -> list[ScoredProduct]:
-    """Item codes best first with their relevance. `query_vector` skips embedding the query (the
-    evaluation and the benchmark measure search without the embedding call)."""
+    """Item codes best first with their relevance, without the product cards (the benchmark)."""
     limit = max(1, min(limit, 25))
     found = search_candidates(
         conn, tenant_id, query, filters, embedder=embedder, tuning=tuning, query_vector=query_vector
     )
     if found is None:
         return []
-    rows, plan = found
     calibration = tuning.calibration or (calibration_for(embedder.model) if embedder else DEFAULT_CALIBRATION)
-    return score_candidates(rows, plan, tuning, calibration)[:limit]
+    return score_candidates(found.rows, found.plan, tuning, calibration)[:limit]
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    rows: list[dict[str, Any]]
+    plan: QueryPlan  # as the rows were judged (spell-checked when the first pass found nothing)
+    unmatched: tuple[str, ...]  # terms no product matches
 
 
 def search_candidates(
@@ -121,7 +148,7 @@ def search_candidates(
     embedder: Embedder | None,
     tuning: SearchTuning,
     query_vector: list[float] | None = None,
-) -> tuple[list[dict[str, Any]], QueryPlan] | None:
+) -> CandidateSet | None:
     """The database's candidates for a query and the query's plan (None: the query says nothing)."""
     query = (query or "").strip()[:500]
     plan = analyze(query, _synonyms(conn, tenant_id), ignore=_filter_words(filters))
@@ -134,19 +161,25 @@ def search_candidates(
     # first one already says which terms match nothing.
     everything = [True] * len(plan.terms)
     first = _candidates(conn, tenant_id, plan, everything, filters, tuning, query_vector, presence=bool(plan.terms))
-    rows = first.rows
-    if first.present is None:  # something passed the floor, or there are no terms to check
-        return rows, plan
-    checked, present = _spell_checked(conn, tenant_id, plan, list(first.present), first.version or "")
-    if all(present) and checked == plan:
-        return rows, plan
+    rows, present = first.rows, list(first.present or everything)
+    if first.passed or all(present):
+        return CandidateSet(rows, plan, _unmatched(plan, present))
+    checked, present = _spell_checked(conn, tenant_id, plan, present, first.version or "")
+    if unknown_kind(checked, present):
+        # What the customer asks for is not in the catalog: nothing is relevant, not even by meaning
+        # (an item code the message names still is).
+        return CandidateSet([r for r in rows if r["code_match"]], checked, _unmatched(checked, present))
     # The nearest neighbours do not depend on the words: the first pass's are judged again against the
     # relaxed query (no second walk of the index).
     similarity = {r["item_code"]: r["similarity"] for r in rows if r["similarity"] is not None}
     second = _candidates(conn, tenant_id, checked, present, filters, tuning, None, known_codes=list(similarity)).rows
     for row in second:
         row["similarity"] = similarity.get(row["item_code"])
-    return second, checked
+    return CandidateSet(second, checked, _unmatched(checked, present))
+
+
+def _unmatched(plan: QueryPlan, present: list[bool]) -> tuple[str, ...]:
+    return tuple(term.text for term, found in zip(plan.terms, present, strict=True) if not found)
 
 
 def _candidates(
@@ -164,14 +197,17 @@ def _candidates(
     fragments = _fragments(conn, plan)
     terms = [_term_query(t, fragments) for t in plan.terms]
     title_terms = [_term_query(t, fragments, weights="AB") for t in plan.terms]
+    name_terms = [_term_query(t, fragments, weights="A") for t in plan.terms]
     statement = repo.candidate_query(
         tenant_id=tenant_id,
         floor=_floor_query(terms, title_terms, plan, present, tuning.min_should_match, tuning.title_evidence),
         terms=terms,
         title_terms=title_terms,
+        name_terms=name_terms,
         soft_terms=[_term_query(t, fragments) for t in plan.soft],
         segments=list(plan.segments),
         body_match=tuning.body_match,
+        category_match=tuning.category_match,
         soft_bonus=tuning.soft_bonus,
         code_keys=list(plan.code_keys),
         query_vector=query_vector,
@@ -230,8 +266,8 @@ def _spell_checked(
     terms = list(plan.terms)
     changed = []
     for i, term in enumerate(terms):
-        if present[i]:
-            continue
+        if present[i] or term.kind or term.listed:
+            continue  # a word the vocabulary knows is spelt right ("repuestos" is not "puestos")
         own = term.alternatives[0]
         spelled = tuple(_first(lexicon.corrections(w)) or w for w in own)
         if spelled != own:
@@ -253,10 +289,12 @@ def _first(words: list[str]) -> str:
 
 
 def lexical_score(hits: list[int], soft: int, segments: tuple[tuple[int, ...], ...], tuning: SearchTuning) -> float:
-    """0..1: per alternative the mean of its terms (1 in the title, `body_match` in the text only), the
-    best alternative, plus `soft_bonus` per quality matched (two at most). The candidate statement ranks
-    floor matches by the same figure (db/search_repository.py, _score_sql)."""
-    weight = (0.0, tuning.body_match, 1.0)  # by `hits` value: absent, in the text, in the title
+    """0..1: per alternative the mean of its terms (1 in the name, `category_match` in the category,
+    `body_match` in the text only), the best alternative, plus `soft_bonus` per quality matched (two at
+    most). The candidate statement ranks floor matches by the same figure (db/search_repository.py,
+    _score_sql)."""
+    # by `hits` value: absent, in the text, in the category, in the name
+    weight = (0.0, tuning.body_match, tuning.category_match, 1.0)
     best = max((sum(weight[hits[i]] for i in segment) / len(segment) for segment in segments if segment), default=0.0)
     return min(best + tuning.soft_bonus * min(soft, 2), 1.0)
 
@@ -273,7 +311,8 @@ def score_candidates(
     scored: list[tuple[float, str, ScoredProduct]] = []
     for row in rows:
         similarity, code_match, keywords = row["similarity"], row["code_match"], row["passes_floor"]
-        if not (code_match or keywords or (similarity is not None and similarity >= admit)):
+        by_meaning = similarity is not None and similarity >= admit and _meaning_admissible(row, plan)
+        if not (code_match or keywords or by_meaning):
             continue
         code = row["item_code"]
         prices[code] = row["price"]
@@ -300,6 +339,25 @@ def score_candidates(
     return [s[2] for s in scored]
 
 
+def _meaning_admissible(row: dict[str, Any], plan: QueryPlan) -> bool:
+    """A product admitted by meaning alone is still of the kind asked for, in one of the query's
+    alternatives: the head in its name or category when a kind is in play, a kind it is for ("para
+    carro") and every number anywhere.
+    "celular xiaomi" does not admit a Xiaomi power bank, "aire acondicionado para carro" a home air
+    conditioner, "televisor de 100 pulgadas" a 65" (an embedding barely reads numbers)."""
+    hits = row["hits"]
+    for segment in plan.segments:
+        head = plan.head(segment)
+        kinds = [i for i in segment if plan.terms[i].kind]
+        needed = [i for i in kinds if plan.terms[i].complement and i != head]
+        needed += [i for i in segment if plan.terms[i].numeric]
+        if head is not None and kinds:
+            needed.append(head)
+        if all(hits[i] >= (2 if i == head else 1) for i in needed):
+            return True
+    return not plan.segments
+
+
 # Stems per word never change: one process asks the database once per word.
 _FRAGMENT_CACHE: dict[str, str] = {}
 _FRAGMENT_CACHE_MAX = 20_000
@@ -316,13 +374,23 @@ def _fragments(conn: Connection, plan: QueryPlan) -> dict[str, str]:
 
 
 def _term_query(term: Term, fragments: dict[str, str], weights: str = "") -> str:
-    def word(w: str) -> str:
+    """The term as a tsquery: any alternative, all its words. With `weights`, the alternative's first
+    word must carry one of them ("aire acondicionado": "aire" in the title, "acondicionado" anywhere)."""
+
+    def word(w: str, weighted: bool) -> str:
         fragment = fragments[w]
-        if weights:
+        if weighted:
             fragment = " | ".join(f"{lexeme}:{weights}" for lexeme in fragment.split(" | "))
         return f"({fragment})"
 
-    return "(" + " | ".join("(" + " & ".join(word(w) for w in alt) + ")" for alt in term.alternatives) + ")"
+    return (
+        "("
+        + " | ".join(
+            "(" + " & ".join(word(w, bool(weights) and n == 0) for n, w in enumerate(alt)) + ")"
+            for alt in term.alternatives
+        )
+        + ")"
+    )
 
 
 def _floor_query(
@@ -335,27 +403,54 @@ def _floor_query(
 ) -> str | None:
     """A tsquery true when a product matches enough of one alternative's terms (GIN evaluates it).
 
-    Terms the catalog does not have at all ("cuarto" in "un aire pa el cuarto") cannot be matched by
-    any product: they are left out, but then a remaining term must match a product's name, brand or
-    code, and not as a bare number. So "comida para gatos" does not find a microwave whose description
-    says "comida", nor "cauchos rin 15" a 15" laptop.
+    Per alternative the customer gave:
+    * Its head (QueryPlan.head: the first kind term not after "para"/"de", else the first term that is
+      not a bare number) must be in the catalog: "bicicleta eléctrica", "repuestos de nevera", "seguro
+      de carro" find nothing, whatever the other words ("eléctrica", "nevera") match. So must every
+      other kind term ("aire acondicionado para carro").
+    * A kind head must name the product: in its name (before "para") or its category, not only in its
+      description ("control remoto para tv" is not a television). So must any head next to a kind
+      ("filtro de agua para la nevera" is not a fridge whose description mentions its water filter).
+      A kind term after "para"/"de" must match anywhere ("cargador para laptop": a charger that says
+      laptop).
+    * `required_matches` of the terms the catalog has, counted together. A bare number never carries
+      a query by itself: it only ever counts next to the head.
+    * Terms the catalog does not have at all ("cuarto" in "un aire pa el cuarto") are left out, but then
+      a remaining term that is not a bare number must be in a product's title: "comida para gatos" does
+      not find a fryer whose description says "comida". A query of numbers only ("el 0412") must find
+      them in a title (a code's parts).
     """
     clauses = []
     for segment in plan.segments:
-        known = [i for i in segment if present[i]]
+        head = plan.head(segment)
+        if head is not None and not present[head]:
+            continue
+        if any(plan.terms[i].kind and not present[i] for i in segment):
+            continue
+        # A number the catalog has nowhere ("98 pulgadas") still counts: it is a size no product has.
+        known = [i for i in segment if present[i] or plan.terms[i].numeric]
         if not known:
             continue
         required = required_matches(len(known), share)
-        enough = " | ".join(
-            "(" + " & ".join(terms[i] for i in group) + ")" for group in itertools.combinations(known, required)
-        )
-        if len(known) < len(segment) or title_evidence:
-            naming = [i for i in known if not plan.terms[i].text.replace(" ", "").isdigit()]
-            if not naming:
-                continue
-            enough = f"({enough}) & (" + " | ".join(title_terms[i] for i in naming) + ")"
-        clauses.append(f"({enough})")
+        groups = itertools.combinations(known, required)
+        musts = ["(" + " | ".join("(" + " & ".join(terms[i] for i in group) + ")" for group in groups) + ")"]
+        if head is not None and any(plan.terms[i].kind for i in segment):
+            musts.append(title_terms[head])  # a kind is in play: what is asked for must name the product
+        elif head is None or len(known) < len(segment) or title_evidence:
+            naming = [i for i in known if not plan.terms[i].numeric] or known
+            musts.append("(" + " | ".join(title_terms[i] for i in naming) + ")")
+        musts += [terms[i] for i in known if plan.terms[i].kind and plan.terms[i].complement and i != head]
+        clauses.append("(" + " & ".join(musts) + ")")
     return " | ".join(dict.fromkeys(clauses)) or None
+
+
+def unknown_kind(plan: QueryPlan, present: list[bool]) -> bool:
+    """Every alternative asks for a kind of product the vocabulary knows and the catalog does not have
+    ("bicicleta", "repuestos", "para carro"): then nothing is relevant, by keywords or by meaning. A word
+    neither knows ("icebox") is left to the embedding, held to its calibrated threshold."""
+    return bool(plan.segments) and all(
+        any(plan.terms[i].kind and not present[i] for i in segment) for segment in plan.segments
+    )
 
 
 def get_product_details(conn: Connection, tenant_id: str, item_code: str) -> dict[str, Any] | None:

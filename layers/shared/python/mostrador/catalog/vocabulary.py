@@ -1,5 +1,5 @@
-"""Words for products: how customers say them (Venezuela, Colombia, Mexico, elsewhere; English) and how
-a Spanish catalog writes them. Applied to every search query (mostrador.catalog.query).
+"""Words for products: how customers say them (Venezuela, Colombia, Mexico, elsewhere; English; a few
+Portuguese ones) and how a Spanish catalog writes them. Applied to every search query (mostrador.catalog.query).
 
 SHIPPED_SYNONYMS is the default list. A deployment edits its own on top through the admin API
 (`/admin/search/synonyms`, table search_synonyms): a tenant's entry replaces the shipped one for
@@ -12,11 +12,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-# Words that mean the same product. Every word of a group expands to the others.
-_GROUPS: list[list[str]] = [
-    ["televisor", "tv", "television", "tele", "smart tv", "pantalla", "televisores"],
+# Words for the same kind of product. Every word of a group expands to the others. These name what a
+# product IS: a query's kind words must be matched (catalog.query, catalog.search).
+_PRODUCT_GROUPS: list[list[str]] = [
+    ["televisor", "tv", "television", "tele", "smart tv", "pantalla", "televisores", "televisao"],
     ["celular", "telefono", "smartphone", "movil", "cel", "celu", "telefono celular", "cell phone", "cellphone"],
-    ["laptop", "portatil", "notebook", "computadora portatil", "compu portatil", "laptops"],
+    ["laptop", "notebook", "computadora portatil", "compu portatil", "laptops"],
     ["computadora", "computador", "ordenador", "compu", "pc", "computer", "desktop"],
     [
         "nevera",
@@ -28,12 +29,13 @@ _GROUPS: list[list[str]] = [
         "nevecon",
         "fridge",
         "refrigerator",
+        "geladeira",
     ],
     ["congelador", "freezer", "freezers"],
-    ["lavadora", "lavarropas", "washer", "washing machine"],
+    ["lavadora", "lavarropas", "washer", "washing machine", "maquina de lavar"],
     ["secadora", "secarropas", "dryer", "clothes dryer"],
     ["lavadora secadora", "lavasecadora", "washer dryer"],
-    ["cocina", "estufa", "fogon", "stove", "range", "cooktop", "cocineta"],
+    ["cocina", "estufa", "fogon", "stove", "range", "cooktop", "cocineta", "fogao"],
     ["horno", "oven"],
     ["microondas", "micro ondas", "horno microondas", "microwave"],
     ["licuadora", "blender", "licuadoras"],
@@ -48,6 +50,7 @@ _GROUPS: list[list[str]] = [
         "climatizador",
         "air conditioner",
         "ac",
+        "ar condicionado",
     ],
     ["ventilador", "abanico", "fan"],
     ["arrocera", "olla arrocera", "rice cooker", "olla de arroz"],
@@ -70,6 +73,7 @@ _GROUPS: list[list[str]] = [
     ["monitor", "pantalla de computadora"],
     ["cargador", "charger"],
     ["bateria", "battery", "pila"],
+    ["bateria externa", "power bank", "powerbank", "cargador portatil", "portable charger"],
     ["lampara", "lamp", "bombillo", "bombilla", "foco"],
     ["silla", "chair"],
     ["mesa", "table"],
@@ -87,6 +91,40 @@ _GROUPS: list[list[str]] = [
     ["disco duro", "hard drive", "disco externo"],
     ["memoria usb", "pendrive", "pen drive", "usb"],
     ["bicicleta", "bici", "bike", "bicycle"],
+    ["licuadora", "licua"],
+    ["cafetera", "greca", "cafetera italiana", "moka"],
+    ["sandwichera", "sanduchera", "sanduchero", "sandwich maker", "panini"],
+    ["arepera", "arepas", "arepa"],
+    ["planta electrica", "planta", "generador", "generator", "power generator", "planta de luz"],
+    ["equipo de sonido", "minicomponente", "minicomponentes", "sound system", "stereo"],
+    ["hidrolavadora", "pressure washer", "lavadora a presion", "karcher"],
+    ["secador de pelo", "secador de cabello", "secador", "hair dryer", "blower"],
+    ["plancha de pelo", "plancha de cabello", "alisadora", "hair straightener", "flat iron"],
+    ["escaparate", "closet", "armario", "ropero", "wardrobe", "guardarropa"],
+    ["espejo", "mirror"],
+    ["protector de voltaje", "protector", "regulador", "surge protector", "voltage protector"],
+    ["taladro", "drill", "rotomartillo"],
+    ["herramienta", "herramientas", "tools", "tool"],
+    ["horno electrico", "horno tostador", "toaster oven"],
+    ["aspiradora robot", "robot aspiradora", "robot vacuum"],
+    ["ventilador de techo", "ceiling fan"],
+    ["ventilador de pie", "pedestal fan", "standing fan"],
+    ["soundbar", "barra de sonido"],
+    ["control", "mando", "controller", "gamepad"],
+    # Parts and accessories, and what they may be for: a shop without them must not answer
+    # "repuestos de nevera" or "aire acondicionado para carro" with its fridges or its air conditioners.
+    ["repuesto", "repuestos", "spare part", "spare parts", "parts"],
+    ["accesorio", "accesorios", "accessory", "accessories"],
+    ["control remoto", "remote control", "remote"],
+    ["funda", "forro", "estuche", "cover"],
+    ["cable", "cord"],
+    ["soporte", "base", "stand", "mount", "bracket"],
+    ["carro", "auto", "automovil", "vehiculo", "coche"],
+    ["moto", "motocicleta", "motorcycle", "motorbike"],
+]
+
+# Words for qualities: they expand like products, but never name what a product is.
+_QUALITY_GROUPS: list[list[str]] = [
     ["barato", "economico", "cheap", "affordable"],
     ["grande", "big", "large"],
     ["pequeno", "small", "chico", "mini"],
@@ -111,33 +149,15 @@ _GROUPS: list[list[str]] = [
     ["garantia", "warranty"],
     ["juguete", "toy"],
     ["ropa", "clothes"],
-    ["licuadora", "licua"],
-    ["cafetera", "greca", "cafetera italiana", "moka"],
-    ["sandwichera", "sanduchera", "sanduchero", "sandwich maker", "panini"],
-    ["arepera", "arepas", "arepa"],
-    ["planta electrica", "planta", "generador", "generator", "power generator", "planta de luz"],
-    ["equipo de sonido", "minicomponente", "minicomponentes", "sound system", "stereo"],
-    ["hidrolavadora", "pressure washer", "lavadora a presion", "karcher"],
-    ["secador de pelo", "secador de cabello", "secador", "hair dryer", "blower"],
-    ["plancha de pelo", "plancha de cabello", "alisadora", "hair straightener", "flat iron"],
-    ["escaparate", "closet", "armario", "ropero", "wardrobe", "guardarropa"],
-    ["espejo", "mirror"],
     ["gamer", "gaming"],
     ["queen", "queen size"],
     ["king", "king size"],
     ["matrimonial", "full size", "double bed"],
     ["individual", "twin", "single bed"],
-    ["protector de voltaje", "protector", "regulador", "surge protector", "voltage protector"],
-    ["taladro", "drill", "rotomartillo"],
-    ["herramienta", "herramientas", "tools", "tool"],
     ["resistente al agua", "prueba de agua", "sumergible", "waterproof", "water resistant", "contra agua"],
-    ["horno electrico", "horno tostador", "toaster oven"],
-    ["aspiradora robot", "robot aspiradora", "robot vacuum"],
-    ["ventilador de techo", "ceiling fan"],
-    ["ventilador de pie", "pedestal fan", "standing fan"],
-    ["soundbar", "barra de sonido"],
-    ["control", "mando", "controller", "gamepad"],
 ]
+
+_GROUPS = _PRODUCT_GROUPS + _QUALITY_GROUPS
 
 # What a product is for -> the products: "para hacer cafe" asks for a cafetera.
 _PURPOSES: dict[str, list[str]] = {
@@ -204,6 +224,9 @@ _ONE_WAY: dict[str, list[str]] = {
     "aire": ["aire acondicionado"],
     "refri": ["nevera", "refrigerador"],
     "lap": ["laptop"],
+    # "portátil" alone is a laptop to a customer, but a catalog also says it of speakers, air
+    # conditioners and generators: one way only.
+    "portatil": ["laptop", "computadora portatil"],
     "cel": ["celular", "smartphone"],
     "tele": ["televisor"],
     "tv": ["televisor"],
@@ -250,12 +273,12 @@ STOP_WORDS = frozenset(
     disponibilidad hay tienen tiene tienes tendran tendras tendra venden vende vendes manejan manejas existe
     existen existencia existencias stock consigo conseguir comprar compro compra informacion info ver mostrar
     muestrame muestreme dame deme cosa cosas tipo producto productos articulo articulos marca modelo busque
-    puedo pueden podria podrian tengo tenga tengan hacer hace sirve sirva algo ahi aqui alla
+    puedo pueden podria podrian tengo tenga tengan hacer hace sirve sirva algo ahi aqui alla haya hayan habra
     a an the and or of for to in on at by with without is are was were be been do does did have has had i me my
     you your we our they it its this that these those what which who how much many price prices cost costs sell
     sells selling available availability hi hello hey please thanks thank looking look want wanted need would
     like buy get show any some there here can could got do item items product products sale
-    o os as um uma do da dos das em no na nos nas com voce tem quanto custa preco ola obrigado quero procuro
+    o os as um uma do da dos das em no na nos nas com voce voces vcs tem quanto custa preco ola obrigado quero procuro
     pa pal q xq pq porq menos mas hasta maximo minimo entre tengan tenga tendrian otra otro necesitamos
     coroto corotos vaina vainas aparato dano dana danado danada averiado averio
     """.split()  # noqa: SIM905 (a word list reads better as text)
@@ -275,7 +298,7 @@ SOFT_WORDS = (
     negro negra blanco blanca gris plateado plateada rojo roja azul verde dorado dorada rosado rosada black white
     gray grey silver red blue green gold pink
     cuarto cuartos habitacion sala casa hogar oficina playa familia ninos nino hijos hijo hija mama papa abuela
-    abuelo esposa esposo regalo negocio apartamento apto carro
+    abuelo esposa esposo regalo negocio apartamento apto
     room bedroom house home office beach family kids gift
     """.split()  # noqa: SIM905
     )
@@ -322,6 +345,12 @@ def _shipped() -> dict[str, list[str]]:
 
 
 SHIPPED_SYNONYMS: dict[str, list[str]] = _shipped()
+
+# Words that name a kind of product (or a use that stands for one: "hacer cafe"), as looked up. A query
+# term is a kind term when it, or one of its alternatives, is one of these (catalog.query.Term.kind).
+KIND_WORDS: frozenset[str] = frozenset(
+    phrase_key(word) for words in (*_PRODUCT_GROUPS, *_PURPOSES.values(), _PURPOSES) for word in words
+)
 
 
 def effective_synonyms(tenant_rows: Iterable[Mapping[str, object]]) -> dict[str, list[str]]:

@@ -173,9 +173,11 @@ class ReplyToolbox:
             branch=_text(args, "branch"),
             limit=_limit(args),
         )
+        # The query's words the catalog has nowhere ("bicicleta"): the model can say the shop does not sell them.
+        unmatched = [str(word) for word in getattr(cards, "unmatched", [])]
         return ToolOutcome(
             call,
-            {"products": cards, "total": len(cards), "note": CATALOG_DATA_NOTE},
+            {"products": cards, "total": len(cards), "unmatched": unmatched, "note": CATALOG_DATA_NOTE},
             product_ids=[str(card.get("item_code")) for card in cards],
             result_count=len(cards),
         )

@@ -130,7 +130,9 @@ class CatalogRepository:
                        VALUES (%(tenant)s, %(code)s, %(name)s, %(html)s, %(text)s, %(dhash)s, %(summary)s,
                            %(summary_model)s, %(category)s, %(sub_category)s, %(brand)s, %(line)s, %(group)s,
                            %(price)s, %(price_bolivar)s, %(ahash)s, %(searchable)s,
-                           mostrador_search_vector(%(title)s, %(searchable)s), %(embedding)s, %(embedding_model)s, true,
+                           mostrador_product_search_vector(%(name)s, %(brand)s, %(code)s, %(category)s,
+                                                           %(sub_category)s, %(group)s, %(searchable)s),
+                           %(embedding)s, %(embedding_model)s, true,
                            %(images)s)
                        ON CONFLICT (tenant_id, item_code) DO UPDATE SET
                            item_name = EXCLUDED.item_name, description_html = EXCLUDED.description_html,
@@ -166,7 +168,6 @@ class CatalogRepository:
                         "price_bolivar": item.price_bolivar,
                         "ahash": write.attributes_hash,
                         "searchable": write.searchable_text,
-                        "title": " ".join(p for p in (item.item_name, item.brand, item.item_code) if p),
                         "embedding": _vector(write.embedding),
                         "embedding_model": write.embedding_model,
                         "keep": write.keep_embedding,

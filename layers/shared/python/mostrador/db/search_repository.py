@@ -125,17 +125,20 @@ _FOUND = """found AS (
      GROUP BY item_code
 )"""
 
-# When nothing passes the floor, whether each term matches any product at all (the spell check's
-# question) and the catalog's version, in the same round trip. One row even without candidates.
+# Whether anything passed the floor, whether each term matches any product at all (the spell check's
+# question, and the words the result reports as unmatched: a term some candidate matches is known
+# without looking further) and, when nothing passed, the catalog's version, in the same round trip.
+# One row even without candidates.
 _WITH_PRESENCE = """, presence AS (
-    SELECT CASE WHEN {nothing_passes} THEN
-               ARRAY(SELECT EXISTS (SELECT 1 FROM products p
-                                     WHERE p.tenant_id = %(tenant)s AND p.active AND p.search_vector @@ q)
-                       FROM unnest(%(terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY i) END AS present,
-           CASE WHEN {nothing_passes} THEN
+    SELECT {passed} AS passed,
+           ARRAY(SELECT CASE WHEN EXISTS (SELECT 1 FROM found f WHERE f.hits[t.i] > 0) THEN true
+                             ELSE EXISTS (SELECT 1 FROM products p
+                                           WHERE p.tenant_id = %(tenant)s AND p.active AND p.search_vector @@ t.q) END
+                   FROM unnest(%(terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY t.i) AS present,
+           CASE WHEN NOT {passed} THEN
                (SELECT max(updated_at) FROM products WHERE tenant_id = %(tenant)s)::text END AS version
 )
-SELECT r.*, s.present, s.version FROM presence s LEFT JOIN found r ON true"""
+SELECT r.*, s.passed, s.present, s.version FROM presence s LEFT JOIN found r ON true"""
 
 
 _NO_SIMILARITY = "NULL::float8 AS similarity"
@@ -156,9 +159,11 @@ def candidate_query(
     floor: str | None,
     terms: list[str],
     title_terms: list[str],
+    name_terms: list[str],
     soft_terms: list[str],
     segments: list[tuple[int, ...]],
     body_match: float,
+    category_match: float,
     soft_bonus: float,
     code_keys: list[str],
     query_vector: list[float] | None,
@@ -169,8 +174,9 @@ def candidate_query(
     presence: bool = False,
 ) -> CandidateQuery:
     """The candidate statement. Term arguments are tsquery texts (see tsquery_fragments); `floor` is
-    true of a product that matches enough of them. Each row says per term 2 (in the title: name,
-    brand, code), 1 (in the text only) or 0 (`hits`), and how many qualities it matches (`soft`)."""
+    true of a product that matches enough of them. Each row says per term 3 (in the name, brand or
+    code), 2 (in the category), 1 (in the text only) or 0 (`hits`), and how many qualities it matches
+    (`soft`). `title_terms` match a name or a category (weights A, B), `name_terms` a name (A)."""
     walk_limit = walk_length(filters, vector_limit)
     everything = _filters_sql(filters)
     described = {
@@ -180,7 +186,7 @@ def candidate_query(
     }
     parts, sources = [], []
     if floor is not None:
-        score = _score_sql(segments, body_match, soft_bonus)
+        score = _score_sql(segments, body_match, category_match, soft_bonus)
         late = _stock_sql(filters) or "true"
         parts.append(
             _LEXICAL.format(
@@ -227,8 +233,8 @@ def candidate_query(
     parts.append(_FOUND.format(sources=" UNION ALL ".join(sources)))
     sql = "WITH " + ",\n".join(parts)
     if presence:
-        nothing = "NOT EXISTS (SELECT 1 FROM lexical)" if floor is not None else "true"
-        sql += _WITH_PRESENCE.format(nothing_passes=nothing)
+        passed = "EXISTS (SELECT 1 FROM lexical)" if floor is not None else "false"
+        sql += _WITH_PRESENCE.format(passed=passed)
     else:
         sql += "\nSELECT * FROM found"
     params: dict[str, Any] = {
@@ -240,8 +246,8 @@ def candidate_query(
         "known_codes": known_codes or [],
         **filters,
     }
-    for i, (term, title) in enumerate(zip(terms, title_terms, strict=True)):
-        params[f"term_{i}"], params[f"title_{i}"] = term, title
+    for i, (term, title, name) in enumerate(zip(terms, title_terms, name_terms, strict=True)):
+        params[f"term_{i}"], params[f"title_{i}"], params[f"name_{i}"] = term, title, name
     for i, soft in enumerate(soft_terms):
         params[f"soft_{i}"] = soft
     # HNSW returns at most ef_search rows; a search list wider than the walk keeps its recall.
@@ -254,7 +260,8 @@ def _hits_sql(count: int) -> str:
     return (
         "ARRAY["
         + ", ".join(
-            f"CASE WHEN p.search_vector @@ %(title_{i})s::tsquery THEN 2"
+            f"CASE WHEN p.search_vector @@ %(name_{i})s::tsquery THEN 3"
+            f" WHEN p.search_vector @@ %(title_{i})s::tsquery THEN 2"
             f" WHEN p.search_vector @@ %(term_{i})s::tsquery THEN 1 ELSE 0 END"
             for i in range(count)
         )
@@ -262,12 +269,16 @@ def _hits_sql(count: int) -> str:
     )
 
 
-def _score_sql(segments: list[tuple[int, ...]], body_match: float, soft_bonus: float) -> str:
+def _score_sql(segments: list[tuple[int, ...]], body_match: float, category_match: float, soft_bonus: float) -> str:
     """catalog.search's lexical score of a floor match, from its hits: per alternative the mean of its
-    terms (1 in the title, `body_match` in the text), the best alternative, plus the qualities."""
+    terms (1 in the name, `category_match` in the category, `body_match` in the text), the best
+    alternative, plus the qualities."""
 
     def term(i: int) -> str:
-        return f"(CASE p.hits[{i + 1}] WHEN 2 THEN 1.0 WHEN 1 THEN {float(body_match)!r} ELSE 0.0 END)"
+        return (
+            f"(CASE p.hits[{i + 1}] WHEN 3 THEN 1.0 WHEN 2 THEN {float(category_match)!r}"
+            f" WHEN 1 THEN {float(body_match)!r} ELSE 0.0 END)"
+        )
 
     means = [f"({' + '.join(term(i) for i in segment)}) / {len(segment)}" for segment in segments if segment]
     best = f"GREATEST({', '.join(means)})" if means else "0.0"
@@ -284,8 +295,9 @@ def walk_length(filters: dict[str, Any], vector_limit: int) -> int:
 @dataclass(frozen=True)
 class Candidates:
     rows: list[dict[str, Any]]
-    present: list[bool] | None  # asked for and nothing passed the floor: does each term match anything
-    version: str | None  # then also the catalog's version (its newest change)
+    passed: bool  # some product passed the floor
+    present: list[bool] | None  # when asked for: does each term match any product at all
+    version: str | None  # when nothing passed: the catalog's version (its newest change)
 
 
 def search_candidates(conn: Connection, query: CandidateQuery) -> Candidates:
@@ -295,7 +307,7 @@ def search_candidates(conn: Connection, query: CandidateQuery) -> Candidates:
     result = run_with_settings(conn, query, query.sql)
     first = result[0] if result else {}
     rows = [r for r in result if r["item_code"] is not None]
-    return Candidates(rows, first.get("present"), first.get("version"))
+    return Candidates(rows, bool(first.get("passed")), first.get("present"), first.get("version"))
 
 
 def run_with_settings(conn: Connection, query: CandidateQuery, sql: str) -> list[dict[str, Any]]:
