@@ -60,3 +60,10 @@ def test_a_number_after_mas_or_menos_de_is_a_limit_not_a_size():
 def test_portatil_alone_is_a_laptop_but_a_laptop_is_not_any_portable_thing():
     assert ("laptop",) in _plan("un portatil").terms[0].alternatives
     assert ("portatil",) not in _plan("laptop").terms[0].alternatives
+
+
+def test_a_model_number_is_letters_and_digits_in_one_word():
+    terms = {t.text: t for t in _plan("hebben jullie de nevera samsung rt38 van 300 liter").terms}
+    assert terms["rt38"].model_number
+    assert not terms["300"].model_number  # a bare number is a size or a code's digits
+    assert not terms["samsung"].model_number

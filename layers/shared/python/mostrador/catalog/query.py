@@ -43,6 +43,13 @@ class Term:
         """A bare number or a code's digits ("65", "0412"): never evidence of a product by itself."""
         return self.text.replace(" ", "").isdigit()
 
+    @property
+    def model_number(self) -> bool:
+        """Letters and digits in one word ("rt38", "a15", "ue55"): a model the customer copied from a
+        product's name, evidence of that product whatever language the rest of the message is in."""
+        text = self.text.replace(" ", "")
+        return not text.isdigit() and not text.isalpha() and text.isalnum()
+
 
 @dataclass(frozen=True)
 class QueryPlan:

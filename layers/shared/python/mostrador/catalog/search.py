@@ -407,7 +407,8 @@ def _floor_query(
     * Its head (QueryPlan.head: the first kind term not after "para"/"de", else the first term that is
       not a bare number) must be in the catalog: "bicicleta eléctrica", "repuestos de nevera", "seguro
       de carro" find nothing, whatever the other words ("eléctrica", "nevera") match. So must every
-      other kind term ("aire acondicionado para carro").
+      other kind term ("aire acondicionado para carro"). A head that is no kind and unknown to the
+      catalog gives way to a model number of the catalog's ("rt38") in the same alternative.
     * A kind head must name the product: in its name (before "para") or its category, not only in its
       description ("control remoto para tv" is not a television). So must any head next to a kind
       ("filtro de agua para la nevera" is not a fridge whose description mentions its water filter).
@@ -424,7 +425,14 @@ def _floor_query(
     for segment in plan.segments:
         head = plan.head(segment)
         if head is not None and not present[head]:
-            continue
+            # A word neither the vocabulary nor the catalog knows ("hebben" in Dutch "hebben jullie de
+            # nevera samsung rt38?", where "de" is an article) leaves the naming to a model number the
+            # catalog has; an unknown kind ("repuestos", "bicicleta") still finds nothing.
+            if plan.terms[head].kind:
+                continue
+            head = next((i for i in segment if present[i] and plan.terms[i].model_number), None)
+            if head is None:
+                continue
         if any(plan.terms[i].kind and not present[i] for i in segment):
             continue
         # A number the catalog has nowhere ("98 pulgadas") still counts: it is a size no product has.
