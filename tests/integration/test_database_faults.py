@@ -22,8 +22,12 @@ from tests.fakes.network import GoodbyeLosingPath
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration.catalog_support import CatalogPipeline, product
 from tests.integration.frozen_postgres import frozen_postgres
+from tests.integration import knowledge_support
+from tests.integration import test_admin_support as admin_support
 from tests.integration.test_reply_support import deliver, reply_env, whatsapp  # noqa: F401
 from tests.lambda_events import LambdaContextStub, api_event, response_json
+
+admin, knowledge = admin_support.admin, knowledge_support.knowledge  # fixtures
 
 ADMIN_TOKEN = "idle-test-admin-token"
 INGEST_KEY = "test-ingest-key"
@@ -206,6 +210,41 @@ def test_the_enrich_function_stores_a_batch_after_the_server_ended_its_idle_sess
 
     assert result["batchItemFailures"] == []
     assert pipeline.sync("after-idle")[1]["processed"] == 1
+
+
+def test_the_knowledge_function_processes_a_document_after_the_server_ended_its_idle_session(
+    knowledge: knowledge_support.Knowledge,
+) -> None:
+    assert knowledge.faq("¿Hacen envíos?", "Sí, a todo el país.").status in (200, 201, 202)
+    assert knowledge.drain() == 1
+    ended = end_session_when_idle()
+    assert knowledge.faq("¿Tienen garantía?", "Un año.").status in (200, 201, 202)
+
+    result = knowledge.process_once()
+
+    assert result is not None and result["batchItemFailures"] == [], result
+    assert backend_pid() != ended
+
+
+def test_ingest_writes_the_sync_receipt_after_the_server_ended_the_receipt_connection(
+    pipeline: CatalogPipeline,
+) -> None:
+    from functions.ingest.handler import receipts
+
+    assert pipeline.push({"products": [product("R1")], "syncId": "receipt-1"})[0] == 202
+    conn = receipts._conn
+    assert conn is not None  # the receipt's own connection, kept for the next push
+    ended = int(conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"])
+    conn.execute("SET idle_session_timeout = '1s'")
+    time.sleep(1.6)
+
+    status, body = pipeline.push({"products": [product("R2")], "syncId": "receipt-2"})
+
+    assert status == 202, body
+    # Known at once, before any enrichment: the receipt was written on a new connection within the deadline.
+    assert pipeline.sync("receipt-2")[0] == 200
+    assert receipts._conn is not None
+    assert int(receipts._conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]) != ended
 
 
 # -- session limits ------------------------------------------------------------------------------------
