@@ -20,10 +20,10 @@ from mostrador.config import reset_settings
 from mostrador.db.connection import SessionLimits, close_connection, connect, get_connection
 from tests.fakes.network import GoodbyeLosingPath
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
-from tests.integration.catalog_support import CatalogPipeline, product
-from tests.integration.frozen_postgres import frozen_postgres
 from tests.integration import knowledge_support
 from tests.integration import test_admin_support as admin_support
+from tests.integration.catalog_support import CatalogPipeline, product
+from tests.integration.frozen_postgres import frozen_postgres
 from tests.integration.test_reply_support import deliver, reply_env, whatsapp  # noqa: F401
 from tests.lambda_events import LambdaContextStub, api_event, response_json
 
