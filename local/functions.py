@@ -32,16 +32,26 @@ from local.lambda_context import LambdaContext
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# Seconds each function may run, as deployed (the visibility timeouts below are multiples of these).
+# Seconds each function may run: FunctionSpec.timeout_seconds in infra/functions.py, the deployed table
+# (not imported from there: that module loads the CDK, seconds of start-up; tests/infra asserts they agree).
 TIMEOUTS = {
-    "ingest": 29.0,
-    "webhook": 10.0,
-    "webchat": 10.0,
-    "admin": 29.0,
-    "enrich": 120.0,
-    "reply": 60.0,
+    "ingest": 28.0,
+    "webhook": 15.0,
+    "webchat": 15.0,
+    "admin": 28.0,
+    "enrich": 180.0,
+    "reply": 90.0,
     "knowledge": 300.0,
 }
+# A queue's visibility timeout, as deployed (infra/queues.py): 6x its consumer's timeout plus the batching
+# window, so a message is never handed out again while an invocation may still be working on it.
+VISIBILITY_FACTOR = 6
+
+
+def visibility_timeout(function: str, batching_window_seconds: float = 0.0) -> int:
+    return int(TIMEOUTS[function] * VISIBILITY_FACTOR + batching_window_seconds + 0.999)
+
+
 # Workers per function: what the deployed stack allows at once, scaled to one machine (deployed: enrich 4,
 # reply 10, knowledge 2, the API functions as many as the stage throttle lets through).
 CONCURRENCY = {"ingest": 4, "webhook": 4, "webchat": 4, "admin": 2, "enrich": 2, "reply": 4, "knowledge": 1}

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local.api_gateway import ROUTES, HttpRequest, dispatch
 from local.event_source import BatchOutcome, SqsEventSource
-from local.functions import FunctionError, FunctionTimedOut, LocalFunctions
+from local.functions import FunctionError, FunctionTimedOut, LocalFunctions, visibility_timeout
 from local.outbox import Outbox
 from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
 
@@ -39,13 +39,24 @@ GENERATED_SECRETS = (
 )
 
 
+# The queue consumers' event source settings, locally (enrich gathers bigger batches than deployed, 10 in
+# 5 s: the first run's sample catalog is enriched sooner on one machine).
+CONSUMERS: dict[str, dict[str, Any]] = {
+    "enrich": {"batch_size": 25, "batching_window_seconds": 1.0},
+    "reply": {"batch_size": 10},
+    "knowledge": {"batch_size": 1},
+}
+
+
 @dataclass
 class StackOptions:
     port: int = 3000
     data_dir: Path = Path(".local")
     host: str = "127.0.0.1"
     load_sample: bool = True
-    visibility_timeout: int = 30  # seconds; the deployed stack uses 6x the function timeout
+    # Seconds; 0: each queue's as deployed (6x its consumer's timeout plus the window, local.functions).
+    # A shorter one retries sooner, but may hand a message out again while it is still being handled.
+    visibility_timeout: int = 0
     verbose: bool = False
 
 
@@ -212,8 +223,6 @@ class LocalStack:
         )
 
     def _start_queues(self) -> None:
-        from mostrador.config import load_settings
-
         self.sqs = SqsEmulator(host=self.options.host)
         self.sqs.start()
         os.environ.update(
@@ -227,14 +236,24 @@ class LocalStack:
         )
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
+        self._create_queues()
+
+    def _create_queues(self) -> None:
+        from mostrador.config import load_settings
+
+        assert self.sqs is not None
         settings = load_settings()
         max_receives = settings.enrich_max_receives
         prefix = f"mostrador-local-{self.options.port}"
-        vt = self.options.visibility_timeout
-        self.queues["enrich"] = self.sqs.create_queue(QueueSpec(f"{prefix}-enrich", False, vt, max_receives))
-        self.queues["reply"] = self.sqs.create_queue(QueueSpec(f"{prefix}-reply", True, vt, 5))
+
+        def vt(name: str) -> int:
+            window = float(CONSUMERS[name].get("batching_window_seconds", 0.0))
+            return self.options.visibility_timeout or visibility_timeout(name, window)
+
+        self.queues["enrich"] = self.sqs.create_queue(QueueSpec(f"{prefix}-enrich", False, vt("enrich"), max_receives))
+        self.queues["reply"] = self.sqs.create_queue(QueueSpec(f"{prefix}-reply", True, vt("reply"), 5))
         self.queues["knowledge"] = self.sqs.create_queue(
-            QueueSpec(f"{prefix}-knowledge", False, vt, settings.knowledge_max_receives)
+            QueueSpec(f"{prefix}-knowledge", False, vt("knowledge"), settings.knowledge_max_receives)
         )
         os.environ["ENRICH_QUEUE_URL"] = self.queues["enrich"].url
         os.environ["REPLY_QUEUE_URL"] = self.queues["reply"].url
@@ -246,12 +265,7 @@ class LocalStack:
     def _start_consumers(self) -> None:
         assert self.sqs is not None and self.functions is not None
         functions = self.functions
-        settings = {
-            "enrich": {"batch_size": 25, "batching_window_seconds": 1.0},
-            "reply": {"batch_size": 10},
-            "knowledge": {"batch_size": 1},
-        }
-        for name, kwargs in settings.items():
+        for name, kwargs in CONSUMERS.items():
             if not functions.available(name):
                 self.notes.append(f"Queue consumer {name}: functions/{name}/handler.py not built yet")
                 continue
@@ -300,10 +314,13 @@ class LocalStack:
             detail = f" ({outcome.error})" if outcome.error else ""
             self.print(
                 f"[queue] {queue}: {outcome.failed} of {outcome.received} message(s) failed{detail}; "
-                f"retried after {self.options.visibility_timeout} s"
+                f"retried after {self._visibility_of(queue)} s"
             )
         elif self.options.verbose:
             self.print(f"[queue] {queue}: {outcome.succeeded} message(s) handled")
+
+    def _visibility_of(self, queue_name: str) -> int:
+        return next((q.spec.visibility_timeout for q in self.queues.values() if q.spec.name == queue_name), 0)
 
     def _watch_dead_letters(self) -> None:
         assert self.sqs is not None
