@@ -518,3 +518,12 @@ def test_make_synth_and_cdk_json_run_the_app(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     template = json.loads((tmp_path / "Mostrador-dev.template.json").read_text())
     assert template["Resources"]
+
+
+def test_docs_state_the_default_concurrency_the_deploy_checks(dev: Synth) -> None:
+    import re
+    from pathlib import Path
+
+    deploy_md = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text(encoding="utf-8")
+    stated = {int(n) for n in re.findall(r"\((\d+) by default\)", deploy_md)}
+    assert stated == {dev.stack.settings.required_concurrency}, stated
