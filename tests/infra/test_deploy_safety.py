@@ -372,6 +372,11 @@ def test_each_route_has_its_own_throttle_and_web_chat_stays_below_the_webhooks(d
     assert webchat[0] < webhook[0] and webchat[1] < webhook[1]
     assert limits[("POST", "/ingest/products")][0] <= webchat[0]
     assert ("*", "/*") in limits  # the stage default for anything else
+    # The admin route is ANY /admin/{proxy+}: a setting keyed on ANY matches no request's method.
+    assert not any(method == "ANY" for method, _ in limits)
+    admin = {method: limit for (method, path), limit in limits.items() if path == "/admin/{proxy+}"}
+    assert set(admin) == {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+    assert set(admin.values()) == {(10, 20)}
 
 
 def test_every_log_group_has_a_retention_and_every_function_logs_into_one(dev: Synth, prod: Synth) -> None:
