@@ -16,7 +16,6 @@ from infra.functions import Throttle
 from infra.logs import retention
 from infra.settings import DeploySettings
 
-
 # A stage's method settings apply by the request's own HTTP method (a setting's HttpMethod is a method or
 # "*"): one keyed on ANY, the admin route's method, matches no request, so that route would silently keep
 # the stage default. An ANY route is throttled as each concrete method (each method its own bucket).
