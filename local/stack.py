@@ -9,7 +9,6 @@ import secrets
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local.api_gateway import ROUTES, HttpRequest, dispatch
 from local.event_source import BatchOutcome, SqsEventSource
-from local.functions import FunctionError, FunctionTimedOut, LocalFunctions, visibility_timeout
+from local.functions import FunctionError, FunctionTimedOut, LocalFunctions, redacted_traceback, visibility_timeout
 from local.outbox import Outbox
 from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
 
@@ -385,7 +384,7 @@ class LocalStack:
                 elif isinstance(result.error, FunctionTimedOut):
                     stack.print(f"[{result.function}] {result.error}")
                 elif result.error is not None:
-                    stack.print(f"[{result.function}] raised:\n" + "".join(traceback.format_exception(result.error)))
+                    stack.print(f"[{result.function}] raised:\n{redacted_traceback(result.error)}")
                 quiet = self.command == "GET" and response.status < 300  # polling would flood the terminal
                 if stack.options.verbose or not quiet:
                     took = (time.monotonic() - started) * 1000
