@@ -16,6 +16,15 @@ from infra.functions import Throttle
 from infra.logs import retention
 from infra.settings import DeploySettings
 
+# A stage's method settings apply by the request's own HTTP method (a setting's HttpMethod is a method or
+# "*"): one keyed on ANY, the admin route's method, matches no request, so that route would silently keep
+# the stage default. An ANY route is throttled as each concrete method (each method its own bucket).
+ANY_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def throttled_methods(method: str) -> tuple[str, ...]:
+    return ANY_METHODS if method == "ANY" else (method,)
+
 
 class Api(Construct):
     def __init__(
@@ -71,11 +80,12 @@ class Api(Construct):
                 throttling_rate_limit=settings.api_throttle_rate,
                 throttling_burst_limit=settings.api_throttle_burst,
                 method_options={
-                    f"{path}/{method}": apigateway.MethodDeploymentOptions(
+                    f"{path}/{concrete}": apigateway.MethodDeploymentOptions(
                         throttling_rate_limit=throttle.rate, throttling_burst_limit=throttle.burst
                     )
                     for method, path, _, throttle in routes
                     if throttle is not None
+                    for concrete in throttled_methods(method)
                 },
             ),
         )

@@ -312,6 +312,18 @@ class Functions(Construct):
                         max_concurrency=max_concurrency,
                     )
                 )
+                if consumer.queue == "enrich":
+                    # Items the enrich queue gave up on are counted as failed in their syncs (docs/catalog.md).
+                    # A failure to record leaves them in the dead-letter queue for the next receive (its own
+                    # retry, until the 14-day retention), watched by the enrich-dlq-not-recorded alarm.
+                    function.add_event_source(
+                        event_sources.SqsEventSource(
+                            queues.enrich_dlq,
+                            batch_size=10,
+                            report_batch_item_failures=True,
+                            max_concurrency=settings.dead_letter_max_concurrency,
+                        )
+                    )
             self.by_name[spec.name] = function
             self.specs[spec.name] = spec
 
@@ -325,7 +337,8 @@ class Functions(Construct):
                 "REQUIRED_CONCURRENCY": str(settings.required_concurrency),
                 "CONCURRENCY_BREAKDOWN": (
                     f"reply {settings.reply_max_concurrency} + enrich {settings.enrich_max_concurrency} + knowledge "
-                    f"{settings.knowledge_max_concurrency} + API headroom {settings.api_concurrency_headroom}"
+                    f"{settings.knowledge_max_concurrency} + enrich dead letters "
+                    f"{settings.dead_letter_max_concurrency} + API headroom {settings.api_concurrency_headroom}"
                 ),
             },
             code_dir=CONCURRENCY_CHECK_DIR,

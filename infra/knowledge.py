@@ -11,13 +11,15 @@ knowledge base's sources of truth.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import CfnResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
+from infra.logs import retention
 from infra.settings import DeploySettings
 
 NONCURRENT_VERSIONS_DAYS = 90
@@ -51,8 +53,16 @@ class KnowledgeBase(Construct):
                 ),
                 s3.LifecycleRule(id="incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
-            removal_policy=RemovalPolicy.RETAIN if settings.stage == "prod" else RemovalPolicy.DESTROY,
+            # prod: kept when the stack is deleted or the bucket replaced, but deleted when a failed first
+            # create rolls back (no orphan bucket in the way of the retry). dev: emptied and deleted with the
+            # stack, so `cdk destroy` does not fail on a versioned bucket that holds documents.
+            removal_policy=(
+                RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if settings.stage == "prod" else RemovalPolicy.DESTROY
+            ),
+            auto_delete_objects=settings.stage != "prod",
         )
+        if settings.stage != "prod":
+            self._auto_delete_provider_logs(settings)
         NagSuppressions.add_resource_suppressions(
             self.bucket,
             [
@@ -87,3 +97,22 @@ class KnowledgeBase(Construct):
             policy = function.role.node.try_find_child("DefaultPolicy") if function.role is not None else None
             if policy is not None:
                 NagSuppressions.add_resource_suppressions(policy, [object_keys])
+
+    def _auto_delete_provider_logs(self, settings: DeploySettings) -> None:
+        """CDK's object-emptying provider is a bare CloudFormation function whose log group Lambda would create
+        on first use, kept forever: give it a log group of ours, with the stack's retention."""
+        log_group = logs.LogGroup(
+            self,
+            "AutoDeleteProviderLogs",
+            log_group_name=f"/aws/lambda/{settings.prefix}-bucket-auto-delete",
+            retention=retention(settings.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        for child in Stack.of(self).node.find_all():
+            if (
+                isinstance(child, CfnResource)
+                and child.cfn_resource_type == "AWS::Lambda::Function"
+                and "S3AutoDeleteObjectsCustomResourceProvider" in child.node.path
+            ):
+                child.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name})
+                child.node.add_dependency(log_group)

@@ -37,6 +37,22 @@ def permanent_send_failures(stage: str) -> cloudwatch.Metric:
     )
 
 
+def items_dead_lettered(stage: str) -> cloudwatch.Metric:
+    """Emitted by the enrich function as it counts dead-lettered items as failed in their syncs."""
+    return cloudwatch.Metric(
+        namespace="Mostrador",
+        metric_name="ItemsDeadLettered",
+        dimensions_map={"service": "mostrador", "stage": stage},
+        statistic="Sum",
+        period=PERIOD,
+    )
+
+
+# The enrich dead-letter queue is consumed (each item recorded as failed); a message older than this there
+# was not recorded: the recorder itself is failing.
+DEAD_LETTER_RECORDING_ALARM_SECONDS = 900
+
+
 class Monitoring(Construct):
     def __init__(
         self,
@@ -77,6 +93,22 @@ class Monitoring(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
 
         for name, dlq in dead_letter_queues.items():
+            if name == "enrich":
+                self._alarm(
+                    "EnrichDeadLetters",
+                    f"{prefix}-enrich-dead-lettered",
+                    "Catalog items exhausted their retries; each is counted as failed in its sync",
+                    items_dead_lettered(settings.stage),
+                    threshold=1,
+                )
+                self._alarm(
+                    "EnrichDeadLettersNotRecorded",
+                    f"{prefix}-enrich-dlq-not-recorded",
+                    "Dead-lettered catalog items wait unrecorded: the enrich function cannot count them",
+                    dlq.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
+                    threshold=DEAD_LETTER_RECORDING_ALARM_SECONDS,
+                )
+                continue
             self._alarm(
                 f"{name.title()}DeadLetters",
                 f"{prefix}-{name}-dlq-not-empty",

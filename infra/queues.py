@@ -33,7 +33,11 @@ class Queues(Construct):
         prefix = settings.prefix
         self.max_receive_count = MAX_RECEIVE_COUNT
 
-        self.enrich, self.enrich_dlq = self._standard_queue("Enrich", f"{prefix}-enrich", enrich_visibility)
+        # The enrich function also consumes the enrich dead-letter queue (it counts each item there as failed
+        # in its sync): a queue an event source reads needs a visibility timeout of at least the function's.
+        self.enrich, self.enrich_dlq = self._standard_queue(
+            "Enrich", f"{prefix}-enrich", enrich_visibility, dead_letter_visibility=enrich_visibility
+        )
         # Uploaded documents and FAQ entries to extract, chunk and embed (docs/knowledge.md).
         self.knowledge, self.knowledge_dlq = self._standard_queue(
             "Knowledge", f"{prefix}-knowledge", knowledge_visibility
@@ -68,12 +72,15 @@ class Queues(Construct):
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.reply_dlq, max_receive_count=MAX_RECEIVE_COUNT),
         )
 
-    def _standard_queue(self, construct_id: str, name: str, visibility: Duration) -> tuple[sqs.Queue, sqs.Queue]:
+    def _standard_queue(
+        self, construct_id: str, name: str, visibility: Duration, *, dead_letter_visibility: Duration | None = None
+    ) -> tuple[sqs.Queue, sqs.Queue]:
         """A standard queue and its dead-letter queue (after MAX_RECEIVE_COUNT receives)."""
         dead_letters = sqs.Queue(
             self,
             f"{construct_id}DeadLetters",
             queue_name=f"{name}-dlq",
+            visibility_timeout=dead_letter_visibility,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=DLQ_RETENTION,

@@ -92,6 +92,7 @@ class DeploySettings:
     enrich_max_concurrency: int = 4
     reply_max_concurrency: int = 10
     knowledge_max_concurrency: int = 2  # SQS event sources take at least 2
+    dead_letter_max_concurrency: int = 2  # the enrich function's consumer of the enrich dead-letter queue
     reply_batch_size: int = 1
     api_throttle_rate: int = 20
     api_throttle_burst: int = 40
@@ -111,6 +112,7 @@ class DeploySettings:
             self.reply_max_concurrency
             + self.enrich_max_concurrency
             + self.knowledge_max_concurrency
+            + self.dead_letter_max_concurrency
             + self.api_concurrency_headroom
         )
 
@@ -218,6 +220,7 @@ def settings_from_context(context: dict[str, Any], stages_dir: Path = STAGES_DIR
         enrich_max_concurrency=_int(context, "enrichMaxConcurrency", 4, 2, 100),
         reply_max_concurrency=_int(context, "replyMaxConcurrency", 10, 2, 100),
         knowledge_max_concurrency=_int(context, "knowledgeMaxConcurrency", 2, 2, 100),
+        dead_letter_max_concurrency=_int(context, "deadLetterMaxConcurrency", 2, 2, 100),
         reply_batch_size=_int(context, "replyBatchSize", 1, 1, 10),
         api_throttle_rate=_int(context, "apiThrottleRate", 20, 1, 10000),
         api_throttle_burst=_int(context, "apiThrottleBurst", 40, 1, 5000),

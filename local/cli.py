@@ -224,7 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", default=".local", help="database, secrets, outbox (default: .local)")
     run.add_argument("--no-sample", action="store_true", help="do not load the sample catalog")
     run.add_argument("--verbose", action="store_true", help="print every request and queue batch")
-    run.add_argument("--visibility-timeout", type=int, default=0, help="seconds before a failed message retries")
+    run.add_argument(
+        "--visibility-timeout",
+        type=int,
+        default=0,
+        help="seconds before a failed message retries (default: each queue's as deployed, 6x its function's timeout)",
+    )
     run.set_defaults(func=cmd_local)
 
     migrate = commands.add_parser("migrate", help="apply the database migrations")

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import threading
@@ -32,16 +33,26 @@ from local.lambda_context import LambdaContext
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# Seconds each function may run, as deployed (the visibility timeouts below are multiples of these).
+# Seconds each function may run: FunctionSpec.timeout_seconds in infra/functions.py, the deployed table
+# (not imported from there: that module loads the CDK, seconds of start-up; tests/infra asserts they agree).
 TIMEOUTS = {
-    "ingest": 29.0,
-    "webhook": 10.0,
-    "webchat": 10.0,
-    "admin": 29.0,
-    "enrich": 120.0,
-    "reply": 60.0,
+    "ingest": 28.0,
+    "webhook": 15.0,
+    "webchat": 15.0,
+    "admin": 28.0,
+    "enrich": 180.0,
+    "reply": 90.0,
     "knowledge": 300.0,
 }
+# A queue's visibility timeout, as deployed (infra/queues.py): 6x its consumer's timeout plus the batching
+# window, so a message is never handed out again while an invocation may still be working on it.
+VISIBILITY_FACTOR = 6
+
+
+def visibility_timeout(function: str, batching_window_seconds: float = 0.0) -> int:
+    return int(TIMEOUTS[function] * VISIBILITY_FACTOR + batching_window_seconds + 0.999)
+
+
 # Workers per function: what the deployed stack allows at once, scaled to one machine (deployed: enrich 4,
 # reply 10, knowledge 2, the API functions as many as the stage throttle lets through).
 CONCURRENCY = {"ingest": 4, "webhook": 4, "webchat": 4, "admin": 2, "enrich": 2, "reply": 4, "knowledge": 1}
@@ -102,10 +113,52 @@ class FunctionTimedOut(Exception):
 
 
 def describe_error(raised: BaseException) -> str:
+    """One line for the terminal: each exception's class and a redacted message (`redacted_error`)."""
     # Powertools' BatchProcessingError carries each record's exception as (type, value, traceback).
     children = getattr(raised, "child_exceptions", None) or []
-    causes = [repr(child[1]) for child in children if isinstance(child, tuple) and len(child) > 1]
-    return f"handler raised {raised!r}" + (f": {'; '.join(causes[:3])}" if causes else "")
+    causes = [redacted_error(child[1]) for child in children if isinstance(child, tuple) and len(child) > 1]
+    return f"handler raised {redacted_error(raised)}" + (f": {'; '.join(causes[:3])}" if causes else "")
+
+
+# A run of digits as long as a phone number's (spaces, dashes or a leading + inside): a PSID, a phone.
+_LONG_NUMBER = re.compile(r"\+?\d[\d \-]{5,}\d")
+
+
+def redacted_error(raised: BaseException) -> str:
+    """The exception's class and what of its message carries no customer data. A database error says its
+    SQLSTATE and the constraint, table or column concerned, never its message: PostgreSQL's DETAIL quotes
+    the row (`Key (tenant_id, platform_message_id)=(default, wamid...)`, a conversation id is a phone
+    number) and its primary message may quote the value it refused. Anything else keeps the first line of
+    its message, before any DETAIL, with phone-number-like runs of digits masked."""
+    name, database, message = _redacted_parts(raised)
+    return f"{name}({message})" if database else f"{name}({message!r})"
+
+
+def _redacted_parts(raised: BaseException) -> tuple[str, bool, str]:
+    """(class name, is a database error, redacted message)."""
+    name = type(raised).__name__
+    sqlstate = getattr(raised, "sqlstate", None)
+    diag = getattr(raised, "diag", None)
+    if sqlstate and diag is not None:
+        parts = [str(sqlstate)]
+        for label, value in (
+            ("constraint", diag.constraint_name),
+            ("table", diag.table_name),
+            ("column", diag.column_name),
+        ):
+            if value:
+                parts.append(f"{label} {value}")
+        return name, True, ", ".join(parts)
+    lines = str(raised).splitlines()
+    first = lines[0].split("DETAIL:")[0].strip() if lines else ""
+    return name, False, _LONG_NUMBER.sub("…", first)[:300]
+
+
+def redacted_traceback(raised: BaseException) -> str:
+    """The worker's frames, ending with the redacted exception line instead of its full message."""
+    frames = "".join(traceback.format_tb(raised.__traceback__))
+    name, _, message = _redacted_parts(raised)
+    return f"Traceback (most recent call last):\n{frames}{name}: {message}\n"
 
 
 def _import_handler_module(name: str, root: str | None) -> Any:
@@ -133,7 +186,7 @@ def _worker_main(
     try:
         module = _import_handler_module(name, root)
     except Exception as raised:
-        conn.send(("init_error", describe_error(raised), traceback.format_exc()))
+        conn.send(("init_error", describe_error(raised), redacted_traceback(raised)))
         return
     handler = getattr(module, "handler", None)
     if handler is None:
@@ -152,7 +205,7 @@ def _worker_main(
         try:
             result = handler(event, LambdaContext(function_name=name, timeout_seconds=timeout))
         except Exception as raised:
-            conn.send(("raised", describe_error(raised), traceback.format_exc()))
+            conn.send(("raised", describe_error(raised), redacted_traceback(raised)))
             continue
         try:
             # What Lambda hands back is the handler's answer as JSON: an answer it cannot encode fails here too.

@@ -9,7 +9,6 @@ import secrets
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local.api_gateway import ROUTES, HttpRequest, dispatch
 from local.event_source import BatchOutcome, SqsEventSource
-from local.functions import FunctionError, FunctionTimedOut, LocalFunctions
+from local.functions import FunctionError, FunctionTimedOut, LocalFunctions, redacted_traceback, visibility_timeout
 from local.outbox import Outbox
 from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
 
@@ -39,13 +38,24 @@ GENERATED_SECRETS = (
 )
 
 
+# The queue consumers' event source settings, locally (enrich gathers bigger batches than deployed, 10 in
+# 5 s: the first run's sample catalog is enriched sooner on one machine).
+CONSUMERS: dict[str, dict[str, Any]] = {
+    "enrich": {"batch_size": 25, "batching_window_seconds": 1.0},
+    "reply": {"batch_size": 10},
+    "knowledge": {"batch_size": 1},
+}
+
+
 @dataclass
 class StackOptions:
     port: int = 3000
     data_dir: Path = Path(".local")
     host: str = "127.0.0.1"
     load_sample: bool = True
-    visibility_timeout: int = 30  # seconds; the deployed stack uses 6x the function timeout
+    # Seconds; 0: each queue's as deployed (6x its consumer's timeout plus the window, local.functions).
+    # A shorter one retries sooner, but may hand a message out again while it is still being handled.
+    visibility_timeout: int = 0
     verbose: bool = False
 
 
@@ -212,8 +222,6 @@ class LocalStack:
         )
 
     def _start_queues(self) -> None:
-        from mostrador.config import load_settings
-
         self.sqs = SqsEmulator(host=self.options.host)
         self.sqs.start()
         os.environ.update(
@@ -227,15 +235,25 @@ class LocalStack:
         )
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
+        self._create_queues()
+
+    def _create_queues(self) -> None:
+        from mostrador.config import load_settings
+
+        assert self.sqs is not None
         settings = load_settings()
         max_receives = settings.enrich_max_receives
         prefix = f"mostrador-local-{self.options.port}"
-        vt = self.options.visibility_timeout
-        self.queues["enrich"] = self.sqs.create_queue(QueueSpec(f"{prefix}-enrich", False, vt, max_receives))
-        reply = QueueSpec(f"{prefix}-reply", True, vt, 5, per_group_deduplication=True)  # as infra/queues.py
+
+        def vt(name: str) -> int:
+            window = float(CONSUMERS[name].get("batching_window_seconds", 0.0))
+            return self.options.visibility_timeout or visibility_timeout(name, window)
+
+        self.queues["enrich"] = self.sqs.create_queue(QueueSpec(f"{prefix}-enrich", False, vt("enrich"), max_receives))
+        reply = QueueSpec(f"{prefix}-reply", True, vt("reply"), 5, per_group_deduplication=True)  # as infra/queues.py
         self.queues["reply"] = self.sqs.create_queue(reply)
         self.queues["knowledge"] = self.sqs.create_queue(
-            QueueSpec(f"{prefix}-knowledge", False, vt, settings.knowledge_max_receives)
+            QueueSpec(f"{prefix}-knowledge", False, vt("knowledge"), settings.knowledge_max_receives)
         )
         os.environ["ENRICH_QUEUE_URL"] = self.queues["enrich"].url
         os.environ["REPLY_QUEUE_URL"] = self.queues["reply"].url
@@ -247,12 +265,7 @@ class LocalStack:
     def _start_consumers(self) -> None:
         assert self.sqs is not None and self.functions is not None
         functions = self.functions
-        settings = {
-            "enrich": {"batch_size": 25, "batching_window_seconds": 1.0},
-            "reply": {"batch_size": 10},
-            "knowledge": {"batch_size": 1},
-        }
-        for name, kwargs in settings.items():
+        for name, kwargs in CONSUMERS.items():
             if not functions.available(name):
                 self.notes.append(f"Queue consumer {name}: functions/{name}/handler.py not built yet")
                 continue
@@ -266,16 +279,48 @@ class LocalStack:
             )
             source.start()
             self.sources.append(source)
+        if functions.available("enrich"):
+            # As deployed: the enrich function counts each item of its dead-letter queue as failed in its sync.
+            enrich = self.queues["enrich"]
+            dead_letters = Queue(
+                spec=QueueSpec(f"{enrich.spec.name}-dlq", False, enrich.spec.visibility_timeout, 0),
+                url=enrich.dlq_url,
+                arn=enrich.dlq_arn,
+                dlq_url="",
+                dlq_arn="",
+            )
+            self.sqs.client.set_queue_attributes(
+                QueueUrl=enrich.dlq_url, Attributes={"VisibilityTimeout": str(enrich.spec.visibility_timeout)}
+            )
+            source = SqsEventSource(
+                self.sqs.client,
+                dead_letters,
+                lambda event: functions.invoke("enrich", event),
+                on_batch=self._report_dead_letters,
+                batch_size=10,
+            )
+            source.start()
+            self.sources.append(source)
+
+    def _report_dead_letters(self, queue: str, outcome: BatchOutcome) -> None:
+        if outcome.received:
+            self.print(
+                f"[alarm] {outcome.received} enrich item(s) dead-lettered: "
+                + ("counted as failed in their syncs" if not (outcome.failed or outcome.error) else "not recorded yet")
+            )
 
     def _report_batch(self, queue: str, outcome: BatchOutcome) -> None:
         if outcome.failed or outcome.error:
             detail = f" ({outcome.error})" if outcome.error else ""
             self.print(
                 f"[queue] {queue}: {outcome.failed} of {outcome.received} message(s) failed{detail}; "
-                f"retried after {self.options.visibility_timeout} s"
+                f"retried after {self._visibility_of(queue)} s"
             )
         elif self.options.verbose:
             self.print(f"[queue] {queue}: {outcome.succeeded} message(s) handled")
+
+    def _visibility_of(self, queue_name: str) -> int:
+        return next((q.spec.visibility_timeout for q in self.queues.values() if q.spec.name == queue_name), 0)
 
     def _watch_dead_letters(self) -> None:
         assert self.sqs is not None
@@ -285,6 +330,8 @@ class LocalStack:
             seen = {name: 0 for name in self.queues}
             while not self._stopping.wait(5.0):
                 for name, queue in self.queues.items():
+                    if name == "enrich":
+                        continue  # consumed by the enrich function: _report_dead_letters says what it recorded
                     try:
                         attributes = sqs.client.get_queue_attributes(
                             QueueUrl=queue.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
@@ -338,7 +385,7 @@ class LocalStack:
                 elif isinstance(result.error, FunctionTimedOut):
                     stack.print(f"[{result.function}] {result.error}")
                 elif result.error is not None:
-                    stack.print(f"[{result.function}] raised:\n" + "".join(traceback.format_exception(result.error)))
+                    stack.print(f"[{result.function}] raised:\n{redacted_traceback(result.error)}")
                 quiet = self.command == "GET" and response.status < 300  # polling would flood the terminal
                 if stack.options.verbose or not quiet:
                     took = (time.monotonic() - started) * 1000

@@ -34,6 +34,7 @@ except ModuleNotFoundError:
     from functions.admin.console_routes import router as console_router
 
 from mostrador.config import get_settings
+from mostrador.db.connection import DatabaseUnavailable, database_deadline
 from mostrador.observability import logger, metrics, tracer
 from mostrador.operations import analytics, conversations, escalations, export, pricing, search_vocabulary
 from mostrador.operations.access import admin_authenticator
@@ -371,10 +372,13 @@ def _bad_request(problem: str) -> dict[str, Any]:
     }
 
 
-def _refused(status: int, message: str) -> dict[str, Any]:
+def _refused(status: int, message: str, retry_after_seconds: int | None = None) -> dict[str, Any]:
+    headers = {"Content-Type": content_types.APPLICATION_JSON}
+    if retry_after_seconds is not None:
+        headers["Retry-After"] = str(retry_after_seconds)
     return {
         "statusCode": status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "headers": headers,
         "body": json.dumps({"error": message}),
         "isBase64Encoded": False,
     }
@@ -389,6 +393,15 @@ def is_public(method: str, path: str) -> bool:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        with database_deadline():
+            return _handle(event, context)
+    except DatabaseUnavailable as unavailable:
+        logger.error("database unavailable", extra={"reason": str(unavailable)})
+        return _refused(503, unavailable.answer, unavailable.retry_after_seconds)
+
+
+def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayProxyEvent(event)
     app.clear_context()  # nothing of an earlier request (answered before resolving) may carry over
     if not is_public(request.http_method, request.path):
@@ -399,7 +412,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             principal = authenticate(request.headers.get("authorization"), admin_authenticator(settings, _db))
         except TokenLookupFailed as failure:
             logger.error("admin token lookup failed", extra={"error": str(failure)})
-            return _refused(503, "Could not check the token right now (database unavailable); try again shortly.")
+            return _refused(503, "Could not check the token right now (database unavailable); try again shortly.", 5)
         if principal is None:
             # Only the section of the path: the rest may hold a customer's phone number.
             section = "/".join(request.path.split("/")[:3])

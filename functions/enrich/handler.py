@@ -1,5 +1,8 @@
 """Enrich queue consumer: the whole batch is enriched together (one embedding call), then each
-record is reported on its own so only the failed ones are retried."""
+record is reported on its own so only the failed ones are retried.
+
+It also consumes the enrich dead-letter queue: each item there is counted as failed in its sync (whatever
+failed on its last receive, the handler included), so the sync completes (docs/catalog.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mostrador.catalog.enrich_queue import enrich_records
+from mostrador.catalog.enrich_queue import enrich_records, is_dead_letter_batch, record_dead_lettered_records
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
 
@@ -27,6 +30,14 @@ class EnrichmentFailed(Exception):
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    records = event.get("Records", [])
+    if is_dead_letter_batch(records):
+        # All or nothing: a failure here (the database down) leaves the whole batch in the dead-letter queue
+        # for the next receive; recording is idempotent.
+        counted = record_dead_lettered_records(records, get_settings())
+        metrics.add_metric(name="ItemsDeadLettered", unit=MetricUnit.Count, value=len(records))
+        logger.warning("dead-lettered enrich items recorded", extra={"records": len(records), "newly_failed": counted})
+        return {"batchItemFailures": []}
     report, failed = enrich_records(event.get("Records", []), get_settings())
     for outcome in ("processed", "unchanged", "failed"):
         count = sum(1 for o in report.outcomes if o.outcome == outcome)

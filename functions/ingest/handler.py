@@ -9,6 +9,7 @@ at the first receipt write or GET, never at module import.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -17,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mostrador.catalog.ingest import CatalogRequestError, accept_catalog
 from mostrador.config import get_settings
+from mostrador.db.connection import DatabaseUnavailable, database_deadline
 from mostrador.db.receipt_writer import ReceiptWriter
 from mostrador.observability import logger, metrics, tracer
 from mostrador.tenancy.routing import key_tenant, routing_source
@@ -112,4 +114,11 @@ def health() -> Response:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    try:
+        with database_deadline():
+            return app.resolve(event, context)
+    except DatabaseUnavailable as unavailable:
+        logger.error("database unavailable", extra={"reason": str(unavailable)})
+        headers = {"Content-Type": content_types.APPLICATION_JSON, "Retry-After": str(unavailable.retry_after_seconds)}
+        body = json.dumps({"error": unavailable.answer})
+        return {"statusCode": 503, "headers": headers, "body": body, "isBase64Encoded": False}

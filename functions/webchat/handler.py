@@ -8,6 +8,7 @@ UnroutedEvents); no key at all means the tenant answering unclaimed ids, when th
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from mostrador.channels.webchat import (
 )
 from mostrador.config import get_settings
 from mostrador.conversations.reply_queue import envelopes_for
+from mostrador.db.connection import DatabaseUnavailable, database_deadline
 from mostrador.observability import logger, metrics, redact, tracer
 from mostrador.queues import send_messages
 from mostrador.tenancy.routing import channel_tenant, routing_source
@@ -105,4 +107,17 @@ def poll_messages() -> Response:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    try:
+        with database_deadline():
+            return app.resolve(event, context)
+    except DatabaseUnavailable as unavailable:
+        logger.error("database unavailable", extra={"reason": str(unavailable)})
+        headers = dict(event.get("headers") or {})
+        origin = headers.get("origin") or headers.get("Origin")
+        answer = {
+            **cors_headers(origin, get_settings().webchat_allowed_origins),
+            "Content-Type": content_types.APPLICATION_JSON,
+            "Retry-After": str(unavailable.retry_after_seconds),
+        }
+        body = json.dumps({"error": unavailable.answer})
+        return {"statusCode": 503, "headers": answer, "body": body, "isBase64Encoded": False}

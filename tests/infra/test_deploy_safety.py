@@ -243,10 +243,11 @@ def test_the_deploy_checks_the_concurrency_quota_before_the_app_functions(dev: S
         settings.reply_max_concurrency
         + settings.enrich_max_concurrency
         + settings.knowledge_max_concurrency
+        + settings.dead_letter_max_concurrency
         + settings.api_concurrency_headroom
     )
-    # reply 10 + enrich 4 + knowledge 2 + API 10: above a new account's 10
-    assert env["REQUIRED_CONCURRENCY"] == "26"
+    # reply 10 + enrich 4 + knowledge 2 + enrich dead letters 2 + API 10: above a new account's 10
+    assert env["REQUIRED_CONCURRENCY"] == "28"
     assert "knowledge 2" in env["CONCURRENCY_BREAKDOWN"]
     policy = next(
         p["Properties"]["PolicyDocument"]["Statement"]
@@ -371,6 +372,11 @@ def test_each_route_has_its_own_throttle_and_web_chat_stays_below_the_webhooks(d
     assert webchat[0] < webhook[0] and webchat[1] < webhook[1]
     assert limits[("POST", "/ingest/products")][0] <= webchat[0]
     assert ("*", "/*") in limits  # the stage default for anything else
+    # The admin route is ANY /admin/{proxy+}: a setting keyed on ANY matches no request's method.
+    assert not any(method == "ANY" for method, _ in limits)
+    admin = {method: limit for (method, path), limit in limits.items() if path == "/admin/{proxy+}"}
+    assert set(admin) == {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+    assert set(admin.values()) == {(10, 20)}
 
 
 def test_every_log_group_has_a_retention_and_every_function_logs_into_one(dev: Synth, prod: Synth) -> None:
@@ -517,3 +523,12 @@ def test_make_synth_and_cdk_json_run_the_app(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     template = json.loads((tmp_path / "Mostrador-dev.template.json").read_text())
     assert template["Resources"]
+
+
+def test_docs_state_the_default_concurrency_the_deploy_checks(dev: Synth) -> None:
+    import re
+    from pathlib import Path
+
+    deploy_md = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text(encoding="utf-8")
+    stated = {int(n) for n in re.findall(r"\((\d+) by default\)", deploy_md)}
+    assert stated == {dev.stack.settings.required_concurrency}, stated

@@ -11,10 +11,13 @@ from tests.infra.conftest import Synth
 pytestmark = pytest.mark.infra
 
 
+def _bucket_id(synth: Synth) -> str:
+    [logical_id] = [logical for logical in synth.resources("AWS::S3::Bucket") if logical.startswith("KnowledgeFiles")]
+    return str(logical_id)
+
+
 def _bucket(synth: Synth) -> dict:
-    buckets = [b for logical, b in synth.resources("AWS::S3::Bucket").items() if logical.startswith("KnowledgeFiles")]
-    assert len(buckets) == 1
-    return buckets[0]
+    return dict(synth.resources("AWS::S3::Bucket")[_bucket_id(synth)])
 
 
 def test_the_files_bucket_is_private_encrypted_versioned_with_a_lifecycle(dev: Synth, prod: Synth) -> None:
@@ -34,7 +37,22 @@ def test_the_files_bucket_is_private_encrypted_versioned_with_a_lifecycle(dev: S
     assert rules["incomplete-uploads"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
     policies = [p for p in dev.resources("AWS::S3::BucketPolicy").values() if "aws:SecureTransport" in json.dumps(p)]
     assert policies, "TLS only"
-    assert _bucket(prod)["DeletionPolicy"] == "Retain"
+    # prod: kept on delete and on replacement, but not left behind by a failed first create.
+    assert (_bucket(prod)["DeletionPolicy"], _bucket(prod)["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
+    assert not prod.resources("Custom::S3AutoDeleteObjects")
+
+
+def test_the_dev_files_bucket_is_emptied_when_the_stage_is_removed(dev: Synth) -> None:
+    # A versioned bucket holding a document cannot be deleted: `cdk destroy` would fail without this.
+    assert _bucket(dev)["DeletionPolicy"] == "Delete"
+    [auto_delete] = dev.resources("Custom::S3AutoDeleteObjects").values()
+    assert auto_delete["Properties"]["BucketName"] == {"Ref": _bucket_id(dev)}
+    groups = dev.resources("AWS::Logs::LogGroup")
+    [provider] = [
+        f for f in dev.resources("AWS::Lambda::Function").values() if "AutoDeleteObjects" in json.dumps(f["Properties"])
+    ]
+    target = provider["Properties"]["LoggingConfig"]["LogGroup"]
+    assert target["Ref"] in groups, target  # a log group of ours, with the stack's retention
 
 
 def test_the_worker_takes_one_document_at_a_time_and_the_admin_can_reach_bucket_and_queue(dev: Synth) -> None:

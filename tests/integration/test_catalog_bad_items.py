@@ -76,8 +76,9 @@ def test_raw_json_that_python_reads_but_the_database_refuses_is_refused(pipeline
     status, answer = pipeline.push(body)
     assert status == 202 and answer["accepted"] == 1
     errors = {r["itemCode"]: r["errors"][0] for r in answer["rejected"]}
-    assert "weight is not a finite number" in errors["N1"]
-    assert "size is not a finite number" in errors["N2"]
+    assert "weight is not a finite number: send a plain number" in errors["N1"]
+    assert "size is not a finite number: send a plain number" in errors["N2"]
+    assert "control character" not in errors["N1"] + errors["N2"]  # the advice fits the problem
     assert "itemName contains an unpaired surrogate (U+D800)" in errors["N3"]
     assert _queued_codes(pipeline, 1) == ["GOOD"]
 

@@ -6,6 +6,7 @@ is caught by the ping after idleness; every session carries its connect, stateme
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,10 +20,14 @@ from mostrador.config import reset_settings
 from mostrador.db.connection import SessionLimits, close_connection, connect, get_connection
 from tests.fakes.network import GoodbyeLosingPath
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
+from tests.integration import knowledge_support
+from tests.integration import test_admin_support as admin_support
 from tests.integration.catalog_support import CatalogPipeline, product
 from tests.integration.frozen_postgres import frozen_postgres
 from tests.integration.test_reply_support import deliver, reply_env, whatsapp  # noqa: F401
 from tests.lambda_events import LambdaContextStub, api_event, response_json
+
+admin, knowledge = admin_support.admin, knowledge_support.knowledge  # fixtures
 
 ADMIN_TOKEN = "idle-test-admin-token"
 INGEST_KEY = "test-ingest-key"
@@ -98,19 +103,22 @@ def test_only_a_connection_idle_for_the_ping_interval_is_pinged(
 # -- every function that reuses the connection --------------------------------------------------------
 
 
-def _ingest(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+def _ingest_response(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
     from functions.ingest.handler import handler
 
-    response = handler(api_event(method, path, **kwargs), LambdaContextStub())
+    return dict(handler(api_event(method, path, **kwargs), LambdaContextStub()))
+
+
+def _status(response: dict[str, Any]) -> tuple[int, Any]:
     return response["statusCode"], response_json(response)
 
 
 def _health() -> tuple[int, Any]:
-    return _ingest("GET", "/health")
+    return _status(_ingest_response("GET", "/health"))
 
 
-def _sync_status() -> tuple[int, Any]:
-    return _ingest(
+def _sync_status_response() -> dict[str, Any]:
+    return _ingest_response(
         "GET",
         "/ingest/syncs/nightly-1",
         headers={"X-API-KEY": INGEST_KEY},
@@ -119,7 +127,7 @@ def _sync_status() -> tuple[int, Any]:
     )
 
 
-def _admin_conversations() -> tuple[int, Any]:
+def _admin_conversations_response() -> dict[str, Any]:
     from functions.admin.handler import handler
 
     event = api_event(
@@ -129,16 +137,26 @@ def _admin_conversations() -> tuple[int, Any]:
         resource="/admin/{proxy+}",
         path_parameters={"proxy": "conversations"},
     )
-    response = handler(event, LambdaContextStub())
-    return response["statusCode"], response_json(response)
+    return dict(handler(event, LambdaContextStub()))
 
 
-def _webchat_poll() -> tuple[int, Any]:
+def _webchat_poll_response() -> dict[str, Any]:
     from functions.webchat.handler import handler
 
     event = api_event("GET", "/webchat/messages", query={"conversationId": "idle-test-conversation-0001", "after": "0"})
-    response = handler(event, LambdaContextStub())
-    return response["statusCode"], response_json(response)
+    return dict(handler(event, LambdaContextStub()))
+
+
+def _sync_status() -> tuple[int, Any]:
+    return _status(_sync_status_response())
+
+
+def _admin_conversations() -> tuple[int, Any]:
+    return _status(_admin_conversations_response())
+
+
+def _webchat_poll() -> tuple[int, Any]:
+    return _status(_webchat_poll_response())
 
 
 @pytest.fixture
@@ -192,6 +210,41 @@ def test_the_enrich_function_stores_a_batch_after_the_server_ended_its_idle_sess
 
     assert result["batchItemFailures"] == []
     assert pipeline.sync("after-idle")[1]["processed"] == 1
+
+
+def test_the_knowledge_function_processes_a_document_after_the_server_ended_its_idle_session(
+    knowledge: knowledge_support.Knowledge,
+) -> None:
+    assert knowledge.faq("¿Hacen envíos?", "Sí, a todo el país.").status in (200, 201, 202)
+    assert knowledge.drain() == 1
+    ended = end_session_when_idle()
+    assert knowledge.faq("¿Tienen garantía?", "Un año.").status in (200, 201, 202)
+
+    result = knowledge.process_once()
+
+    assert result is not None and result["batchItemFailures"] == [], result
+    assert backend_pid() != ended
+
+
+def test_ingest_writes_the_sync_receipt_after_the_server_ended_the_receipt_connection(
+    pipeline: CatalogPipeline,
+) -> None:
+    from functions.ingest.handler import receipts
+
+    assert pipeline.push({"products": [product("R1")], "syncId": "receipt-1"})[0] == 202
+    conn = receipts._conn
+    assert conn is not None  # the receipt's own connection, kept for the next push
+    ended = int(conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"])
+    conn.execute("SET idle_session_timeout = '1s'")
+    time.sleep(1.6)
+
+    status, body = pipeline.push({"products": [product("R2")], "syncId": "receipt-2"})
+
+    assert status == 202, body
+    # Known at once, before any enrichment: the receipt was written on a new connection within the deadline.
+    assert pipeline.sync("receipt-2")[0] == 200
+    assert receipts._conn is not None
+    assert int(receipts._conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]) != ended
 
 
 # -- session limits ------------------------------------------------------------------------------------
@@ -303,6 +356,70 @@ def test_health_answers_503_within_two_seconds_while_the_database_does_not_answe
         assert time.monotonic() < deadline, "/health did not recover once the database answered again"
         time.sleep(0.2)
     close_connection()
+
+
+@pytest.fixture
+def frozen_api_settings(dedicated_pg: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The API functions on the dedicated server (migrated once), with short connect timeouts."""
+    from mostrador.db.migrate import apply_migrations
+
+    name = "mostrador_frozen_api"
+    with psycopg.connect(dedicated_pg.get_uri("postgres"), autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            admin.execute(f"CREATE DATABASE {name}")
+    monkeypatch.setenv("DATABASE_URL", dedicated_pg.get_uri(name))
+    monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("INGEST_API_KEY", INGEST_KEY)
+    monkeypatch.setenv("ADMIN_TOKEN", ADMIN_TOKEN)
+    reset_settings()
+    apply_migrations(dedicated_pg.get_uri(name))
+    close_connection()
+    yield dedicated_pg
+    close_connection()
+
+
+@pytest.mark.parametrize(
+    ("call", "expected_status"),
+    [
+        pytest.param(_sync_status_response, 404, id="ingest-sync-status"),
+        pytest.param(_admin_conversations_response, 200, id="admin"),
+        pytest.param(_webchat_poll_response, 200, id="webchat-poll"),
+    ],
+)
+def test_api_routes_answer_503_soon_while_the_database_does_not_answer_and_recover_after(
+    frozen_api_settings: Any, call: Callable[[], dict[str, Any]], expected_status: int
+) -> None:
+    assert call()["statusCode"] == expected_status  # warm: the environment holds a connection
+
+    with frozen_postgres(Path(frozen_api_settings.pgdata)):
+        # The first request waits on the environment's connection, the second on a new one.
+        for _ in range(2):
+            began = time.monotonic()
+            response = call()
+            took = time.monotonic() - began
+            assert response["statusCode"] == 503, response
+            assert response["headers"]["Retry-After"] == "5"
+            assert "not answering" in json.loads(response["body"])["error"]
+            # A functional bound (deadline 3 s + a 2 s probe, or the 3 s connect timeout), far below
+            # API Gateway's 29 s; the machine is shared, hence the slack.
+            assert took < 9.0, f"answered 503 after {took:.2f} s"
+
+    deadline = time.monotonic() + 15
+    while (status := call()["statusCode"]) != expected_status:
+        assert time.monotonic() < deadline, f"still {status} after the database answered again"
+        time.sleep(0.2)
+
+
+def test_a_slow_statement_on_a_server_that_answers_is_not_cut_at_the_deadline(
+    frozen_api_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mostrador.db.connection import database_deadline
+
+    monkeypatch.setenv("DATABASE_REQUEST_DEADLINE_SECONDS", "0.5")
+    reset_settings()
+    with database_deadline():
+        row = get_connection().execute("SELECT pg_sleep(3.5), 7 AS seven").fetchone()
+    assert row["seven"] == 7
 
 
 def test_connecting_to_a_database_that_does_not_answer_gives_up_after_the_connect_timeout(

@@ -72,6 +72,27 @@ def test_oversized_body_is_413_with_how_to_split(pipeline, monkeypatch):
     assert pipeline.queued_count() == 0
 
 
+def test_too_many_products_is_413_with_how_to_split(pipeline):
+    from mostrador.catalog.ingest import MAX_ITEMS
+
+    minimal = {"itemCode": "X", "itemName": "x"}
+    status, body = pipeline.push([minimal] * (MAX_ITEMS + 1))
+    assert status == 413, body
+    assert body["error"].startswith(f"{MAX_ITEMS + 1} products in one request; the limit is {MAX_ITEMS}.")
+    assert f"at most {MAX_ITEMS} products" in body["error"] and '"final": false' in body["error"]
+    assert pipeline.queued_count() == 0
+
+
+def test_a_nan_price_is_refused_with_advice_about_numbers(pipeline):
+    good = json.dumps(product("GOOD"))
+    status, body = pipeline.push(f'[{good}, {{"itemCode": "NAN1", "itemName": "x", "price": NaN}}]'.encode())
+    assert status == 202 and body["accepted"] == 1
+    [rejected] = body["rejected"]
+    [error] = rejected["errors"]
+    assert "price is not a finite number: send a plain number" in error, error
+    assert "control character" not in error
+
+
 def test_invalid_items_are_reported_one_by_one_and_never_enqueued(pipeline):
     items = [
         product("OK1"),

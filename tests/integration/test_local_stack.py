@@ -48,11 +48,14 @@ class RunningStack:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def start_stack(data_dir: Path, port: int, env: dict[str, str], log: Path, *, sample: bool = False) -> RunningStack:
+def start_stack(
+    data_dir: Path, port: int, env: dict[str, str], log: Path, *, sample: bool = False, args: tuple[str, ...] = ()
+) -> RunningStack:
     out = log.open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "local.cli", "local", "--port", str(port), "--data-dir", str(data_dir)]
-        + ([] if sample else ["--no-sample"]),
+        + ([] if sample else ["--no-sample"])
+        + list(args),
         cwd=data_dir.parent,  # no .env there: only the variables below
         env=env,
         stdout=out,

@@ -53,6 +53,8 @@ class Settings(BaseModel):
     database_migration_statement_timeout_seconds: float = Field(default=240, ge=0)
     database_migration_lock_timeout_seconds: float = Field(default=30, ge=0)
     database_ping_after_idle_seconds: float = Field(default=30, ge=0)
+    # API requests: past this, a server that does not open a probe session either is taken for hung (503).
+    database_request_deadline_seconds: float = Field(default=3, gt=0)
     ingest_api_key: SecretStr | None = None
     admin_token: SecretStr | None = None
     # Keys the HMAC-SHA256 of admin tokens created through the API (docs/admin.md); changing it voids them all.

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mostrador.catalog.enrichment import BatchReport, QueuedItem, UnreadableItem, enrich_batch
+from mostrador.catalog.enrichment import BatchReport, QueuedItem, UnreadableItem, enrich_batch, record_dead_letters
 from mostrador.catalog.models import EnrichMessage, ProductItem
 from mostrador.config import Settings
 from mostrador.observability import logger
@@ -61,3 +61,26 @@ def enrich_records(records: list[dict[str, Any]], settings: Settings) -> tuple[B
         unreadable=parsed.unreadable,
     )
     return report, report.failures | parsed.broken
+
+
+def is_dead_letter_batch(records: list[dict[str, Any]]) -> bool:
+    """Records from the enrich dead-letter queue (its name carries `-dlq`: `<prefix>-enrich-dlq`), which the
+    enrich function also consumes: an event source mapping delivers records of one queue per invocation."""
+    return bool(records) and "-dlq" in str(records[0].get("eventSourceARN", "")).rsplit(":", 1)[-1]
+
+
+def record_dead_lettered_records(records: list[dict[str, Any]], settings: Settings) -> int:
+    """Counts every dead-lettered item as failed in its sync and finalizes the sync; returns how many items
+    were newly counted. A record that is no enrich message at all names no sync: logged and let go."""
+    from mostrador.db.catalog_repository import CatalogRepository
+    from mostrador.db.connection import get_connection
+
+    parsed = parse_records(records)
+    for message_id in parsed.broken:
+        logger.error("dead-lettered enrich record names no sync", extra={"message_id": message_id})
+    return record_dead_letters(
+        parsed.items,
+        parsed.unreadable,
+        store=CatalogRepository(get_connection()),
+        max_receives=settings.enrich_max_receives,
+    )

@@ -406,3 +406,48 @@ def _unreadable_outcome(broken: UnreadableItem, max_receives: int) -> ItemOutcom
         final=broken.attempt >= max_receives,
         error=broken.error,
     )
+
+
+class DeadLetterStore(Protocol):
+    def register_batches(self, messages: Iterable[EnrichMessage]) -> None: ...
+
+    def record_dead_letters(self, outcomes: list[ItemOutcome]) -> int: ...
+
+    def finalize_syncs(self, tenant_id: str, sync_ids: set[str]) -> None: ...
+
+
+def record_dead_letters(
+    items: Sequence[QueuedItem], unreadable: Sequence[UnreadableItem], *, store: DeadLetterStore, max_receives: int
+) -> int:
+    """Items the enrich queue gave up on (dead-lettered after `max_receives` receives) are failed for good,
+    whatever made their last receive fail: an item-level error (already counted, left as it is) or a
+    handler-level one (the database unreachable, a timeout, out of memory: never counted until now).
+    Their syncs then finalize, complete with failures. Returns how many items were newly counted."""
+    messages = [q.message for q in items] + [u.message for u in unreadable]
+    if not messages:
+        return 0
+    store.register_batches(messages)
+    reason = f"dead-lettered after {max_receives} receives"
+    outcomes = [
+        ItemOutcome(
+            tenant_id=m.tenant_id,
+            sync_id=m.sync_id,
+            batch_id=m.batch_id,
+            index=m.index,
+            item_code=_item_text(m.item.get("itemCode")),
+            warehouse=_item_text(m.item.get("whsName")),
+            outcome="failed",
+            attempt=max(attempt, max_receives),
+            final=True,
+            error=reason,
+        )
+        for m, attempt in [(q.message, q.attempt) for q in items] + [(u.message, u.attempt) for u in unreadable]
+    ]
+    counted = store.record_dead_letters(outcomes)
+    for tenant_id in sorted({m.tenant_id for m in messages}):
+        store.finalize_syncs(tenant_id, {m.sync_id for m in messages if m.tenant_id == tenant_id})
+    return counted
+
+
+def _item_text(value: object) -> str:
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""

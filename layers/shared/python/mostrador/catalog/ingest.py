@@ -127,7 +127,10 @@ def parse_push(body: bytes, *, max_bytes: int) -> CatalogPush:
     if not items:
         raise CatalogRequestError(400, "The product list is empty; nothing to ingest.")
     if len(items) > MAX_ITEMS:
-        raise CatalogRequestError(413, f"{len(items)} products in one request; the limit is {MAX_ITEMS}.")
+        raise CatalogRequestError(
+            413, f"{len(items)} products in one request; the limit is {MAX_ITEMS}. Split the catalog into requests of "
+            f'at most {MAX_ITEMS} products that share one "syncId", with "final": false on all but the last.',
+        )  # fmt: skip
     return CatalogPush(items=items, sync_id=sync_id or uuid.uuid4().hex, full_sync=full_sync, part=part, final=final)
 
 

@@ -41,6 +41,9 @@ def _escaped(text: str) -> str:
     return _FORBIDDEN_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
+NOT_FINITE = " is not a finite number"
+
+
 def content_problems(raw: dict[str, Any]) -> list[str]:
     """What in a raw item cannot be stored as sent: forbidden characters in any field name or string
     (known or unknown field, at any depth) and numbers that are not finite. Empty when storable."""
@@ -52,7 +55,7 @@ def content_problems(raw: dict[str, Any]) -> list[str]:
             if found := _FORBIDDEN_TEXT.search(value):
                 problems.append(f"{path} contains {_describe_character(found.group())} at position {found.start()}")
         elif isinstance(value, float) and not math.isfinite(value):
-            problems.append(f"{path} is not a finite number")
+            problems.append(f"{path}{NOT_FINITE}")
         elif isinstance(value, dict):
             for key, inner in reversed(value.items()):
                 name = _escaped(str(key))
@@ -97,12 +100,21 @@ class ProductItem(BaseModel):
     @classmethod
     def _storable(cls, value: object) -> object:
         if isinstance(value, dict) and (problems := content_problems(value)):
-            raise PydanticCustomError(
-                "unstorable_content",
-                "{problems}: remove it at the source (only tab, newline and carriage return are allowed "
-                "among control characters)",
-                {"problems": "; ".join(problems)},
-            )
+            # Each kind of problem gets its own advice: a NaN price has nothing to do with control characters.
+            numbers = [p for p in problems if p.endswith(NOT_FINITE)]
+            characters = [p for p in problems if not p.endswith(NOT_FINITE)]
+            advice = []
+            if characters:
+                advice.append(
+                    f"{'; '.join(characters)}: remove it at the source (only tab, newline and carriage return "
+                    "are allowed among control characters)"
+                )
+            if numbers:
+                advice.append(
+                    f"{'; '.join(numbers)}: send a plain number (NaN and Infinity cannot be stored), or leave the "
+                    "field out"
+                )
+            raise PydanticCustomError("unstorable_content", "{problems}", {"problems": "; ".join(advice)})
         return value
 
     @field_validator(

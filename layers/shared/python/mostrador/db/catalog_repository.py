@@ -283,6 +283,36 @@ class CatalogRepository:
                 ],
             )
 
+    def record_dead_letters(self, outcomes: list[ItemOutcome]) -> int:
+        """Dead-lettered items, failed for good: a new row, or one whose failure was not yet final (its last
+        receive failed before it could be counted). An item already final (stored, or counted failed on
+        its last receive) keeps its row. Returns how many rows changed."""
+        changed = 0
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            for o in outcomes:
+                cur.execute(
+                    """INSERT INTO sync_items (tenant_id, sync_id, batch_id, item_index, item_code, warehouse,
+                           outcome, attempts, final, error)
+                       VALUES (%s, %s, %s, %s, %s, %s, 'failed', %s, true, %s)
+                       ON CONFLICT (tenant_id, sync_id, batch_id, item_index) DO UPDATE SET
+                           attempts = GREATEST(sync_items.attempts, EXCLUDED.attempts), final = true,
+                           error = EXCLUDED.error || COALESCE('; last error: ' || sync_items.error, ''),
+                           updated_at = now()
+                       WHERE sync_items.outcome = 'failed' AND NOT sync_items.final""",
+                    (
+                        o.tenant_id,
+                        o.sync_id,
+                        o.batch_id,
+                        o.index,
+                        _printable(o.item_code, 200) or "",
+                        _printable(o.warehouse, 200) or "",
+                        o.attempt,
+                        _printable(o.error, 1000),
+                    ),
+                )
+                changed += cur.rowcount
+        return changed
+
     def record_usage(self, tenant_id: str, purpose: str, usages: list[Usage]) -> None:
         totals: dict[tuple[str, str], list[int]] = {}
         for u in usages:

@@ -13,14 +13,24 @@ What a database fault may cost (docs/deploy.md, "Database faults"):
   that goodbye can be lost while Lambda keeps the environment frozen. A dead connection is replaced before
   the caller runs its first statement, so no unit of work starts on it.
 * `database_reachable` (/health) answers within a deadline even when the server does not answer at all.
+* API-path work runs under `database_deadline`: statement_timeout is enforced by the server, so it never
+  fires while the server itself is hung (stopped, swapping, a wedged host). Past the deadline a watchdog
+  asks the server for a new session; if that is not answered either, it cuts the socket under the
+  request's connection, and the request answers 503 (DatabaseUnavailable) instead of holding its
+  execution environment until API Gateway gives up at 29 s. A server that answers the probe is slow, not
+  hung: the request goes on under its statement_timeout.
 """
 
 from __future__ import annotations
 
+import os
 import select
+import socket
+import sys
 import threading
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +47,11 @@ if TYPE_CHECKING:
 HEALTH_CHECK_SECONDS = 1.5
 # A peer that vanished without a word (a failed-over instance, a lost route) is noticed in about a minute.
 TCP_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+
+# A probe of a server suspected hung gets this long to open a session (libpq's minimum connect timeout).
+PROBE_CONNECT_SECONDS = 2
+# What a 503 from a hung database asks the caller to wait before trying again.
+RETRY_AFTER_SECONDS = 5
 
 _connection: Connection | None = None
 _connection_url: str | None = None
@@ -120,6 +135,8 @@ def get_connection(url: str | None = None) -> Connection:
         url = settings.secret("database_url")
         if not url:
             raise RuntimeError("DATABASE_URL is not configured")
+    if _deadline is not None:
+        _deadline.watch(url)  # before the liveness ping: that, too, waits on the server
     conn = _connection
     if conn is not None:
         idle = time.monotonic() - _handed_out_at
@@ -127,6 +144,8 @@ def get_connection(url: str | None = None) -> Connection:
             _discard(conn)
             conn = _connection = None
     if conn is None:
+        if _deadline is not None and _deadline.expired:
+            raise DatabaseUnavailable("the database did not answer within the request's deadline")
         conn = connect(url)
         _connection, _connection_url = conn, url
     _handed_out_at = time.monotonic()
@@ -239,3 +258,92 @@ def database_reachable(timeout_seconds: float = HEALTH_CHECK_SECONDS) -> bool:
         _discard(_connection)  # a connection to another URL (the check already dropped a dead `cached`)
     _connection, _connection_url, _handed_out_at = healthy, url, time.monotonic()
     return True
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or did not answer in time: the request may be tried again."""
+
+    retry_after_seconds = RETRY_AFTER_SECONDS
+    # What an API caller is told (the reason, in str(), is for the log).
+    answer = "The database is not answering right now; try again in a few seconds."
+
+
+class _Deadline:
+    """A watchdog over one request's database work, started when the request first takes the connection."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._ended = threading.Event()
+        self._lock = threading.Lock()
+        self._watching = False
+
+    def watch(self, url: str) -> None:
+        if not self._watching:
+            self._watching = True
+            threading.Thread(target=self._run, args=(url,), name="database-deadline", daemon=True).start()
+
+    def end(self) -> None:
+        with self._lock:
+            self._ended.set()
+
+    def _run(self, url: str) -> None:
+        if self._ended.wait(self.seconds) or _server_answers(url):
+            return
+        with self._lock:
+            if self._ended.is_set():
+                return
+            self.expired = True
+            conn = _connection
+            if conn is not None:
+                _cut(conn)
+
+
+def _server_answers(url: str) -> bool:
+    """Does the server open a new session and run a statement? (Only a hung server fails this quickly.)"""
+    try:
+        limits = SessionLimits(PROBE_CONNECT_SECONDS, PROBE_CONNECT_SECONDS, PROBE_CONNECT_SECONDS)
+        with connect(url, limits, vector_types=False) as probe:
+            probe.execute("SELECT 1")
+        return True
+    except Exception:
+        return False
+
+
+def _cut(conn: Connection) -> None:
+    """Shut the connection's socket down under whoever waits on it: their read ends at once with an error
+    and psycopg marks the connection broken (so it is replaced). Closing it from this thread instead would
+    free a descriptor the waiting thread still polls."""
+    with suppress(Exception), socket.socket(fileno=os.dup(conn.fileno())) as sock:
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+_deadline: _Deadline | None = None
+
+
+@contextmanager
+def database_deadline(seconds: float | None = None) -> Iterator[None]:
+    """Bound the database work of an API request (docs/deploy.md, "Database faults"). Connection-level
+    failures inside (a hung server cut at the deadline, a connect timeout, a dropped connection, a
+    statement or lock timeout) come out as DatabaseUnavailable, and the environment's connection is
+    dropped when it is no longer usable, so the next request reconnects. Costs nothing (no thread, no
+    psycopg import) when the request never takes the connection."""
+    global _deadline
+    if seconds is None:
+        from mostrador.config import get_settings
+
+        seconds = get_settings().database_request_deadline_seconds
+    deadline = _deadline = _Deadline(seconds)
+    try:
+        yield
+    except Exception as error:
+        psycopg = sys.modules.get("psycopg")
+        if psycopg is not None and isinstance(error, psycopg.OperationalError):
+            conn = _connection
+            if conn is not None and (conn.closed or conn.broken):
+                close_connection()
+            raise DatabaseUnavailable(f"the database did not answer ({type(error).__name__})") from error
+        raise
+    finally:
+        deadline.end()
+        _deadline = None
