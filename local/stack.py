@@ -129,7 +129,8 @@ class LocalStack:
         for name in GENERATED_SECRETS:
             if not os.environ.get(name):
                 if name not in stored:
-                    stored[name] = secrets.token_urlsafe(24)
+                    # Hex, never token_urlsafe: a key starting with "-" reads as an option on the CLI.
+                    stored[name] = secrets.token_hex(24)
                     changed = True
                 os.environ[name] = stored[name]
         if changed:

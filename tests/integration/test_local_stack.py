@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -145,6 +146,9 @@ def ingest_key(stack: RunningStack) -> str:
 def test_serves_health_and_answers_unknown_routes_like_api_gateway(stack: RunningStack) -> None:
     health = httpx.get(f"{stack.url}/health")
     assert health.status_code == 200 and health.json()["database"] == "reachable"
+    generated = json.loads((stack.data_dir / "secrets.json").read_text())
+    # Hex: a generated key starting with "-" was read as an option by `mostrador ingest --key KEY`.
+    assert generated and all(re.fullmatch(r"[0-9a-f]{48}", value) for value in generated.values())
     missing = httpx.get(f"{stack.url}/nothing/here")
     assert missing.status_code == 403 and missing.json() == {"message": "Missing Authentication Token"}
     wrong_method = httpx.delete(f"{stack.url}/ingest/products")
