@@ -823,3 +823,17 @@ def test_offline_with_the_sample_data_an_item_code_gets_the_product_and_policy_o
     assert tools(price_and_branch) == ["search_local_products"]
     assert tools(with_warranty) == ["search_local_products", "search_knowledge"]
     assert tools(unknown_code) == ["search_local_products", "search_knowledge"]
+
+
+def test_offline_with_the_sample_data_tv_questions_get_tvs_in_spanish_and_english(knowledge, reply_env, db):
+    """ "¿tienen televisores?" found sofas in "tela gris" (its synonym "tele" stems to "tel", as "tela"
+    does) and "do you sell TVs?" found nothing ("tvs" was no word of the list)."""
+    load_sample_knowledge(knowledge)
+    load_sample_catalog(db)
+    questions = ["¿tienen televisores?", "hola, do you sell TVs?"]
+    for n, question in enumerate(questions):
+        assert deliver(whatsapp(question, sender=f"58412555910{n}")) == []
+
+    for question, sent in zip(questions, reply_env.meta.sent_texts(), strict=True):
+        listed = [line for line in sent.splitlines() if line.startswith("• ")]
+        assert listed and all("Smart TV" in line for line in listed), (question, sent)

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 
 # Words that mean the same product. Every word of a group expands to the others.
 _GROUPS: list[list[str]] = [
-    ["televisor", "tv", "television", "tele", "smart tv", "pantalla", "televisores"],
+    # "tele" is one way (below): Postgres' Spanish stemmer makes it "tel", as it does "tela" (a sofa's fabric).
+    ["televisor", "tv", "tvs", "television", "smart tv", "pantalla", "televisores"],
     ["celular", "telefono", "smartphone", "movil", "cel", "celu", "telefono celular", "cell phone", "cellphone"],
     ["laptop", "portatil", "notebook", "computadora portatil", "compu portatil", "laptops"],
     ["computadora", "computador", "ordenador", "compu", "pc", "computer", "desktop"],
@@ -205,7 +206,7 @@ _ONE_WAY: dict[str, list[str]] = {
     "refri": ["nevera", "refrigerador"],
     "lap": ["laptop"],
     "cel": ["celular", "smartphone"],
-    "tele": ["televisor"],
+    "tele": ["televisor", "tv", "television", "smart tv", "pantalla", "televisores"],
     "tv": ["televisor"],
     "flatscreen": ["televisor"],
     "phone": ["celular", "telefono", "smartphone"],
