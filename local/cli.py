@@ -14,6 +14,7 @@ from pathlib import Path
 
 from local.envfile import load_env_file
 from local.functions import ensure_importable
+from local.running_stack import DEFAULT_PORT, local_url, local_webchat_key
 
 # Lambda-like defaults that keep a terminal readable; the environment or .env can change them. Set before
 # the shared package is imported: its logger reads the level once, at creation.
@@ -25,11 +26,15 @@ QUIET_POWERTOOLS = {
 }
 
 
+# Where commands go without --url (resolved after parsing: the data folder is an option).
+URL_DEFAULT = f"PORT's, else the running local stack's (.local/stack.json), else http://127.0.0.1:{DEFAULT_PORT}"
+
+
 def _default_port() -> int:
     try:
-        return int(os.environ.get("PORT", "3000"))
+        return int(os.environ.get("PORT", str(DEFAULT_PORT)))
     except ValueError:
-        return 3000
+        return DEFAULT_PORT
 
 
 def _load_dotenv() -> list[str]:
@@ -83,10 +88,21 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from mostrador.db.migrate import apply_migrations
 
     url = args.database_url or os.environ.get("DATABASE_URL")
+    server = None
     if not url:
-        print("mostrador migrate: give --database-url or set DATABASE_URL", file=sys.stderr)
-        return 2
-    applied = apply_migrations(url)
+        # No database named: the local stack's own (what `make run` uses), started for the migrations and
+        # stopped after them unless a running stack shares it.
+        from local.embedded_postgres import start_local_database
+
+        pg_dir = Path(args.data_dir) / "pg"
+        print(f"mostrador migrate: no DATABASE_URL; the local stack's embedded PostgreSQL in {pg_dir}", file=sys.stderr)
+        Path(args.data_dir).mkdir(parents=True, exist_ok=True)
+        server, url = start_local_database(pg_dir)
+    try:
+        applied = apply_migrations(url)
+    finally:
+        if server is not None:
+            server.cleanup()
     print("applied: " + ", ".join(applied) if applied else "database is up to date")
     return 0
 
@@ -174,7 +190,16 @@ def cmd_knowledge(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from local.chat_client import run_chat
 
-    return run_chat(args.url, args.key)
+    # The local stack's own tenant unless told otherwise: the chat routes refuse a request without a key.
+    key = args.key or local_webchat_key(Path(args.data_dir), args.url)
+    if not key:
+        print(
+            f"mostrador chat: give --key (the shop's web chat widget key; no local stack is running at {args.url} "
+            "to take its default tenant's from)",
+            file=sys.stderr,
+        )
+        return 2
+    return run_chat(args.url, key)
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -215,7 +240,6 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     port = _default_port()
-    local_url = f"http://127.0.0.1:{port}"
     parser = argparse.ArgumentParser(prog="mostrador", description="Mostrador on one machine, and its tools.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -233,12 +257,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_local)
 
     migrate = commands.add_parser("migrate", help="apply the database migrations")
-    migrate.add_argument("--database-url", help="default: DATABASE_URL")
+    migrate.add_argument(
+        "--database-url", help="default: DATABASE_URL, else the local stack's embedded PostgreSQL (in --data-dir)"
+    )
+    migrate.add_argument("--data-dir", default=".local", help="the local stack's data folder (default: .local)")
     migrate.set_defaults(func=cmd_migrate)
 
     ingest = commands.add_parser("ingest", help="push a catalog JSON file and wait for its sync")
     ingest.add_argument("file")
-    ingest.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+    ingest.add_argument("--url", help=f"Mostrador base URL (default: {URL_DEFAULT})")
     ingest.add_argument("--key", help="X-API-KEY (default: INGEST_API_KEY, or the local stack's generated key)")
     ingest.add_argument("--chunk-size", type=int, default=500, help="products per request (default 500)")
     ingest.add_argument("--partial", action="store_true", help="not a full sync: absent products stay active")
@@ -262,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("id", type=int)
     remove.add_argument("--faq", action="store_true")
     for sub in (add, faq, listing, remove):
-        sub.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+        sub.add_argument("--url", help=f"Mostrador base URL (default: {URL_DEFAULT})")
         sub.add_argument(
             "--token", help="your admin token (default: MOSTRADOR_ADMIN_TOKEN, ADMIN_TOKEN or the local stack's)"
         )
@@ -273,8 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     knowledge.set_defaults(func=cmd_knowledge)
 
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (web chat channel)")
-    chat.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
-    chat.add_argument("--key", help="the shop's web chat widget key (which tenant to chat with)")
+    chat.add_argument("--url", help=f"Mostrador base URL (default: {URL_DEFAULT})")
+    chat.add_argument(
+        "--key",
+        help="the shop's web chat widget key (which tenant to chat with; default: the local stack's "
+        "default tenant's when --url is the running local stack)",
+    )
+    chat.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
     chat.set_defaults(func=cmd_chat)
 
     token = commands.add_parser("token", help="create, list or revoke admin tokens (docs/admin.md)")
@@ -289,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="refuse a token from now on")
     revoke.add_argument("id", type=int)
     for sub in (create, listing, revoke):
-        sub.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+        sub.add_argument("--url", help=f"Mostrador base URL (default: {URL_DEFAULT})")
         sub.add_argument(
             "--token", help="your admin token (default: MOSTRADOR_ADMIN_TOKEN, ADMIN_TOKEN or the local stack's)"
         )
@@ -300,14 +332,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     from local.tenant_cli import add_parser as add_tenant_parser
 
-    add_tenant_parser(commands, local_url)
+    add_tenant_parser(commands, URL_DEFAULT)
     return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, with the URL a command goes to when --url is not given (URL_DEFAULT)."""
+    args = build_parser().parse_args(argv)
+    if hasattr(args, "url") and not args.url:
+        args.url = local_url(Path(args.data_dir))
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     _load_dotenv()  # before parsing: PORT may come from .env
     ensure_importable()
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     code: int = args.func(args)
     return code
 

@@ -20,6 +20,7 @@ from local.api_gateway import ROUTES, HttpRequest, dispatch
 from local.event_source import BatchOutcome, SqsEventSource
 from local.functions import FunctionError, FunctionTimedOut, LocalFunctions, redacted_traceback, visibility_timeout
 from local.outbox import Outbox
+from local.running_stack import forget_running_stack, write_running_stack
 from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -121,6 +122,7 @@ class LocalStack:
         self._start_consumers()
         self._start_http()
         self._watch_dead_letters()
+        write_running_stack(self.data_dir, self.url, self.default_tenant, self.default_widget_key)
 
     def _configure_secrets(self) -> None:
         path = self.data_dir / "secrets.json"
@@ -184,15 +186,9 @@ class LocalStack:
             url = configured
             self.notes.append("Database: DATABASE_URL from the environment")
         else:
-            from local.embedded_postgres import start_embedded_postgres
-            from mostrador.db.connection import connect
+            from local.embedded_postgres import start_local_database
 
-            self.pg = start_embedded_postgres(self.data_dir / "pg")
-            with connect(self.pg.get_uri("postgres")) as conn:
-                exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'mostrador'").fetchone()
-                if not exists:
-                    conn.execute("CREATE DATABASE mostrador")
-            url = self.pg.get_uri("mostrador")
+            self.pg, url = start_local_database(self.data_dir / "pg")
             os.environ["DATABASE_URL"] = url
             self.notes.append(f"Database: embedded PostgreSQL in {self.data_dir / 'pg'} (kept between runs)")
         applied = apply_migrations(url)
@@ -516,8 +512,11 @@ class LocalStack:
             f"  add knowledge:  mostrador knowledge add FILE.pdf --url {self.url}   (docs/knowledge.md)",
             f"Admin token: {os.environ['ADMIN_TOKEN']}   (generated values live in {self.data_dir / 'secrets.json'})",
             "",
-            f"Chat with the bot: open {self.url}/chat  or run  mostrador chat --url {self.url}",
+            f"Chat with the bot: open {self.url}/chat  or run",
+            f"  mostrador chat --url {self.url} --key {self.default_widget_key}",
             f"  (tenant {self.default_tenant}; another tenant's page: {self.url}/chat?key=<its web chat key>)",
+            "`mostrador` is .venv/bin/mostrador (or `source .venv/bin/activate`); run from this folder, it finds "
+            f"this stack's URL and keys in {self.data_dir} without --url, --key or --token.",
             f"Admin console: open {self.url}/console  and sign in with the admin token",
             "Ctrl-C stops everything.",
         ]
@@ -527,6 +526,7 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stopping.set()
+        forget_running_stack(self.data_dir)
         if self.http is not None:
             self.http.shutdown()
             self.http.server_close()

@@ -255,9 +255,10 @@ def _keys(client: AdminApi, args: argparse.Namespace) -> int:
 _commands = {"list": _list, "show": _show, "add": _add, "set": _set, "keys": _keys}
 
 
-def add_parser(commands: Any, local_url: str) -> None:
+def add_parser(commands: Any, url_default: str) -> None:
+    """`url_default` says where commands go without --url (the caller resolves it after parsing)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--url", default=local_url, help=f"Mostrador base URL (default {local_url})")
+    common.add_argument("--url", help=f"Mostrador base URL (default: {url_default})")
     common.add_argument("--token", help=f"admin token (default: {TOKEN_SOURCES.removeprefix('--token, ')})")
     common.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
     tenant = commands.add_parser("tenant", help="manage tenants through the admin API (any deployment URL)")

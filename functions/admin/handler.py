@@ -298,12 +298,16 @@ def operations_error(error: OperationsError) -> Response:
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response:
     # Field, problem and pydantic's message; never the input value (it may be a customer's data).
-    detail = [
-        {"loc": [str(part) for part in e["loc"]], "type": e["type"], "msg": str(e.get("msg", "invalid"))}
-        for e in error.errors()
-    ]
+    detail = [{"loc": _where(e["loc"]), "type": e["type"], "msg": str(e.get("msg", "invalid"))} for e in error.errors()]
     summary = "; ".join(f"{'.'.join(d['loc'][1:]) or d['loc'][0]}: {d['msg']}" for d in detail)
     return _json(422, {"error": f"Invalid request: {summary}", "detail": detail})
+
+
+def _where(loc: Any) -> list[str]:
+    """Where the problem is, as the caller wrote it: a query model's fields are sent bare, but Powertools
+    puts the handler's parameter name (always `query` here) between them: ("query", "query", "since")."""
+    parts = [str(part) for part in loc]
+    return parts[:1] + parts[2:] if len(parts) >= 3 and parts[:2] == ["query", "query"] else parts
 
 
 @app.not_found

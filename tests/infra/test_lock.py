@@ -128,3 +128,23 @@ def test_the_suite_runs_on_the_lambda_runtimes_python() -> None:
         f"Python {LAYER_TARGET.python_version} (Lambda's) is not installed on this machine; the suite ran on "
         f"{running}. CI runs it on {LAYER_TARGET.python_version} (docs/deploy.md, 'Python version')."
     )
+
+
+def test_every_folder_of_the_installed_packages_is_listed_so_its_files_ship_without_warnings() -> None:
+    """setuptools warns "Package would be ignored" (BuildBackendWarning) at `make install` for a folder of
+    files it can import but `packages` does not list; listed, its files ship through package-data."""
+    setuptools = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    roots = {name: REPO_ROOT / path for name, path in setuptools["package-dir"].items()}
+    listed = set(setuptools["packages"])
+    for name, root in roots.items():
+        folders = [root, *(p for p in root.rglob("*") if p.is_dir() and p.name != "__pycache__")]
+        for folder in folders:
+            if not any(child.is_file() and child.suffix != ".pyc" for child in folder.iterdir()):
+                continue
+            package = ".".join([name, *folder.relative_to(root).parts])
+            assert package in listed, f"{package} ({folder}) is missing from [tool.setuptools] packages"
+            files = [child for child in folder.iterdir() if child.is_file() and child.suffix != ".pyc"]
+            if not any(child.suffix == ".py" for child in files):  # a data folder: all of it ships
+                patterns = setuptools["package-data"].get(package, [])
+                for child in files:
+                    assert any(child.match(pattern) for pattern in patterns), f"{child} is not in package-data"

@@ -792,3 +792,48 @@ def test_with_embeddings_product_questions_find_no_policy_passage(knowledge, ope
     for question, says in POLICY_QUESTIONS.items():
         passages = knowledge.search(question)
         assert passages and says in passages[0]["text"], (question, passages)
+
+
+def test_offline_with_the_sample_data_an_item_code_gets_the_product_and_policy_only_when_asked(
+    knowledge, reply_env, db
+):
+    """ "¿cuánto cuesta la REF-01042 y hay en Valencia?": the shipping FAQ names Valencia, but a message
+    naming an item code is the catalog's first; the policy comes along only when it is also asked."""
+    load_sample_knowledge(knowledge)
+    load_sample_catalog(db)
+    price_and_branch = whatsapp("hola, ¿cuánto cuesta la REF-01042 y hay en Valencia?", sender="584125559001")
+    with_warranty = whatsapp("¿la REF-01042 tiene garantía?", sender="584125559002")
+    unknown_code = whatsapp("¿hacen envíos de la ZZZ-99999?", sender="584125559003")
+    for message in (price_and_branch, with_warranty, unknown_code):
+        assert deliver(message) == []
+
+    product, warranty, shipping = reply_env.meta.sent_texts()
+    assert "Nevera LG No Frost 14 pies" in product and "675,74" in product, product
+    assert "Valencia: 5" in product and "Barquisimeto: 3" in product, product  # stock per branch
+    assert "envíos" not in product and "información de la tienda" not in product, product
+    assert "Nevera LG No Frost 14 pies" in warranty and "garantía de 12 meses" in warranty, warranty
+    assert "hacemos envíos a toda Venezuela" in shipping, shipping  # no such code: the rest is the FAQ's
+
+    def tools(message) -> list[str]:
+        rows = db.execute(
+            "SELECT tool_name FROM tool_calls WHERE conversation_id = %s ORDER BY id", (message.conversation_id,)
+        )
+        return [r["tool_name"] for r in rows]
+
+    assert tools(price_and_branch) == ["search_local_products"]
+    assert tools(with_warranty) == ["search_local_products", "search_knowledge"]
+    assert tools(unknown_code) == ["search_local_products", "search_knowledge"]
+
+
+def test_offline_with_the_sample_data_tv_questions_get_tvs_in_spanish_and_english(knowledge, reply_env, db):
+    """ "¿tienen televisores?" found sofas in "tela gris" (its synonym "tele" stems to "tel", as "tela"
+    does) and "do you sell TVs?" found nothing ("tvs" was no word of the list)."""
+    load_sample_knowledge(knowledge)
+    load_sample_catalog(db)
+    questions = ["¿tienen televisores?", "hola, do you sell TVs?"]
+    for n, question in enumerate(questions):
+        assert deliver(whatsapp(question, sender=f"58412555910{n}")) == []
+
+    for question, sent in zip(questions, reply_env.meta.sent_texts(), strict=True):
+        listed = [line for line in sent.splitlines() if line.startswith("• ")]
+        assert listed and all("Smart TV" in line for line in listed), (question, sent)

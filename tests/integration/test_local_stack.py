@@ -87,6 +87,7 @@ def stack_environment(graph: FakeMetaGraph, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "META_", "WHATSAPP_", "SUPPORT_BOARD_"))}
     for name in ("DATABASE_URL", "INGEST_API_KEY", "LLM_PROVIDER", "OPENAI_API_KEY", "GEMINI_API_KEY", "PORT"):
         env.pop(name, None)
+    env.pop("XDG_RUNTIME_DIR", None)  # as in a container or an ssh session: the stack starts without a warning
     env.update(
         {
             "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "layers" / "shared" / "python")]),
@@ -340,6 +341,68 @@ def test_web_chat_page_answers_in_headless_chromium(stack: RunningStack, tmp_pat
     assert bot and bot[0].strip()
 
 
+def run_cli_found(
+    stack: RunningStack, env: dict[str, str], *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """`mostrador <args>` with no --url, no key and no PORT: only the stack's data folder to go by."""
+    return subprocess.run(
+        [sys.executable, "-m", "local.cli", *args, "--data-dir", str(stack.data_dir)],
+        cwd=stack.data_dir.parent,
+        env={k: v for k, v in env.items() if k != "PORT"},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_chat_from_another_shell_finds_the_stack_s_port_and_its_web_chat_key(
+    stack: RunningStack, stack_env: dict[str, str]
+) -> None:
+    """The banner's command works as printed, and a plain `mostrador chat` (no --url, no --key) reaches a
+    stack on a port other than 3000 as its default tenant: the stack wrote both to its data folder."""
+    running = json.loads((stack.data_dir / "stack.json").read_text())
+    assert running["url"] == stack.url and running["webchatKey"].startswith("wk_")
+    printed = next(line.strip() for line in stack.output().splitlines() if line.strip().startswith("mostrador chat"))
+    assert printed == f"mostrador chat --url {stack.url} --key {running['webchatKey']}"
+
+    chat = run_cli_found(stack, stack_env, "chat", stdin="hola, ¿tienen neveras?\n")
+
+    assert chat.returncode == 0, chat.stderr
+    assert "not sent" not in chat.stderr and f"Chatting with Mostrador at {stack.url}" in chat.stdout
+    conversation = chat.stdout.split("(conversation ", 1)[1].split(")", 1)[0]
+
+    def bot_said() -> list[str]:
+        answer = httpx.get(
+            f"{stack.url}/webchat/messages",
+            params={"conversationId": conversation, "after": "0"},
+            headers={"X-Widget-Key": running["webchatKey"]},
+        ).json()
+        return [m["text"] for m in answer["messages"] if m["from"] == "bot"]
+
+    assert wait_for(bot_said, 90, "the bot's answer")[0].strip()
+
+
+def test_migrate_without_a_database_url_uses_the_local_stack_s_database(
+    stack: RunningStack, stack_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`make migrate` on a fresh clone: no DATABASE_URL, so the embedded PostgreSQL `make run` uses — shared
+    with a running stack (left running), or started for the migrations and stopped after them."""
+    shared = run_cli_found(stack, stack_env, "migrate")
+    assert shared.returncode == 0, shared.stderr
+    assert shared.stdout.strip() == "database is up to date"
+    assert httpx.get(f"{stack.url}/health").json()["database"] == "reachable"
+
+    fresh = RunningStack(stack.url, stack.process, stack.log, tmp_path / ".local")
+    first = run_cli_found(fresh, stack_env, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("applied: 001_") and "embedded PostgreSQL" in first.stderr
+    again = run_cli_found(fresh, stack_env, "migrate")
+    assert again.returncode == 0 and again.stdout.strip() == "database is up to date", again.stderr
+    postmaster = tmp_path / ".local" / "pg" / "postmaster.pid"
+    assert not postmaster.exists()  # stopped after the migrations: nothing else used it
+
+
 def local_secret(stack: RunningStack, name: str) -> str:
     return str(json.loads((stack.data_dir / "secrets.json").read_text())[name])
 
@@ -388,8 +451,11 @@ def test_ctrl_c_stops_cleanly_and_a_second_run_serves_the_same_data(
     stack: RunningStack, stack_env: dict[str, str], tmp_path: Path
 ) -> None:
     key = ingest_key(stack)
+    assert (stack.data_dir / "stack.json").is_file()
     assert stop_stack(stack) == 0
     assert "Stopped." in stack.output()
+    assert not (stack.data_dir / "stack.json").exists()  # commands no longer aim at a port nothing serves
+    assert "RuntimeDirWarning" not in stack.output() and "XDG_RUNTIME_DIR" not in stack.output()
 
     again = start_stack(stack.data_dir, free_port(), stack_env, tmp_path / "second.log")
     try:

@@ -273,14 +273,22 @@ def test_greetings_thanks_and_media_get_a_canned_answer_without_a_search(text, l
     assert result.text.startswith(expected)
 
 
-@pytest.mark.parametrize("text", ["hola, ¿tienen neveras?", "hi 55", "XY-0412", "bonjour, vous avez des frigos ?"])
-def test_a_greeting_with_a_question_still_searches(text) -> None:
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("hola, ¿tienen neveras?", "search_knowledge"),  # the store's information first
+        ("hi 55", "search_local_products"),  # a number may be an item code: the catalog first
+        ("XY-0412", "search_local_products"),
+        ("bonjour, vous avez des frigos ?", "search_knowledge"),
+    ],
+)
+def test_a_greeting_with_a_question_still_searches(text, first) -> None:
     products_only = [spec for spec in REPLY_TOOLS if spec.name != "search_knowledge"]
 
     result = OfflineProvider().chat([ChatMessage("user", text)], REPLY_TOOLS, language="es")
     without_knowledge = OfflineProvider().chat([ChatMessage("user", text)], products_only, language="es")
 
-    assert [call.name for call in result.tool_calls] == ["search_knowledge"]  # the store's information first
+    assert [call.name for call in result.tool_calls] == [first]
     assert [call.name for call in without_knowledge.tool_calls] == ["search_local_products"]
 
 
@@ -479,3 +487,27 @@ def test_several_customer_messages_in_a_row_get_one_search_each_without_kind_lab
 def test_an_emoji_only_turn_is_not_searched() -> None:
     result = OfflineProvider().chat([ChatMessage("user", "[reaction] 👍")], REPLY_TOOLS, language="es")
     assert result.tool_calls == () and result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "then"),
+    [
+        ("hola, ¿cuánto cuesta la NEV-300 y hay en Valencia?", []),  # price and branch: the card answers
+        ("¿la NEV-300 tiene garantía?", [("search_knowledge", {"question": "garantia"})]),
+    ],
+)
+def test_an_item_code_searches_the_catalog_first_and_the_store_s_information_only_for_what_is_left(text, then) -> None:
+    first = OfflineProvider().chat([ChatMessage("user", text)], REPLY_TOOLS, language="es")
+    assert [(c.name, c.arguments) for c in first.tool_calls] == [("search_local_products", {"query": text})]
+
+    found = {"products": [{**FRIDGE, "match": "item_code", "relevance": 1.0}], "total": 1}
+    messages = [
+        ChatMessage("user", text),
+        ChatMessage("assistant", "", tool_calls=first.tool_calls),
+        ChatMessage("tool", json.dumps(found), tool_call_id=first.tool_calls[0].id, name="search_local_products"),
+    ]
+    second = OfflineProvider().chat(messages, REPLY_TOOLS, language="es")
+
+    assert [(c.name, c.arguments) for c in second.tool_calls] == then
+    if not then:
+        assert "Nevera Dos Puertas 300L" in second.text and "Valencia: 3" in second.text

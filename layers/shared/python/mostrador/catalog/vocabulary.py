@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 # Words for the same kind of product. Every word of a group expands to the others. These name what a
 # product IS: a query's kind words must be matched (catalog.query, catalog.search).
 _PRODUCT_GROUPS: list[list[str]] = [
-    ["televisor", "tv", "television", "tele", "smart tv", "pantalla", "televisores", "televisao"],
+    # "tele" is one way (below): Postgres' Spanish stemmer makes it "tel", as it does "tela" (a sofa's fabric).
+    ["televisor", "tv", "tvs", "television", "smart tv", "pantalla", "televisores", "televisao"],
     ["celular", "telefono", "smartphone", "movil", "cel", "celu", "telefono celular", "cell phone", "cellphone"],
     ["laptop", "notebook", "computadora portatil", "compu portatil", "laptops"],
     ["computadora", "computador", "ordenador", "compu", "pc", "computer", "desktop"],
@@ -228,7 +229,7 @@ _ONE_WAY: dict[str, list[str]] = {
     # conditioners and generators: one way only.
     "portatil": ["laptop", "computadora portatil"],
     "cel": ["celular", "smartphone"],
-    "tele": ["televisor"],
+    "tele": ["televisor", "tv", "television", "smart tv", "pantalla", "televisores"],
     "tv": ["televisor"],
     "flatscreen": ["televisor"],
     "phone": ["celular", "telefono", "smartphone"],

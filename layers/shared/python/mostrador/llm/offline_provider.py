@@ -5,11 +5,15 @@ chat(): deterministic tool use. A customer turn becomes a search_knowledge call 
 words (the store's FAQ and documents); when that finds nothing, or only passages that matched
 through product words in their text (match "product_mention"), a search_local_products call with the
 same words, whose products win over such passages (several customer turns in a row, a burst answered at once: one
-search each). A greeting, a thanks or a voice note gets a canned answer instead, with no search. A tool
-result becomes a templated answer in the customer's language (es, en, pt, fr; English for any other):
-the framing is in that language, a knowledge passage is quoted as the business wrote it. Every
-price, stock figure and policy fact it writes is read from the tool result (shapes in
-mostrador.llm.tools); it never makes one up.
+search each). A turn that may name an item code (a code key with a digit, as catalog/query.py cuts
+them) searches the catalog first: a product found by its code answers, and the store's information is
+searched only for the words left once the code, the product's own words and its branches are taken
+out ("¿la REF-01042 tiene garantía?" -> "garantia"); no product by that code: the store's
+information with the rest of the question, then as above. A greeting, a thanks or a voice note gets a
+canned answer instead, with no search. A tool result becomes a templated answer in the customer's
+language (es, en, pt, fr; English for any other): the framing is in that language, a knowledge passage
+is quoted as the business wrote it. Every price, stock figure and policy fact it writes is read from
+the tool result (shapes in mostrador.llm.tools); it never makes one up.
 There is no offline embedder: offline means full-text search only.
 """
 
@@ -19,6 +23,8 @@ import json
 import re
 from typing import Any
 
+from mostrador.catalog.query import analyze
+from mostrador.catalog.vocabulary import STOP_WORDS, fold
 from mostrador.llm.base import ChatMessage, ChatResult, Completion, ToolCall, ToolSpec, Usage
 from mostrador.llm.tools import ESCALATE_TO_HUMAN, GET_LIVE_PRODUCT_DETAILS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
 
@@ -174,10 +180,13 @@ class OfflineProvider:
                 (spec for spec in (SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS) if spec.name in offered), None
             )
             if first_search is not None and queries:
-                argument = "question" if first_search is SEARCH_KNOWLEDGE else "query"
                 calls = tuple(
-                    ToolCall(
-                        id=f"offline-{len(messages)}-{number}", name=first_search.name, arguments={argument: query}
+                    _search_call(
+                        f"offline-{len(messages)}-{number}",
+                        SEARCH_LOCAL_PRODUCTS
+                        if SEARCH_LOCAL_PRODUCTS.name in offered and _may_name_item_code(query)
+                        else first_search,
+                        query,
                     )
                     for number, query in enumerate(queries)
                 )
@@ -186,14 +195,11 @@ class OfflineProvider:
         results = _trailing_tool_results(messages)
         if not results:
             return ChatResult(text=texts["fallback"], usage=usage)
-        unanswered = _unanswered_questions(messages)
-        if unanswered and SEARCH_LOCAL_PRODUCTS.name in offered:
-            # The store's information does not answer them: maybe they are product questions.
+        follow_ups = _follow_up_searches(messages, offered)
+        if follow_ups:
             calls = tuple(
-                ToolCall(
-                    id=f"offline-{len(messages)}-{number}", name=SEARCH_LOCAL_PRODUCTS.name, arguments={"query": q}
-                )
-                for number, q in enumerate(unanswered)
+                _search_call(f"offline-{len(messages)}-{number}", spec, words)
+                for number, (spec, words) in enumerate(follow_ups)
             )
             return ChatResult(text="", tool_calls=calls, usage=usage)
         answer = "\n\n".join(_answer(name, content, texts, language) for name, content in _answered_results(messages))
@@ -225,6 +231,74 @@ def _small_talk(content: str) -> str | None:
     return None
 
 
+def _search_call(call_id: str, spec: ToolSpec, words: str) -> ToolCall:
+    argument = "question" if spec is SEARCH_KNOWLEDGE else "query"
+    return ToolCall(id=call_id, name=spec.name, arguments={argument: words})
+
+
+def _may_name_item_code(text: str) -> bool:
+    """The catalog search compares every run of the text's chunks with item codes (catalog/query.py);
+    one with a digit ("REF-01042", "xy 0412") may be a code: worth the catalog's look first."""
+    return any(any(ch.isdigit() for ch in key) for key in analyze(text, {}).code_keys)
+
+
+def _follow_up_searches(messages: list[ChatMessage], offered: set[str]) -> list[tuple[ToolSpec, str]]:
+    """The second round's searches, from the first round's results (none after the second round):
+    the catalog for questions the store's information does not answer (_unanswered_questions), and
+    for a catalog search that may have named an item code, the store's information: with the words the
+    product found by its code leaves unanswered, or the question less the code when no product has it."""
+    rounds = 0
+    for message in reversed(messages):
+        if message.role == "user":
+            break
+        rounds += message.role == "assistant" and bool(message.tool_calls)
+    if rounds != 1:
+        return []
+    follow_ups: list[tuple[ToolSpec, str]] = []
+    if SEARCH_LOCAL_PRODUCTS.name in offered:
+        follow_ups += [(SEARCH_LOCAL_PRODUCTS, question) for question in _unanswered_questions(messages)]
+    if SEARCH_KNOWLEDGE.name in offered:
+        calls = {call.id: call for message in messages for call in message.tool_calls}
+        for message in messages[len(messages) - len(_trailing_tool_results(messages)) :]:
+            call = calls.get(message.tool_call_id or "")
+            if call is None or call.name != SEARCH_LOCAL_PRODUCTS.name:
+                continue
+            asked = str(call.arguments.get("query") or "").strip()
+            if not _may_name_item_code(asked):
+                continue
+            by_code = [card for card in _products(message.content) if card.get("match") == "item_code"]
+            question = _words_left_by(asked, by_code) if by_code else _without_codes(asked)
+            if question:
+                follow_ups.append((SEARCH_KNOWLEDGE, question))
+    return follow_ups
+
+
+def _without_codes(text: str) -> str:
+    """The text less its words with a digit: what a code no product has leaves to ask."""
+    return " ".join(chunk for chunk in text.split() if not any(ch.isdigit() for ch in chunk))
+
+
+def _words_left_by(question: str, cards: list[dict[str, Any]]) -> str:
+    """The words of `question` the product cards do not answer: not the code, not the product's own
+    words (name, brand, category, branches), not small talk or a price/stock question ("cuánto
+    cuesta", "hay": STOP_WORDS) — "" when nothing is left to ask the store's information."""
+    from mostrador.knowledge.relevance import FILLER_WORDS
+
+    answered: set[str] = set()
+    for card in cards:
+        branches = [str(b.get("branch") or "") for b in card.get("branches") or [] if isinstance(b, dict)]
+        for text in (card.get("item_code"), card.get("name"), card.get("brand"), card.get("category"), *branches):
+            answered.update(_WORDS.findall(fold(str(text or ""))))
+    left = [
+        word
+        for chunk in fold(question).split()
+        if not any(ch.isdigit() for ch in chunk)  # the code itself, "REF-01042"
+        for word in _WORDS.findall(chunk)
+        if word not in answered and word not in STOP_WORDS and word not in FILLER_WORDS and len(word) > 1
+    ]
+    return " ".join(left)
+
+
 def _unanswered_questions(messages: list[ChatMessage]) -> list[str]:
     """The questions of the last round when it was only search_knowledge calls: those that found no
     passage, or only passages that matched through product words in their text (then searched in the
@@ -236,6 +310,8 @@ def _unanswered_questions(messages: list[ChatMessage]) -> list[str]:
         if message.role != "tool":
             break
         call = calls.get(message.tool_call_id or "")
+        if call is not None and call.name == SEARCH_LOCAL_PRODUCTS.name:
+            continue  # a turn that may name a code searched the catalog first (_follow_up_searches)
         if call is None or call.name != SEARCH_KNOWLEDGE.name:
             return []
         if _weak_or_empty(message.content):
@@ -267,8 +343,27 @@ def _answered_results(messages: list[ChatMessage]) -> list[tuple[str, str]]:
             asked = str((call.arguments.get("question") or call.arguments.get("query") or "") if call else "").strip()
             results.append((name, asked, message.content))
     results.reverse()
+    # A catalog search made first because the question may have named a code, when no product has it
+    # and the store's information answers the same question: the information's answer alone.
+    answered = {
+        asked
+        for name, asked, content in results
+        if name == SEARCH_KNOWLEDGE.name and _passages(content) and not _weak_or_empty(content)
+    }
+    results = [
+        (name, asked, content)
+        for name, asked, content in results
+        if not (
+            name == SEARCH_LOCAL_PRODUCTS.name
+            and _without_codes(asked) in answered
+            and not any(card.get("match") == "item_code" for card in _products(content))
+        )
+    ]
     catalog_found = {
-        asked: bool(_products(content)) for name, asked, content in results if name == SEARCH_LOCAL_PRODUCTS.name
+        key: bool(_products(content))
+        for name, asked, content in results
+        if name == SEARCH_LOCAL_PRODUCTS.name
+        for key in (_without_codes(asked), asked)
     }
     if catalog_found:
         weak = {
@@ -280,7 +375,8 @@ def _answered_results(messages: list[ChatMessage]) -> list[tuple[str, str]]:
             (name, asked, content)
             for name, asked, content in results
             if not (
-                name == SEARCH_KNOWLEDGE.name and (not _passages(content) or (asked in weak and catalog_found[asked]))
+                name == SEARCH_KNOWLEDGE.name
+                and (not _passages(content) or (asked in weak and catalog_found.get(asked, True)))
             )
             and not (name == SEARCH_LOCAL_PRODUCTS.name and asked in weak and not catalog_found[asked])
         ]
