@@ -837,3 +837,13 @@ def test_offline_with_the_sample_data_tv_questions_get_tvs_in_spanish_and_englis
     for question, sent in zip(questions, reply_env.meta.sent_texts(), strict=True):
         listed = [line for line in sent.splitlines() if line.startswith("• ")]
         assert listed and all("Smart TV" in line for line in listed), (question, sent)
+
+
+def test_a_category_word_is_no_product_name_to_the_knowledge_floor(knowledge, db):
+    """Since migration 017 a product's category weighs B in its vector: "línea blanca" is how the catalog
+    files fridges, not a product's name, so a question about carrying it upstairs is about the policy."""
+    load_sample_knowledge(knowledge)
+    load_sample_catalog(db)
+
+    passages = knowledge.search("¿suben la línea blanca?")
+    assert passages and all(p["match"] != "product_mention" for p in passages), passages

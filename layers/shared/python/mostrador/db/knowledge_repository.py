@@ -243,15 +243,19 @@ WITH typed AS (
     SELECT w, to_tsquery('simple', w) || to_tsquery('spanish', w) || to_tsquery('english', w) AS q,
            -- the same word in a title only (weights A and B: document title, section path, FAQ question)
            to_tsquery('simple', w || ':AB') || to_tsquery('spanish', w || ':AB')
-           || to_tsquery('english', w || ':AB') AS in_title
+           || to_tsquery('english', w || ':AB') AS in_title,
+           -- the same word in a product's name, brand or code (weight A of products.search_vector since
+           -- migration 017; B is its category, which names no product: "línea blanca")
+           to_tsquery('simple', w || ':A') || to_tsquery('spanish', w || ':A')
+           || to_tsquery('english', w || ':A') AS in_name
       FROM unnest(%(words)s::text[]) AS w
      WHERE numnode(plainto_tsquery('spanish', w)) > 0 AND numnode(plainto_tsquery('english', w)) > 0
 ),
 words AS (
-    -- in_catalog: the word names a product (its name, brand or code: the title weights of its vector)
+    -- in_catalog: the word names a product (its name, brand or code)
     SELECT t.w, t.q, t.in_title,
            EXISTS (SELECT 1 FROM products p
-                    WHERE p.tenant_id = %(tenant)s AND p.active AND p.search_vector @@ t.in_title) AS in_catalog
+                    WHERE p.tenant_id = %(tenant)s AND p.active AND p.search_vector @@ t.in_name) AS in_catalog
       FROM typed t
 ),
 any_word AS (
