@@ -496,6 +496,49 @@ def test_a_bot_reply_shows_the_model_and_the_tokens_it_used(
     assert f"tokens {bot['tokensIn']} / {bot['tokensOut']}" in facts, facts
 
 
+def test_a_reply_sent_without_its_refused_photo_says_so_and_not_that_it_failed(
+    stack: RunningStack, page: Page, graph: FakeMetaGraph
+) -> None:
+    """Meta refused the product photo but the text went out: the reply is `sent` with error
+    `photo_failed:100` (as the reply pipeline notes it, tests/integration/test_reply_choices.py), and the
+    page says the photo was not sent next to "Enviado", never "No se envió"."""
+    import pgserver
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from mostrador.db import conversation_repository
+
+    sender = "584140008338"
+    customer_writes(stack, sender, "Hola, ¿tienen neveras? foto-8338")
+    conversation = f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:{sender}"
+    wait_for(lambda: texts_to(graph, sender), seconds=60, what=f"the bot's answer\n{stack.output()}")
+    wait_for(
+        lambda: [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot" and m["status"] == "sent"],
+        seconds=30,
+        what=f"the bot's reply recorded sent\n{stack.output()}",
+    )
+    [bot] = [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot"]
+    server = pgserver.get_server(str(stack.data_dir / "pg"), cleanup_mode=None)  # the stack's, already running
+    with psycopg.connect(server.get_uri("mostrador"), autocommit=True, row_factory=dict_row) as conn:
+        conversation_repository.note_photo_failed(
+            conn, bot["id"], "100", "(#100) Failed to fetch the file from the url"
+        )
+    [bot] = [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot"]
+    assert (bot["status"], bot["error"]["code"]) == ("sent", "photo_failed:100"), bot
+    sign_in(page)
+    open_conversation_with(page, "foto-8338")
+    page.wait_for("!!document.querySelector('#transcript li.msg[data-actor=bot] .photo-note')", seconds=20)
+    shown = page.evaluate(
+        "(() => { const e = document.querySelector('#transcript li.msg[data-actor=bot]');"
+        " return {status: e.dataset.status, facts: e.querySelector('.facts').textContent,"
+        " note: e.querySelector('.photo-note').textContent, text: e.textContent,"
+        " errors: e.querySelectorAll('.error').length}; })()"
+    )
+    assert shown["status"] == "sent" and "enviado" in shown["facts"], shown
+    assert shown["note"] == "Foto no enviada (100: (#100) Failed to fetch the file from the url); el texto sí se envió"
+    assert "No se envió" not in shown["text"] and shown["errors"] == 0, shown
+
+
 def test_a_closed_window_says_why_the_page_cannot_send(stack: RunningStack, page: Page) -> None:
     sender = "584140008228"
     long_ago = int(time.time()) - 26 * 3600  # the customer's last message: 26 hours ago

@@ -58,6 +58,21 @@ function botDetails(message) {
     knowledge.length ? h('ul', { class: 'cited knowledge' }, knowledge.map(citation)) : null);
 }
 
+const PHOTO_FAILED = 'photo_failed:';
+const PHOTO_TITLE = 'product photo not sent: ';
+
+// A reply whose product photo Meta refused still went out as text (status `sent`): a note, not a failure.
+function sendProblem(error) {
+  const code = error.code || '';
+  const title = error.title || '';
+  if (!code.startsWith(PHOTO_FAILED)) return h('p', { class: 'error' }, t('conv.sendError', { code, title }));
+  const words = {
+    code: code.slice(PHOTO_FAILED.length),
+    title: title.startsWith(PHOTO_TITLE) ? title.slice(PHOTO_TITLE.length) : title,
+  };
+  return h('p', { class: 'photo-note' }, t('conv.photoNotSent', words));
+}
+
 function messageItem(message) {
   const outbound = message.direction === 'outbound';
   // An inbound `agent` message was typed in a platform's own inbox or the WhatsApp Business app.
@@ -76,9 +91,7 @@ function messageItem(message) {
   } else if (message.state === 'skipped' || message.state === 'failed') {
     facts.push(t('conv.notAnswered', { reason: t(`reason.${message.stateReason}`, {}, message.stateReason || '') }));
   }
-  const error = outbound && message.error
-    ? h('p', { class: 'error' }, t('conv.sendError', { code: message.error.code || '', title: message.error.title || '' }))
-    : null;
+  const error = outbound && message.error ? sendProblem(message.error) : null;
   return h('li', {
     class: `msg ${outbound ? 'outbound' : 'inbound'} actor-${message.actor}`,
     dataset: { id: message.id, actor: message.actor, direction: message.direction, status: message.status || message.state },
