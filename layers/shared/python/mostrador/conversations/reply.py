@@ -840,12 +840,15 @@ class ReplyService:
         return urls[0], caption
 
     def _with_photo_notes(self, text: str, rows: list[dict[str, Any]], language: str) -> str:
-        """A photo answered by its caption alone says why the photo itself was not looked at."""
+        """A photo answered by its caption alone says why the photo itself was not looked at; a voice
+        note answered by the words typed with it, that the voice note was not heard."""
         unseen = [row for row in rows if row["media_kind"] == "image" and not row.get("media_description")]
-        if not unseen:
-            return text
-        key = "photo_unavailable" if self.media.can_see() else "photo_needs_model"
-        return f"{text}\n\n{notice(key, language)}"
+        if unseen:
+            key = "photo_unavailable" if self.media.can_see() else "photo_needs_model"
+            text = f"{text}\n\n{notice(key, language)}"
+        if any(row["media_kind"] == "audio" and not row.get("transcript") for row in rows):
+            text = f"{text}\n\n{notice('voice_unheard', language)}"
+        return text
 
     def _show_typing(self, message: InboundMessage) -> threading.Thread | None:
         """WhatsApp's read receipt with a typing indicator, started when work on a reply begins (before
