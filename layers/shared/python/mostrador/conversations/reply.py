@@ -38,6 +38,7 @@ from mostrador.channels.base import (
 from mostrador.channels.interactive import shorten
 from mostrador.channels.media import MediaFile, MediaUnavailable
 from mostrador.channels.messenger import watermark_time
+from mostrador.config import REPLY_FUNCTION_TIMEOUT_SECONDS
 from mostrador.conversations.actors import Classification, ConversationHistory, TakeoverPolicy
 from mostrador.conversations.choices import (
     ChannelAbilities,
@@ -793,7 +794,12 @@ class ReplyService:
         stale = None
         if stale_check and not escalated:
             if repo.newer_customer_message(
-                self.conn, tenant, conversation_id, inbound_id, never_answered_kinds=_NEVER_ANSWERED_KINDS
+                self.conn,
+                tenant,
+                conversation_id,
+                inbound_id,
+                never_answered_kinds=_NEVER_ANSWERED_KINDS,
+                handled_within_seconds=REPLY_FUNCTION_TIMEOUT_SECONDS,
             ):
                 # Written before the customer's newest message (waiting, or still being read): that
                 # message's own burst answers them all (_hold_burst_for_the_waiting when it joins none).
