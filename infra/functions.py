@@ -24,6 +24,7 @@ from infra.layer_build import REPO_ROOT, BuiltLayer, LayerTarget, build_layer
 from infra.logs import retention
 from infra.queues import Queues
 from infra.settings import DeploySettings
+from mostrador.config import REPLY_FUNCTION_TIMEOUT_SECONDS
 
 # The newest Python the test suite runs on (the embedded PostgreSQL, pgserver, has wheels up to 3.12), so
 # what is deployed is what is tested: docs/deploy.md ("Python version"). arm64 is ~20% cheaper per GB-s.
@@ -141,7 +142,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="reply",
         memory_mb=768,
-        timeout_seconds=90,
+        # Shared with the stale-reply check (docs/conversations.md, the burst quiet window).
+        timeout_seconds=REPLY_FUNCTION_TIMEOUT_SECONDS,
         consumer=Consumer(queue="reply", batch_size=1),
         # Its own burst timers go on the reply queue (docs/conversations.md, the burst quiet window).
         sends_to=("reply",),

@@ -13,6 +13,7 @@ from infra.queues import VISIBILITY_FACTOR
 from local import functions as local_functions
 from local.sqs_emulator import SqsEmulator
 from local.stack import CONSUMERS, LocalStack, StackOptions
+from mostrador.config import REPLY_FUNCTION_TIMEOUT_SECONDS
 from tests.integration import sqs_support
 
 emulator = sqs_support.emulator  # a fixture
@@ -22,6 +23,8 @@ DOCS_LOCAL = Path(__file__).resolve().parents[2] / "docs" / "local.md"
 
 def test_local_function_timeouts_are_the_deployed_ones() -> None:
     assert {spec.name: float(spec.timeout_seconds) for spec in FUNCTIONS} == local_functions.TIMEOUTS
+    # The stale-reply check counts a newer message as being handled for this long (docs/conversations.md).
+    assert local_functions.TIMEOUTS["reply"] == REPLY_FUNCTION_TIMEOUT_SECONDS
 
 
 def test_local_visibility_timeouts_follow_the_deployed_rule() -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from local.event_source import SqsEventSource
 from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
+from mostrador.config import REPLY_FUNCTION_TIMEOUT_SECONDS
 from mostrador.conversations.notices import notice
 from mostrador.conversations.reply_queue import envelopes_for, parse_reply_queue_envelope
 from mostrador.queues import send_messages
@@ -347,6 +348,42 @@ def test_a_burst_whose_timer_was_lost_is_taken_over_by_the_next_message(reply_en
     assert handler(sqs_event([new_timer], reply_queue.arn), LambdaContextStub())["batchItemFailures"] == []
     assert len(reply_env.meta.sent()) == 1
     assert {message_row(db, m.platform_message_id)["state"] for m in (lost, later)} == {"replied"}
+
+
+@pytest.mark.parametrize(
+    ("recorded_seconds_ago", "outcome"),
+    [(REPLY_FUNCTION_TIMEOUT_SECONDS + 30, "sent"), (5, "superseded")],
+    ids=["stuck-longer-than-the-reply-timeout", "still-within-it"],
+)
+def test_a_newer_message_whose_handling_raised_supersedes_the_burst_only_within_the_reply_timeout(
+    reply_env, db, reply_queue, emulator, recorded_seconds_ago, outcome
+):
+    """A newer customer message recorded, then its invocation raised (a database error, a bug, a
+    timeout): it stays `received` while it waits its retry (visibility 6x the timeout) or sits in the
+    dead-letter queue. Past the reply function's timeout nobody is handling it, so the burst's reply to
+    the older message goes out; within it, it may still be handled and the reply is superseded."""
+    from mostrador.db import conversation_repository as repo
+
+    older = wa_text("¿tienen neveras?")
+    assert deliver(older) == []
+    [timer] = receive(emulator, reply_queue)
+    stuck = wa_text("¿y lavadoras?")
+    with db.transaction():  # what the handler did before it raised
+        recorded = repo.record_inbound(db, stuck, "customer")
+    db.execute(
+        "UPDATE messages SET created_at = now() - make_interval(secs => %s) WHERE id = %s",
+        (recorded_seconds_ago, recorded.id),
+    )
+    time.sleep(WINDOW)
+    assert _run_timer(timer, reply_queue) == []
+    [reply] = replies(db, older.conversation_id)
+    if outcome == "sent":
+        assert reply["status"] == "sent" and len(reply_env.meta.sent()) == 1
+        assert message_row(db, older.platform_message_id)["state"] == "replied"
+    else:
+        assert reply["status"] == "superseded" and reply_env.meta.sent() == []
+        assert message_row(db, older.platform_message_id)["state"] == "received"
+    assert message_row(db, stuck.platform_message_id)["state"] == "received"  # its retry handles it
 
 
 # -- unsent messages and the burst (Instagram unsend, issue 14 item 13, meets the window) ----------

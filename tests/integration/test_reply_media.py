@@ -281,6 +281,25 @@ def test_a_support_board_voice_note_with_words_is_answered_with_both(reply_env, 
     assert "licuadora" in query.lower() and "vidrio" in query.lower()
 
 
+def test_offline_a_support_board_voice_note_with_words_is_answered_by_the_words(reply_env, db):
+    """No transcriber (offline): the typed words are still the customer's question; the reply answers
+    them and says after it that the voice note itself was not heard (no download is tried)."""
+    _catalog(db)
+    board = reply_env.support_board
+    board.add_user("45", phone="+58 412 555 0101")
+    board.add_conversation("321", user_id="45", source="wa")
+    url = board.add_file("voice-offline.ogg", ogg_opus_voice_note(3, "sb-offline"), "audio/ogg")
+    message = sb_in(
+        message="¿tienen neveras samsung?", attachments=f'[["voice-offline.ogg", "{url}"]]', conversation_source="wa"
+    )
+    assert message.media_kind == "audio"
+    assert deliver(message) == []
+    [text] = reply_env.meta.sent_texts()
+    assert "Nevera Samsung RT38" in text and text.endswith(notice("voice_unheard", "es"))
+    assert message_row(db, message.platform_message_id)["state"] == "replied"
+    assert [r for r in board.requests if r.method == "GET"] == []
+
+
 def _board_photo_from(reply_env, llm_server, url: str, name: str = "foto.png"):
     board = reply_env.support_board
     board.add_user("45", phone="+58 412 555 0101")

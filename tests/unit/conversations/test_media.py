@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mostrador.channels.media import MediaFile, MediaTooLarge, MediaUnavailable
-from mostrador.conversations.media import MediaReader, audio_duration_seconds
+from mostrador.conversations.media import MediaReader, Understood, audio_duration_seconds
 from mostrador.conversations.notices import notice
 from mostrador.llm.base import Completion, ProviderError, Usage
 from mostrador.messaging.model import InboundMessage
@@ -122,3 +122,23 @@ def test_a_photo_is_described_and_a_failed_one_with_a_caption_is_left_to_the_cap
     )
     failed = reader(Source(photo), [Ears("o", ProviderError("x"))]).understand(msg("image", "¿y este?"), "es")
     assert failed.description is None and failed.notice is None
+
+
+def test_words_typed_with_a_voice_note_that_cannot_be_heard_are_left_to_the_words():
+    """Support Board sends a voice note and typed words as one message: with no transcriber, a failed
+    download, a voice note too long or silence, the words are answered (no notice instead of them)."""
+    words = msg("audio", "¿tienen neveras samsung?")
+    voice = MediaFile(ogg_opus_voice_note(3), "audio/ogg")
+    offline = Source(voice)
+    assert reader(offline, []).understand(words, "es") == Understood()
+    assert offline.fetched == 0
+    assert reader(Source(MediaUnavailable("404")), [Ears("o", "x")]).understand(words, "es") == Understood()
+    assert reader(Source(MediaTooLarge(5, 4)), [Ears("o", "x")]).understand(words, "es") == Understood()
+    too_long = MediaFile(ogg_opus_voice_note(200), "audio/ogg")
+    assert reader(Source(too_long), [Ears("o", "x")], seconds=120).understand(words, "es") == Understood()
+    assert reader(Source(voice), [Ears("o", "")]).understand(words, "es") == Understood()
+    # Heard, the transcript is what the model reads (with the words beside it).
+    assert reader(Source(voice), [Ears("o", "hola")]).understand(words, "es").transcript == "hola"
+    # Whitespace is no words: the notice as before.
+    blank = msg("audio", "  ")
+    assert reader(Source(voice), []).understand(blank, "es").notice == notice("voice_needs_model", "es")

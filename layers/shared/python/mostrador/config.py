@@ -42,6 +42,11 @@ SECRET_ARN_VARIABLES = (
     "MOSTRADOR_ADMIN_TOKEN_KEY_SECRET_ARN",
 )
 
+# Seconds the reply function may run (its deployed timeout, infra/functions.py; the local stack's TIMEOUTS
+# agree, tests/infra). A customer message recorded longer ago than this and still `received` is no longer
+# being handled (its invocation raised and it waits a retry, or it was dead-lettered).
+REPLY_FUNCTION_TIMEOUT_SECONDS = 90
+
 
 class Settings(BaseModel):
     tenant_id: str = "default"

@@ -4,7 +4,8 @@ the notice to send instead (no model for it, over the limits, could not be read)
 A voice note becomes text the model answers like any typed message. A photo goes to a
 vision-capable model that describes the product; the description (with the caption) is what the
 reply model reads, so it drives the catalog search. Without a model, a voice note gets a polite
-notice and a photo's caption is answered with a note that photos need a model.
+notice and a photo's caption is answered with a note that photos need a model; words typed with a
+voice note that cannot be heard are answered the same way.
 """
 
 from __future__ import annotations
@@ -71,19 +72,21 @@ class MediaReader:
     def _voice_note(
         self, message: InboundMessage, language: str, on_usage: Callable[[Usage, str], None] | None
     ) -> Understood:
+        words = message.text.strip()
         models = list(self._transcribers())
         if not models:
-            return Understood(notice=notice("voice_needs_model", language))
+            return self._without_voice(words, notice("voice_needs_model", language))
         try:
             media = self._source.fetch(message)
         except MediaTooLarge:
-            return Understood(notice=self._too_large(language))
+            return self._without_voice(words, self._too_large(language))
         except MediaError as error:
             logger.warning("voice note not downloaded", extra={"error": str(error)[:200]})
-            return Understood(notice=notice("voice_unavailable", language))
+            return self._without_voice(words, notice("voice_unavailable", language))
         seconds = audio_duration_seconds(media.data)
         if seconds is not None and seconds > self.max_voice_seconds:
-            return Understood(notice=notice("voice_too_long", language, minutes=_minutes(self.max_voice_seconds)))
+            too_long = notice("voice_too_long", language, minutes=_minutes(self.max_voice_seconds))
+            return self._without_voice(words, too_long)
         for model in models:
             try:
                 completion = model.transcribe(media.data, mime_type=media.mime_type)
@@ -95,7 +98,7 @@ class MediaReader:
             if completion.text.strip():
                 return Understood(transcript=completion.text.strip())
             break  # silence: another model would hear nothing either
-        return Understood(notice=notice("voice_unavailable", language))
+        return self._without_voice(words, notice("voice_unavailable", language))
 
     def _photo(
         self, message: InboundMessage, language: str, on_usage: Callable[[Usage, str], None] | None
@@ -123,6 +126,12 @@ class MediaReader:
                 on_usage(completion.usage, "vision")
             return Understood(description=completion.text.strip())
         return self._without_photo(caption, "photo_unavailable", language)
+
+    @staticmethod
+    def _without_voice(words: str, fixed_notice: str) -> Understood:
+        # Words typed with the voice note (Support Board sends both) are still a question worth
+        # answering; the reply says after it that the voice note itself was not heard.
+        return Understood() if words else Understood(notice=fixed_notice)
 
     @staticmethod
     def _without_photo(caption: str, key: str, language: str) -> Understood:

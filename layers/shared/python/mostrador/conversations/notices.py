@@ -22,6 +22,9 @@ NOTICES: dict[str, dict[str, str]] = {
             "¿Me mandas uno más liviano o me lo escribes?"
         ),
         "voice_unavailable": "No pude escuchar tu nota de voz. ¿Me lo puedes escribir, por favor?",
+        "voice_unheard": (
+            "No pude escuchar tu nota de voz; respondí lo que escribiste. Si dice algo más, ¿me lo escribes?"
+        ),
         "photo_needs_model": (
             "Por ahora no puedo ver fotos: dime el nombre o la marca del producto y lo busco en el catálogo."
         ),
@@ -48,6 +51,9 @@ NOTICES: dict[str, dict[str, str]] = {
             "Could you send a smaller one or type it?"
         ),
         "voice_unavailable": "I couldn't listen to your voice note. Could you type it for me, please?",
+        "voice_unheard": (
+            "I couldn't listen to your voice note, so I answered what you wrote. If it says more, could you type it?"
+        ),
         "photo_needs_model": (
             "I can't look at photos yet: tell me the product's name or brand and I'll look it up in the catalog."
         ),
@@ -73,6 +79,7 @@ NOTICES: dict[str, dict[str, str]] = {
             "Pode mandar um menor ou escrever?"
         ),
         "voice_unavailable": "Não consegui ouvir seu áudio. Pode escrever para mim, por favor?",
+        "voice_unheard": "Não consegui ouvir seu áudio; respondi o que você escreveu. Se ele diz mais, pode escrever?",
         "photo_needs_model": (
             "Ainda não consigo ver fotos: diga o nome ou a marca do produto e eu procuro no catálogo."
         ),
@@ -100,6 +107,10 @@ NOTICES: dict[str, dict[str, str]] = {
             "Pouvez-vous en envoyer un plus léger ou me l'écrire ?"
         ),
         "voice_unavailable": "Je n'ai pas pu écouter votre message vocal. Pouvez-vous me l'écrire, s'il vous plaît ?",
+        "voice_unheard": (
+            "Je n'ai pas pu écouter votre message vocal ; j'ai répondu à ce que vous avez écrit. "
+            "S'il dit autre chose, pouvez-vous me l'écrire ?"
+        ),
         "photo_needs_model": (
             "Je ne peux pas encore voir les photos : donnez-moi le nom ou la marque du produit et je le cherche "
             "dans le catalogue."

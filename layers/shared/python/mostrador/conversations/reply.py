@@ -38,6 +38,7 @@ from mostrador.channels.base import (
 from mostrador.channels.interactive import shorten
 from mostrador.channels.media import MediaFile, MediaUnavailable
 from mostrador.channels.messenger import watermark_time
+from mostrador.config import REPLY_FUNCTION_TIMEOUT_SECONDS
 from mostrador.conversations.actors import Classification, ConversationHistory, TakeoverPolicy
 from mostrador.conversations.choices import (
     ChannelAbilities,
@@ -793,7 +794,12 @@ class ReplyService:
         stale = None
         if stale_check and not escalated:
             if repo.newer_customer_message(
-                self.conn, tenant, conversation_id, inbound_id, never_answered_kinds=_NEVER_ANSWERED_KINDS
+                self.conn,
+                tenant,
+                conversation_id,
+                inbound_id,
+                never_answered_kinds=_NEVER_ANSWERED_KINDS,
+                handled_within_seconds=REPLY_FUNCTION_TIMEOUT_SECONDS,
             ):
                 # Written before the customer's newest message (waiting, or still being read): that
                 # message's own burst answers them all (_hold_burst_for_the_waiting when it joins none).
@@ -840,12 +846,15 @@ class ReplyService:
         return urls[0], caption
 
     def _with_photo_notes(self, text: str, rows: list[dict[str, Any]], language: str) -> str:
-        """A photo answered by its caption alone says why the photo itself was not looked at."""
+        """A photo answered by its caption alone says why the photo itself was not looked at; a voice
+        note answered by the words typed with it, that the voice note was not heard."""
         unseen = [row for row in rows if row["media_kind"] == "image" and not row.get("media_description")]
-        if not unseen:
-            return text
-        key = "photo_unavailable" if self.media.can_see() else "photo_needs_model"
-        return f"{text}\n\n{notice(key, language)}"
+        if unseen:
+            key = "photo_unavailable" if self.media.can_see() else "photo_needs_model"
+            text = f"{text}\n\n{notice(key, language)}"
+        if any(row["media_kind"] == "audio" and not row.get("transcript") for row in rows):
+            text = f"{text}\n\n{notice('voice_unheard', language)}"
+        return text
 
     def _show_typing(self, message: InboundMessage) -> threading.Thread | None:
         """WhatsApp's read receipt with a typing indicator, started when work on a reply begins (before

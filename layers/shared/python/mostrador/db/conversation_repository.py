@@ -693,16 +693,25 @@ def awaiting_reply(conn: Connection, tenant_id: str, conversation_id: str) -> li
 
 
 def newer_customer_message(
-    conn: Connection, tenant_id: str, conversation_id: str, after_id: int, *, never_answered_kinds: list[str]
+    conn: Connection,
+    tenant_id: str,
+    conversation_id: str,
+    after_id: int,
+    *,
+    never_answered_kinds: list[str],
+    handled_within_seconds: float,
 ) -> bool:
     """Whether a customer message newer than `after_id` is waiting for a reply or still being handled
     (recorded, its voice note or photo perhaps still being read): a reply written before it is stale.
-    Kinds that never get a reply (`never_answered_kinds`: reactions, stickers) do not count."""
+    Kinds that never get a reply (`never_answered_kinds`: reactions, stickers) do not count, nor does a
+    message recorded more than `handled_within_seconds` ago (the reply function's timeout) and never
+    finished: its handling raised, and it waits a retry or sits in the dead-letter queue."""
     row = conn.execute(
         "SELECT 1 FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s"
         " AND direction = 'inbound' AND actor = 'customer' AND state = 'received' AND deleted_at IS NULL"
-        " AND NOT (media_kind = ANY(%s)) LIMIT 1",
-        (tenant_id, conversation_id, after_id, never_answered_kinds),
+        " AND NOT (media_kind = ANY(%s))"
+        " AND (state_reason = %s OR created_at > now() - make_interval(secs => %s)) LIMIT 1",
+        (tenant_id, conversation_id, after_id, never_answered_kinds, AWAITING_REPLY, handled_within_seconds),
     ).fetchone()
     return row is not None
 
