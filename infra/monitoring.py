@@ -26,26 +26,25 @@ API_5XX_ALARM = 5  # per 5 minutes: a single 5xx (a cold start timing out) is no
 API_LATENCY_ALARM_MS = 5000  # p95 over 3 x 5 minutes; webhooks answer in well under a second when healthy
 
 
-def permanent_send_failures(stage: str) -> cloudwatch.Metric:
-    """Emitted by the reply function; the stage dimension keeps dev and prod alarms apart."""
+def _app_metric(name: str, stage: str) -> cloudwatch.Metric:
+    """A sum our functions emit (Powertools metrics); the stage dimension keeps dev and prod alarms apart."""
     return cloudwatch.Metric(
         namespace="Mostrador",
-        metric_name="PermanentSendFailures",
+        metric_name=name,
         dimensions_map={"service": "mostrador", "stage": stage},
         statistic="Sum",
         period=PERIOD,
     )
+
+
+def permanent_send_failures(stage: str) -> cloudwatch.Metric:
+    """Emitted by the reply function."""
+    return _app_metric("PermanentSendFailures", stage)
 
 
 def items_dead_lettered(stage: str) -> cloudwatch.Metric:
     """Emitted by the enrich function as it counts dead-lettered items as failed in their syncs."""
-    return cloudwatch.Metric(
-        namespace="Mostrador",
-        metric_name="ItemsDeadLettered",
-        dimensions_map={"service": "mostrador", "stage": stage},
-        statistic="Sum",
-        period=PERIOD,
-    )
+    return _app_metric("ItemsDeadLettered", stage)
 
 
 # The enrich dead-letter queue is consumed (each item recorded as failed); a message older than this there

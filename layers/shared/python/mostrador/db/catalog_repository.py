@@ -71,6 +71,18 @@ def _printable(text: str | None, limit: int) -> str | None:
     return cleaned[:limit]
 
 
+def _item_key(o: ItemOutcome) -> tuple[str, str, str, int, str, str]:
+    """An item's row in sync_items: its sync, batch and place, and what it was (printable, bounded)."""
+    return (
+        o.tenant_id,
+        o.sync_id,
+        o.batch_id,
+        o.index,
+        _printable(o.item_code, 200) or "",
+        _printable(o.warehouse, 200) or "",
+    )
+
+
 class CatalogRepository:
     """Implements catalog.enrichment.CatalogStore on Postgres. Counts the catalog rows it writes."""
 
@@ -266,21 +278,7 @@ class CatalogRepository:
                        error = EXCLUDED.error, updated_at = now()
                    -- a redelivered, already-counted item keeps its first outcome (it was stored then)
                    WHERE sync_items.outcome = 'failed'""",
-                [
-                    (
-                        o.tenant_id,
-                        o.sync_id,
-                        o.batch_id,
-                        o.index,
-                        _printable(o.item_code, 200) or "",
-                        _printable(o.warehouse, 200) or "",
-                        o.outcome,
-                        o.attempt,
-                        o.final,
-                        _printable(o.error, 1000),
-                    )
-                    for o in outcomes
-                ],
+                [(*_item_key(o), o.outcome, o.attempt, o.final, _printable(o.error, 1000)) for o in outcomes],
             )
 
     def record_dead_letters(self, outcomes: list[ItemOutcome]) -> int:
@@ -299,16 +297,7 @@ class CatalogRepository:
                            error = EXCLUDED.error || COALESCE('; last error: ' || sync_items.error, ''),
                            updated_at = now()
                        WHERE sync_items.outcome = 'failed' AND NOT sync_items.final""",
-                    (
-                        o.tenant_id,
-                        o.sync_id,
-                        o.batch_id,
-                        o.index,
-                        _printable(o.item_code, 200) or "",
-                        _printable(o.warehouse, 200) or "",
-                        o.attempt,
-                        _printable(o.error, 1000),
-                    ),
+                    (*_item_key(o), o.attempt, _printable(o.error, 1000)),
                 )
                 changed += cur.rowcount
         return changed
