@@ -144,13 +144,7 @@ def _heads(shared: int, brand: range | None) -> list[list[int]]:
 
 def _whole_words(text: str, words: list[str]) -> int:
     """How many of `words` `text` keeps whole, from the first."""
-    kept = text.removesuffix(_ELLIPSIS).split()
-    count = 0
-    for mine, theirs in zip(kept, words, strict=False):
-        if mine != theirs:
-            break
-        count += 1
-    return count
+    return _common_start(text.removesuffix(_ELLIPSIS).split(), words)
 
 
 def _without_repeats(titles: list[str], limit: int) -> list[str]:
