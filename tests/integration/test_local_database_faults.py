@@ -54,6 +54,31 @@ def push_one_product(
     return (client or httpx).post(f"{stack.url}/ingest/products", json=body, headers=headers, timeout=10)
 
 
+def _poke_while_frozen(
+    stack: RunningStack,
+    client: httpx.Client,
+    senders: list[str],
+    text: str,
+    message_prefix: str,
+    item_code: str,
+    sync_id: str,
+    webhook_seconds: list[float],
+) -> tuple[httpx.Response, float, httpx.Response, float]:
+    """One webhook per sender (each timed into `webhook_seconds`, each answered 200), then one ingest push
+    and /health, timed: what a frozen database must not hold up."""
+    for n, sender in enumerate(senders):
+        began = time.monotonic()
+        answer = post_whatsapp(stack, sender, text, f"{message_prefix}.{n}", client)
+        webhook_seconds.append(time.monotonic() - began)
+        assert answer.status_code == 200, answer.text
+    began = time.monotonic()
+    pushed = push_one_product(stack, item_code, sync_id, client)
+    ingest_seconds = time.monotonic() - began
+    began = time.monotonic()
+    health = client.get(f"{stack.url}/health")
+    return pushed, ingest_seconds, health, time.monotonic() - began
+
+
 def test_while_the_database_is_frozen_webhooks_answer_health_says_503_and_nothing_is_lost(
     stack: RunningStack,
     graph: FakeMetaGraph,  # noqa: F811
@@ -70,17 +95,16 @@ def test_while_the_database_is_frozen_webhooks_answer_health_says_503_and_nothin
     webhook_seconds: list[float] = []
     # One client: its set-up (an SSL context per call of httpx.post) is no part of what is measured.
     with httpx.Client(timeout=10) as client, frozen_postgres(stack.data_dir / "pg"):
-        for n, sender in enumerate(senders):
-            began = time.monotonic()
-            answer = post_whatsapp(stack, sender, "¿Tienen televisores?", f"wamid.FROZEN{stamp}.{n}", client)
-            webhook_seconds.append(time.monotonic() - began)
-            assert answer.status_code == 200, answer.text
-        began = time.monotonic()
-        pushed = push_one_product(stack, "FROZEN-1", f"frozen-{stamp}", client)
-        ingest_seconds = time.monotonic() - began
-        began = time.monotonic()
-        health = client.get(f"{stack.url}/health")
-        health_seconds = time.monotonic() - began
+        pushed, ingest_seconds, health, health_seconds = _poke_while_frozen(
+            stack,
+            client,
+            senders,
+            "¿Tienen televisores?",
+            f"wamid.FROZEN{stamp}",
+            "FROZEN-1",
+            f"frozen-{stamp}",
+            webhook_seconds,
+        )
         time.sleep(2)  # the replies are now waiting on the database
         answered_while_frozen = [sender for sender in senders if replies_to(graph, sender)]
 
@@ -140,17 +164,16 @@ def test_a_freeze_longer_than_the_connect_timeout_fails_batches_that_are_retried
         assert client.get(f"{stack.url}/health").status_code == 200  # the client's connection is open
         with frozen_postgres(stack.data_dir / "pg"):
             frozen_at = time.monotonic()
-            for n, sender in enumerate(senders):
-                began = time.monotonic()
-                answer = post_whatsapp(stack, sender, "¿Tienen neveras?", f"wamid.LONG{stamp}.{n}", client)
-                webhook_seconds.append(time.monotonic() - began)
-                assert answer.status_code == 200, answer.text
-            began = time.monotonic()
-            pushed = push_one_product(stack, "LONG-1", f"long-{stamp}", client)
-            ingest_seconds = time.monotonic() - began
-            began = time.monotonic()
-            health = client.get(f"{stack.url}/health")
-            health_seconds = time.monotonic() - began
+            pushed, ingest_seconds, health, health_seconds = _poke_while_frozen(
+                stack,
+                client,
+                senders,
+                "¿Tienen neveras?",
+                f"wamid.LONG{stamp}",
+                "LONG-1",
+                f"long-{stamp}",
+                webhook_seconds,
+            )
             time.sleep(max(0.0, LONG_FREEZE_SECONDS - (time.monotonic() - frozen_at)))
             answered_while_frozen = [sender for sender in senders if replies_to(graph, sender)]
 
