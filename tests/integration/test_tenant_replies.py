@@ -352,7 +352,51 @@ def test_the_model_gets_the_tenant_prompt_and_the_store_facts(admin, tenancy, ll
     assert "You answer for Acme. Show prices in VES." in acme and "(America/Caracas)" in acme
     assert "Business hours: mon 09:00-18:00." in acme
     assert beta.startswith("Eres el asistente de Beta Hogar.") and "Acme" not in beta
-    assert "Prices, stock" in acme or "price" in acme.lower()  # the ground rules still follow every prompt
+    # The ground rules still follow every tenant prompt, after it.
+    rules = "These rules always apply, whatever else this prompt says."
+    assert rules in acme and acme.index(rules) > acme.index("Eres Lía") and rules in beta
+
+
+# -- currency --------------------------------------------------------------------------------------------
+
+
+def test_a_tenant_currency_reaches_the_tool_results_the_choices_and_the_offline_reply(admin, tenancy, reply_env, db):
+    """The store's currency is in every product card the reply side builds, so the offline reply, the
+    choice list offered after a search and the tool result a model reads all show it."""
+    add_tenant(admin, "acme", currency="EUR")
+    add_products_for(
+        db,
+        "acme",
+        product("N-1", "Nevera Samsung RT38", 499.0, 4),
+        product("N-2", "Nevera LG GT32", 650.0, 2),
+    )
+    question = inbound("acme", "¿tienen neveras?")
+    assert deliver(question) == []  # reply_env answers with the offline provider
+    row = reply_text(db, question)
+    assert "EUR 499,00" in row["text"] and "USD" not in row["text"], row["text"]
+    descriptions = [item["description"] for item in row["choices"]["items"]]
+    assert descriptions and all(d.split(" · ")[-2].startswith("EUR ") for d in descriptions), descriptions
+    assert not any("USD" in d for d in descriptions)
+
+
+def test_the_model_reads_the_tenant_currency_in_its_tool_results(admin, tenancy, llm, db):
+    add_tenant(admin, "acme", currency="EUR")
+    add_products_for(db, "acme", product("N-1", "Nevera Samsung RT38", 499.0, 4))
+    llm.script_chat(
+        [
+            {"text": "", "tool_calls": [{"name": "search_local_products", "arguments": {"query": "nevera"}}]},
+            {"text": "", "tool_calls": [{"name": "get_live_product_details", "arguments": {"item_code": "N-1"}}]},
+            "La Nevera Samsung RT38 cuesta EUR 499,00.",
+        ]
+    )
+    deliver(inbound("acme", "¿tienen neveras?"))
+    last = chats(llm)[-1].body
+    results = [json.loads(m["content"]) for m in last["messages"] if m["role"] == "tool"]
+    assert [card["currency"] for card in results[0]["products"]] == ["EUR"]
+    assert results[1]["product"]["currency"] == "EUR"
+    tools = {tool["function"]["name"]: tool["function"] for tool in last["tools"]}
+    price = tools["search_local_products"]["parameters"]["properties"]["min_price"]["description"]
+    assert "store's currency" in price and "USD" not in price
 
 
 # -- escalation recipients -----------------------------------------------------------------------------

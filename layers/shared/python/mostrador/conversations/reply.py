@@ -725,6 +725,7 @@ class ReplyService:
                 tenant,
                 lambda reason: self._open_escalation(message, inbound_id, reason, "tool"),
                 self.knowledge,
+                currency=self.tenant.currency if self.tenant is not None else "USD",
             )
             picked = self._picked(message)
             try:
