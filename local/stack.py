@@ -149,6 +149,10 @@ class LocalStack:
         """The routing document and the tenants' secrets live in the data folder (docs/tenants.md)."""
         os.environ.setdefault("MOSTRADOR_ROUTING_FILE", str(self.data_dir / "routing.json"))
         os.environ.setdefault("MOSTRADOR_TENANT_SECRETS_DIR", str(self.data_dir / "tenants"))
+        # Escalation e-mails (mail.py) become .eml files here instead of going through SES.
+        outbox = os.environ.setdefault("ESCALATION_EMAIL_OUTBOX_DIR", str(self.data_dir / "mail"))
+        if outbox:
+            self.notes.append(f"E-mail: escalation e-mails are written to {outbox} (one .eml file each)")
 
     def _start_tenants(self) -> None:
         """The default tenant from the single-tenant settings, its web chat key, and a fresh routing document."""

@@ -48,6 +48,7 @@ PROD_CONTEXT = {
     "supportBoardApiUrl": "",
     "webchatAllowedOrigins": "",
     "tenantId": "t1",
+    "escalationEmailFrom": "avisos@tienda.example",  # dev leaves it unset: no SES permission there
 }
 
 

@@ -208,3 +208,22 @@ def test_the_operator_keeps_a_tenants_knowledge_from_the_cli_and_its_owner_finds
     assert question not in faq_questions(stack_env)  # the operator's token alone acts on the default tenant
     owner = mostrador(stack, stack_env, "token", "create", "--tenant", "epsilon", "--role", "owner", "--name", "eva")
     assert question in faq_questions({**stack_env, "MOSTRADOR_ADMIN_TOKEN": owner.stdout.strip()})
+
+
+def test_a_tenants_escalation_email_lands_in_the_data_folders_mail_outbox(
+    stack: RunningStack, stack_env: dict[str, str]
+) -> None:
+    added = mostrador(
+        stack, stack_env, "tenant", "add", "zeta", "--name", "Zeta Hogar", "--escalation-email", "zeta@zeta.example"
+    )
+    assert "warning" not in added.stdout + added.stderr  # the local stack mails (into its outbox folder)
+    key = re.search(r"web chat key: (wk_[A-Za-z0-9_-]+)", added.stdout)
+    assert key is not None and f"E-mail: escalation e-mails are written to {stack.data_dir / 'mail'}" in stack.output()
+
+    bot_answer(WebChatClient(stack.url, widget_key=key[1]), "quiero hablar con un asesor")
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not list((stack.data_dir / "mail").glob("*.eml")):
+        time.sleep(0.3)
+    [mail] = [p.read_text() for p in (stack.data_dir / "mail").glob("*.eml") if "zeta@zeta.example" in p.read_text()]
+    assert "Subject: Escalamiento #" in mail and "Zeta Hogar" in mail and "Canal: webchat" in mail

@@ -473,3 +473,88 @@ def test_a_failing_escalation_webhook_never_costs_the_customer_the_reply(admin, 
     assert reply_text(db, message)["text"] == handoff_message("es")
     assert len(hook.received) == 1
     assert '"EscalationNoticesFailed":[1.0]' in capsys.readouterr().out.replace(" ", "")
+
+
+def _escalated_on_whatsapp(admin, db, **settings: Any) -> tuple[InboundMessage, int]:
+    """A tenant with an escalation e-mail whose WhatsApp customer asks for a person; the message and the
+    escalation id."""
+    add_tenant(admin, "acme", channels={"whatsapp": "1001"}, secrets={"WHATSAPP_TOKEN": "acme-wa-token"}, **settings)
+    message = inbound("acme", "quiero hablar con un asesor", channel="whatsapp", number="1001")
+    assert deliver(message) == []
+    from mostrador.conversations.escalation import handoff_message
+
+    assert reply_text(db, message)["text"] == handoff_message("es")  # the customer is told, whatever the mail did
+    [escalation] = db.execute("SELECT id FROM escalations WHERE tenant_id = 'acme'").fetchall()
+    return message, escalation["id"]
+
+
+def test_locally_an_escalation_email_is_written_to_the_outbox_folder(
+    admin, tenancy, reply_env, db, tmp_path, monkeypatch
+):
+    import email
+
+    reply_env.meta.other_tokens = {"acme-wa-token"}
+    monkeypatch.setenv("ESCALATION_EMAIL_OUTBOX_DIR", str(tmp_path / "mail"))
+    message, escalation_id = _escalated_on_whatsapp(
+        admin, db, escalationEmail="ventas@acme.example", displayName="Acme Electro", timeZone="America/Caracas"
+    )
+    [written] = list((tmp_path / "mail").glob("*.eml"))
+    mail = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
+    assert mail["To"] == "ventas@acme.example" and mail["From"] == "mostrador@localhost"
+    assert mail["Subject"].startswith(f"Escalamiento #{escalation_id} en Acme Electro")
+    body = mail.get_content()
+    assert f"Escalamiento: #{escalation_id}" in body and "Canal: whatsapp" in body
+    assert "customer_request" in body and "(America/Caracas)" in body
+    assert "584125550101" not in written.read_text() and message.conversation_id not in written.read_text()
+
+    # A tenant without an escalation e-mail gets none.
+    add_tenant(admin, "beta")
+    deliver(inbound("beta", "quiero hablar con un asesor"))
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+
+
+@pytest.fixture
+def ses(sqs_endpoint, monkeypatch):
+    """Amazon SES (API v2) on moto's server; the reply function's own client goes there too."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", sqs_endpoint)
+    return boto3.client("sesv2", endpoint_url=sqs_endpoint, region_name="us-east-1")
+
+
+def _ses_sent(sender: str) -> list[Any]:
+    # moto's server runs in this process: its SES backend holds what was sent.
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if m.source == sender]
+
+
+def test_on_aws_an_escalation_email_goes_through_ses_from_the_deployment_sender(
+    admin, tenancy, reply_env, db, ses, monkeypatch
+):
+    sender = f"avisos-{uuid.uuid4().hex[:8]}@mostrador.example"
+    ses.create_email_identity(EmailIdentity=sender)  # docs/deploy.md: the verification step
+    monkeypatch.setenv("ESCALATION_EMAIL_FROM", sender)
+    reply_env.meta.other_tokens = {"acme-wa-token"}
+    message, escalation_id = _escalated_on_whatsapp(admin, db, escalationEmail="ventas@acme.example")
+
+    [sent] = _ses_sent(sender)
+    assert sent.destinations == {"ToAddresses": ["ventas@acme.example"]}
+    assert sent.subject.startswith(f"Escalamiento #{escalation_id} en Acme")
+    assert "Motivo: the customer asked for a person (customer_request)" in sent.body
+    assert "584125550101" not in sent.body and message.conversation_id not in sent.body
+
+
+def test_an_email_ses_refuses_never_costs_the_customer_the_reply(
+    admin, tenancy, reply_env, db, ses, monkeypatch, caplog
+):
+    sender = f"unverified-{uuid.uuid4().hex[:8]}@mostrador.example"  # never verified: SES refuses it
+    monkeypatch.setenv("ESCALATION_EMAIL_FROM", sender)
+    reply_env.meta.other_tokens = {"acme-wa-token"}
+    _escalated_on_whatsapp(admin, db, escalationEmail="ventas@acme.example")
+
+    assert _ses_sent(sender) == []
+    [line] = [r for r in caplog.records if r.getMessage() == "escalation notice not delivered"]
+    assert (line.recipient, line.error) == ("email", "MessageRejected")  # type: ignore[attr-defined]
+    assert "584125550101" not in json.dumps([r.__dict__ for r in caplog.records], default=str)

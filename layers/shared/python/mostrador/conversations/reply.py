@@ -74,8 +74,10 @@ from mostrador.tenancy.budget import TokenBudgetSpent
 from mostrador.tenancy.profile import TenantProfile
 
 if TYPE_CHECKING:
+    from mostrador.channels.support_board import SupportBoardClient
     from mostrador.config import Settings
     from mostrador.db.connection import Connection
+    from mostrador.mail import Mail
 
 MAX_TOOL_ROUNDS = 4
 HISTORY_MESSAGES = 20
@@ -925,6 +927,9 @@ class ReplyService:
                     opened_at=self.clock(),
                     agent_ids=tenant.escalation_agent_ids if tenant else (),
                     email=tenant.escalation_email if tenant else None,
+                    support_board_conversation_id=(
+                        _support_board_conversation_id(message) if message.channel == "support_board" else None
+                    ),
                 )
             )
         return escalation_id
@@ -1158,11 +1163,12 @@ def reply_service_from_settings(
     from mostrador.conversations.toolbox import DatabaseCatalog, DatabaseKnowledge
     from mostrador.llm.providers import chat_models_for, embedder_for, image_describers_for, transcribers_for
 
-    history: ConversationHistory | None = None
+    support_board: SupportBoardClient | None = None
     if settings.support_board_api_url:
         from mostrador.channels.support_board import SupportBoardClient
 
-        history = SupportBoardClient.from_settings(settings)
+        support_board = SupportBoardClient.from_settings(settings)
+    history: ConversationHistory | None = support_board
     senders: dict[Channel, ChannelSender] = {}
 
     def cached_sender(channel: Channel) -> ChannelSender:
@@ -1184,7 +1190,7 @@ def reply_service_from_settings(
         sender_for=cached_sender,
         history=history,
         tenant=tenant,
-        notify_escalation=_escalation_notifier(tenant),
+        notify_escalation=_escalation_notifier(tenant, settings, support_board),
         media=MediaReader(
             ChannelMedia.from_settings(settings),
             transcribers=lambda: transcribers_for(settings),
@@ -1198,9 +1204,34 @@ def reply_service_from_settings(
     )
 
 
-def _escalation_notifier(tenant: TenantProfile | None) -> Callable[[EscalationNotice], object] | None:
-    if tenant is None or not tenant.escalation_webhook_url:
+def _escalation_notifier(
+    tenant: TenantProfile | None, settings: Settings, support_board: SupportBoardClient | None
+) -> Callable[[EscalationNotice], object] | None:
+    """The tenant's escalation recipients (docs/tenants.md): its webhook, its Support Board agents (through
+    its own Support Board installation), its e-mail (when the deployment sends mail)."""
+    if tenant is None:
         return None
-    from mostrador.conversations.escalation_notice import WebhookEscalationNotifier
+    from mostrador.conversations import escalation_notice as notices
 
-    return WebhookEscalationNotifier(tenant.escalation_webhook_url)
+    recipients: list[notices.EscalationRecipient] = []
+    if tenant.escalation_webhook_url:
+        recipients.append(notices.WebhookEscalationNotifier(tenant.escalation_webhook_url))
+    if tenant.escalation_agent_ids and support_board is not None:
+        recipients.append(notices.SupportBoardAssignment(support_board, tenant.escalation_agent_ids))
+    if tenant.escalation_email:
+        from mostrador.mail import escalation_mail, mailer_from_settings
+
+        mailer = mailer_from_settings(settings)
+        if mailer is not None:
+
+            def compose(notice: EscalationNotice, to: str) -> Mail:
+                return escalation_mail(
+                    notice,
+                    to,
+                    store=tenant.display_name,
+                    time_zone=tenant.time_zone,
+                    language=tenant.default_language,
+                )
+
+            recipients.append(notices.EmailEscalationNotifier(mailer, tenant.escalation_email, compose))
+    return notices.EscalationRecipients(recipients) if recipients else None
