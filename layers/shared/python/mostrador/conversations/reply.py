@@ -329,7 +329,11 @@ class ReplyService:
         return ReplyOutcome("skipped", "deleted" if had_it else "deleted_before_received")
 
     def _record_failed_for_good(
-        self, draft: dict[str, Any] | None, error: TransientSendError, mark_answered: Callable[[str], None]
+        self,
+        tenant: str,
+        draft: dict[str, Any] | None,
+        error: TransientSendError,
+        mark_answered: Callable[[str], None],
     ) -> str:
         """One rule for a message and a burst whose last send attempt failed: the draft, if still pending,
         failed with the pieces already sent; what it answers marked failed (`mark_answered`) with the
@@ -338,7 +342,7 @@ class ReplyService:
         with self.conn.transaction():
             if draft is not None and draft["status"] == "pending":
                 title = f"retries exhausted after {draft.get('pieces_sent') or 0} piece(s) sent: {error}"
-                repo.mark_reply_failed(self.conn, draft["id"], error.code, title)
+                repo.mark_reply_failed(self.conn, tenant, draft["id"], error.code, title)
             mark_answered(reason)
         metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
         return reason
@@ -348,9 +352,10 @@ class ReplyService:
         inbound_id = repo.inbound_id(self.conn, message.tenant_id, message.platform_message_id)
         if inbound_id is None:
             raise error  # nothing recorded to mark: the dead-letter queue keeps the message
-        draft = repo.pending_reply(self.conn, inbound_id)
+        tenant = message.tenant_id
+        draft = repo.pending_reply(self.conn, tenant, inbound_id)
         reason = self._record_failed_for_good(
-            draft, error, lambda reason: repo.mark_inbound(self.conn, inbound_id, "failed", reason)
+            tenant, draft, error, lambda reason: repo.mark_inbound(self.conn, tenant, inbound_id, "failed", reason)
         )
         logger.error(
             "retries exhausted: reply recorded as failed",
@@ -404,23 +409,23 @@ class ReplyService:
                     now=now,
                 )
                 log["paused_until"] = until.isoformat()
-            repo.mark_inbound(self.conn, inbound_id, "skipped", decision.reason)
+            repo.mark_inbound(self.conn, message.tenant_id, inbound_id, "skipped", decision.reason)
             logger.info("inbound logged without reply", extra={**log, "reason": decision.reason})
             return ReplyOutcome("skipped", decision.reason, inbound_id)
         quiet = never_answered(message)
         if quiet is not None:
-            return self._skip(inbound_id, quiet, log)
+            return self._skip(message.tenant_id, inbound_id, quiet, log)
         return self._reply_to_customer(message, inbound_id, started, now, log)
 
-    def _fail(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
+    def _fail(self, tenant: str, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
         # The reason carries the error's code only: platform answers may echo customer details.
-        repo.mark_inbound(self.conn, message_id, "failed", reason)
+        repo.mark_inbound(self.conn, tenant, message_id, "failed", reason)
         metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
         logger.error("no reply possible", extra={**log, "reason": reason})
         return ReplyOutcome("failed", reason, message_id)
 
-    def _skip(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
-        repo.mark_inbound(self.conn, message_id, "skipped", reason)
+    def _skip(self, tenant: str, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
+        repo.mark_inbound(self.conn, tenant, message_id, "skipped", reason)
         logger.info("no reply", extra={**log, "reason": reason})
         return ReplyOutcome("skipped", reason, message_id)
 
@@ -461,22 +466,22 @@ class ReplyService:
         conversation = repo.note_customer_message(
             self.conn, tenant, conversation_id, message.sender_id, message.timestamp, language
         )
-        repo.set_message_language(self.conn, inbound_id, language)
+        repo.set_message_language(self.conn, tenant, inbound_id, language)
 
-        draft = repo.pending_reply(self.conn, inbound_id)
+        draft = repo.pending_reply(self.conn, tenant, inbound_id)
         if draft is not None:  # a retry: the reply exists already, only its delivery is left
             return self._deliver(message, inbound_id, draft, started, log)
 
         try:
             silenced = self._silenced(message, conversation, now)
         except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
-            return self._fail(inbound_id, f"history_failed:{error.code}", log)
+            return self._fail(tenant, inbound_id, f"history_failed:{error.code}", log)
         if silenced is not None:
-            return self._skip(inbound_id, silenced, log)
+            return self._skip(tenant, inbound_id, silenced, log)
         if window_applies(message.channel, message.metadata) and not window_open(
             conversation["last_customer_message_at"], now
         ):
-            return self._skip(inbound_id, "outside_window", log)
+            return self._skip(tenant, inbound_id, "outside_window", log)
 
         if message.media_kind in _UNREADABLE and not message.text.strip():
             return self._unreadable(message, inbound_id, language, started, log)
@@ -521,7 +526,7 @@ class ReplyService:
                 else None
             )
         if draft is None:
-            return self._skip(inbound_id, "unsupported_again", log)
+            return self._skip(message.tenant_id, inbound_id, "unsupported_again", log)
         return self._deliver(message, inbound_id, draft, started, {**log, "notice": True})
 
     def _understand(
@@ -532,13 +537,15 @@ class ReplyService:
         it is clear: the same rule as a typed message)."""
         if message.media_kind not in ("audio", "image"):
             return Understood(), language
-        known = repo.media_understanding(self.conn, inbound_id)
+        known = repo.media_understanding(self.conn, message.tenant_id, inbound_id)
         if known["transcript"] or known["media_description"]:
             understood = Understood(transcript=known["transcript"], description=known["media_description"])
         else:
             understood = self.media.understand(message, language, on_usage=self._usage_recorder(message.tenant_id))
             if understood.transcript or understood.description:
-                repo.save_media_understanding(self.conn, inbound_id, understood.transcript, understood.description)
+                repo.save_media_understanding(
+                    self.conn, message.tenant_id, inbound_id, understood.transcript, understood.description
+                )
         spoken = understood.transcript and conversation_language(
             understood.transcript,
             language,
@@ -547,7 +554,7 @@ class ReplyService:
         )
         if spoken and spoken != language:
             repo.set_conversation_language(self.conn, message.tenant_id, message.conversation_id, spoken)
-            repo.set_message_language(self.conn, inbound_id, spoken)
+            repo.set_message_language(self.conn, message.tenant_id, inbound_id, spoken)
             language = spoken
         return understood, language
 
@@ -567,7 +574,7 @@ class ReplyService:
         """Wait for the burst's one reply. The first message of a burst schedules it; later ones join."""
         assert self.scheduler is not None
         tenant, conversation_id = message.tenant_id, message.conversation_id
-        repo.mark_awaiting(self.conn, inbound_id, dict(message.metadata))
+        repo.mark_awaiting(self.conn, tenant, inbound_id, dict(message.metadata))
         due_at = repo.open_burst(
             self.conn, tenant, conversation_id, inbound_id, now + timedelta(seconds=self.burst_window_seconds)
         )
@@ -638,12 +645,12 @@ class ReplyService:
         if not rows:
             return ReplyOutcome("skipped", "nothing_waiting")
         ids = [row["id"] for row in rows]
-        draft = repo.pending_reply_among(self.conn, ids)
+        draft = repo.pending_reply_among(self.conn, tenant, ids)
         if draft is not None and draft["in_reply_to"] != ids[-1]:
             if draft["status"] == "pending" and not draft.get("pieces_sent"):
                 # Written (and its send failed) before newer messages arrived: none of it went out, so
                 # it is superseded and this reply answers them all.
-                repo.supersede_draft(self.conn, draft["id"])
+                repo.supersede_draft(self.conn, tenant, draft["id"])
                 draft = None
             else:
                 # Partly sent (or its outcome recorded) already: it is finished for the messages it
@@ -666,12 +673,12 @@ class ReplyService:
             silenced = self._silenced(message, conversation, now)
         except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
             reason = f"history_failed:{error.code}"
-            repo.mark_inbound_many(self.conn, ids, "failed", reason)
+            repo.mark_inbound_many(self.conn, tenant, ids, "failed", reason)
             metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
             logger.error("no reply possible", extra={**log, "reason": reason})
             return ReplyOutcome("failed", reason, latest["id"])
         if silenced is not None:
-            repo.mark_inbound_many(self.conn, ids, "skipped", silenced)
+            repo.mark_inbound_many(self.conn, tenant, ids, "skipped", silenced)
             logger.info("no reply", extra={**log, "reason": silenced})
             return ReplyOutcome("skipped", silenced, latest["id"])
         return self._answer(message, rows, language, started, now, log, stale_check=True)
@@ -681,12 +688,12 @@ class ReplyService:
         are recorded failed (the dead-letter queue would keep them waiting for ever)."""
         tenant, conversation_id = due.tenant_id, due.conversation_id
         ids = [row["id"] for row in repo.awaiting_reply(self.conn, tenant, conversation_id)]
-        draft = repo.pending_reply_among(self.conn, ids) if ids else None
+        draft = repo.pending_reply_among(self.conn, tenant, ids) if ids else None
         if draft is not None:
             # Newer messages than the reply's belong to the next burst, whose own timer answers them.
             ids = [message_id for message_id in ids if message_id <= draft["in_reply_to"]]
         reason = self._record_failed_for_good(
-            draft, error, lambda reason: repo.mark_inbound_many(self.conn, ids, "failed", reason)
+            tenant, draft, error, lambda reason: repo.mark_inbound_many(self.conn, tenant, ids, "failed", reason)
         )
         logger.error(
             "retries exhausted: burst reply recorded as failed",
@@ -807,12 +814,12 @@ class ReplyService:
                 # Written before the customer's newest message (waiting, or still being read): that
                 # message's own burst answers them all (_hold_burst_for_the_waiting when it joins none).
                 stale = "newer_message"
-            elif repo.any_taken_back(self.conn, together):
+            elif repo.any_taken_back(self.conn, tenant, together):
                 # The customer unsent one of the messages it answers (it may quote it): written again
                 # without it by the caller, never sent.
                 stale = "taken_back"
         if stale is not None:
-            repo.supersede_draft(self.conn, draft["id"])
+            repo.supersede_draft(self.conn, tenant, draft["id"])
             _finish(typing)
             logger.info("reply superseded", extra={**log, "reason": stale})
             return ReplyOutcome("superseded", stale, inbound_id, draft["id"])
@@ -946,7 +953,7 @@ class ReplyService:
         tenant, conversation_id = message.tenant_id, message.conversation_id
         # A retry after every model failed starts over: the earlier attempt's tool calls led to no reply
         # and must not count twice (they feed the "searches keep finding nothing" escalation).
-        repo.forget_tool_calls(self.conn, inbound_id)
+        repo.forget_tool_calls(self.conn, tenant, inbound_id)
         facts = store_facts(self.tenant, self.clock()) if self.tenant is not None else []
         prompt = system_prompt(repo.tenant_system_prompt(self.conn, tenant), language, facts)
         rows = repo.recent_history(self.conn, tenant, conversation_id, self.history_limit)
@@ -1007,12 +1014,13 @@ class ReplyService:
         together: Sequence[int] = (),
     ) -> ReplyOutcome:
         """Send the stored reply. `together`: every customer message it answers (a burst), marked with it."""
+        tenant = message.tenant_id
         answered = sorted({*together, inbound_id})
         if draft["status"] in ("sent", "delivered", "read"):  # sent before a crash; only the mark was lost
-            repo.mark_inbound_many(self.conn, answered, "replied")
+            repo.mark_inbound_many(self.conn, tenant, answered, "replied")
             return ReplyOutcome("replied", "already_sent", inbound_id, draft["id"])
         if draft["status"] == "failed":
-            repo.mark_inbound_many(self.conn, answered, "failed", f"send_failed:{draft['error_code']}")
+            repo.mark_inbound_many(self.conn, tenant, answered, "failed", f"send_failed:{draft['error_code']}")
             return ReplyOutcome("failed", "send_failed", inbound_id, draft["id"])
         abilities = abilities_for(message.channel)
         outbound = OutboundMessage(
@@ -1042,24 +1050,24 @@ class ReplyService:
                 if index == 0 and units[0].image_url and len(units) > 1:
                     # The catalog's photo link is dead or refused (Messenger fetches it during the send,
                     # error #100): the photo is left out, noted on the reply, and the details still go.
-                    repo.note_photo_failed(self.conn, draft["id"], error.code, str(error))
-                    repo.record_pieces_sent(self.conn, draft["id"], 1, sent_ids)
+                    repo.note_photo_failed(self.conn, tenant, draft["id"], error.code, str(error))
+                    repo.record_pieces_sent(self.conn, tenant, draft["id"], 1, sent_ids)
                     metrics.add_metric(name="ProductPhotoFailures", unit="Count", value=1)
                     logger.warning("product photo refused, details sent without it", extra={**log, "code": error.code})
                     continue
                 latency_ms = int((time.monotonic() - started) * 1000)
                 with self.conn.transaction():
-                    repo.mark_reply_failed(self.conn, draft["id"], error.code, str(error), latency_ms)
-                    repo.mark_inbound_many(self.conn, answered, "failed", f"send_failed:{error.code}")
+                    repo.mark_reply_failed(self.conn, tenant, draft["id"], error.code, str(error), latency_ms)
+                    repo.mark_inbound_many(self.conn, tenant, answered, "failed", f"send_failed:{error.code}")
                 metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
                 logger.error("send failed permanently", extra={**log, "code": error.code})
                 return ReplyOutcome("failed", f"send_failed:{error.code}", inbound_id, draft["id"])
             if index < len(units) - 1:
-                repo.record_pieces_sent(self.conn, draft["id"], index + 1, sent_ids)
+                repo.record_pieces_sent(self.conn, tenant, draft["id"], index + 1, sent_ids)
         latency_ms = int((time.monotonic() - started) * 1000)
         with self.conn.transaction():
-            repo.mark_reply_sent(self.conn, draft["id"], sent_ids, latency_ms)
-            repo.mark_inbound_many(self.conn, answered, "replied")
+            repo.mark_reply_sent(self.conn, tenant, draft["id"], sent_ids, latency_ms)
+            repo.mark_inbound_many(self.conn, tenant, answered, "replied")
         logger.info(
             "replied",
             extra={
