@@ -391,6 +391,55 @@ def test_reactions_are_recorded_never_answered_and_a_removal_is_ignored(reply_en
     assert message_row(db, removal.platform_message_id)["state_reason"] == "reaction_removed"
 
 
+def test_a_reaction_shows_the_message_it_refers_to_and_a_removal_clears_it(reply_env, db):
+    """The admin API (and so the console's transcript) shows "👍 to <that message>": WhatsApp's
+    `reaction.message_id` names one of our reply's pieces or a customer message. A changed reaction
+    replaces the earlier one, a removal clears it; none of them is answered."""
+    from datetime import UTC, datetime
+
+    from mostrador.operations.conversations import REACTED_EXCERPT_CHARACTERS, conversation_view
+
+    _catalog(db)
+    question = wa_text("hola, ¿tienen ventiladores?")
+    assert deliver(question) == []
+    [ours] = support.replies(db, question.conversation_id)
+    sent = len(reply_env.meta.sent())
+    our_piece = ours["platform_message_ids"][-1]
+    events = [
+        wa_in("reaction", {"message_id": our_piece, "emoji": "👍"}),
+        wa_in("reaction", {"message_id": our_piece, "emoji": "❤️"}),  # changed: replaces the 👍
+        wa_in("reaction", {"message_id": question.platform_message_id, "emoji": "😮"}),  # to their own message
+        wa_in("reaction", {"message_id": our_piece, "emoji": ""}),  # removal: clears the ❤️
+        wa_in("reaction", {"message_id": "wamid.NEVER-SEEN", "emoji": "🙏"}),  # a message not in the log
+    ]
+    for event in events:
+        assert deliver(event) == []
+    assert len(reply_env.meta.sent()) == sent  # never answered
+
+    view = conversation_view(db, "default", question.conversation_id, cursor=None, limit=50, now=datetime.now(UTC))
+    shown = {m["id"]: m for m in view["messages"]}
+    reactions = [shown[message_row(db, e.platform_message_id)["id"]]["reaction"] for e in events]
+    # A long message is shown by its start.
+    excerpt = reactions[0]["to"]["text"]
+    assert len(ours["text"]) > REACTED_EXCERPT_CHARACTERS >= len(excerpt)
+    assert excerpt.endswith("…") and ours["text"].startswith(excerpt.removesuffix("…"))
+    to_ours = {"id": ours["id"], "direction": "outbound", "actor": "bot", "mediaKind": "text", "text": excerpt}
+    question_id = message_row(db, question.platform_message_id)["id"]
+    to_question = {"id": question_id, "direction": "inbound", "actor": "customer", "mediaKind": "text",
+                   "text": "hola, ¿tienen ventiladores?"}  # fmt: skip
+    assert reactions == [
+        {"emoji": "👍", "status": "replaced", "platformMessageId": our_piece, "to": to_ours},
+        {"emoji": "❤️", "status": "removed", "platformMessageId": our_piece, "to": to_ours},
+        {"emoji": "😮", "status": "current", "platformMessageId": question.platform_message_id, "to": to_question},
+        {"emoji": "", "status": "removal", "platformMessageId": our_piece, "to": to_ours},
+        {"emoji": "🙏", "status": "current", "platformMessageId": "wamid.NEVER-SEEN", "to": None},
+    ]
+    assert "reaction" not in shown[question_id] and "reaction" not in shown[ours["id"]]
+    assert [shown[message_row(db, e.platform_message_id)["id"]]["stateReason"] for e in events] == [
+        "reaction", "reaction", "reaction", "reaction_removed", "reaction",
+    ]  # fmt: skip
+
+
 def test_a_sticker_gets_no_reply(reply_env, db):
     sticker = wa_in("sticker", {"id": "777", "mime_type": "image/webp", "animated": False})
     assert deliver(sticker) == []
