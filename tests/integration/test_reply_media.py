@@ -8,7 +8,7 @@ import pytest
 
 from mostrador.conversations.notices import notice
 from tests.fakes.media_files import mp4_voice_note, ogg_opus_voice_note, png_photo
-from tests.fakes.platforms import platforms_fixture  # noqa: F401
+from tests.fakes.platforms import platforms_fixture, uploads_host_fixture  # noqa: F401
 from tests.integration import rich_support
 from tests.integration import test_admin_support as admin_support
 from tests.integration import test_reply_support as support
@@ -357,6 +357,51 @@ def test_a_support_board_attachment_redirecting_on_its_own_server_is_followed(re
     assert llm_server.calls("vision") == 1
     [text] = reply_env.meta.sent_texts()
     assert "Licuadora Oster" in text
+
+
+def _listing_media_host(monkeypatch, uploads_host) -> None:
+    """SUPPORT_BOARD_MEDIA_HOSTS names the https uploads host (a Support Board keeping uploads on S3)."""
+    from mostrador.config import reset_settings
+
+    monkeypatch.setenv("SUPPORT_BOARD_MEDIA_HOSTS", f"cdn.tienda.example, {uploads_host.host}")
+    reset_settings()
+
+
+def test_a_support_board_photo_on_a_listed_media_host_is_fetched_over_https(
+    reply_env, db, llm_server, monkeypatch, uploads_host
+):
+    _catalog(db)
+    use_openai_media(monkeypatch, llm_server)
+    _listing_media_host(monkeypatch, uploads_host)
+    photo = png_photo("bucket")
+    llm_server.add_image_description(photo, "Una licuadora Oster con vaso de vidrio.")
+    url = uploads_host.add_file("2026/11/licuadora.png", photo, "image/png")
+    assert url.startswith("https://localhost:")
+
+    assert deliver(_board_photo_from(reply_env, llm_server, url, "licuadora.png")) == []
+
+    assert [(r.method, r.path) for r in uploads_host.requests] == [("GET", "/uploads/2026/11/licuadora.png")]
+    assert llm_server.calls("vision") == 1
+    [text] = reply_env.meta.sent_texts()
+    assert "Licuadora Oster" in text
+
+
+def test_a_listed_media_host_is_fetched_over_https_only_and_every_other_host_stays_refused(
+    reply_env, db, llm_server, monkeypatch, uploads_host
+):
+    use_openai_media(monkeypatch, llm_server)
+    _listing_media_host(monkeypatch, uploads_host)
+    photo = png_photo("refused")
+    llm_server.add_image_description(photo, "Una licuadora.")
+    uploads_host.add_file("f.png", photo, "image/png")
+    elsewhere = reply_env.meta.cdn_url(photo, "image/png", name="elsewhere.png")  # a host not listed
+    away = uploads_host.add_redirect("away.png", elsewhere)  # listed, but sends the download elsewhere
+    for url in (uploads_host.http_url("f.png"), elsewhere, away):
+        assert deliver(_board_photo_from(reply_env, llm_server, url)) == []
+
+    assert [r.path for r in uploads_host.requests] == ["/uploads/away.png"]  # plain http: never asked
+    assert _cdn_fetches(reply_env) == [] and llm_server.calls("vision") == 0
+    assert reply_env.meta.sent_texts() == [notice("photo_unavailable", "es")] * 3
 
 
 def test_offline_a_photo_with_a_caption_is_answered_by_the_caption_and_says_photos_need_a_model(reply_env, db):
