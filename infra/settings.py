@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mostrador.config import SECRET_NAMES
+from mostrador.config import SECRET_NAMES, media_hosts
 
 # The keys of the app secret are the ones mostrador.config reads from it; the database URL comes from
 # the RDS-generated secret instead.
@@ -39,6 +39,7 @@ APP_ENVIRONMENT: dict[str, tuple[str, str]] = {
     "META_APP_ID": ("metaAppId", ""),
     "WHATSAPP_PHONE_NUMBER_ID": ("whatsappPhoneNumberId", ""),
     "SUPPORT_BOARD_API_URL": ("supportBoardApiUrl", ""),
+    "SUPPORT_BOARD_MEDIA_HOSTS": ("supportBoardMediaHosts", ""),
     "SUPPORT_BOARD_DM_BOT_USER_ID": ("supportBoardDmBotUserId", ""),
     "COMMENT_BOT_PROXY_USER_ID": ("commentBotProxyUserId", ""),
     "SUPPORT_BOARD_AGENT_IDS": ("supportBoardAgentIds", ""),
@@ -214,6 +215,10 @@ def settings_from_context(context: dict[str, Any], stages_dir: Path = STAGES_DIR
             f"context escalationEmailFrom={sender!r}: expected a plain address such as avisos@tienda.example "
             "(verified in Amazon SES, docs/deploy.md)"
         )
+    try:  # refused here, at synth, rather than by every function's cold start after the deploy
+        media_hosts(environment.get("SUPPORT_BOARD_MEDIA_HOSTS", ""))
+    except ValueError as exc:
+        raise SettingsError(f"context supportBoardMediaHosts: {exc}") from None
 
     is_prod = stage == "prod"
     return DeploySettings(

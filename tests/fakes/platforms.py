@@ -45,6 +45,13 @@ wrong token, an unknown user or conversation answer success:false like the real 
 
 Both can hang: `.hold()` keeps every request waiting (counted in `.held`) until `.release()`;
 FakeMetaGraph's `.hold_read_receipts()` holds only WhatsApp read receipts / typing indicators.
+
+FakeUploadsHost (fixture `uploads_host`): the other host a Support Board may store uploads on (Amazon S3,
+CloudFront), over https: `https://localhost:<port>` with a certificate from a certificate authority made
+for the test session (`cryptography`, installed with moto), trusted through SSL_CERT_FILE (httpx reads it).
+`.add_file(name, bytes, content type) -> URL`, `.add_redirect(name, location) -> URL`, `.http_url(name)`:
+the same file's address over plain http on the same port (refused by the TLS server, never by us).
+`.host` is what SUPPORT_BOARD_MEDIA_HOSTS names it by ("localhost:<port>").
 """
 
 from __future__ import annotations
@@ -52,11 +59,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -615,6 +624,112 @@ class FakeSupportBoard(_RecordingServer):
                 "response": [{"recipient_id": form["psid"], "message_id": f"m_SB{next(self._ids)}"}],
             }
         return 200, {"success": False, "response": f"function-not-found: {function}"}
+
+
+def _test_certificate_authority(folder: Path) -> tuple[Path, Path, Path]:
+    """(CA certificate, server certificate, server key) PEM files for "localhost", made now."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Mostrador test uploads CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                key_encipherment=False, data_encipherment=False, key_agreement=False, encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    files = folder / "ca.pem", folder / "server.pem", folder / "server-key.pem"
+    files[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files[1].write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    files[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return files
+
+
+class FakeUploadsHost(_RecordingServer):
+    """An https file host on 127.0.0.1, named "localhost" (its certificate's name)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.ca_file, certificate, key = _test_certificate_authority(folder)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certificate, key)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.files: dict[str, tuple[bytes, str]] = {}
+        self.redirects: dict[str, str] = {}
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def host(self) -> str:
+        return f"localhost:{self.port}"
+
+    @property
+    def base(self) -> str:
+        return f"https://{self.host}"
+
+    def add_file(self, name: str, data: bytes, content_type: str) -> str:
+        self.files[name] = (data, content_type)
+        return f"{self.base}/uploads/{name}"
+
+    def add_redirect(self, name: str, location: str) -> str:
+        self.redirects[name] = location
+        return f"{self.base}/uploads/{name}"
+
+    def http_url(self, name: str) -> str:
+        return f"http://{self.host}/uploads/{name}"
+
+    def answer(self, request: CapturedRequest) -> tuple[Any, ...]:
+        name = request.path.removeprefix("/uploads/")
+        if name in self.redirects:
+            return 302, b"", "text/plain", {"Location": self.redirects[name]}
+        found = self.files.get(name)
+        return (200, found[0], found[1]) if found else (404, b"Not Found", "text/plain")
+
+
+@pytest.fixture(name="uploads_host")
+def uploads_host_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUploadsHost]:
+    """The https uploads host running, its test CA trusted by httpx (SSL_CERT_FILE)."""
+    host = FakeUploadsHost(tmp_path)
+    host.start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(host.ca_file))
+    yield host
+    host.stop()
 
 
 @dataclass

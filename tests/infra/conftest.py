@@ -46,6 +46,7 @@ PROD_CONTEXT = {
     "whatsappPhoneNumberId": "1098765",
     "metaAppId": "",
     "supportBoardApiUrl": "",
+    "supportBoardMediaHosts": "uploads-bucket.s3.amazonaws.com",
     "webchatAllowedOrigins": "",
     "tenantId": "t1",
     "escalationEmailFrom": "avisos@tienda.example",  # dev leaves it unset: no SES permission there

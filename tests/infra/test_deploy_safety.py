@@ -187,6 +187,17 @@ def test_a_cli_value_wins_over_the_stage_file(tmp_path: Path) -> None:
     assert settings.app_environment["LLM_PROVIDER"] == "gemini"
 
 
+def test_a_media_hosts_value_that_is_not_host_names_stops_the_synth_naming_it() -> None:
+    """SUPPORT_BOARD_MEDIA_HOSTS would otherwise fail every function's cold start after the deploy."""
+    from infra.settings import SettingsError, settings_from_context
+
+    with pytest.raises(SettingsError, match=r"supportBoardMediaHosts: .*'https://uploads.example.com'"):
+        settings_from_context({"stage": "dev", "supportBoardMediaHosts": "https://uploads.example.com"})
+    settings = settings_from_context({"stage": "dev", "supportBoardMediaHosts": "a.example.com, d1.cloudfront.net"})
+    assert settings.app_environment["SUPPORT_BOARD_MEDIA_HOSTS"] == "a.example.com, d1.cloudfront.net"
+    assert "SUPPORT_BOARD_MEDIA_HOSTS" not in settings_from_context({"stage": "dev"}).app_environment
+
+
 def test_a_prod_synth_without_a_required_key_names_the_key_and_the_file(tmp_path: Path) -> None:
     from infra.settings import SettingsError, settings_from_context
 

@@ -161,6 +161,7 @@ def test_context_values_reach_the_environment(prod: Synth) -> None:
     assert env["LLM_PROVIDER"] == "gemini"
     assert env["WHATSAPP_PHONE_NUMBER_ID"] == "1098765"
     assert env["TENANT_ID"] == "t1"
+    assert env["SUPPORT_BOARD_MEDIA_HOSTS"] == "uploads-bucket.s3.amazonaws.com"  # read by the reply function
 
 
 def _queue(synth: Synth, name: str) -> tuple[str, dict[str, Any]]:

@@ -539,6 +539,51 @@ def test_a_reply_sent_without_its_refused_photo_says_so_and_not_that_it_failed(
     assert "No se envió" not in shown["text"] and shown["errors"] == 0, shown
 
 
+def test_a_reaction_shows_the_message_it_refers_to_and_its_removal(
+    stack: RunningStack, page: Page, graph: FakeMetaGraph
+) -> None:
+    """The customer's 👍 on our reply (WhatsApp `reaction.message_id` = the reply's wamid) shows as
+    "👍 a «<the reply>»"; taking it back shows as a removal, and the 👍 as taken back later."""
+    import pgserver
+    import psycopg
+
+    sender = "584140008441"
+    customer_writes(stack, sender, "Hola, ¿tienen neveras? reaccion-8441")
+    conversation = f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:{sender}"
+    wait_for(lambda: texts_to(graph, sender), seconds=60, what=f"the bot's answer\n{stack.output()}")
+    wait_for(
+        lambda: [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot" and m["status"] == "sent"],
+        seconds=30,
+        what=f"the bot's reply recorded sent\n{stack.output()}",
+    )
+    [bot] = [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot"]
+    server = pgserver.get_server(str(stack.data_dir / "pg"), cleanup_mode=None)  # the stack's, already running
+    with psycopg.connect(server.get_uri("mostrador"), autocommit=True) as conn:
+        row = conn.execute("SELECT platform_message_ids FROM messages WHERE id = %s", (bot["id"],)).fetchone()
+    assert row is not None
+    our_wamid = row[0][0]
+    for emoji in ("👍", ""):
+        customer_writes(
+            stack, sender, "", content={"type": "reaction", "reaction": {"message_id": our_wamid, "emoji": emoji}}
+        )
+    wait_for(
+        lambda: (
+            [m.get("reaction", {}).get("status") for m in api(stack, conversation)["messages"]][-2:]
+            == ["removed", "removal"]
+        ),
+        seconds=60,
+        what=f"both reactions recorded\n{stack.output()}",
+    )
+    excerpt = api(stack, conversation)["messages"][-1]["reaction"]["to"]["text"]
+    assert bot["text"].startswith(excerpt.removesuffix("…"))
+    sign_in(page)
+    open_conversation_with(page, "reaccion-8441")
+    page.wait_for("document.querySelectorAll('#transcript li.msg').length === 4", seconds=20)
+    shown = [m["text"] for m in transcript(page)][-2:]
+    assert shown == [f"👍 a «{excerpt}» (quitada después)", f"Quitó su reacción a «{excerpt}»"]
+    assert len(graph.sent_texts(to=sender)) == 1  # neither was answered
+
+
 def test_a_closed_window_says_why_the_page_cannot_send(stack: RunningStack, page: Page) -> None:
     sender = "584140008228"
     long_ago = int(time.time()) - 26 * 3600  # the customer's last message: 26 hours ago

@@ -197,6 +197,55 @@ def test_a_photo_link_messenger_cannot_fetch_is_left_out_and_the_details_still_g
     assert shown["error"]["code"] == "photo_failed:100" and shown["status"] == "sent"
 
 
+def test_a_whatsapp_photo_whose_link_dies_after_the_send_fails_alone_and_the_details_stay_delivered(
+    reply_env, db, caplog
+):
+    """WhatsApp accepts an image by link and fetches it afterwards: a dead link comes back as a `failed`
+    status (Meta's webhook JSON, error 131053) naming the photo's message. Only the photo failed: the
+    reply keeps its text's status, notes the photo, and nothing more is sent to the customer."""
+    from datetime import UTC, datetime
+
+    from mostrador.channels import whatsapp
+    from mostrador.operations.conversations import conversation_view
+    from tests.integration.channel_pipeline import fixture
+
+    _fridges(db)
+    assert deliver(wa_text("¿Tienen neveras?")) == []
+    tap = wa_in("interactive", {"type": "button_reply", "button_reply": {"id": "product:NEV-RT38", "title": "RT38"}})
+    assert deliver(tap) == []
+    reply = replies(db, tap.conversation_id)[-1]
+    photo_id, text_id = reply["platform_message_ids"]
+    assert reply["image_message_id"] == photo_id and reply["status"] == "sent"
+    sent = len(reply_env.meta.sent())
+
+    body = fixture("whatsapp_statuses_photo_failed", {"PHOTO_WAMID": photo_id, "TEXT_WAMID": text_id})
+    statuses = whatsapp.parse_delivery(body, "default").items
+    assert [s.status.status for s in statuses] == ["delivered", "failed"]  # type: ignore[union-attr]
+    caplog.clear()
+    assert deliver(*statuses) == []  # type: ignore[arg-type]
+
+    reply = replies(db, tap.conversation_id)[-1]
+    assert (reply["status"], reply["error_code"]) == ("delivered", "photo_failed:131053")
+    assert reply["error_title"] == "product photo not sent: Media upload error"
+    assert message_row(db, tap.platform_message_id)["state"] == "replied"
+    assert len(reply_env.meta.sent()) == sent  # no fallback text (docs/conversations.md)
+    [logged] = [r for r in caplog.records if r.getMessage() == "product photo failed after it was sent"]
+    assert logged.code == "131053" and all(tap.sender_id not in str(r.__dict__) for r in caplog.records)
+    view = conversation_view(db, "default", tap.conversation_id, cursor=None, limit=50, now=datetime.now(UTC))
+    [shown] = [m for m in view["messages"] if m["id"] == reply["id"]]
+    assert shown["status"] == "delivered" and shown["imageUrl"] == PHOTO
+    assert shown["error"] == {"code": "photo_failed:131053", "title": "product photo not sent: Media upload error"}
+
+    # The text's own statuses still count: read, then (were it to fail) failed with its own error.
+    assert deliver(support.status(text_id, "read", tap.conversation_id)) == []
+    assert replies(db, tap.conversation_id)[-1]["status"] == "read"
+    assert deliver(support.status(text_id, "failed", tap.conversation_id, error_code="131026")) == []
+    reply = replies(db, tap.conversation_id)[-1]
+    assert (reply["status"], reply["error_code"]) == ("failed", "131026")
+    assert deliver(support.status(photo_id, "failed", tap.conversation_id, error_code="131053")) == []
+    assert replies(db, tap.conversation_id)[-1]["error_code"] == "131026"  # a failed reply keeps its error
+
+
 def test_a_messenger_postback_with_a_product_payload_is_a_pick_too(reply_env, db):
     _fridges(db)
     deliver(fb_in(message={"text": "hola"}))

@@ -8,7 +8,7 @@ import pytest
 
 from mostrador.conversations.notices import notice
 from tests.fakes.media_files import mp4_voice_note, ogg_opus_voice_note, png_photo
-from tests.fakes.platforms import platforms_fixture  # noqa: F401
+from tests.fakes.platforms import platforms_fixture, uploads_host_fixture  # noqa: F401
 from tests.integration import rich_support
 from tests.integration import test_admin_support as admin_support
 from tests.integration import test_reply_support as support
@@ -359,6 +359,51 @@ def test_a_support_board_attachment_redirecting_on_its_own_server_is_followed(re
     assert "Licuadora Oster" in text
 
 
+def _listing_media_host(monkeypatch, uploads_host) -> None:
+    """SUPPORT_BOARD_MEDIA_HOSTS names the https uploads host (a Support Board keeping uploads on S3)."""
+    from mostrador.config import reset_settings
+
+    monkeypatch.setenv("SUPPORT_BOARD_MEDIA_HOSTS", f"cdn.tienda.example, {uploads_host.host}")
+    reset_settings()
+
+
+def test_a_support_board_photo_on_a_listed_media_host_is_fetched_over_https(
+    reply_env, db, llm_server, monkeypatch, uploads_host
+):
+    _catalog(db)
+    use_openai_media(monkeypatch, llm_server)
+    _listing_media_host(monkeypatch, uploads_host)
+    photo = png_photo("bucket")
+    llm_server.add_image_description(photo, "Una licuadora Oster con vaso de vidrio.")
+    url = uploads_host.add_file("2026/11/licuadora.png", photo, "image/png")
+    assert url.startswith("https://localhost:")
+
+    assert deliver(_board_photo_from(reply_env, llm_server, url, "licuadora.png")) == []
+
+    assert [(r.method, r.path) for r in uploads_host.requests] == [("GET", "/uploads/2026/11/licuadora.png")]
+    assert llm_server.calls("vision") == 1
+    [text] = reply_env.meta.sent_texts()
+    assert "Licuadora Oster" in text
+
+
+def test_a_listed_media_host_is_fetched_over_https_only_and_every_other_host_stays_refused(
+    reply_env, db, llm_server, monkeypatch, uploads_host
+):
+    use_openai_media(monkeypatch, llm_server)
+    _listing_media_host(monkeypatch, uploads_host)
+    photo = png_photo("refused")
+    llm_server.add_image_description(photo, "Una licuadora.")
+    uploads_host.add_file("f.png", photo, "image/png")
+    elsewhere = reply_env.meta.cdn_url(photo, "image/png", name="elsewhere.png")  # a host not listed
+    away = uploads_host.add_redirect("away.png", elsewhere)  # listed, but sends the download elsewhere
+    for url in (uploads_host.http_url("f.png"), elsewhere, away):
+        assert deliver(_board_photo_from(reply_env, llm_server, url)) == []
+
+    assert [r.path for r in uploads_host.requests] == ["/uploads/away.png"]  # plain http: never asked
+    assert _cdn_fetches(reply_env) == [] and llm_server.calls("vision") == 0
+    assert reply_env.meta.sent_texts() == [notice("photo_unavailable", "es")] * 3
+
+
 def test_offline_a_photo_with_a_caption_is_answered_by_the_caption_and_says_photos_need_a_model(reply_env, db):
     _catalog(db)
     message = wa_in("image", {"id": "555", "mime_type": "image/jpeg", "caption": "¿tienen licuadoras?"})
@@ -389,6 +434,55 @@ def test_reactions_are_recorded_never_answered_and_a_removal_is_ignored(reply_en
     assert (row["media_kind"], row["text"]) == ("reaction", "👍")
     assert (row["state"], row["state_reason"]) == ("skipped", "reaction")
     assert message_row(db, removal.platform_message_id)["state_reason"] == "reaction_removed"
+
+
+def test_a_reaction_shows_the_message_it_refers_to_and_a_removal_clears_it(reply_env, db):
+    """The admin API (and so the console's transcript) shows "👍 to <that message>": WhatsApp's
+    `reaction.message_id` names one of our reply's pieces or a customer message. A changed reaction
+    replaces the earlier one, a removal clears it; none of them is answered."""
+    from datetime import UTC, datetime
+
+    from mostrador.operations.conversations import REACTED_EXCERPT_CHARACTERS, conversation_view
+
+    _catalog(db)
+    question = wa_text("hola, ¿tienen ventiladores?")
+    assert deliver(question) == []
+    [ours] = support.replies(db, question.conversation_id)
+    sent = len(reply_env.meta.sent())
+    our_piece = ours["platform_message_ids"][-1]
+    events = [
+        wa_in("reaction", {"message_id": our_piece, "emoji": "👍"}),
+        wa_in("reaction", {"message_id": our_piece, "emoji": "❤️"}),  # changed: replaces the 👍
+        wa_in("reaction", {"message_id": question.platform_message_id, "emoji": "😮"}),  # to their own message
+        wa_in("reaction", {"message_id": our_piece, "emoji": ""}),  # removal: clears the ❤️
+        wa_in("reaction", {"message_id": "wamid.NEVER-SEEN", "emoji": "🙏"}),  # a message not in the log
+    ]
+    for event in events:
+        assert deliver(event) == []
+    assert len(reply_env.meta.sent()) == sent  # never answered
+
+    view = conversation_view(db, "default", question.conversation_id, cursor=None, limit=50, now=datetime.now(UTC))
+    shown = {m["id"]: m for m in view["messages"]}
+    reactions = [shown[message_row(db, e.platform_message_id)["id"]]["reaction"] for e in events]
+    # A long message is shown by its start.
+    excerpt = reactions[0]["to"]["text"]
+    assert len(ours["text"]) > REACTED_EXCERPT_CHARACTERS >= len(excerpt)
+    assert excerpt.endswith("…") and ours["text"].startswith(excerpt.removesuffix("…"))
+    to_ours = {"id": ours["id"], "direction": "outbound", "actor": "bot", "mediaKind": "text", "text": excerpt}
+    question_id = message_row(db, question.platform_message_id)["id"]
+    to_question = {"id": question_id, "direction": "inbound", "actor": "customer", "mediaKind": "text",
+                   "text": "hola, ¿tienen ventiladores?"}  # fmt: skip
+    assert reactions == [
+        {"emoji": "👍", "status": "replaced", "platformMessageId": our_piece, "to": to_ours},
+        {"emoji": "❤️", "status": "removed", "platformMessageId": our_piece, "to": to_ours},
+        {"emoji": "😮", "status": "current", "platformMessageId": question.platform_message_id, "to": to_question},
+        {"emoji": "", "status": "removal", "platformMessageId": our_piece, "to": to_ours},
+        {"emoji": "🙏", "status": "current", "platformMessageId": "wamid.NEVER-SEEN", "to": None},
+    ]
+    assert "reaction" not in shown[question_id] and "reaction" not in shown[ours["id"]]
+    assert [shown[message_row(db, e.platform_message_id)["id"]]["stateReason"] for e in events] == [
+        "reaction", "reaction", "reaction", "reaction_removed", "reaction",
+    ]  # fmt: skip
 
 
 def test_a_sticker_gets_no_reply(reply_env, db):

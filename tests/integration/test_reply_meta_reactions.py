@@ -1,14 +1,17 @@
 """Messenger and Instagram reactions (webhook field `message_reactions`) end to end: Meta's JSON
 (tests/fixtures/channels) signed into the real webhook handler, over moto's FIFO reply queue, into
 the real reply handler and database, with the fake Meta Graph server. Issue 13: a reaction is
-recorded and never answered; a removal (`unreact`) is ignored."""
+recorded with the message it refers to and never answered; a removal (`unreact`) is never answered and
+clears the reaction in the transcript."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from mostrador.operations.conversations import conversation_view
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_reply_support as support
 from tests.integration.channel_pipeline import ChannelPipeline, channel_pipeline_fixture, fixture  # noqa: F401
@@ -43,7 +46,7 @@ def test_a_reaction_to_our_reply_is_recorded_never_answered_and_its_removal_is_i
     pipeline.run_replies()
     [answer] = reply_env.meta.sent()
     [reply] = db.execute(
-        "SELECT platform_message_ids FROM messages WHERE conversation_id = %s AND direction = 'outbound'",
+        "SELECT id, platform_message_ids FROM messages WHERE conversation_id = %s AND direction = 'outbound'",
         (conversation,),
     ).fetchall()
     our_mid = reply["platform_message_ids"][0]
@@ -64,6 +67,13 @@ def test_a_reaction_to_our_reply_is_recorded_never_answered_and_its_removal_is_i
     )
     assert liked["text"] in ("\u2764\ufe0f", "\U0001f44d")
     assert (unliked["media_kind"], unliked["text"], unliked["state_reason"]) == ("reaction", "", "reaction_removed")
+    # The transcript (admin API) shows what each refers to: our reply (`reaction.mid`); the removal clears it.
+    view = conversation_view(db, "default", conversation, cursor=None, limit=50, now=datetime.now(UTC))
+    shown = {m["id"]: m.get("reaction") for m in view["messages"]}
+    assert shown[liked["id"]]["status"] == "removed" and shown[unliked["id"]]["status"] == "removal"
+    assert shown[liked["id"]]["platformMessageId"] == shown[unliked["id"]]["platformMessageId"] == our_mid
+    assert shown[liked["id"]]["to"]["id"] == shown[unliked["id"]]["to"]["id"] == reply["id"]
+    assert shown[liked["id"]]["to"]["actor"] == "bot" and shown[liked["id"]]["emoji"] == liked["text"]
 
 
 def test_a_reaction_redelivered_by_meta_is_recorded_once(channel_pipeline: ChannelPipeline, reply_env, db) -> None:

@@ -10,9 +10,25 @@ import { ageTime, badge, customerLabel, knowledgeSource, refreshAges } from './l
 const REFRESH_MS = 3000;
 const TAKEOVER_CHOICES = [['30', 'conv.minutes30'], ['120', 'conv.hours2'], ['1440', 'conv.hours24'], ['until', 'conv.untilResumed']];
 
+function mediaLabel(kind) {
+  return `[${t(`media.${kind}`, {}, kind || t('media.other'))}]`;
+}
+
+// A reaction says which message it refers to ("👍 a «…»"), and whether the customer changed or took it
+// back later; a removal says what it took back.
+function reactionText(reaction) {
+  const target = reaction.to
+    ? t('reaction.quoted', { text: reaction.to.text || mediaLabel(reaction.to.mediaKind) })
+    : t('reaction.unknownMessage');
+  if (reaction.status === 'removal') return t('reaction.removal', { target });
+  const words = t('reaction.to', { emoji: reaction.emoji, target });
+  return reaction.status === 'current' ? words : `${words} (${t(`reaction.${reaction.status}`, {}, reaction.status)})`;
+}
+
 function messageText(message) {
+  if (message.reaction) return reactionText(message.reaction);
   if (message.text) return message.text;
-  return `[${t(`media.${message.mediaKind}`, {}, message.mediaKind || t('media.other'))}]`;
+  return mediaLabel(message.mediaKind);
 }
 
 // What the models made of a voice note (its transcript) or a photo (the product they saw): the text the

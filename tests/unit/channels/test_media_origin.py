@@ -88,3 +88,67 @@ def test_without_a_support_board_url_nothing_is_fetched_and_meta_attachments_are
     assert recorder.asked == []
     # Messenger/Instagram attachment URLs come in Meta-signed webhooks, from Meta's CDN hosts.
     assert media.fetch(_message("https://scontent.xx.fbcdn.net/v/a.png", channel="messenger")).data == b"\x89PNG"
+
+
+def test_support_board_media_hosts_are_fetched_over_https_only_and_nothing_else_is() -> None:
+    """SUPPORT_BOARD_MEDIA_HOSTS: a Support Board storing uploads on Amazon S3 / CloudFront. Those hosts
+    are added to its own origin, https only, exactly as named (port 443 unless one is given), redirects
+    included; every tenant's Support Board may use them (a deployment setting)."""
+    settings = load_settings(
+        {
+            "TENANT_ID": "main",
+            "SUPPORT_BOARD_API_URL": "https://main.example/include/api.php",
+            "SUPPORT_BOARD_MEDIA_HOSTS": "Uploads-Bucket.s3.amazonaws.com, d111.cloudfront.net:8443",
+        }
+    )
+    acme = tenant_settings(
+        settings,
+        TenantProfile(tenant_id="acme", display_name="Acme", support_board_api_url="https://sb.acme.example/x/api.php"),
+        {},
+    )
+    for tenant in (settings, acme):
+        recorder = Recorder()
+        media = _media(tenant, recorder)
+        assert media.fetch(_message("https://uploads-bucket.s3.amazonaws.com/2026/f.png")).data == b"\x89PNG"
+        assert media.fetch(_message("https://UPLOADS-BUCKET.s3.amazonaws.com:443/moved/g.png")).data == b"\x89PNG"
+        assert media.fetch(_message("https://d111.cloudfront.net:8443/uploads/h.png")).data == b"\x89PNG"
+        for refused in (
+            "http://uploads-bucket.s3.amazonaws.com/2026/f.png",  # https only
+            "https://d111.cloudfront.net/uploads/h.png",  # listed with another port
+            "https://other-bucket.s3.amazonaws.com/f.png",  # another bucket on the same service
+            "https://uploads-bucket.s3.amazonaws.com.evil.example/f.png",
+            "https://uploads-bucket.s3.amazonaws.com@169.254.169.254/latest/meta-data/",
+            "https://s3.amazonaws.com/uploads-bucket/f.png",
+        ):
+            with pytest.raises(MediaUnavailable):
+                media.fetch(_message(refused))
+        assert recorder.asked == [
+            "https://uploads-bucket.s3.amazonaws.com/2026/f.png",
+            "https://uploads-bucket.s3.amazonaws.com/moved/g.png",
+            "https://uploads-bucket.s3.amazonaws.com/uploads/g.png",
+            "https://d111.cloudfront.net:8443/uploads/h.png",
+        ]
+
+
+def test_a_media_host_redirecting_off_the_list_is_not_followed() -> None:
+    settings = load_settings({"TENANT_ID": "main", "SUPPORT_BOARD_MEDIA_HOSTS": "uploads.example.com"})
+    asked: list[str] = []
+
+    def away(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+
+    media = ChannelMedia.from_settings(settings, http=httpx.Client(transport=httpx.MockTransport(away)))
+    with pytest.raises(MediaUnavailable, match="media hosts"):
+        media.fetch(_message("https://uploads.example.com/f.png"))
+    assert asked == ["https://uploads.example.com/f.png"]  # listed hosts alone, even without SUPPORT_BOARD_API_URL
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["https://uploads.example.com", "uploads.example.com/media", "*.cloudfront.net", "10.0.0.5", "a.example.com:0"],
+)
+def test_a_media_hosts_entry_that_is_not_a_host_name_is_refused_naming_it(value: str) -> None:
+    with pytest.raises(ValueError, match="is not a host name") as refused:
+        load_settings({"SUPPORT_BOARD_MEDIA_HOSTS": f"uploads.example.com, {value}"})
+    assert repr(value) in str(refused.value)

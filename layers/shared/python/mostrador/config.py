@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import lru_cache
 from typing import Literal
 
@@ -46,6 +47,29 @@ SECRET_ARN_VARIABLES = (
 # agree, tests/infra). A customer message recorded longer ago than this and still `received` is no longer
 # being handled (its invocation raised and it waits a retry, or it was dead-lettered).
 REPLY_FUNCTION_TIMEOUT_SECONDS = 90
+
+
+# One host name of SUPPORT_BOARD_MEDIA_HOSTS: DNS labels, lower case, the last starting with a letter (so
+# never an IP address), optionally ":port". No scheme, path or wildcard: each host is named exactly.
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=[^:]{{1,253}}(:|$))({_LABEL}\.)*[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?(:\d{{1,5}})?")
+
+
+def media_hosts(value: str) -> frozenset[str]:
+    """SUPPORT_BOARD_MEDIA_HOSTS ("uploads.example.com, d111.cloudfront.net:8443") as `host:port` entries
+    (443 when not given). ValueError naming the entry that is not a host name."""
+    hosts = set()
+    for entry in value.split(","):
+        host = entry.strip().lower().rstrip(".")
+        if not host:
+            continue
+        if not _HOST_NAME.fullmatch(host) or (":" in host and not 0 < int(host.rsplit(":", 1)[1]) < 65536):
+            raise ValueError(
+                f"SUPPORT_BOARD_MEDIA_HOSTS: {entry.strip()!r} is not a host name; list host names only, comma-"
+                "separated, without https:// or a path (e.g. 'mybucket.s3.amazonaws.com, d111.cloudfront.net')"
+            )
+        hosts.add(host if ":" in host else f"{host}:443")
+    return frozenset(hosts)
 
 
 class Settings(BaseModel):
@@ -109,6 +133,9 @@ class Settings(BaseModel):
     support_board_dm_bot_user_id: str | None = None
     comment_bot_proxy_user_id: str | None = None
     support_board_agent_ids: frozenset[str] = Field(default_factory=frozenset)
+    # Hosts besides SUPPORT_BOARD_API_URL's own that Support Board attachments may be downloaded from, over
+    # https only (its uploads on Amazon S3 or CloudFront): `host:port` entries (channels/media.py, SSRF guard).
+    support_board_media_hosts: frozenset[str] = Field(default_factory=frozenset)
     comment_bot_initiation_tag: str | None = None
     human_takeover_pause_minutes: int = 43200
 
@@ -145,6 +172,11 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("support_board_media_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        return media_hosts(value) if isinstance(value, str) else value
 
     @field_validator(
         "embedding_provider", "comment_bot_initiation_tag", "transcription_provider", "vision_provider", mode="before"

@@ -6,8 +6,9 @@
 * Messenger / Instagram: the webhook carries the attachment's URL on Meta's CDN (no token needed).
 * Support Board: the attachment's URL on the Support Board server. The URL comes from an unsigned
   webhook and the reply function runs inside the VPC, so it is fetched only from the origin of the
-  tenant's SUPPORT_BOARD_API_URL, redirects included (anything else could point the function at an
-  internal address: SSRF).
+  tenant's SUPPORT_BOARD_API_URL, or over https from a host the deployment lists in
+  SUPPORT_BOARD_MEDIA_HOSTS (where Support Board stores uploads: Amazon S3, CloudFront), redirects
+  included (anything else could point the function at an internal address: SSRF).
 
 MEDIA_MAX_BYTES is checked against the announced size before downloading and again while reading,
 so an oversized file is never held in memory whole. One module for every platform's download,
@@ -16,6 +17,7 @@ rather than one piece in each channel module: the rules (limits, errors) are the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,12 +79,17 @@ class ChannelMedia:
         whatsapp_token: str | None,
         max_bytes: int,
         support_board_url: str | None = None,
+        support_board_media_hosts: Iterable[str] = (),
         http: httpx.Client | None = None,
     ) -> None:
         self._graph_url = graph_url.rstrip("/")
         self._token = whatsapp_token
         self.max_bytes = max_bytes
-        self._support_board_origin = _origin(support_board_url) if support_board_url else None
+        # Where a Support Board attachment may come from: its own origin, and the listed hosts over https.
+        origins = {f"https://{host}" for host in support_board_media_hosts}
+        if support_board_url:
+            origins.add(_origin(support_board_url))
+        self._support_board_origins = frozenset(origins)
         self._http = http
 
     @classmethod
@@ -92,6 +99,7 @@ class ChannelMedia:
             whatsapp_token=settings.secret("whatsapp_token"),
             max_bytes=settings.media_max_bytes,
             support_board_url=settings.support_board_api_url,
+            support_board_media_hosts=settings.support_board_media_hosts,
             http=http,
         )
 
@@ -102,9 +110,9 @@ class ChannelMedia:
             return self._whatsapp(meta["media_id"], meta.get("media_mime_type"))
         url = meta.get("attachment_url")
         if url and message.channel == "support_board":
-            if self._support_board_origin is None:
+            if not self._support_board_origins:
                 raise MediaUnavailable("SUPPORT_BOARD_API_URL is not set: Support Board media cannot be downloaded")
-            return self._download(url, headers={}, mime_hint=None, only_origin=self._support_board_origin)
+            return self._download(url, headers={}, mime_hint=None, only_origins=self._support_board_origins)
         if url:
             return self._download(url, headers={}, mime_hint=None)
         raise MediaUnavailable("the message names no media to download")
@@ -138,9 +146,9 @@ class ChannelMedia:
         return self._download(str(info["url"]), headers=auth, mime_hint=str(info.get("mime_type") or mime_hint or ""))
 
     def _download(
-        self, url: str, *, headers: dict[str, str], mime_hint: str | None, only_origin: str | None = None
+        self, url: str, *, headers: dict[str, str], mime_hint: str | None, only_origins: frozenset[str] | None = None
     ) -> MediaFile:
-        """GET `url`; with `only_origin`, every hop (the URL and each redirect) must be on that origin."""
+        """GET `url`; with `only_origins`, every hop (the URL and each redirect) must be on one of them."""
         import httpx
 
         if not url.lower().startswith(("https://", "http://")):
@@ -151,14 +159,14 @@ class ChannelMedia:
             raise MediaUnavailable("media URL is not a valid URL") from exc
         try:
             for _ in range(_MAX_REDIRECTS + 1):
-                if only_origin is not None and _origin(target) != only_origin:
-                    raise MediaUnavailable("media URL is not on the channel's own server")
+                if only_origins is not None and _origin(target) not in only_origins:
+                    raise MediaUnavailable("media URL is not on the channel's own server or its media hosts")
                 response = self._client().send(
                     self._client().build_request("GET", target, headers=headers),
                     stream=True,
-                    follow_redirects=only_origin is None,
+                    follow_redirects=only_origins is None,
                 )
-                if only_origin is None or not response.is_redirect or "location" not in response.headers:
+                if only_origins is None or not response.is_redirect or "location" not in response.headers:
                     break
                 response.close()
                 target = target.join(response.headers["location"])

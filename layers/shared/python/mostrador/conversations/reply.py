@@ -296,6 +296,12 @@ class ReplyService:
             if watermark is not None and conversation_id:
                 moved = repo.apply_watermark(self.conn, item.tenant_id, conversation_id, item.status, watermark)
                 return ReplyOutcome("status", f"{item.status}:{moved}")
+            if item.status == "failed" and repo.note_photo_piece_failed(self.conn, item):
+                # WhatsApp fetched the product photo's link after accepting it and could not: the text
+                # still reached the customer, so the reply is not failed (docs/conversations.md).
+                metrics.add_metric(name="ProductPhotoFailures", unit="Count", value=1)
+                logger.warning("product photo failed after it was sent", extra={"code": item.error_code})
+                return ReplyOutcome("status", "photo_failed")
             known = repo.apply_status(self.conn, item)
             if not known:
                 logger.info("status for an unknown message", extra={"channel": item.channel, "status": item.status})
@@ -1041,7 +1047,8 @@ class ReplyService:
             # The first unit that goes out quotes the customer's message (the text, when the photo failed).
             piece = units[index] if not sent_ids else replace(units[index], reply_to_message_id=None)
             try:
-                sent_ids.extend(sender.send(piece).platform_message_ids)
+                piece_ids = sender.send(piece).platform_message_ids
+                sent_ids.extend(piece_ids)
             except TransientSendError as error:
                 # Left pending: the queue redelivers this item and the rest of the reply is sent then.
                 logger.warning("send failed, will retry", extra={**log, "code": error.code, "piece": index})
@@ -1063,7 +1070,9 @@ class ReplyService:
                 logger.error("send failed permanently", extra={**log, "code": error.code})
                 return ReplyOutcome("failed", f"send_failed:{error.code}", inbound_id, draft["id"])
             if index < len(units) - 1:
-                repo.record_pieces_sent(self.conn, tenant, draft["id"], index + 1, sent_ids)
+                # The photo's own id: WhatsApp reports a dead photo link later, as a status naming it.
+                photo_id = piece_ids[0] if piece.image_url and piece_ids else None
+                repo.record_pieces_sent(self.conn, tenant, draft["id"], index + 1, sent_ids, image_message_id=photo_id)
         latency_ms = int((time.monotonic() - started) * 1000)
         with self.conn.transaction():
             repo.mark_reply_sent(self.conn, tenant, draft["id"], sent_ids, latency_ms)

@@ -84,10 +84,12 @@ def share_pause(conn: Connection, tenant_id: str, conversation_id: str, others: 
 def record_inbound(conn: Connection, message: InboundMessage, actor: str) -> RecordedInbound:
     """Insert the inbound message once. A known platform id returns the existing row, created=False."""
     ensure_conversation(conn, message.tenant_id, message.conversation_id, message.channel)
+    # A reaction names the message it reacts to (shown with it: "👍 to <that message>").
+    reacted = message.metadata.get("reacted_message_id") if message.media_kind == "reaction" else None
     row = conn.execute(
         "INSERT INTO messages (tenant_id, conversation_id, channel, direction, actor, sender_id, text,"
-        " media_kind, platform_message_id, platform_message_ids, state, platform_timestamp)"
-        " VALUES (%s, %s, %s, 'inbound', %s, %s, %s, %s, %s, ARRAY[%s], 'received', %s)"
+        " media_kind, platform_message_id, platform_message_ids, state, platform_timestamp, reacted_message_id)"
+        " VALUES (%s, %s, %s, 'inbound', %s, %s, %s, %s, %s, ARRAY[%s], 'received', %s, %s)"
         " ON CONFLICT (tenant_id, platform_message_id) DO NOTHING RETURNING id, state",
         (
             message.tenant_id,
@@ -100,6 +102,7 @@ def record_inbound(conn: Connection, message: InboundMessage, actor: str) -> Rec
             message.platform_message_id,
             message.platform_message_id,
             message.timestamp,
+            reacted or None,
         ),
     ).fetchone()
     if row is not None:
@@ -398,13 +401,20 @@ def mark_reply_sent(
 
 
 def record_pieces_sent(
-    conn: Connection, tenant_id: str, reply_id: int, pieces_sent: int, platform_message_ids: list[str]
+    conn: Connection,
+    tenant_id: str,
+    reply_id: int,
+    pieces_sent: int,
+    platform_message_ids: list[str],
+    *,
+    image_message_id: str | None = None,
 ) -> None:
-    """Progress of a reply sent in pieces, kept as each piece goes out."""
+    """Progress of a reply sent in pieces, kept as each piece goes out; `image_message_id`: the piece
+    just sent was the product photo, under this id (a later status naming it is the photo's)."""
     conn.execute(
-        "UPDATE messages SET pieces_sent = %s, platform_message_ids = %s, updated_at = now()"
-        " WHERE tenant_id = %s AND id = %s",
-        (pieces_sent, platform_message_ids, tenant_id, reply_id),
+        "UPDATE messages SET pieces_sent = %s, platform_message_ids = %s,"
+        " image_message_id = coalesce(%s, image_message_id), updated_at = now() WHERE tenant_id = %s AND id = %s",
+        (pieces_sent, platform_message_ids, image_message_id, tenant_id, reply_id),
     )
 
 
@@ -440,6 +450,29 @@ def note_photo_failed(
             reply_id,
         ),
     )
+
+
+def note_photo_piece_failed(conn: Connection, update: StatusUpdate) -> bool:
+    """A `failed` status naming the product photo of a reply that has text besides it: the photo is
+    noted as not sent (`photo_failed:<code>`, as when Messenger refuses it during the send) and the
+    reply's status is left as its text's. True when the status was the photo's; a reply that already
+    failed keeps its own error. False for any other message (its status applies as usual)."""
+    row = conn.execute(
+        "UPDATE messages SET"
+        " error_code = CASE WHEN status = 'failed' THEN error_code ELSE %s END,"
+        " error_title = CASE WHEN status = 'failed' THEN error_title ELSE %s END,"
+        " updated_at = now()"
+        " WHERE tenant_id = %s AND direction = 'outbound' AND platform_message_ids @> ARRAY[%s]::text[]"
+        " AND image_message_id = %s AND btrim(text) <> '' RETURNING id",
+        (
+            f"{PHOTO_FAILED}:{update.error_code or 'unknown'}",
+            f"product photo not sent: {update.error_title or 'failed'}"[:500],
+            update.tenant_id,
+            update.platform_message_id,
+            update.platform_message_id,
+        ),
+    ).fetchone()
+    return row is not None
 
 
 def apply_watermark(conn: Connection, tenant_id: str, conversation_id: str, status: str, watermark: datetime) -> int:

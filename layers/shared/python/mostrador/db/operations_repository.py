@@ -108,12 +108,29 @@ def customer_conversations(
 def conversation_messages(
     conn: Connection, tenant_id: str, conversation_id: str, *, after_id: int, limit: int
 ) -> list[dict[str, Any]]:
+    """A page of the conversation's messages. A reaction comes with the message it reacts to (`reacted_*`:
+    any piece of one of our replies, or an inbound message; none when it is not in the log or was taken
+    back) and `next_reaction_text`: the same sender's next reaction to that message ('' a removal, NULL
+    none: this one still stands)."""
     return conn.execute(
-        "SELECT id, direction, actor, sender_id, text, media_kind, state, state_reason, status, error_code,"
-        " error_title, latency_ms, provider, model, tokens_in, tokens_out, language, in_reply_to, created_at,"
-        " transcript, media_description, choices, image_url"
-        " FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s AND deleted_at IS NULL"
-        " ORDER BY id LIMIT %s",
+        "SELECT m.id, m.direction, m.actor, m.sender_id, m.text, m.media_kind, m.state, m.state_reason, m.status,"
+        " m.error_code, m.error_title, m.latency_ms, m.provider, m.model, m.tokens_in, m.tokens_out, m.language,"
+        " m.in_reply_to, m.created_at, m.transcript, m.media_description, m.choices, m.image_url,"
+        " m.reacted_message_id, reacted.id AS reacted_id, reacted.direction AS reacted_direction,"
+        " reacted.actor AS reacted_actor, reacted.text AS reacted_text, reacted.media_kind AS reacted_media_kind,"
+        " later.text AS next_reaction_text"
+        " FROM messages m"
+        " LEFT JOIN LATERAL (SELECT r.id, r.direction, r.actor, r.text, r.media_kind FROM messages r"
+        "  WHERE r.tenant_id = m.tenant_id AND r.conversation_id = m.conversation_id AND r.id <> m.id"
+        "  AND r.platform_message_ids @> ARRAY[m.reacted_message_id] AND r.deleted_at IS NULL"
+        "  ORDER BY r.id LIMIT 1) reacted ON m.reacted_message_id IS NOT NULL"
+        " LEFT JOIN LATERAL (SELECT l.text FROM messages l"
+        "  WHERE l.tenant_id = m.tenant_id AND l.conversation_id = m.conversation_id AND l.id > m.id"
+        "  AND l.media_kind = 'reaction' AND l.reacted_message_id = m.reacted_message_id"
+        "  AND l.sender_id IS NOT DISTINCT FROM m.sender_id ORDER BY l.id LIMIT 1) later"
+        "  ON m.reacted_message_id IS NOT NULL"
+        " WHERE m.tenant_id = %s AND m.conversation_id = %s AND m.id > %s AND m.deleted_at IS NULL"
+        " ORDER BY m.id LIMIT %s",
         (tenant_id, conversation_id, after_id, limit),
     ).fetchall()
 

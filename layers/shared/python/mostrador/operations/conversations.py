@@ -117,6 +117,8 @@ def message_json(
         message.update(state=row["state"], stateReason=row["state_reason"])
         # What the models made of a voice note or a photo (null for text).
         message.update(transcript=row.get("transcript"), mediaDescription=row.get("media_description"))
+        if row["media_kind"] == "reaction":
+            message["reaction"] = reaction_json(row)
     else:
         choices = row.get("choices")
         message.update(
@@ -139,6 +141,39 @@ def message_json(
             citedKnowledge=knowledge or [],
         )
     return message
+
+
+# How much of the message a reaction refers to is shown with it (the whole message is in the transcript).
+REACTED_EXCERPT_CHARACTERS = 120
+
+
+def reaction_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A customer's reaction and the message it refers to ("👍 to <that message>").
+
+    `status`: `current` (it still stands), `replaced` (the customer reacted to that message again with
+    another emoji), `removed` (the customer took it away later), or `removal` (this row is the taking away).
+    `to` is null when the message reacted to is not in the log (older than Mostrador, or taken back)."""
+    emoji = row["text"] or ""
+    later = row.get("next_reaction_text")
+    if not emoji:
+        status = "removal"
+    elif later is None:
+        status = "current"
+    else:
+        status = "replaced" if later else "removed"
+    target = None
+    if row.get("reacted_id") is not None:
+        text = row.get("reacted_text") or ""
+        if len(text) > REACTED_EXCERPT_CHARACTERS:
+            text = text[: REACTED_EXCERPT_CHARACTERS - 1].rstrip() + "…"
+        target = {
+            "id": row["reacted_id"],
+            "direction": row["reacted_direction"],
+            "actor": row["reacted_actor"],
+            "mediaKind": row["reacted_media_kind"],
+            "text": text,
+        }
+    return {"emoji": emoji, "status": status, "platformMessageId": row.get("reacted_message_id"), "to": target}
 
 
 def _shows_error(row: dict[str, Any]) -> bool:
