@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mostrador.conversations.notices import notice
-from tests.fakes.media_files import mp4_voice_note, ogg_opus_voice_note, png_photo
+from tests.fakes.media_files import amr_voice_note, mp3_voice_note, mp4_voice_note, ogg_opus_voice_note, png_photo
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import rich_support
 from tests.integration import test_admin_support as admin_support
@@ -150,6 +150,34 @@ def test_an_mp4_audio_clip_over_the_duration_limit_gets_a_clear_message(
     assert deliver(message) == []
     assert reply_env.meta.sent_texts() == [notice("voice_too_long", "es", minutes="2")]
     assert llm_server.calls("transcription") == 0
+
+
+@pytest.mark.parametrize(
+    ("make", "mime"),
+    [
+        (lambda seconds, marker: amr_voice_note(seconds, marker), "audio/amr"),
+        (lambda seconds, marker: amr_voice_note(seconds, marker, wideband=True), "audio/amr"),
+        (lambda seconds, marker: mp3_voice_note(seconds, marker), "audio/mpeg"),
+    ],
+    ids=["amr", "amr-wb", "mp3"],
+)
+def test_an_amr_or_mp3_voice_note_over_the_duration_limit_gets_a_clear_message(
+    reply_env, db, llm_server, monkeypatch, make, mime
+):
+    """WhatsApp takes AMR and MP3 audio too: their length is measured from their frames."""
+    use_openai_media(monkeypatch, llm_server)
+    monkeypatch.setenv("VOICE_NOTE_MAX_SECONDS", "120")
+    long = make(185, f"long-{mime}")
+    llm_server.add_transcript(long, "esto no debería transcribirse")
+    message = wa_in("audio", {"id": reply_env.meta.add_media(long, mime), "mime_type": mime})
+    assert deliver(message) == []
+    assert reply_env.meta.sent_texts() == [notice("voice_too_long", "es", minutes="2")]
+    assert llm_server.calls("transcription") == 0
+    # Within the limit the same format is transcribed and answered.
+    short = make(20, f"short-{mime}")
+    llm_server.add_transcript(short, "¿tienen ventiladores?")
+    assert deliver(wa_in("audio", {"id": reply_env.meta.add_media(short, mime), "mime_type": mime})) == []
+    assert llm_server.calls("transcription") == 1
 
 
 def test_a_voice_note_over_the_size_limit_is_not_even_downloaded(reply_env, db, llm_server, monkeypatch):

@@ -13,7 +13,9 @@ or leaves a tombstone for a message not received yet; it is never answered.
 With the burst quiet window on, a customer message is recorded and waits; the first of a burst
 puts a timer on the reply queue, and when it is due one reply answers every waiting message. A
 reply that a newer waiting message made stale, or one of whose messages was taken back while it was
-written, is superseded, never sent (docs/conversations.md).
+written, is superseded, never sent; superseded by a message still being handled, it leaves a backstop
+timer that answers the older messages should that handling fail. Items the queue gave up on are
+settled from its dead-letter queue (handle_dead_letter; docs/conversations.md).
 """
 
 from __future__ import annotations
