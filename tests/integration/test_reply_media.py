@@ -180,6 +180,20 @@ def test_an_amr_or_mp3_voice_note_over_the_duration_limit_gets_a_clear_message(
     assert llm_server.calls("transcription") == 1
 
 
+@pytest.mark.parametrize("provider", ["openai", "gemini"])
+def test_a_silent_voice_note_is_transcribed_once_and_the_customer_asked_to_type(
+    reply_env, db, llm_server, monkeypatch, provider
+):
+    """An empty transcript is silence: the other provider (its key is set) is not paid to hear nothing."""
+    use_openai_media(monkeypatch, llm_server, provider=provider)
+    message, data, _ = _voice(reply_env, 6, f"silent-{provider}")
+    llm_server.add_transcript(data, "")
+    assert deliver(message) == []
+    assert [r.api for r in llm_server.requests if r.kind == "transcription"] == [provider]
+    assert reply_env.meta.sent_texts() == [notice("voice_unavailable", "es")]
+    assert message_row(db, message.platform_message_id)["transcript"] is None
+
+
 def test_a_voice_note_over_the_size_limit_is_not_even_downloaded(reply_env, db, llm_server, monkeypatch):
     use_openai_media(monkeypatch, llm_server)
     monkeypatch.setenv("MEDIA_MAX_BYTES", "2000000")
