@@ -419,6 +419,44 @@ def test_offline_a_photo_without_a_caption_gets_the_notice_only(reply_env, db):
 # -- events that get no reply ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("language", "first", "says"),
+    [
+        ("es", "hola, ¿tienen neveras de dos puertas?", "Por ahora solo puedo leer texto."),
+        ("en", "hello, do you have any fridges with two doors?", "For now I can only read text."),
+        ("pt", "olá, vocês têm geladeiras de duas portas?", "Por enquanto só consigo ler texto."),
+        (
+            "fr",
+            "bonjour, avez-vous des réfrigérateurs à deux portes ?",
+            "Pour l'instant, je ne peux lire que le texte.",
+        ),
+    ],
+    ids=["es", "en", "pt", "fr"],
+)
+def test_offline_the_unsupported_notice_says_only_text_is_read(reply_env, db, language, first, says):
+    """Offline a voice note gets "I can't listen to audio yet": the notice must not promise voice notes or
+    photos. Told in the conversation's language."""
+    opening = wa_text(first)
+    assert deliver(opening) == []
+    video = wa_in("video", {"id": "890", "mime_type": "video/mp4"})
+    assert deliver(video) == []
+    assert reply_env.meta.sent_texts()[-1] == notice("unsupported_text_only", language)
+    assert reply_env.meta.sent_texts()[-1].startswith(says)
+
+
+def test_the_unsupported_notice_names_voice_notes_only_where_they_are_transcribed(
+    reply_env, db, llm_server, monkeypatch
+):
+    use_openai_media(monkeypatch, llm_server)
+    monkeypatch.setenv("VISION_PROVIDER", "offline")
+    from mostrador.config import reset_settings
+
+    reset_settings()
+    assert deliver(fb_in(message={"is_unsupported": True})) == []
+    assert reply_env.meta.sent_texts() == [notice("unsupported_no_photos", "es")]
+    assert "notas de voz" in reply_env.meta.sent_texts()[0] and "fotos" not in reply_env.meta.sent_texts()[0]
+
+
 def test_reactions_are_recorded_never_answered_and_a_removal_is_ignored(reply_env, db):
     first = wa_text("hola, ¿tienen neveras?")
     deliver(first)
@@ -440,7 +478,8 @@ def test_a_sticker_gets_no_reply(reply_env, db):
     assert message_row(db, sticker.platform_message_id)["state_reason"] == "sticker"
 
 
-def test_unsupported_messages_get_one_polite_notice_per_conversation(reply_env, db):
+def test_unsupported_messages_get_one_polite_notice_per_conversation(reply_env, db, llm_server, monkeypatch):
+    use_openai_media(monkeypatch, llm_server)  # voice notes and photos are read here: the notice says so
     video = wa_in("video", {"id": "888", "mime_type": "video/mp4"})
     unknown = wa_in("unsupported", None, errors=[{"code": 131051, "title": "Message type unknown"}])
     document = wa_in("document", {"id": "889", "mime_type": "application/pdf", "filename": "lista.pdf"})

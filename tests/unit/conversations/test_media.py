@@ -23,7 +23,6 @@ from tests.fakes.media_files import (
     webm_voice_note,
 )
 
-
 # AMR frame types with their sizes (TOC byte included): every speech mode, SID, and NO_DATA.
 _AMR_SIZES = [(0, 13), (1, 14), (2, 16), (3, 18), (4, 20), (5, 21), (6, 27), (7, 32), (8, 6), (15, 1)]
 

@@ -59,6 +59,10 @@ class MediaReader:
         """Whether any model looks at photos (else a photo's caption is answered alone)."""
         return bool(self._describers())
 
+    def can_hear(self) -> bool:
+        """Whether any model transcribes voice notes (else they get the "needs a model" notice)."""
+        return bool(self._transcribers())
+
     def understand(
         self, message: InboundMessage, language: str, *, on_usage: Callable[[Usage, str], None] | None = None
     ) -> Understood:

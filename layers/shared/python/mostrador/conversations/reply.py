@@ -63,7 +63,7 @@ from mostrador.conversations.escalation import (
 from mostrador.conversations.escalation_notice import EscalationNotice
 from mostrador.conversations.language import DEFAULT_LANGUAGE, conversation_language, language_name, localized
 from mostrador.conversations.media import MediaReader, Understood
-from mostrador.conversations.notices import notice
+from mostrador.conversations.notices import notice, unsupported_key
 from mostrador.conversations.reply_queue import ReplyDue
 from mostrador.conversations.toolbox import Catalog, KnowledgeBase, ProductPhotos, ReplyToolbox, ToolOutcome
 from mostrador.conversations.window import window_applies, window_open
@@ -606,8 +606,10 @@ class ReplyService:
     def _unreadable(
         self, message: InboundMessage, inbound_id: int, language: str, started: float, log: dict[str, Any]
     ) -> ReplyOutcome:
-        """A video, document or unknown message: the "I can read..." notice, once per conversation."""
+        """A video, document or unknown message: the "I can read..." notice, once per conversation. It names
+        what can be read here: voice notes and photos only where a model hears and sees them."""
         tenant, conversation_id = message.tenant_id, message.conversation_id
+        key = unsupported_key(hears=self.media.can_hear(), sees=self.media.can_see())
         with self.conn.transaction():
             claimed = repo.claim_unsupported_notice(self.conn, tenant, conversation_id)
             draft = (
@@ -617,7 +619,7 @@ class ReplyService:
                     conversation_id,
                     message.channel,
                     inbound_id,
-                    repo.ReplyDraft(notice("unsupported", language), language),
+                    repo.ReplyDraft(notice(key, language), language),
                 )
                 if claimed
                 else None
