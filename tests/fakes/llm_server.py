@@ -131,6 +131,8 @@ class FakeLLMServer:
         self._failures: list[_Failure] = []
         self.transcripts: dict[str, str] = {}
         self.image_descriptions: dict[str, str] = {}
+        # Gemini's finishReason for a file's answer (default STOP): "SAFETY", "MAX_TOKENS"...
+        self.media_finish_reasons: dict[str, str] = {}
         self.chat_arrived = threading.Event()
         self._chat_gate: threading.Event | None = None
         self._lock = threading.Lock()
@@ -177,8 +179,11 @@ class FakeLLMServer:
             for reply in replies:
                 self._scripted.append({"text": reply} if isinstance(reply, str) else dict(reply))
 
-    def add_transcript(self, audio: bytes, text: str) -> None:
+    def add_transcript(self, audio: bytes, text: str, *, finish_reason: str = "STOP") -> None:
+        """`text` "" is a silent voice note; Gemini answers it with `finish_reason` (another than STOP: an
+        answer cut short or blocked)."""
         self.transcripts[hashlib.sha256(audio).hexdigest()] = text
+        self.media_finish_reasons[hashlib.sha256(audio).hexdigest()] = finish_reason
 
     def add_image_description(self, image: bytes, text: str) -> None:
         self.image_descriptions[hashlib.sha256(image).hexdigest()] = text
@@ -306,9 +311,10 @@ class FakeLLMServer:
             table = self.transcripts if kind == "transcription" else self.image_descriptions
             default = "Fake transcript." if kind == "transcription" else "Fake photo description."
             text = table.get(_gemini_inline_sha(body), default)
+            finish = self.media_finish_reasons.get(_gemini_inline_sha(body), "STOP")
             return {
                 "candidates": [
-                    {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}
+                    {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish, "index": 0}
                 ],
                 "usageMetadata": {
                     "promptTokenCount": 300,
