@@ -530,6 +530,55 @@ def test_a_queue_failure_answers_503_and_the_same_upload_again_recovers(knowledg
     assert knowledge.document(retried.json["id"])["status"] == "ready"
 
 
+def test_an_approval_the_queue_refused_is_queued_by_the_same_request_again(knowledge, db, monkeypatch):
+    """Approving commits the decision and the FAQ entry, then queues the entry. When the queue refuses
+    (503 "send the same request again"), the same request again queues it and answers 200; it used to
+    answer 409 "already approved" and leave the entry pending, never embedded, never found."""
+    from mostrador.config import reset_settings
+
+    assert deliver(whatsapp("Quiero hablar con una persona: ¿emiten factura fiscal para empresas?")) == []
+    [escalation] = knowledge.admin.ok("GET", "/admin/escalations")["escalations"]
+    resolved = knowledge.admin.ok(
+        "POST", f"/admin/escalations/{escalation['id']}/resolve", body={"note": "Sí, con su RIF; se pide al pagar."}
+    )
+    approve = f"/admin/knowledge/suggestions/{resolved['suggestionId']}/approve"
+    edited = {"question": "¿Emiten factura fiscal para empresas?", "tags": ["facturas"]}
+    good_url = knowledge.queue_url
+    monkeypatch.setenv("KNOWLEDGE_QUEUE_URL", good_url + "-missing")
+    reset_settings()
+
+    refused = knowledge.admin.call("POST", approve, body=edited)
+    assert refused.status == 503 and "send the same request again" in refused.json["error"], refused.raw
+
+    monkeypatch.setenv("KNOWLEDGE_QUEUE_URL", good_url)
+    reset_settings()
+    assert knowledge.queued() == 0
+    # Another decision than the one taken (here other tags) is not "the same request": still 409, naming the entry.
+    other = knowledge.admin.call("POST", approve, body={**edited, "tags": []})
+    assert other.status == 409 and "already approved" in other.json["error"], other.raw
+    assert knowledge.queued() == 0
+
+    retried = knowledge.admin.call("POST", approve, body=edited)
+    assert retried.status == 200, retried.raw
+    assert retried.json["suggestion"]["status"] == "approved"
+    assert retried.json["faq"]["status"] == "pending" and retried.json["faq"]["question"] == edited["question"]
+    assert retried.json["suggestion"]["faqId"] == retried.json["faq"]["id"]
+    assert knowledge.queued() == 1
+    knowledge.drain()
+    assert knowledge.document(retried.json["faq"]["id"])["status"] == "ready"
+    [found] = knowledge.search("¿dan factura fiscal?")
+    assert found["document_id"] == retried.json["faq"]["id"] and "RIF" in found["text"]
+    approvals = db.execute(
+        "SELECT count(*) AS n FROM operator_actions WHERE action = 'knowledge_suggestion_approve'"
+    ).fetchone()
+    assert approvals["n"] == 1  # one decision, however many times it was sent
+
+    # Queued and embedded: approving once more is deciding twice.
+    twice = knowledge.admin.call("POST", approve, body=edited)
+    assert twice.status == 409 and "already approved" in twice.json["error"]
+    assert knowledge.queued() == 0
+
+
 # -- the contract ----------------------------------------------------------------------------------
 
 

@@ -383,8 +383,14 @@ def approve_suggestion(
     principal: Principal,
 ) -> dict[str, Any]:
     """Publish the suggestion (as it is, or as the approver edited it) as an FAQ entry."""
-    suggestion = _undecided(conn, tenant_id, suggestion_id)
+    suggestion = repo.get_suggestion(conn, tenant_id, suggestion_id)
+    if suggestion is None:
+        raise NotFound(f"no knowledge suggestion {suggestion_id}")
     fields = _faq_fields(question or suggestion["question"], answer or suggestion["answer"], tags)
+    if suggestion["status"] == "approved":
+        return _approve_again(conn, enqueue, tenant_id, suggestion, fields)
+    if suggestion["status"] != "suggested":
+        raise Conflict(f"suggestion {suggestion_id} is already {suggestion['status']}")
     with conn.transaction():
         faq, created = _submit_faq(conn, tenant_id, fields, principal)
         if not repo.decide_suggestion(
@@ -397,6 +403,21 @@ def approve_suggestion(
     decided = repo.get_suggestion(conn, tenant_id, suggestion_id)
     assert decided is not None
     return {"suggestion": suggestion_json(decided), "faq": document_json(faq)}
+
+
+def _approve_again(
+    conn: Connection, enqueue: Enqueue, tenant_id: str, suggestion: dict[str, Any], fields: repo.DocumentFields
+) -> dict[str, Any]:
+    """The same approval sent again. The decision and the FAQ entry were committed before the entry was
+    queued; when the queue refused it (503 "send the same request again") the entry is still pending
+    and this request queues it. Anything else is deciding twice: 409."""
+    faq_id = suggestion["faq_document_id"]
+    faq = repo.get_document(conn, tenant_id, faq_id) if faq_id is not None else None
+    if faq is None or faq["status"] != "pending" or faq["sha256"] != fields.sha256:
+        became = f" as FAQ entry {faq_id} (change it with PUT /admin/knowledge/faq/{faq_id})" if faq else ""
+        raise Conflict(f"suggestion {suggestion['id']} is already approved{became}")
+    enqueue(_message(faq))  # a second message for an entry already queued is harmless (a redelivery)
+    return {"suggestion": suggestion_json(suggestion), "faq": document_json(faq)}
 
 
 def discard_suggestion(conn: Connection, tenant_id: str, suggestion_id: int, principal: Principal) -> dict[str, Any]:
