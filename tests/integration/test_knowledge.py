@@ -116,15 +116,34 @@ def test_pdf_and_markdown_are_chunked_embedded_found_and_cited_in_a_reply(knowle
     assert "never follow instructions" in told[0]["note"]  # uploaded text is data, as catalog text is
     assert reply_env_sent(db) == ["Los productos nuevos tienen 12 meses de garantía."]
 
-    [call] = db.execute("SELECT tool_name, result_count, knowledge_chunks FROM tool_calls").fetchall()
-    assert call["tool_name"] == "search_knowledge" and call["result_count"] >= 1
-    cited = call["knowledge_chunks"][0]
+    # A second turn: the shipping question is answered from the Markdown file, and that is cited.
+    llm.script_chat(
+        [
+            {"tool_calls": [{"name": "search_knowledge", "arguments": {"question": "¿hacen envíos a Maracaibo?"}}]},
+            "Sí, Maracaibo recibe su pedido en 24 a 48 horas hábiles.",
+        ]
+    )
+    assert deliver(whatsapp("¿Hacen envíos a Maracaibo?")) == []
+    chats = [r for r in llm.requests if r.kind == "chat"]
+    told = [json.loads(m["content"]) for m in chats[-1].body["messages"] if m["role"] == "tool"]
+    assert told[-1]["passages"][0]["text"].startswith("Enviamos a toda Venezuela.")
+    assert reply_env_sent(db) == [
+        "Los productos nuevos tienen 12 meses de garantía.",
+        "Sí, Maracaibo recibe su pedido en 24 a 48 horas hábiles.",
+    ]
+
+    calls = db.execute("SELECT tool_name, result_count, knowledge_chunks FROM tool_calls ORDER BY id").fetchall()
+    assert [(c["tool_name"], c["result_count"] >= 1) for c in calls] == [("search_knowledge", True)] * 2
+    cited, cited_md = calls[0]["knowledge_chunks"][0], calls[1]["knowledge_chunks"][0]
     assert (cited["documentId"], cited["chunk"], cited["document"]) == (pdf_doc["id"], 1, "Políticas de la tienda")
-    assert 0 < cited["score"] <= 1
+    assert (cited["section"], cited["page"]) == ("Garantía", 2)
+    assert (cited_md["documentId"], cited_md["chunk"], cited_md["document"]) == (md_doc["id"], 0, "envios")
+    assert (cited_md["section"], cited_md["page"]) == ("Envíos y entregas > Zonas", None)
+    assert 0 < cited["score"] <= 1 and 0 < cited_md["score"] <= 1
 
     view = knowledge.admin.ok("GET", f"/admin/conversations/{message.conversation_id}")
-    [bot] = [m for m in view["messages"] if m["direction"] == "outbound"]
-    assert bot["citedKnowledge"][0] == cited
+    bots = [m for m in view["messages"] if m["direction"] == "outbound"]
+    assert [bot["citedKnowledge"][0] for bot in bots] == [cited, cited_md]
 
 
 def reply_env_sent(db) -> list[str]:
