@@ -123,6 +123,7 @@ def process_document(
             f"the document's text could not be stored ({_first_line(error)}): check the file, or upload "
             "its text as a UTF-8 .txt file"
         )
+        logger.warning("knowledge document refused by the database", extra={**log, "error": reason})
         outcome = _failed(conn, document, reason)
     if outcome.outcome in ("ready", "failed") and files is not None and document["kind"] == "file":
         _remove_other_versions(conn, files, document)
