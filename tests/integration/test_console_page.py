@@ -139,8 +139,8 @@ def clear_filter(page: Page) -> None:
     page.wait_for("document.getElementById('conversation-list').dataset.query === ''")
 
 
-def open_conversation_with(page: Page, words: str) -> None:
-    """Filter the inbox by `words` and open the one conversation it leaves."""
+def filter_inbox(page: Page, words: str, *, rows: int) -> None:
+    """Filter the inbox by `words` and wait until it lists the `rows` conversations that search answers."""
     go(page, "#/inbox")
     # The inbox itself, not the list still shown beside a conversation opened before: the hash change
     # mounts a new inbox (and search box) a moment later, and typing into the old box loses the words.
@@ -149,9 +149,14 @@ def open_conversation_with(page: Page, words: str) -> None:
     page.type_into("#filter-text", words)
     page.wait_for(
         f"document.getElementById('conversation-list').dataset.query === {json.dumps(words)}"
-        " && document.querySelectorAll('#conversation-list a.conversation').length === 1",
+        f" && document.querySelectorAll('#conversation-list a.conversation').length === {rows}",
         seconds=20,
     )
+
+
+def open_conversation_with(page: Page, words: str) -> None:
+    """Filter the inbox by `words` and open the one conversation it leaves."""
+    filter_inbox(page, words, rows=1)
     page.click("#conversation-list a.conversation")
     page.wait_for("!!document.querySelector('#transcript li.msg')", seconds=20)
 
@@ -810,6 +815,9 @@ def test_a_viewer_and_an_agent_are_offered_what_their_roles_allow(
         "[...document.querySelectorAll('#conversation-list .customer')].map(e => e.textContent)"
     )
     assert "••••2002" in customers and all(c.startswith("••••") for c in customers), customers
+    # A number typed whole finds nobody; the 4 characters the page shows do (issue 12).
+    filter_inbox(viewer, sender, rows=0)
+    filter_inbox(viewer, "7007", rows=1)
     open_conversation_with(viewer, "pedido-7731")
     assert viewer.evaluate("document.getElementById('conv-title').textContent") == "••••2002"
     for absent in ("#takeover", "#resume", "#reset", "#composer", "#reply-text"):

@@ -146,6 +146,56 @@ def test_pdf_and_markdown_are_chunked_embedded_found_and_cited_in_a_reply(knowle
     assert [bot["citedKnowledge"][0] for bot in bots] == [cited, cited_md]
 
 
+def test_a_replys_citations_travel_in_the_export_in_every_format(knowledge, db):
+    """Issue 10: the passages a reply cited (document, chunk, score) are in the conversation export too, as the
+    admin view shows them: a list in JSON, that list as JSON text in a CSV or XLSX cell, [] / empty elsewhere."""
+    import csv
+    import io
+    from datetime import UTC, datetime, timedelta
+
+    from openpyxl import load_workbook
+
+    md = knowledge.upload("envios.md", SHIPPING_MD.encode())
+    knowledge.drain()
+    message = whatsapp("¿Hacen envíos a Maracaibo?")  # the offline model looks it up with search_knowledge
+    assert deliver(message) == []
+    [call] = db.execute("SELECT knowledge_chunks FROM tool_calls WHERE tool_name = 'search_knowledge'").fetchall()
+    cited = call["knowledge_chunks"]
+    assert cited and cited[0]["documentId"] == md.json["id"] and 0 < cited[0]["score"] <= 1
+    assert {"documentId", "document", "chunk", "section", "page", "score"} <= set(cited[0])
+    view = knowledge.admin.ok("GET", f"/admin/conversations/{message.conversation_id}")
+    [bot] = [m for m in view["messages"] if m["direction"] == "outbound"]
+    assert bot["citedKnowledge"] == cited  # the export carries what the admin view shows
+
+    today = datetime.now(UTC).date()
+    days = {"since": str(today - timedelta(days=1)), "until": str(today + timedelta(days=1))}
+
+    document = knowledge.admin.ok("GET", "/admin/export", query={**days, "format": "json"})
+    assert document["columns"][-1] == "cited_knowledge"
+    by_actor = {row["actor"]: row for row in document["rows"]}
+    assert by_actor["bot"]["cited_knowledge"] == cited and by_actor["customer"]["cited_knowledge"] == []
+    seed = knowledge.admin.ok(
+        "GET",
+        "/api/v1/export/conversations",
+        query={"start_date": days["since"], "end_date": days["until"], "format": "json"},
+    )
+    assert seed["rows"] == document["rows"]
+
+    answer = knowledge.admin.call("GET", "/admin/export", query={**days, "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(answer.raw.decode("utf-8-sig"))))
+    assert list(rows[0])[-1] == "cited_knowledge"
+    by_actor_csv = {row["actor"]: row for row in rows}
+    assert json.loads(by_actor_csv["bot"]["cited_knowledge"]) == cited
+    assert by_actor_csv["customer"]["cited_knowledge"] == ""
+
+    answer = knowledge.admin.call("GET", "/admin/export", query={**days, "format": "xlsx"})
+    header, *cells = list(load_workbook(io.BytesIO(answer.raw))["messages"].values)
+    column = list(header).index("cited_knowledge")
+    actor = list(header).index("actor")
+    by_actor_xlsx = {row[actor]: row[column] for row in cells}
+    assert json.loads(by_actor_xlsx["bot"]) == cited and by_actor_xlsx["customer"] is None
+
+
 def reply_env_sent(db) -> list[str]:
     return [r["text"] for r in db.execute("SELECT text FROM messages WHERE direction = 'outbound' ORDER BY id")]
 
