@@ -177,7 +177,7 @@ def test_sign_in_refuses_a_wrong_token_and_keeps_the_right_one_in_this_tab_only(
     page.click(".signin-form button[type=submit]")
     page.wait_for("document.getElementById('signin-error').textContent.length > 0")
     assert "incorrecto" in page.evaluate("document.getElementById('signin-error').textContent")
-    assert page.evaluate("document.getElementById('bar').hidden") is True
+    assert page.evaluate("document.getElementById('bar').getClientRects().length") == 0  # no header drawn
     assert page.evaluate("sessionStorage.getItem('mostrador.console.token')") is None
 
     sign_in(page)
@@ -198,6 +198,11 @@ def test_sign_in_refuses_a_wrong_token_and_keeps_the_right_one_in_this_tab_only(
     page.click("#sign-out")
     page.wait_for("!!document.getElementById('token')")
     assert page.evaluate("sessionStorage.getItem('mostrador.console.token')") is None
+    # Signed out: the header with its sections, tenant and "Salir" is gone from the screen, not only hidden
+    # in the markup, and the sign-in form stays (no section still loading is drawn over it).
+    assert page.evaluate("document.getElementById('bar').getClientRects().length") == 0
+    time.sleep(0.5)
+    assert page.evaluate("!!document.getElementById('token') && !document.getElementById('conversation-list')")
     sign_in(page)
 
 
@@ -578,7 +583,11 @@ def test_focus_follows_the_reader_and_reset_asks_in_the_pages_own_dialog(stack: 
     open_conversation_with(page, "pedido-7731")
     page.wait_for(f"{focused} === 'conv-title'", seconds=10)
 
-    page.evaluate("document.getElementById('nav-inbox').focus()")
+    # Reached from the keyboard (the clicks before were a pointer's, after which a focus from script draws
+    # no ring): Tab from the skip link, the control before it.
+    page.evaluate("document.querySelector('a.skip').focus()")
+    page.press_tab()
+    page.wait_for(f"{focused} === 'nav-inbox'")
     ring = page.evaluate(
         "(() => { const a = document.getElementById('nav-inbox'), s = getComputedStyle(a);"
         " return [a.matches(':focus-visible'), s.outlineStyle, s.outlineColor,"
