@@ -292,8 +292,28 @@ def test_an_escalation_is_resolved_from_the_page(stack: RunningStack, page: Page
     sign_in(page)
     go(page, "#/escalations")
     page.wait_for("document.querySelectorAll('#escalation-list li.escalation[data-status=open]').length === 1", 20)
-    assert "Pidió una persona" in page.evaluate("document.getElementById('escalation-list').innerText")
+    # The reason in the page's language: the pipeline's stored reason is a fixed English phrase, which the
+    # Spanish label says; it stays only as the label's tooltip.
+    [opened] = api(stack, "/admin/escalations", status="open")["escalations"]
+    assert opened["reason"] == "the customer asked for a person"
+    shown = page.evaluate(
+        "(() => { const e = document.querySelector('#escalation-list li.escalation');"
+        " return {text: e.innerText, label: e.querySelector('.source').textContent,"
+        " title: e.querySelector('.source').title}; })()"
+    )
+    assert shown["label"] == "Pidió una persona" and shown["title"] == opened["reason"], shown
+    assert opened["reason"] not in shown["text"], shown["text"]
     escalation_id = page.evaluate("document.querySelector('#escalation-list li.escalation').dataset.id")
+    # The conversation's header says it the same way.
+    page.click(f"#escalation-list li.escalation[data-id='{escalation_id}'] a[href^='#/c/']")
+    page.wait_for("!!document.getElementById('escalation-note')", seconds=20)
+    note = page.evaluate("document.getElementById('escalation-note').innerText")
+    assert note.startswith("Escalada: Pidió una persona") and opened["reason"] not in note, note
+    go(
+        page,
+        "#/escalations",
+        "document.querySelectorAll('#escalation-list li.escalation[data-status=open]').length === 1",
+    )
     page.type_into(f"#note-{escalation_id}", "La llamamos y compró la nevera.")
     page.click(f"#resume-{escalation_id}")
     page.click(f"form.resolve[data-escalation='{escalation_id}'] button[type=submit]")

@@ -147,6 +147,7 @@ const STRINGS = {
     'source.tool': 'El bot pidió ayuda',
     'source.no_results': 'Búsquedas vacías',
     'source.promised_in_reply': 'Bot prometió persona',
+    'source.token_budget': 'Presupuesto de tokens agotado',
     'analytics.utc': 'Los días son días UTC completos.',
     'analytics.since': 'Desde',
     'analytics.until': 'Hasta',
@@ -469,6 +470,7 @@ const STRINGS = {
     'source.tool': 'Bot asked for help',
     'source.no_results': 'Empty searches',
     'source.promised_in_reply': 'Bot promised a person',
+    'source.token_budget': 'Token budget spent',
     'analytics.utc': 'Days are whole UTC days.',
     'analytics.since': 'From',
     'analytics.until': 'To',
@@ -665,6 +667,9 @@ export function setLanguage(code) {
   localStorage.setItem(LANGUAGE_KEY, code);
   document.documentElement.lang = code;
 }
+
+/** Whether the page has words for `key` (in the chosen language or in Spanish). */
+export function hasWords(key) { return key in STRINGS[current] || key in STRINGS.es; }
 
 /** The words for `key` with {placeholders} filled; `fallback` (or the key) when there are none. */
 export function t(key, values = {}, fallback) {
