@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
@@ -247,7 +248,7 @@ def test_take_over_reply_as_a_person_and_resume(stack: RunningStack, page: Page,
     sign_in(page)
     open_conversation_with(page, "pedido-7731")
     page.wait_for("document.querySelectorAll('#transcript li.msg[data-actor=bot]').length === 1", seconds=20)
-    assert page.evaluate("document.querySelector('#transcript li.msg[data-actor=bot] details.why') !== null")
+    bot_reply_shows_why_it_said_what_it_said(stack, page, graph, sender)
 
     page.evaluate("document.getElementById('takeover-duration').value = 'until'")
     page.click("#takeover")
@@ -283,6 +284,47 @@ def test_take_over_reply_as_a_person_and_resume(stack: RunningStack, page: Page,
     page.wait_for("document.querySelectorAll('#transcript li.msg[data-actor=bot]').length === 2", seconds=20)
     actors = [m["actor"] for m in transcript(page)]
     assert actors == ["customer", "bot", "customer", "agent", "customer", "bot"]
+
+
+def spanish_ms(value: float) -> str:
+    """A duration as the page writes it in Spanish: whole milliseconds under a second, else seconds with one
+    decimal (comma)."""
+    if value < 1000:
+        return f"{Decimal(str(value)).quantize(Decimal(1), ROUND_HALF_UP)} ms"
+    seconds = Decimal(str(value)) / 1000
+    return f"{seconds.quantize(Decimal('0.1'), ROUND_HALF_UP).normalize():f} s".replace(".", ",")
+
+
+def bot_reply_shows_why_it_said_what_it_said(
+    stack: RunningStack, page: Page, graph: FakeMetaGraph, sender: str
+) -> None:
+    """The bot's reply, opened: the catalog search it ran, the product it cited (the one the customer was
+    sent), and how long it took."""
+    bot = "#transcript li.msg[data-actor=bot]"
+    page.click(f"{bot} details.why summary")
+    page.wait_for(f"document.querySelector('{bot} details.why').open === true")
+    shown = page.evaluate(
+        f"(() => {{ const e = document.querySelector('{bot}'); const why = e.querySelector('details.why');"
+        " const seen = (x) => x.getClientRects().length > 0;"
+        " return {tools: [...why.querySelectorAll('.tool-calls li')].filter(seen).map(l => l.dataset.tool),"
+        " items: [...why.querySelectorAll('ul.cited li')].filter(seen).map(l => [l.dataset.item, l.textContent]),"
+        " facts: e.querySelector('.facts').textContent}; })()"
+    )
+    assert "search_local_products" in shown["tools"], shown
+    # What went out to the customer names a product; the page lists that product's code among the cited.
+    sent = json.dumps([r.json for r in graph.sent() if r.json.get("to") == sender], ensure_ascii=False)
+    cited = [(code, words) for code, words in shown["items"] if words.removeprefix(code).strip() in sent]
+    assert cited and all(code and code in words for code, words in cited), (shown["items"], sent)
+    [stored] = [
+        m
+        for m in api(stack, f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:{sender}")["messages"]
+        if m["actor"] == "bot"
+    ]
+    assert {code for code, _ in cited} <= {p["itemCode"] for p in stored["citedProducts"]}
+    assert stored["latencyMs"] > 0 and f"respondió en {spanish_ms(stored['latencyMs'])}" in shown["facts"], (
+        shown["facts"],
+        stored["latencyMs"],
+    )
 
 
 def test_an_escalation_is_resolved_from_the_page(stack: RunningStack, page: Page, graph: FakeMetaGraph) -> None:
