@@ -16,13 +16,11 @@ function chartSvg(height, label, ...children) {
 }
 
 /**
- * The value a chart's longest bar stands for: the largest one itself, so money of a few cents still fills
- * the chart. Only whole-number counts keep a floor of 1 (a single message is not drawn as a full bar's
- * worth of nothing); 0 when every value is 0 (the caller draws no bars then).
+ * The value a chart's longest bar stands for: the largest itself, so money of a few cents fills the chart
+ * as dollars would (no floor of 1: a whole count above 0 is at least 1 anyway); 0 when every value is 0.
  */
 function scaleTop(values) {
-  const largest = Math.max(0, ...values);
-  return values.every(Number.isInteger) && largest > 0 ? Math.max(1, largest) : largest;
+  return Math.max(0, ...values);
 }
 
 function table(headers, rows) {
@@ -87,16 +85,15 @@ export function bars(items, { empty, columns, format = String }) {
 export function columns(days, { empty, nothing, columns: headers, format = String }) {
   if (!days.length) return { chart: h('p', { class: 'empty' }, empty), table: h('p', {}, empty) };
   const tableElement = table(headers, days.map((day) => [day.label, day.display ?? format(day.value)]));
-  const top = scaleTop(days.map((day) => day.value));
-  if (!(top > 0)) return { chart: h('p', { class: 'empty' }, nothing ?? empty), table: tableElement };
-  const largest = Math.max(...days.map((day) => day.value));
+  const largest = scaleTop(days.map((day) => day.value));
+  if (!(largest > 0)) return { chart: h('p', { class: 'empty' }, nothing ?? empty), table: tableElement };
   const height = 180;
   const bottom = height - 24;
   const step = (WIDTH - 10) / days.length;
   const every = Math.ceil(days.length / 8); // at most eight day labels under the columns
   const parts = [s('line', { x1: 5, x2: WIDTH - 5, y1: bottom, y2: bottom, class: 'axis' })];
   days.forEach((day, index) => {
-    const columnHeight = (day.value / top) * (bottom - 18);
+    const columnHeight = (day.value / largest) * (bottom - 18);
     const x = 5 + index * step + step * 0.15;
     parts.push(s('rect', {
       x, y: bottom - columnHeight, width: step * 0.7, height: Math.max(columnHeight, day.value > 0 ? 1.5 : 0),
