@@ -30,7 +30,9 @@ API of the yielded `FakeLLMServer` (stable, other rooms depend on it):
   consume it). Each item is a str (text reply) or a dict
   `{"text": str, "tool_calls": [{"name": str, "arguments": dict | str, "id": str}]}`; a str `arguments`
   is sent verbatim to OpenAI (e.g. malformed JSON); `id` (optional) is sent by Gemini, which
-  otherwise sends none, as the real API mostly does; OpenAI ids are always "call_fake_<n>".
+  otherwise sends none, as the real API mostly does; OpenAI ids are always "call_fake_<n>". An item may
+  also carry `"usage": {"prompt_tokens": int, "completion_tokens": int}`: the OpenAI answer reports those
+  counts (otherwise words of the prompt and of the reply), so a test knows the tokens the pipeline records.
   Unscripted chat calls answer "Fake reply from <api>.".
 * Summaries are deterministic: "Summary: " + the first 20 words of the product text, unless
   `script_summaries([...])` queued texts (each summary call takes the next one; a model that obeyed
@@ -369,6 +371,9 @@ class FakeLLMServer:
             message["tool_calls"] = tool_calls
         prompt_tokens = sum(len(_text_of(m.get("content")).split()) for m in messages)
         completion_tokens = len((reply.get("text") or "").split()) + 5 * len(tool_calls)
+        if reply.get("usage"):  # the counts a test scripted
+            prompt_tokens = int(reply["usage"]["prompt_tokens"])
+            completion_tokens = int(reply["usage"]["completion_tokens"])
         return {
             "id": f"chatcmpl-fake-{self._next_id()}",
             "object": "chat.completion",
