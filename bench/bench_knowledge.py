@@ -1,20 +1,26 @@
 """Knowledge ingest of a generated 200-page PDF: time and embedding calls.
 
 The PDF (local/pdf_writer.py, ~2,400 characters of Spanish policy text per page, a heading every few
-pages) goes through the real path: the admin use case (checks, hash, file into a folder store, row,
-message) and the knowledge worker's use case (pypdf extraction, structural chunking, ONE embed call,
-atomic chunk swap into the real embedded Postgres + pgvector). Embeddings go through the real OpenAI
-SDK to the fake server on 127.0.0.1 (tests/fakes/llm_server.py), so the count is HTTP requests made.
+pages) goes through the real upload and worker path: `POST /admin/knowledge/documents` (base64 in JSON)
+into the real admin handler (auth, checks, hash, file into a folder store as locally, row, message on
+the knowledge queue: moto's SQS server on 127.0.0.1 through real boto3), then what Lambda's event source
+does for the real knowledge handler: receive, invoke, delete (pypdf extraction, structural chunking,
+ONE embed call, atomic chunk swap into the real embedded Postgres + pgvector). Embeddings go through the
+real OpenAI SDK to the fake server on 127.0.0.1 (tests/fakes/llm_server.py), so the count is HTTP
+requests made; the worker's embedder is wrapped only to time its calls.
 
 Phases: first ingest; the same file again (must be 0 embedding calls, no processing); one page
 changed (only the changed chunks are embedded, still one call); then search latency over the
-document. Ends with one line of JSON.
+document (search_knowledge, as the reply function's tool calls it). Ends with one line of JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import contextlib
 import json
+import logging
 import os
 import statistics
 import tempfile
@@ -22,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.handler_environment import quiet_powertools
 from local.pdf_writer import make_pdf
 
 TOPICS = ["Envíos", "Garantía", "Devoluciones", "Pagos", "Instalación", "Mantenimiento", "Repuestos", "Sucursales"]
@@ -51,76 +58,82 @@ def make_manual(pages: int, edited_page: int | None = None) -> bytes:
     return make_pdf([page_text(p, edited=p == edited_page) for p in range(pages)], title="Manual de políticas")
 
 
+TOKEN = "bench-admin-token"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--searches", type=int, default=50)
     args = parser.parse_args()
+    quiet_powertools()
+
+    import boto3
+    from moto.server import ThreadedMotoServer
 
     from local.embedded_postgres import start_embedded_postgres
-    from mostrador.config import reset_settings
-    from mostrador.db.connection import connect
+    from mostrador import queues
+    from mostrador.config import get_settings, reset_settings
+    from mostrador.db.connection import close_connection, connect
     from mostrador.db.migrate import apply_migrations
-    from mostrador.knowledge import library
-    from mostrador.knowledge.files import LocalFileStore
-    from mostrador.knowledge.processing import DocumentMessage, process_document
     from mostrador.knowledge.search import search_knowledge
-    from mostrador.llm.providers import embedder_for
-    from mostrador.operations.auth import Principal, Role
+    from mostrador.llm import providers
     from tests.fakes.llm_server import running_llm_server
 
-    principal = Principal("bench", Role.OWNER, "bench")
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="mostrador-bench-knowledge-") as data_dir, running_llm_server() as llm:
-        os.environ.update(
-            {
-                "LLM_PROVIDER": "openai",
-                "OPENAI_API_KEY": "sk-bench",
-                "OPENAI_BASE_URL": llm.openai_base_url,
-                "LLM_MAX_RETRIES": "0",
-            }
-        )
-        reset_settings()
-        from mostrador.config import get_settings
-
-        embedder = TimedEmbedder(embedder_for(get_settings()))
+        host, port = moto.get_host_and_port()
+        os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
+        sqs = boto3.client("sqs", endpoint_url=f"http://{host}:{port}", region_name="us-east-1")
+        queue_url = sqs.create_queue(QueueName="bench-knowledge", Attributes={"VisibilityTimeout": "1800"})["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         server = start_embedded_postgres(Path(data_dir) / "pg")
         try:
             url = server.get_uri()
             apply_migrations(url)
+            os.environ.update(
+                {
+                    "DATABASE_URL": url,
+                    "ADMIN_TOKEN": TOKEN,
+                    "AWS_ENDPOINT_URL_SQS": f"http://{host}:{port}",
+                    "KNOWLEDGE_QUEUE_URL": queue_url,
+                    "KNOWLEDGE_FILES_DIR": str(Path(data_dir) / "files"),
+                    "LLM_PROVIDER": "openai",
+                    "OPENAI_API_KEY": "sk-bench",
+                    "OPENAI_BASE_URL": llm.openai_base_url,
+                    "LLM_MAX_RETRIES": "0",
+                }
+            )
+            os.environ.pop("KNOWLEDGE_BUCKET", None)
+            reset_settings()
+            queues.reset_clients()
+            embedder = TimedEmbedder(providers.embedder_for(get_settings()))
+            # The knowledge handler builds its embedder per record: hand it the timed one (same SDK, same server).
+            providers.embedder_for = lambda settings: embedder
             conn = connect(url)
-            files = LocalFileStore(Path(data_dir) / "files")
-            queued: list[DocumentMessage] = []
 
             def ingest(data: bytes) -> dict[str, float | int | str]:
                 calls_before, texts_before = llm.embedding_calls, len(llm.embedded_texts)
                 embedder.seconds = 0.0
                 started = time.perf_counter()
-                status, document = library.add_document(
-                    conn,
-                    files,
-                    queued.append,
-                    "default",
-                    filename="manual.pdf",
-                    data=data,
-                    title=None,
-                    principal=principal,
-                    embedding_model=embedder.model,
-                )
+                status, document = _admin("POST", "/admin/knowledge/documents", _upload_body("manual.pdf", data))
                 accepted = time.perf_counter()
-                outcome = "unchanged (not queued)"
-                while queued:
-                    outcome = process_document(conn, files, embedder, queued.pop(0)).outcome
+                handled = _drain(sqs, queue_url, queue_arn)
                 done = time.perf_counter()
+                if handled:
+                    _, document = _admin("GET", f"/admin/knowledge/documents/{document['id']}")
                 return {
                     "http_status": status,
-                    "outcome": outcome,
+                    "outcome": str(document["status"]) if handled else "unchanged (not queued)",
                     "upload_ms": round((accepted - started) * 1000, 1),
                     "processing_ms": round((done - accepted) * 1000, 1),
                     # of which the embedding call (the fake server computes 1536-d vectors in Python)
                     "embedding_ms": round(embedder.seconds * 1000, 1),
                     "embedding_calls": llm.embedding_calls - calls_before,
                     "chunks_embedded": len(llm.embedded_texts) - texts_before,
-                    "chunks": int(document["chunks"]) if outcome != "ready" else _chunks(conn, document["id"]),
+                    "chunks": int(document["chunks"]),
                 }
 
             first_pdf = make_manual(args.pages)
@@ -129,12 +142,20 @@ def main() -> None:
 
             blocks = extract_blocks("pdf", first_pdf)
             extract_ms = round((time.perf_counter() - started) * 1000, 1)
-            phases = {"first_ingest": ingest(first_pdf)}
-            print("first ingest", phases["first_ingest"], flush=True)
-            phases["same_file_again"] = ingest(first_pdf)
-            print("same file again", phases["same_file_again"], flush=True)
-            phases["one_page_changed"] = ingest(make_manual(args.pages, edited_page=args.pages // 2))
-            print("one page changed", phases["one_page_changed"], flush=True)
+            # The handlers print their EMF metrics line per invocation (as on Lambda): keep it out of the report.
+            with open(os.devnull, "w") as sink:
+                with contextlib.redirect_stdout(sink):  # warm: the phases time warm handlers, not imports
+                    _admin("GET", "/admin/knowledge/documents")
+                    import functions.knowledge.handler  # noqa: F401
+                phases: dict[str, dict[str, float | int | str]] = {}
+                for phase, pdf in (
+                    ("first_ingest", first_pdf),
+                    ("same_file_again", first_pdf),
+                    ("one_page_changed", make_manual(args.pages, edited_page=args.pages // 2)),
+                ):
+                    with contextlib.redirect_stdout(sink):
+                        phases[phase] = ingest(pdf)
+                    print(phase.replace("_", " "), phases[phase], flush=True)
 
             questions = ["¿cuál es la política de garantía?", "¿hacen envíos a Maracaibo?", "¿qué repuestos tienen?"]
             latencies = []
@@ -144,7 +165,9 @@ def main() -> None:
                 latencies.append((time.perf_counter() - began) * 1000)
             conn.close()
         finally:
+            close_connection()
             server.cleanup()
+            moto.stop()
     result = {
         "benchmark": "knowledge_ingest",
         "pages": args.pages,
@@ -154,9 +177,53 @@ def main() -> None:
         **{f"{phase}_{key}": value for phase, values in phases.items() for key, value in values.items()},
         "search_p50_ms": round(statistics.median(latencies), 1),
         "search_p95_ms": round(sorted(latencies)[int(len(latencies) * 0.95) - 1], 1),
+        "path": "admin handler POST, knowledge queue on moto SQS, knowledge handler",
         "embedding_server": "fake OpenAI on 127.0.0.1 via the real SDK",
     }
     print(json.dumps(result))
+
+
+def _upload_body(filename: str, data: bytes) -> str:
+    return json.dumps({"filename": filename, "contentBase64": base64.b64encode(data).decode()})
+
+
+def _admin(method: str, path: str, body: str | None = None) -> tuple[int, dict[str, Any]]:
+    """The admin handler, called as API Gateway calls it."""
+    from functions.admin.handler import handler
+    from tests.lambda_events import LambdaContextStub, api_event
+
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    event = api_event(
+        method,
+        path,
+        body=body,
+        headers=headers,
+        resource="/admin/{proxy+}",
+        path_parameters={"proxy": path.removeprefix("/admin/")},
+    )
+    response = handler(event, LambdaContextStub())
+    answer = json.loads(response["body"])
+    assert response["statusCode"] in (200, 202), (response["statusCode"], answer)
+    return int(response["statusCode"]), answer
+
+
+def _drain(sqs: Any, queue_url: str, queue_arn: str) -> int:
+    """What Lambda's event source does for the knowledge function (batch size 1): receive, invoke, and
+    delete what succeeded. Returns the messages handled."""
+    from functions.knowledge.handler import handler
+    from tests.lambda_events import LambdaContextStub, sqs_event
+
+    handled = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=1, AttributeNames=["All"]).get(
+            "Messages", []
+        )
+        if not messages:
+            return handled
+        result = handler(sqs_event(messages, queue_arn), LambdaContextStub())
+        assert not result["batchItemFailures"], result
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+        handled += 1
 
 
 class TimedEmbedder:
@@ -171,13 +238,6 @@ class TimedEmbedder:
             return self.inner.embed(texts)
         finally:
             self.seconds += time.perf_counter() - started
-
-
-def _chunks(conn: object, document_id: int) -> int:
-    row = conn.execute(  # type: ignore[attr-defined]
-        "SELECT chunk_count FROM knowledge_documents WHERE id = %s", (document_id,)
-    ).fetchone()
-    return int(row["chunk_count"])
 
 
 if __name__ == "__main__":

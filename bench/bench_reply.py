@@ -7,7 +7,14 @@ with the LLM at zero latency (the offline provider),
 tool-call and usage logging, the stored draft, and the WhatsApp send over HTTP to a capture server
 on 127.0.0.1. Target (issue 3): p50 <= 50 ms. The burst quiet window is off here
 (REPLY_BURST_WINDOW_SECONDS=0: each message answered at once); bench_burst_window.py measures what the
-window adds. Ends with one line of JSON.
+window adds.
+
+The offline model skips WhatsApp's read receipt with typing indicator (its answer is instant: no work to
+hide the call behind), so a second run (`typing` in the same JSON line; `--typing-messages 0` skips it)
+answers through the real OpenAI SDK talking to the fake LLM server on 127.0.0.1 at zero latency: a
+catalog search call, then the answer (two model turns), the read receipt on its own thread beside them.
+It reports that path's p50 and how many read receipts reached the Graph stand-in (one a reply). Ends
+with one line of JSON.
 """
 
 from __future__ import annotations
@@ -102,8 +109,8 @@ def _load_catalog(conn: Any, count: int) -> None:
         enrich_batch(queued, store=CatalogRepository(conn), summarizer=OfflineProvider(), embedder=None, max_receives=5)
 
 
-def _event(index: int, customers: int) -> dict[str, Any]:
-    sender = f"58412{index % customers:07d}"
+def _event(index: int, customers: int, prefix: str = "58412") -> dict[str, Any]:
+    sender = f"{prefix}{index % customers:07d}"
     message = customer_message(sender, QUESTIONS[index % len(QUESTIONS)], f"wamid.bench.{uuid.uuid4().hex}")
     return {"Records": [reply_queue_record(message)]}
 
@@ -113,12 +120,89 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _timed(handler: Any, events: list[dict[str, Any]], warmup: int, before: Any = None) -> dict[str, Any]:
+    """Each event through the handler, warm; wall and CPU times of those after `warmup`."""
+    timings: list[float] = []
+    cpu: list[float] = []
+    failures = 0
+    for index, event in enumerate(events):
+        if before is not None:
+            before(event)
+        started, started_cpu = time.perf_counter(), time.process_time()
+        result = handler(event, LambdaContextStub(function_name="bench-reply"))
+        elapsed = (time.perf_counter() - started) * 1000
+        # This process's own CPU (PostgreSQL's is not in it): steadier than wall time on a busy machine.
+        used = (time.process_time() - started_cpu) * 1000
+        failures += len(result["batchItemFailures"])
+        if index >= warmup:
+            timings.append(elapsed)
+            cpu.append(used)
+    return {"timings": timings, "cpu": cpu, "failures": failures}
+
+
+def _with_typing(handler: Any, url: str, messages: int, warmup: int) -> dict[str, Any]:
+    """The typing-indicator path: the reply model through the real OpenAI SDK on the fake LLM server (zero
+    latency), so the reply function sends WhatsApp's read receipt with typing indicator beside the work."""
+    import os
+
+    from mostrador.config import reset_settings
+    from mostrador.db.connection import connect
+    from tests.fakes.llm_server import FakeLLMServer
+
+    llm = FakeLLMServer().start()
+    try:
+        os.environ.update(
+            {
+                "LLM_PROVIDER": "openai",
+                "OPENAI_API_KEY": "bench-key",
+                "OPENAI_BASE_URL": llm.openai_base_url,
+                "EMBEDDING_PROVIDER": "offline",  # the catalog was enriched without embeddings: full text
+                "LLM_MAX_RETRIES": "0",
+            }
+        )
+        reset_settings()
+        sends_before, receipts_before = _Capture.count, _Capture.read_receipts
+        events = [_event(index, messages, prefix="58424") for index in range(warmup + messages)]
+
+        def script(event: dict[str, Any]) -> None:
+            question = json.loads(event["Records"][0]["body"])["message"]["text"]
+            search = {"name": "search_local_products", "arguments": {"query": question}}
+            llm.script_chat([{"tool_calls": [search]}, "Sí, lo tenemos: te paso los detalles."])
+
+        run = _timed(handler, events, warmup, before=script)
+        with connect(url) as conn:
+            row = conn.execute(
+                "SELECT count(*) FILTER (WHERE state = 'replied') AS replied FROM messages"
+                " WHERE direction = 'inbound' AND sender_id LIKE '58424%'"
+            ).fetchone()
+            assert row is not None
+        timings = run["timings"]
+        return {
+            "model": "openai SDK, fake server on 127.0.0.1, zero latency",
+            "messages": messages,
+            "replied": row["replied"],
+            "chat_calls": llm.chat_calls,
+            "item_failures": run["failures"],
+            "sends_captured": _Capture.count - sends_before,
+            "read_receipts": _Capture.read_receipts - receipts_before,
+            "p50_ms": round(statistics.median(timings), 2),
+            "p99_ms": round(_percentile(timings, 0.99), 2),
+            "mean_ms": round(statistics.fmean(timings), 2),
+            "cpu_p50_ms": round(statistics.median(run["cpu"]), 2),
+        }
+    finally:
+        llm.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--customers", type=int, default=60, help="conversations the messages are spread over")
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument(
+        "--typing-messages", type=int, default=100, help="messages of the typing-indicator run (0: skip it)"
+    )
     args = parser.parse_args()
 
     from local.embedded_postgres import start_embedded_postgres
@@ -139,20 +223,9 @@ def main() -> None:
 
             from functions.reply.handler import handler
 
-            timings: list[float] = []
-            cpu: list[float] = []
-            failures = 0
-            for index in range(args.warmup + args.messages):
-                event = _event(index, args.customers)
-                started, started_cpu = time.perf_counter(), time.process_time()
-                result = handler(event, LambdaContextStub(function_name="bench-reply"))
-                elapsed = (time.perf_counter() - started) * 1000
-                # This process's own CPU (PostgreSQL's is not in it): steadier than wall time on a busy machine.
-                used = (time.process_time() - started_cpu) * 1000
-                failures += len(result["batchItemFailures"])
-                if index >= args.warmup:
-                    timings.append(elapsed)
-                    cpu.append(used)
+            events = [_event(index, args.customers) for index in range(args.warmup + args.messages)]
+            run = _timed(handler, events, args.warmup)
+            timings, cpu, failures = run["timings"], run["cpu"], run["failures"]
             with connect(url) as conn:
                 row = conn.execute(
                     "SELECT count(*) FILTER (WHERE state = 'replied') AS replied, count(*) AS total"
@@ -168,6 +241,8 @@ def main() -> None:
                         " WHERE direction = 'inbound' AND state IS DISTINCT FROM 'replied' GROUP BY 1, 2"
                     )
                 }
+            sends, read_receipts = _Capture.count, _Capture.read_receipts
+            typing = _with_typing(handler, url, args.typing_messages, 10) if args.typing_messages else None
         finally:
             from mostrador.db.connection import close_connection
 
@@ -186,8 +261,8 @@ def main() -> None:
                 "inbound": row["total"],
                 "not_replied": not_replied,
                 "item_failures": failures,
-                "sends_captured": _Capture.count,
-                "read_receipts": _Capture.read_receipts,
+                "sends_captured": sends,
+                "read_receipts": read_receipts,
                 "burst_window_seconds": 0,
                 "p50_ms": round(p50, 2),
                 "p99_ms": round(_percentile(timings, 0.99), 2),
@@ -195,6 +270,7 @@ def main() -> None:
                 "cpu_p50_ms": round(statistics.median(cpu), 2),
                 "target_p50_ms": TARGET_P50_MS,
                 "p50_ok": p50 <= TARGET_P50_MS,
+                "typing": typing,
             }
         )
     )

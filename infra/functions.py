@@ -23,7 +23,7 @@ from infra.database import Database
 from infra.layer_build import REPO_ROOT, BuiltLayer, LayerTarget, build_layer
 from infra.logs import retention
 from infra.queues import Queues
-from infra.settings import DeploySettings
+from infra.settings import CONSUMED_DEAD_LETTERS, DeploySettings
 from mostrador.config import REPLY_FUNCTION_TIMEOUT_SECONDS
 
 # The newest Python the test suite runs on (the embedded PostgreSQL, pgserver, has wheels up to 3.12), so
@@ -314,13 +314,15 @@ class Functions(Construct):
                         max_concurrency=max_concurrency,
                     )
                 )
-                if consumer.queue == "enrich":
-                    # Items the enrich queue gave up on are counted as failed in their syncs (docs/catalog.md).
-                    # A failure to record leaves them in the dead-letter queue for the next receive (its own
-                    # retry, until the 14-day retention), watched by the enrich-dlq-not-recorded alarm.
+                if consumer.queue in CONSUMED_DEAD_LETTERS:
+                    # What the enrich queue gave up on is counted as failed in its sync (docs/catalog.md); what
+                    # the reply queue gave up on is settled: a message failed, the ones waiting behind it
+                    # answered (docs/conversations.md). A failure to record leaves them in the dead-letter queue
+                    # for the next receive (its own retry, until the 14-day retention), watched by the
+                    # <queue>-dlq-not-recorded alarm.
                     function.add_event_source(
                         event_sources.SqsEventSource(
-                            queues.enrich_dlq,
+                            queues.dead_letter_queues[consumer.queue],
                             batch_size=10,
                             report_batch_item_failures=True,
                             max_concurrency=settings.dead_letter_max_concurrency,
@@ -340,6 +342,7 @@ class Functions(Construct):
                 "CONCURRENCY_BREAKDOWN": (
                     f"reply {settings.reply_max_concurrency} + enrich {settings.enrich_max_concurrency} + knowledge "
                     f"{settings.knowledge_max_concurrency} + enrich dead letters "
+                    f"{settings.dead_letter_max_concurrency} + reply dead letters "
                     f"{settings.dead_letter_max_concurrency} + API headroom {settings.api_concurrency_headroom}"
                 ),
             },

@@ -3,9 +3,10 @@ the knowledge and admin functions' access to it. The function, its queue (+DLQ) 
 declared with the others (infra/functions.py, infra/queues.py).
 
 Bucket: private (all public access blocked, bucket-owner-enforced), encrypted at rest (S3-managed
-keys), TLS only, versioned. Lifecycle: a replaced or deleted file's previous versions are kept 90
-days (time to recover a document deleted by mistake) and then expire; expired delete markers and
-incomplete multipart uploads (after 1 day) are cleaned up. Current files never expire: they are the
+keys), TLS only, versioned. One object per document version (mostrador.knowledge.files), deleted once
+a newer version has been processed. Lifecycle: a deleted object's content is kept 90 days as a
+noncurrent version (time to recover a document deleted by mistake) and then expires; expired delete
+markers and incomplete multipart uploads (after 1 day) are cleaned up. Current files never expire: they are the
 knowledge base's sources of truth.
 """
 
@@ -78,19 +79,22 @@ class KnowledgeBase(Construct):
         for function in (worker, admin):
             function.add_environment("KNOWLEDGE_BUCKET", self.bucket.bucket_name)
         # Exactly the calls each makes (mostrador.knowledge.files), not CDK's grant_* action groups: the
-        # worker reads objects (ListBucket so that a deleted file reads as NoSuchKey, not AccessDenied), the
-        # admin function writes and deletes them.
+        # worker reads objects (ListBucket also so that a deleted file reads as NoSuchKey, not AccessDenied)
+        # and removes a document's other versions once it has processed one; the admin function writes
+        # them and lists and deletes a deleted document's.
         objects = self.bucket.arn_for_objects("*")
-        worker.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]))
-        worker.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]))
+        listing = iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
+        worker.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject", "s3:DeleteObject"], resources=[objects]))
+        worker.add_to_role_policy(listing)
         admin.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject", "s3:DeleteObject"], resources=[objects]))
+        admin.add_to_role_policy(listing)
 
         # Placed on the two policies that hold the object statements, for that resource only (the X-Ray
         # suppression on the same policies is infra/functions.py's).
         object_keys = {
             "id": "AwsSolutions-IAM5",
-            "reason": "Object-level S3 actions on this bucket's keys (each document is its own object, named "
-            "by tenant and id when it is uploaded), so the resource is the bucket's objects.",
+            "reason": "Object-level S3 actions on this bucket's keys (each document version is its own object, "
+            "named by tenant, document id and content when it is uploaded), so the resource is the bucket's objects.",
             "appliesTo": [{"regex": "/^Resource::<KnowledgeFiles[A-Za-z0-9]*\\.Arn>\\/\\*$/g"}],
         }
         for function in (worker, admin):

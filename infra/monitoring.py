@@ -47,9 +47,28 @@ def items_dead_lettered(stage: str) -> cloudwatch.Metric:
     return _app_metric("ItemsDeadLettered", stage)
 
 
-# The enrich dead-letter queue is consumed (each item recorded as failed); a message older than this there
+def reply_items_dead_lettered(stage: str) -> cloudwatch.Metric:
+    """Emitted by the reply function as it settles the items of the reply dead-letter queue."""
+    return _app_metric("ReplyItemsDeadLettered", stage)
+
+
+# The enrich and reply dead-letter queues are consumed (each item recorded); a message older than this there
 # was not recorded: the recorder itself is failing.
 DEAD_LETTER_RECORDING_ALARM_SECONDS = 900
+# The consumed dead-letter queues (infra/settings.py CONSUMED_DEAD_LETTERS): the metric of the items recorded,
+# what its alarm says, what the alarm on an item left unrecorded says.
+DEAD_LETTER_ALARMS = {
+    "enrich": (
+        items_dead_lettered,
+        "Catalog items exhausted their retries; each is counted as failed in its sync",
+        "Dead-lettered catalog items wait unrecorded: the enrich function cannot count them",
+    ),
+    "reply": (
+        reply_items_dead_lettered,
+        "Reply queue items exhausted their retries; each customer message is recorded failed (dead_lettered)",
+        "Dead-lettered reply items wait unsettled: the reply function cannot record them",
+    ),
+}
 
 
 class Monitoring(Construct):
@@ -92,18 +111,19 @@ class Monitoring(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
 
         for name, dlq in dead_letter_queues.items():
-            if name == "enrich":
+            if name in DEAD_LETTER_ALARMS:
+                metric, recorded, unrecorded = DEAD_LETTER_ALARMS[name]
                 self._alarm(
-                    "EnrichDeadLetters",
-                    f"{prefix}-enrich-dead-lettered",
-                    "Catalog items exhausted their retries; each is counted as failed in its sync",
-                    items_dead_lettered(settings.stage),
+                    f"{name.title()}DeadLetters",
+                    f"{prefix}-{name}-dead-lettered",
+                    recorded,
+                    metric(settings.stage),
                     threshold=1,
                 )
                 self._alarm(
-                    "EnrichDeadLettersNotRecorded",
-                    f"{prefix}-enrich-dlq-not-recorded",
-                    "Dead-lettered catalog items wait unrecorded: the enrich function cannot count them",
+                    f"{name.title()}DeadLettersNotRecorded",
+                    f"{prefix}-{name}-dlq-not-recorded",
+                    unrecorded,
                     dlq.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
                     threshold=DEAD_LETTER_RECORDING_ALARM_SECONDS,
                 )

@@ -45,13 +45,15 @@ class Queues(Construct):
 
         # FIFO: messages of one conversation (the message group) are answered in order. Deduplication is by
         # the MessageDeduplicationId the webhook sets (the platform message id), not by content: two
-        # customers (or one customer twice) may well send the same text.
+        # customers (or one customer twice) may well send the same text. The reply function also consumes
+        # the reply dead-letter queue (it settles each item there), so its visibility is the reply queue's.
         self.reply_dlq = sqs.Queue(
             self,
             "ReplyDeadLetters",
             queue_name=f"{prefix}-reply-dlq.fifo",
             fifo=True,
             content_based_deduplication=False,
+            visibility_timeout=reply_visibility,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=DLQ_RETENTION,

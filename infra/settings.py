@@ -22,6 +22,10 @@ from mostrador.config import SECRET_NAMES, media_hosts
 # the RDS-generated secret instead.
 SECRET_KEYS = tuple(name for name in SECRET_NAMES if name != "DATABASE_URL")
 
+# Queues whose own function also consumes their dead-letter queue, each up to deadLetterMaxConcurrency at once:
+# enrich (counts each item there as failed in its sync) and reply (settles each item there).
+CONSUMED_DEAD_LETTERS = ("enrich", "reply")
+
 # Lambda environment variable -> (context key, default). Empty defaults are left out of the environment,
 # so mostrador.config applies its own default.
 APP_ENVIRONMENT: dict[str, tuple[str, str]] = {
@@ -96,7 +100,9 @@ class DeploySettings:
     enrich_max_concurrency: int = 4
     reply_max_concurrency: int = 10
     knowledge_max_concurrency: int = 2  # SQS event sources take at least 2
-    dead_letter_max_concurrency: int = 2  # the enrich function's consumer of the enrich dead-letter queue
+    # Each of the two dead-letter consumers: the enrich function's of the enrich dead-letter queue and the
+    # reply function's of the reply dead-letter queue.
+    dead_letter_max_concurrency: int = 2
     reply_batch_size: int = 1
     api_throttle_rate: int = 20
     api_throttle_burst: int = 40
@@ -116,7 +122,7 @@ class DeploySettings:
             self.reply_max_concurrency
             + self.enrich_max_concurrency
             + self.knowledge_max_concurrency
-            + self.dead_letter_max_concurrency
+            + len(CONSUMED_DEAD_LETTERS) * self.dead_letter_max_concurrency
             + self.api_concurrency_headroom
         )
 

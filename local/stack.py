@@ -53,6 +53,13 @@ CONSUMERS: dict[str, dict[str, Any]] = {
     "knowledge": {"batch_size": 1},
 }
 
+# Queues whose function also consumes their dead-letter queue, as deployed (infra/settings.py), and what the
+# alarm line says once it has.
+DEAD_LETTER_CONSUMERS = {
+    "enrich": "counted as failed in their syncs",
+    "reply": "settled (messages failed, the ones waiting behind them answered)",
+}
+
 
 @dataclass
 class StackOptions:
@@ -286,34 +293,38 @@ class LocalStack:
             )
             source.start()
             self.sources.append(source)
-        if functions.available("enrich"):
-            # As deployed: the enrich function counts each item of its dead-letter queue as failed in its sync.
-            enrich = self.queues["enrich"]
+        for name in DEAD_LETTER_CONSUMERS:
+            if not functions.available(name):
+                continue
+            # As deployed: the enrich function counts each item of its dead-letter queue as failed in its sync;
+            # the reply function settles each item of its own (docs/conversations.md, "Dead letters").
+            work = self.queues[name]
             dead_letters = Queue(
-                spec=QueueSpec(f"{enrich.spec.name}-dlq", False, enrich.spec.visibility_timeout, 0),
-                url=enrich.dlq_url,
-                arn=enrich.dlq_arn,
+                spec=QueueSpec(f"{work.spec.name}-dlq", work.spec.fifo, work.spec.visibility_timeout, 0),
+                url=work.dlq_url,
+                arn=work.dlq_arn,
                 dlq_url="",
                 dlq_arn="",
             )
             self.sqs.client.set_queue_attributes(
-                QueueUrl=enrich.dlq_url, Attributes={"VisibilityTimeout": str(enrich.spec.visibility_timeout)}
+                QueueUrl=work.dlq_url, Attributes={"VisibilityTimeout": str(work.spec.visibility_timeout)}
             )
             source = SqsEventSource(
                 self.sqs.client,
                 dead_letters,
-                lambda event: functions.invoke("enrich", event),
-                on_batch=self._report_dead_letters,
+                lambda event, name=name: functions.invoke(name, event),  # type: ignore[misc]
+                on_batch=lambda _queue, outcome, name=name: self._report_dead_letters(name, outcome),  # type: ignore[misc]
                 batch_size=10,
             )
             source.start()
             self.sources.append(source)
 
-    def _report_dead_letters(self, queue: str, outcome: BatchOutcome) -> None:
+    def _report_dead_letters(self, name: str, outcome: BatchOutcome) -> None:
         if outcome.received:
+            recorded = not (outcome.failed or outcome.error)
             self.print(
-                f"[alarm] {outcome.received} enrich item(s) dead-lettered: "
-                + ("counted as failed in their syncs" if not (outcome.failed or outcome.error) else "not recorded yet")
+                f"[alarm] {outcome.received} {name} item(s) dead-lettered: "
+                + (DEAD_LETTER_CONSUMERS[name] if recorded else "not recorded yet")
             )
 
     def _report_batch(self, queue: str, outcome: BatchOutcome) -> None:
@@ -337,8 +348,8 @@ class LocalStack:
             seen = {name: 0 for name in self.queues}
             while not self._stopping.wait(5.0):
                 for name, queue in self.queues.items():
-                    if name == "enrich":
-                        continue  # consumed by the enrich function: _report_dead_letters says what it recorded
+                    if name in DEAD_LETTER_CONSUMERS and self.functions and self.functions.available(name):
+                        continue  # consumed by its function: _report_dead_letters says what it recorded
                     try:
                         attributes = sqs.client.get_queue_attributes(
                             QueueUrl=queue.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]

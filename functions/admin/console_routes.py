@@ -165,6 +165,7 @@ def inbox(query: Annotated[InboxQuery, Query()]) -> Response[str]:
         cursor=query.cursor,
         limit=query.limit,
         now=_now(),
+        ids_shown=_principal().can(Permission.VIEW_CUSTOMER_CONTACT),
     )
     return _etagged(body)
 

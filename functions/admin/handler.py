@@ -39,7 +39,7 @@ from mostrador.observability import logger, metrics, tracer
 from mostrador.operations import analytics, conversations, escalations, export, pricing, search_vocabulary
 from mostrador.operations.access import admin_authenticator
 from mostrador.operations.auth import Permission, Principal, TokenLookupFailed, authenticate
-from mostrador.operations.errors import OperationsError
+from mostrador.operations.errors import OperationsError, PermissionMissing
 from mostrador.operations.ranges import DayRange
 from mostrador.operations.requests import (
     ConversationQuery,
@@ -160,13 +160,18 @@ def reset_conversation(conversation_id: Id) -> dict[str, Any]:
     return conversations.reset_conversation(_db(), _tenant(), unquote(conversation_id), _principal())
 
 
-@app.get("/admin/customers/<customer_id>/status", middlewares=READ, tags=["customers"])
+# A customer is addressed by its id (a phone number, a PSID), which only those who may see it can know.
+CUSTOMER_READ = [requires(Permission.READ_CONVERSATIONS, Permission.VIEW_CUSTOMER_CONTACT)]
+CUSTOMER_STEER = [requires(Permission.STEER_CONVERSATIONS, Permission.VIEW_CUSTOMER_CONTACT, atomic=True)]
+
+
+@app.get("/admin/customers/<customer_id>/status", middlewares=CUSTOMER_READ, tags=["customers"])
 def customer_status(customer_id: Id) -> dict[str, Any]:
     """Language, last message, paused until, open escalations, and each of the customer's conversations."""
     return conversations.customer_status(_db(), _tenant(), unquote(customer_id), now=_now())
 
 
-@app.post("/admin/customers/<customer_id>/reset", middlewares=STEER, tags=["customers"])
+@app.post("/admin/customers/<customer_id>/reset", middlewares=CUSTOMER_STEER, tags=["customers"])
 def reset_customer(customer_id: Id) -> dict[str, Any]:
     """Reset the context of every conversation of the customer."""
     return conversations.reset_customer(_db(), _tenant(), unquote(customer_id), _principal())
@@ -292,6 +297,8 @@ def delete_synonym(term: Term) -> dict[str, Any]:
 
 @app.exception_handler(OperationsError)
 def operations_error(error: OperationsError) -> Response:
+    if isinstance(error, PermissionMissing):
+        return _json(error.status, {"error": error.message, "missingPermission": error.permission})
     return _json(error.status, {"error": error.message})
 
 

@@ -93,8 +93,17 @@ DELETE_ANSWERS = _answers(
     {200: "deleted: `{deleted, id, chunksRemoved}`; search stops finding it at once"}, {404: _NO_DOCUMENT}
 )
 DECIDE_ANSWERS = _answers(
-    {200: "decided: the suggestion (and, approved, the FAQ entry it became)"},
-    {404: _NO_DOCUMENT, 409: "the suggestion was already decided", 422: _INVALID, 503: _QUEUE_DOWN},
+    {
+        200: "decided: the suggestion (and, approved, the FAQ entry it became); also the same approval sent again "
+        "after a 503, which queues the entry that is still pending"
+    },
+    {
+        404: _NO_DOCUMENT,
+        409: "the suggestion was already decided (an approval sent again is one only while its FAQ entry, the same "
+        "text, is still pending)",
+        422: _INVALID,
+        503: _QUEUE_DOWN,
+    },
 )
 DISCARD_ANSWERS = _answers(
     {200: "discarded: the suggestion, never published"},

@@ -13,9 +13,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mostrador.catalog.enrich_queue import enrich_records, is_dead_letter_batch, record_dead_lettered_records
+from mostrador.catalog.enrich_queue import enrich_records, record_dead_lettered_records
 from mostrador.config import get_settings
 from mostrador.observability import logger, metrics, tracer
+from mostrador.queues import is_dead_letter_batch
 
 # A batch whose every item failed is reported item by item too: the retries and the DLQ work the
 # same, and one poisoned product alone in its batch does not count as a function error.

@@ -8,12 +8,16 @@ recorded `failed` rather than left `pending` in the dead-letter queue.
 
 A burst timer that is not due yet is handed back to SQS, invisible until it is (reply_queue.defer_record);
 timers run after the batch's customer messages, so a reply sees the newest of them.
+
+It also consumes the reply dead-letter queue: what failed on every receive is settled there (a customer
+message `failed` / `dead_lettered` and the messages waiting behind it answered; docs/conversations.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -24,6 +28,7 @@ from mostrador.conversations.reply_queue import ItemDeferred, defer_record, pars
 from mostrador.conversations.tenant_services import TenantReplyServices
 from mostrador.db.connection import get_connection
 from mostrador.observability import logger, metrics, tracer
+from mostrador.queues import is_dead_letter_batch
 from mostrador.tenancy.secrets import tenant_secret_store
 
 
@@ -38,6 +43,9 @@ class ReplyQueueProcessor(SqsFifoPartialProcessor):
 
 
 processor = ReplyQueueProcessor(skip_group_on_error=True)
+# A dead letter that cannot be settled now (the database still down) stays in the dead-letter queue and
+# comes back after its visibility timeout; the rest of its conversation's dead letters wait behind it.
+dead_letter_processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 _services: TenantReplyServices | None = None
 
 
@@ -64,10 +72,27 @@ def record_handler(record: SQSRecord) -> None:
         )
 
 
+def dead_letter_handler(record: SQSRecord) -> None:
+    metrics.add_metric(name="ReplyItemsDeadLettered", unit=MetricUnit.Count, value=1)
+    try:
+        envelope = parse_reply_queue_envelope(record.body)
+    except ValueError as error:  # never a reply queue item: nothing to settle
+        logger.error("unreadable dead-lettered reply item dropped", extra={"error": str(error)[:300]})
+        return
+    outcome = reply_service(envelope.item.tenant_id).handle_dead_letter(envelope.item, envelope.conversation_id)
+    logger.warning("dead-lettered reply item settled", extra={"action": outcome.action, "reason": outcome.reason})
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_dead_letter_batch(event.get("Records") or []):
+        return dict(
+            process_partial_response(
+                event=event, record_handler=dead_letter_handler, processor=dead_letter_processor, context=context
+            )
+        )
     event = {**event, "Records": timers_last(list(event.get("Records") or []))}
     return dict(
         process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

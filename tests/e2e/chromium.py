@@ -1,5 +1,6 @@
 """Headless Chromium (Debian's `chromium` package, see local/install-test-browser.sh) driven over the
-DevTools protocol with the `websockets` client: open a page, type, press Enter, evaluate."""
+DevTools protocol with the `websockets` client: open a page, type, press Enter, click as a person does (a
+real pointer press at the element's centre, refused when something covers it), evaluate."""
 
 from __future__ import annotations
 
@@ -29,6 +30,26 @@ FLAGS = [
     "--remote-debugging-port=0",
     "--remote-allow-origins=*",
 ]
+
+
+# Where a person would press the element (its centre, once scrolled into view), or why they could not:
+# elementFromPoint must hit the element itself or something inside it (a <span> in a button).
+_CLICK_POINT = """(() => {
+  const name = (e) => e ? e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+    + [...e.classList].map((c) => '.' + c).join('') : 'nothing';
+  const element = document.querySelector(SELECTOR);
+  if (!element) return {problem: 'nothing to click at ' + SELECTOR};
+  element.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
+  const box = element.getBoundingClientRect();
+  if (!box.width || !box.height) return {problem: name(element) + ' has no box on the page (hidden?)'};
+  const x = box.left + box.width / 2, y = box.top + box.height / 2;
+  const hit = document.elementFromPoint(x, y);
+  if (!hit || !(hit === element || element.contains(hit))) {
+    return {problem: name(element) + ' is covered by ' + name(hit) + ' at its centre (' + Math.round(x) + ', '
+      + Math.round(y) + ')'};
+  }
+  return {x, y};
+})()"""
 
 
 def chromium_binary() -> str:
@@ -103,13 +124,24 @@ class Page:
         self.call("Input.dispatchKeyEvent", type="keyDown", text="\r", **key)
         self.call("Input.dispatchKeyEvent", type="keyUp", **key)
 
+    def press_tab(self) -> None:
+        """Tab, as a keyboard user moves the focus on."""
+        key = {"key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9, "nativeVirtualKeyCode": 9}
+        self.call("Input.dispatchKeyEvent", type="keyDown", **key)
+        self.call("Input.dispatchKeyEvent", type="keyUp", **key)
+
     def click(self, selector: str) -> None:
-        """A click on the element, as a person's (the element must exist)."""
-        found = self.evaluate(
-            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (e) e.click(); return !!e; }})()"
-        )
-        if not found:
-            raise AssertionError(f"nothing to click at {selector}")
+        """A person's click on the element: scrolled into view, then the left button pressed and released at
+        its centre through the browser's input (Input.dispatchMouseEvent), so the page gets trusted pointer
+        and click events. Fails, naming what is wrong, when a person could not press it there: no such
+        element, no box (hidden), or another element on top of it."""
+        where = self.evaluate(_CLICK_POINT.replace("SELECTOR", json.dumps(selector)))
+        if where.get("problem"):
+            raise AssertionError(f"cannot click {selector}: {where['problem']}")
+        point = {"x": where["x"], "y": where["y"]}
+        self.call("Input.dispatchMouseEvent", type="mouseMoved", **point)
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, button="left", buttons=1, clickCount=1, **point)
 
     def choose_files(self, selector: str, *paths: Path) -> None:
         """Pick files in an <input type=file>, as a person does in the file chooser (fires input and change)."""

@@ -30,7 +30,9 @@ API of the yielded `FakeLLMServer` (stable, other rooms depend on it):
   consume it). Each item is a str (text reply) or a dict
   `{"text": str, "tool_calls": [{"name": str, "arguments": dict | str, "id": str}]}`; a str `arguments`
   is sent verbatim to OpenAI (e.g. malformed JSON); `id` (optional) is sent by Gemini, which
-  otherwise sends none, as the real API mostly does; OpenAI ids are always "call_fake_<n>".
+  otherwise sends none, as the real API mostly does; OpenAI ids are always "call_fake_<n>". An item may
+  also carry `"usage": {"prompt_tokens": int, "completion_tokens": int}`: the OpenAI answer reports those
+  counts (otherwise words of the prompt and of the reply), so a test knows the tokens the pipeline records.
   Unscripted chat calls answer "Fake reply from <api>.".
 * Summaries are deterministic: "Summary: " + the first 20 words of the product text, unless
   `script_summaries([...])` queued texts (each summary call takes the next one; a model that obeyed
@@ -131,6 +133,8 @@ class FakeLLMServer:
         self._failures: list[_Failure] = []
         self.transcripts: dict[str, str] = {}
         self.image_descriptions: dict[str, str] = {}
+        # Gemini's finishReason for a file's answer (default STOP): "SAFETY", "MAX_TOKENS"...
+        self.media_finish_reasons: dict[str, str] = {}
         self.chat_arrived = threading.Event()
         self._chat_gate: threading.Event | None = None
         self._lock = threading.Lock()
@@ -177,8 +181,11 @@ class FakeLLMServer:
             for reply in replies:
                 self._scripted.append({"text": reply} if isinstance(reply, str) else dict(reply))
 
-    def add_transcript(self, audio: bytes, text: str) -> None:
+    def add_transcript(self, audio: bytes, text: str, *, finish_reason: str = "STOP") -> None:
+        """`text` "" is a silent voice note; Gemini answers it with `finish_reason` (another than STOP: an
+        answer cut short or blocked)."""
         self.transcripts[hashlib.sha256(audio).hexdigest()] = text
+        self.media_finish_reasons[hashlib.sha256(audio).hexdigest()] = finish_reason
 
     def add_image_description(self, image: bytes, text: str) -> None:
         self.image_descriptions[hashlib.sha256(image).hexdigest()] = text
@@ -306,9 +313,10 @@ class FakeLLMServer:
             table = self.transcripts if kind == "transcription" else self.image_descriptions
             default = "Fake transcript." if kind == "transcription" else "Fake photo description."
             text = table.get(_gemini_inline_sha(body), default)
+            finish = self.media_finish_reasons.get(_gemini_inline_sha(body), "STOP")
             return {
                 "candidates": [
-                    {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}
+                    {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish, "index": 0}
                 ],
                 "usageMetadata": {
                     "promptTokenCount": 300,
@@ -363,6 +371,9 @@ class FakeLLMServer:
             message["tool_calls"] = tool_calls
         prompt_tokens = sum(len(_text_of(m.get("content")).split()) for m in messages)
         completion_tokens = len((reply.get("text") or "").split()) + 5 * len(tool_calls)
+        if reply.get("usage"):  # the counts a test scripted
+            prompt_tokens = int(reply["usage"]["prompt_tokens"])
+            completion_tokens = int(reply["usage"]["completion_tokens"])
         return {
             "id": f"chatcmpl-fake-{self._next_id()}",
             "object": "chat.completion",

@@ -121,3 +121,35 @@ def adts_voice_note(seconds: float, marker: str = "") -> bytes:
     )
     frames = round(seconds * 16_000 / 1024)
     return (header + payload) * frames
+
+
+# AMR frame sizes by mode (TOC byte included): 12.2 kbit/s, 4.75 kbit/s, SID, NO_DATA; AMR-WB 23.85 kbit/s.
+_AMR_MODES = ((7, 32), (0, 13), (8, 6), (15, 1))
+_AMR_WB_MODES = ((8, 61), (2, 33), (9, 6), (15, 1))
+
+
+def amr_voice_note(seconds: float, marker: str = "", *, wideband: bool = False) -> bytes:
+    """AMR (audio/amr) or AMR-WB storage format: 50 frames a second, cycling through speech, comfort-noise
+    (SID) and NO_DATA frames of different sizes, as a phone's discontinuous transmission writes them."""
+    magic, modes = (b"#!AMR-WB\n", _AMR_WB_MODES) if wideband else (b"#!AMR\n", _AMR_MODES)
+    frames = []
+    for index in range(round(seconds * 50)):
+        mode, size = modes[index % len(modes)]
+        body = (marker.encode() if index == 0 else b"").ljust(size - 1, b"\x55")[: size - 1]
+        frames.append(bytes([(mode << 3) | 0x04]) + body)
+    return magic + b"".join(frames)
+
+
+def mp3_voice_note(seconds: float, marker: str = "", *, xing: bool = False) -> bytes:
+    """MP3 (audio/mpeg) after an ID3v2 tag: MPEG-2 Layer III, 8 kbit/s, 16 kHz mono (36-byte frames of 576
+    samples, 36 ms each). `xing`: the first frame is a Xing header carrying the frame count."""
+    header = bytes([0xFF, 0xF3, 0x18, 0xC0])  # sync, MPEG-2, layer III, no CRC; 8 kbit/s, 16 kHz; mono
+    frames = round(seconds * 16_000 / 576)
+    tag = marker.encode()
+    id3 = b"ID3\x04\x00\x00" + bytes([0, 0, 0, len(tag)]) + tag
+    audio = [header + bytes([index % 251]) * 32 for index in range(frames)]
+    if xing:  # side information (9 bytes for MPEG-2 mono), then "Xing", flags (frame count), the count
+        audio.insert(
+            0, (header + b"\0" * 9 + b"Xing" + (1).to_bytes(4, "big") + frames.to_bytes(4, "big")).ljust(36, b"\0")
+        )
+    return id3 + b"".join(audio)

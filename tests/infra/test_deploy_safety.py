@@ -254,12 +254,12 @@ def test_the_deploy_checks_the_concurrency_quota_before_the_app_functions(dev: S
         settings.reply_max_concurrency
         + settings.enrich_max_concurrency
         + settings.knowledge_max_concurrency
-        + settings.dead_letter_max_concurrency
+        + 2 * settings.dead_letter_max_concurrency
         + settings.api_concurrency_headroom
     )
-    # reply 10 + enrich 4 + knowledge 2 + enrich dead letters 2 + API 10: above a new account's 10
-    assert env["REQUIRED_CONCURRENCY"] == "28"
-    assert "knowledge 2" in env["CONCURRENCY_BREAKDOWN"]
+    # reply 10 + enrich 4 + knowledge 2 + enrich and reply dead letters 2 each + API 10: above a new account's 10
+    assert env["REQUIRED_CONCURRENCY"] == "30"
+    assert "knowledge 2" in env["CONCURRENCY_BREAKDOWN"] and "reply dead letters 2" in env["CONCURRENCY_BREAKDOWN"]
     policy = next(
         p["Properties"]["PolicyDocument"]["Statement"]
         for p in dev.resources("AWS::IAM::Policy").values()

@@ -77,7 +77,23 @@ def test_the_worker_takes_one_document_at_a_time_and_the_admin_can_reach_bucket_
         env = function["Properties"]["Environment"]["Variables"]
         assert {"KNOWLEDGE_BUCKET", "KNOWLEDGE_QUEUE_URL", "DATABASE_SECRET_ARN"} <= set(env)
     policies = json.dumps(dev.resources("AWS::IAM::Policy"))
-    assert "s3:DeleteObject" in policies and "sqs:SendMessage" in policies
+    assert "sqs:SendMessage" in policies
+    # The admin function stores files and lists and deletes a deleted document's; the worker reads them and
+    # deletes a document's other versions once it has processed one (files are named by content).
+    assert _s3_actions(dev, admin) == {"s3:PutObject", "s3:DeleteObject", "s3:ListBucket"}
+    assert _s3_actions(dev, worker) == {"s3:GetObject", "s3:DeleteObject", "s3:ListBucket"}
+
+
+def _s3_actions(synth: Synth, function: dict) -> set[str]:
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    actions: set[str] = set()
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            actions |= {action for action in listed if action.startswith("s3:")}
+    return actions
 
 
 def test_the_knowledge_dead_letter_queue_has_an_alarm(dev: Synth) -> None:

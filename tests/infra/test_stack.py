@@ -197,7 +197,7 @@ def test_reply_queue_is_fifo_deduplicated_by_the_webhooks_id(dev: Synth) -> None
 
 def test_event_sources_report_batch_item_failures(dev: Synth) -> None:
     mappings = list(dev.resources("AWS::Lambda::EventSourceMapping").values())
-    assert len(mappings) == 4  # enrich, reply, knowledge (infra/knowledge.py), the enrich dead letters
+    assert len(mappings) == 5  # enrich, reply, knowledge (infra/knowledge.py), the enrich and reply dead letters
     by_queue = {_ref(m["Properties"]["EventSourceArn"]): m["Properties"] for m in mappings}
     for props in by_queue.values():
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -210,31 +210,33 @@ def test_event_sources_report_batch_item_failures(dev: Synth) -> None:
     assert enrich["BatchSize"] > 1  # embeddings are requested per batch
 
 
-def test_the_enrich_function_consumes_the_enrich_dead_letter_queue_with_its_own_alarms(dev: Synth) -> None:
-    enrich_id, enrich_queue = _queue(dev, "enrich")
-    dlq_id = _ref(enrich_queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+@pytest.mark.parametrize(("queue", "metric"), [("enrich", "ItemsDeadLettered"), ("reply", "ReplyItemsDeadLettered")])
+def test_the_function_of_a_queue_consumes_its_dead_letter_queue_with_its_own_alarms(
+    dev: Synth, queue: str, metric: str
+) -> None:
+    """The enrich function counts its dead letters as failed in their syncs; the reply function settles its
+    own (a message failed, the ones waiting behind it answered: docs/conversations.md)."""
+    _, work_queue = _queue(dev, queue)
+    dlq_id = _ref(work_queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
     (mapping,) = [
         m["Properties"]
         for m in dev.resources("AWS::Lambda::EventSourceMapping").values()
         if _ref(m["Properties"]["EventSourceArn"]) == dlq_id
     ]
-    assert _ref(mapping["FunctionName"]) == dev.functions()["enrich"]["logical_id"]
+    assert _ref(mapping["FunctionName"]) == dev.functions()[queue]["logical_id"]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] <= 10 and "MaximumBatchingWindowInSeconds" not in mapping  # FIFO allows no more
     assert mapping["ScalingConfig"]["MaximumConcurrency"] == dev.stack.settings.dead_letter_max_concurrency
-    timeout = dev.functions()["enrich"]["Properties"]["Timeout"]
-    assert dev.resources("AWS::SQS::Queue")[dlq_id]["Properties"]["VisibilityTimeout"] >= timeout
+    timeout = dev.functions()[queue]["Properties"]["Timeout"]
+    assert dev.resources("AWS::SQS::Queue")[dlq_id]["Properties"]["VisibilityTimeout"] >= 6 * timeout
     alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in dev.resources("AWS::CloudWatch::Alarm").values()}
-    recorded = alarms["mostrador-dev-enrich-dead-lettered"]
-    assert (recorded["MetricName"], recorded["Namespace"], recorded["Threshold"]) == (
-        "ItemsDeadLettered",
-        "Mostrador",
-        1,
-    )
+    recorded = alarms[f"mostrador-dev-{queue}-dead-lettered"]
+    assert (recorded["MetricName"], recorded["Namespace"], recorded["Threshold"]) == (metric, "Mostrador", 1)
     assert {d["Name"]: d["Value"] for d in recorded["Dimensions"]} == {"service": "mostrador", "stage": "dev"}
-    waiting = alarms["mostrador-dev-enrich-dlq-not-recorded"]
+    waiting = alarms[f"mostrador-dev-{queue}-dlq-not-recorded"]
     assert waiting["MetricName"] == "ApproximateAgeOfOldestMessage"
     assert _ref(waiting["Dimensions"][0]["Value"]) == dlq_id
-    assert "mostrador-dev-enrich-dlq-not-empty" not in alarms  # consumed: its depth says nothing any more
+    assert f"mostrador-dev-{queue}-dlq-not-empty" not in alarms  # consumed: its depth says nothing any more
 
 
 def test_visibility_timeout_is_at_least_six_times_the_consumer_timeout(dev: Synth) -> None:
@@ -399,12 +401,14 @@ def test_alarms_cover_dead_letters_errors_reply_age_database_and_send_failures(d
         return [a["Properties"] for a in alarms if a["Properties"].get("MetricName") == metric]
 
     queues = dev.resources("AWS::SQS::Queue")
-    enrich_dlq = _ref(_queue(dev, "enrich")[1]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+    consumed = {
+        _ref(_queue(dev, name)[1]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]) for name in ("enrich", "reply")
+    }
     dlq_names = {
         _ref(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
         for q in queues.values()
         if "RedrivePolicy" in q["Properties"]
-    } - {enrich_dlq}  # consumed; its alarms are in the test above
+    } - consumed  # their alarms are in the test above
     dlq_alarms = {
         _ref(d["Value"])
         for a in watched("ApproximateNumberOfMessagesVisible")
@@ -416,7 +420,7 @@ def test_alarms_cover_dead_letters_errors_reply_age_database_and_send_failures(d
     errors = {_ref(d["Value"]) for a in watched("Errors") for d in a["Dimensions"]}
     assert errors >= {dev.functions()[n]["logical_id"] for n in ("webhook", "ingest", "enrich", "reply")}
     ages = {_ref(a["Dimensions"][0]["Value"]) for a in watched("ApproximateAgeOfOldestMessage")}
-    assert ages == {_queue(dev, "reply")[0], enrich_dlq}
+    assert ages == {_queue(dev, "reply")[0], *consumed}
     assert watched("CPUUtilization") and watched("FreeStorageSpace")
     (failures,) = watched("PermanentSendFailures")
     assert failures["Namespace"] == "Mostrador"

@@ -56,13 +56,15 @@ def sign_in(page: Page, token: str, *, shown: str) -> None:
     page.wait_for(f"!document.getElementById('bar').hidden && !!document.getElementById({json.dumps(shown)})")
 
 
-def signed_in_as(stack: RunningStack, browser: Chromium, admin_token: str, role: str, name: str) -> Page:
-    """A new console tab signed in with a real token of `role` for the default tenant, made through the API
-    by the operator (`admin_token`), as a person gets one."""
+def signed_in_as(
+    stack: RunningStack, browser: Chromium, admin_token: str, role: str, name: str, *, tenant: str | None = None
+) -> Page:
+    """A new console tab signed in with a real token of `role` for `tenant` (the default one unless named),
+    made through the API by the operator (`admin_token`), as a person gets one."""
     made = httpx.post(
         f"{stack.url}/admin/tokens",
         json={"name": name, "role": role},
-        headers={"Authorization": f"Bearer {admin_token}"},
+        headers={"Authorization": f"Bearer {admin_token}", **({"X-Tenant": tenant} if tenant else {})},
         timeout=30,
     )
     assert made.status_code == 200, made.text

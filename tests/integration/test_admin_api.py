@@ -139,7 +139,8 @@ def test_an_agent_token_steers_conversations_but_cannot_export_or_see_prices_cha
     agent = AdminClient(owner.ok("POST", "/admin/tokens", body={"name": "ana", "role": "agent"})["secret"])
     message = whatsapp("hola")
     deliver(message)
-    taken = agent.ok("POST", path_of(message.conversation_id, "takeover"), body={"minutes": 5})
+    [listed] = agent.ok("GET", "/admin/conversations")["conversations"]  # by the handle the API gives an agent
+    taken = agent.ok("POST", path_of(listed["conversationId"], "takeover"), body={"minutes": 5})
     assert taken["paused"]["setBy"] == "ana"
     export = agent.get("/admin/export", since="2026-01-01", until="2026-01-02")
     assert export.status == 403 and export.json["missingPermission"] == "export"

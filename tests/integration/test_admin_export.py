@@ -27,6 +27,7 @@ COLUMNS = [
     "actor",
     "text",
     "latency_ms",
+    "cited_knowledge",
 ]
 FORMULA = '=HYPERLINK("http://evil.example","clic")'
 

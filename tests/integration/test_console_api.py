@@ -165,7 +165,8 @@ def test_what_a_role_may_not_do_is_refused_by_the_api_not_only_hidden(admin, db,
     assert call("GET", "/admin/console/syncs/s1/failures", token=roles["viewer"]).status == 200
     refused = call("POST", reply_path(f"wa:{PHONE_ID}:584125550101"), body={"text": "Hola"}, token=roles["viewer"])
     assert refused.status == 403 and refused.json["missingPermission"] == "reply_to_customers"
-    sent = call("POST", reply_path(f"wa:{PHONE_ID}:584125550101"), body={"text": "Hola"}, token=roles["agent"])
+    [row] = ok("GET", "/admin/console/inbox", token=roles["agent"])["conversations"]
+    sent = call("POST", reply_path(row["conversationId"]), body={"text": "Hola"}, token=roles["agent"])
     assert sent.status == 200 and sent.json["message"]["sentBy"] == "ana"
 
 
@@ -200,7 +201,6 @@ def test_viewers_and_agents_get_no_customer_number_and_act_on_conversations_by_h
             "messages": ok("GET", f"/admin/conversations/{handle}", token=token),
             "escalations": ok("GET", "/admin/escalations", query={"status": "all"}, token=token),
             "suggestions": ok("GET", "/admin/knowledge/suggestions", token=token),
-            "customer": ok("GET", f"/admin/customers/{sender}/status", token=token),
             "analytics": ok("GET", "/admin/analytics", query={"since": today, "until": today}, token=token),
         }
         for name, answer in answers.items():
@@ -237,6 +237,103 @@ def test_viewers_and_agents_get_no_customer_number_and_act_on_conversations_by_h
     } == {conversation_id}
     # The operator may use a handle too, and gets the conversation id back.
     assert ok("GET", detail_path(handle))["conversation"]["conversationId"] == conversation_id
+
+
+def test_a_masked_role_cannot_find_whose_conversation_it_is_by_typing_a_phone_number_or_psid(admin, db, roles):
+    """Issue 12: a viewer or agent sees customers masked, so no search, filter or path of the API may match a
+    whole phone number or PSID it typed; what it is shown (the last 4 characters) and message text still
+    find conversations."""
+    sender, psid = "584140009002", "psid-4455"
+    conversation_id = f"wa:{PHONE_ID}:{sender}"
+    deliver(whatsapp("hola, busco una nevera", sender=sender))
+    deliver(whatsapp("hola", sender="584140007777"))
+    deliver(messenger("hola por messenger", customer=psid))
+
+    def found(q: str, token: str = ADMIN_TOKEN) -> list[dict[str, Any]]:
+        return ok("GET", "/admin/console/inbox", query={"q": q}, token=token)["conversations"]
+
+    # Those who may see customer ids find them by any part of them, as before.
+    assert [c["conversationId"] for c in found(sender)] == [conversation_id]
+    assert [c["conversationId"] for c in found(psid)] == [f"fb:PAGE:{psid}"]
+    by_customer = ok("GET", "/admin/conversations", query={"customer": sender})["conversations"]
+    assert [c["customerId"] for c in by_customer] == [sender]
+
+    for role in ("viewer", "agent"):
+        token = roles[role]
+        for typed in (sender, "+58 414-000-9002", "0009002", psid, PHONE_ID, conversation_id, "fb:PAGE"):
+            assert found(typed, token) == [], (role, typed)
+        # What the role is shown, and what customers wrote, still find the conversation.
+        for shown in ("9002", "••••9002", "nevera"):
+            [row] = found(shown, token)
+            assert row["customerId"] == "••••9002" and row["conversationId"].startswith("h."), (role, shown)
+        assert [c["customerId"] for c in found("4455", token)] == ["••••4455"]
+
+        # A customer id as a filter or in a path: refused, saying what is missing, before anything is looked up.
+        for path, query in (
+            ("/admin/conversations", {"customer": sender}),
+            ("/admin/conversations", {"customer": "584149999999"}),
+            (f"/admin/customers/{sender}/status", None),
+            ("/admin/customers/584149999999/status", None),
+        ):
+            refused = call("GET", path, query=query, token=token)
+            assert refused.status == 403 and refused.json["missingPermission"] == "view_customer_contact", refused.raw
+            assert f"'{role}'" in refused.json["error"] and sender not in refused.raw.decode()
+        # A conversation id typed in a path: the same refusal whether that person wrote or not.
+        answers = set()
+        for typed_id in (conversation_id, f"wa:{PHONE_ID}:584149999999"):
+            for path in (detail_path(typed_id), f"/admin/conversations/{quote(typed_id, safe='')}"):
+                refused = call("GET", path, token=token)
+                assert refused.status == 403 and refused.json["missingPermission"] == "view_customer_contact"
+                answers.add(refused.raw.decode().replace(quote(typed_id, safe=""), "").replace(typed_id, ""))
+            taken = call("POST", f"/admin/conversations/{quote(typed_id, safe='')}/takeover", body={}, token=token)
+            assert taken.status == 403
+        assert len(answers) == 2  # one per route, the same for a customer who wrote and one who did not
+        assert "handle" in refused.json["error"]
+    refused = call("POST", f"/admin/customers/{sender}/reset", body={}, token=roles["agent"])
+    assert refused.status == 403 and refused.json["missingPermission"] == "view_customer_contact"
+    assert paused(db, conversation_id) is None
+    # The export (every customer's messages and ids) stays theirs who may see customer ids.
+    for role in ("viewer", "agent"):
+        export = call(
+            "GET",
+            "/admin/export",
+            query={"since": "2026-01-01", "until": "2026-12-31", "customer": sender},
+            token=roles[role],
+        )
+        assert export.status == 403 and export.json["missingPermission"] == "export"
+
+
+def test_a_masked_roles_list_cursors_are_sealed_and_crafted_ones_refused(admin, db, roles):
+    """A conversation list's cursor is the last row's (activity, conversation id): given plain to a viewer it
+    would show a phone number, and a crafted one would probe ids through the keyset order."""
+    from mostrador.operations.paging import encode_cursor
+
+    senders = ["584140001001", "584140001002", "584140001003"]
+    for sender in senders:
+        deliver(whatsapp("hola", sender=sender))
+    everyone = {c["conversationId"] for c in ok("GET", "/admin/console/inbox")["conversations"]}
+    plain = ok("GET", "/admin/conversations", query={"limit": 1})["nextCursor"]
+    for role in ("viewer", "agent"):
+        token = roles[role]
+        for path, key in (("/admin/conversations", "conversations"), ("/admin/console/inbox", "conversations")):
+            seen, cursor, pages = [], None, 0
+            while True:
+                query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+                page = ok("GET", path, query=query, token=token)
+                seen += [c["conversationId"] for c in page[key]]
+                cursor, pages = page["nextCursor"], pages + 1
+                if cursor is None:
+                    break
+                assert cursor.startswith("c."), cursor
+                opened = base64.urlsafe_b64decode(cursor[2:] + "=" * (-len(cursor[2:]) % 4))
+                assert not any(s.encode() in opened or s[-4:].encode() in opened for s in senders)
+            assert pages == 3 and len(set(seen)) == 3 and all(h.startswith("h.") for h in seen), (role, path)
+        latest = ok("GET", "/admin/console/inbox", query={"limit": 1})["conversations"][0]
+        crafted = encode_cursor(datetime.fromisoformat(latest["lastActivityAt"]), f"wa:{PHONE_ID}:58414")
+        for cursor in (crafted, plain):
+            refused = call("GET", "/admin/conversations", query={"cursor": cursor}, token=token)
+            assert refused.status == 400 and "cursor" in refused.json["error"], refused.raw
+    assert len(everyone) == 3
 
 
 # -- inbox -------------------------------------------------------------------------------------------------

@@ -512,7 +512,12 @@ def test_a_principal_who_may_only_read_sees_knowledge_but_is_offered_no_change(
     viewer.wait_for("!!document.querySelector('#passages li.passage')", seconds=20)
 
     viewer.click(".bar button.lang")  # and in English
-    viewer.wait_for("document.documentElement.lang === 'en' && !!document.getElementById('knowledge-tab-faq')")
+    # The header changes at once; the section is drawn again a moment later (its module is loaded first).
+    viewer.wait_for(
+        "document.documentElement.lang === 'en'"
+        " && document.getElementById('knowledge-tab-faq')?.childNodes[0].textContent === 'FAQ'"
+        " && document.querySelector('.subnav a').childNodes[0].textContent === 'Documents'"
+    )
     tabs = viewer.evaluate("[...document.querySelectorAll('.subnav a')].map(a => a.childNodes[0].textContent)")
     assert tabs == ["Documents", "FAQ", "Suggestions", "Try a question"]
     viewer.click(".bar button.lang")

@@ -65,6 +65,19 @@ def test_gemini_hears_and_sees_through_inline_data(llm_server: FakeLLMServer) ->
     assert "Transcribe" in hearing.body["systemInstruction"]["parts"][0]["text"]
 
 
+def test_a_silent_voice_note_is_an_empty_transcript_on_both_providers(llm_server: FakeLLMServer) -> None:
+    """Silence is an answer (the reader stops at it: another provider would hear nothing either); an empty
+    Gemini answer cut short or blocked is a failure, for the next provider to try."""
+    silent, blocked = ogg_opus_voice_note(4, "silent"), ogg_opus_voice_note(4, "blocked")
+    llm_server.add_transcript(silent, "")
+    llm_server.add_transcript(blocked, "", finish_reason="SAFETY")
+    assert openai_provider(llm_server).transcribe(silent, mime_type="audio/ogg").text == ""
+    heard = gemini_provider(llm_server).transcribe(silent, mime_type="audio/ogg")
+    assert (heard.text, heard.usage.provider) == ("", "gemini")
+    with pytest.raises(ProviderError, match="empty"):
+        gemini_provider(llm_server).transcribe(blocked, mime_type="audio/ogg")
+
+
 def test_media_calls_that_keep_failing_raise_provider_error(llm_server: FakeLLMServer) -> None:
     llm_server.fail_when("audio/transcriptions", 503)
     with pytest.raises(ProviderError, match="transcription"):

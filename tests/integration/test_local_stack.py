@@ -189,9 +189,15 @@ def test_ingest_command_pushes_a_catalog_in_parts_and_prints_the_completed_sync(
 
 
 def signed_whatsapp_delivery(
-    sender: str, text: str, wamid: str, *, content: dict[str, Any] | None = None
+    sender: str,
+    text: str,
+    wamid: str,
+    *,
+    content: dict[str, Any] | None = None,
+    phone_number_id: str = PHONE_NUMBER_ID,
 ) -> tuple[bytes, str]:
-    """A signed delivery of one message: `text`, or `content` (its "type" and that type's object)."""
+    """A signed delivery of one message to the business number `phone_number_id`: `text`, or `content` (its
+    "type" and that type's object)."""
     payload = {
         "object": "whatsapp_business_account",
         "entry": [
@@ -202,7 +208,7 @@ def signed_whatsapp_delivery(
                         "field": "messages",
                         "value": {
                             "messaging_product": "whatsapp",
-                            "metadata": {"display_phone_number": "584120000000", "phone_number_id": PHONE_NUMBER_ID},
+                            "metadata": {"display_phone_number": "584120000000", "phone_number_id": phone_number_id},
                             "contacts": [{"profile": {"name": "Ana"}, "wa_id": sender}],
                             "messages": [
                                 {

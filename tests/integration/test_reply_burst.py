@@ -232,7 +232,7 @@ def test_a_voice_note_still_being_read_makes_the_bursts_reply_superseded_and_its
 
     # The voice note, once read, opened the next burst: its timer answers both messages, once.
     emulator.client.delete_message(QueueUrl=reply_queue.url, ReceiptHandle=timer["ReceiptHandle"])
-    [second_timer] = receive(emulator, reply_queue)
+    [second_timer], [backstop] = _bursts_and_backstops(receive(emulator, reply_queue))
     time.sleep(WINDOW)
     assert _run_timer(second_timer, reply_queue) == []
     assert reply_env.meta.sent_texts() == ["Neveras y lavadoras, sí."]
@@ -245,6 +245,9 @@ def test_a_voice_note_still_being_read_makes_the_bursts_reply_superseded_and_its
     assert (stale["status"], sent["status"]) == ("superseded", "sent")
     assert sent["in_reply_to"] == message_row(db, newer.platform_message_id)["id"]
     assert {message_row(db, m.platform_message_id)["state"] for m in (older, newer)} == {"replied"}
+    # The backstop the superseded reply left finds the voice note handled: nothing more.
+    assert _run_timer(backstop, reply_queue, delete=True) == []
+    assert len(reply_env.meta.sent()) == 1 and receive(emulator, reply_queue, wait=0) == []
 
 
 def test_a_newer_voice_note_that_ends_as_a_notice_still_leaves_the_superseded_message_answered(
@@ -278,8 +281,10 @@ def test_a_newer_voice_note_that_ends_as_a_notice_still_leaves_the_superseded_me
     assert message_row(db, older.platform_message_id)["state_reason"] == "awaiting_reply"
 
     emulator.client.delete_message(QueueUrl=reply_queue.url, ReceiptHandle=timer["ReceiptHandle"])
-    [held_timer] = receive(emulator, reply_queue)  # due at once: no second window to wait
-    assert _run_timer(held_timer, reply_queue) == []
+    # Due at once: no second window to wait.
+    [held_timer], [backstop] = _bursts_and_backstops(receive(emulator, reply_queue))
+    assert _run_timer(held_timer, reply_queue, delete=True) == []
+    assert _run_timer(backstop, reply_queue, delete=True) == []  # nothing left to back up
     assert reply_env.meta.sent_texts()[1:] == ["Sí, tenemos la nevera Samsung."]
     answers = [r for r in replies(db, older.conversation_id) if r["status"] == "sent"]
     assert [a["in_reply_to"] for a in answers] == [
@@ -324,6 +329,13 @@ def test_a_person_taking_over_during_the_window_silences_the_burst(reply_env, db
     assert (row["state"], row["state_reason"]) == ("skipped", "paused")
 
 
+def _bursts_and_backstops(timers: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Burst timers apart from backstops (each in its own message group)."""
+    kinds = [json.loads(t["Body"])["due"].get("kind", "burst") for t in timers]
+    bursts = [t for t, kind in zip(timers, kinds, strict=True) if kind == "burst"]
+    return bursts, [t for t, kind in zip(timers, kinds, strict=True) if kind == "backstop"]
+
+
 def receive(emulator: SqsEmulator, queue: Queue, wait: int = 2) -> list[dict[str, Any]]:
     answer = emulator.client.receive_message(
         QueueUrl=queue.url, MaxNumberOfMessages=10, WaitTimeSeconds=wait, MessageSystemAttributeNames=["All"]
@@ -361,29 +373,169 @@ def test_a_newer_message_whose_handling_raised_supersedes_the_burst_only_within_
     """A newer customer message recorded, then its invocation raised (a database error, a bug, a
     timeout): it stays `received` while it waits its retry (visibility 6x the timeout) or sits in the
     dead-letter queue. Past the reply function's timeout nobody is handling it, so the burst's reply to
-    the older message goes out; within it, it may still be handled and the reply is superseded."""
-    from mostrador.db import conversation_repository as repo
-
+    the older message goes out; within it, it may still be handled and the reply is superseded, and a
+    backstop timer answers the older message once the newer one's time is over. Its retries failing
+    too, the dead-letter queue's consumer records it failed; the older message is answered once."""
     older = wa_text("¿tienen neveras?")
     assert deliver(older) == []
     [timer] = receive(emulator, reply_queue)
     stuck = wa_text("¿y lavadoras?")
-    with db.transaction():  # what the handler did before it raised
-        recorded = repo.record_inbound(db, stuck, "customer")
-    db.execute(
-        "UPDATE messages SET created_at = now() - make_interval(secs => %s) WHERE id = %s",
-        (recorded_seconds_ago, recorded.id),
-    )
+    recorded = _recorded_then_raised(db, stuck, recorded_seconds_ago)
     time.sleep(WINDOW)
-    assert _run_timer(timer, reply_queue) == []
+    assert _run_timer(timer, reply_queue, delete=True) == []
     [reply] = replies(db, older.conversation_id)
     if outcome == "sent":
         assert reply["status"] == "sent" and len(reply_env.meta.sent()) == 1
         assert message_row(db, older.platform_message_id)["state"] == "replied"
+        assert receive(emulator, reply_queue, wait=1) == []  # nothing to back up
     else:
         assert reply["status"] == "superseded" and reply_env.meta.sent() == []
         assert message_row(db, older.platform_message_id)["state"] == "received"
+        # The backstop waits (in a group of its own) until the newer message stops counting as handled.
+        [backstop] = receive(emulator, reply_queue)
+        assert parse_reply_queue_envelope(backstop["Body"]).item.kind == "backstop"
+        assert _run_timer(backstop, reply_queue) == [backstop["MessageId"]]  # deferred: handed back
+        assert receive(emulator, reply_queue, wait=1) == []  # invisible meanwhile
+        # The reply function's timeout passes; the newer message is still only recorded: it failed.
+        _age(db, recorded.id, REPLY_FUNCTION_TIMEOUT_SECONDS + 1)
+        _visible_now(emulator, reply_queue, backstop)
+        [backstop] = receive(emulator, reply_queue)
+        assert _run_timer(backstop, reply_queue, delete=True) == []
+        [held] = receive(emulator, reply_queue)  # a burst held for the older message, due at once
+        assert _run_timer(held, reply_queue, delete=True) == []
+        [text] = reply_env.meta.sent_texts()
+        assert message_row(db, older.platform_message_id)["state"] == "replied"
+        assert "lavadora" not in text.lower()  # the stuck message is its retry's to answer, not this reply's
     assert message_row(db, stuck.platform_message_id)["state"] == "received"  # its retry handles it
+
+    # Its retries fail too: SQS moves it to the dead-letter queue, whose consumer records it as failed.
+    _fail_until_dead_lettered(emulator, reply_queue, stuck)
+    assert _consume_dead_letters(emulator, reply_queue) == 1
+    row = message_row(db, stuck.platform_message_id)
+    assert (row["state"], row["state_reason"]) == ("failed", "dead_lettered")
+    for leftover in receive(emulator, reply_queue, wait=1):  # a burst it holds finds nothing waiting
+        assert _run_timer(leftover, reply_queue, delete=True) == []
+    assert len(reply_env.meta.sent()) == 1
+    assert message_row(db, older.platform_message_id)["state"] == "replied"
+
+
+def test_a_newer_message_dead_lettered_before_its_backstop_leaves_the_older_one_answered_once(
+    reply_env, db, reply_queue, emulator
+):
+    """With a short visibility timeout the newer message can reach the dead-letter queue before its
+    backstop is due: the dead-letter consumer holds the burst then, and the backstop finds nothing to do."""
+    older = wa_text("¿tienen neveras?")
+    assert deliver(older) == []
+    [timer] = receive(emulator, reply_queue)
+    stuck = wa_text("¿y lavadoras?")
+    recorded = _recorded_then_raised(db, stuck, 5)
+    time.sleep(WINDOW)
+    assert _run_timer(timer, reply_queue, delete=True) == []
+    [backstop] = receive(emulator, reply_queue)
+    assert _run_timer(backstop, reply_queue) == [backstop["MessageId"]]  # deferred
+
+    _fail_until_dead_lettered(emulator, reply_queue, stuck)
+    assert _consume_dead_letters(emulator, reply_queue) == 1
+    row = message_row(db, stuck.platform_message_id)
+    assert (row["state"], row["state_reason"]) == ("failed", "dead_lettered")
+    [held] = receive(emulator, reply_queue)  # the dead letter held a burst for the older message
+    assert _run_timer(held, reply_queue, delete=True) == []
+    assert len(reply_env.meta.sent()) == 1
+    assert message_row(db, older.platform_message_id)["state"] == "replied"
+
+    _age(db, recorded.id, REPLY_FUNCTION_TIMEOUT_SECONDS + 1)
+    _visible_now(emulator, reply_queue, backstop)
+    [backstop] = receive(emulator, reply_queue)
+    assert _run_timer(backstop, reply_queue, delete=True) == []
+    assert receive(emulator, reply_queue, wait=1) == []  # no second burst
+    assert len(reply_env.meta.sent()) == 1
+
+
+def test_a_dead_lettered_burst_timer_fails_its_messages_and_a_message_never_recorded_is_recorded_failed(
+    reply_env, db, reply_queue, emulator
+):
+    """A burst's timer that failed on every receive (every model down, say) leaves its messages `failed`,
+    not waiting for ever; a message whose every receive failed before it was recorded (the database down)
+    is recorded from the dead-letter queue, `failed`; a body that is no reply queue item is dropped."""
+    waiting = wa_text("¿tienen neveras?")
+    assert deliver(waiting) == []
+    [timer] = receive(emulator, reply_queue)
+    _visible_now(emulator, reply_queue, timer)
+    unseen = wa_text("¿y lavadoras?")
+    enqueue(reply_queue, unseen)
+    emulator.client.send_message(
+        QueueUrl=reply_queue.url, MessageBody="not json", MessageGroupId="junk", MessageDeduplicationId="junk"
+    )
+    for _ in range(5):  # every receive of all three fails (simulated: nothing runs them)
+        for message in _receive_any(emulator, reply_queue.url):
+            _visible_now(emulator, reply_queue, message)
+    assert _receive_any(emulator, reply_queue.url) == []  # moved to the dead-letter queue
+
+    assert _consume_dead_letters(emulator, reply_queue) == 3
+    row = message_row(db, waiting.platform_message_id)
+    assert (row["state"], row["state_reason"]) == ("failed", "dead_lettered")
+    row = message_row(db, unseen.platform_message_id)
+    assert (row["state"], row["state_reason"], row["text"]) == ("failed", "dead_lettered", "¿y lavadoras?")
+    assert reply_env.meta.sent() == [] and replies(db, waiting.conversation_id) == []
+
+
+def _recorded_then_raised(db: Any, message: Any, seconds_ago: float) -> Any:
+    """What a handler did before it raised: the message recorded (`seconds_ago`), nothing more."""
+    from mostrador.db import conversation_repository as repo
+
+    with db.transaction():
+        recorded = repo.record_inbound(db, message, "customer")
+    _age(db, recorded.id, seconds_ago)
+    return recorded
+
+
+def _age(db: Any, message_id: int, seconds_ago: float) -> None:
+    db.execute(
+        "UPDATE messages SET created_at = now() - make_interval(secs => %s) WHERE id = %s", (seconds_ago, message_id)
+    )
+
+
+def _visible_now(emulator: SqsEmulator, queue: Queue, message: dict[str, Any]) -> None:
+    """The message's visibility timeout is over (as if its time had passed)."""
+    emulator.client.change_message_visibility(
+        QueueUrl=queue.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+    )
+
+
+def _receive_any(emulator: SqsEmulator, url: str) -> list[dict[str, Any]]:
+    answer = emulator.client.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageSystemAttributeNames=["All"]
+    )
+    return list(answer.get("Messages", []))
+
+
+def _fail_until_dead_lettered(emulator: SqsEmulator, queue: Queue, message: Any) -> None:
+    """`message` on the reply queue, each of its receives failing (its handling raises, simulated as above),
+    until SQS's redrive moves it to the dead-letter queue after the queue's maxReceiveCount (5)."""
+    enqueue(queue, message)
+    received = 0
+    while batch := _receive_any(emulator, queue.url):
+        for item in batch:
+            assert json.loads(item["Body"])["kind"] == "message"
+            _visible_now(emulator, queue, item)
+            received += 1
+    assert received == 5
+
+
+def _consume_dead_letters(emulator: SqsEmulator, queue: Queue) -> int:
+    """What the reply function's event source on the dead-letter queue does: receive, invoke, delete what
+    succeeded. Returns how many dead letters were settled."""
+    from functions.reply.handler import handler
+
+    settled = 0
+    while batch := _receive_any(emulator, queue.dlq_url):
+        result = handler(sqs_event(batch, queue.dlq_arn), LambdaContextStub())
+        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        assert failed == set(), failed
+        for message in batch:
+            emulator.client.delete_message(QueueUrl=queue.dlq_url, ReceiptHandle=message["ReceiptHandle"])
+            settled += 1
+    return settled
 
 
 # -- unsent messages and the burst (Instagram unsend, issue 14 item 13, meets the window) ----------
@@ -394,19 +546,28 @@ def _tool_call_arguments(db: Any, conversation_id: str) -> str:
     return " ".join(r["a"] for r in rows)
 
 
-def _run_timer(timer: dict[str, Any], queue: Queue, *, receive_count: int | None = None) -> list[str]:
-    """The reply handler on one timer record; the ids it reported failed."""
+def _run_timer(
+    timer: dict[str, Any], queue: Queue, *, receive_count: int | None = None, delete: bool = False
+) -> list[str]:
+    """The reply handler on one timer record; the ids it reported failed. `delete`: then delete it from
+    the queue when it succeeded, as Lambda's event source does (in flight, it would hold its group back)."""
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
     from functions.reply.handler import handler
 
+    original = timer
     if receive_count is not None:
         timer = {**timer, "Attributes": {**timer["Attributes"], "ApproximateReceiveCount": str(receive_count)}}
     try:
         result = handler(sqs_event([timer], queue.arn), LambdaContextStub())
     except BatchProcessingError:  # Powertools raises when every record failed
         return [timer["MessageId"]]
-    return [f["itemIdentifier"] for f in result["batchItemFailures"]]
+    failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
+    if delete and not failed:
+        from mostrador.queues import sqs_client
+
+        sqs_client().delete_message(QueueUrl=queue.url, ReceiptHandle=original["ReceiptHandle"])
+    return failed
 
 
 def test_a_message_unsent_during_the_window_is_never_part_of_the_bursts_reply(reply_env, db, reply_queue, emulator):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mostrador.conversations.notices import notice
-from tests.fakes.media_files import mp4_voice_note, ogg_opus_voice_note, png_photo
+from tests.fakes.media_files import amr_voice_note, mp3_voice_note, mp4_voice_note, ogg_opus_voice_note, png_photo
 from tests.fakes.platforms import platforms_fixture, uploads_host_fixture  # noqa: F401
 from tests.integration import rich_support
 from tests.integration import test_admin_support as admin_support
@@ -150,6 +150,48 @@ def test_an_mp4_audio_clip_over_the_duration_limit_gets_a_clear_message(
     assert deliver(message) == []
     assert reply_env.meta.sent_texts() == [notice("voice_too_long", "es", minutes="2")]
     assert llm_server.calls("transcription") == 0
+
+
+@pytest.mark.parametrize(
+    ("make", "mime"),
+    [
+        (lambda seconds, marker: amr_voice_note(seconds, marker), "audio/amr"),
+        (lambda seconds, marker: amr_voice_note(seconds, marker, wideband=True), "audio/amr"),
+        (lambda seconds, marker: mp3_voice_note(seconds, marker), "audio/mpeg"),
+    ],
+    ids=["amr", "amr-wb", "mp3"],
+)
+def test_an_amr_or_mp3_voice_note_over_the_duration_limit_gets_a_clear_message(
+    reply_env, db, llm_server, monkeypatch, make, mime
+):
+    """WhatsApp takes AMR and MP3 audio too: their length is measured from their frames."""
+    use_openai_media(monkeypatch, llm_server)
+    monkeypatch.setenv("VOICE_NOTE_MAX_SECONDS", "120")
+    long = make(185, f"long-{mime}")
+    llm_server.add_transcript(long, "esto no debería transcribirse")
+    message = wa_in("audio", {"id": reply_env.meta.add_media(long, mime), "mime_type": mime})
+    assert deliver(message) == []
+    assert reply_env.meta.sent_texts() == [notice("voice_too_long", "es", minutes="2")]
+    assert llm_server.calls("transcription") == 0
+    # Within the limit the same format is transcribed and answered.
+    short = make(20, f"short-{mime}")
+    llm_server.add_transcript(short, "¿tienen ventiladores?")
+    assert deliver(wa_in("audio", {"id": reply_env.meta.add_media(short, mime), "mime_type": mime})) == []
+    assert llm_server.calls("transcription") == 1
+
+
+@pytest.mark.parametrize("provider", ["openai", "gemini"])
+def test_a_silent_voice_note_is_transcribed_once_and_the_customer_asked_to_type(
+    reply_env, db, llm_server, monkeypatch, provider
+):
+    """An empty transcript is silence: the other provider (its key is set) is not paid to hear nothing."""
+    use_openai_media(monkeypatch, llm_server, provider=provider)
+    message, data, _ = _voice(reply_env, 6, f"silent-{provider}")
+    llm_server.add_transcript(data, "")
+    assert deliver(message) == []
+    assert [r.api for r in llm_server.requests if r.kind == "transcription"] == [provider]
+    assert reply_env.meta.sent_texts() == [notice("voice_unavailable", "es")]
+    assert message_row(db, message.platform_message_id)["transcript"] is None
 
 
 def test_a_voice_note_over_the_size_limit_is_not_even_downloaded(reply_env, db, llm_server, monkeypatch):
@@ -422,6 +464,44 @@ def test_offline_a_photo_without_a_caption_gets_the_notice_only(reply_env, db):
 # -- events that get no reply ----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("language", "first", "says"),
+    [
+        ("es", "hola, ¿tienen neveras de dos puertas?", "Por ahora solo puedo leer texto."),
+        ("en", "hello, do you have any fridges with two doors?", "For now I can only read text."),
+        ("pt", "olá, vocês têm geladeiras de duas portas?", "Por enquanto só consigo ler texto."),
+        (
+            "fr",
+            "bonjour, avez-vous des réfrigérateurs à deux portes ?",
+            "Pour l'instant, je ne peux lire que le texte.",
+        ),
+    ],
+    ids=["es", "en", "pt", "fr"],
+)
+def test_offline_the_unsupported_notice_says_only_text_is_read(reply_env, db, language, first, says):
+    """Offline a voice note gets "I can't listen to audio yet": the notice must not promise voice notes or
+    photos. Told in the conversation's language."""
+    opening = wa_text(first)
+    assert deliver(opening) == []
+    video = wa_in("video", {"id": "890", "mime_type": "video/mp4"})
+    assert deliver(video) == []
+    assert reply_env.meta.sent_texts()[-1] == notice("unsupported_text_only", language)
+    assert reply_env.meta.sent_texts()[-1].startswith(says)
+
+
+def test_the_unsupported_notice_names_voice_notes_only_where_they_are_transcribed(
+    reply_env, db, llm_server, monkeypatch
+):
+    use_openai_media(monkeypatch, llm_server)
+    monkeypatch.setenv("VISION_PROVIDER", "offline")
+    from mostrador.config import reset_settings
+
+    reset_settings()
+    assert deliver(fb_in(message={"is_unsupported": True})) == []
+    assert reply_env.meta.sent_texts() == [notice("unsupported_no_photos", "es")]
+    assert "notas de voz" in reply_env.meta.sent_texts()[0] and "fotos" not in reply_env.meta.sent_texts()[0]
+
+
 def test_reactions_are_recorded_never_answered_and_a_removal_is_ignored(reply_env, db):
     first = wa_text("hola, ¿tienen neveras?")
     deliver(first)
@@ -492,7 +572,8 @@ def test_a_sticker_gets_no_reply(reply_env, db):
     assert message_row(db, sticker.platform_message_id)["state_reason"] == "sticker"
 
 
-def test_unsupported_messages_get_one_polite_notice_per_conversation(reply_env, db):
+def test_unsupported_messages_get_one_polite_notice_per_conversation(reply_env, db, llm_server, monkeypatch):
+    use_openai_media(monkeypatch, llm_server)  # voice notes and photos are read here: the notice says so
     video = wa_in("video", {"id": "888", "mime_type": "video/mp4"})
     unknown = wa_in("unsupported", None, errors=[{"code": 131051, "title": "Message type unknown"}])
     document = wa_in("document", {"id": "889", "mime_type": "application/pdf", "filename": "lista.pdf"})

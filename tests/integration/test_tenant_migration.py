@@ -24,7 +24,15 @@ ACCESS_MIGRATION = "015_access.sql"  # tokens and the audit log: applied after 0
 ACTOR_MIGRATION = "016_agent_actor.sql"  # main's rename of the inbound human actor, after both
 SEARCH_MIGRATION = "017_search_kinds.sql"  # the products' search vectors, rebuilt (no row added or removed)
 PIECES_MIGRATION = "018_reply_pieces_and_reactions.sql"  # two nullable columns on messages
-UPGRADE = [TENANTS_MIGRATION, ACCESS_MIGRATION, ACTOR_MIGRATION, SEARCH_MIGRATION, PIECES_MIGRATION]
+TOOL_CALLS_MIGRATION = "019_tool_calls_by_message.sql"  # an index (no row added or removed)
+UPGRADE = [
+    TENANTS_MIGRATION,
+    ACCESS_MIGRATION,
+    ACTOR_MIGRATION,
+    SEARCH_MIGRATION,
+    PIECES_MIGRATION,
+    TOOL_CALLS_MIGRATION,
+]
 COUNTED = ("products", "product_stock", "conversations", "messages", "llm_usage", "syncs", "escalations")
 
 

@@ -125,15 +125,41 @@ def test_a_second_tenants_support_board_is_answered_with_its_own_installation_an
     assert channel_pipeline.dead_lettered() == 0
 
 
-def test_a_tenant_with_several_numbers_cannot_guess_which_is_behind_its_support_board(
+def test_a_tenant_with_several_numbers_replies_from_the_one_support_boards_conversation_is_on(
     acme, admin, board, channel_pipeline: ChannelPipeline, reply_env, db
 ):
-    # Which of two numbers relays a Support Board conversation is not known: nothing is sent from a guess.
+    """Issue 11: Support Board keeps the phone_number_id a WhatsApp Cloud conversation arrived on as the
+    conversation's `extra` (as the Page id for Messenger). With several numbers the reply goes from that one
+    when the tenant claims it; a conversation naming none, or another's, gets nothing sent from a guess."""
     assert admin.call("POST", "/admin/tenants/acme/channels", body={"channel": "whatsapp", "id": "1009"}).status == 201
-    first = says(acme["support_board"], board, CUSTOMER, "hola")
+    key = acme["support_board"]
+
+    # On the second number: answered from it, with acme's token, to the customer's phone.
+    board.add_user("79", phone="+58 412 555 0202")
+    board.add_conversation("902", user_id="79", source="wa", extra="1009")
+    second = says(key, board, "79", "hola, ¿tienen neveras?", conversation="902")
+    assert channel_pipeline.run_replies().failed == 0
+    assert inbound_row(db, second)["state"] == "replied"
+    [sent] = reply_env.meta.sent()
+    assert sent.path.endswith("/1009/messages") and sent.headers["authorization"] == "Bearer acme-wa-token"
+    assert sent.json["to"] == "584125550202"
+    # On the first: from the first.
+    board.conversations["900"]["details"]["extra"] = "1001"
+    first = says(key, board, CUSTOMER, "hola")
     channel_pipeline.run_replies()
-    assert inbound_row(db, first)["state_reason"] == "send_failed:config"
-    assert reply_env.meta.sent() == []
+    assert inbound_row(db, first)["state"] == "replied"
+    assert reply_env.meta.sent()[-1].path.endswith("/1001/messages")
+
+    # Naming no number (an installation that keeps none) or one acme does not claim: failed, nothing sent.
+    board.conversations["900"]["details"]["extra"] = ""
+    unnamed = says(key, board, CUSTOMER, "¿siguen ahí?")
+    board.add_user("80", phone="+58 412 555 0303")
+    board.add_conversation("903", user_id="80", source="wa", extra="7777")
+    foreign = says(key, board, "80", "hola", conversation="903")
+    channel_pipeline.run_replies()
+    assert inbound_row(db, unnamed)["state_reason"] == "send_failed:config"
+    assert inbound_row(db, foreign)["state_reason"] == "send_failed:config"
+    assert len(reply_env.meta.sent()) == 2
 
 
 def _escalation_agents(admin, *agents: str) -> None:

@@ -102,3 +102,28 @@ def test_focus_rings_and_chart_colours_stand_out_from_what_is_behind_them():
     assert {name for name, _ in bars} >= {"inbound", "outbound", "open", "resolved", "processed", "unchanged"}
     for name, colour in bars:
         assert _contrast(colour, "#ffffff") >= 3, (name, colour, round(_contrast(colour, "#ffffff"), 2))
+
+
+def test_the_escalation_reason_the_page_leaves_to_its_label_is_the_one_the_toolbox_stores():
+    """labels.js shows a `tool` escalation's reason (the model's own words) except the fixed English phrase the
+    toolbox stores when the model gave none; that phrase must be the one the page names."""
+    from mostrador.conversations.toolbox import ReplyToolbox
+    from mostrador.llm.base import ToolCall
+    from mostrador.llm.tools import ESCALATE_TO_HUMAN
+
+    stored: list[str] = []
+    toolbox = ReplyToolbox(catalog=None, tenant_id="t", escalate=lambda reason: stored.append(reason) or 1)  # type: ignore[arg-type]
+    toolbox.run(ToolCall(id="call-1", name=ESCALATE_TO_HUMAN.name, arguments={}))
+    assert len(stored) == 1
+    assert f"const MODEL_GAVE_NO_REASON = '{stored[0]}';" in (CONSOLE / "labels.js").read_text()
+
+
+def test_every_escalation_source_the_pipeline_opens_has_a_name_in_both_languages():
+    # The sources conversations/reply.py opens escalations with (the last argument of each call, or of the
+    # (reason, source) pairs it hands over); a source without a name would show its English reason.
+    reply = (Path(__file__).resolve().parents[2] / "layers/shared/python/mostrador/conversations/reply.py").read_text()
+    sources = set(re.findall(r'_open_escalation\([^)]*"(\w+)"\)', reply))
+    sources |= set(re.findall(r'handoff = \("[^"]+", "(\w+)"\)', reply))
+    assert {"customer_request", "tool", "no_results", "promised_in_reply", "token_budget"} <= sources
+    for language in ("es", "en"):
+        assert {f"source.{source}" for source in sources} <= _strings(language), language

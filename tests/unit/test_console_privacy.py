@@ -34,14 +34,28 @@ def test_every_conversation_and_customer_id_is_replaced_at_any_depth() -> None:
         "suggestion": {"conversationId": CONVERSATION, "escalation": {"customerId": "584140009002", "id": 3}},
         "rows": [{"conversation_id": CONVERSATION, "customer_id": "584140009002"}],
         "customerId": None,
+        "nextCursor": "WyIyMDI2Il0",
+        "page": {"nextCursor": None},
     }
-    shown = redacted(body, lambda conversation_id: "h.x")
+    shown = redacted(body, lambda conversation_id: "h.x", lambda cursor: "c.sealed-" + cursor)
     assert shown == {
         "conversations": [{"conversationId": "h.x", "customerId": "••••9002", "text": "hola"}],
         "suggestion": {"conversationId": "h.x", "escalation": {"customerId": "••••9002", "id": 3}},
         "rows": [{"conversation_id": "h.x", "customer_id": "••••9002"}],
         "customerId": None,
+        "nextCursor": "c.sealed-WyIyMDI2Il0",
+        "page": {"nextCursor": None},
     }
+
+
+def test_sealed_cursors_and_handles_never_open_as_each_other() -> None:
+    handles = ConversationHandles("key-one")
+    cursors = ConversationHandles("key-one", purpose="list cursor", prefix="c.")
+    sealed = cursors.handle("default", CONVERSATION)
+    assert sealed.startswith("c.") and cursors.conversation("default", sealed) == CONVERSATION
+    assert handles.conversation("default", sealed) is None
+    assert cursors.conversation("default", handles.handle("default", CONVERSATION)) is None
+    assert cursors.conversation("default", "c." + handles.handle("default", CONVERSATION)[2:]) is None
 
 
 def test_whoever_may_export_may_see_customer_contacts() -> None:

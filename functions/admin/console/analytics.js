@@ -105,8 +105,12 @@ function usageFigures(report, days) {
   }));
   const cost = days.map((day) => ({ key: day, label: formatDay(day), value: byDay[day] ? byDay[day].estimatedCostUsd : 0 }));
   const total = report.llmUsageTotal;
-  const tokenChart = columns(tokens, { empty: t('analytics.noDays'), columns: [t('analytics.day'), t('analytics.tokens')], format: formatNumber });
-  const costChart = columns(cost, { empty: t('analytics.noDays'), columns: [t('analytics.day'), t('analytics.cost')], format: formatMoney });
+  const tokenChart = columns(tokens, {
+    empty: t('analytics.noDays'), nothing: t('analytics.noUsage'), columns: [t('analytics.day'), t('analytics.tokens')], format: formatNumber,
+  });
+  const costChart = columns(cost, {
+    empty: t('analytics.noDays'), nothing: t('analytics.noCost'), columns: [t('analytics.day'), t('analytics.cost')], format: formatMoney,
+  });
   const unpriced = total.unpricedModels.length
     ? h('p', { class: 'help' }, t('analytics.unpriced', { models: total.unpricedModels.join(', ') }))
     : null;

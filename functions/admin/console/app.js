@@ -38,6 +38,7 @@ function main() { return document.getElementById('main'); }
 function unmountCurrent() {
   if (current && current.unmount) current.unmount();
   current = null;
+  mounting += 1; // a section still loading (route() awaits its module) is not mounted over what comes next
 }
 
 // -- sign-in -------------------------------------------------------------------------------------

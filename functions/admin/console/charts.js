@@ -15,6 +15,14 @@ function chartSvg(height, label, ...children) {
   }, ...children);
 }
 
+/**
+ * The value a chart's longest bar stands for: the largest itself, so money of a few cents fills the chart
+ * as dollars would (no floor of 1: a whole count above 0 is at least 1 anyway); 0 when every value is 0.
+ */
+function scaleTop(values) {
+  return Math.max(0, ...values);
+}
+
 function table(headers, rows) {
   return h('table', {},
     h('thead', {}, h('tr', {}, headers.map((text) => h('th', { scope: 'col' }, text)))),
@@ -37,7 +45,7 @@ export function figure(id, caption, chart, tableElement, tableLabel, extra) {
 export function bars(items, { empty, columns, format = String }) {
   if (!items.length) return { chart: h('p', { class: 'empty' }, empty), table: h('p', {}, empty) };
   const totals = items.map((item) => item.segments.reduce((sum, segment) => sum + segment.value, 0));
-  const max = Math.max(1, ...totals);
+  const max = scaleTop(totals) || 1; // all zero: every bar is 0 wide anyway
   const span = WIDTH - LABEL - VALUE;
   const height = items.length * ROW + 6;
   const rows = items.map((item, index) => {
@@ -69,17 +77,23 @@ export function bars(items, { empty, columns, format = String }) {
   };
 }
 
-/** One column per day. days: [{key (YYYY-MM-DD), label, value, display}]. */
-export function columns(days, { empty, columns: headers, format = String }) {
+/**
+ * One column per day. days: [{key (YYYY-MM-DD), label, value, display}]. The tallest column is the largest
+ * day, and the figure over the chart says what that day's value is; days that are all 0 get `nothing`
+ * instead of a chart (the table still lists them).
+ */
+export function columns(days, { empty, nothing, columns: headers, format = String }) {
   if (!days.length) return { chart: h('p', { class: 'empty' }, empty), table: h('p', {}, empty) };
+  const tableElement = table(headers, days.map((day) => [day.label, day.display ?? format(day.value)]));
+  const largest = scaleTop(days.map((day) => day.value));
+  if (!(largest > 0)) return { chart: h('p', { class: 'empty' }, nothing ?? empty), table: tableElement };
   const height = 180;
   const bottom = height - 24;
-  const max = Math.max(1, ...days.map((day) => day.value));
   const step = (WIDTH - 10) / days.length;
   const every = Math.ceil(days.length / 8); // at most eight day labels under the columns
   const parts = [s('line', { x1: 5, x2: WIDTH - 5, y1: bottom, y2: bottom, class: 'axis' })];
   days.forEach((day, index) => {
-    const columnHeight = (day.value / max) * (bottom - 18);
+    const columnHeight = (day.value / largest) * (bottom - 18);
     const x = 5 + index * step + step * 0.15;
     parts.push(s('rect', {
       x, y: bottom - columnHeight, width: step * 0.7, height: Math.max(columnHeight, day.value > 0 ? 1.5 : 0),
@@ -89,12 +103,9 @@ export function columns(days, { empty, columns: headers, format = String }) {
       parts.push(s('text', { x: x + step * 0.35, y: height - 8, 'text-anchor': 'middle', class: 'label small' }, day.label));
     }
   });
-  parts.push(s('text', { x: 5, y: 12, class: 'value small' }, format(max)));
+  parts.push(s('text', { x: 5, y: 12, class: 'value small top', dataset: { value: largest } }, format(largest)));
   const summary = days.map((day) => `${day.label}: ${day.display ?? format(day.value)}`).join('; ');
-  return {
-    chart: chartSvg(height, summary, ...parts),
-    table: table(headers, days.map((day) => [day.label, day.display ?? format(day.value)])),
-  };
+  return { chart: chartSvg(height, summary, ...parts), table: tableElement };
 }
 
 /** A ring filled to `rate` (0..1), the percentage in the middle; null draws an empty ring and a dash. */

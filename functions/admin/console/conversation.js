@@ -5,7 +5,7 @@
 import { api, ApiError, enc } from './api.js';
 import { announce, confirmDialog, fill, h, Poller } from './dom.js';
 import { formatDateTime, formatMs, formatNumber, formatScore, formatTime, t } from './i18n.js';
-import { ageTime, badge, customerLabel, knowledgeSource, refreshAges } from './labels.js';
+import { ageTime, badge, customerLabel, escalationReason, knowledgeSource, refreshAges } from './labels.js';
 
 const REFRESH_MS = 3000;
 const TAKEOVER_CHOICES = [['30', 'conv.minutes30'], ['120', 'conv.hours2'], ['1440', 'conv.hours24'], ['until', 'conv.untilResumed']];
@@ -204,9 +204,10 @@ export function mountConversation(container, ctx, conversationId, onChange) {
         ? t('conv.pausedUntilResumed', { by: conversation.paused.setBy || '—' })
         : t('conv.pausedUntil', { until: formatDateTime(conversation.paused.pausedUntil), by: conversation.paused.setBy || '—' }))
       : null;
+    const why = conversation.openEscalation ? escalationReason(conversation.openEscalation) : null;
     const escalation = conversation.openEscalation
-      ? h('p', { class: 'escalation-note', id: 'escalation-note', title: conversation.openEscalation.reason }, t('conv.escalated', {
-        reason: t(`source.${conversation.openEscalation.source}`, {}, conversation.openEscalation.reason),
+      ? h('p', { class: 'escalation-note', id: 'escalation-note', title: why.title }, t('conv.escalated', {
+        reason: why.detail ? `${why.label}: ${why.detail}` : why.label,
       }), ' ', ageTime(conversation.openEscalation.openedAt, { key: 'conv.escalatedAge', title: formatDateTime(conversation.openEscalation.openedAt) }),
       ' ', h('a', { href: '#/escalations' }, t('nav.escalations')))
       : null;

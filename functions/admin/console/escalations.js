@@ -4,7 +4,7 @@
 import { api, ApiError, handleFor } from './api.js';
 import { announce, fill, h, Poller } from './dom.js';
 import { formatDateTime, t } from './i18n.js';
-import { ageTime, badge, customerLabel, refreshAges } from './labels.js';
+import { ageTime, badge, customerLabel, escalationReason, refreshAges } from './labels.js';
 
 const REFRESH_MS = 10000;
 let status = 'open';
@@ -57,9 +57,14 @@ export function mount(container, ctx) {
       fill(list, h('li', { class: 'empty' }, t('escalations.none')));
       return;
     }
-    fill(list, escalations.map((escalation) => h('li', { class: 'escalation', dataset: { id: escalation.id, status: escalation.status } },
-      h('p', { class: 'line' }, h('strong', {}, t(`source.${escalation.source}`, {}, escalation.source))),
-      h('p', { class: 'reason' }, escalation.reason),
+    fill(list, escalations.map((escalation) => escalationItem(escalation)));
+  }
+
+  function escalationItem(escalation) {
+    const why = escalationReason(escalation);
+    return h('li', { class: 'escalation', dataset: { id: escalation.id, status: escalation.status } },
+      h('p', { class: 'line' }, h('strong', { class: 'source', title: why.title }, why.label)),
+      why.detail ? h('p', { class: 'reason' }, why.detail) : null,
       h('p', { class: 'line badges' },
         badge('channel', escalation.channel, t(`channel.${escalation.channel}`, {}, escalation.channel)),
         h('span', { class: 'customer' }, customerLabel(ctx, escalation.customerId)),
@@ -71,7 +76,7 @@ export function mount(container, ctx) {
       escalation.status === 'open' && ctx.can('steer_conversations') ? resolveForm(escalation) : null,
       escalation.status === 'resolved'
         ? h('p', { class: 'help' }, t('escalations.resolvedWith', { note: escalation.note || '—', at: formatDateTime(escalation.resolvedAt) }))
-        : null)));
+        : null);
   }
 
   async function refresh() {

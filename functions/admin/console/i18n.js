@@ -153,6 +153,7 @@ const STRINGS = {
     'source.tool': 'El bot pidió ayuda',
     'source.no_results': 'Búsquedas vacías',
     'source.promised_in_reply': 'Bot prometió persona',
+    'source.token_budget': 'Presupuesto de tokens agotado',
     'analytics.utc': 'Los días son días UTC completos.',
     'analytics.since': 'Desde',
     'analytics.until': 'Hasta',
@@ -197,6 +198,8 @@ const STRINGS = {
     'analytics.unpriced': 'Sin precio (no suman costo): {models}',
     'analytics.day': 'Día',
     'analytics.noDays': 'Sin días en este rango.',
+    'analytics.noUsage': 'El modelo no se usó en estas fechas.',
+    'analytics.noCost': 'Sin costo estimado en estas fechas.',
     'analytics.syncs': 'Sincronizaciones del catálogo',
     'analytics.syncTotals': '{syncs} sincronizaciones, {received} artículos recibidos, {failed} fallidos.',
     'analytics.noSyncs': 'Sin sincronizaciones en este rango.',
@@ -479,6 +482,7 @@ const STRINGS = {
     'source.tool': 'Bot asked for help',
     'source.no_results': 'Empty searches',
     'source.promised_in_reply': 'Bot promised a person',
+    'source.token_budget': 'Token budget spent',
     'analytics.utc': 'Days are whole UTC days.',
     'analytics.since': 'From',
     'analytics.until': 'To',
@@ -523,6 +527,8 @@ const STRINGS = {
     'analytics.unpriced': 'No price (no cost counted): {models}',
     'analytics.day': 'Day',
     'analytics.noDays': 'No days in this range.',
+    'analytics.noUsage': 'The model was not used in these days.',
+    'analytics.noCost': 'No estimated cost in these days.',
     'analytics.syncs': 'Catalog syncs',
     'analytics.syncTotals': '{syncs} syncs, {received} items received, {failed} failed.',
     'analytics.noSyncs': 'No syncs in this range.',
@@ -673,6 +679,9 @@ export function setLanguage(code) {
   localStorage.setItem(LANGUAGE_KEY, code);
   document.documentElement.lang = code;
 }
+
+/** Whether the page has words for `key` (in the chosen language or in Spanish). */
+export function hasWords(key) { return key in STRINGS[current] || key in STRINGS.es; }
 
 /** The words for `key` with {placeholders} filled; `fallback` (or the key) when there are none. */
 export function t(key, values = {}, fallback) {

@@ -7,7 +7,7 @@
 import { api, ApiError, enc, handleFor, upload } from './api.js';
 import { announce, confirmDialog, fill, h, Poller } from './dom.js';
 import { formatBytes, formatDateTime, formatScore, t } from './i18n.js';
-import { ageTime, badge, customerLabel, knowledgeSource, refreshAges } from './labels.js';
+import { ageTime, badge, customerLabel, escalationReason, knowledgeSource, refreshAges } from './labels.js';
 
 const VIEWS = [
   ['documents', 'knowledge.documents'],
@@ -378,6 +378,11 @@ function faqView(ctx, place) {
 
 // -- suggestions from resolved escalations ---------------------------------------------------------
 
+function reasonLine(escalation) {
+  const why = escalationReason(escalation);
+  return h('p', { class: 'reason', title: why.title }, why.label, why.detail ? `: ${why.detail}` : '');
+}
+
 function origin(ctx, suggestion) {
   const escalation = suggestion.escalation;
   const link = suggestion.conversationId
@@ -393,9 +398,7 @@ function origin(ctx, suggestion) {
       badge('channel', channel, t(`channel.${channel}`, {}, channel)),
       h('span', { class: 'customer' }, customerLabel(ctx, escalation.customerId)),
       ageTime(escalation.resolvedAt, { key: 'knowledge.resolvedAgo', title: formatDateTime(escalation.resolvedAt) })),
-    // Only the model's own reason says more than the source (the others are fixed English phrases).
-    h('p', { class: 'reason' }, t(`source.${escalation.source}`, {}, escalation.source),
-      escalation.source === 'tool' ? `: ${escalation.reason}` : ''),
+    reasonLine(escalation),
     link ? h('p', {}, link) : null);
 }
 

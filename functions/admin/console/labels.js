@@ -2,7 +2,7 @@
 // last message of a conversation.
 
 import { h, mask } from './dom.js';
-import { formatAge, t } from './i18n.js';
+import { formatAge, hasWords, t } from './i18n.js';
 
 /**
  * The customer id, masked unless the principal may see it and chose to (the inbox's toggle). Without
@@ -36,6 +36,28 @@ export function refreshAges(root) {
 
 export function badge(kind, key, text) {
   return h('span', { class: `badge ${kind} ${kind}-${key}`, dataset: { [kind]: key } }, text);
+}
+
+// The reason toolbox.py stores when the model asked for a person without saying why.
+const MODEL_GAVE_NO_REASON = 'the assistant asked for a person';
+
+/**
+ * Why an escalation was opened, in the reader's language: `label`, its source's name ("Pidió una
+ * persona"); `detail`, the stored reason when it says more than that, else null; `title`, the stored reason
+ * as it is. The pipeline stores a fixed English phrase for every source but `tool` (conversations/reply.py),
+ * which the label already says; under `tool` the reason is the model's own words, worth showing. A source
+ * the page has no name for shows its reason.
+ */
+export function escalationReason(escalation) {
+  const key = `source.${escalation.source}`;
+  const named = hasWords(key);
+  const reason = escalation.reason || '';
+  const ownWords = !named || (escalation.source === 'tool' && reason !== MODEL_GAVE_NO_REASON);
+  return {
+    label: named ? t(key) : (escalation.source || '—'),
+    detail: ownWords && reason ? reason : null,
+    title: reason,
+  };
 }
 
 export function lastMessageText(message) {

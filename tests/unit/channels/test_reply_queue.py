@@ -103,11 +103,37 @@ def test_a_burst_timer_travels_in_its_own_group_and_runs_after_the_batchs_messag
     )
     envelope = due_envelope_for(due)
     assert envelope.group_id == group_id("t1", "wa:1:2#reply") != group_id("t1", "wa:1:2")
-    assert envelope.deduplication_id == "due:wamid.A"
+    # The burst (anchor and due time) deduplicates: scheduled again on a retry it is dropped; a later burst
+    # held by the same message is another one.
+    assert envelope.deduplication_id == f"due:wamid.A@{int(due.due_at.timestamp()) * 1_000_000}"
+    later = due.model_copy(update={"due_at": datetime(2026, 12, 1, 0, 9, tzinfo=UTC)})
+    assert due_envelope_for(later).deduplication_id != envelope.deduplication_id
     parsed = parse_reply_queue_envelope(json.dumps(envelope.body))
     assert parsed.item == due and parsed.conversation_id == "wa:1:2"
     records = [{"body": json.dumps(envelope.body)}, {"body": '{"v": 1, "kind": "message"}'}, {"body": "{}"}]
     assert [r["body"] for r in timers_last(records)] == [records[1]["body"], records[2]["body"], records[0]["body"]]
+
+
+def test_a_backstop_waits_in_a_group_of_its_own_deduplicated_per_watched_message() -> None:
+    """Deferred until the watched message's time is over, a backstop must not hold back the burst timers."""
+    from mostrador.conversations.reply_queue import ReplyDue, due_envelope_for, group_id
+
+    backstop = ReplyDue(
+        tenant_id="t1",
+        conversation_id="wa:1:2",
+        anchor_id=8,
+        anchor_platform_message_id="wamid.B",
+        due_at=datetime(2026, 12, 1, tzinfo=UTC),
+        kind="backstop",
+    )
+    envelope = due_envelope_for(backstop)
+    assert envelope.group_id == group_id("t1", "wa:1:2#backstop")
+    assert envelope.group_id not in (group_id("t1", "wa:1:2#reply"), group_id("t1", "wa:1:2"))
+    assert envelope.deduplication_id == "backstop:wamid.B"
+    assert parse_reply_queue_envelope(json.dumps(envelope.body)).item == backstop
+    # A timer queued before backstops existed (no kind) is a burst's.
+    body = {**envelope.body, "due": {k: v for k, v in envelope.body["due"].items() if k != "kind"}}
+    assert parse_reply_queue_envelope(json.dumps(body)).item.kind == "burst"
 
 
 def test_a_deletion_travels_in_the_conversations_group_with_its_own_dedup_id() -> None:

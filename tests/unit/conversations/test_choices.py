@@ -101,3 +101,20 @@ def test_every_notice_exists_in_es_en_pt_fr_and_others_fall_back_to_english():
     assert notice("unsupported", "de") == NOTICES["en"]["unsupported"]
     assert notice("voice_too_long", "pt-BR", minutes="3").startswith("Seu áudio tem mais de 3 min")
     assert "I can read text, voice notes and photos" in notice("unsupported", "en")
+
+
+def test_the_unsupported_notice_names_only_what_can_be_read():
+    from mostrador.conversations.notices import unsupported_key
+
+    assert unsupported_key(hears=True, sees=True) == "unsupported"
+    text_only = {language: notice(unsupported_key(hears=False, sees=False), language) for language in NOTICES}
+    assert text_only["en"].startswith("For now I can only read text.")
+    assert text_only["es"].startswith("Por ahora solo puedo leer texto.")
+    assert text_only["pt"].startswith("Por enquanto só consigo ler texto.")
+    assert text_only["fr"].startswith("Pour l'instant, je ne peux lire que le texte.")
+    for language in NOTICES:
+        hears_only = notice(unsupported_key(hears=True, sees=False), language)
+        sees_only = notice(unsupported_key(hears=False, sees=True), language)
+        assert hears_only != sees_only != text_only[language] != notice("unsupported", language)
+    assert "photos" not in notice(unsupported_key(hears=True, sees=False), "en")
+    assert "voice" not in notice(unsupported_key(hears=False, sees=True), "en")

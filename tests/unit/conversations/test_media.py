@@ -15,11 +15,16 @@ from mostrador.llm.base import Completion, ProviderError, Usage
 from mostrador.messaging.model import InboundMessage
 from tests.fakes.media_files import (
     adts_voice_note,
+    amr_voice_note,
+    mp3_voice_note,
     mp4_voice_note,
     ogg_opus_voice_note,
     png_photo,
     webm_voice_note,
 )
+
+# AMR frame types with their sizes (TOC byte included): every speech mode, SID, and NO_DATA.
+_AMR_SIZES = [(0, 13), (1, 14), (2, 16), (3, 18), (4, 20), (5, 21), (6, 27), (7, 32), (8, 6), (15, 1)]
 
 
 class Source:
@@ -66,7 +71,7 @@ def test_durations_come_from_ogg_and_wav_headers():
     fmt = struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
     wav = b"RIFF" + struct.pack("<I", 36 + 32000) + b"WAVE" + b"fmt " + fmt + b"data" + struct.pack("<I", 32000)
     assert audio_duration_seconds(wav + b"\0" * 32000) == 2.0
-    assert audio_duration_seconds(b"ID3\x04" + b"\0" * 100) is None  # MP3: only the size limit applies
+    assert audio_duration_seconds(b"ID3\x04" + b"\0" * 100) is None  # a tag and no frame: the file does not say
 
 
 def test_durations_come_from_mp4_webm_and_adts_structure():
@@ -82,7 +87,26 @@ def test_durations_come_from_mp4_webm_and_adts_structure():
     # Raw AAC (audio/aac): frames counted.
     assert abs(audio_duration_seconds(adts_voice_note(190)) - 190) < 0.1
     assert audio_duration_seconds(b"ID3\x04\0\0\0\0\0\0" + adts_voice_note(10)) == pytest.approx(10, abs=0.1)
-    assert audio_duration_seconds(b"\xff\xfb\x90\x00" + b"\0" * 400) is None  # an MP3 frame is not ADTS
+    assert audio_duration_seconds(b"\xff\xfb\x90\x00" + b"\0" * 400) is None  # an MP3 frame cut short
+
+
+def test_durations_come_from_amr_and_mp3_frames():
+    # AMR and AMR-WB: 20 ms a frame, whatever its mode (speech, comfort noise, no data) and so its size.
+    assert audio_duration_seconds(amr_voice_note(190)) == pytest.approx(190)
+    assert audio_duration_seconds(amr_voice_note(61.3, wideband=True)) == pytest.approx(61.3)
+    one_of_each = b"#!AMR\n" + b"".join(bytes([mode << 3 | 4]) + b"\0" * (size - 1) for mode, size in _AMR_SIZES)
+    assert audio_duration_seconds(one_of_each) == pytest.approx(0.02 * len(_AMR_SIZES))
+    assert audio_duration_seconds(b"#!AMR\n") is None and audio_duration_seconds(b"#!AMR_MC1.0\n" + b"\0" * 99) is None
+    # MP3: the frame headers walked after the ID3 tag, or the frame count of a Xing header.
+    assert audio_duration_seconds(mp3_voice_note(190)) == pytest.approx(190, abs=0.05)
+    assert audio_duration_seconds(mp3_voice_note(190, xing=True)) == pytest.approx(190, abs=0.05)
+    short = mp3_voice_note(2, xing=True)
+    count = short.index(b"Xing") + 8
+    lying = short[:count] + (10_000).to_bytes(4, "big") + short[count + 4 :]
+    assert audio_duration_seconds(lying) == pytest.approx(10_000 * 576 / 16_000)  # the header is believed
+    # MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, with and without padding: 1152 samples a frame.
+    frames = [b"\xff\xfb\x90\x00" + b"\0" * 413, b"\xff\xfb\x92\x00" + b"\0" * 414] * 50
+    assert audio_duration_seconds(b"".join(frames)) == pytest.approx(100 * 1152 / 44_100)
 
 
 def test_the_second_model_transcribes_when_the_first_fails_and_usage_is_reported():

@@ -81,6 +81,9 @@ def test_support_board_whatsapp_relays_go_from_the_tenants_single_number() -> No
     assert tenant_settings(BASE, one, {}).whatsapp_phone_number_id == "1001"
     several = TenantProfile(tenant_id="acme", display_name="Acme", whatsapp_numbers=("1001", "1002"))
     assert tenant_settings(BASE, several, {}).whatsapp_phone_number_id is None
+    # With several, the one Support Board's conversation names, if it is one of them (channels/support_board.py).
+    assert tenant_settings(BASE, several, {}).tenant_whatsapp_numbers == frozenset({"1001", "1002"})
+    assert load_settings({"TENANT_WHATSAPP_NUMBERS": "1003"}).tenant_whatsapp_numbers == frozenset()  # data only
 
 
 def test_the_deployment_tenant_keeps_its_single_tenant_settings() -> None:

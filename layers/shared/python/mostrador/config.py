@@ -72,6 +72,10 @@ def media_hosts(value: str) -> frozenset[str]:
     return frozenset(hosts)
 
 
+# Settings a tenant's own data fills in (tenancy/profile.py), which no environment variable sets.
+NOT_FROM_ENVIRONMENT = frozenset({"tenant_whatsapp_numbers"})
+
+
 class Settings(BaseModel):
     tenant_id: str = "default"
     database_url: SecretStr | None = None
@@ -125,6 +129,9 @@ class Settings(BaseModel):
     meta_app_id: str | None = None
     whatsapp_token: SecretStr | None = None
     whatsapp_phone_number_id: str | None = None
+    # The WhatsApp phone_number_ids the tenant claims (tenant_channels): set per tenant by tenancy/profile.py,
+    # never read from the environment. Support Board's WhatsApp relays reply from the one a conversation names.
+    tenant_whatsapp_numbers: frozenset[str] = Field(default_factory=frozenset)
     messenger_page_token: SecretStr | None = None
 
     support_board_api_url: str | None = None
@@ -239,6 +246,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     fields = Settings.model_fields
     values: dict[str, object] = {}
     for name in fields:
+        if name in NOT_FROM_ENVIRONMENT:
+            continue
         raw = env.get(name.upper())
         if raw is not None and raw != "":
             values[name] = json.loads(raw) if name == "support_board_agent_ids" and raw.startswith("[") else raw

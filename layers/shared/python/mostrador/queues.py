@@ -40,6 +40,13 @@ def sqs_client() -> Any:
     return client
 
 
+def is_dead_letter_batch(records: Sequence[dict[str, Any]]) -> bool:
+    """Records from a dead-letter queue (its name carries `-dlq`: `<prefix>-enrich-dlq`,
+    `<prefix>-reply-dlq.fifo`), which the queue's own function also consumes: an event source mapping
+    delivers records of one queue per invocation."""
+    return bool(records) and "-dlq" in str(records[0].get("eventSourceARN", "")).rsplit(":", 1)[-1]
+
+
 def reset_clients() -> None:
     _clients.clear()
 

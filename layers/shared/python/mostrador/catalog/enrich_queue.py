@@ -63,12 +63,6 @@ def enrich_records(records: list[dict[str, Any]], settings: Settings) -> tuple[B
     return report, report.failures | parsed.broken
 
 
-def is_dead_letter_batch(records: list[dict[str, Any]]) -> bool:
-    """Records from the enrich dead-letter queue (its name carries `-dlq`: `<prefix>-enrich-dlq`), which the
-    enrich function also consumes: an event source mapping delivers records of one queue per invocation."""
-    return bool(records) and "-dlq" in str(records[0].get("eventSourceARN", "")).rsplit(":", 1)[-1]
-
-
 def record_dead_lettered_records(records: list[dict[str, Any]], settings: Settings) -> int:
     """Counts every dead-lettered item as failed in its sync and finalizes the sync; returns how many items
     were newly counted. A record that is no enrich message at all names no sync: logged and let go."""

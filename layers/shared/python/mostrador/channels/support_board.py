@@ -344,10 +344,16 @@ class SupportBoardSender:
         whatsapp: WhatsAppSender,
         *,
         dm_bot_user_id: str | None,
+        whatsapp_numbers: frozenset[str] = frozenset(),
+        whatsapp_number: str | None = None,
     ) -> None:
+        """`whatsapp_numbers`: the WhatsApp phone_number_ids the tenant owns; `whatsapp_number`: the one a
+        WhatsApp relay goes from when Support Board's conversation names none (None: no reply from a guess)."""
         self._client = client
         self._whatsapp = whatsapp
         self._dm_bot_user_id = dm_bot_user_id
+        self._whatsapp_number = whatsapp_number
+        self._whatsapp_numbers = whatsapp_numbers | ({whatsapp_number} if whatsapp_number else set())
 
     @classmethod
     def from_settings(cls, settings: Settings, http: httpx.Client | None = None) -> SupportBoardSender:
@@ -357,6 +363,8 @@ class SupportBoardSender:
             SupportBoardClient.from_settings(settings, http),
             WhatsAppSender.from_settings(settings, http),
             dm_bot_user_id=settings.support_board_dm_bot_user_id,
+            whatsapp_numbers=settings.tenant_whatsapp_numbers,
+            whatsapp_number=settings.whatsapp_phone_number_id,
         )
 
     def pieces(self, message: OutboundMessage) -> list[str]:
@@ -369,7 +377,7 @@ class SupportBoardSender:
         sb_conversation = message.metadata.get("sb_conversation_id") or message.conversation_id.removeprefix("sb:")
         source = (message.metadata.get("conversation_source") or "").lower()
         if source == "wa":
-            result = self._send_whatsapp(message)
+            result = self._send_whatsapp(message, sb_conversation)
         elif source in ("fb", "ig"):
             result = self._send_messenger(message, sb_conversation, source)
         else:
@@ -379,16 +387,38 @@ class SupportBoardSender:
         self._copy_to_dashboard(sb_conversation, message.text)
         return result
 
-    def _send_whatsapp(self, message: OutboundMessage) -> SendResult:
+    def _send_whatsapp(self, message: OutboundMessage, sb_conversation: str) -> SendResult:
         phone = message.metadata.get("wa_id") or self._client.user_details(message.recipient_id).get("phone")
         digits = re.sub(r"\D", "", phone or "")
         if not digits:
             raise PermanentSendError("Support Board user has no phone number for WhatsApp", code="no_phone")
+        number = self._business_number(sb_conversation)
         # The reply_to id is Support Board's, not a wamid: no WhatsApp context for relayed chats.
         direct = replace(
-            message, channel="whatsapp", recipient_id=digits, conversation_id="", reply_to_message_id=None, metadata={}
+            message,
+            channel="whatsapp",
+            recipient_id=digits,
+            conversation_id="",
+            reply_to_message_id=None,
+            metadata={"phone_number_id": number} if number else {},
         )
         return self._whatsapp.send(direct)
+
+    def _business_number(self, sb_conversation: str) -> str | None:
+        """The tenant's WhatsApp number a relayed conversation is on. Support Board keeps the phone_number_id
+        a WhatsApp Cloud conversation arrived on as the conversation's `extra` (as it keeps the Page id for
+        Messenger); asked only when the tenant has several numbers, and taken only when it is one of them."""
+        if len(self._whatsapp_numbers) <= 1:
+            return next(iter(self._whatsapp_numbers), None)
+        named = _text((self._client.conversation(sb_conversation).get("details") or {}).get("extra"))
+        if named in self._whatsapp_numbers:
+            return named
+        if named:
+            raise PermanentSendError(
+                f"Support Board's conversation is on WhatsApp number {named}, which this tenant does not claim",
+                code="config",
+            )
+        return self._whatsapp_number
 
     def _send_messenger(self, message: OutboundMessage, sb_conversation: str, source: str) -> SendResult:
         psid = message.metadata.get("psid") or self._client.user_details(message.recipient_id).get("facebook-id")

@@ -59,6 +59,10 @@ class MediaReader:
         """Whether any model looks at photos (else a photo's caption is answered alone)."""
         return bool(self._describers())
 
+    def can_hear(self) -> bool:
+        """Whether any model transcribes voice notes (else they get the "needs a model" notice)."""
+        return bool(self._transcribers())
+
     def understand(
         self, message: InboundMessage, language: str, *, on_usage: Callable[[Usage, str], None] | None = None
     ) -> Understood:
@@ -154,8 +158,9 @@ def _megabytes(size: int) -> str:
 def audio_duration_seconds(data: bytes) -> float | None:
     """How long a voice note plays, from the file's own structure, without decoding it: Ogg (Opus or
     Vorbis: WhatsApp voice notes), WAV, MP4/M4A (Messenger and Instagram audio clips, WhatsApp's
-    audio/mp4), WebM (browsers' recordings, when the recorder wrote a duration) and ADTS AAC. None
-    for anything else (MP3, AMR) or a file that does not say; then only the size limit bounds it."""
+    audio/mp4), WebM (browsers' recordings, when the recorder wrote a duration), AMR and AMR-WB (older
+    phones' voice notes, WhatsApp's audio/amr), ADTS AAC and MP3. None for anything else or a file
+    that does not say; then only the size limit bounds it."""
     if data[:4] == b"OggS":
         return _ogg_duration(data)
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
@@ -164,7 +169,12 @@ def audio_duration_seconds(data: bytes) -> float | None:
         return _mp4_duration(data)
     if data[:4] == _EBML_MAGIC:
         return _webm_duration(data)
-    return _adts_duration(data)
+    if data.startswith(_AMR_MAGIC):
+        return _amr_duration(data)
+    start = _after_id3(data)
+    if len(data) >= start + 2 and data[start] == 0xFF and data[start + 1] & 0xF6 == 0xF0:  # sync word, layer 0
+        return _adts_duration(data, start)
+    return _mpeg_audio_duration(data, start)
 
 
 def _ogg_duration(data: bytes) -> float | None:
@@ -307,10 +317,15 @@ def _webm_duration(data: bytes) -> float | None:
 _ADTS_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
 
 
-def _adts_duration(data: bytes) -> float | None:
-    position = 0
-    if data[:3] == b"ID3" and len(data) >= 10:  # an ID3v2 tag before the frames (sizes are 7 bits a byte)
-        position = 10 + sum((data[6 + i] & 0x7F) << (7 * (3 - i)) for i in range(4))
+def _after_id3(data: bytes) -> int:
+    """Where the audio frames start: after an ID3v2 tag (sizes are 7 bits a byte; a footer adds 10)."""
+    if data[:3] != b"ID3" or len(data) < 10:
+        return 0
+    footer = 10 if data[5] & 0x10 else 0
+    return 10 + footer + sum((data[6 + i] & 0x7F) << (7 * (3 - i)) for i in range(4))
+
+
+def _adts_duration(data: bytes, position: int) -> float | None:
     samples, rate = 0, 0
     while position + 7 <= len(data):
         header = data[position : position + 7]
@@ -324,3 +339,91 @@ def _adts_duration(data: bytes) -> float | None:
         samples += 1024 * ((header[6] & 0x03) + 1)
         position += length
     return samples / rate if rate and samples else None
+
+
+# -- AMR / AMR-WB (RFC 4867 storage format): after the magic, one frame per 20 ms, each a table-of-contents
+# byte (frame type in bits 6-3) and the speech bits of that mode; SID and NO_DATA frames take 20 ms too.
+
+_AMR_MAGIC = b"#!AMR"
+# Bytes per frame, its TOC byte included, by frame type (3GPP TS 26.101 / 26.201 bit counts, rounded up to
+# whole bytes; 9-15 in AMR, 10-15 in AMR-WB are SID of other codecs, reserved or NO_DATA: the TOC alone).
+_AMR_FRAME_BYTES = (13, 14, 16, 18, 20, 21, 27, 32, 6, 1, 1, 1, 1, 1, 1, 1)
+_AMR_WB_FRAME_BYTES = (18, 24, 33, 37, 41, 47, 51, 59, 61, 6, 1, 1, 1, 1, 1, 1)
+
+
+def _amr_duration(data: bytes) -> float | None:
+    if data.startswith(b"#!AMR\n"):
+        position, sizes = 6, _AMR_FRAME_BYTES
+    elif data.startswith(b"#!AMR-WB\n"):
+        position, sizes = 9, _AMR_WB_FRAME_BYTES
+    else:
+        return None  # multichannel (#!AMR_MC1.0): not a voice note
+    frames, end = 0, len(data)
+    while position < end:
+        size = sizes[(data[position] >> 3) & 0x0F]
+        if position + size > end:
+            break
+        frames += 1
+        position += size
+    return frames * 0.02 if frames else None
+
+
+# -- MP3 (MPEG audio layers I-III): the frame count of a Xing/Info (or VBRI) header when the first frame
+# carries one, else the frame headers walked; samples per frame over the sample rate.
+
+_MPEG_RATES = {3: (44_100, 48_000, 32_000), 2: (22_050, 24_000, 16_000), 0: (11_025, 12_000, 8_000)}
+_MPEG_BITRATES = {  # kbit/s by (MPEG-1?, layer), bitrate index 1-14
+    (True, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 3): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+
+
+@dataclass(frozen=True)
+class _MpegFrame:
+    length: int
+    samples: int
+    rate: int
+    mpeg1: bool
+    mono: bool
+
+
+def _mpeg_frame(data: bytes, position: int) -> _MpegFrame | None:
+    """The MPEG audio frame header at `position` (sync, version, layer, bitrate, rate), or None."""
+    header = data[position : position + 4]
+    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
+        return None
+    version, layer_bits = (header[1] >> 3) & 0x03, (header[1] >> 1) & 0x03
+    bitrate_index, rate_index = header[2] >> 4, (header[2] >> 2) & 0x03
+    if version == 1 or layer_bits == 0 or bitrate_index in (0, 15) or rate_index == 3:
+        return None  # reserved, or free format (no length in the header)
+    layer, mpeg1, padding = 4 - layer_bits, version == 3, (header[2] >> 1) & 0x01
+    rate = _MPEG_RATES[version][rate_index]
+    bitrate = _MPEG_BITRATES[(mpeg1, layer)][bitrate_index - 1] * 1000
+    if layer == 1:
+        return _MpegFrame((12 * bitrate // rate + padding) * 4, 384, rate, mpeg1, header[3] >> 6 == 3)
+    samples = 1152 if layer == 2 or mpeg1 else 576
+    return _MpegFrame(samples // 8 * bitrate // rate + padding, samples, rate, mpeg1, header[3] >> 6 == 3)
+
+
+def _mpeg_audio_duration(data: bytes, start: int) -> float | None:
+    first = _mpeg_frame(data, start)
+    if first is None:
+        return None
+    # Xing / Info (LAME) after the side information, VBRI (Fraunhofer) 32 bytes after the header.
+    side_info = (32 if not first.mono else 17) if first.mpeg1 else (17 if not first.mono else 9)
+    xing = start + 4 + side_info
+    if data[xing : xing + 4] in (b"Xing", b"Info") and int.from_bytes(data[xing + 4 : xing + 8], "big") & 0x01:
+        frames = int.from_bytes(data[xing + 8 : xing + 12], "big")
+        return frames * first.samples / first.rate if frames else None
+    if data[start + 36 : start + 40] == b"VBRI":
+        frames = int.from_bytes(data[start + 50 : start + 54], "big")
+        return frames * first.samples / first.rate if frames else None
+    seconds, position, end = 0.0, start, len(data)
+    while (frame := _mpeg_frame(data, position)) is not None and position + frame.length <= end:
+        seconds += frame.samples / frame.rate
+        position += frame.length
+    return seconds or None

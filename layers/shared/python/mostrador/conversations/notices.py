@@ -30,6 +30,9 @@ NOTICES: dict[str, dict[str, str]] = {
         ),
         "photo_unavailable": "No pude ver tu foto. ¿Me dices el nombre o la marca del producto?",
         "unsupported": "Puedo leer texto, notas de voz y fotos. ¿Me escribes lo que necesitas?",
+        "unsupported_no_voice": "Puedo leer texto y fotos. ¿Me escribes lo que necesitas?",
+        "unsupported_no_photos": "Puedo leer texto y notas de voz. ¿Me escribes lo que necesitas?",
+        "unsupported_text_only": "Por ahora solo puedo leer texto. ¿Me escribes lo que necesitas?",
         "choices_prompt": "¿Cuál te interesa?",
         "choices_button": "Ver productos",
         "choices_section": "Productos",
@@ -59,6 +62,9 @@ NOTICES: dict[str, dict[str, str]] = {
         ),
         "photo_unavailable": "I couldn't see your photo. Could you tell me the product's name or brand?",
         "unsupported": "I can read text, voice notes and photos. Could you write what you need?",
+        "unsupported_no_voice": "I can read text and photos. Could you write what you need?",
+        "unsupported_no_photos": "I can read text and voice notes. Could you write what you need?",
+        "unsupported_text_only": "For now I can only read text. Could you write what you need?",
         "choices_prompt": "Which one interests you?",
         "choices_button": "See products",
         "choices_section": "Products",
@@ -85,6 +91,9 @@ NOTICES: dict[str, dict[str, str]] = {
         ),
         "photo_unavailable": "Não consegui ver sua foto. Pode dizer o nome ou a marca do produto?",
         "unsupported": "Consigo ler texto, mensagens de voz e fotos. Pode escrever o que precisa?",
+        "unsupported_no_voice": "Consigo ler texto e fotos. Pode escrever o que precisa?",
+        "unsupported_no_photos": "Consigo ler texto e mensagens de voz. Pode escrever o que precisa?",
+        "unsupported_text_only": "Por enquanto só consigo ler texto. Pode escrever o que precisa?",
         "choices_prompt": "Qual deles te interessa?",
         "choices_button": "Ver produtos",
         "choices_section": "Produtos",
@@ -119,6 +128,13 @@ NOTICES: dict[str, dict[str, str]] = {
         "unsupported": (
             "Je peux lire le texte, les messages vocaux et les photos. Pouvez-vous écrire ce dont vous avez besoin ?"
         ),
+        "unsupported_no_voice": "Je peux lire le texte et les photos. Pouvez-vous écrire ce dont vous avez besoin ?",
+        "unsupported_no_photos": (
+            "Je peux lire le texte et les messages vocaux. Pouvez-vous écrire ce dont vous avez besoin ?"
+        ),
+        "unsupported_text_only": (
+            "Pour l'instant, je ne peux lire que le texte. Pouvez-vous écrire ce dont vous avez besoin ?"
+        ),
         "choices_prompt": "Lequel vous intéresse ?",
         "choices_button": "Voir les produits",
         "choices_section": "Produits",
@@ -128,6 +144,16 @@ NOTICES: dict[str, dict[str, str]] = {
         "no_price": "prix sur demande",
     },
 }
+
+
+def unsupported_key(*, hears: bool, sees: bool) -> str:
+    """The "I can read ..." notice naming only what the media reader can do: voice notes need a
+    transcription model, photos a vision model (offline, neither: text only)."""
+    if hears and sees:
+        return "unsupported"
+    if hears:
+        return "unsupported_no_photos"
+    return "unsupported_no_voice" if sees else "unsupported_text_only"
 
 
 def notice(key: str, language: str, **values: object) -> str:

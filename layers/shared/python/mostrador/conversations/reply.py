@@ -13,7 +13,9 @@ or leaves a tombstone for a message not received yet; it is never answered.
 With the burst quiet window on, a customer message is recorded and waits; the first of a burst
 puts a timer on the reply queue, and when it is due one reply answers every waiting message. A
 reply that a newer waiting message made stale, or one of whose messages was taken back while it was
-written, is superseded, never sent (docs/conversations.md).
+written, is superseded, never sent; superseded by a message still being handled, it leaves a backstop
+timer that answers the older messages should that handling fail. Items the queue gave up on are
+settled from its dead-letter queue (handle_dead_letter; docs/conversations.md).
 """
 
 from __future__ import annotations
@@ -61,11 +63,12 @@ from mostrador.conversations.escalation import (
 from mostrador.conversations.escalation_notice import EscalationNotice
 from mostrador.conversations.language import DEFAULT_LANGUAGE, conversation_language, language_name, localized
 from mostrador.conversations.media import MediaReader, Understood
-from mostrador.conversations.notices import notice
+from mostrador.conversations.notices import notice, unsupported_key
 from mostrador.conversations.reply_queue import ReplyDue
 from mostrador.conversations.toolbox import Catalog, KnowledgeBase, ProductPhotos, ReplyToolbox, ToolOutcome
 from mostrador.conversations.window import window_applies, window_open
 from mostrador.db import conversation_repository as repo
+from mostrador.db.conversation_repository import RecordedInbound
 from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, ToolSpec, Usage
 from mostrador.llm.tools import GET_LIVE_PRODUCT_DETAILS, REPLY_TOOLS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
 from mostrador.messaging.model import Channel, InboundMessage, MessageDeletion, StatusUpdate
@@ -101,7 +104,8 @@ class AllProvidersFailed(ProviderError):
 @dataclass(frozen=True)
 class ReplyOutcome:
     # replied, skipped, duplicate, failed, status; waiting (for its burst's reply), deferred (a burst
-    # timer not due yet: hand it back to the queue for `retry_after` seconds), superseded (stale reply)
+    # timer not due yet: hand it back to the queue for `retry_after` seconds), superseded (stale reply),
+    # backstop (what a backstop timer did)
     action: str
     reason: str
     message_id: int | None = None
@@ -233,6 +237,8 @@ _NEVER_ANSWERED = {"sticker": "sticker"}
 _NEVER_ANSWERED_KINDS = ["reaction", *_NEVER_ANSWERED]
 # Kinds the bot cannot read; without a caption they get the one-time "I can read..." notice.
 _UNREADABLE = frozenset({"video", "document", "location", "unsupported"})
+# What a message or a burst's reply the reply queue gave up on is marked with (handle_dead_letter).
+DEAD_LETTERED = "dead_lettered"
 # A burst timer arriving this early runs anyway (SQS counts visibility in whole seconds).
 DUE_EARLY_TOLERANCE_SECONDS = 0.25
 # The most a reply waits for its read receipt / typing indicator call before it is sent: long enough
@@ -313,8 +319,101 @@ class ReplyService:
                 raise
             outcome = self._give_up(item, error)
             if outcome.message_id is not None:  # a customer's message: only they get replies
-                self._hold_burst_for_the_waiting(item, outcome.message_id, self.clock())
+                self._hold_burst_for_the_waiting(
+                    item.tenant_id, item.conversation_id, outcome.message_id, item.platform_message_id, self.clock()
+                )
             return outcome
+
+    def handle_dead_letter(
+        self, item: InboundMessage | StatusUpdate | MessageDeletion | ReplyDue, conversation_id: str | None = None
+    ) -> ReplyOutcome:
+        """An item the reply queue gave up on (it failed on every receive: the database unreachable, a bug,
+        a timeout), from the dead-letter queue. Nothing is generated or sent for it; what it leaves behind
+        is settled: a customer message is `failed` (`dead_lettered`) and the messages waiting behind it
+        are answered; a burst timer's messages are `failed`; an unsend is still honoured."""
+        if isinstance(item, InboundMessage):
+            return self._dead_message(item)
+        if isinstance(item, ReplyDue):
+            if item.kind == "backstop":
+                return self._handle_backstop(item, final_attempt=True)
+            return self._dead_burst(item)
+        if isinstance(item, MessageDeletion):
+            return self._forget(item)
+        # A delivery or read receipt: only the reply's status shown in the console stays behind.
+        logger.warning("dead-lettered status dropped", extra={"channel": item.channel, "status": item.status})
+        return ReplyOutcome("skipped", "status_dead_lettered")
+
+    def _dead_message(self, message: InboundMessage) -> ReplyOutcome:
+        now = self.clock()
+        # Recorded now if no receive got that far (the database was down throughout): never lost.
+        message, decision, recorded = self._record(message, now)
+        log = {
+            "conversation": redact(message.conversation_id),
+            "channel": message.channel,
+            "actor": decision.actor,
+            "message_id": recorded.id,
+        }
+        if recorded.is_own_outbound or recorded.state != "received":
+            return ReplyOutcome("duplicate", recorded.state or "own_message", recorded.id)
+        if decision.action != "reply":
+            # The actor rules alone (an agent's message still pauses the bot); nothing is generated there.
+            return self._decide(message, decision, recorded.id, time.monotonic(), now, log)
+        with self.conn.transaction():
+            if self._settle_dead_draft(
+                message.tenant_id, repo.pending_reply(self.conn, message.tenant_id, recorded.id), [recorded.id]
+            ):
+                return ReplyOutcome("duplicate", "reply_settled", recorded.id)
+            failed = repo.fail_unfinished(self.conn, message.tenant_id, recorded.id, DEAD_LETTERED)
+        logger.error("dead-lettered message recorded as failed", extra={**log, "failed": failed})
+        # Waiting in a burst (failed = False), it is answered with the others by the burst held here.
+        self._hold_burst_for_the_waiting(
+            message.tenant_id, message.conversation_id, recorded.id, message.platform_message_id, now
+        )
+        return ReplyOutcome("failed" if failed else "waiting", DEAD_LETTERED, recorded.id)
+
+    def _dead_burst(self, due: ReplyDue) -> ReplyOutcome:
+        """A burst's timer failed on every receive (every model down, the database unreachable): its
+        messages are `failed`. With a newer burst open, its timer answers them all instead. Messages that
+        joined after the timer was due (while its first attempt was starting) get a burst held for them."""
+        tenant, conversation_id = due.tenant_id, due.conversation_id
+        log = {"conversation": redact(conversation_id), "message_id": due.anchor_id}
+        # Its own burst, if no attempt got far enough to close it (the database down throughout).
+        repo.close_burst(self.conn, tenant, conversation_id, due.anchor_id)
+        if repo.burst_is_open(self.conn, tenant, conversation_id):
+            logger.warning("dead-lettered burst timer: a newer burst answers its messages", extra=log)
+            return ReplyOutcome("skipped", "burst_open", due.anchor_id)
+        rows = [
+            row for row in repo.awaiting_reply(self.conn, tenant, conversation_id) if row["created_at"] <= due.due_at
+        ]
+        ids = [row["id"] for row in rows]
+        draft = repo.pending_reply_among(self.conn, tenant, ids) if ids else None
+        with self.conn.transaction():
+            if self._settle_dead_draft(tenant, draft, ids):
+                assert draft is not None
+                ids = [message_id for message_id in ids if message_id > draft["in_reply_to"]]
+            repo.mark_inbound_many(self.conn, tenant, ids, "failed", DEAD_LETTERED)
+        logger.error("dead-lettered burst timer: its messages recorded as failed", extra={**log, "burst": len(ids)})
+        self._hold_burst_for_the_waiting(
+            tenant, conversation_id, due.anchor_id, due.anchor_platform_message_id, self.clock()
+        )
+        return ReplyOutcome("failed", DEAD_LETTERED, ids[-1] if ids else None, draft["id"] if draft else None)
+
+    def _settle_dead_draft(self, tenant: str, draft: dict[str, Any] | None, ids: list[int]) -> bool:
+        """The reply a dead-lettered item had written: still pending, it is `failed` (never sent now) and
+        False is returned; sent or failed already (only the marks were lost), the messages it answers
+        (`ids` up to its own) get its outcome and True is returned."""
+        if draft is None:
+            return False
+        if draft["status"] == "pending":
+            title = f"dead-lettered after {draft.get('pieces_sent') or 0} piece(s) sent"
+            repo.mark_reply_failed(self.conn, tenant, draft["id"], DEAD_LETTERED, title)
+            return False
+        answered = [message_id for message_id in ids if message_id <= draft["in_reply_to"]]
+        if draft["status"] == "failed":
+            repo.mark_inbound_many(self.conn, tenant, answered, "failed", f"send_failed:{draft['error_code']}")
+        else:
+            repo.mark_inbound_many(self.conn, tenant, answered, "replied")
+        return True
 
     def _forget(self, deletion: MessageDeletion) -> ReplyOutcome:
         had_it = repo.forget_message(self.conn, deletion)
@@ -371,15 +470,20 @@ class ReplyService:
 
     # -- inbound ---------------------------------------------------------------------------------
 
-    def _handle_inbound(self, message: InboundMessage) -> ReplyOutcome:
-        started = time.monotonic()
-        now = self.clock()
+    def _record(self, message: InboundMessage, now: datetime) -> tuple[InboundMessage, Classification, RecordedInbound]:
+        """The message in its customer's conversation, what the actor rules make of it, and its row
+        (recorded once: a redelivery finds the first one)."""
         message = in_customers_conversation(self.conn, message, now)  # one customer, several number forms
         sent_by_us = False
         if message.channel in ("messenger", "instagram", "whatsapp") and TakeoverPolicy.is_echo(message):
             sent_by_us = repo.is_own_outbound(self.conn, message.tenant_id, message.platform_message_id)
         decision = self.policy.classify(message, sent_by_us=sent_by_us)
-        recorded = repo.record_inbound(self.conn, message, decision.actor)
+        return message, decision, repo.record_inbound(self.conn, message, decision.actor)
+
+    def _handle_inbound(self, message: InboundMessage) -> ReplyOutcome:
+        started = time.monotonic()
+        now = self.clock()
+        message, decision, recorded = self._record(message, now)
         log = {
             "conversation": redact(message.conversation_id),
             "channel": message.channel,
@@ -391,7 +495,9 @@ class ReplyService:
             return ReplyOutcome("duplicate", recorded.state or "own_message", recorded.id)
         outcome = self._decide(message, decision, recorded.id, started, now, log)
         if decision.actor == "customer" and outcome.action not in ("waiting", "duplicate"):
-            self._hold_burst_for_the_waiting(message, recorded.id, now)
+            self._hold_burst_for_the_waiting(
+                message.tenant_id, message.conversation_id, recorded.id, message.platform_message_id, now
+            )
         return outcome
 
     def _decide(
@@ -515,8 +621,10 @@ class ReplyService:
     def _unreadable(
         self, message: InboundMessage, inbound_id: int, language: str, started: float, log: dict[str, Any]
     ) -> ReplyOutcome:
-        """A video, document or unknown message: the "I can read..." notice, once per conversation."""
+        """A video, document or unknown message: the "I can read..." notice, once per conversation. It names
+        what can be read here: voice notes and photos only where a model hears and sees them."""
         tenant, conversation_id = message.tenant_id, message.conversation_id
+        key = unsupported_key(hears=self.media.can_hear(), sees=self.media.can_see())
         with self.conn.transaction():
             claimed = repo.claim_unsupported_notice(self.conn, tenant, conversation_id)
             draft = (
@@ -526,7 +634,7 @@ class ReplyService:
                     conversation_id,
                     message.channel,
                     inbound_id,
-                    repo.ReplyDraft(notice("unsupported", language), language),
+                    repo.ReplyDraft(notice(key, language), language),
                 )
                 if claimed
                 else None
@@ -601,35 +709,78 @@ class ReplyService:
     def _bursts_on(self) -> bool:
         return self.burst_window_seconds > 0 and self.scheduler is not None
 
-    def _hold_burst_for_the_waiting(self, message: InboundMessage, inbound_id: int, now: datetime) -> None:
-        """A customer message that ended without joining a burst (a notice, a skip, a failure) counted as
-        newer while it was handled, so a burst's reply written meanwhile was superseded for it. The
-        messages still waiting get a burst of their own, held by this message and due at once. With a
-        burst open, or nothing waiting, nothing is done (a timer that finds nothing waiting sends nothing)."""
+    def _hold_burst_for_the_waiting(
+        self, tenant: str, conversation_id: str, anchor_id: int, anchor_platform_message_id: str, now: datetime
+    ) -> bool:
+        """A customer message that ended without joining a burst (a notice, a skip, a failure, a dead letter)
+        counted as newer while it was handled, so a burst's reply written meanwhile was superseded for it.
+        The messages still waiting get a burst of their own, held by this message and due at once. With a
+        burst open, or nothing waiting, nothing is done (a timer that finds nothing waiting sends nothing).
+        Returns whether it held one."""
         if not self._bursts_on:
-            return
+            return False
         assert self.scheduler is not None
-        due_at = repo.open_burst(
-            self.conn, message.tenant_id, message.conversation_id, inbound_id, now, if_waiting=True
-        )
+        due_at = repo.open_burst(self.conn, tenant, conversation_id, anchor_id, now, if_waiting=True)
         if due_at is None:
-            return
+            return False
         self.scheduler.schedule(
             ReplyDue(
-                tenant_id=message.tenant_id,
-                conversation_id=message.conversation_id,
-                anchor_id=inbound_id,
-                anchor_platform_message_id=message.platform_message_id,
+                tenant_id=tenant,
+                conversation_id=conversation_id,
+                anchor_id=anchor_id,
+                anchor_platform_message_id=anchor_platform_message_id,
                 due_at=due_at,
             )
         )
         logger.info(
             "burst held for the messages still waiting",
-            extra={"conversation": redact(message.conversation_id), "message_id": inbound_id},
+            extra={"conversation": redact(conversation_id), "message_id": anchor_id},
         )
+        return True
+
+    def _schedule_backstop(self, tenant: str, conversation_id: str, newer: dict[str, Any]) -> None:
+        """A burst's reply was superseded for `newer`, a customer message still being handled. Should its
+        handling fail (it raises, the Lambda times out), it would hold no burst and the older messages would
+        wait for its retry (the queue's visibility timeout, 9 minutes) or, dead-lettered, for ever. So a
+        backstop timer watches it: due when it stops counting as being handled (the reply function's timeout
+        after it was recorded), it holds a burst for the waiting if `newer` is still only recorded then."""
+        assert self.scheduler is not None
+        due_at = self.clock() + timedelta(seconds=max(0.0, float(newer["seconds_left"])))
+        self.scheduler.schedule(
+            ReplyDue(
+                tenant_id=tenant,
+                conversation_id=conversation_id,
+                anchor_id=newer["id"],
+                anchor_platform_message_id=newer["platform_message_id"],
+                due_at=due_at,
+                kind="backstop",
+            )
+        )
+
+    def _handle_backstop(self, due: ReplyDue, *, final_attempt: bool = False) -> ReplyOutcome:
+        """The watched message's time to be handled is over (_schedule_backstop). Read from the database
+        (its clock decided that the message was being handled)."""
+        left = repo.seconds_left_to_handle(self.conn, due.tenant_id, due.anchor_id, REPLY_FUNCTION_TIMEOUT_SECONDS)
+        if left is None:
+            # It finished: it joined a burst (whose reply answers the older messages too) or held one.
+            return ReplyOutcome("backstop", "not_needed", due.anchor_id)
+        if left > 0 and not final_attempt:
+            return ReplyOutcome("deferred", "backstop", due.anchor_id, retry_after=left)
+        # Still only recorded past the reply function's timeout: its handling failed (its retry, or the
+        # dead-letter queue's consumer, deals with it); the messages waiting behind it are answered now.
+        held = self._hold_burst_for_the_waiting(
+            due.tenant_id, due.conversation_id, due.anchor_id, due.anchor_platform_message_id, self.clock()
+        )
+        logger.warning(
+            "a newer message's handling failed: the messages waiting behind it are answered",
+            extra={"conversation": redact(due.conversation_id), "message_id": due.anchor_id, "held": held},
+        )
+        return ReplyOutcome("backstop", "held_burst" if held else "nothing_waiting", due.anchor_id)
 
     def _handle_due(self, due: ReplyDue, *, final_attempt: bool = False) -> ReplyOutcome:
         """A burst's reply is due: one reply to every customer message waiting in the conversation."""
+        if due.kind == "backstop":
+            return self._handle_backstop(due, final_attempt=final_attempt)
         started = time.monotonic()
         now = self.clock()
         wait = (due.due_at - now).total_seconds()
@@ -808,15 +959,17 @@ class ReplyService:
                     now=now,
                 )
         stale = None
+        newer: list[dict[str, Any]] = []
         if stale_check and not escalated:
-            if repo.newer_customer_message(
+            newer = repo.newer_customer_messages(
                 self.conn,
                 tenant,
                 conversation_id,
                 inbound_id,
                 never_answered_kinds=_NEVER_ANSWERED_KINDS,
                 handled_within_seconds=REPLY_FUNCTION_TIMEOUT_SECONDS,
-            ):
+            )
+            if newer:
                 # Written before the customer's newest message (waiting, or still being read): that
                 # message's own burst answers them all (_hold_burst_for_the_waiting when it joins none).
                 stale = "newer_message"
@@ -826,6 +979,9 @@ class ReplyService:
                 stale = "taken_back"
         if stale is not None:
             repo.supersede_draft(self.conn, tenant, draft["id"])
+            if newer and not any(row["awaiting"] for row in newer):
+                # None of them waits in a burst yet: should the newest fail, a backstop answers these.
+                self._schedule_backstop(tenant, conversation_id, newer[0])
             _finish(typing)
             logger.info("reply superseded", extra={**log, "reason": stale})
             return ReplyOutcome("superseded", stale, inbound_id, draft["id"])

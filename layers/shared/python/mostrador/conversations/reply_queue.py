@@ -4,7 +4,8 @@ Body: {"v": 1, "kind": "message", "message": {...InboundMessage...}},
       {"v": 1, "kind": "status", "status": {...StatusUpdate...}, "conversation_id": "..."},
       {"v": 1, "kind": "deletion", "deletion": {...MessageDeletion...}} or
       {"v": 1, "kind": "reply_due", "due": {...ReplyDue...}} (the reply function's own timer for a burst
-      of messages, in its own message group so it never waits behind the conversation's messages).
+      of messages, or a backstop, each in a message group of its own so it never waits behind the
+      conversation's messages).
 MessageGroupId is the conversation (with its tenant; a WhatsApp number in its canonical form, so a
 business-app echo addressed to another form of a customer's number waits its turn with that
 customer's messages), so one conversation is handled in order;
@@ -25,7 +26,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -41,7 +42,11 @@ _FIFO_ID_CHARS = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]+
 
 class ReplyDue(BaseModel):
     """The one reply to a burst of customer messages is due at `due_at` (the burst opened with
-    message `anchor_id`). Its queue message is handed back to SQS, invisible, until then."""
+    message `anchor_id`). Its queue message is handed back to SQS, invisible, until then.
+
+    A `backstop` watches message `anchor_id` instead: a burst's reply was superseded for it while it was
+    still being handled; at `due_at` (the reply function's timeout after it was recorded) a message still
+    only recorded had its handling fail, and the messages waiting behind it get a burst of their own."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -50,6 +55,7 @@ class ReplyDue(BaseModel):
     anchor_id: int
     anchor_platform_message_id: str
     due_at: datetime
+    kind: Literal["burst", "backstop"] = "burst"
 
 
 @dataclass(frozen=True)
@@ -103,16 +109,27 @@ def envelope_for(item: QueueItem, *, entry_id: str = "0") -> OutgoingMessage:
 
 
 DUE_GROUP_SUFFIX = "#reply"
+BACKSTOP_GROUP_SUFFIX = "#backstop"
 
 
 def due_envelope_for(due: ReplyDue, *, entry_id: str = "0") -> OutgoingMessage:
     """The timer of a burst. Its group is the conversation's own plus "#reply": timers of one
-    conversation run in order, and never wait behind (or block) the conversation's messages."""
+    conversation run in order, and never wait behind (or block) the conversation's messages. Its
+    deduplication id names the burst (anchor and due time): a retry scheduling the same burst again is
+    dropped, a later burst held by the same message is not.
+
+    A backstop waits in "#backstop" (deferred for up to the reply function's timeout, it must not hold
+    back the burst timers behind it) and is deduplicated per watched message."""
+    if due.kind == "backstop":
+        suffix, deduplication = BACKSTOP_GROUP_SUFFIX, f"backstop:{due.anchor_platform_message_id}"
+    else:
+        due_us = round(due.due_at.timestamp() * 1_000_000)
+        suffix, deduplication = DUE_GROUP_SUFFIX, f"due:{due.anchor_platform_message_id}@{due_us}"
     return OutgoingMessage(
         id=entry_id,
         body={"v": ENVELOPE_VERSION, "kind": "reply_due", "due": due.model_dump(mode="json")},
-        group_id=group_id(due.tenant_id, due.conversation_id + DUE_GROUP_SUFFIX),
-        deduplication_id=fifo_id(f"due:{due.anchor_platform_message_id}"),
+        group_id=group_id(due.tenant_id, due.conversation_id + suffix),
+        deduplication_id=fifo_id(deduplication, keep=deduplication.split(":", 1)[0]),
     )
 
 

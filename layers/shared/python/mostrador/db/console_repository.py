@@ -50,9 +50,12 @@ def inbox(
     now: datetime,
     after: tuple[datetime, str] | None,
     limit: int,
+    id_tail: tuple[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Most recently active first, each with its `state`. `text` matches part of the customer id or the
-    conversation id, or the words of any message of the conversation (case and accents ignored)."""
+    """Most recently active first, each with its `state`. `text` matches the words of any message of the
+    conversation (case and accents ignored) and part of the customer id or the conversation id; with
+    `id_tail` (text, n) — for a caller who sees customer ids masked — no id but the customer id's last n
+    characters, which are all it sees of them, matched by that text (None: by no id at all)."""
     params: dict[str, Any] = {
         "tenant": tenant_id,
         "now": now,
@@ -68,13 +71,22 @@ def inbox(
         sql += " AND state = %(state)s"
         params["state"] = state
     if text:
-        # Ids match anywhere in them; messages by their words, each word as a prefix (the GIN index of
-        # migration 012 answers this without reading every message).
-        sql += (
-            " AND (strpos(lower(coalesce(customer_id, '')), lower(%(text)s)) > 0"
-            " OR strpos(lower(conversation_id), lower(%(text)s)) > 0"
-        )
-        params["text"] = text
+        # Ids match anywhere in them (or only in what a masked caller is shown of them); messages by their
+        # words, each word as a prefix (the GIN index of migration 012 answers this without reading every message).
+        if id_tail is None:
+            sql += (
+                " AND (strpos(lower(coalesce(customer_id, '')), lower(%(text)s)) > 0"
+                " OR strpos(lower(conversation_id), lower(%(text)s)) > 0"
+            )
+            params["text"] = text
+        elif id_tail[0]:
+            sql += (
+                " AND ((length(customer_id) > %(shown)s"
+                " AND strpos(lower(right(customer_id, %(shown)s)), lower(%(tail)s)) > 0)"
+            )
+            params["tail"], params["shown"] = id_tail
+        else:
+            sql += " AND (false"
         words = search_words(text)
         if words:
             sql += (

@@ -748,14 +748,14 @@ def awaiting_reply(conn: Connection, tenant_id: str, conversation_id: str) -> li
     """Customer messages waiting for a burst's reply, oldest first."""
     return conn.execute(
         "SELECT id, channel, sender_id, text, media_kind, transcript, media_description, platform_message_id,"
-        " platform_timestamp, metadata FROM messages"
+        " platform_timestamp, metadata, created_at FROM messages"
         " WHERE tenant_id = %s AND conversation_id = %s AND direction = 'inbound' AND state = 'received'"
         " AND state_reason = %s AND deleted_at IS NULL ORDER BY id",
         (tenant_id, conversation_id, AWAITING_REPLY),
     ).fetchall()
 
 
-def newer_customer_message(
+def newer_customer_messages(
     conn: Connection,
     tenant_id: str,
     conversation_id: str,
@@ -763,18 +763,67 @@ def newer_customer_message(
     *,
     never_answered_kinds: list[str],
     handled_within_seconds: float,
-) -> bool:
-    """Whether a customer message newer than `after_id` is waiting for a reply or still being handled
-    (recorded, its voice note or photo perhaps still being read): a reply written before it is stale.
+) -> list[dict[str, Any]]:
+    """Customer messages newer than `after_id` waiting for a reply or still being handled (recorded, their
+    voice note or photo perhaps still being read), newest first: a reply written before them is stale.
     Kinds that never get a reply (`never_answered_kinds`: reactions, stickers) do not count, nor does a
     message recorded more than `handled_within_seconds` ago (the reply function's timeout) and never
-    finished: its handling raised, and it waits a retry or sits in the dead-letter queue."""
-    row = conn.execute(
-        "SELECT 1 FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s"
+    finished: its handling raised, and it waits a retry or sits in the dead-letter queue. Each row: `id`,
+    `platform_message_id`, `awaiting` (it waits in a burst) and `seconds_left` (until it no longer
+    counts as being handled)."""
+    return conn.execute(
+        "SELECT id, platform_message_id, state_reason IS NOT DISTINCT FROM %s AS awaiting,"
+        " EXTRACT(EPOCH FROM created_at + make_interval(secs => %s) - now())::float8 AS seconds_left"
+        " FROM messages WHERE tenant_id = %s AND conversation_id = %s AND id > %s"
         " AND direction = 'inbound' AND actor = 'customer' AND state = 'received' AND deleted_at IS NULL"
         " AND NOT (media_kind = ANY(%s))"
-        " AND (state_reason = %s OR created_at > now() - make_interval(secs => %s)) LIMIT 1",
-        (tenant_id, conversation_id, after_id, never_answered_kinds, AWAITING_REPLY, handled_within_seconds),
+        " AND (state_reason = %s OR created_at > now() - make_interval(secs => %s)) ORDER BY id DESC",
+        (
+            AWAITING_REPLY,
+            handled_within_seconds,
+            tenant_id,
+            conversation_id,
+            after_id,
+            never_answered_kinds,
+            AWAITING_REPLY,
+            handled_within_seconds,
+        ),
+    ).fetchall()
+
+
+def seconds_left_to_handle(
+    conn: Connection, tenant_id: str, message_id: int, handled_within_seconds: float
+) -> float | None:
+    """For a message still only recorded (`received`, not waiting in a burst, not taken back): the seconds
+    until it was recorded `handled_within_seconds` ago (0 or less: its handling is over and failed).
+    None when it finished: answered, waiting in a burst, skipped, failed or taken back."""
+    row = conn.execute(
+        "SELECT EXTRACT(EPOCH FROM created_at + make_interval(secs => %s) - now())::float8 AS seconds_left"
+        " FROM messages WHERE tenant_id = %s AND id = %s AND direction = 'inbound' AND state = 'received'"
+        " AND state_reason IS DISTINCT FROM %s AND deleted_at IS NULL",
+        (handled_within_seconds, tenant_id, message_id, AWAITING_REPLY),
+    ).fetchone()
+    return float(row["seconds_left"]) if row else None
+
+
+def fail_unfinished(conn: Connection, tenant_id: str, message_id: int, reason: str) -> bool:
+    """Mark a message whose handling never finished (still only `received`, not waiting in a burst)
+    failed for good; False when it had finished (or waits in a burst)."""
+    row = conn.execute(
+        "UPDATE messages SET state = 'failed', state_reason = %s, updated_at = now()"
+        " WHERE tenant_id = %s AND id = %s AND direction = 'inbound' AND state = 'received'"
+        " AND state_reason IS DISTINCT FROM %s AND deleted_at IS NULL RETURNING id",
+        (reason, tenant_id, message_id, AWAITING_REPLY),
+    ).fetchone()
+    return row is not None
+
+
+def burst_is_open(conn: Connection, tenant_id: str, conversation_id: str) -> bool:
+    """Whether a burst is open whose timer is still expected (one due more than STALE_BURST ago lost it)."""
+    row = conn.execute(
+        "SELECT 1 FROM conversations WHERE tenant_id = %s AND conversation_id = %s"
+        " AND burst_anchor_id IS NOT NULL AND burst_due_at >= now() - %s",
+        (tenant_id, conversation_id, STALE_BURST),
     ).fetchone()
     return row is not None
 

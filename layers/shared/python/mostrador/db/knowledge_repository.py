@@ -24,10 +24,21 @@ def get_document(conn: Connection, tenant_id: str, document_id: int) -> dict[str
     ).fetchone()
 
 
-def file_by_name(conn: Connection, tenant_id: str, name: str) -> dict[str, Any] | None:
+def file_by_name(conn: Connection, tenant_id: str, name: str, *, lock: bool = False) -> dict[str, Any] | None:
+    """`lock`: held FOR UPDATE until the caller's transaction ends (an upload, from storing the file to
+    naming it in the row)."""
     return conn.execute(
-        f"SELECT {_DOCUMENT_COLUMNS} FROM knowledge_documents WHERE tenant_id = %s AND kind = 'file' AND name = %s",
+        f"SELECT {_DOCUMENT_COLUMNS} FROM knowledge_documents WHERE tenant_id = %s AND kind = 'file' AND name = %s"
+        + (" FOR UPDATE" if lock else ""),
         (tenant_id, name),
+    ).fetchone()
+
+
+def lock_document(conn: Connection, tenant_id: str, document_id: int) -> dict[str, Any] | None:
+    """The document's row, locked until the caller's transaction ends (None: deleted)."""
+    return conn.execute(
+        f"SELECT {_DOCUMENT_COLUMNS} FROM knowledge_documents WHERE tenant_id = %s AND id = %s FOR UPDATE",
+        (tenant_id, document_id),
     ).fetchone()
 
 

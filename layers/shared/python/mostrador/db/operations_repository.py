@@ -370,6 +370,9 @@ EXPORT_COLUMNS = (
     "actor",
     "text",
     "latency_ms",
+    # The knowledge passages a bot reply cited (document, chunk, section, page, score), from the tool calls of
+    # the message it answered, as the admin view's citedKnowledge; [] for every other row.
+    "cited_knowledge",
 )
 
 
@@ -391,8 +394,12 @@ def stream_export_rows(
         "SELECT m.id AS message_id, m.conversation_id, c.customer_id, m.channel,"
         " coalesce(m.language, c.language) AS language, m.created_at AS timestamp, m.direction, m.actor,"
         " CASE WHEN m.text = '' AND m.media_kind <> 'text' THEN '[' || m.media_kind || ']' ELSE m.text END AS text,"
-        " m.latency_ms"
+        " m.latency_ms, coalesce(k.cited, '[]'::jsonb) AS cited_knowledge"
         " FROM messages m JOIN conversations c ON c.tenant_id = m.tenant_id AND c.conversation_id = m.conversation_id"
+        # One indexed lookup per reply (tool_calls_message, migration 019); none for the other rows.
+        " LEFT JOIN LATERAL (SELECT jsonb_agg(e.value ORDER BY t.id, e.n) AS cited FROM tool_calls t"
+        "   CROSS JOIN LATERAL jsonb_array_elements(t.knowledge_chunks) WITH ORDINALITY AS e(value, n)"
+        "   WHERE m.direction = 'outbound' AND t.message_id = m.in_reply_to AND t.tenant_id = m.tenant_id) k ON true"
         " WHERE m.tenant_id = %s AND m.created_at >= %s AND m.created_at < %s AND m.id > %s"
         " AND m.deleted_at IS NULL AND (%s::text IS NULL OR c.customer_id = %s)"
         " ORDER BY m.id"

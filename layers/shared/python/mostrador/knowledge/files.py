@@ -1,14 +1,19 @@
 """Where the raw uploaded files live: an S3 bucket on AWS (KNOWLEDGE_BUCKET: encrypted, private,
 versioned; infra/knowledge.py), a folder locally (KNOWLEDGE_FILES_DIR, under the data folder).
 
-One object per document, `<tenant>/documents/<document id><extension>`: a new version of the file
-overwrites it (on S3 the previous version is kept as a noncurrent version until the lifecycle rule
-expires it). The queue message names the content's SHA-256, so a worker that reads a newer version
-than its message knows it is stale.
+One object per version of a document, named by its content: `<tenant>/documents/<id>/<sha256><ext>`.
+The queue message names the SHA-256, so the worker reads exactly the version its message is about,
+whatever was uploaded since; two uploads of one name never write the same object. Once the worker has
+processed a version it removes the document's other versions (on S3 they stay as noncurrent versions
+until the lifecycle rule expires them); deleting a document removes them all.
+
+Before content names a document had one object, `<tenant>/documents/<id><ext>`, overwritten by each
+upload: it is still read (when its content is the version wanted) and removed with the others.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -31,9 +36,60 @@ class FileStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
+    def keys(self, prefix: str) -> list[str]:
+        """The stored keys that start with `prefix` (as S3 lists them: a plain string prefix)."""
+        ...
 
-def document_key(tenant_id: str, document_id: int, extension: str) -> str:
-    return f"{_SAFE.sub('_', tenant_id)}/documents/{document_id}{_SAFE.sub('', extension.lower())}"
+
+def _documents(tenant_id: str) -> str:
+    return f"{_SAFE.sub('_', tenant_id)}/documents/"
+
+
+def _extension(extension: str) -> str:
+    return _SAFE.sub("", extension.lower())
+
+
+def version_key(tenant_id: str, document_id: int, sha256: str, extension: str) -> str:
+    return f"{_documents(tenant_id)}{document_id}/{sha256}{_extension(extension)}"
+
+
+def single_key(tenant_id: str, document_id: int, extension: str) -> str:
+    """The key of the layout before content names (one object per document)."""
+    return f"{_documents(tenant_id)}{document_id}{_extension(extension)}"
+
+
+def read_version(files: FileStore, tenant_id: str, document_id: int, sha256: str, extension: str) -> bytes:
+    """The content of this version (FileMissing when it is not stored); an object of the earlier layout
+    serves when it holds that content."""
+    try:
+        return files.get(version_key(tenant_id, document_id, sha256, extension))
+    except FileMissing:
+        data = files.get(single_key(tenant_id, document_id, extension))
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise FileMissing(version_key(tenant_id, document_id, sha256, extension)) from None
+        return data
+
+
+def stored_keys(files: FileStore, tenant_id: str, document_id: int, extension: str) -> list[str]:
+    """Every stored object of the document: its versions, and its object of the earlier layout if any."""
+    folder, single = f"{_documents(tenant_id)}{document_id}/", single_key(tenant_id, document_id, extension)
+    # One listing finds both (the prefix also matches documents 10, 11… : filtered out).
+    listed = files.keys(f"{_documents(tenant_id)}{document_id}")
+    return [key for key in listed if key.startswith(folder) or key == single]
+
+
+def remove_other_versions(files: FileStore, tenant_id: str, document_id: int, sha256: str, extension: str) -> list[str]:
+    """Delete the document's objects other than this version's; the removed keys. The caller holds the
+    document's row locked, so no upload is between storing a newer file and naming it in the row."""
+    keep = version_key(tenant_id, document_id, sha256, extension)
+    stored = stored_keys(files, tenant_id, document_id, extension)
+    single = single_key(tenant_id, document_id, extension)
+    if keep not in stored:
+        stored = [key for key in stored if key != single]  # this version was read from the earlier layout's object
+    removed = [key for key in stored if key != keep]
+    for key in removed:
+        files.delete(key)
+    return removed
 
 
 class LocalFileStore:
@@ -62,6 +118,22 @@ class LocalFileStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def keys(self, prefix: str) -> list[str]:
+        folder, _, start = prefix.rpartition("/")
+        base = self._path(folder) if folder else self.root.resolve()
+        if not base.is_dir():
+            return []
+        root = self.root.resolve()
+        found: list[Path] = []
+        for entry in base.iterdir():
+            if not entry.name.startswith(start):
+                continue
+            if entry.is_dir():
+                found.extend(path for path in entry.rglob("*") if path.is_file())
+            else:
+                found.append(entry)
+        return sorted(path.relative_to(root).as_posix() for path in found)
+
 
 class S3FileStore:
     def __init__(self, bucket: str, client: Any = None) -> None:
@@ -89,6 +161,10 @@ class S3FileStore:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def keys(self, prefix: str) -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
 def file_store_from_settings(settings: Settings) -> FileStore:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from mostrador.db import knowledge_repository as repo
 from mostrador.db import operations_repository as ops_repo
-from mostrador.knowledge.files import FileStore, document_key
+from mostrador.knowledge.files import FileStore, stored_keys, version_key
 from mostrador.knowledge.formats import CONTENT_TYPES, MAX_DOCUMENT_BYTES, UploadRejected, check_upload
 from mostrador.knowledge.processing import DocumentMessage, sha256_of
 from mostrador.observability import logger
@@ -129,13 +129,45 @@ def add_document(
     except UploadRejected as rejected:
         raise Rejected(rejected.status, rejected.message) from None
     sha = sha256_of(data)
-    existing = repo.file_by_name(conn, tenant_id, name)
-    if existing is not None and existing["sha256"] == sha and (title is None or title == existing["title"]):
-        if existing["status"] == "ready" and existing["embedding_model"] == embedding_model:
-            return 200, {**document_json(existing), "unchanged": True}
-        if existing["status"] in ("pending", "ready"):
-            enqueue(_message(existing))  # a retried upload after a queue failure: send it again
-            return 202, {**document_json(existing), "unchanged": True}
+    from psycopg.errors import LockNotAvailable, UniqueViolation
+
+    stored: str | None = None
+    again: dict[str, Any] | None = None  # the same content, to queue again
+    row: dict[str, Any] | None = None
+    try:
+        # The document's row stays locked from before the file is stored until the row names it: another
+        # upload of this name waits, and so does the worker's removal of old versions, which would
+        # otherwise take a file stored a moment ago for an old one.
+        with conn.transaction():
+            existing = repo.file_by_name(conn, tenant_id, name, lock=True)
+            if existing is not None and existing["sha256"] == sha and (title is None or title == existing["title"]):
+                if existing["status"] == "ready" and existing["embedding_model"] == embedding_model:
+                    return 200, {**document_json(existing), "unchanged": True}
+                if existing["status"] in ("pending", "ready"):
+                    again = existing  # a retried upload after a queue failure, or a new embedding model
+            if again is None:
+                _refuse_twins(conn, tenant_id, sha, existing)
+                document_id = existing["id"] if existing is not None else repo.next_document_id(conn)
+                # The file first, named by its content: a crash after it leaves only a file no row points
+                # to, never a row without its file; and an upload of other content never writes it.
+                stored = version_key(tenant_id, document_id, sha, PurePosixPath(name).suffix)
+                files.put(stored, data, CONTENT_TYPES[fmt])
+                row = _write_document(conn, tenant_id, document_id, existing, name, fmt, data, sha, title, principal)
+    except UniqueViolation:  # the same new name uploaded twice at the same moment
+        _forget(files, stored)
+        raise Conflict(f"{name} was being uploaded by another request at the same time: send it again") from None
+    except LockNotAvailable:  # another upload of this name held it past the lock timeout
+        raise Conflict(f"{name} is being uploaded by another request at this moment: send it again") from None
+    if again is not None:
+        enqueue(_message(again))
+        return 202, {**document_json(again), "unchanged": True}
+    assert row is not None
+    enqueue(_message(row))
+    logger.info("knowledge document queued", extra={"document_id": row["id"], "format": fmt, "bytes": len(data)})
+    return 202, {**document_json(row), "replaced": existing is not None}
+
+
+def _refuse_twins(conn: Connection, tenant_id: str, sha: str, existing: dict[str, Any] | None) -> None:
     same_content = repo.documents_with_sha(conn, tenant_id, sha)
     twins = [row for row in same_content if existing is None or row["id"] != existing["id"]]
     if twins:
@@ -144,9 +176,20 @@ def add_document(
             f"this file is already in the knowledge base as document {twin['id']} ({twin['name'] or twin['title']}); "
             "upload a new version under that name to replace it"
         )
-    document_id = existing["id"] if existing is not None else repo.next_document_id(conn)
-    # The file first: a crash after it leaves only a file no row points to, never a row without its file.
-    files.put(document_key(tenant_id, document_id, PurePosixPath(name).suffix), data, CONTENT_TYPES[fmt])
+
+
+def _write_document(
+    conn: Connection,
+    tenant_id: str,
+    document_id: int,
+    existing: dict[str, Any] | None,
+    name: str,
+    fmt: str,
+    data: bytes,
+    sha: str,
+    title: str | None,
+    principal: Principal,
+) -> dict[str, Any]:
     fields = repo.DocumentFields(
         kind="file",
         name=name,
@@ -155,23 +198,22 @@ def add_document(
         sha256=sha,
         size_bytes=len(data),
     )
-    from psycopg.errors import UniqueViolation
+    if existing is None:
+        row = repo.insert_document(conn, tenant_id, fields, created_by=principal.subject, document_id=document_id)
+    else:
+        row = repo.resubmit_document(conn, tenant_id, document_id, fields)
+    _audit(conn, tenant_id, principal, "knowledge_upload", {"documentId": document_id, "name": name, "sha256": sha})
+    return row
 
+
+def _forget(files: FileStore, key: str | None) -> None:
+    """Remove a file stored for a row that was never written (best effort: it is only storage)."""
+    if key is None:
+        return
     try:
-        with conn.transaction():
-            if existing is None:
-                row = repo.insert_document(
-                    conn, tenant_id, fields, created_by=principal.subject, document_id=document_id
-                )
-            else:
-                row = repo.resubmit_document(conn, tenant_id, document_id, fields)
-            detail = {"documentId": document_id, "name": name, "sha256": sha}
-            _audit(conn, tenant_id, principal, "knowledge_upload", detail)
-    except UniqueViolation:  # the same new name uploaded twice at the same moment
-        raise Conflict(f"{name} was being uploaded by another request at the same time: send it again") from None
-    enqueue(_message(row))
-    logger.info("knowledge document queued", extra={"document_id": document_id, "format": fmt, "bytes": len(data)})
-    return 202, {**document_json(row), "replaced": existing is not None}
+        files.delete(key)
+    except Exception as error:
+        logger.warning("could not delete an unused knowledge file", extra={"error": str(error)})
 
 
 def get_document(conn: Connection, tenant_id: str, document_id: int, *, chunks: int = 0) -> dict[str, Any]:
@@ -217,7 +259,8 @@ def delete_document(
         raise NotFound(f"no knowledge document {document_id}")
     if kind == "file" and files is not None:
         try:
-            files.delete(document_key(tenant_id, document_id, PurePosixPath(str(deleted["name"])).suffix))
+            for key in stored_keys(files, tenant_id, document_id, PurePosixPath(str(deleted["name"])).suffix):
+                files.delete(key)
         except Exception as error:  # the knowledge is gone already; a leftover file is only storage
             logger.warning("could not delete a knowledge file", extra={"document_id": document_id, "error": str(error)})
     return {"deleted": True, "id": document_id, "chunksRemoved": deleted["chunk_count"]}
@@ -383,8 +426,14 @@ def approve_suggestion(
     principal: Principal,
 ) -> dict[str, Any]:
     """Publish the suggestion (as it is, or as the approver edited it) as an FAQ entry."""
-    suggestion = _undecided(conn, tenant_id, suggestion_id)
+    suggestion = repo.get_suggestion(conn, tenant_id, suggestion_id)
+    if suggestion is None:
+        raise NotFound(f"no knowledge suggestion {suggestion_id}")
     fields = _faq_fields(question or suggestion["question"], answer or suggestion["answer"], tags)
+    if suggestion["status"] == "approved":
+        return _approve_again(conn, enqueue, tenant_id, suggestion, fields)
+    if suggestion["status"] != "suggested":
+        raise Conflict(f"suggestion {suggestion_id} is already {suggestion['status']}")
     with conn.transaction():
         faq, created = _submit_faq(conn, tenant_id, fields, principal)
         if not repo.decide_suggestion(
@@ -397,6 +446,21 @@ def approve_suggestion(
     decided = repo.get_suggestion(conn, tenant_id, suggestion_id)
     assert decided is not None
     return {"suggestion": suggestion_json(decided), "faq": document_json(faq)}
+
+
+def _approve_again(
+    conn: Connection, enqueue: Enqueue, tenant_id: str, suggestion: dict[str, Any], fields: repo.DocumentFields
+) -> dict[str, Any]:
+    """The same approval sent again. The decision and the FAQ entry were committed before the entry was
+    queued; when the queue refused it (503 "send the same request again") the entry is still pending
+    and this request queues it. Anything else is deciding twice: 409."""
+    faq_id = suggestion["faq_document_id"]
+    faq = repo.get_document(conn, tenant_id, faq_id) if faq_id is not None else None
+    if faq is None or faq["status"] != "pending" or faq["sha256"] != fields.sha256:
+        became = f" as FAQ entry {faq_id} (change it with PUT /admin/knowledge/faq/{faq_id})" if faq else ""
+        raise Conflict(f"suggestion {suggestion['id']} is already approved{became}")
+    enqueue(_message(faq))  # a second message for an entry already queued is harmless (a redelivery)
+    return {"suggestion": suggestion_json(suggestion), "faq": document_json(faq)}
 
 
 def discard_suggestion(conn: Connection, tenant_id: str, suggestion_id: int, principal: Principal) -> dict[str, Any]:

@@ -5,7 +5,9 @@ Per message: skip when the document is gone, when its content changed again sinc
 will come), or when its chunks are already built from this content (a redelivery). Otherwise read
 the content (the FAQ row, or the file from the store), extract blocks, chunk, embed every chunk
 whose text is new in ONE embed call (an unchanged chunk of a changed document keeps its vector),
-and swap the chunks in one transaction (db/knowledge_repository.replace_chunks).
+and swap the chunks in one transaction (db/knowledge_repository.replace_chunks). A file is read by the
+SHA-256 its message names (files.py); once a version is ready or failed, the document's other versions'
+files are removed.
 
 Permanent problems (no text, encrypted, too long, data the database refuses: psycopg's DataError)
 mark the document failed and consume the message. Transient ones (embedding provider down, database
@@ -25,7 +27,7 @@ from pydantic import BaseModel, Field
 from mostrador.db import knowledge_repository as repo
 from mostrador.knowledge.chunking import Chunk, chunk_blocks, faq_chunk
 from mostrador.knowledge.extract import ExtractionFailed, extract_blocks
-from mostrador.knowledge.files import FileMissing, FileStore, document_key
+from mostrador.knowledge.files import FileMissing, FileStore, read_version, remove_other_versions
 from mostrador.llm.base import Embedder
 from mostrador.observability import logger
 
@@ -58,10 +60,6 @@ class ProcessOutcome:
 
 class DocumentFailed(Exception):
     """Permanent: the same content will always fail this way."""
-
-
-class _Superseded(Exception):
-    """The stored file is newer than the message."""
 
 
 def configured_embedding_model(settings: Settings) -> str | None:
@@ -100,29 +98,60 @@ def process_document(
     log = {"document_id": document_id, "format": document["format"]}
     try:
         chunks = _chunks_of(document, files)
-        return _store(conn, embedder, document, chunks)
-    except _Superseded:
-        return ProcessOutcome("superseded")
+        outcome = _store(conn, embedder, document, chunks)
+    except FileMissing:
+        current = repo.get_document(conn, tenant, document_id)
+        if current is None:
+            return ProcessOutcome("deleted")
+        if current["sha256"] != sha:  # a newer version was swapped in and this one's file removed
+            return ProcessOutcome("superseded")
+        outcome = _failed(conn, document, "the uploaded file is missing from storage: upload it again")
     except DocumentFailed as failure:
-        repo.mark_failed(conn, tenant, document_id, sha, str(failure))
-        logger.info("knowledge document failed", extra={**log, "error": str(failure)})
-        return ProcessOutcome("failed", error=str(failure))
+        outcome = _failed(conn, document, str(failure))
     except Exception as error:
-        if _refused_data(error):
-            # The database refuses this data (a value it cannot store): every retry would embed the whole
-            # document again and be refused again. Permanent, with the database's reason.
-            reason = (
-                f"the document's text could not be stored ({_first_line(error)}): check the file, or upload "
-                "its text as a UTF-8 .txt file"
-            )
-            repo.mark_failed(conn, tenant, document_id, sha, reason)
-            logger.warning("knowledge document refused by the database", extra={**log, "error": reason})
-            return ProcessOutcome("failed", error=reason)
-        if attempt >= max_receives:
-            reason = f"processing kept failing ({type(error).__name__}: {str(error)[:300]}); upload it again to retry"
-            repo.mark_failed(conn, tenant, document_id, sha, reason)
-        logger.warning("knowledge document will be retried", extra={**log, "attempt": attempt, "error": str(error)})
-        raise
+        if not _refused_data(error):
+            if attempt >= max_receives:
+                reason = (
+                    f"processing kept failing ({type(error).__name__}: {str(error)[:300]}); upload it again to retry"
+                )
+                repo.mark_failed(conn, tenant, document_id, sha, reason)
+            logger.warning("knowledge document will be retried", extra={**log, "attempt": attempt, "error": str(error)})
+            raise
+        # The database refuses this data (a value it cannot store): every retry would embed the whole
+        # document again and be refused again. Permanent, with the database's reason.
+        reason = (
+            f"the document's text could not be stored ({_first_line(error)}): check the file, or upload "
+            "its text as a UTF-8 .txt file"
+        )
+        logger.warning("knowledge document refused by the database", extra={**log, "error": reason})
+        outcome = _failed(conn, document, reason)
+    if outcome.outcome in ("ready", "failed") and files is not None and document["kind"] == "file":
+        _remove_other_versions(conn, files, document)
+    return outcome
+
+
+def _failed(conn: Connection, document: dict[str, object], reason: str) -> ProcessOutcome:
+    """Permanent: failed with the reason, for this content only (a newer upload since is not touched)."""
+    tenant, document_id = str(document["tenant_id"]), int(str(document["id"]))
+    repo.mark_failed(conn, tenant, document_id, str(document["sha256"]), reason)
+    logger.info("knowledge document failed", extra={"document_id": document_id, "error": reason})
+    return ProcessOutcome("failed", error=reason)
+
+
+def _remove_other_versions(conn: Connection, files: FileStore, document: dict[str, object]) -> None:
+    """Once a version is done with (ready or failed), the files of the document's other versions serve
+    nothing: remove them, holding the row so that an upload cannot be between storing a newer file and
+    naming it (that upload's own message will tidy up after it). Best effort: they are only storage."""
+    tenant, document_id, sha = str(document["tenant_id"]), int(str(document["id"])), str(document["sha256"])
+    extension = PurePosixPath(str(document["name"])).suffix
+    try:
+        with conn.transaction():
+            current = repo.lock_document(conn, tenant, document_id)
+            if current is not None and current["sha256"] == sha:
+                removed = remove_other_versions(files, tenant, document_id, sha, extension)
+                logger.info("old knowledge files removed", extra={"document_id": document_id, "files": len(removed)})
+    except Exception as error:
+        logger.warning("could not remove old knowledge files", extra={"document_id": document_id, "error": str(error)})
 
 
 def _refused_data(error: Exception) -> bool:
@@ -141,14 +170,11 @@ def _chunks_of(document: dict[str, object], files: FileStore | None) -> list[Chu
     if files is None:
         raise RuntimeError("no file store configured")
     extension = PurePosixPath(str(document["name"])).suffix
-    key = document_key(str(document["tenant_id"]), int(str(document["id"])), extension)
-    try:
-        data = files.get(key)
-    except FileMissing:
-        raise DocumentFailed("the uploaded file is missing from storage: upload it again") from None
-    if sha256_of(data) != document["sha256"]:
-        # A newer upload overwrote the file after this message was sent; its own message follows.
-        raise _Superseded
+    sha = str(document["sha256"])
+    data = read_version(files, str(document["tenant_id"]), int(str(document["id"])), sha, extension)
+    if sha256_of(data) != sha:
+        # Not the content its name says (a damaged copy): the next upload stores it again.
+        raise DocumentFailed("the stored file does not match the upload (damaged in storage): upload it again")
     try:
         blocks = extract_blocks(str(document["format"]), data)
     except ExtractionFailed as failure:

@@ -154,15 +154,32 @@ class GeminiProvider:
     # Transcriber and ImageDescriber: the chat model takes audio and images as input parts.
 
     def transcribe(self, audio: bytes, *, mime_type: str) -> Completion:
+        # A silent voice note: nothing said, the answer finished normally. The reader stops there (another
+        # provider would hear nothing either), as with OpenAI's empty transcript; an empty answer that
+        # was cut short or blocked is still a provider failure, for the next provider to try.
         return self._media_call(
-            "transcription", audio, mime_type, TRANSCRIPTION_INSTRUCTIONS, "Transcribe this voice note."
+            "transcription",
+            audio,
+            mime_type,
+            TRANSCRIPTION_INSTRUCTIONS,
+            "Transcribe this voice note.",
+            empty_when_finished=True,
         )
 
     def describe_image(self, image: bytes, *, mime_type: str, caption: str, language: str) -> Completion:
         instructions = photo_instructions(language)
         return self._media_call("photo description", image, mime_type, instructions, photo_request(caption))
 
-    def _media_call(self, operation: str, data: bytes, mime_type: str, instructions: str, request: str) -> Completion:
+    def _media_call(
+        self,
+        operation: str,
+        data: bytes,
+        mime_type: str,
+        instructions: str,
+        request: str,
+        *,
+        empty_when_finished: bool = False,
+    ) -> Completion:
         try:
             response = self._client.models.generate_content(
                 model=self.chat_model,
@@ -184,7 +201,7 @@ class GeminiProvider:
         except _SDK_ERRORS as error:
             raise _provider_error(operation, error) from error
         text = "".join(part.text or "" for part in _parts(response) if not part.thought).strip()
-        if not text:
+        if not text and not (empty_when_finished and _finished(response)):
             raise ProviderError(f"Gemini {operation} came back empty ({_finish_reason(response)})")
         return Completion(text, self._usage(response, self.chat_model))
 
@@ -303,6 +320,12 @@ def _parts(response: types.GenerateContentResponse) -> list[types.Part]:
     if not response.candidates or response.candidates[0].content is None:
         return []
     return list(response.candidates[0].content.parts or [])
+
+
+def _finished(response: types.GenerateContentResponse) -> bool:
+    """The answer ended normally (STOP), neither cut short nor blocked."""
+    candidates = response.candidates or []
+    return bool(candidates) and candidates[0].finish_reason == types.FinishReason.STOP
 
 
 def _finish_reason(response: types.GenerateContentResponse) -> str:

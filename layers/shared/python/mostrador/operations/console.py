@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mostrador.db import console_repository as console_repo
+from mostrador.operations.console_privacy import MASK, SHOWN_CHARACTERS
 from mostrador.operations.conversations import conversation_json, conversation_view, iso
 from mostrador.operations.paging import decode_cursor, encode_cursor
 
@@ -37,12 +38,21 @@ def inbox(
     cursor: str | None,
     limit: int,
     now: datetime,
+    ids_shown: bool = True,
 ) -> dict[str, Any]:
     """Conversations, most recently active first, each with `state`: bot (answering), paused (taken over,
-    nobody wrote yet), human (a person answered and the bot stays quiet), escalated (an open escalation)."""
+    nobody wrote yet), human (a person answered and the bot stays quiet), escalated (an open escalation).
+
+    `text` matches message words and ids. For a caller who sees customer ids masked (`ids_shown` False) it
+    matches of the ids only what that caller is shown, the customer id's last characters ("9002" or
+    "••••9002"): typing a whole phone number or PSID must not tell which conversation is that person's."""
     after = decode_cursor(cursor, datetime, str) if cursor else None
+    id_tail = None
+    if text and not ids_shown:
+        tail = text.replace(MASK[0], "").strip()
+        id_tail = (tail if len(tail) <= SHOWN_CHARACTERS else "", SHOWN_CHARACTERS)
     rows = console_repo.inbox(
-        conn, tenant_id, channel=channel, state=state, text=text, now=now, after=after, limit=limit + 1
+        conn, tenant_id, channel=channel, state=state, text=text, now=now, after=after, limit=limit + 1, id_tail=id_tail
     )
     page, more = rows[:limit], len(rows) > limit
     return {

@@ -34,7 +34,11 @@ class InboxQuery(Paging):
         None, description="bot (answering), paused (taken over), human (a person answered), escalated"
     )
     q: str | None = Field(
-        None, min_length=1, max_length=200, description="text in a message, the customer id or conversation id"
+        None,
+        min_length=1,
+        max_length=200,
+        description="text in a message, the customer id or conversation id (without view_customer_contact: "
+        "only the customer id's last 4 characters, as shown)",
     )
 
 

@@ -22,6 +22,14 @@ class Forbidden(OperationsError):
     status = 403
 
 
+class PermissionMissing(Forbidden):
+    """A 403 that names the permission the caller lacks (`missingPermission` in the answer)."""
+
+    def __init__(self, message: str, permission: str) -> None:
+        super().__init__(message)
+        self.permission = permission
+
+
 class NotFound(OperationsError):
     status = 404
 

@@ -1,5 +1,6 @@
 """Conversation export: one row per message (conversation, customer, channel, language, timestamp,
-direction, actor, text, latency) as CSV, XLSX or JSON.
+direction, actor, text, latency, and for a bot reply the knowledge passages it cited) as CSV, XLSX or
+JSON. Citations are a list in JSON and that list as JSON text in a CSV or XLSX cell (empty when none).
 
 Rows are read through a server-side cursor and written straight into the file, and a page stops at
 a row limit or a byte budget, whichever comes first: a Lambda answer through API Gateway is buffered
@@ -61,7 +62,14 @@ class _PageWriter(Protocol):
 
 def _export_values(row: dict[str, Any]) -> dict[str, Any]:
     timestamp: datetime = row["timestamp"]
-    return {**row, "timestamp": timestamp.astimezone(UTC)}
+    return {**row, "timestamp": timestamp.astimezone(UTC), "cited_knowledge": row.get("cited_knowledge") or []}
+
+
+def _cell(value: Any) -> Any:
+    """A spreadsheet cell's value: citations (a list) as compact JSON text, empty when there are none."""
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value else None
+    return value
 
 
 class _CsvWriter:
@@ -75,7 +83,7 @@ class _CsvWriter:
     def write(self, row: dict[str, Any]) -> None:
         values = []
         for column in EXPORT_COLUMNS:
-            value = row[column]
+            value = _cell(row[column])
             if isinstance(value, datetime):
                 value = value.isoformat()
             elif isinstance(value, str) and value.startswith(_FORMULA_START):
@@ -130,7 +138,7 @@ class _XlsxWriter:
 
         cells: list[Any] = []
         for column in EXPORT_COLUMNS:
-            value = row[column]
+            value = _cell(row[column])
             if isinstance(value, datetime):
                 cells.append(value.replace(tzinfo=None))  # Excel has no zones: the column is UTC
             elif isinstance(value, str):

@@ -172,11 +172,13 @@ def tenant_settings(
     ):
         update[field] = own(field)
     update["support_board_agent_ids"] = frozenset(own("support_board_agent_ids", frozenset()))
+    numbers = profile.whatsapp_numbers
+    # A WhatsApp conversation's reply goes from the number the customer wrote to (its id names it). Support
+    # Board's WhatsApp relays go from the number Support Board's conversation names when it is one of these
+    # (channels/support_board.py), else from this one: the tenant's number if it has exactly one (the
+    # deployment's tenant: WHATSAPP_PHONE_NUMBER_ID; with several, none: nothing is sent from a guess).
+    update["tenant_whatsapp_numbers"] = frozenset(numbers)
     if not is_default:
-        # A WhatsApp conversation's reply goes from the number the customer wrote to (its id names it);
-        # this one is for Support Board's WhatsApp relays, which name none: the tenant's number if it
-        # has exactly one (with several, which one is behind its Support Board is not known: none).
-        numbers = profile.whatsapp_numbers
         update["whatsapp_phone_number_id"] = numbers[0] if len(numbers) == 1 else None
     if profile.takeover_pause_minutes:
         update["human_takeover_pause_minutes"] = profile.takeover_pause_minutes
