@@ -175,6 +175,65 @@ def test_deeply_nested_web_chat_post_is_a_400(sqs, reply_queue):
     assert queued_count(sqs, reply_queue) == 0
 
 
+# A number past Python's int conversion limit (4,300 digits) made json.loads raise a plain ValueError,
+# which no route caught: a 5xx on every route, the unauthenticated web chat POST included.
+HUGE_NUMBER = "9" * 5_000
+
+
+def _huge_number_to_meta(request: pytest.FixtureRequest, path: str) -> tuple[int, str, int]:
+    sqs, url = request.getfixturevalue("sqs"), request.getfixturevalue("reply_queue")
+    response = post_signed(path, ('{"object":"whatsapp_business_account","entry":[],"n":' + HUGE_NUMBER + "}").encode())
+    return response["statusCode"], message_of(response), queued_count(sqs, url)
+
+
+def _huge_number_to_support_board(request: pytest.FixtureRequest) -> tuple[int, str, int]:
+    sqs, url = request.getfixturevalue("sqs"), request.getfixturevalue("reply_queue")
+    body = '{"function":"message-sent","key":%s,"data":{"message":"hola","n":' + HUGE_NUMBER + "}}"
+    assert post_sb_raw((body % '"wrong"').encode())["statusCode"] == 401  # the key is still checked first
+    response = post_sb_raw((body % json.dumps(SB_SECRET)).encode())
+    return response["statusCode"], message_of(response), queued_count(sqs, url)
+
+
+def _huge_number_to_ingest(request: pytest.FixtureRequest) -> tuple[int, str, int]:
+    pipeline = request.getfixturevalue("pipeline")
+    status, answer = pipeline.push(('[{"itemCode": "A1", "itemName": "Nevera", "stock": ' + HUGE_NUMBER + "}]").encode())
+    return status, answer["error"], pipeline.queued_count()
+
+
+def _huge_number_to_admin(request: pytest.FixtureRequest) -> tuple[int, str, int]:
+    admin, db = request.getfixturevalue("admin"), request.getfixturevalue("db")
+    answer = admin.call("PUT", "/admin/model-prices/gpt-4o-mini", body='{"inputPerMillion": ' + HUGE_NUMBER + "}")
+    stored = db.execute("SELECT count(*) AS n FROM model_prices").fetchone()["n"]
+    return answer.status, answer.json["error"], stored
+
+
+def _huge_number_to_web_chat(request: pytest.FixtureRequest) -> tuple[int, str, int]:
+    from functions.webchat.handler import handler
+
+    sqs, url = request.getfixturevalue("sqs"), request.getfixturevalue("reply_queue")
+    body = '{"conversationId": "' + "c" * 20 + '", "text": "hola", "n": ' + HUGE_NUMBER + "}"
+    response = handler(api_event("POST", "/webchat/messages", body=body), LambdaContextStub())
+    return response["statusCode"], message_of(response), queued_count(sqs, url)
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda request: _huge_number_to_meta(request, "/webhooks/whatsapp"),
+        lambda request: _huge_number_to_meta(request, "/webhooks/meta"),
+        _huge_number_to_support_board,
+        _huge_number_to_ingest,
+        _huge_number_to_admin,
+        _huge_number_to_web_chat,
+    ],
+    ids=["whatsapp-signed", "meta-signed", "support-board-after-key", "ingest", "admin", "web-chat"],
+)
+def test_a_number_of_5000_digits_is_a_400_on_every_route_and_nothing_is_kept(request, send):
+    status, error, kept = send(request)
+    assert status == 400 and "a number has more than 4300 digits" in error, (status, error)
+    assert kept == 0
+
+
 def test_a_web_chat_post_that_is_not_utf_8_is_a_400(sqs, reply_queue):
     import base64
 
