@@ -357,6 +357,32 @@ def test_support_board_text_with_nul_is_cleaned_recorded_and_answered(sqs, reply
     assert sent["psid"] == "PSID-45" and sent["message"]
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["[" * 3_000, "[" + "9" * 5_000 + "]", '{"precio": 1}'],
+    ids=["3000-open-brackets", "5000-digit-number", "json-looking-text"],
+)
+def test_support_board_customer_text_that_looks_like_json_is_answered_and_nothing_dead_lettered(
+    sqs, reply_queue, reply_env, db, typed
+):
+    # Support Board's get-conversation (read before every reply, for a human's takeover) carries the
+    # customer's own text: every string in it that began with [ or { was json.loads-ed, so these made the
+    # batch fail (RecursionError) or the read a TransientSendError, retried into the dead-letter queue.
+    board = reply_env.support_board
+    board.add_user("45", **{"facebook-id": "PSID-45"})
+    board.add_conversation("321", user_id="45", source="ig", extra="PAGE-1")
+    board.add_message("321", "45", typed, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()))
+    assert post_sb_raw(sb_bytes(support_board_event(key=SB_SECRET, message=typed)))["statusCode"] == 200
+    answer_queued(sqs, reply_queue)  # asserts no batch item failure: nothing retried, nothing dead-lettered
+
+    row = inbound_row(db, "sb:9001")
+    assert (row["text"], row["state"]) == (typed, "replied")
+    [sent] = board.calls("messenger-send-message")
+    assert sent["psid"] == "PSID-45" and sent["message"]
+    [reply] = [r for r in replies(db, "sb:321") if r["status"] == "sent"]
+    assert reply["text"]
+
+
 def test_web_chat_text_with_nul_is_cleaned_and_one_of_only_control_characters_is_empty(sqs, reply_queue):
     from functions.webchat.handler import handler
 
