@@ -36,7 +36,9 @@ def test_the_sync_id_a_post_returns_is_known_at_once(pipeline):
 
 
 def test_each_part_counts_as_soon_as_it_is_accepted(pipeline, db):
-    pipeline.push({"products": [product("A1"), product("A2")], "syncId": "parts", "fullSync": True, "final": False})
+    pipeline.push(
+        {"products": [product("A1"), product("A2")], "syncId": "parts", "fullSync": True, "part": 1, "final": False}
+    )
     first = pipeline.sync("parts")[1]
     assert (first["received"], first["fullSync"], first["complete"]) == (2, True, False)
     pipeline.push({"products": [product("A3")], "syncId": "parts", "fullSync": True, "part": 2})
@@ -71,6 +73,36 @@ def test_with_the_database_down_ingest_answers_202_and_the_sync_appears_once_enr
     pipeline.drain()
     sync = pipeline.sync("while-down")[1]
     assert (sync["received"], sync["processed"], sync["complete"]) == (2, 2, True)
+
+
+def test_a_full_sync_split_as_the_413_says_completes_only_after_every_part(pipeline, db, db_url, monkeypatch):
+    pipeline.push([product("A1"), product("A2"), product("B1")])
+    pipeline.drain()
+    with socket.socket() as probe:  # a port nothing listens on: receipts cannot be written
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _point_database_at(monkeypatch, f"postgresql://postgres@127.0.0.1:{port}/mostrador")
+    # The 413 message used to say: one "syncId", "final": false on all but the last, and nothing about
+    # "part". Parts that all defaulted to 1 let the last request, enriched first, complete the full sync
+    # and deactivate A1 and A2 while they were still queued. Such a request is now refused.
+    unnumbered = {"products": [product("A1"), product("A2")], "syncId": "n", "fullSync": True, "final": False}
+    status, answer = pipeline.push(unnumbered)
+    assert status == 400 and '"part"' in answer["error"]
+    assert pipeline.queued_count() == 0
+    # As the message says now: numbered parts.
+    assert pipeline.push({**unnumbered, "part": 1})[0] == 202
+    last = {"products": [product("B1")], "syncId": "n", "fullSync": True, "part": 2, "final": True}
+    assert pipeline.push(last)[0] == 202
+
+    _point_database_at(monkeypatch, db_url)
+    messages = pipeline.receive_all(3)
+    pipeline.enrich([m for m in messages if json.loads(m["Body"])["item"]["itemCode"] == "B1"])  # the last first
+    status_now = pipeline.sync("n")[1]
+    active = {r["item_code"]: r["active"] for r in db.execute("SELECT item_code, active FROM products")}
+    assert status_now["complete"] is False and active == {"A1": True, "A2": True, "B1": True}
+    pipeline.enrich([m for m in messages if json.loads(m["Body"])["item"]["itemCode"] != "B1"])
+    status_now = pipeline.sync("n")[1]
+    assert (status_now["received"], status_now["complete"], status_now["deactivated"]) == (3, True, 0)
 
 
 @pytest.fixture
