@@ -165,7 +165,8 @@ def test_a_receipt_only_late_is_stored_and_does_not_silence_the_next_ones(db, db
     from mostrador.catalog.models import SyncReceipt
     from mostrador.db.receipt_writer import ReceiptWriter
 
-    writer = ReceiptWriter(lambda: db_url, deadline_s=0.0, quiet_s=60)  # every write is "late": the request never waits
+    # Every write is "late" (the first of the environment too): the request never waits.
+    writer = ReceiptWriter(lambda: db_url, deadline_s=0.0, first_deadline_s=0.0, quiet_s=60)
 
     def receipt(sync_id: str) -> SyncReceipt:
         return SyncReceipt("default", sync_id, f"batch-{sync_id}", 1, False, 1, True, datetime.now(UTC))
@@ -185,3 +186,85 @@ def test_a_receipt_only_late_is_stored_and_does_not_silence_the_next_ones(db, db
             time.sleep(0.05)
     finally:
         writer.reset()
+
+
+# -- a cold environment's first receipt ---------------------------------------------------------------
+
+SLOW_CONNECT_S = 0.8  # longer than a warm write's deadline (0.5 s), as a cold Lambda's import + TLS connect
+
+
+@pytest.fixture
+def slow_connect_url(db_url) -> Iterator[str]:
+    """The test database through a path where every new connection answers only after SLOW_CONNECT_S."""
+    import psycopg
+
+    from tests.fakes.network import GoodbyeLosingPath
+
+    parts = psycopg.conninfo.conninfo_to_dict(db_url)
+    path = GoodbyeLosingPath(f"{parts['host']}/.s.PGSQL.5432", connect_delay_s=SLOW_CONNECT_S).start()
+    yield path.url(str(parts["dbname"]))
+    path.stop()
+
+
+def test_the_first_receipt_of_an_environment_waits_for_a_slow_first_connect(pipeline, monkeypatch, slow_connect_url):
+    from functions.ingest.handler import receipts
+
+    _point_database_at(monkeypatch, slow_connect_url)
+    assert pipeline.sync("not-yet")[0] == 404  # the GET routes' own connection is open (and warm) now
+    receipts.reset()  # the receipt writer as a new environment has it: no connection, psycopg to load
+
+    status, body = pipeline.push([product("C1"), product("C2")])
+    assert status == 202
+    got, sync = pipeline.sync(body["syncId"])  # right after the 202: it waited 0.5 s and gave up, a 404
+    assert got == 200 and (sync["received"], sync["complete"]) == (2, False)
+    status, body = pipeline.push([product("C3")])  # the connection is open: the warm deadline is plenty
+    assert status == 202 and pipeline.sync(body["syncId"])[0] == 200
+
+
+def test_a_receipt_write_that_was_only_slow_does_not_silence_the_next_one(db, slow_connect_url):
+    from mostrador.catalog.models import SyncReceipt
+    from mostrador.db.receipt_writer import ReceiptWriter
+
+    writer = ReceiptWriter(lambda: slow_connect_url, deadline_s=0.2, quiet_s=60)
+    writer.first_deadline_s = 0.2  # the first write, too, is given up before its connect answers
+
+    def receipt(sync_id: str) -> SyncReceipt:
+        return SyncReceipt("default", sync_id, f"batch-{sync_id}", 1, False, 1, True, datetime.now(UTC))
+
+    try:
+        assert writer(receipt("slow")) is False  # the connect takes 0.8 s: the request stopped waiting
+        # The next request (on Lambda: the next invocation, which thaws the slow write) is not skipped:
+        # it waits behind the slow write, which lands, then its own goes on the same connection.
+        writer.deadline_s = 3.0
+        assert writer(receipt("next")) is True  # it was silenced for quiet_s (60 s)
+    finally:
+        writer.reset()
+    found = {r["sync_id"] for r in db.execute("SELECT sync_id FROM syncs WHERE sync_id IN ('slow', 'next')")}
+    assert found == {"slow", "next"}
+
+
+def test_a_receipt_write_that_failed_silences_the_next_ones(db):
+    from mostrador.catalog.models import SyncReceipt
+    from mostrador.db.receipt_writer import ReceiptWriter
+
+    server = socket.create_server(("127.0.0.1", 0))  # takes a connection and hangs up at once: a failure
+    accepted = []
+
+    def hang_up() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    writer = ReceiptWriter(lambda: f"postgresql://postgres@127.0.0.1:{server.getsockname()[1]}/x", quiet_s=60)
+    receipt = SyncReceipt("default", "refused", "batch-refused", 1, False, 1, True, datetime.now(UTC))
+    try:
+        assert writer(receipt) is False and len(accepted) == 1
+        assert writer(receipt) is False and len(accepted) == 1  # quiet: not even tried
+    finally:
+        writer.reset()
+        server.close()
