@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
+from mostrador.config import reset_settings
 from mostrador.queues import MAX_MESSAGE_BYTES
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_admin_support as admin_support
+from tests.integration import test_reply_llm as reply_llm
 from tests.integration.test_reply_support import inbound_row, replies
 from tests.integration.test_webhook import APP_SECRET, SB_SECRET, drain, invoke, queued_count
 from tests.lambda_events import LambdaContextStub, api_event, response_json, sqs_event
@@ -33,6 +35,7 @@ from tests.unit.channels.payloads import (
 )
 
 admin, reply_env = admin_support.admin, admin_support.reply_env
+llm_env = reply_llm.llm_env
 DEPTH = 5_000  # past the 1,000 levels at which Python's json parser gave up with RecursionError
 
 
@@ -452,6 +455,32 @@ def test_a_2_mb_support_board_message_is_acknowledged_cut_to_fit_and_answered(sq
     assert row["state"] == "replied"
     [sent] = board.calls("messenger-send-message")
     assert sent["psid"] == "PSID-45" and sent["message"]
+
+
+def test_a_3_mb_text_reaches_the_model_cut_to_a_few_thousand_characters_on_every_turn(
+    sqs, reply_queue, llm_env, db, monkeypatch
+):
+    # The webhook keeps ~40,000-250,000 characters of it (one queue message); the model is shown 3,000.
+    from mostrador.llm import CUSTOMER_TEXT_CHARS
+
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    reset_settings()
+    llm_env.script_chat(["¿Qué nevera buscas?", "Sí, tenemos lavadoras."])
+    text = ("¿Tienen nevera? " + "a" * 3_000_000)[:3_000_000]
+    wamid = f"wamid.BIGLLM{uuid.uuid4().hex[:8]}"
+    assert post_signed("/webhooks/whatsapp", meta_bytes(text_delivery(text, wamid)))["statusCode"] == 200
+    answer_queued(sqs, reply_queue)
+    kept = inbound_row(db, wamid)["text"]
+    later = f"wamid.AFTER{uuid.uuid4().hex[:8]}"
+    assert post_signed("/webhooks/whatsapp", meta_bytes(text_delivery("¿y lavadoras?", later)))["statusCode"] == 200
+    answer_queued(sqs, reply_queue)
+
+    chats = [r for r in llm_env.requests if r.kind == "chat"]
+    assert len(chats) == 2  # the big message's own turn, then a later one carrying it as history
+    for chat in chats:
+        [shown] = [m["content"] for m in chat.body["messages"] if m["role"] == "user" and m["content"].startswith("¿Tienen")]
+        assert shown == f"{kept[:CUSTOMER_TEXT_CHARS]}\n\n[… {len(kept) - CUSTOMER_TEXT_CHARS} more characters not shown]"
+        assert len(json.dumps(chat.body)) < 30_000  # the whole request, where the uncut text alone was ~250 KB
 
 
 @pytest.mark.parametrize(("obj", "channel"), [("page", "messenger"), ("instagram", "instagram")])
