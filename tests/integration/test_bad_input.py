@@ -199,7 +199,9 @@ def _huge_number_to_support_board(request: pytest.FixtureRequest) -> tuple[int, 
 
 def _huge_number_to_ingest(request: pytest.FixtureRequest) -> tuple[int, str, int]:
     pipeline = request.getfixturevalue("pipeline")
-    status, answer = pipeline.push(('[{"itemCode": "A1", "itemName": "Nevera", "stock": ' + HUGE_NUMBER + "}]").encode())
+    status, answer = pipeline.push(
+        ('[{"itemCode": "A1", "itemName": "Nevera", "stock": ' + HUGE_NUMBER + "}]").encode()
+    )
     return status, answer["error"], pipeline.queued_count()
 
 
@@ -478,8 +480,12 @@ def test_a_3_mb_text_reaches_the_model_cut_to_a_few_thousand_characters_on_every
     chats = [r for r in llm_env.requests if r.kind == "chat"]
     assert len(chats) == 2  # the big message's own turn, then a later one carrying it as history
     for chat in chats:
-        [shown] = [m["content"] for m in chat.body["messages"] if m["role"] == "user" and m["content"].startswith("¿Tienen")]
-        assert shown == f"{kept[:CUSTOMER_TEXT_CHARS]}\n\n[… {len(kept) - CUSTOMER_TEXT_CHARS} more characters not shown]"
+        [shown] = [
+            m["content"] for m in chat.body["messages"] if m["role"] == "user" and m["content"].startswith("¿Tienen")
+        ]
+        assert (
+            shown == f"{kept[:CUSTOMER_TEXT_CHARS]}\n\n[… {len(kept) - CUSTOMER_TEXT_CHARS} more characters not shown]"
+        )
         assert len(json.dumps(chat.body)) < 30_000  # the whole request, where the uncut text alone was ~250 KB
 
 

@@ -246,7 +246,9 @@ def test_recent_messages_most_recent_last(platforms: Platforms, as_string: bool)
 
 
 @pytest.mark.parametrize("as_string", [False, True])
-def test_recent_messages_keep_what_people_typed_even_when_it_looks_like_json(platforms: Platforms, as_string: bool) -> None:
+def test_recent_messages_keep_what_people_typed_even_when_it_looks_like_json(
+    platforms: Platforms, as_string: bool
+) -> None:
     # Only the columns Support Board stores as JSON (attachments, payload) are decoded; a message's text never.
     board = platforms.support_board
     board.encode_response_as_string = as_string
