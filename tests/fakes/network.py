@@ -6,6 +6,10 @@ Lambda environment and RDS.
 open socket on which nothing ever arrives, as when a FIN was sent while the client could not receive it;
 the client's next bytes are answered with a reset, as a server answers a connection it no longer knows.
 Connections made afterwards are forwarded normally.
+
+`connect_delay_s` holds every new connection that long before anything is forwarded: the client's TCP
+connect succeeds at once and its first answer comes late, as a cold environment's TLS handshake and
+authentication with RDS do.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 
 
@@ -24,8 +29,9 @@ class _Pair:
 
 
 class GoodbyeLosingPath:
-    def __init__(self, unix_socket: str) -> None:
+    def __init__(self, unix_socket: str, *, connect_delay_s: float = 0.0) -> None:
         self.unix_socket = unix_socket
+        self.connect_delay_s = connect_delay_s
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._listener.getsockname()[1])
         self._pairs: list[_Pair] = []
@@ -60,13 +66,18 @@ class GoodbyeLosingPath:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            server.connect(self.unix_socket)
-            pair = _Pair(client, server)
-            with self._lock:
-                self._pairs.append(pair)
-            threading.Thread(target=self._client_to_server, args=(pair,), daemon=True).start()
-            threading.Thread(target=self._server_to_client, args=(pair,), daemon=True).start()
+            threading.Thread(target=self._forward, args=(client,), daemon=True).start()
+
+    def _forward(self, client: socket.socket) -> None:
+        if self.connect_delay_s:
+            time.sleep(self.connect_delay_s)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.connect(self.unix_socket)
+        pair = _Pair(client, server)
+        with self._lock:
+            self._pairs.append(pair)
+        threading.Thread(target=self._client_to_server, args=(pair,), daemon=True).start()
+        threading.Thread(target=self._server_to_client, args=(pair,), daemon=True).start()
 
     def _client_to_server(self, pair: _Pair) -> None:
         while True:

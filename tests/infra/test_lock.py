@@ -99,13 +99,26 @@ def test_this_environment_was_installed_from_the_lock() -> None:
 def test_the_suite_runs_on_the_lambda_runtimes_python() -> None:
     """Lambda runs infra.functions.RUNTIME; `make install` builds the venv with that Python wherever it exists.
 
-    On a machine that has only 3.11 the suite still runs (and this test says what it could not check); where
-    3.12 exists, a venv on another version is an error: what is deployed would not be what is tested.
+    On a machine that has only 3.11 the suite still runs, and this test is skipped with a reason that -ra
+    (pytest's addopts) prints in the summary: the runtime's version was NOT checked. Nothing else would
+    say so: CI (.ci/run) runs `make test` on whatever Python the machine has. Where 3.12 exists, a venv on
+    another version is an error: what is deployed would not be what is tested.
     """
-    from infra.functions import LAYER_TARGET
+    from infra import functions
 
+    _check_the_runtimes_python(functions.LAYER_TARGET.python_version)
+
+
+def test_without_the_runtimes_python_the_skip_says_the_runtime_version_was_not_checked() -> None:
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        _check_the_runtimes_python("3.99")  # a Lambda runtime no machine here has
+    reason = str(skipped.value)
+    assert reason.startswith("NOT CHECKED: Lambda's Python 3.99") and "was not tested" in reason, reason
+
+
+def _check_the_runtimes_python(runtime_version: str) -> None:
     running = "{}.{}".format(*sys.version_info[:2])
-    if running == LAYER_TARGET.python_version:
+    if running == runtime_version:
         return
     chosen = subprocess.run(
         ["make", "-s", "python-path"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
@@ -120,13 +133,14 @@ def test_the_suite_runs_on_the_lambda_runtimes_python() -> None:
         if chosen
         else ""
     )
-    assert chosen_version != LAYER_TARGET.python_version, (
-        f"The suite runs on Python {running}, but Lambda runs {LAYER_TARGET.python_version}, which is installed "
+    assert chosen_version != runtime_version, (
+        f"The suite runs on Python {running}, but Lambda runs {runtime_version}, which is installed "
         f"here ({chosen}): run `make clean install` to rebuild the venv with it."
     )
     pytest.skip(
-        f"Python {LAYER_TARGET.python_version} (Lambda's) is not installed on this machine; the suite ran on "
-        f"{running}. CI runs it on {LAYER_TARGET.python_version} (docs/deploy.md, 'Python version')."
+        f"NOT CHECKED: Lambda's Python {runtime_version} is not installed on this machine, so the suite ran on "
+        f"{running} and the deployed runtime's Python version was not tested here. Install Python "
+        f"{runtime_version} and run `make clean install test` (docs/deploy.md, 'Python version')."
     )
 
 

@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
+from mostrador.config import reset_settings
 from mostrador.queues import MAX_MESSAGE_BYTES
 from tests.fakes.platforms import platforms_fixture  # noqa: F401
 from tests.integration import test_admin_support as admin_support
+from tests.integration import test_reply_llm as reply_llm
 from tests.integration.test_reply_support import inbound_row, replies
 from tests.integration.test_webhook import APP_SECRET, SB_SECRET, drain, invoke, queued_count
 from tests.lambda_events import LambdaContextStub, api_event, response_json, sqs_event
@@ -33,6 +35,7 @@ from tests.unit.channels.payloads import (
 )
 
 admin, reply_env = admin_support.admin, admin_support.reply_env
+llm_env = reply_llm.llm_env
 DEPTH = 5_000  # past the 1,000 levels at which Python's json parser gave up with RecursionError
 
 
@@ -175,6 +178,67 @@ def test_deeply_nested_web_chat_post_is_a_400(sqs, reply_queue):
     assert queued_count(sqs, reply_queue) == 0
 
 
+# A number past Python's int conversion limit (4,300 digits) made json.loads raise a plain ValueError,
+# which no route caught: a 5xx on every route, the unauthenticated web chat POST included.
+HUGE_NUMBER = "9" * 5_000
+
+
+def _huge_number_to_meta(request: pytest.FixtureRequest, path: str) -> tuple[int, str, int]:
+    sqs, url = request.getfixturevalue("sqs"), request.getfixturevalue("reply_queue")
+    response = post_signed(path, ('{"object":"whatsapp_business_account","entry":[],"n":' + HUGE_NUMBER + "}").encode())
+    return response["statusCode"], message_of(response), queued_count(sqs, url)
+
+
+def _huge_number_to_support_board(request: pytest.FixtureRequest) -> tuple[int, str, int]:
+    sqs, url = request.getfixturevalue("sqs"), request.getfixturevalue("reply_queue")
+    body = '{"function":"message-sent","key":%s,"data":{"message":"hola","n":' + HUGE_NUMBER + "}}"
+    assert post_sb_raw((body % '"wrong"').encode())["statusCode"] == 401  # the key is still checked first
+    response = post_sb_raw((body % json.dumps(SB_SECRET)).encode())
+    return response["statusCode"], message_of(response), queued_count(sqs, url)
+
+
+def _huge_number_to_ingest(request: pytest.FixtureRequest) -> tuple[int, str, int]:
+    pipeline = request.getfixturevalue("pipeline")
+    status, answer = pipeline.push(
+        ('[{"itemCode": "A1", "itemName": "Nevera", "stock": ' + HUGE_NUMBER + "}]").encode()
+    )
+    return status, answer["error"], pipeline.queued_count()
+
+
+def _huge_number_to_admin(request: pytest.FixtureRequest) -> tuple[int, str, int]:
+    admin, db = request.getfixturevalue("admin"), request.getfixturevalue("db")
+    answer = admin.call("PUT", "/admin/model-prices/gpt-4o-mini", body='{"inputPerMillion": ' + HUGE_NUMBER + "}")
+    stored = db.execute("SELECT count(*) AS n FROM model_prices").fetchone()["n"]
+    return answer.status, answer.json["error"], stored
+
+
+def _huge_number_to_web_chat(request: pytest.FixtureRequest) -> tuple[int, str, int]:
+    from functions.webchat.handler import handler
+
+    sqs, url = request.getfixturevalue("sqs"), request.getfixturevalue("reply_queue")
+    body = '{"conversationId": "' + "c" * 20 + '", "text": "hola", "n": ' + HUGE_NUMBER + "}"
+    response = handler(api_event("POST", "/webchat/messages", body=body), LambdaContextStub())
+    return response["statusCode"], message_of(response), queued_count(sqs, url)
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda request: _huge_number_to_meta(request, "/webhooks/whatsapp"),
+        lambda request: _huge_number_to_meta(request, "/webhooks/meta"),
+        _huge_number_to_support_board,
+        _huge_number_to_ingest,
+        _huge_number_to_admin,
+        _huge_number_to_web_chat,
+    ],
+    ids=["whatsapp-signed", "meta-signed", "support-board-after-key", "ingest", "admin", "web-chat"],
+)
+def test_a_number_of_5000_digits_is_a_400_on_every_route_and_nothing_is_kept(request, send):
+    status, error, kept = send(request)
+    assert status == 400 and "a number has more than 4300 digits" in error, (status, error)
+    assert kept == 0
+
+
 def test_a_web_chat_post_that_is_not_utf_8_is_a_400(sqs, reply_queue):
     import base64
 
@@ -298,6 +362,32 @@ def test_support_board_text_with_nul_is_cleaned_recorded_and_answered(sqs, reply
     assert sent["psid"] == "PSID-45" and sent["message"]
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["[" * 3_000, "[" + "9" * 5_000 + "]", '{"precio": 1}'],
+    ids=["3000-open-brackets", "5000-digit-number", "json-looking-text"],
+)
+def test_support_board_customer_text_that_looks_like_json_is_answered_and_nothing_dead_lettered(
+    sqs, reply_queue, reply_env, db, typed
+):
+    # Support Board's get-conversation (read before every reply, for a human's takeover) carries the
+    # customer's own text: every string in it that began with [ or { was json.loads-ed, so these made the
+    # batch fail (RecursionError) or the read a TransientSendError, retried into the dead-letter queue.
+    board = reply_env.support_board
+    board.add_user("45", **{"facebook-id": "PSID-45"})
+    board.add_conversation("321", user_id="45", source="ig", extra="PAGE-1")
+    board.add_message("321", "45", typed, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()))
+    assert post_sb_raw(sb_bytes(support_board_event(key=SB_SECRET, message=typed)))["statusCode"] == 200
+    answer_queued(sqs, reply_queue)  # asserts no batch item failure: nothing retried, nothing dead-lettered
+
+    row = inbound_row(db, "sb:9001")
+    assert (row["text"], row["state"]) == (typed, "replied")
+    [sent] = board.calls("messenger-send-message")
+    assert sent["psid"] == "PSID-45" and sent["message"]
+    [reply] = [r for r in replies(db, "sb:321") if r["status"] == "sent"]
+    assert reply["text"]
+
+
 def test_web_chat_text_with_nul_is_cleaned_and_one_of_only_control_characters_is_empty(sqs, reply_queue):
     from functions.webchat.handler import handler
 
@@ -367,6 +457,36 @@ def test_a_2_mb_support_board_message_is_acknowledged_cut_to_fit_and_answered(sq
     assert row["state"] == "replied"
     [sent] = board.calls("messenger-send-message")
     assert sent["psid"] == "PSID-45" and sent["message"]
+
+
+def test_a_3_mb_text_reaches_the_model_cut_to_a_few_thousand_characters_on_every_turn(
+    sqs, reply_queue, llm_env, db, monkeypatch
+):
+    # The webhook keeps ~40,000-250,000 characters of it (one queue message); the model is shown 3,000.
+    from mostrador.llm import CUSTOMER_TEXT_CHARS
+
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    reset_settings()
+    llm_env.script_chat(["¿Qué nevera buscas?", "Sí, tenemos lavadoras."])
+    text = ("¿Tienen nevera? " + "a" * 3_000_000)[:3_000_000]
+    wamid = f"wamid.BIGLLM{uuid.uuid4().hex[:8]}"
+    assert post_signed("/webhooks/whatsapp", meta_bytes(text_delivery(text, wamid)))["statusCode"] == 200
+    answer_queued(sqs, reply_queue)
+    kept = inbound_row(db, wamid)["text"]
+    later = f"wamid.AFTER{uuid.uuid4().hex[:8]}"
+    assert post_signed("/webhooks/whatsapp", meta_bytes(text_delivery("¿y lavadoras?", later)))["statusCode"] == 200
+    answer_queued(sqs, reply_queue)
+
+    chats = [r for r in llm_env.requests if r.kind == "chat"]
+    assert len(chats) == 2  # the big message's own turn, then a later one carrying it as history
+    for chat in chats:
+        [shown] = [
+            m["content"] for m in chat.body["messages"] if m["role"] == "user" and m["content"].startswith("¿Tienen")
+        ]
+        assert (
+            shown == f"{kept[:CUSTOMER_TEXT_CHARS]}\n\n[… {len(kept) - CUSTOMER_TEXT_CHARS} more characters not shown]"
+        )
+        assert len(json.dumps(chat.body)) < 30_000  # the whole request, where the uncut text alone was ~250 KB
 
 
 @pytest.mark.parametrize(("obj", "channel"), [("page", "messenger"), ("instagram", "instagram")])

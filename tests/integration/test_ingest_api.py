@@ -53,6 +53,8 @@ def test_missing_or_wrong_key_is_401_and_nothing_is_enqueued(pipeline, key):
         (b'{"products": [{"itemCode": "1", "itemName": "x"}], "fullSync": "yes"}', 400, "true or false"),
         (b'{"products": [{"itemCode": "1", "itemName": "x"}], "final": false}', 400, "same"),
         (b'{"products": [{"itemCode": "1", "itemName": "x"}], "syncId": "s", "part": 0}', 400, "part"),
+        # A part without its number: completion counts the distinct part numbers up to the final one.
+        (b'{"products": [{"itemCode": "1", "itemName": "x"}], "syncId": "s", "final": false}', 400, '"part": 1, 2'),
     ],
 )
 def test_malformed_requests_get_an_actionable_4xx_and_nothing_is_enqueued(pipeline, payload, status, fragment):
@@ -69,6 +71,7 @@ def test_oversized_body_is_413_with_how_to_split(pipeline, monkeypatch):
     reset_settings()
     status, body = pipeline.push([product(str(i)) for i in range(40)])
     assert status == 413 and '"final": false' in body["error"]
+    assert '"syncId"' in body["error"] and '"part": 1, 2' in body["error"]
     assert pipeline.queued_count() == 0
 
 
@@ -80,6 +83,7 @@ def test_too_many_products_is_413_with_how_to_split(pipeline):
     assert status == 413, body
     assert body["error"].startswith(f"{MAX_ITEMS + 1} products in one request; the limit is {MAX_ITEMS}.")
     assert f"at most {MAX_ITEMS} products" in body["error"] and '"final": false' in body["error"]
+    assert '"part": 1, 2' in body["error"]
     assert pipeline.queued_count() == 0
 
 

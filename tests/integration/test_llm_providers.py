@@ -201,6 +201,26 @@ def test_openai_malformed_tool_arguments_become_empty_and_other_calls_survive(ll
     ]
 
 
+def test_openai_tool_arguments_with_a_5000_digit_number_become_empty(llm_server: FakeLLMServer) -> None:
+    # json.loads raises a plain ValueError past 4,300 digits (a customer's number echoed by the model).
+    llm_server.script_chat(
+        [
+            {
+                "tool_calls": [
+                    {
+                        "name": "search_local_products",
+                        "arguments": '{"query": "nevera", "max_price": ' + "9" * 5000 + "}",
+                    }
+                ]
+            }
+        ]
+    )
+
+    result = openai_provider(llm_server).chat([ChatMessage("user", "hola")], REPLY_TOOLS)
+
+    assert [(call.name, call.arguments) for call in result.tool_calls] == [("search_local_products", {})]
+
+
 # Gemini
 
 

@@ -208,7 +208,7 @@ def test_a_huge_customer_message_reaches_the_model_cut_but_is_stored_whole(llm_e
     # The webhook keeps what fits one queue message (~256 KB): that much text on every reply while it
     # stays in the history would cost tens of thousands of tokens each time, and two such messages
     # overflow a 128K-token context, so every reply in the conversation would fail.
-    from mostrador.conversations.reply import MODEL_MESSAGE_CHARS
+    from mostrador.llm import CUSTOMER_TEXT_CHARS
 
     _use(monkeypatch, "openai")
     llm_env.script_chat(["¿Qué producto buscas?", "Con gusto."])
@@ -222,7 +222,7 @@ def test_a_huge_customer_message_reaches_the_model_cut_but_is_stored_whole(llm_e
         [huge] = [
             m["content"] for m in chat.body["messages"] if m["role"] == "user" and m["content"].startswith("Hola")
         ]
-        assert len(huge) < MODEL_MESSAGE_CHARS + 100 and huge.startswith(text[:MODEL_MESSAGE_CHARS])
-        assert f"{len(text) - MODEL_MESSAGE_CHARS} more characters" in huge
+        assert len(huge) < CUSTOMER_TEXT_CHARS + 100 and huge.startswith(text[:CUSTOMER_TEXT_CHARS])
+        assert huge.endswith(f"\n\n[… {len(text) - CUSTOMER_TEXT_CHARS} more characters not shown]")
     assert len(chats) == 2
     assert inbound_row(db, first.platform_message_id)["text"] == text  # the record keeps every character

@@ -299,6 +299,31 @@ def test_a_support_board_photo_with_a_caption_is_described_and_searched(reply_en
     assert row["media_description"] == "Una licuadora Oster con vaso de vidrio."
 
 
+def test_a_huge_caption_reaches_the_photo_model_cut_to_a_few_thousand_characters(
+    reply_env, db, llm_server, monkeypatch
+):
+    from mostrador.llm import CUSTOMER_TEXT_CHARS
+
+    _catalog(db)
+    use_openai_media(monkeypatch, llm_server)
+    board = reply_env.support_board
+    board.add_user("45", phone="+58 412 555 0101")
+    board.add_conversation("321", user_id="45", source="wa")
+    photo = png_photo("sb-huge-caption")
+    url = board.add_file("foto-46.png", photo, "image/png")
+    llm_server.add_image_description(photo, "Una licuadora Oster con vaso de vidrio.")
+    caption = "¿tienen este? " + "x" * 200_000
+    message = sb_in(message=caption, attachments=f'[["foto-46.png", "{url}"]]', conversation_source="wa")
+
+    assert deliver(message) == []
+
+    [vision] = [r for r in llm_server.requests if r.kind == "vision"]
+    sent = vision.body["messages"][1]["content"][0]["text"]
+    shown = f"{caption[:CUSTOMER_TEXT_CHARS]}\n\n[… {len(caption) - CUSTOMER_TEXT_CHARS} more characters not shown]"
+    assert sent == f"The customer's caption: {shown!r}"
+    assert message_row(db, message.platform_message_id)["text"] == caption  # the record keeps it whole
+
+
 def test_a_support_board_voice_note_with_words_is_answered_with_both(reply_env, db, llm_server, monkeypatch):
     _catalog(db)
     use_openai_media(monkeypatch, llm_server)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mostrador.channels.base import OutboundMessage, PermanentSendError, TransientSendError
@@ -241,6 +243,24 @@ def test_recent_messages_most_recent_last(platforms: Platforms, as_string: bool)
     assert messages[-1].created_at is not None and messages[-1].created_at.minute == 5
     [call] = board.calls("get-conversation")
     assert call["conversation_id"] == "321"
+
+
+@pytest.mark.parametrize("as_string", [False, True])
+def test_recent_messages_keep_what_people_typed_even_when_it_looks_like_json(
+    platforms: Platforms, as_string: bool
+) -> None:
+    # Only the columns Support Board stores as JSON (attachments, payload) are decoded; a message's text never.
+    board = platforms.support_board
+    board.encode_response_as_string = as_string
+    board.add_conversation("321", user_id="45", source="ig")
+    typed = ["[" * 3_000, "[" + "9" * 5_000 + "]", '{"precio": 1}', "[1, 2]", "{no es json"]
+    for second, text in enumerate(typed):
+        board.add_message("321", "45", text, f"2026-11-23 09:00:0{second}")
+    board.conversations["321"]["messages"][0]["attachments"] = json.dumps([["f.png", "https://e/f.png"]])
+    client = SupportBoardClient(get_settings())
+    assert [m.text for m in client.recent_messages("sb:321")] == typed
+    [first, *_] = client.conversation("321")["messages"]
+    assert first["attachments"] == [["f.png", "https://e/f.png"]] and first["payload"] == {}
 
 
 def test_support_board_wrong_token_fails_clearly(platforms: Platforms) -> None:

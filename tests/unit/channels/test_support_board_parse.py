@@ -44,6 +44,17 @@ def test_attachments_are_json_strings() -> None:
     assert (with_text.media_kind, with_text.metadata["attachment_kind"]) == ("text", "document")
 
 
+@pytest.mark.parametrize(
+    "attachments",
+    ["[" * 3_000, "[" + "9" * 5_000 + "]", '[["a.png", "https://e/a.png"]', "not json"],
+    ids=["3000-open-brackets", "5000-digit-number", "cut-short", "text"],
+)
+def test_attachments_that_cannot_be_read_within_limits_are_none_and_the_words_stay(attachments: str) -> None:
+    item = _one(support_board_event(message="hola", attachments=attachments))
+    assert (item.media_kind, item.text) == ("text", "hola") and "attachment_url" not in item.metadata
+    assert support_board.decode_attachments(attachments) == []
+
+
 def test_a_photo_or_voice_note_with_words_keeps_its_kind_the_words_are_its_caption() -> None:
     photo = _one(support_board_event(message="¿tienen este?", attachments=json.dumps([["f.png", "https://e/f.png"]])))
     assert (photo.media_kind, photo.text) == ("image", "¿tienen este?") and "attachment_kind" not in photo.metadata

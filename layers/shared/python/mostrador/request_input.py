@@ -4,7 +4,8 @@ characters PostgreSQL and the encoders downstream refuse.
 Python's json parser recurses once per nesting level, so a body of 1,000+ nested brackets raised
 RecursionError where handlers expected only JSONDecodeError (a 502). Here the depth is measured
 first (strings blanked out, then bracket pairs removed level by level with C-speed string
-operations, never a Python loop per character), then the body is parsed. Every
+operations, never a Python loop per character), then the body is parsed. An integer of more than
+4,300 digits makes the parser raise a plain ValueError (Python's int conversion limit). Every
 failure is a BadRequestBody whose message says what to fix: a 400 on every route.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -81,7 +83,8 @@ def check_json_depth(text: str, max_depth: int = MAX_JSON_DEPTH) -> None:
 
 
 def parse_json_body(raw: bytes | str | None, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """The JSON value of a request body, or BadRequestBody (empty, not UTF-8, not JSON, too deep)."""
+    """The JSON value of a request body, or BadRequestBody (empty, not UTF-8, not JSON, too deep, a number
+    of more digits than Python converts)."""
     if raw is None:
         raise BadRequestBody("Body is empty; send JSON.")
     text = _text_of(raw)
@@ -94,6 +97,14 @@ def parse_json_body(raw: bytes | str | None, *, max_depth: int = MAX_JSON_DEPTH)
         raise BadRequestBody(f"Body is not valid JSON ({exc}).") from exc
     except RecursionError as exc:  # unbalanced brackets the depth check leaves to the parser
         raise _too_deep(max_depth) from exc
+    except ValueError as exc:  # the only other one: an integer past Python's digit limit
+        raise too_many_digits() from exc
+
+
+def too_many_digits() -> BadRequestBody:
+    # Python refuses to convert integers of more digits (a guard against quadratic conversion).
+    limit = sys.get_int_max_str_digits()
+    return BadRequestBody(f"Body is not accepted: a number has more than {limit} digits; send it as a string.")
 
 
 def top_level_string(raw: bytes | str, member: str) -> str | None:

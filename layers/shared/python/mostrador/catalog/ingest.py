@@ -24,6 +24,10 @@ from mostrador.queues import OutgoingMessage, send_messages
 from mostrador.request_input import BadRequestBody, parse_json_body
 
 MAX_ITEMS = 10_000
+HOW_TO_SPLIT = (
+    'that share one "syncId", each numbered with "part": 1, 2, … (the last one too), with "final": false on all '
+    "but the last (the sync completes once every part up to the final one has been processed)."
+)
 MAX_ITEM_BYTES = 200_000  # an SQS message holds 256 KiB; leave room for the envelope
 
 
@@ -78,7 +82,7 @@ def parse_push(body: bytes, *, max_bytes: int) -> CatalogPush:
     if len(body) > max_bytes:
         raise CatalogRequestError(
             413, f"Body is {len(body)} bytes; the limit is {max_bytes} bytes per request. Split the catalog into "
-            f'requests of at most {max_bytes} bytes that share one "syncId", with "final": false on all but the last.',
+            f"requests of at most {max_bytes} bytes {HOW_TO_SPLIT}",
         )  # fmt: skip
     if not body.strip():
         raise CatalogRequestError(400, 'Body is empty; send a JSON list of products or {"products": [...]}.')
@@ -116,6 +120,13 @@ def parse_push(body: bytes, *, max_bytes: int) -> CatalogPush:
             )
         if (not final or part > 1) and sync_id is None:
             raise CatalogRequestError(400, 'A sync sent in several requests needs the same "syncId" on each of them.')
+        if not final and "part" not in payload:
+            # Completion counts the distinct part numbers up to the final one: parts that all default to 1
+            # would let the final part complete the sync (and a full sync deactivate) while others are queued.
+            raise CatalogRequestError(
+                400, 'A request with "final": false is one part of a sync and needs its number: "part": 1, 2, … '
+                'on every request of the sync, the last one (with "final": true) too.',
+            )  # fmt: skip
     elif isinstance(payload, list):
         items = payload
     else:
@@ -129,7 +140,7 @@ def parse_push(body: bytes, *, max_bytes: int) -> CatalogPush:
     if len(items) > MAX_ITEMS:
         raise CatalogRequestError(
             413, f"{len(items)} products in one request; the limit is {MAX_ITEMS}. Split the catalog into requests of "
-            f'at most {MAX_ITEMS} products that share one "syncId", with "final": false on all but the last.',
+            f"at most {MAX_ITEMS} products {HOW_TO_SPLIT}",
         )  # fmt: skip
     return CatalogPush(items=items, sync_id=sync_id or uuid.uuid4().hex, full_sync=full_sync, part=part, final=final)
 

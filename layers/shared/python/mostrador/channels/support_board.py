@@ -5,8 +5,10 @@ Webhook: Support Board POSTs JSON {"function": "message-sent", "key": "<shared s
 conversation_source, ...}} once, unsigned and never retried; the secret in `key` is the only proof.
 
 Web API: one endpoint (…/include/api.php), form POST with `token` (an admin token) and `function`;
-it answers {"success": true, "response": ...}, where parts of `response` (attachments, payloads,
-sometimes the whole response) are JSON-encoded strings inside the JSON.
+it answers {"success": true, "response": ...}, where parts of `response` (a message's `attachments`
+and `payload` columns, sometimes the whole response) are JSON-encoded strings inside the JSON. Only
+those are decoded: a message's `message` is what a person typed, and a customer who types `[[[…` or
+`[99…9]` must not get a RecursionError or a ValueError out of their own conversation's history.
 
 Sending for a conversation Support Board relays: Instagram/Messenger through its
 `messenger-send-message`, WhatsApp through the Cloud API directly, then a copy through
@@ -31,7 +33,7 @@ from mostrador.channels.base import OutboundMessage, PermanentSendError, SendRes
 from mostrador.channels.meta import classify_meta_error, new_http_client
 from mostrador.channels.text_limits import limit_for, split_text
 from mostrador.messaging.model import InboundMessage, MediaKind, ParsedDelivery
-from mostrador.request_input import top_level_string
+from mostrador.request_input import check_json_depth, top_level_string
 
 if TYPE_CHECKING:
     import httpx
@@ -129,12 +131,7 @@ def parse_webhook(payload: Mapping[str, Any], tenant_id: str) -> ParsedDelivery:
 def decode_attachments(value: object) -> list[tuple[str, str]]:
     """[(name, url)] from Support Board's attachments: a JSON string (or list) of [name, url] pairs."""
     if isinstance(value, str):
-        if not value.strip():
-            return []
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            return []
+        value = _decoded_json(value)
     pairs = []
     for item in value if isinstance(value, list) else []:
         if isinstance(item, list | tuple) and len(item) >= 2:
@@ -171,17 +168,40 @@ def _nested(value: Mapping[str, Any], *path: str) -> object:
     return current
 
 
+# The columns Support Board stores as JSON text and hands over still encoded (sb_messages.attachments,
+# sb_messages.payload). Everything else, a message's text above all, is kept as the string it is.
+_JSON_ENCODED_FIELDS = frozenset({"attachments", "payload"})
+
+
+def _decoded_json(text: str) -> Any:
+    """The JSON value of `text`, or `text` itself when it is not JSON, or not JSON within limits: nested
+    deeper than the request bodies' limit, a number past 4,300 digits. Never raises."""
+    if text.lstrip()[:1] not in ("[", "{"):
+        return text
+    try:
+        check_json_depth(text)
+        return json.loads(text)
+    except (ValueError, RecursionError):  # BadRequestBody and JSONDecodeError are ValueErrors too
+        return text
+
+
 def _json_strings(value: Any) -> Any:
-    """Decode the JSON-encoded strings Support Board nests inside its JSON answers."""
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return _json_strings(json.loads(value))
-        except json.JSONDecodeError:
-            return value
+    """The JSON-encoded strings Support Board documents inside `value` (an answer's `response`)
+    decoded: the response itself when it comes encoded, and the _JSON_ENCODED_FIELDS of the objects
+    in it, at any depth. No other string is decoded."""
+    if isinstance(value, str):
+        value = _decoded_json(value)
+    return _encoded_fields_decoded(value)
+
+
+def _encoded_fields_decoded(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key: _json_strings(item) for key, item in value.items()}
+        return {
+            key: _json_strings(item) if key in _JSON_ENCODED_FIELDS else _encoded_fields_decoded(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
-        return [_json_strings(item) for item in value]
+        return [_encoded_fields_decoded(item) for item in value]
     return value
 
 
@@ -250,9 +270,10 @@ class SupportBoardClient:
                 f"Support Board {function}: HTTP {response.status_code}", code=f"http_{response.status_code}"
             )
         try:
-            body = _json_strings(response.json())
-        except ValueError as exc:
+            answer = response.json()
+        except (ValueError, RecursionError) as exc:
             raise TransientSendError(f"Support Board {function}: answer is not JSON", code="bad_answer") from exc
+        body = {**answer, "response": _json_strings(answer.get("response"))} if isinstance(answer, dict) else answer
         if response.status_code >= 400 or not isinstance(body, Mapping) or body.get("success") is not True:
             detail = body.get("response") if isinstance(body, Mapping) else f"HTTP {response.status_code}"
             raise SupportBoardError(function, detail)

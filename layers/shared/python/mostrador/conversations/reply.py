@@ -69,6 +69,7 @@ from mostrador.conversations.toolbox import Catalog, KnowledgeBase, ProductPhoto
 from mostrador.conversations.window import window_applies, window_open
 from mostrador.db import conversation_repository as repo
 from mostrador.db.conversation_repository import RecordedInbound
+from mostrador.llm import CUSTOMER_TEXT_CHARS, for_prompt
 from mostrador.llm.base import ChatMessage, ChatModel, ProviderError, ToolCall, ToolSpec, Usage
 from mostrador.llm.tools import GET_LIVE_PRODUCT_DETAILS, REPLY_TOOLS, SEARCH_KNOWLEDGE, SEARCH_LOCAL_PRODUCTS
 from mostrador.messaging.model import Channel, InboundMessage, MessageDeletion, StatusUpdate
@@ -84,9 +85,10 @@ if TYPE_CHECKING:
 
 MAX_TOOL_ROUNDS = 4
 HISTORY_MESSAGES = 20
-# The most of one message the model is shown. Chat turns are far shorter; an oversized event keeps
-# up to one queue message (~256 KB) in the record, which on every reply while it stays in the history
-# would cost tens of thousands of tokens, and two of them overflow a 128K-token context.
+# The most of one message of the business side (our replies, agents) the model is shown; a customer's
+# message is cut much shorter (llm.CUSTOMER_TEXT_CHARS). An oversized event keeps up to one queue message
+# (~256 KB) in the record, which on every reply while it stays in the history would cost tens of thousands
+# of tokens, and two of them overflow a 128K-token context.
 MODEL_MESSAGE_CHARS = 8_000
 
 _EMPTY_ANSWER = {
@@ -1291,14 +1293,12 @@ def _as_chat_message(row: dict[str, Any]) -> ChatMessage | None:
     text = _history_text(row)
     if not text:
         return None
-    if len(text) > MODEL_MESSAGE_CHARS:
-        text = f"{text[:MODEL_MESSAGE_CHARS]}\n\n[… {len(text) - MODEL_MESSAGE_CHARS} more characters not shown]"
     if row["direction"] == "inbound" and row["actor"] == "customer":
-        return ChatMessage("user", text)
+        return ChatMessage("user", for_prompt(text, CUSTOMER_TEXT_CHARS))
     if row["direction"] == "inbound" and row["actor"] == "bot":
         return None  # an echo of our own reply, already present as the outbound row
     # Our replies and what the business side wrote (agents, the comment bot, the Page).
-    return ChatMessage("assistant", text)
+    return ChatMessage("assistant", for_prompt(text, MODEL_MESSAGE_CHARS))
 
 
 def _history_text(row: dict[str, Any]) -> str:

@@ -41,6 +41,19 @@ def language_instruction(language: str) -> str:
     )
 
 
+# The most of one customer message a prompt carries. Chat turns are far shorter; an oversized event keeps
+# up to one queue message (~256 KB) in the record, which as history would ride along on every later turn
+# of the conversation. 3,000 characters is about 750 tokens: twenty such turns fit any model's context.
+CUSTOMER_TEXT_CHARS = 3_000
+
+
+def for_prompt(text: str, limit: int = CUSTOMER_TEXT_CHARS) -> str:
+    """`text` as a prompt carries it: at most `limit` characters, then a note of how many more there were."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n\n[… {len(text) - limit} more characters not shown]"
+
+
 # What a customer sends besides text. The first lines double as markers the test fake uses to tell
 # these calls from chat calls.
 PHOTO_INSTRUCTIONS = """You look at a photo a customer sent to a store's chat, to find the product in its catalog.
@@ -62,6 +75,6 @@ def photo_instructions(language: str) -> str:
 
 
 def photo_request(caption: str) -> str:
-    """The text that goes with the photo: the caption, fenced as data."""
-    caption = caption.strip()
+    """The text that goes with the photo: the caption (at most CUSTOMER_TEXT_CHARS of it), fenced as data."""
+    caption = for_prompt(caption.strip())
     return f"The customer's caption: {caption!r}" if caption else "The customer sent the photo without a caption."

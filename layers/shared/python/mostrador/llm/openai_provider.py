@@ -215,7 +215,7 @@ def _parse_arguments(tool: str, raw: str | None) -> dict[str, Any]:
     """Malformed arguments become {} so the tool loop goes on (the tool then reports what is missing)."""
     try:
         arguments = json.loads(raw or "{}")
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, a number past 4,300 digits, nested past the stack
         logger.warning("Malformed tool call arguments from OpenAI", extra={"tool": tool})
         return {}
     return arguments if isinstance(arguments, dict) else {}
