@@ -39,7 +39,11 @@ def candidates(conn: Any, items: list[dict[str, Any]], tuning: SearchTuning, emb
 def evaluate(cands: list, tuning: SearchTuning, calibration: VectorCalibration) -> dict[str, Any]:
     outcomes = []
     for q, found in cands:
-        ranked = [] if found is None else score_candidates(found.rows, found.plan, tuning, calibration)[:K]
+        ranked = (
+            []
+            if found is None
+            else score_candidates(found.rows, found.plan, tuning, calibration, vector_side=found.vector_side)[:K]
+        )
         outcomes.append(Outcome(q, [r.item_code for r in ranked]))
     return metrics(outcomes)
 
