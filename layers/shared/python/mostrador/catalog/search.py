@@ -49,7 +49,7 @@ class SearchTuning:
     soft_bonus: float = 0.1  # per quality word ("grande") matched, two at most
     # A term matched only by a vocabulary alternative ("couch" -> sofa), not by the customer's own word
     # (or its stem): its match counts this much (the named "Sofá" before a "Mueble" the vocabulary reached).
-    synonym_match: float = 0.9
+    synonym_match: float = 0.95
     lexical_weight: float = 0.6  # fusion: lexical vs meaning
     vector_band: float = 0.04  # meaning-only results within this similarity of the best hit
     vector_limit: int = 40  # nearest neighbours considered
