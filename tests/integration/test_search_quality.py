@@ -215,6 +215,10 @@ NAMED = [
     ("una secadora", {"MB-SME15", "WHP-7MWGD"}, {"MB-SME15", "WHP-7MWGD"} | {"F4WV3012S6W", "FRG-LSA-9KG"}
      | {"LAV-0110", "LAV-0130", "LAV-0170", "WA19CG6745BV"}),  # washers' category says "Secadoras"
     ("control de ps5", {"CFI-ZCT1W"}, {"CFI-ZCT1W", "PS5-SLIM"}),  # the DualSense, not the console
+    # A kind word inside a model's name still finds the model when the customer names it ("una moto" does not).
+    ("tienen el moto g54?", {"MOT-G54-256"}, {"MOT-G54-256"}),
+    # "de 4 sillas" is what the dining set has, not what it is.
+    ("comedor de 4 sillas", {"MUE-COM4"}, {"MUE-COM4", "MUE-SILL-ERG"}),
 ]  # fmt: skip
 
 

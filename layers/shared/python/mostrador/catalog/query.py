@@ -131,7 +131,9 @@ def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[
             elif w in _OR or (w not in STOP_WORDS and w not in ignore):
                 units.append([w])
                 complements.append(after)
-                after = bound = False
+                # "comedor de 4 sillas": a number after "de" is a count, and what it counts follows too
+                after = after and w.isdigit()
+                bound = False
             elif w in _FOR and units:  # a leading "para calentar la comida" is the purpose asked for
                 after = True
     keys = ["".join(unit) for unit in units]

@@ -212,6 +212,13 @@ def _candidates(
     # "Moto" of "Motorola Moto G54"; migration 020): what names a product as a kind.
     kind_terms = [_term_query(t, fragments, weights="B") for t in plan.terms]
     heads = kind_heads(plan)
+    # What names a product as the kind a head asks for: B, or the name with a model number of the
+    # query's ("moto g54" names the phone "Motorola Moto G54"; "una moto" does not).
+    naming = list(kind_terms)
+    for head, models in heads.items():
+        if models:
+            named_by_model = " | ".join(name_terms[m] for m in models)
+            naming[head] = f"({kind_terms[head]} | ({name_terms[head]} & ({named_by_model})))"
     # The customer's own words of a term the vocabulary widened, matched apart (None: nothing widened).
     own = [(t.own_alternatives if t.from_vocabulary else None) for t in plan.terms]
     own_terms = [_term_query(t, fragments, alternatives=a) if a else None for t, a in zip(plan.terms, own, strict=True)]
@@ -225,13 +232,12 @@ def _candidates(
     ]
     statement = repo.candidate_query(
         tenant_id=tenant_id,
-        floor=_floor_query(
-            terms, title_terms, plan, present, tuning.min_should_match, tuning.title_evidence, kind_terms
-        ),
+        floor=_floor_query(terms, title_terms, plan, present, tuning.min_should_match, tuning.title_evidence, naming),
         terms=terms,
         title_terms=title_terms,
         name_terms=name_terms,
         kind_terms=kind_terms,
+        naming_terms=naming,
         # A kind asked for is in the catalog when some product is named as that kind: "motos" is not,
         # though the phone "Moto G54" says it.
         named=[i in heads for i in range(len(plan.terms))],
@@ -401,11 +407,18 @@ def score_candidates(
     return [s[2] for s in scored]
 
 
-def kind_heads(plan: QueryPlan) -> set[int]:
+def kind_heads(plan: QueryPlan) -> dict[int, list[int]]:
     """The terms that ask for a kind of product as the head of an alternative ("nevera" in "nevera
-    samsung"; not "laptop" in "cargador para laptop"): they must name a product as that kind."""
-    heads = (plan.head(segment) for segment in plan.segments)
-    return {head for head in heads if head is not None and plan.terms[head].kind}
+    samsung"; not "laptop" in "cargador para laptop"): they must name a product as that kind. Each
+    with the model numbers of its alternative ("g54" in "moto g54"): a product whose name has the
+    head and the model is named by them, whatever its kind words."""
+    heads: dict[int, list[int]] = {}
+    for segment in plan.segments:
+        head = plan.head(segment)
+        if head is not None and plan.terms[head].kind:
+            models = heads.setdefault(head, [])
+            models += [i for i in segment if i != head and plan.terms[i].model_number and i not in models]
+    return heads
 
 
 def named_as_kind(level: int) -> bool:
@@ -428,10 +441,14 @@ def _meaning_admissible(row: dict[str, Any], plan: QueryPlan) -> bool:
         needed += [i for i in segment if plan.terms[i].numeric]
         if head is not None and kinds:
             needed.append(head)
-        if all(
-            (named_as_kind(hits[i]) if plan.terms[i].kind else hits[i] >= 2) if i == head else hits[i] >= 1
-            for i in needed
-        ):
+        models = [i for i in segment if i != head and plan.terms[i].model_number]
+        # a kind head: named as that kind, or in the name with a model number of the query
+        by_model = head is not None and hits[head] >= 3 and any(hits[i] >= 3 for i in models)
+        if head is not None and plan.terms[head].kind:
+            named = named_as_kind(hits[head]) or by_model
+        else:
+            named = head is None or hits[head] >= 2
+        if all(named if i == head else hits[i] >= 1 for i in needed):
             return True
     return not plan.segments
 
@@ -495,8 +512,9 @@ def _floor_query(
       de carro" find nothing, whatever the other words ("eléctrica", "nevera") match. So must every
       other kind term ("aire acondicionado para carro"). A head that is no kind and unknown to the
       catalog gives way to a model number of the catalog's ("rt38") in the same alternative.
-    * A kind head must name the product as that kind: its category, or its name's kind words (`kind_terms`,
-      weight B: "Ventilador de Mesa" is no table, "Motorola Moto G54" no moto), never only its
+    * A kind head must name the product as that kind (`kind_terms`): its category, or its name's kind
+      words (weight B: "Ventilador de Mesa" is no table, "Motorola Moto G54" no moto), or its name
+      together with a model number of the query ("moto g54" is the phone), never only its
       description ("control remoto para tv" is not a television). Any head next to a kind must be in
       the name or the category ("filtro de agua para la nevera" is not a fridge whose description
       mentions its water filter).

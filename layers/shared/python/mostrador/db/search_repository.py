@@ -173,6 +173,7 @@ def candidate_query(
     title_terms: list[str],
     name_terms: list[str],
     kind_terms: list[str],
+    naming_terms: list[str],
     named: list[bool],
     own_terms: list[str | None],
     own_title_terms: list[str | None],
@@ -198,7 +199,8 @@ def candidate_query(
     (`soft`), and per term the vocabulary widened the same for the customer's own words alone (`own`:
     `own_terms`, NULL for a term the vocabulary did not widen). `title_terms` match a name or a category
     (weights A, B), `name_terms` a name (A), `kind_terms` a category or the name's kind words (B). With
-    `presence`, whether each term matches any product: named as its kind (B) where `named`."""
+    `presence`, whether each term matches any product: where `named`, as its `naming_terms` query (named
+    as that kind)."""
     walk_limit = walk_length(filters, vector_limit)
     everything = _filters_sql(filters)
     described = {
@@ -267,7 +269,7 @@ def candidate_query(
         "floor": floor,
         "terms": terms,
         "presence_terms": [
-            kind if is_named else term for term, kind, is_named in zip(terms, kind_terms, named, strict=True)
+            naming if is_named else term for term, naming, is_named in zip(terms, naming_terms, named, strict=True)
         ],
         "named": named,
         "code_keys": code_keys,

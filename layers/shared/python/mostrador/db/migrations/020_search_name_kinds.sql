@@ -10,16 +10,17 @@
 -- catalog.search asks a kind for weight B ("named as a kind"); the knowledge base is untouched.
 
 -- The name's kind words: a leading "Juego de"/"Set de"/"Kit de"/"Combo" skipped ("Juego de Ollas" is
--- pots), cut before " para / de / del / con / for / with / of ", before the brand, and before the first
--- word with a digit (a size or a model: "Sofá 3 Puestos" -> "sofa"). A name that starts with its brand
--- ("Oster Licuadora 10 Velocidades") keeps the words after it, but a word right before a model number
--- ("Moto G54", "Galaxy A15": letters and digits in one word) is the model's name, not a kind.
+-- pots), cut before " para / de / del / con / en / for / with / of / in " and before the brand, without
+-- the words that hold a digit (sizes, counts, models: "Juego de Comedor 4 Sillas en Madera" -> "comedor
+-- sillas"). A name that starts with its brand ("Oster Licuadora 10 Velocidades") keeps the words after
+-- it, but a word right before a model number ("Moto G54", "Galaxy A15": letters and digits in one
+-- word) is the model's name, not a kind: "Motorola Moto G54 5G" -> "".
 CREATE OR REPLACE FUNCTION mostrador_name_kind(name text, brand text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     WITH n AS (
         SELECT btrim((regexp_split_to_array(
                    regexp_replace(mostrador_fold(coalesce(name, '')), '^\s*(juego|set|kit|combo|pack)\s+((de|of)\s+)?', ''),
-                   '\s+(para|de|del|con|for|with|of)\s+'))[1]) AS head,
+                   '\s+(para|de|del|con|en|for|with|of|in)\s+'))[1]) AS head,
                nullif(btrim(mostrador_fold(coalesce(brand, ''))), '') AS brand
     ), b AS (
         SELECT CASE
@@ -31,7 +32,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                END AS head
           FROM n
     )
-    SELECT btrim(regexp_replace(head, '(^|\s)\S*[0-9].*$', '')) FROM b
+    SELECT btrim(regexp_replace(regexp_replace(head, '\S*[0-9]\S*', ' ', 'g'), '\s+', ' ', 'g')) FROM b
 $$;
 
 -- 017's vector with the name's kind words added under B.
