@@ -23,7 +23,8 @@ TENANTS_MIGRATION = "014_tenants.sql"
 ACCESS_MIGRATION = "015_access.sql"  # tokens and the audit log: applied after 014 on the same data
 ACTOR_MIGRATION = "016_agent_actor.sql"  # main's rename of the inbound human actor, after both
 SEARCH_MIGRATION = "017_search_kinds.sql"  # the products' search vectors, rebuilt (no row added or removed)
-UPGRADE = [TENANTS_MIGRATION, ACCESS_MIGRATION, ACTOR_MIGRATION, SEARCH_MIGRATION]
+NAME_KINDS_MIGRATION = "020_search_name_kinds.sql"  # rebuilt again with the name's kind words (likewise)
+UPGRADE = [TENANTS_MIGRATION, ACCESS_MIGRATION, ACTOR_MIGRATION, SEARCH_MIGRATION, NAME_KINDS_MIGRATION]
 COUNTED = ("products", "product_stock", "conversations", "messages", "llm_usage", "syncs", "escalations")
 
 
