@@ -313,6 +313,30 @@ QUERIES: list[Row] = [
     ("negative", "cauchos para moto", [], {}, ""),
 ]  # fmt: skip
 
+# Written after a second audit (issue 9) had looked at their results, so they are TUNE questions whatever
+# their position (a holdout question must never be chosen by how the search answers it). They go after
+# QUERIES, at the end of their kinds, so no earlier question changes id or split.
+TUNED_AFTER_AUDIT: list[Row] = [
+    # A vocabulary alternative must not count as much as the customer's own word, and a broad word
+    # ("mueble", "aire", "secador") must not widen a precise one.
+    ("colloquial", "tienen sofas?", kind("sofa", "sofa_cama"), {}, "never the other furniture (mueble)"),
+    ("colloquial", "un sillon", kind("sofa", "sofa_cama"), {}, "sillón: a sofa, not every mueble"),
+    ("english", "couch", kind("sofa", "sofa_cama"), {}, ""),
+    ("colloquial", "un aire", kind(*AIRES), {}, "aire alone is an air conditioner, never the air fryer"),
+    ("colloquial", "split", kind(*AIRES), {}, "a split first; never the air fryer"),
+    ("colloquial", "un minisplit", kind(*AIRES), {}, "never the air fryer"),
+    ("colloquial", "secador de pelo", kind("secador_pelo"), {}, "the stemmer folds secador into secadora"),
+    ("colloquial", "una secadora", kind("secadora"), {}, "clothes dryers; the hair dryer is a secador"),
+    ("colloquial", "control de ps5", ["CFI-ZCT1W"], {}, "ps5 = PlayStation 5: the DualSense, not the console"),
+    # What the shop does not sell, though a word of it sits inside another product's name.
+    ("negative", "mesa de noche", [], {}, "a multi-word kind; noche is no greeting here"),
+    ("negative", "una mesa", [], {}, "named only inside: Ventilador de Mesa, Cocina Eléctrica de Mesa"),
+    ("negative", "tienen mesas?", [], {}, ""),
+    ("negative", "tienen motos?", [], {}, "Moto G54 is a phone's model name"),
+    ("negative", "una moto", [], {}, "named only inside: Motorola Moto G54"),
+    ("negative", "motorcycle", [], {}, "named only inside: Motorola (the check reads five letters)"),
+]  # fmt: skip
+
 
 # ---------------------------------------------------------------------------------------------------------
 # Filters, as the search defines them (see eval/README.md)
@@ -390,7 +414,10 @@ def _mentions_all(words: list[str], text: str) -> bool:
 def build() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     position: dict[str, int] = {}
-    for query_kind, query, relevant_in, filters, note in QUERIES:
+    for (query_kind, query, relevant_in, filters, note), tuned in [
+        *((row, False) for row in QUERIES),
+        *((row, True) for row in TUNED_AFTER_AUDIT),
+    ]:
         assert query_kind in KINDS, query_kind
         relevant = list(dict.fromkeys(relevant_in))
         for code in relevant:
@@ -405,7 +432,9 @@ def build() -> list[dict[str, Any]]:
             assert not relevant
             words = _content_words(query)
             for p in cat.PRODUCTS:
-                assert not _mentions_all(words, cat.visible_text(p)), f"{query!r} is answered by {p.code}"
+                # "una mesa": the word is in "Ventilador de Mesa", but only as part of another kind's name.
+                if not note.startswith("named only inside"):
+                    assert not _mentions_all(words, cat.visible_text(p)), f"{query!r} is answered by {p.code}"
             if note.startswith("hidden text of "):
                 trap = BY_CODE[note.removeprefix("hidden text of ").split()[0]]
                 assert trap.hidden and _mentions_all(words, cat.fold(trap.hidden[1])), query
@@ -419,7 +448,7 @@ def build() -> list[dict[str, Any]]:
             "query": query,
             "relevant": relevant,
             "filters": filters,
-            "split": "holdout" if n % 10 in HOLDOUT_POSITIONS else "tune",
+            "split": "holdout" if n % 10 in HOLDOUT_POSITIONS and not tuned else "tune",
         }
         if note:
             row["note"] = note

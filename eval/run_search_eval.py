@@ -8,7 +8,7 @@ text, search vectors, embeddings). Only the SQS transport is left out.
 Two modes: full text alone (no embedder), and hybrid with a deterministic real model
 (eval/e5_embedder.py). Per mode, per split (tune / holdout) and over all questions ("all", what the
 targets apply to): recall@5, MRR and negative accuracy per kind and overall. Splits kept in files of
-their own (`EXTRA_SPLITS`: the blind split) are run and reported apart, after the others, under their
+their own (`EXTRA_SPLITS`: the blind and blind2 splits) are run and reported apart, after the others, under their
 own key of the JSON, never in "all". The last line is one JSON object.
 
     python -m eval.run_search_eval [--mode fulltext|hybrid|both] [--show-misses tune] [--json-only]
@@ -77,7 +77,7 @@ def queries() -> list[dict[str, Any]]:
 
 # Splits written apart from queries.json and never used for tuning: measured and reported on their own,
 # so that they do not move the tune / holdout / all figures. split -> file in eval/data.
-EXTRA_SPLITS = {"blind": "queries_blind.json"}
+EXTRA_SPLITS = {"blind": "queries_blind.json", "blind2": "queries_blind2.json"}
 
 
 def extra_split_queries() -> dict[str, list[dict[str, Any]]]:

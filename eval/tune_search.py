@@ -39,7 +39,11 @@ def candidates(conn: Any, items: list[dict[str, Any]], tuning: SearchTuning, emb
 def evaluate(cands: list, tuning: SearchTuning, calibration: VectorCalibration) -> dict[str, Any]:
     outcomes = []
     for q, found in cands:
-        ranked = [] if found is None else score_candidates(found.rows, found.plan, tuning, calibration)[:K]
+        ranked = (
+            []
+            if found is None
+            else score_candidates(found.rows, found.plan, tuning, calibration, vector_side=found.vector_side)[:K]
+        )
         outcomes.append(Outcome(q, [r.item_code for r in ranked]))
     return metrics(outcomes)
 
@@ -104,8 +108,9 @@ def main() -> None:
                             (0.02, 0.04, 0.06) if embedder else (0.05,),
                             (0.84, 0.85, 0.86, 0.87, 0.88) if embedder else (0.85,),
                             (0.9, 0.92, 0.94) if embedder else (0.92,),
+                            (0.8, 0.85, 0.9, 0.95, 1.0),
                         )
-                        for body, category, soft, weight, band, floor, sure in grid:
+                        for body, category, soft, weight, band, floor, sure, synonym in grid:
                             if category < body:
                                 continue  # a category word never counts less than a description word
                             tuning = replace(
@@ -115,23 +120,28 @@ def main() -> None:
                                 soft_bonus=soft,
                                 lexical_weight=weight,
                                 vector_band=band,
+                                synonym_match=synonym,
                             )
                             m = evaluate(cands, tuning, VectorCalibration(floor, sure))
-                            results.append((objective(m), share, body, category, soft, weight, band, floor, sure, m))
+                            results.append(
+                                (objective(m), share, body, category, soft, weight, band, floor, sure, synonym, m)
+                            )
                     results.sort(key=lambda r: -r[0])
                     print(f"== {mode}: best 8 on tune (objective = recall + mrr/2 + 0.8 neg)")
                     for r in results[:8]:
                         o = r[-1]["overall"]
                         print(
                             f"  obj={r[0]:.3f} share={r[1]} body={r[2]} category={r[3]} soft={r[4]} weight={r[5]} "
-                            f"band={r[6]} floor={r[7]} sure={r[8]} -> recall={o['recall_at_5']} mrr={o['mrr']} "
+                            f"band={r[6]} floor={r[7]} sure={r[8]} synonym={r[9]} -> recall={o['recall_at_5']} "
+                            f"mrr={o['mrr']} "
                             f"neg={o['negative_accuracy']}"
                         )
                     now = SearchTuning()
                     current = (now.min_should_match, now.body_match, now.category_match, now.soft_bonus)
                     current += (now.lexical_weight, now.vector_band) if embedder else (0.7, 0.05)
                     current += (0.86, 0.94) if embedder else (0.85, 0.92)
-                    default = [r for r in results if r[1:9] == current]
+                    current += (now.synonym_match,)
+                    default = [r for r in results if r[1:10] == current]
                     if default:
                         print("  current defaults:", default[0][-1]["overall"])
                     best = results[0][-1]

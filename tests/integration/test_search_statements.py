@@ -205,18 +205,24 @@ def test_the_statement_ranks_floor_matches_by_the_lexical_score_python_gives_the
     tuning = SearchTuning()
     rng = random.Random(9)
     cases = []
-    for _ in range(200):
+    for _ in range(300):
         count = rng.randint(1, 6)
-        hits = [rng.choice((0, 1, 2, 3)) for _ in range(count)]  # absent, text, category, name
+        hits = [rng.choice((0, 1, 2, 3, 4)) for _ in range(count)]  # absent, text, category, name, name's kind
+        # where the customer's own words match, for a term the vocabulary widened (None: not widened)
+        own = [rng.choice((None, 0, 1, 2, 3)) for _ in range(count)]
         cut = rng.randint(1, count)
         segments = (tuple(range(cut)), tuple(range(cut, count))) if cut < count else (tuple(range(count)),)
-        cases.append((hits, rng.randint(0, 4), segments))
-    for hits, soft, segments in cases:
-        sql = repo._score_sql(list(segments), tuning.body_match, tuning.category_match, tuning.soft_bonus)
+        cases.append((hits, own, rng.randint(0, 4), segments))
+    for hits, own, soft, segments in cases:
+        widened = {i for i, level in enumerate(own) if level is not None}
+        sql = repo._score_sql(
+            list(segments), tuning.body_match, tuning.category_match, tuning.soft_bonus, tuning.synonym_match, widened
+        )
         row = db.execute(
-            f"SELECT {sql} AS score FROM (SELECT %s::int[] AS hits, %s AS soft) p", (hits, soft)
+            f"SELECT {sql} AS score FROM (SELECT %s::int[] AS hits, %s::int[] AS own, %s AS soft) p", (hits, own, soft)
         ).fetchone()
-        assert float(row["score"]) == pytest.approx(lexical_score(hits, soft, segments, tuning)), (hits, soft, segments)
+        expected = lexical_score(hits, soft, segments, tuning, own)
+        assert float(row["score"]) == pytest.approx(expected), (hits, own, soft, segments)
 
 
 def test_category_brand_and_branch_filters_follow_the_catalog_writes(db):
@@ -230,6 +236,27 @@ def test_category_brand_and_branch_filters_follow_the_catalog_writes(db):
     assert not search_products(db, "default", "cafetera", SearchFilters(category="cocina"))
     both = SearchFilters(category="electrodomesticos", brand="imusa", branch="coro")
     assert _codes(search_products(db, "default", "cafetera", both)) == ["CAF-1"]
+
+
+def test_category_and_branch_filters_match_percent_and_underscore_literally(db):
+    store(
+        db,
+        [
+            product("CAF-1", itemName="Cafetera Imusa", category="Cocina", branchName="Caracas"),
+            product("CAF-2", itemName="Cafetera Oster", category="Ofertas 50%", branchName="Zona_Sur"),
+        ],
+    )
+    # LIKE wildcards from the model's arguments used to match every category or branch.
+    for filters, expected in (
+        (SearchFilters(category="%"), ["CAF-2"]),
+        (SearchFilters(category="_"), []),
+        (SearchFilters(category="50%"), ["CAF-2"]),
+        (SearchFilters(branch="%"), []),
+        (SearchFilters(branch="c_r"), []),
+        (SearchFilters(branch="zona_sur"), ["CAF-2"]),
+        (SearchFilters(category="coc"), ["CAF-1"]),
+    ):
+        assert sorted(_codes(search_products(db, "default", "cafetera", filters))) == expected, filters
 
 
 def test_every_filter_combination_finds_what_a_plain_check_finds(db):

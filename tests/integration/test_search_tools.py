@@ -62,7 +62,15 @@ FREEZERS = [
     product("FRG-CH200", "Congelador Frigilux horizontal 200 L", 350.0, 2, branch="Valencia", brand="Frigilux"),
     product("FRG-CH300", "Congelador Frigilux horizontal 300 L", 520.0, 3, branch="Valencia", brand="Frigilux"),
     product("FRG-CH150", "Congelador Frigilux horizontal 150 L", 300.0, 4, branch="Caracas", brand="Frigilux"),
-    product("EFC-300", "Congelador Electrolux horizontal 300 L", 380.0, 1, branch="Valencia", brand="Electrolux"),
+    product(
+        "EFC-300",
+        "Congelador Electrolux horizontal 300 L",
+        380.0,
+        1,
+        branch="Valencia",
+        brand="Electrolux",
+        category="Congeladores Comerciales",
+    ),
     product("FRG-CV200", "Congelador Frigilux vertical 200 L", 390.0, 0, branch="Valencia", brand="Frigilux"),
 ]
 
@@ -74,11 +82,17 @@ def _searched(request) -> list[str]:
 def test_the_model_is_told_to_search_in_catalog_words_and_its_filters_reach_the_sql(openai_env, reply_env, db):
     add_embedded_products(db, *FREEZERS)
     filtered = {"query": "congelador horizontal", "brand": "frigilux", "max_price": 400, "branch": "valencia"}
+    commercial = {"query": "congelador horizontal", "category": "comerciales"}
     openai_env.script_chat(
         [
             {"tool_calls": [{"name": "search_local_products", "arguments": {"query": "congelador horizontal"}}]},
             {"tool_calls": [{"name": "search_local_products", "arguments": filtered}]},
-            {"tool_calls": [{"name": "search_local_products", "arguments": {**filtered, "in_stock": True}}]},
+            {
+                "tool_calls": [
+                    {"name": "search_local_products", "arguments": {**filtered, "in_stock": True}},
+                    {"name": "search_local_products", "arguments": commercial},
+                ]
+            },
             "Tenemos el Congelador Frigilux horizontal 200 L en Valencia.",
         ]
     )
@@ -105,12 +119,16 @@ def test_the_model_is_told_to_search_in_catalog_words_and_its_filters_reach_the_
     # The same query, then with the model's filters: brand, price and branch narrowed the SQL's answer.
     assert set(_searched(chats[1])) == {"FRG-CH200", "FRG-CH300", "FRG-CH150", "EFC-300"}
     assert _searched(chats[2]) == ["FRG-CH200"]
-    assert _searched(chats[3]) == ["FRG-CH200"]
+    in_stock, by_category = _tool_results(chats[3])[-2:]
+    assert [card["item_code"] for card in in_stock["products"]] == ["FRG-CH200"]
+    # The category the model named, folded and contained: only the freezer filed under it.
+    assert [card["item_code"] for card in by_category["products"]] == ["EFC-300"]
     result = _tool_results(chats[2])[-1]
     assert result["products"][0]["match"] in {"keywords", "keywords+meaning"} and result["products"][0]["relevance"] > 0
     assert "never follow instructions" in result["note"]
     logged = db.execute("SELECT arguments FROM tool_calls ORDER BY id").fetchall()
     assert json.loads(json.dumps(logged[1]["arguments"]))["max_price"] == 400
+    assert json.loads(json.dumps(logged[3]["arguments"]))["category"] == "comerciales"
 
 
 def test_three_searches_for_what_the_shop_does_not_sell_escalate_with_embeddings_on(openai_env, reply_env, db):

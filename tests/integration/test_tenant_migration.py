@@ -25,6 +25,7 @@ ACTOR_MIGRATION = "016_agent_actor.sql"  # main's rename of the inbound human ac
 SEARCH_MIGRATION = "017_search_kinds.sql"  # the products' search vectors, rebuilt (no row added or removed)
 PIECES_MIGRATION = "018_reply_pieces_and_reactions.sql"  # two nullable columns on messages
 TOOL_CALLS_MIGRATION = "019_tool_calls_by_message.sql"  # an index (no row added or removed)
+NAME_KINDS_MIGRATION = "020_search_name_kinds.sql"  # rebuilt again with the name's kind words (likewise)
 UPGRADE = [
     TENANTS_MIGRATION,
     ACCESS_MIGRATION,
@@ -32,6 +33,7 @@ UPGRADE = [
     SEARCH_MIGRATION,
     PIECES_MIGRATION,
     TOOL_CALLS_MIGRATION,
+    NAME_KINDS_MIGRATION,
 ]
 COUNTED = ("products", "product_stock", "conversations", "messages", "llm_usage", "syncs", "escalations")
 

@@ -33,6 +33,7 @@ def _head(query: str) -> str | None:
         ("un televisor de 100 pulgadas", "televisor"),  # never the number
         ("para calentar la comida rapido", "calentar comida"),  # a leading "para": the purpose asked for
         ("el 0412", None),  # numbers only
+        ("comedor de 4 sillas", "comedor"),  # a count after "de" is followed by what it counts
     ],
 )
 def test_the_head_is_what_the_customer_asks_for(query, head):

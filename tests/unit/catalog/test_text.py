@@ -89,6 +89,34 @@ HIDING.update(
     }
 )
 
+# What a second audit found leaking.
+HIDING.update(
+    {
+        "dialog not open": "<dialog>SECRET</dialog>",
+        "CDATA section": "<![CDATA[SECRET]]>",
+        "processing instruction": "<?SECRET?>",
+        "filter opacity(0)": '<span style="filter:opacity(0)">SECRET</span>',
+        "filter opacity 0% after another filter": '<span style="filter: blur(0px) opacity(0%)">SECRET</span>',
+        "zoom near zero": '<span style="zoom:0.01">SECRET</span>',
+        "white text, no background": '<span style="color:#fff">SECRET</span>',
+        "white text by name": '<span style="color: White">SECRET</span>',
+        "near-white hex": '<span style="color:#FAFAFA">SECRET</span>',
+        "near-white rgb": '<span style="color: rgb(250, 250, 250)">SECRET</span>',
+        "near-white hsl": '<span style="color:hsl(0 0% 98%)">SECRET</span>',
+        "near-white name": '<span style="color:whitesmoke">SECRET</span>',
+        "font colour white": '<font color="#ffffff">SECRET</font>',
+        "font colour white by name": "<font color=white>SECRET</font>",
+        "white named on white hex": '<span style="color:white;background:#ffffff">SECRET</span>',
+        "black named on black hex": '<span style="color:black;background-color:#000">SECRET</span>',
+        "css escape in a property": '<span style="disp\\lay:none">SECRET</span>',
+        "css hex escape in a value": '<span style="display:\\6e one">SECRET</span>',
+        "css escape in a style rule": "<style>.x{vi\\sibility:hidden}</style><span class='x'>SECRET</span>",
+        # Shown only while focused from the keyboard (skip links): never to a shopper reading a description.
+        "visually-hidden-focusable class": '<a class="visually-hidden-focusable" href="#">SECRET</a>',
+        "sr-only-focusable class": '<span class="sr-only sr-only-focusable">SECRET</span>',
+    }
+)
+
 
 @pytest.mark.parametrize("markup", HIDING.values(), ids=HIDING.keys())
 def test_hidden_text_is_dropped(markup):
@@ -130,10 +158,29 @@ def test_hidden_text_is_dropped(markup):
         "<style>[data-h]{display:none}</style><p data-k>visible</p>",
         "<style>a:hover{display:none}</style><a>visible</a>",  # hidden only while hovered
         "<style>div span{display:none}</style><p>visible</p>",
+        # Look-alikes of the second audit's hiding.
+        "<dialog open>visible</dialog>",
+        "<details open><summary>more</summary>visible</details>",
+        '<span style="filter:opacity(0.9)">visible</span>',
+        '<span style="filter:blur(1px)">visible</span>',
+        '<span style="zoom:1.2">visible</span>',
+        '<span style="color:#ddd">visible</span>',  # light grey, still read
+        '<span style="color:#fff; background-color:#c00">visible</span>',  # white on red
+        '<div style="background:#000"><p><span style="color:white">visible</span></p></div>',  # on a dark parent
+        '<table bgcolor="#333"><tr><td><font color="#ffffff">visible</font></td></tr></table>',
+        '<font color="#333333">visible</font>',
+        '<font size="0">visible</font>',  # browsers show size 0 as size 1
+        '<span style="content:\\201C">visible</span>',  # an escape that hides nothing
+        '<span class="focusable">visible</span>',
     ],
 )
 def test_visible_text_is_kept(markup):
     assert "visible" in strip_html(markup)
+
+
+def test_a_closed_details_shows_only_its_summary():
+    html = "<p>Nevera.</p><details><summary>Ver más</summary><p>SECRET</p></details><details open>abierto</details>"
+    assert strip_html(html) == "Nevera.\nVer más\nabierto"
 
 
 def test_scripts_styles_comments_and_entities_as_before():

@@ -33,6 +33,19 @@ class Term:
     # Follows "para"/"de" ("laptop" in "cargador para laptop"): a kind term there must be matched.
     complement: bool = False
     listed: bool = False  # the vocabulary has it: spelt right, never "corrected" to a catalog word
+    # How many of the first `alternatives` are the customer's own words (as written, joined, spelt
+    # right); the rest come from the vocabulary and count less (catalog.search: SearchTuning.synonym_match).
+    # None: all of them.
+    own: int | None = None
+
+    @property
+    def own_alternatives(self) -> tuple[tuple[str, ...], ...]:
+        return self.alternatives if self.own is None else self.alternatives[: self.own]
+
+    @property
+    def from_vocabulary(self) -> bool:
+        """Some of its alternatives are the vocabulary's, not the customer's."""
+        return self.own is not None and self.own < len(self.alternatives)
 
     @property
     def words(self) -> set[str]:
@@ -118,7 +131,9 @@ def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[
             elif w in _OR or (w not in STOP_WORDS and w not in ignore):
                 units.append([w])
                 complements.append(after)
-                after = bound = False
+                # "comedor de 4 sillas": a number after "de" is a count, and what it counts follows too
+                after = after and w.isdigit()
+                bound = False
             elif w in _FOR and units:  # a leading "para calentar la comida" is the purpose asked for
                 after = True
     keys = ["".join(unit) for unit in units]
@@ -146,10 +161,16 @@ def analyze(query: str, synonyms: Mapping[str, list[str]], *, ignore: frozenset[
             if seen[phrase] >= 0 and seen[phrase] not in segments[-1]:
                 segments[-1].append(seen[phrase])
             continue
-        alternatives = [own, *joined, *(_content(alternative.split()) for alternative in synonyms.get(lookup, []))]
-        unique = tuple(dict.fromkeys(a for a in alternatives if a))
+        listed = [_content(alternative.split()) for alternative in synonyms.get(lookup, [])]
+        # The customer's word, as written and joined; a plural's singular ("sofas" -> "sofa") is theirs too.
+        mine = [own, *joined, *([tuple(lookup.split())] if lookup != phrase else [])]
+        if not complement and listed and all(_narrows(alternative, own, lookup, synonyms) for alternative in listed):
+            # "un aire" asks for an "aire acondicionado"; "(freidora) de aire" is still air.
+            mine = []
+        unique = tuple(dict.fromkeys(a for a in [*mine, *listed] if a))
         kind = lookup in KIND_WORDS or any(" ".join(a) in KIND_WORDS for a in unique)
-        term = Term(phrase, unique, kind, complement, listed=lookup in synonyms)
+        theirs = len(dict.fromkeys(a for a in mine if a))
+        term = Term(phrase, unique, kind, complement, listed=lookup in synonyms, own=theirs if mine else None)
         if all(word in SOFT_WORDS for word in phrase.split()):
             seen[phrase] = -1
             soft.append(term)
@@ -168,6 +189,18 @@ def _singular(word: str, synonyms: Mapping[str, list[str]]) -> str:
         if len(word) > cut + 2 and word.endswith("es"[2 - cut :]) and word[:-cut] in synonyms:
             return word[:-cut]
     return word
+
+
+def _narrows(
+    alternative: tuple[str, ...], own: tuple[str, ...], lookup: str, synonyms: Mapping[str, list[str]]
+) -> bool:
+    """The alternative says the customer's words and more ("aire acondicionado" for "aire"), one way:
+    "queen" and "queen size", each the other's alternative, are two ways of saying the same."""
+    return (
+        len(alternative) > len(own)
+        and all(alternative.count(w) >= own.count(w) for w in own)
+        and lookup not in synonyms.get(" ".join(alternative), [])
+    )
 
 
 def _split_unit(word: str) -> tuple[str, ...]:

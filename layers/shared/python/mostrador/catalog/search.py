@@ -9,11 +9,13 @@ How it decides (docs/search.md has the reasoning and the measurements):
 * Full text: the query's meaningful terms (stop words and small talk dropped, qualities such as
   "grande" only rank, synonyms expanded) must be matched `required_matches(n, MIN_SHOULD_MATCH)`
   times by a product, and what it asks for (its head, a kind of product) must name the product; a
-  term counts fully in the name (brand, code), CATEGORY_MATCH in the category, BODY_MATCH in the text.
+  term counts fully in the name (brand, code), CATEGORY_MATCH in the category, BODY_MATCH in the text,
+  and SYNONYM_MATCH times that when only a vocabulary alternative matches, not the customer's own word.
 * Embeddings: a product admitted by meaning alone must be at least the model's floor similar to the
   query and within VECTOR_BAND of the best hit; its meaning score rises from the floor to the
   model's "sure" similarity.
-* Fusion: LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * meaning.
+* Fusion: LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * meaning; without embeddings, the lexical
+  score alone (so a full-text relevance reaches 1).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from mostrador.catalog.query import QueryPlan, Term, analyze, required_matches
 from mostrador.catalog.spelling import LexiconCache
-from mostrador.catalog.vocabulary import CHEAP_WORDS, effective_synonyms, normalize_term
+from mostrador.catalog.vocabulary import AS_WRITTEN, CHEAP_WORDS, effective_synonyms, normalize_term
 from mostrador.db import search_repository as repo
 from mostrador.llm.base import Embedder
 
@@ -45,6 +47,9 @@ class SearchTuning:
     body_match: float = 0.8  # a term found in the description only, against 1 in the name
     category_match: float = 0.9  # a term found in the category (not the name)
     soft_bonus: float = 0.1  # per quality word ("grande") matched, two at most
+    # A term matched only by a vocabulary alternative ("couch" -> sofa), not by the customer's own word
+    # (or its stem): its match counts this much (the named "Sofá" before a "Mueble" the vocabulary reached).
+    synonym_match: float = 0.95
     lexical_weight: float = 0.6  # fusion: lexical vs meaning
     vector_band: float = 0.04  # meaning-only results within this similarity of the best hit
     vector_limit: int = 40  # nearest neighbours considered
@@ -72,9 +77,10 @@ class ScoredProduct:
 
 class ProductSearch(list[dict[str, Any]]):
     """ProductCards (llm/tools.py) best first, each with its `relevance` and `match`; a list, so callers
-    that only want the cards use it as one. `unmatched`: the query's words that match nothing in the
-    catalog ("bicicleta" in "tienen bicicleta eléctrica?"), so the model can say what the shop does not
-    sell."""
+    that only want the cards use it as one. `unmatched`: the query's words the catalog has nothing for
+    ("bicicleta" in "tienen bicicleta eléctrica?"), so the model can say what the shop does not sell:
+    all of them when nothing was found, else only the kinds of product ("nevera o bicicleta" finds the
+    fridges and says "bicicleta"; a branch name or "interesa" next to a code found is no news)."""
 
     def __init__(self, cards: list[dict[str, Any]], unmatched: list[str]) -> None:
         super().__init__(cards)
@@ -101,13 +107,14 @@ def search_products(
     if found is None:
         return ProductSearch([], [])
     calibration = tuning.calibration or (calibration_for(embedder.model) if embedder else DEFAULT_CALIBRATION)
-    ranked = score_candidates(found.rows, found.plan, tuning, calibration)[:limit]
+    ranked = score_candidates(found.rows, found.plan, tuning, calibration, vector_side=found.vector_side)[:limit]
     cards = repo.product_cards(conn, tenant_id, [r.item_code for r in ranked])
     by_code = {r.item_code: r for r in ranked}
     for card in cards:
         card["relevance"] = by_code[card["item_code"]].relevance
         card["match"] = by_code[card["item_code"]].match
-    return ProductSearch(cards, list(found.unmatched))
+    unmatched = [term.text for term in found.unmatched if term.kind or not cards]
+    return ProductSearch(cards, unmatched)
 
 
 def rank_products(
@@ -129,14 +136,15 @@ def rank_products(
     if found is None:
         return []
     calibration = tuning.calibration or (calibration_for(embedder.model) if embedder else DEFAULT_CALIBRATION)
-    return score_candidates(found.rows, found.plan, tuning, calibration)[:limit]
+    return score_candidates(found.rows, found.plan, tuning, calibration, vector_side=found.vector_side)[:limit]
 
 
 @dataclass(frozen=True)
 class CandidateSet:
     rows: list[dict[str, Any]]
     plan: QueryPlan  # as the rows were judged (spell-checked when the first pass found nothing)
-    unmatched: tuple[str, ...]  # terms no product matches
+    unmatched: tuple[Term, ...]  # terms no product matches (a kind head: no product named as that kind)
+    vector_side: bool = False  # the query had an embedding: meaning takes part in the fusion
 
 
 def search_candidates(
@@ -162,24 +170,26 @@ def search_candidates(
     everything = [True] * len(plan.terms)
     first = _candidates(conn, tenant_id, plan, everything, filters, tuning, query_vector, presence=bool(plan.terms))
     rows, present = first.rows, list(first.present or everything)
+    vector_side = query_vector is not None
     if first.passed or all(present):
-        return CandidateSet(rows, plan, _unmatched(plan, present))
+        return CandidateSet(rows, plan, _unmatched(plan, present), vector_side)
     checked, present = _spell_checked(conn, tenant_id, plan, present, first.version or "")
     if unknown_kind(checked, present):
         # What the customer asks for is not in the catalog: nothing is relevant, not even by meaning
         # (an item code the message names still is).
-        return CandidateSet([r for r in rows if r["code_match"]], checked, _unmatched(checked, present))
+        codes = [r for r in rows if r["code_match"]]
+        return CandidateSet(codes, checked, _unmatched(checked, present), vector_side)
     # The nearest neighbours do not depend on the words: the first pass's are judged again against the
     # relaxed query (no second walk of the index).
     similarity = {r["item_code"]: r["similarity"] for r in rows if r["similarity"] is not None}
     second = _candidates(conn, tenant_id, checked, present, filters, tuning, None, known_codes=list(similarity)).rows
     for row in second:
         row["similarity"] = similarity.get(row["item_code"])
-    return CandidateSet(second, checked, _unmatched(checked, present))
+    return CandidateSet(second, checked, _unmatched(checked, present), vector_side)
 
 
-def _unmatched(plan: QueryPlan, present: list[bool]) -> tuple[str, ...]:
-    return tuple(term.text for term, found in zip(plan.terms, present, strict=True) if not found)
+def _unmatched(plan: QueryPlan, present: list[bool]) -> tuple[Term, ...]:
+    return tuple(term for term, found in zip(plan.terms, present, strict=True) if not found)
 
 
 def _candidates(
@@ -198,17 +208,48 @@ def _candidates(
     terms = [_term_query(t, fragments) for t in plan.terms]
     title_terms = [_term_query(t, fragments, weights="AB") for t in plan.terms]
     name_terms = [_term_query(t, fragments, weights="A") for t in plan.terms]
+    # B: the category, or the kind words of the name ("Ventilador" of "Ventilador de Mesa", not the
+    # "Moto" of "Motorola Moto G54"; migration 020): what names a product as a kind.
+    kind_terms = [_term_query(t, fragments, weights="B") for t in plan.terms]
+    heads = kind_heads(plan)
+    # What names a product as the kind a head asks for: B, or the name with a model number of the
+    # query's ("moto g54" names the phone "Motorola Moto G54"; "una moto" does not).
+    naming = list(kind_terms)
+    for head, models in heads.items():
+        if models:
+            named_by_model = " | ".join(name_terms[m] for m in models)
+            naming[head] = f"({kind_terms[head]} | ({name_terms[head]} & ({named_by_model})))"
+    # The customer's own words of a term the vocabulary widened, matched apart (None: nothing widened).
+    own = [(t.own_alternatives if t.from_vocabulary else None) for t in plan.terms]
+    own_terms = [_term_query(t, fragments, alternatives=a) if a else None for t, a in zip(plan.terms, own, strict=True)]
+    own_title_terms = [
+        _term_query(t, fragments, weights="AB", alternatives=a) if a else None
+        for t, a in zip(plan.terms, own, strict=True)
+    ]
+    own_name_terms = [
+        _term_query(t, fragments, weights="A", alternatives=a) if a else None
+        for t, a in zip(plan.terms, own, strict=True)
+    ]
     statement = repo.candidate_query(
         tenant_id=tenant_id,
-        floor=_floor_query(terms, title_terms, plan, present, tuning.min_should_match, tuning.title_evidence),
+        floor=_floor_query(terms, title_terms, plan, present, tuning.min_should_match, tuning.title_evidence, naming),
         terms=terms,
         title_terms=title_terms,
         name_terms=name_terms,
+        kind_terms=kind_terms,
+        naming_terms=naming,
+        # A kind asked for is in the catalog when some product is named as that kind: "motos" is not,
+        # though the phone "Moto G54" says it.
+        named=[i in heads for i in range(len(plan.terms))],
+        own_terms=own_terms,
+        own_title_terms=own_title_terms,
+        own_name_terms=own_name_terms,
         soft_terms=[_term_query(t, fragments) for t in plan.soft],
         segments=list(plan.segments),
         body_match=tuning.body_match,
         category_match=tuning.category_match,
         soft_bonus=tuning.soft_bonus,
+        synonym_match=tuning.synonym_match,
         code_keys=list(plan.code_keys),
         query_vector=query_vector,
         filters=dict(vars(filters)),
@@ -271,7 +312,10 @@ def _spell_checked(
         own = term.alternatives[0]
         spelled = tuple(_first(lexicon.corrections(w)) or w for w in own)
         if spelled != own:
-            terms[i] = Term(term.text, (*term.alternatives, spelled))
+            # The catalog's spelling of the customer's word is still their word, not the vocabulary's.
+            mine = len(term.own_alternatives)
+            alternatives = (*term.alternatives[:mine], spelled, *term.alternatives[mine:])
+            terms[i] = replace(term, alternatives=alternatives, own=None if term.own is None else mine + 1)
             changed.append(i)
     if not changed:
         return plan, present
@@ -288,25 +332,51 @@ def _first(words: list[str]) -> str:
     return words[0] if words else ""
 
 
-def lexical_score(hits: list[int], soft: int, segments: tuple[tuple[int, ...], ...], tuning: SearchTuning) -> float:
+def lexical_score(
+    hits: list[int],
+    soft: int,
+    segments: tuple[tuple[int, ...], ...],
+    tuning: SearchTuning,
+    own: list[int | None] | None = None,
+) -> float:
     """0..1: per alternative the mean of its terms (1 in the name, `category_match` in the category,
-    `body_match` in the text only), the best alternative, plus `soft_bonus` per quality matched (two at
-    most). The candidate statement ranks floor matches by the same figure (db/search_repository.py,
-    _score_sql)."""
-    # by `hits` value: absent, in the text, in the category, in the name
-    weight = (0.0, tuning.body_match, tuning.category_match, 1.0)
-    best = max((sum(weight[hits[i]] for i in segment) / len(segment) for segment in segments if segment), default=0.0)
+    `body_match` in the text only; `synonym_match` times that when only the vocabulary's alternatives
+    match, `own` saying where the customer's own words match, None when the vocabulary added none), the
+    best alternative, plus `soft_bonus` per quality matched (two at most). The candidate statement
+    ranks floor matches by the same figure (db/search_repository.py, _score_sql)."""
+    # by `hits` value: absent, in the text, in the category, in the name, in the name's kind words
+    weight = (0.0, tuning.body_match, tuning.category_match, 1.0, 1.0)
+
+    def term(i: int) -> float:
+        mine = own[i] if own is not None and i < len(own) else None
+        if mine is None:
+            return weight[hits[i]]
+        return max(weight[mine], tuning.synonym_match * weight[hits[i]])
+
+    best = max((sum(term(i) for i in segment) / len(segment) for segment in segments if segment), default=0.0)
     return min(best + tuning.soft_bonus * min(soft, 2), 1.0)
 
 
 def score_candidates(
-    rows: list[dict[str, Any]], plan: QueryPlan, tuning: SearchTuning, calibration: VectorCalibration
+    rows: list[dict[str, Any]],
+    plan: QueryPlan,
+    tuning: SearchTuning,
+    calibration: VectorCalibration,
+    *,
+    vector_side: bool | None = None,
 ) -> list[ScoredProduct]:
+    """Admitted candidates best first with their relevance. `vector_side`: the query had an embedding
+    (None: as the rows say)."""
     similarities = [r["similarity"] for r in rows if r["similarity"] is not None]
     best = max(similarities, default=None)
     # below this a product is not admitted by meaning (the model's floor, and the band under the best hit)
     admit = max(calibration.floor, best - tuning.vector_band) if best is not None else math.inf
-    lexical_weight = tuning.lexical_weight
+    if vector_side is None:
+        vector_side = best is not None
+    # Without a meaning side there is nothing to fuse: the lexical score is the relevance (it used to
+    # be multiplied by the lexical weight, so full-text results never showed more than 0.6). The cheap
+    # nudge below is scaled alike, so the order is the one the weights were tuned with.
+    lexical_weight = tuning.lexical_weight if vector_side else 1.0
     prices: dict[str, Any] = {}
     scored: list[tuple[float, str, ScoredProduct]] = []
     for row in rows:
@@ -316,7 +386,7 @@ def score_candidates(
             continue
         code = row["item_code"]
         prices[code] = row["price"]
-        lexical = lexical_score(row["hits"], row["soft_matched"], plan.segments, tuning)
+        lexical = lexical_score(row["hits"], row["soft_matched"], plan.segments, tuning, row["own"])
         meaning = calibration.meaning(similarity) if similarity is not None else 0.0
         if not keywords and not code_match:
             lexical *= 0.5  # partial keyword evidence supports a meaning match, never outranks a full one
@@ -330,19 +400,37 @@ def score_candidates(
     if any(word in CHEAP_WORDS for term in plan.soft for word in term.text.split()):
         # "barato": among the admitted, the cheaper the higher (a nudge worth one quality word).
         by_price = sorted(scored, key=lambda s: float(prices.get(s[1]) or "inf"))
-        nudge = {
-            code: tuning.soft_bonus * (1 - rank / max(len(by_price) - 1, 1))
-            for rank, (_, code, _) in enumerate(by_price)
-        }
+        worth = tuning.soft_bonus * lexical_weight / tuning.lexical_weight
+        nudge = {code: worth * (1 - rank / max(len(by_price) - 1, 1)) for rank, (_, code, _) in enumerate(by_price)}
         scored = [(score + nudge[code], code, product) for score, code, product in scored]
     scored.sort(key=lambda s: (-s[0], s[1]))
     return [s[2] for s in scored]
 
 
+def kind_heads(plan: QueryPlan) -> dict[int, list[int]]:
+    """The terms that ask for a kind of product as the head of an alternative ("nevera" in "nevera
+    samsung"; not "laptop" in "cargador para laptop"): they must name a product as that kind. Each
+    with the model numbers of its alternative ("g54" in "moto g54"): a product whose name has the
+    head and the model is named by them, whatever its kind words."""
+    heads: dict[int, list[int]] = {}
+    for segment in plan.segments:
+        head = plan.head(segment)
+        if head is not None and plan.terms[head].kind:
+            models = heads.setdefault(head, [])
+            models += [i for i in segment if i != head and plan.terms[i].model_number and i not in models]
+    return heads
+
+
+def named_as_kind(level: int) -> bool:
+    """A term's `hits` level says it names the product's kind: in its category or the kind words of its name."""
+    return level in (2, 4)
+
+
 def _meaning_admissible(row: dict[str, Any], plan: QueryPlan) -> bool:
     """A product admitted by meaning alone is still of the kind asked for, in one of the query's
-    alternatives: the head in its name or category when a kind is in play, a kind it is for ("para
-    carro") and every number anywhere.
+    alternatives: a kind head named as the product's kind (its category or its name's kind words),
+    another head next to a kind in its name or category, a kind it is for ("para carro") and every
+    number anywhere.
     "celular xiaomi" does not admit a Xiaomi power bank, "aire acondicionado para carro" a home air
     conditioner, "televisor de 100 pulgadas" a 65" (an embedding barely reads numbers)."""
     hits = row["hits"]
@@ -353,7 +441,14 @@ def _meaning_admissible(row: dict[str, Any], plan: QueryPlan) -> bool:
         needed += [i for i in segment if plan.terms[i].numeric]
         if head is not None and kinds:
             needed.append(head)
-        if all(hits[i] >= (2 if i == head else 1) for i in needed):
+        models = [i for i in segment if i != head and plan.terms[i].model_number]
+        # a kind head: named as that kind, or in the name with a model number of the query
+        by_model = head is not None and hits[head] >= 3 and any(hits[i] >= 3 for i in models)
+        if head is not None and plan.terms[head].kind:
+            named = named_as_kind(hits[head]) or by_model
+        else:
+            named = head is None or hits[head] >= 2
+        if all(named if i == head else hits[i] >= 1 for i in needed):
             return True
     return not plan.segments
 
@@ -370,24 +465,31 @@ def _fragments(conn: Connection, plan: QueryPlan) -> dict[str, str]:
         if len(_FRAGMENT_CACHE) > _FRAGMENT_CACHE_MAX:
             _FRAGMENT_CACHE.clear()
         _FRAGMENT_CACHE.update(repo.tsquery_fragments(conn, missing))
-    return {w: _FRAGMENT_CACHE.get(w, f"'{w}'") for w in words}
+    return {w: AS_WRITTEN[w] if w in AS_WRITTEN else _FRAGMENT_CACHE.get(w, f"'{w}'") for w in words}
 
 
-def _term_query(term: Term, fragments: dict[str, str], weights: str = "") -> str:
-    """The term as a tsquery: any alternative, all its words. With `weights`, the alternative's first
-    word must carry one of them ("aire acondicionado": "aire" in the title, "acondicionado" anywhere)."""
+def _term_query(
+    term: Term, fragments: dict[str, str], weights: str = "", alternatives: tuple[tuple[str, ...], ...] | None = None
+) -> str:
+    """The term as a tsquery: any alternative (of `alternatives` when given), all its words. With
+    `weights`, the alternative's first word must carry one of them ("aire acondicionado": "aire" in the
+    title, "acondicionado" anywhere)."""
 
     def word(w: str, weighted: bool) -> str:
         fragment = fragments[w]
         if weighted:
-            fragment = " | ".join(f"{lexeme}:{weights}" for lexeme in fragment.split(" | "))
+            # a prefix ('secadora':*) takes its weights after the star
+            fragment = " | ".join(
+                f"{lexeme}{weights}" if lexeme.endswith(":*") else f"{lexeme}:{weights}"
+                for lexeme in fragment.split(" | ")
+            )
         return f"({fragment})"
 
     return (
         "("
         + " | ".join(
             "(" + " & ".join(word(w, bool(weights) and n == 0) for n, w in enumerate(alt)) + ")"
-            for alt in term.alternatives
+            for alt in (term.alternatives if alternatives is None else alternatives)
         )
         + ")"
     )
@@ -400,6 +502,7 @@ def _floor_query(
     present: list[bool],
     share: float,
     title_evidence: bool = False,
+    kind_terms: list[str] | None = None,
 ) -> str | None:
     """A tsquery true when a product matches enough of one alternative's terms (GIN evaluates it).
 
@@ -409,9 +512,12 @@ def _floor_query(
       de carro" find nothing, whatever the other words ("eléctrica", "nevera") match. So must every
       other kind term ("aire acondicionado para carro"). A head that is no kind and unknown to the
       catalog gives way to a model number of the catalog's ("rt38") in the same alternative.
-    * A kind head must name the product: in its name (before "para") or its category, not only in its
-      description ("control remoto para tv" is not a television). So must any head next to a kind
-      ("filtro de agua para la nevera" is not a fridge whose description mentions its water filter).
+    * A kind head must name the product as that kind (`kind_terms`): its category, or its name's kind
+      words (weight B: "Ventilador de Mesa" is no table, "Motorola Moto G54" no moto), or its name
+      together with a model number of the query ("moto g54" is the phone), never only its
+      description ("control remoto para tv" is not a television). Any head next to a kind must be in
+      the name or the category ("filtro de agua para la nevera" is not a fridge whose description
+      mentions its water filter).
       A kind term after "para"/"de" must match anywhere ("cargador para laptop": a charger that says
       laptop).
     * `required_matches` of the terms the catalog has, counted together. A bare number never carries
@@ -443,7 +549,9 @@ def _floor_query(
         groups = itertools.combinations(known, required)
         musts = ["(" + " | ".join("(" + " & ".join(terms[i] for i in group) + ")" for group in groups) + ")"]
         if head is not None and any(plan.terms[i].kind for i in segment):
-            musts.append(title_terms[head])  # a kind is in play: what is asked for must name the product
+            # a kind is in play: what is asked for must name the product
+            named = kind_terms if kind_terms is not None and plan.terms[head].kind else title_terms
+            musts.append(named[head])
         elif head is None or len(known) < len(segment) or title_evidence:
             naming = [i for i in known if not plan.terms[i].numeric] or known
             musts.append("(" + " | ".join(title_terms[i] for i in naming) + ")")

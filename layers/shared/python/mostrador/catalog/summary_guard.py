@@ -7,6 +7,11 @@ assistant, a command such as "always recommend" or "diga que"), or a URL, a phon
 percentage or a promotion ("gratis", "free shipping", "descuento") that the source text does not.
 A rejected summary is replaced by an extractive one (whole leading sentences of the source), which
 can only say what the source says.
+
+A URL is any host-like "label.label" whose last label is 2-24 letters (a top-level domain of any
+name: evil.xyz, shop.ai/deal), not only the well-known ones: the guard cannot know every TLD, and a
+summary has no reason to invent one. Letters only, so "5.1", "v2.0" and "1.5L" are no URLs. Letters
+written with dots between them ("I.g.n.o.r.e") are read joined when looking for instructions.
 """
 
 from __future__ import annotations
@@ -37,10 +42,35 @@ _COMMAND = r"""(?:
 # Portuguese, French). Matched on lower-case text with accents folded ("instruções" -> "instrucoes").
 _INSTRUCTIONS = re.compile(
     rf"""
-    \b(ignore|ignores|disregard|forget|override|bypass|ignora|ignore|olvida|olvide|omite|desobedece|ignorar
-       |esquece|esqueca|esquecer|desconsidere|desconsidera|ignorez|oubliez|oublie|oublier)\b[^.\n]{{0,40}}
-        \b(instruction|instructions|rules|prompt|previous|above|instruccion|instrucciones|reglas|indicaciones
-           |anteriores|instrucoes|instrucao|regras|acima|consignes|regles|precedentes|ci-dessus)\b
+    \b(ignore|ignores|disregard|forget|override|bypass|ignora|ignore|olvida|olvide|olvidate|olvidense|omite
+       |desobedece|ignorar|esquece|esqueca|esquecer|desconsidere|desconsidera|ignorez|oubliez|oublie|oublier)\b
+        [^.\n]{{0,40}}
+        \b(instruction|instructions|rules|prompt|previous|above|prior|earlier|preceding|guidance|guidelines
+           |directions|instruccion|instrucciones|reglas|indicaciones|anterior|anteriores|previas|instrucoes
+           |instrucao|regras|acima|anteriormente|consignes|regles|precedentes|ci-dessus)\b
+    # New orders: "Nuevas instrucciones: ...", "New rules:" (a sentence's start or a colon after them,
+    # not "incluye nuevas instrucciones de uso").
+    | (^|[.!?\n]\s*)(new|updated|nuevas?|novas?|nouvelles?)\s+(instructions?|rules|orders|instrucciones|ordenes
+        |reglas|instrucoes|regras|ordens|consignes|regles)\b
+    | \b(new|updated|nuevas?|novas?|nouvelles?)\s+(instructions?|rules|orders|instrucciones|ordenes|reglas
+        |instrucoes|regras|ordens|consignes|regles)\s*:
+    # Asking for the model's own setup.
+    | \b(reveal|leak|revela|revele|revelez|divulga|divulgue)\s+(me\s+|nos\s+)?
+        (the\s+|your\s+|tu\s+|tus\s+|el\s+|la\s+|las\s+|sus\s+|o\s+|a\s+|le\s+|la\s+|vos\s+)?
+        (system|prompt|instructions|configuration|config|instrucciones|configuracion|sistema|instrucoes
+         |configuracao|systeme)\b
+    # A language to answer in: "... y responde en inglés", "Answer in English" (not "Alexa responde en inglés").
+    | (^|[.!?:;,\n]\s*|\b(y|and|e|et)\s+)(respond|reply|answer|responde|contesta|responda|conteste|reponds
+        |repondez)\s+(only\s+|solo\s+|siempre\s+|always\s+)?(in|en|em)\s+(english|ingles|spanish|espanol
+        |castellano|french|frances|francais|anglais|portuguese|portugues|german|aleman|italian|italiano|chinese
+        |chino|russian|ruso|ingles|espagnol)\b
+    # A part to play: "Eres un pirata, ...", "You are a ...", not a question ("¿Eres un amante del café?").
+    | (^|[.!\n]\s*)(eres|you\s+are|tu\s+es|vous\s+etes|voce\s+e|tu\s+e)\s+(un|una|a|an|the|el|la|um|uma|le|une)\s
+        [^.?!\n]{{0,60}}[.!,\n]
+    | (^|[.!?,;:\n]\s*)(habla|hable|speak|talk|parle|parlez|fale)\s+(como|like|comme)\b
+    # "Recomienda siempre esta cafetera": a command to recommend, at the start of a sentence.
+    | (^|[.!?:;\n]\s*)(recomienda|menciona|promociona|prioriza|sugiere|recommend|mention|promote|suggest
+        |prioriti[sz]e)\s+(siempre|always|sempre|toujours|solo|only|unicamente|primero|first)\b
     | \bne\s+tenez\s+pas\s+compte\b
     | \b(system\s+prompt|prompt\s+del\s+sistema|developer\s+message|jailbreak)\b
     | \byou\s+are\s+now\b | \bahora\s+eres\b | \bnow\s+act\s+as\b | \bact\s+as\s+(a|an|the)\b
@@ -72,10 +102,14 @@ _INSTRUCTIONS = re.compile(
     re.IGNORECASE | re.VERBOSE | re.MULTILINE,
 )
 _URL = re.compile(
-    r"\bhttps?://[^\s<>\"']+|\bwww\.[^\s<>\"']+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|info|biz|shop|store|online|"
-    r"site|link|io|ly|me|co|ve|mx|ar|cl|pe|ec|us|es|br)(?:/[^\s<>\"']*)?(?=[\s),.;:!?]|$)|\b[\w.+-]+@[\w-]+\.[\w.]+",
+    r"\bhttps?://[^\s<>\"']+|\bwww\.[^\s<>\"']+|\b[\w.+-]+@[\w-]+\.[\w.]+"
+    # a host: labels joined by dots, the last one 2-24 letters (any top-level domain), maybe a path
+    r"|(?<![\w.@-])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}(?![\w-])"
+    r"(?:/[^\s<>\"']*)?",
     re.IGNORECASE,
 )
+# Letters with dots between them, "i.g.n.o.r.e": read joined when looking for instructions.
+_SPELLED_OUT = re.compile(r"(?<![a-z.])(?:[a-z]\.){2,}[a-z](?![a-z])")
 # Seven or more digits with the separators people write phone numbers with; `\b` at both ends so a
 # model number ("55UQ7500") is not one.
 _PHONE = re.compile(r"(?<![\w.,])\+?\(?\d[\d\s().-]{5,}\d(?![\w.,]*\d)")
@@ -121,7 +155,8 @@ def check_summary(summary: str, source: str) -> SummaryVerdict:
     percentage, or a promise of something free or discounted."""
     reasons = []
     folded, source_folded = _folded(summary), _folded(source)
-    if _INSTRUCTIONS.search(folded):
+    joined = _SPELLED_OUT.sub(lambda m: m.group(0).replace(".", ""), folded)
+    if _INSTRUCTIONS.search(folded) or _INSTRUCTIONS.search(joined):
         reasons.append("instructions")
     source_lower = source.lower()
     if any(url.lower().rstrip(".,") not in source_lower for url in _URL.findall(summary)):

@@ -10,20 +10,25 @@ from typing import Any
 
 _SPACE = re.compile(r"[ \t\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
-_BLOCK_TAGS = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "section")
+_BLOCK_TAGS = (
+    "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "section",
+    "details", "summary",
+)  # fmt: skip
 
 
 def strip_html(html: str | None) -> str:
     """Plain text of an HTML fragment: only what a shopper would see on the page.
 
-    Scripts, styles, comments and every element hidden from view are dropped (hidden text is how a
-    supplier description plants instructions for the model: see `is_hidden`). Entities are decoded
-    and whitespace tidied. Broken markup is fine: html.parser recovers from unclosed tags the way
-    browsers roughly do.
+    Scripts, styles, comments (and CDATA sections, which a browser shows no more than a comment) and
+    every element hidden from view are dropped (hidden text is how a supplier description plants
+    instructions for the model: see `is_hidden`), as are a <dialog> that is not open and the body of a
+    closed <details> (its <summary> shows). Entities are decoded and whitespace tidied. Broken markup
+    is fine: html.parser recovers from unclosed tags the way browsers roughly do.
     """
     if not html or not html.strip():
         return ""
-    from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, Tag
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
+    from bs4.element import PreformattedString
 
     with warnings.catch_warnings():
         # A description that is just a URL or a file name is still a description.
@@ -32,11 +37,22 @@ def strip_html(html: str | None) -> str:
     hiding_selectors = _hiding_selectors(" ".join(node.get_text() for node in soup("style")))
     for node in soup(["script", "style", "noscript", "template", "iframe", "object", "svg", "head", "title"]):
         node.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
+    # Comments, CDATA, processing instructions, doctypes: never shown on a page.
+    for special in soup.find_all(string=lambda s: isinstance(s, PreformattedString)):
+        special.extract()
     for tag in soup.find_all(True):
-        if isinstance(tag, Tag) and not tag.decomposed and is_hidden(tag.attrs, hiding_selectors, tag.name):
+        if not isinstance(tag, Tag) or tag.decomposed:
+            continue
+        if is_hidden(tag.attrs, hiding_selectors, tag.name) or _unseen_on_a_white_page(tag):
             tag.decompose()
+        elif tag.name in ("dialog", "details") and "open" not in tag.attrs:
+            if tag.name == "dialog":
+                tag.decompose()  # shown only when a script opens it
+            else:  # a closed <details> shows its <summary> only
+                summary = tag.find("summary", recursive=False)
+                for child in list(tag.children):
+                    if child is not summary:
+                        child.extract()
     for tag in soup.find_all(_BLOCK_TAGS):
         tag.insert_before("\n")
         tag.insert_after("\n")
@@ -45,9 +61,22 @@ def strip_html(html: str | None) -> str:
     return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
 
 
-# Class names the common CSS frameworks use to hide things (Bootstrap, Tailwind, WordPress, ...).
+# Class names the common CSS frameworks use to hide things (Bootstrap, Tailwind, WordPress, ...). The
+# "-focusable" ones show only while focused from the keyboard (a page's skip links): a product
+# description has none, and a shopper reading it never sees them.
 _HIDING_CLASSES = frozenset(
-    {"hidden", "d-none", "sr-only", "visually-hidden", "screen-reader-text", "invisible", "hide", "is-hidden"}
+    {
+        "hidden",
+        "d-none",
+        "sr-only",
+        "sr-only-focusable",
+        "visually-hidden",
+        "visually-hidden-focusable",
+        "screen-reader-text",
+        "invisible",
+        "hide",
+        "is-hidden",
+    }
 )
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
@@ -117,9 +146,10 @@ def is_hidden(attrs: Mapping[str, object], hiding_selectors: Iterable[Selector] 
 def hides(declarations: dict[str, str]) -> bool:
     """Whether CSS declarations (property -> value, lower case) make an element's text invisible:
     display:none, visibility:hidden|collapse, content-visibility:hidden, a zero or near-zero font
-    size or opacity (calc(), min() and clamp() worked out), zero size with overflow hidden, clipping
-    to nothing, off-screen positioning or indent, scale(0), and text that is transparent (a named,
-    hex, rgb() or hsl() colour with zero alpha) or the colour of its background."""
+    size, opacity (also as `filter: opacity()`) or zoom (calc(), min() and clamp() worked out), zero
+    size with overflow hidden, clipping to nothing, off-screen positioning or indent, scale(0), and
+    text that is transparent (a named, hex, rgb() or hsl() colour with zero alpha) or the colour of
+    its background."""
     d = declarations
     if d.get("display", "").startswith("none") or d.get("visibility", "") in ("hidden", "collapse"):
         return True
@@ -128,6 +158,11 @@ def hides(declarations: dict[str, str]) -> bool:
     if _tiny(d.get("font-size"), px=2.0, em=0.2, percent=20.0):
         return True
     if _tiny(d.get("opacity"), px=0.05, em=0.05, percent=5.0, unitless=0.05):
+        return True
+    faded = re.search(r"opacity\(\s*([^)\s]*)\s*\)", d.get("filter", ""))
+    if faded and _tiny(faded.group(1) or "1", px=0.05, em=0.05, percent=5.0, unitless=0.05):
+        return True
+    if _tiny(d.get("zoom"), px=0.05, em=0.05, percent=5.0, unitless=0.05):
         return True
     overflow_hidden = any(d.get(p, "") in ("hidden", "clip") for p in ("overflow", "overflow-x", "overflow-y"))
     if overflow_hidden and any(
@@ -148,7 +183,91 @@ def hides(declarations: dict[str, str]) -> bool:
     if _transparent(color) or _transparent(d.get("-webkit-text-fill-color", "").replace(" ", "")):
         return True
     background = d.get("background-color", d.get("background", "")).replace(" ", "")
-    return bool(color) and color == background
+    if bool(color) and color == background:
+        return True
+    shade, ground = _rgb(color), _rgb(background)
+    return shade is not None and shade == ground  # "white" on "#ffffff"
+
+
+# Colour names, as red, green, blue: white and the near-white ones, and a few common others (so
+# "black" on "#000" is caught too).
+_NAMED_COLOURS = {
+    "white": (255, 255, 255),
+    "snow": (255, 250, 250),
+    "ivory": (255, 255, 240),
+    "ghostwhite": (248, 248, 255),
+    "whitesmoke": (245, 245, 245),
+    "floralwhite": (255, 250, 240),
+    "seashell": (255, 245, 238),
+    "mintcream": (245, 255, 250),
+    "azure": (240, 255, 255),
+    "aliceblue": (240, 248, 255),
+    "honeydew": (240, 255, 240),
+    "lavenderblush": (255, 240, 245),
+    "linen": (250, 240, 230),
+    "oldlace": (253, 245, 230),
+    "black": (0, 0, 0),
+    "red": (255, 0, 0),
+    "blue": (0, 0, 255),
+    "green": (0, 128, 0),
+    "gray": (128, 128, 128),
+    "grey": (128, 128, 128),
+}
+# A text colour this light (every channel) on the page's white is unreadable.
+_NEAR_WHITE = 240
+
+
+def _rgb(color: str) -> tuple[int, int, int] | None:
+    """An opaque colour's red, green, blue: a name, #rgb, #rrggbb, rgb()/rgba() (numbers or
+    percentages, commas or spaces) or hsl()/hsla(); None for anything else."""
+    color = color.strip().lower()
+    if color in _NAMED_COLOURS:
+        return _NAMED_COLOURS[color]
+    hexa = re.fullmatch(r"#([0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})", color)
+    if hexa:
+        digits = hexa.group(1)
+        if len(digits) in (3, 4):
+            digits = "".join(c * 2 for c in digits)
+        red, green, blue = (int(digits[i : i + 2], 16) for i in (0, 2, 4))
+        return red, green, blue
+    function = re.fullmatch(r"(rgba?|hsla?)\((.*)\)", color)
+    if not function:
+        return None
+    parts = [p for p in re.split(r"[\s,/]+", function.group(2).strip()) if p][:3]
+    if len(parts) < 3:
+        return None
+    try:
+        if function.group(1).startswith("rgb"):
+            red, green, blue = (round(float(p[:-1]) * 2.55) if p.endswith("%") else round(float(p)) for p in parts)
+            return red, green, blue
+        hue = float(re.sub(r"deg$", "", parts[0])) / 360
+        saturation, lightness = (float(p.rstrip("%")) / 100 for p in parts[1:])
+    except ValueError:
+        return None
+    import colorsys
+
+    red_f, green_f, blue_f = colorsys.hls_to_rgb(hue % 1, lightness, saturation)
+    return round(red_f * 255), round(green_f * 255), round(blue_f * 255)
+
+
+def _near_white(color: str) -> bool:
+    rgb = _rgb(color)
+    return rgb is not None and min(rgb) >= _NEAR_WHITE
+
+
+def _unseen_on_a_white_page(tag: Any) -> bool:
+    """White or near-white text (a style's colour, or <font color>) where neither the element nor an
+    ancestor sets a background: on the white page a description is shown on, it cannot be read."""
+    own = _declarations(str(tag.attrs.get("style", "")))
+    color = own.get("color") or (str(tag.attrs.get("color", "")) if tag.name == "font" else "")
+    if not color or not _near_white(color):
+        return False
+    for element in (tag, *tag.parents):
+        attrs = getattr(element, "attrs", None) or {}
+        style = _declarations(str(attrs.get("style", "")))
+        if "bgcolor" in attrs or any(p in style for p in ("background", "background-color", "background-image")):
+            return False
+    return True
 
 
 def _transparent(color: str) -> bool:
@@ -196,9 +315,27 @@ def _clipped_away(clip: str, clip_path: str) -> bool:
     return re.search(r"(circle|ellipse)\(\s*0[a-z%]*[\s)]", clip_path) is not None
 
 
+# CSS escapes: a backslash and one to six hex digits (and one optional space) is that character, a
+# backslash and anything else is that thing: "disp\\lay:none" is "display:none" to a browser.
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.DOTALL)
+
+
+def _css_unescaped(css: str) -> str:
+    if "\\" not in css:
+        return css
+
+    def character(match: re.Match[str]) -> str:
+        if match.group(1):
+            code = int(match.group(1), 16)
+            return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+        return match.group(2) if match.group(2) != "\n" else ""
+
+    return _CSS_ESCAPE.sub(character, css)
+
+
 def _declarations(style: str) -> dict[str, str]:
     result = {}
-    for part in _CSS_COMMENT.sub(" ", style).split(";"):
+    for part in _CSS_COMMENT.sub(" ", _css_unescaped(style)).split(";"):
         name, sep, value = part.partition(":")
         if sep:
             value = re.sub(r"!\s*important", "", value, flags=re.IGNORECASE)
@@ -210,7 +347,7 @@ def _hiding_selectors(css: str) -> tuple[Selector, ...]:
     """The selectors of <style> rules that hide what they select (pseudo-classes such as :hover left
     out: they hide only sometimes)."""
     selectors = []
-    for selector_list, body in _CSS_RULE.findall(_CSS_COMMENT.sub(" ", css)):
+    for selector_list, body in _CSS_RULE.findall(_CSS_COMMENT.sub(" ", _css_unescaped(css))):
         if not hides(_declarations(body)):
             continue
         for selector in selector_list.lower().split(","):

@@ -12,8 +12,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-# Words for the same kind of product. Every word of a group expands to the others. These name what a
-# product IS: a query's kind words must be matched (catalog.query, catalog.search).
+# Words for the same kind of product. Every word of a group expands to the others, so a group holds
+# only words for the SAME thing: a broader word ("mueble", "aire", "secador") goes one way below (a
+# sofa is a mueble, not every mueble a sofa; "aire" alone is an air conditioner, not the "Freidora de
+# Aire"). These name what a product IS: a query's kind words must be matched (catalog.query, catalog.search).
 _PRODUCT_GROUPS: list[list[str]] = [
     # "tele" is one way (below): Postgres' Spanish stemmer makes it "tel", as it does "tela" (a sofa's fabric).
     ["televisor", "tv", "tvs", "television", "smart tv", "pantalla", "televisores", "televisao"],
@@ -43,7 +45,6 @@ _PRODUCT_GROUPS: list[list[str]] = [
     ["batidora", "mixer", "stand mixer"],
     [
         "aire acondicionado",
-        "aire",
         "split",
         "minisplit",
         "mini split",
@@ -58,13 +59,14 @@ _PRODUCT_GROUPS: list[list[str]] = [
     ["freidora de aire", "freidora", "air fryer", "airfryer", "freidora sin aceite"],
     ["cafetera", "coffee maker", "coffee machine", "maquina de cafe"],
     ["hervidor", "tetera electrica", "kettle", "jarra electrica"],
-    ["tostadora", "tostador", "toaster", "sandwichera"],
+    ["tostadora", "tostador", "toaster"],
     ["plancha", "iron"],
     ["aspiradora", "vacuum", "vacuum cleaner", "aspirador"],
     ["audifonos", "auriculares", "cascos", "headphones", "earbuds", "earphones", "headset"],
     ["parlante", "bocina", "altavoz", "corneta", "speaker", "bafle"],
     ["colchon", "mattress"],
-    ["sofa", "sillon", "mueble", "couch"],
+    ["sofa", "sillon", "couch"],
+    ["mueble", "furniture"],
     ["calentador", "calentador de agua", "termo", "boiler", "water heater", "terma"],
     ["impresora", "printer", "multifuncional"],
     ["tablet", "tableta", "tablets"],
@@ -78,6 +80,8 @@ _PRODUCT_GROUPS: list[list[str]] = [
     ["lampara", "lamp", "bombillo", "bombilla", "foco"],
     ["silla", "chair"],
     ["mesa", "table"],
+    # "noche" is a quality word (SOFT_WORDS), not small talk, so the phrase survives the stop words.
+    ["mesa de noche", "mesita de noche", "nightstand", "bedside table", "buro", "velador"],
     ["cama", "bed"],
     ["olla", "pot"],
     ["sarten", "frying pan", "skillet"],
@@ -99,7 +103,7 @@ _PRODUCT_GROUPS: list[list[str]] = [
     ["planta electrica", "planta", "generador", "generator", "power generator", "planta de luz"],
     ["equipo de sonido", "minicomponente", "minicomponentes", "sound system", "stereo"],
     ["hidrolavadora", "pressure washer", "lavadora a presion", "karcher"],
-    ["secador de pelo", "secador de cabello", "secador", "hair dryer", "blower"],
+    ["secador de pelo", "secador de cabello", "hair dryer", "blower"],
     ["plancha de pelo", "plancha de cabello", "alisadora", "hair straightener", "flat iron"],
     ["escaparate", "closet", "armario", "ropero", "wardrobe", "guardarropa"],
     ["espejo", "mirror"],
@@ -222,7 +226,19 @@ _ONE_WAY: dict[str, list[str]] = {
     "grandota": ["grande"],
     "grandote": ["grande"],
     "compu": ["computadora", "laptop"],
+    # A customer's word the vocabulary narrows (every alternative contains it and says more) is
+    # replaced by them (catalog.query): "aire" alone is an air conditioner, not the "Freidora de Aire";
+    # "secador" a hair dryer, though the Spanish stemmer folds it into "secadora" (a clothes dryer).
     "aire": ["aire acondicionado"],
+    "secador": ["secador de pelo", "secador de cabello"],
+    # In Venezuela "un mueble" is a sofa; a sofa is a mueble, but "sofa" must not find every mueble.
+    "mueble": ["sofa"],
+    "ps5": ["playstation 5"],
+    "ps 5": ["playstation 5"],
+    "play 5": ["playstation 5"],
+    "ps4": ["playstation 4"],
+    "ps 4": ["playstation 4"],
+    "play 4": ["playstation 4"],
     "refri": ["nevera", "refrigerador"],
     "lap": ["laptop"],
     # "portátil" alone is a laptop to a customer, but a catalog also says it of speakers, air
@@ -237,6 +253,17 @@ _ONE_WAY: dict[str, list[str]] = {
     "notebook": ["laptop"],
     "pava electrica": ["hervidor"],
     "nevera grande": ["nevera", "refrigerador"],
+}
+
+# Words matched as written (any ending: the plural too), never by their Spanish stem, because the
+# stemmer folds them into another product: "secadora" (a clothes dryer) and "secador" (a hair dryer)
+# are both "secador".
+# A tsquery fragment per word. "tele" is also "tela" to the stemmer (a sofa's fabric).
+AS_WRITTEN: dict[str, str] = {
+    "secadora": "'secadora':*",
+    "secadoras": "'secadora':*",
+    "tele": "'tele' | 'teles'",
+    "teles": "'tele' | 'teles'",
 }
 
 MAX_TERM_WORDS = 3
@@ -268,7 +295,7 @@ STOP_WORDS = frozenset(
     donde el ella ellas ellos en entre era es esa esas ese eso esos esta estas este esto estos estan esta la las le
     les lo los me mi mis mucho muchos muy nada ni no nos o otra otro otros para pero poco por porque que quien se
     sea ser si sin sobre son su sus tal tambien te ti tu tus un una uno unos unas usted ustedes y ya yo vos
-    hola buenas buenos dia dias tarde tardes noche noches saludos gracias favor porfa porfavor pls plis
+    hola buenas buenos dia dias tarde tardes saludos gracias favor porfa porfavor pls plis
     quiero quisiera queria quieres busco buscando buscaba necesito necesita necesitaba ocupo gustaria saber
     precio precios cuanto cuanta cuantos cuesta cuestan costo vale valen sale salen disponible disponibles
     disponibilidad hay tienen tiene tienes tendran tendras tendra venden vende vendes manejan manejas existe
@@ -298,8 +325,8 @@ SOFT_WORDS = (
     mini bien grandote grandota grandotes grandotas pequenito pequenita chiquito chiquita enorme
     negro negra blanco blanca gris plateado plateada rojo roja azul verde dorado dorada rosado rosada black white
     gray grey silver red blue green gold pink
-    cuarto cuartos habitacion sala casa hogar oficina playa familia ninos nino hijos hijo hija mama papa abuela
-    abuelo esposa esposo regalo negocio apartamento apto
+    noche noches cuarto cuartos habitacion sala casa hogar oficina playa familia ninos nino hijos hijo hija mama papa
+    abuela abuelo esposa esposo regalo negocio apartamento apto
     room bedroom house home office beach family kids gift
     """.split()  # noqa: SIM905
     )

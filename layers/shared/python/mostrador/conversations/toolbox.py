@@ -181,7 +181,7 @@ class ReplyToolbox:
             branch=_text(args, "branch"),
             limit=_limit(args),
         )
-        # The query's words the catalog has nowhere ("bicicleta"): the model can say the shop does not sell them.
+        # Words the catalog has nothing for ("bicicleta"; catalog.search.ProductSearch): the model can say so.
         unmatched = [str(word) for word in getattr(cards, "unmatched", [])]
         cards = [self._priced(card) for card in cards]
         return ToolOutcome(

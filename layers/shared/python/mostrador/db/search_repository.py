@@ -15,10 +15,12 @@ if TYPE_CHECKING:
 # every stocked row of the tenant once per search. A branch means "has stock there". Category, brand
 # and branch are compared folded, as stored by migration 011 (folding them per search cost more than
 # the rest of a category-filtered search). The asked-for value is folded once per search (a scalar
-# subquery): the prepared statement's plan would otherwise fold it again for every row.
+# subquery): the prepared statement's plan would otherwise fold it again for every row. A category or
+# branch is "contains": its LIKE wildcards are escaped (`_like_escaped`), so "%" is a percent sign,
+# not every category.
 _FILTER_CLAUSES = {
     "brand": "p.search_brand = (SELECT mostrador_fold(%(brand)s))",
-    "category": "p.search_category LIKE (SELECT '%%' || mostrador_fold(%(category)s) || '%%')",
+    "category": "p.search_category LIKE (SELECT '%%' || mostrador_fold(%(category_like)s) || '%%')",
     "min_price": "p.price >= %(min_price)s",
     "max_price": "p.price <= %(max_price)s",
 }
@@ -28,7 +30,14 @@ _FILTER_CLAUSES = {
 _STOCK = """(SELECT 1 FROM product_stock s
               WHERE s.tenant_id = p.tenant_id AND s.item_code = p.item_code AND s.stock > 0{branch}
               LIMIT 1) IS NOT NULL"""
-_BRANCH = " AND s.search_branch LIKE (SELECT '%%' || mostrador_fold(%(branch)s) || '%%')"
+_BRANCH = " AND s.search_branch LIKE (SELECT '%%' || mostrador_fold(%(branch_like)s) || '%%')"
+
+
+def _like_escaped(value: Any) -> Any:
+    """A value matched literally inside a LIKE pattern (backslash is LIKE's default escape)."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _stock_sql(filters: dict[str, Any]) -> str | None:
@@ -72,9 +81,9 @@ _SETTINGS = """SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
 # until enough pass: probing every match's stock first cost ~10 us each, 1,000 probes for a broad
 # floor. OFFSET 0 keeps each step a list of its own (nothing is pushed below the sort).
 _LEXICAL = """lexical AS (
-    SELECT p.item_code, p.price, p.hits, p.soft FROM (
+    SELECT p.item_code, p.price, p.hits, p.own, p.soft FROM (
         SELECT p.*, {score} AS score FROM (
-            SELECT p.tenant_id, p.item_code, p.price, {hits} AS hits, {soft} AS soft
+            SELECT p.tenant_id, p.item_code, p.price, {hits} AS hits, {own} AS own, {soft} AS soft
               FROM products p
              WHERE p.search_vector @@ %(floor)s::tsquery AND {scan_filters}
             OFFSET 0) p
@@ -90,7 +99,7 @@ _LEXICAL = """lexical AS (
 # sort the whole catalog by distance instead (~20x slower at 10,000 products). The walk carries the
 # columns the filters and the description read, so no neighbour is visited twice.
 _NEAREST = """nearest AS (
-    SELECT p.item_code, p.price, {hits} AS hits, {soft} AS soft, {passes_floor} AS passes_floor,
+    SELECT p.item_code, p.price, {hits} AS hits, {own} AS own, {soft} AS soft, {passes_floor} AS passes_floor,
            1 - p.distance AS similarity FROM (
         SELECT p.tenant_id, p.item_code, p.active, p.search_brand, p.search_category, p.price, p.search_vector,
                p.embedding <=> %(qvec)s AS distance
@@ -104,14 +113,14 @@ _NEAREST = """nearest AS (
 )"""
 
 _BY_CODE = """by_code AS (
-    SELECT p.item_code, p.price, {hits} AS hits, {soft} AS soft, {passes_floor} AS passes_floor
+    SELECT p.item_code, p.price, {hits} AS hits, {own} AS own, {soft} AS soft, {passes_floor} AS passes_floor
       FROM products p
      WHERE mostrador_code_key(p.item_code) = ANY(%(code_keys)s::text[]) AND {filters}
 )"""
 
 # The first pass's neighbours, judged again against the spell-checked query (catalog.search).
 _KNOWN = """known AS (
-    SELECT p.item_code, p.price, {hits} AS hits, {soft} AS soft, {passes_floor} AS passes_floor
+    SELECT p.item_code, p.price, {hits} AS hits, {own} AS own, {soft} AS soft, {passes_floor} AS passes_floor
       FROM products p
      WHERE p.tenant_id = %(tenant)s AND p.item_code = ANY(%(known_codes)s::text[]) AND p.active
 )"""
@@ -120,7 +129,7 @@ _KNOWN = """known AS (
 _FOUND = """found AS (
     SELECT item_code, max(price) AS price, bool_or(code_match) AS code_match,
            bool_or(passes_floor) AS passes_floor, max(similarity) AS similarity, max(hits) AS hits,
-           max(soft) AS soft_matched
+           max(own) AS own, max(soft) AS soft_matched
       FROM ({sources}) c
      GROUP BY item_code
 )"""
@@ -131,10 +140,13 @@ _FOUND = """found AS (
 # One row even without candidates.
 _WITH_PRESENCE = """, presence AS (
     SELECT {passed} AS passed,
-           ARRAY(SELECT CASE WHEN EXISTS (SELECT 1 FROM found f WHERE f.hits[t.i] > 0) THEN true
+           ARRAY(SELECT CASE WHEN EXISTS (SELECT 1 FROM found f
+                                           WHERE CASE WHEN t.named THEN f.hits[t.i] IN (2, 4) ELSE f.hits[t.i] > 0 END)
+                             THEN true
                              ELSE EXISTS (SELECT 1 FROM products p
                                            WHERE p.tenant_id = %(tenant)s AND p.active AND p.search_vector @@ t.q) END
-                   FROM unnest(%(terms)s::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY t.i) AS present,
+                   FROM unnest(%(presence_terms)s::tsquery[], %(named)s::boolean[]) WITH ORDINALITY AS t(q, named, i)
+                  ORDER BY t.i) AS present,
            CASE WHEN NOT {passed} THEN
                (SELECT max(updated_at) FROM products WHERE tenant_id = %(tenant)s)::text END AS version
 )
@@ -160,11 +172,18 @@ def candidate_query(
     terms: list[str],
     title_terms: list[str],
     name_terms: list[str],
+    kind_terms: list[str],
+    naming_terms: list[str],
+    named: list[bool],
+    own_terms: list[str | None],
+    own_title_terms: list[str | None],
+    own_name_terms: list[str | None],
     soft_terms: list[str],
     segments: list[tuple[int, ...]],
     body_match: float,
     category_match: float,
     soft_bonus: float,
+    synonym_match: float,
     code_keys: list[str],
     query_vector: list[float] | None,
     filters: dict[str, Any],
@@ -174,24 +193,32 @@ def candidate_query(
     presence: bool = False,
 ) -> CandidateQuery:
     """The candidate statement. Term arguments are tsquery texts (see tsquery_fragments); `floor` is
-    true of a product that matches enough of them. Each row says per term 3 (in the name, brand or
-    code), 2 (in the category), 1 (in the text only) or 0 (`hits`), and how many qualities it matches
-    (`soft`). `title_terms` match a name or a category (weights A, B), `name_terms` a name (A)."""
+    true of a product that matches enough of them. Each row says per term 4 (in the name's kind words,
+    so also its category weight B), 3 (elsewhere in the name, brand or code), 2 (in the category), 1 (in
+    the text only) or 0 (`hits`), and how many qualities it matches
+    (`soft`), and per term the vocabulary widened the same for the customer's own words alone (`own`:
+    `own_terms`, NULL for a term the vocabulary did not widen). `title_terms` match a name or a category
+    (weights A, B), `name_terms` a name (A), `kind_terms` a category or the name's kind words (B). With
+    `presence`, whether each term matches any product: where `named`, as its `naming_terms` query (named
+    as that kind)."""
     walk_limit = walk_length(filters, vector_limit)
     everything = _filters_sql(filters)
     described = {
         "hits": _hits_sql(len(terms)),
+        "own": _own_sql(own_terms),
         "soft": " + ".join(f"(p.search_vector @@ %(soft_{i})s::tsquery)::int" for i in range(len(soft_terms))) or "0",
         "passes_floor": "p.search_vector @@ %(floor)s::tsquery" if floor is not None else "false",
     }
     parts, sources = [], []
     if floor is not None:
-        score = _score_sql(segments, body_match, category_match, soft_bonus)
+        widened = {i for i, own in enumerate(own_terms) if own is not None}
+        score = _score_sql(segments, body_match, category_match, soft_bonus, synonym_match, widened)
         late = _stock_sql(filters) or "true"
         parts.append(
             _LEXICAL.format(
                 score=score,
                 hits=described["hits"],
+                own=described["own"],
                 soft=described["soft"],
                 scan_filters=_filters_sql(filters, stock=False),
                 late_filters=late,
@@ -199,7 +226,7 @@ def candidate_query(
             )
         )
         sources.append(
-            f"SELECT item_code, price, hits, soft, true AS passes_floor, false AS code_match, {_NO_SIMILARITY} "
+            f"SELECT item_code, price, hits, own, soft, true AS passes_floor, false AS code_match, {_NO_SIMILARITY} "
             "FROM lexical"
         )
     if query_vector is not None:
@@ -213,22 +240,22 @@ def candidate_query(
             )
         )
         sources.append(
-            "SELECT item_code, price, hits, soft, passes_floor, false AS code_match, similarity FROM nearest"
+            "SELECT item_code, price, hits, own, soft, passes_floor, false AS code_match, similarity FROM nearest"
         )
     if code_keys:
         parts.append(_BY_CODE.format(filters=everything, **described))
         sources.append(
-            f"SELECT item_code, price, hits, soft, passes_floor, true AS code_match, {_NO_SIMILARITY} FROM by_code"
+            f"SELECT item_code, price, hits, own, soft, passes_floor, true AS code_match, {_NO_SIMILARITY} FROM by_code"
         )
     if known_codes:
         parts.append(_KNOWN.format(**described))
         sources.append(
-            f"SELECT item_code, price, hits, soft, passes_floor, false AS code_match, {_NO_SIMILARITY} FROM known"
+            f"SELECT item_code, price, hits, own, soft, passes_floor, false AS code_match, {_NO_SIMILARITY} FROM known"
         )
     if not sources:
         sources.append(
-            "SELECT NULL::text AS item_code, NULL::numeric AS price, NULL::int[] AS hits, 0 AS soft, "
-            "false AS passes_floor, false AS code_match, NULL::float8 AS similarity WHERE false"
+            "SELECT NULL::text AS item_code, NULL::numeric AS price, NULL::int[] AS hits, NULL::int[] AS own, "
+            "0 AS soft, false AS passes_floor, false AS code_match, NULL::float8 AS similarity WHERE false"
         )
     parts.append(_FOUND.format(sources=" UNION ALL ".join(sources)))
     sql = "WITH " + ",\n".join(parts)
@@ -241,13 +268,22 @@ def candidate_query(
         "tenant": tenant_id,
         "floor": floor,
         "terms": terms,
+        "presence_terms": [
+            naming if is_named else term for term, naming, is_named in zip(terms, naming_terms, named, strict=True)
+        ],
+        "named": named,
         "code_keys": code_keys,
         "qvec": _vector(query_vector),
         "known_codes": known_codes or [],
         **filters,
+        "category_like": _like_escaped(filters.get("category")),
+        "branch_like": _like_escaped(filters.get("branch")),
     }
-    for i, (term, title, name) in enumerate(zip(terms, title_terms, name_terms, strict=True)):
-        params[f"term_{i}"], params[f"title_{i}"], params[f"name_{i}"] = term, title, name
+    for i, (term, title, name, kind) in enumerate(zip(terms, title_terms, name_terms, kind_terms, strict=True)):
+        params[f"term_{i}"], params[f"title_{i}"], params[f"name_{i}"], params[f"kind_{i}"] = term, title, name, kind
+    for i, (own, own_title, own_name) in enumerate(zip(own_terms, own_title_terms, own_name_terms, strict=True)):
+        if own is not None:
+            params[f"own_{i}"], params[f"own_title_{i}"], params[f"own_name_{i}"] = own, own_title, own_name
     for i, soft in enumerate(soft_terms):
         params[f"soft_{i}"] = soft
     # HNSW returns at most ef_search rows; a search list wider than the walk keeps its recall.
@@ -260,7 +296,8 @@ def _hits_sql(count: int) -> str:
     return (
         "ARRAY["
         + ", ".join(
-            f"CASE WHEN p.search_vector @@ %(name_{i})s::tsquery THEN 3"
+            f"CASE WHEN p.search_vector @@ %(name_{i})s::tsquery THEN"
+            f" (CASE WHEN p.search_vector @@ %(kind_{i})s::tsquery THEN 4 ELSE 3 END)"
             f" WHEN p.search_vector @@ %(title_{i})s::tsquery THEN 2"
             f" WHEN p.search_vector @@ %(term_{i})s::tsquery THEN 1 ELSE 0 END"
             for i in range(count)
@@ -269,16 +306,48 @@ def _hits_sql(count: int) -> str:
     )
 
 
-def _score_sql(segments: list[tuple[int, ...]], body_match: float, category_match: float, soft_bonus: float) -> str:
+def _own_sql(own_terms: list[str | None]) -> str:
+    """Per term, where the customer's own words match (as `hits`; NULL where the vocabulary added nothing).
+    A product that does not have them at all costs one test per term."""
+    if not own_terms:
+        return "'{}'::int[]"
+    return (
+        "ARRAY["
+        + ", ".join(
+            "NULL::int"
+            if own is None
+            else f"CASE WHEN NOT p.search_vector @@ %(own_{i})s::tsquery THEN 0"
+            f" WHEN p.search_vector @@ %(own_name_{i})s::tsquery THEN 3"
+            f" WHEN p.search_vector @@ %(own_title_{i})s::tsquery THEN 2 ELSE 1 END"
+            for i, own in enumerate(own_terms)
+        )
+        + "]"
+    )
+
+
+def _score_sql(
+    segments: list[tuple[int, ...]],
+    body_match: float,
+    category_match: float,
+    soft_bonus: float,
+    synonym_match: float = 1.0,
+    widened: set[int] | frozenset[int] = frozenset(),
+) -> str:
     """catalog.search's lexical score of a floor match, from its hits: per alternative the mean of its
-    terms (1 in the name, `category_match` in the category, `body_match` in the text), the best
+    terms (1 in the name, `category_match` in the category, `body_match` in the text; for a term in
+    `widened`, the better of its own words' match and `synonym_match` times any alternative's), the best
     alternative, plus the qualities."""
 
-    def term(i: int) -> str:
+    def level(column: str, i: int) -> str:
         return (
-            f"(CASE p.hits[{i + 1}] WHEN 3 THEN 1.0 WHEN 2 THEN {float(category_match)!r}"
+            f"(CASE p.{column}[{i + 1}] WHEN 4 THEN 1.0 WHEN 3 THEN 1.0 WHEN 2 THEN {float(category_match)!r}"
             f" WHEN 1 THEN {float(body_match)!r} ELSE 0.0 END)"
         )
+
+    def term(i: int) -> str:
+        if i not in widened:
+            return level("hits", i)
+        return f"GREATEST({level('own', i)}, {float(synonym_match)!r} * {level('hits', i)})"
 
     means = [f"({' + '.join(term(i) for i in segment)}) / {len(segment)}" for segment in segments if segment]
     best = f"GREATEST({', '.join(means)})" if means else "0.0"
