@@ -46,8 +46,8 @@ def _fill(conn: Any, conversations: int, each: int) -> None:
                 inbound.id,
                 repo.ReplyDraft(f"Sí, tenemos {word}: modelo {m}.", "es", "offline", "offline-template", 120, 40),
             )
-            repo.mark_reply_sent(conn, draft["id"], [f"wamid.out.{c}.{m}"], 300 + m)
-            repo.mark_inbound(conn, inbound.id, "replied")
+            repo.mark_reply_sent(conn, "default", draft["id"], [f"wamid.out.{c}.{m}"], 300 + m)
+            repo.mark_inbound(conn, "default", inbound.id, "replied")
 
 
 def _call(path: str, query: dict[str, str] | None = None, etag: str | None = None) -> dict[str, Any]:

@@ -50,6 +50,8 @@ APP_ENVIRONMENT: dict[str, tuple[str, str]] = {
     "COMMENT_BOT_INITIATION_TAG": ("commentBotInitiationTag", ""),
     "HUMAN_TAKEOVER_PAUSE_MINUTES": ("humanTakeoverPauseMinutes", "43200"),
     "WEBCHAT_ALLOWED_ORIGINS": ("webchatAllowedOrigins", ""),
+    # Escalation e-mails' sender: an address (or an address of a domain) verified in Amazon SES; empty: no mail.
+    "ESCALATION_EMAIL_FROM": ("escalationEmailFrom", ""),
     "POWERTOOLS_LOG_LEVEL": ("logLevel", "INFO"),
 }
 
@@ -74,6 +76,7 @@ PROD_NON_EMPTY_KEYS = ("alarmEmail", "llmProvider", "tenantId")
 
 NAT_MODES = ("gateway", "instance")
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _SECRETISH = re.compile(r"(secret|token|password|apikey|api_key|private)", re.IGNORECASE)
 
 
@@ -212,6 +215,12 @@ def settings_from_context(context: dict[str, Any], stages_dir: Path = STAGES_DIR
             environment[name] = value
     if environment.get("LLM_PROVIDER") not in ("openai", "gemini", "offline"):
         raise SettingsError("context llmProvider: expected openai, gemini or offline")
+    sender = environment.get("ESCALATION_EMAIL_FROM")
+    if sender is not None and not _EMAIL.match(sender):
+        raise SettingsError(
+            f"context escalationEmailFrom={sender!r}: expected a plain address such as avisos@tienda.example "
+            "(verified in Amazon SES, docs/deploy.md)"
+        )
     try:  # refused here, at synth, rather than by every function's cold start after the deploy
         media_hosts(environment.get("SUPPORT_BOARD_MEDIA_HOSTS", ""))
     except ValueError as exc:

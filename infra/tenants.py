@@ -3,6 +3,8 @@ function allowed exactly what it does with them.
 
 - The routing document (`<prefix>/routing`): read by the functions that route (webhook, ingest, web chat),
   written by those that publish it (admin, on every tenant change; migrate, on every deploy).
+- Escalation e-mail (`escalationEmailFrom`): the reply function may send with SES from that one address,
+  its identity (the address, or its domain when the domain is what was verified) and nothing else.
 - One secret per tenant (`<prefix>/tenants/<tenant id>`), created at runtime by the admin API, so not in
   the template: read by the reply function (it sends with the tenant's tokens) and by admin (which names
   the ones set), created and updated by admin only. A deleted stack leaves them (they are the tenants'
@@ -92,4 +94,20 @@ class TenantDirectory(Construct):
             policy = functions[name].role.node.try_find_child("DefaultPolicy")
             NagSuppressions.add_resource_suppressions(
                 policy or functions[name].role, [wildcard], apply_to_children=True
+            )
+
+        sender = settings.app_environment.get("ESCALATION_EMAIL_FROM")
+        if sender:
+            # SES authorizes against the verified identity the address belongs to: the address itself or its
+            # domain. The condition keeps the function to this one From address either way.
+            identities = [
+                stack.format_arn(service="ses", resource="identity", resource_name=name)
+                for name in (sender, sender.rsplit("@", 1)[1])
+            ]
+            functions["reply"].add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["ses:SendEmail"],
+                    resources=identities,
+                    conditions={"StringEquals": {"ses:FromAddress": sender}},
+                )
             )

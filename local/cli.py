@@ -14,7 +14,7 @@ from pathlib import Path
 
 from local.envfile import load_env_file
 from local.functions import ensure_importable
-from local.running_stack import DEFAULT_PORT, local_url, local_webchat_key
+from local.running_stack import DATA_DIR_HELP, DEFAULT_PORT, default_data_dir, local_url, local_webchat_key
 
 # Lambda-like defaults that keep a terminal readable; the environment or .env can change them. Set before
 # the shared package is imported: its logger reads the level once, at creation.
@@ -27,7 +27,7 @@ QUIET_POWERTOOLS = {
 
 
 # Where commands go without --url (resolved after parsing: the data folder is an option).
-URL_DEFAULT = f"PORT's, else the running local stack's (.local/stack.json), else http://127.0.0.1:{DEFAULT_PORT}"
+URL_DEFAULT = f"PORT's, else the running local stack's (stack.json in --data-dir), else http://127.0.0.1:{DEFAULT_PORT}"
 
 
 def _default_port() -> int:
@@ -240,12 +240,15 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     port = _default_port()
+    data_dir = default_data_dir()  # after .env is loaded: it may name MOSTRADOR_DATA_DIR
     parser = argparse.ArgumentParser(prog="mostrador", description="Mostrador on one machine, and its tools.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("local", help="serve all of Mostrador on 127.0.0.1 (what `make run` does)")
     run.add_argument("--port", type=int, default=port, help="HTTP port (default: PORT or 3000)")
-    run.add_argument("--data-dir", default=".local", help="database, secrets, outbox (default: .local)")
+    run.add_argument(
+        "--data-dir", default=data_dir, help="database, secrets, outbox (default: MOSTRADOR_DATA_DIR, else .local)"
+    )
     run.add_argument("--no-sample", action="store_true", help="do not load the sample catalog")
     run.add_argument("--verbose", action="store_true", help="print every request and queue batch")
     run.add_argument(
@@ -260,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "--database-url", help="default: DATABASE_URL, else the local stack's embedded PostgreSQL (in --data-dir)"
     )
-    migrate.add_argument("--data-dir", default=".local", help="the local stack's data folder (default: .local)")
+    migrate.add_argument("--data-dir", default=data_dir, help=DATA_DIR_HELP)
     migrate.set_defaults(func=cmd_migrate)
 
     ingest = commands.add_parser("ingest", help="push a catalog JSON file and wait for its sync")
@@ -271,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--partial", action="store_true", help="not a full sync: absent products stay active")
     ingest.add_argument("--no-wait", action="store_true", help="do not wait for the sync to complete")
     ingest.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for the sync")
-    ingest.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
+    ingest.add_argument("--data-dir", default=data_dir, help=DATA_DIR_HELP)
     ingest.set_defaults(func=cmd_ingest)
 
     knowledge = commands.add_parser("knowledge", help="the knowledge base: add documents and FAQ entries, list, delete")
@@ -296,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--tenant", help="operators: the tenant to act on (X-Tenant)")
         sub.add_argument("--no-wait", action="store_true", help="do not wait for processing")
         sub.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for processing")
-        sub.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
+        sub.add_argument("--data-dir", default=data_dir, help=DATA_DIR_HELP)
     knowledge.set_defaults(func=cmd_knowledge)
 
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (web chat channel)")
@@ -306,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the shop's web chat widget key (which tenant to chat with; default: the local stack's "
         "default tenant's when --url is the running local stack)",
     )
-    chat.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
+    chat.add_argument("--data-dir", default=data_dir, help=DATA_DIR_HELP)
     chat.set_defaults(func=cmd_chat)
 
     token = commands.add_parser("token", help="create, list or revoke admin tokens (docs/admin.md)")
@@ -327,12 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--tenant", help="operators: the tenant to act on (X-Tenant)")
         sub.add_argument("--json", action="store_true", help="print the API's JSON")
-        sub.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
+        sub.add_argument("--data-dir", default=data_dir, help=DATA_DIR_HELP)
         sub.set_defaults(func=cmd_token)
 
     from local.tenant_cli import add_parser as add_tenant_parser
 
-    add_tenant_parser(commands, URL_DEFAULT)
+    add_tenant_parser(commands, URL_DEFAULT, data_dir)
     return parser
 
 

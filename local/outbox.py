@@ -156,6 +156,8 @@ def _describe(platform: str, method: str, payload: dict[str, Any]) -> str | None
         text = message.get("text") if message else None
         recipient = (payload.get("recipient") or {}).get("id") if isinstance(payload.get("recipient"), dict) else None
     elif platform == "support_board":
+        if payload.get("function") == "update-conversation-agent":
+            return f"[outbox] support_board: escalated conversation assigned to agent {payload.get('agent_id')}"
         if payload.get("function") not in ("send-message", "messenger-send-message"):
             return None
         text = payload.get("message")

@@ -12,6 +12,17 @@ from urllib.parse import urlsplit
 
 RUNNING_FILE = "stack.json"
 DEFAULT_PORT = 3000
+DEFAULT_DATA_DIR = ".local"
+# Names the data folder for every `mostrador` command of a shell, instead of `--data-dir` on each.
+DATA_DIR_VARIABLE = "MOSTRADOR_DATA_DIR"
+DATA_DIR_HELP = (
+    f"the local stack's data folder, where it keeps its URL, keys and admin token "
+    f"(default: {DATA_DIR_VARIABLE}, else {DEFAULT_DATA_DIR})"
+)
+
+
+def default_data_dir(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
+    return environ.get(DATA_DIR_VARIABLE, "").strip() or DEFAULT_DATA_DIR
 
 
 def write_running_stack(data_dir: Path, url: str, tenant: str, webchat_key: str) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import sys
 import threading
 import time
@@ -20,7 +21,12 @@ from local.api_gateway import ROUTES, HttpRequest, dispatch
 from local.event_source import BatchOutcome, SqsEventSource
 from local.functions import FunctionError, FunctionTimedOut, LocalFunctions, redacted_traceback, visibility_timeout
 from local.outbox import Outbox
-from local.running_stack import forget_running_stack, write_running_stack
+from local.running_stack import (
+    DATA_DIR_VARIABLE,
+    DEFAULT_DATA_DIR,
+    forget_running_stack,
+    write_running_stack,
+)
 from local.sqs_emulator import Queue, QueueSpec, SqsEmulator
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -150,6 +156,10 @@ class LocalStack:
         """The routing document and the tenants' secrets live in the data folder (docs/tenants.md)."""
         os.environ.setdefault("MOSTRADOR_ROUTING_FILE", str(self.data_dir / "routing.json"))
         os.environ.setdefault("MOSTRADOR_TENANT_SECRETS_DIR", str(self.data_dir / "tenants"))
+        # Escalation e-mails (mail.py) become .eml files here instead of going through SES.
+        outbox = os.environ.setdefault("ESCALATION_EMAIL_OUTBOX_DIR", str(self.data_dir / "mail"))
+        if outbox:
+            self.notes.append(f"E-mail: escalation e-mails are written to {outbox} (one .eml file each)")
 
     def _start_tenants(self) -> None:
         """The default tenant from the single-tenant settings, its web chat key, and a fresh routing document."""
@@ -526,12 +536,27 @@ class LocalStack:
             f"Chat with the bot: open {self.url}/chat  or run",
             f"  mostrador chat --url {self.url} --key {self.default_widget_key}",
             f"  (tenant {self.default_tenant}; another tenant's page: {self.url}/chat?key=<its web chat key>)",
-            "`mostrador` is .venv/bin/mostrador (or `source .venv/bin/activate`); run from this folder, it finds "
-            f"this stack's URL and keys in {self.data_dir} without --url, --key or --token.",
+            *self._cli_lines(),
             f"Admin console: open {self.url}/console  and sign in with the admin token",
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)
+
+    def _cli_lines(self) -> list[str]:
+        """How a `mostrador` command in another shell finds this stack: by itself when its data folder is
+        ./.local of that shell's folder; else told with --data-dir (or MOSTRADOR_DATA_DIR), printed exactly."""
+        intro = "`mostrador` is .venv/bin/mostrador (or `source .venv/bin/activate`)"
+        if self.data_dir == (Path.cwd() / DEFAULT_DATA_DIR).resolve():
+            return [
+                f"{intro}; run from this folder, it finds this stack's URL and keys in {self.data_dir} "
+                "without --url, --key or --token."
+            ]
+        folder = shlex.quote(str(self.data_dir))
+        return [
+            f"{intro}; given this stack's data folder it finds its URL and keys without --url, --key or --token:",
+            f"  mostrador tenant add shop2 --name 'Second shop' --data-dir {folder}",
+            f"  (or once per shell: export {DATA_DIR_VARIABLE}={folder})",
+        ]
 
     # --- stop --------------------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from local.admin_client import TOKEN_SOURCES, AdminApi, AdminCallFailed, admin_token
+from local.running_stack import DATA_DIR_HELP
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SECRET_NAMES = ("WHATSAPP_TOKEN", "MESSENGER_PAGE_TOKEN", "SUPPORT_BOARD_API_TOKEN", "OPENAI_API_KEY", "GEMINI_API_KEY")
@@ -107,8 +108,8 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token-budget", type=int, help="monthly LLM token budget (soft)")
     parser.add_argument("--over-budget", choices=("cheaper_model", "escalate"), help="what happens past the budget")
     parser.add_argument("--budget-model", help="the cheaper model used past the budget")
-    parser.add_argument("--escalation-agents", help="Support Board agent ids told of escalations (comma-separated)")
-    parser.add_argument("--escalation-email", help="e-mail told of escalations")
+    parser.add_argument("--escalation-agents", help="Support Board agent ids escalations go to (comma-separated)")
+    parser.add_argument("--escalation-email", help="e-mail mailed each escalation")
     parser.add_argument("--escalation-webhook", help="https URL POSTed a notice of each escalation")
     parser.add_argument("--sb-url", help="the tenant's Support Board API URL (…/include/api.php)")
     parser.add_argument("--sb-bot-user", help="the tenant's Support Board DM bot user id")
@@ -255,12 +256,13 @@ def _keys(client: AdminApi, args: argparse.Namespace) -> int:
 _commands = {"list": _list, "show": _show, "add": _add, "set": _set, "keys": _keys}
 
 
-def add_parser(commands: Any, url_default: str) -> None:
-    """`url_default` says where commands go without --url (the caller resolves it after parsing)."""
+def add_parser(commands: Any, url_default: str, data_dir: str) -> None:
+    """`url_default` says where commands go without --url (the caller resolves it after parsing);
+    `data_dir` is the local stack's data folder without --data-dir."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", help=f"Mostrador base URL (default: {url_default})")
     common.add_argument("--token", help=f"admin token (default: {TOKEN_SOURCES.removeprefix('--token, ')})")
-    common.add_argument("--data-dir", default=".local", help=argparse.SUPPRESS)
+    common.add_argument("--data-dir", default=data_dir, help=DATA_DIR_HELP)
     tenant = commands.add_parser("tenant", help="manage tenants through the admin API (any deployment URL)")
     sub = tenant.add_subparsers(dest="tenant_command", required=True)
 

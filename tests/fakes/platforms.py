@@ -607,6 +607,15 @@ class FakeSupportBoard(_RecordingServer):
                 datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             )
             return 200, {"success": True, "response": {"id": int(message_id), "queue": False}}
+        if function == "update-conversation-agent":
+            # Documented arguments: conversation_id and agent_id (false removes the agent), an optional
+            # message that notifies the agent; answers {"success": true, "response": true}.
+            conversation = self.conversations.get(form.get("conversation_id", ""))
+            if conversation is None or not form.get("agent_id"):
+                return 200, {"success": False, "response": "missing-argument"}
+            agent = form["agent_id"]
+            conversation["details"]["agent_id"] = None if agent == "false" else agent
+            return 200, {"success": True, "response": True}
         if function == "messenger-send-message":
             if not (form.get("psid") and form.get("facebook_page_id") and form.get("message")):
                 return 200, {"success": False, "response": "missing-argument"}

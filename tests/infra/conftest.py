@@ -49,6 +49,7 @@ PROD_CONTEXT = {
     "supportBoardMediaHosts": "uploads-bucket.s3.amazonaws.com",
     "webchatAllowedOrigins": "",
     "tenantId": "t1",
+    "escalationEmailFrom": "avisos@tienda.example",  # dev leaves it unset: no SES permission there
 }
 
 

@@ -110,3 +110,42 @@ def test_outputs_name_the_routing_secret_and_the_tenant_secret_prefix(dev: Synth
     outputs = dev.template["Outputs"]
     assert outputs["TenantSecretPrefix"]["Value"] == "mostrador-dev/tenants/"
     assert "RoutingSecretName" in outputs
+
+
+def _ses_statements(synth: Synth, function: str) -> list[dict[str, Any]]:
+    return [s for s in _statements(synth, function) if any(a.startswith("ses:") for a in _actions(s))]
+
+
+def test_escalation_mail_lets_only_the_reply_function_send_from_the_configured_sender(prod: Synth) -> None:
+    functions = prod.functions()
+    assert functions["reply"]["Properties"]["Environment"]["Variables"]["ESCALATION_EMAIL_FROM"] == (
+        "avisos@tienda.example"
+    )
+    [statement] = _ses_statements(prod, "reply")
+    assert statement["Effect"] == "Allow" and _actions(statement) == {"ses:SendEmail"}
+    resources = json.dumps(statement["Resource"])
+    assert ":identity/avisos@tienda.example" in resources and ":identity/tienda.example" in resources
+    assert "*" not in resources
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": "avisos@tienda.example"}}
+    for name in functions:
+        if name != "reply":
+            assert _ses_statements(prod, name) == [], name
+
+
+def test_without_a_sender_no_function_may_send_mail(dev: Synth) -> None:
+    for name, function in dev.functions().items():
+        assert _ses_statements(dev, name) == [], name
+        assert "ESCALATION_EMAIL_FROM" not in function["Properties"].get("Environment", {}).get("Variables", {})
+
+
+def test_a_sender_that_is_not_an_address_is_refused_before_synth() -> None:
+    from infra.settings import SettingsError, settings_from_context
+
+    with pytest.raises(SettingsError, match="escalationEmailFrom='Tienda <avisos@tienda.example>'"):
+        settings_from_context({"stage": "dev", "escalationEmailFrom": "Tienda <avisos@tienda.example>"})
+    assert (
+        settings_from_context({"stage": "dev", "escalationEmailFrom": "avisos@tienda.example"}).app_environment[
+            "ESCALATION_EMAIL_FROM"
+        ]
+        == "avisos@tienda.example"
+    )

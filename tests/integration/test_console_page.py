@@ -598,7 +598,7 @@ def test_a_reply_sent_without_its_refused_photo_says_so_and_not_that_it_failed(
     server = pgserver.get_server(str(stack.data_dir / "pg"), cleanup_mode=None)  # the stack's, already running
     with psycopg.connect(server.get_uri("mostrador"), autocommit=True, row_factory=dict_row) as conn:
         conversation_repository.note_photo_failed(
-            conn, bot["id"], "100", "(#100) Failed to fetch the file from the url"
+            conn, "default", bot["id"], "100", "(#100) Failed to fetch the file from the url"
         )
     [bot] = [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot"]
     assert (bot["status"], bot["error"]["code"]) == ("sent", "photo_failed:100"), bot

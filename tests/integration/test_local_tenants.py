@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,6 +102,39 @@ def test_a_second_tenant_added_from_the_cli_is_chatted_with_through_its_own_key(
     assert beta_ingest[1] not in json.dumps(shown)
 
 
+def test_the_banner_prints_the_command_that_finds_a_stack_in_another_data_folder(
+    stack: RunningStack, stack_env: dict[str, str]
+) -> None:
+    """This stack's data folder is not ./.local of the folder it runs from, so a bare `mostrador tenant add`
+    there would aim at port 3000 without a token: the banner prints the command with `--data-dir`, and it
+    works as printed (no --url, no --token, no PORT), as does MOSTRADOR_DATA_DIR instead of the option."""
+    printed = next(
+        line.strip() for line in stack.output().splitlines() if line.strip().startswith("mostrador tenant add")
+    )
+    argv = shlex.split(printed)
+    assert argv[argv.index("--data-dir") + 1] == str(stack.data_dir.resolve())
+    assert f"MOSTRADOR_DATA_DIR={shlex.quote(str(stack.data_dir.resolve()))}" in stack.output()
+    env = {k: v for k, v in stack_env.items() if k not in ("PORT", "MOSTRADOR_DATA_DIR")}
+
+    def run(args: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "local.cli", *args],
+            cwd=stack.data_dir.parent,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+
+    added = run(argv[1:], env)
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert "web chat key: wk_" in added.stdout
+    tenant_id = argv[3]
+    shown = run(["tenant", "show", tenant_id], {**env, "MOSTRADOR_DATA_DIR": str(stack.data_dir)})
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert json.loads(shown.stdout)["tenantId"] == tenant_id
+
+
 def test_tenant_set_changes_settings_channels_and_secrets(stack: RunningStack, stack_env: dict[str, str]) -> None:
     mostrador(stack, stack_env, "tenant", "add", "gamma", "--name", "Gamma")
     changed = mostrador(
@@ -173,3 +208,22 @@ def test_the_operator_keeps_a_tenants_knowledge_from_the_cli_and_its_owner_finds
     assert question not in faq_questions(stack_env)  # the operator's token alone acts on the default tenant
     owner = mostrador(stack, stack_env, "token", "create", "--tenant", "epsilon", "--role", "owner", "--name", "eva")
     assert question in faq_questions({**stack_env, "MOSTRADOR_ADMIN_TOKEN": owner.stdout.strip()})
+
+
+def test_a_tenants_escalation_email_lands_in_the_data_folders_mail_outbox(
+    stack: RunningStack, stack_env: dict[str, str]
+) -> None:
+    added = mostrador(
+        stack, stack_env, "tenant", "add", "zeta", "--name", "Zeta Hogar", "--escalation-email", "zeta@zeta.example"
+    )
+    assert "warning" not in added.stdout + added.stderr  # the local stack mails (into its outbox folder)
+    key = re.search(r"web chat key: (wk_[A-Za-z0-9_-]+)", added.stdout)
+    assert key is not None and f"E-mail: escalation e-mails are written to {stack.data_dir / 'mail'}" in stack.output()
+
+    bot_answer(WebChatClient(stack.url, widget_key=key[1]), "quiero hablar con un asesor")
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not list((stack.data_dir / "mail").glob("*.eml")):
+        time.sleep(0.3)
+    [mail] = [p.read_text() for p in (stack.data_dir / "mail").glob("*.eml") if "zeta@zeta.example" in p.read_text()]
+    assert "Subject: Escalamiento #" in mail and "Zeta Hogar" in mail and "Canal: webchat" in mail

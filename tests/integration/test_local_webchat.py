@@ -109,7 +109,7 @@ def test_polling_returns_the_conversation_after_an_id_and_hides_unsent_drafts(db
     assert [m["from"] for m in pending["json"]["messages"]] == ["customer"]  # the draft is not sent yet
 
     sent = WebChatSender().send(OutboundMessage("default", "webchat", first.conversation_id, CONVERSATION, "x"))
-    repo.mark_reply_sent(db, draft["id"], sent.platform_message_ids, latency_ms=5)
+    repo.mark_reply_sent(db, "default", draft["id"], sent.platform_message_ids, latency_ms=5)
     answer = call("GET", "/webchat/messages", query=f"conversationId={CONVERSATION}&after=0")
     assert answer["statusCode"] == 200
     shown = answer["json"]["messages"]

@@ -292,24 +292,38 @@ def test_switching_off_unclaimed_ids_gives_an_upgraded_tenant_without_one_a_web_
     assert db.execute("SELECT count(*) AS n FROM tenant_channels WHERE channel = 'webchat'").fetchone()["n"] == 1
 
 
-def test_escalation_recipients_without_a_webhook_are_stored_with_a_warning_saying_they_do_nothing(
-    admin, tenancy, db, cli
+def test_escalation_recipients_the_deployment_cannot_reach_are_stored_with_a_warning_saying_so(
+    admin, tenancy, db, cli, monkeypatch
 ):
+    from mostrador.config import reset_settings
+
     made = admin.call(
         "POST", "/admin/tenants", body={"tenantId": "acme", "displayName": "Acme", "escalationEmail": "a@acme.test"}
     )
     assert made.status == 201
-    [warning] = made.json["warnings"]
-    assert "escalationWebhookUrl" in warning and "sends no e-mail" in warning
+    [no_mail] = made.json["warnings"]
+    assert no_mail.startswith("escalationEmail: this deployment sends no e-mail") and "ESCALATION_EMAIL_FROM" in no_mail
     agents = admin.ok("PATCH", "/admin/tenants/acme", body={"escalationAgentIds": ["11"]})
-    assert agents["escalationAgentIds"] == ["11"] and agents["warnings"] == [warning]
+    [_, no_board] = agents["warnings"]
+    assert agents["escalationAgentIds"] == ["11"] and "supportBoardApiUrl" in no_board
     # Said on every change while it holds, so whoever changes the tenant next learns it too.
-    assert admin.ok("PATCH", "/admin/tenants/acme", body={"currency": "EUR"})["warnings"] == [warning]
+    assert admin.ok("PATCH", "/admin/tenants/acme", body={"currency": "EUR"})["warnings"] == [no_mail, no_board]
+    # A webhook does not make Mostrador mail or assign anyone: the warnings stay.
     hooked = admin.ok("PATCH", "/admin/tenants/acme", body={"escalationWebhookUrl": "https://hooks.acme.test/esc"})
-    assert "warnings" not in hooked
+    assert hooked["warnings"] == [no_mail, no_board]
+
+    # The tenant's own Support Board takes the agent warning away; the deployment's sender the e-mail one.
+    board = admin.ok("PATCH", "/admin/tenants/acme", body={"supportBoardApiUrl": "https://sb.acme.test/api.php"})
+    assert board["warnings"] == [no_mail]
+    monkeypatch.setenv("ESCALATION_EMAIL_FROM", "avisos@mostrador.example")
+    reset_settings()
+    assert "warnings" not in admin.ok("PATCH", "/admin/tenants/acme", body={"currency": "USD"})
+    monkeypatch.delenv("ESCALATION_EMAIL_FROM")
+    reset_settings()
+
     plain = admin.call("POST", "/admin/tenants", body={"tenantId": "beta", "displayName": "Beta"})
     assert plain.status == 201 and "warnings" not in plain.json
-    assert f"warning: {warning}" in cli("tenant", "set", "beta", "--escalation-email", "b@beta.test")
+    assert f"warning: {no_mail}" in cli("tenant", "set", "beta", "--escalation-email", "b@beta.test")
 
 
 def test_routing_is_published_on_demand_and_a_single_tenant_deployment_says_it_has_none(

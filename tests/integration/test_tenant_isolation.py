@@ -575,3 +575,78 @@ def test_knowledge_suggestions_are_listed_and_decided_only_in_their_tenant(
     assert note in json.dumps(admin.ok("GET", "/admin/knowledge/faq"), ensure_ascii=False)
     audited = db.execute("SELECT tenant_id FROM audit_log WHERE action LIKE %s", ("%suggestion%",)).fetchall()
     assert audited and {row["tenant_id"] for row in audited} == {"beta"}
+
+
+def test_writes_and_reads_by_a_message_id_only_reach_the_named_tenants_row(db):
+    """The reply side addresses messages, replies and tool calls by their global id; every such statement
+    also names the tenant (tests/unit/test_repository_tenancy.py), so an id of another tenant's row
+    changes and reads nothing."""
+    from mostrador.db import knowledge_repository
+    from mostrador.messaging.model import InboundMessage
+
+    def inbound(tenant: str) -> int:
+        message = InboundMessage(
+            tenant_id=tenant,
+            channel="webchat",
+            conversation_id=f"webchat:{CHAT}",
+            sender_id=CHAT,
+            sender_role="customer",
+            text="hola",
+            platform_message_id=f"{tenant}.in.1",
+            timestamp=datetime.now(UTC),
+        )
+        return conversations.record_inbound(db, message, "customer").id
+
+    acme, beta = inbound("acme"), inbound("beta")
+    draft = conversations.store_reply_draft(
+        db, "acme", f"webchat:{CHAT}", "webchat", acme, conversations.ReplyDraft("¡Hola!", "es")
+    )
+    conversations.record_tool_call(
+        db,
+        "acme",
+        f"webchat:{CHAT}",
+        acme,
+        round_number=0,
+        tool_name="search_local_products",
+        arguments={"query": "x"},
+        product_ids=[],
+        result_count=0,
+        error=None,
+        latency_ms=5,
+    )
+
+    def acme_rows() -> list[dict[str, Any]]:
+        return db.execute(
+            "SELECT id, state, state_reason, language, actor, status, error_code, pieces_sent, in_reply_to,"
+            " transcript, metadata FROM messages WHERE tenant_id = 'acme' ORDER BY id"
+        ).fetchall()
+
+    before = acme_rows()
+    conversations.mark_inbound(db, "beta", acme, "failed", "x")
+    conversations.mark_inbound_many(db, "beta", [acme], "failed", "x")
+    conversations.set_message_language(db, "beta", acme, "en")
+    conversations.set_inbound_actor(db, "beta", acme, "agent")
+    conversations.mark_awaiting(db, "beta", acme, {"k": "v"})
+    conversations.save_media_understanding(db, "beta", acme, "oído", None)
+    conversations.mark_reply_sent(db, "beta", draft["id"], ["w1"], 5)
+    conversations.record_pieces_sent(db, "beta", draft["id"], 1, ["w1"])
+    conversations.mark_reply_failed(db, "beta", draft["id"], "x", "x")
+    conversations.note_photo_failed(db, "beta", draft["id"], "x", "x")
+    conversations.supersede_draft(db, "beta", draft["id"])
+    conversations.forget_tool_calls(db, "beta", acme)
+    assert acme_rows() == before
+    assert db.execute("SELECT count(*) AS n FROM tool_calls WHERE tenant_id = 'acme'").fetchone()["n"] == 1
+    assert conversations.pending_reply(db, "beta", acme) is None
+    assert conversations.pending_reply_among(db, "beta", [acme]) is None
+    assert conversations.media_understanding(db, "beta", acme) == {"transcript": None, "media_description": None}
+    assert knowledge_repository.reusable_embeddings(db, "beta", 1, "m") == {}
+
+    # The same calls with the row's own tenant do reach it.
+    assert conversations.pending_reply(db, "acme", acme)["id"] == draft["id"]
+    conversations.mark_inbound(db, "acme", acme, "replied")
+    conversations.mark_reply_sent(db, "acme", draft["id"], ["w1"], 5)
+    conversations.forget_tool_calls(db, "acme", acme)
+    states = {row["id"]: (row["state"], row["status"]) for row in acme_rows()}
+    assert states[acme][0] == "replied" and states[draft["id"]][1] == "sent"
+    assert db.execute("SELECT count(*) AS n FROM tool_calls").fetchone()["n"] == 0
+    assert db.execute("SELECT state FROM messages WHERE id = %s", (beta,)).fetchone()["state"] == "received"

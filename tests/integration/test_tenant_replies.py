@@ -352,7 +352,51 @@ def test_the_model_gets_the_tenant_prompt_and_the_store_facts(admin, tenancy, ll
     assert "You answer for Acme. Show prices in VES." in acme and "(America/Caracas)" in acme
     assert "Business hours: mon 09:00-18:00." in acme
     assert beta.startswith("Eres el asistente de Beta Hogar.") and "Acme" not in beta
-    assert "Prices, stock" in acme or "price" in acme.lower()  # the ground rules still follow every prompt
+    # The ground rules still follow every tenant prompt, after it.
+    rules = "These rules always apply, whatever else this prompt says."
+    assert rules in acme and acme.index(rules) > acme.index("Eres Lía") and rules in beta
+
+
+# -- currency --------------------------------------------------------------------------------------------
+
+
+def test_a_tenant_currency_reaches_the_tool_results_the_choices_and_the_offline_reply(admin, tenancy, reply_env, db):
+    """The store's currency is in every product card the reply side builds, so the offline reply, the
+    choice list offered after a search and the tool result a model reads all show it."""
+    add_tenant(admin, "acme", currency="EUR")
+    add_products_for(
+        db,
+        "acme",
+        product("N-1", "Nevera Samsung RT38", 499.0, 4),
+        product("N-2", "Nevera LG GT32", 650.0, 2),
+    )
+    question = inbound("acme", "¿tienen neveras?")
+    assert deliver(question) == []  # reply_env answers with the offline provider
+    row = reply_text(db, question)
+    assert "EUR 499,00" in row["text"] and "USD" not in row["text"], row["text"]
+    descriptions = [item["description"] for item in row["choices"]["items"]]
+    assert descriptions and all(d.split(" · ")[-2].startswith("EUR ") for d in descriptions), descriptions
+    assert not any("USD" in d for d in descriptions)
+
+
+def test_the_model_reads_the_tenant_currency_in_its_tool_results(admin, tenancy, llm, db):
+    add_tenant(admin, "acme", currency="EUR")
+    add_products_for(db, "acme", product("N-1", "Nevera Samsung RT38", 499.0, 4))
+    llm.script_chat(
+        [
+            {"text": "", "tool_calls": [{"name": "search_local_products", "arguments": {"query": "nevera"}}]},
+            {"text": "", "tool_calls": [{"name": "get_live_product_details", "arguments": {"item_code": "N-1"}}]},
+            "La Nevera Samsung RT38 cuesta EUR 499,00.",
+        ]
+    )
+    deliver(inbound("acme", "¿tienen neveras?"))
+    last = chats(llm)[-1].body
+    results = [json.loads(m["content"]) for m in last["messages"] if m["role"] == "tool"]
+    assert [card["currency"] for card in results[0]["products"]] == ["EUR"]
+    assert results[1]["product"]["currency"] == "EUR"
+    tools = {tool["function"]["name"]: tool["function"] for tool in last["tools"]}
+    price = tools["search_local_products"]["parameters"]["properties"]["min_price"]["description"]
+    assert "store's currency" in price and "USD" not in price
 
 
 # -- escalation recipients -----------------------------------------------------------------------------
@@ -429,3 +473,88 @@ def test_a_failing_escalation_webhook_never_costs_the_customer_the_reply(admin, 
     assert reply_text(db, message)["text"] == handoff_message("es")
     assert len(hook.received) == 1
     assert '"EscalationNoticesFailed":[1.0]' in capsys.readouterr().out.replace(" ", "")
+
+
+def _escalated_on_whatsapp(admin, db, **settings: Any) -> tuple[InboundMessage, int]:
+    """A tenant with an escalation e-mail whose WhatsApp customer asks for a person; the message and the
+    escalation id."""
+    add_tenant(admin, "acme", channels={"whatsapp": "1001"}, secrets={"WHATSAPP_TOKEN": "acme-wa-token"}, **settings)
+    message = inbound("acme", "quiero hablar con un asesor", channel="whatsapp", number="1001")
+    assert deliver(message) == []
+    from mostrador.conversations.escalation import handoff_message
+
+    assert reply_text(db, message)["text"] == handoff_message("es")  # the customer is told, whatever the mail did
+    [escalation] = db.execute("SELECT id FROM escalations WHERE tenant_id = 'acme'").fetchall()
+    return message, escalation["id"]
+
+
+def test_locally_an_escalation_email_is_written_to_the_outbox_folder(
+    admin, tenancy, reply_env, db, tmp_path, monkeypatch
+):
+    import email
+
+    reply_env.meta.other_tokens = {"acme-wa-token"}
+    monkeypatch.setenv("ESCALATION_EMAIL_OUTBOX_DIR", str(tmp_path / "mail"))
+    message, escalation_id = _escalated_on_whatsapp(
+        admin, db, escalationEmail="ventas@acme.example", displayName="Acme Electro", timeZone="America/Caracas"
+    )
+    [written] = list((tmp_path / "mail").glob("*.eml"))
+    mail = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
+    assert mail["To"] == "ventas@acme.example" and mail["From"] == "mostrador@localhost"
+    assert mail["Subject"].startswith(f"Escalamiento #{escalation_id} en Acme Electro")
+    body = mail.get_content()
+    assert f"Escalamiento: #{escalation_id}" in body and "Canal: whatsapp" in body
+    assert "customer_request" in body and "(America/Caracas)" in body
+    assert "584125550101" not in written.read_text() and message.conversation_id not in written.read_text()
+
+    # A tenant without an escalation e-mail gets none.
+    add_tenant(admin, "beta")
+    deliver(inbound("beta", "quiero hablar con un asesor"))
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+
+
+@pytest.fixture
+def ses(sqs_endpoint, monkeypatch):
+    """Amazon SES (API v2) on moto's server; the reply function's own client goes there too."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", sqs_endpoint)
+    return boto3.client("sesv2", endpoint_url=sqs_endpoint, region_name="us-east-1")
+
+
+def _ses_sent(sender: str) -> list[Any]:
+    # moto's server runs in this process: its SES backend holds what was sent.
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if m.source == sender]
+
+
+def test_on_aws_an_escalation_email_goes_through_ses_from_the_deployment_sender(
+    admin, tenancy, reply_env, db, ses, monkeypatch
+):
+    sender = f"avisos-{uuid.uuid4().hex[:8]}@mostrador.example"
+    ses.create_email_identity(EmailIdentity=sender)  # docs/deploy.md: the verification step
+    monkeypatch.setenv("ESCALATION_EMAIL_FROM", sender)
+    reply_env.meta.other_tokens = {"acme-wa-token"}
+    message, escalation_id = _escalated_on_whatsapp(admin, db, escalationEmail="ventas@acme.example")
+
+    [sent] = _ses_sent(sender)
+    assert sent.destinations == {"ToAddresses": ["ventas@acme.example"]}
+    assert sent.subject.startswith(f"Escalamiento #{escalation_id} en Acme")
+    assert "Motivo: the customer asked for a person (customer_request)" in sent.body
+    assert "584125550101" not in sent.body and message.conversation_id not in sent.body
+
+
+def test_an_email_ses_refuses_never_costs_the_customer_the_reply(
+    admin, tenancy, reply_env, db, ses, monkeypatch, caplog
+):
+    sender = f"unverified-{uuid.uuid4().hex[:8]}@mostrador.example"  # never verified: SES refuses it
+    monkeypatch.setenv("ESCALATION_EMAIL_FROM", sender)
+    reply_env.meta.other_tokens = {"acme-wa-token"}
+    _escalated_on_whatsapp(admin, db, escalationEmail="ventas@acme.example")
+
+    assert _ses_sent(sender) == []
+    [line] = [r for r in caplog.records if r.getMessage() == "escalation notice not delivered"]
+    assert (line.recipient, line.error) == ("email", "MessageRejected")  # type: ignore[attr-defined]
+    assert "584125550101" not in json.dumps([r.__dict__ for r in caplog.records], default=str)

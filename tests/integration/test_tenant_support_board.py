@@ -160,3 +160,60 @@ def test_a_tenant_with_several_numbers_replies_from_the_one_support_boards_conve
     assert inbound_row(db, unnamed)["state_reason"] == "send_failed:config"
     assert inbound_row(db, foreign)["state_reason"] == "send_failed:config"
     assert len(reply_env.meta.sent()) == 2
+
+
+def _escalation_agents(admin, *agents: str) -> None:
+    from tests.integration.tenant_support import forget_tenancy_caches
+
+    admin.ok("PATCH", "/admin/tenants/acme", body={"escalationAgentIds": list(agents)})
+    forget_tenancy_caches()
+
+
+def test_an_escalated_conversation_is_assigned_to_an_escalation_agent_in_the_tenants_support_board(
+    acme, admin, board, channel_pipeline: ChannelPipeline, reply_env, db
+):
+    """Support Board's documented `update-conversation-agent` (conversation_id, agent_id, message) on acme's
+    own installation with acme's token; the escalation id picks the agent in turn."""
+    _escalation_agents(admin, "31", "32")
+    asked = says(acme["support_board"], board, FB_CUSTOMER, "quiero hablar con un asesor", conversation="901")
+    assert channel_pipeline.run_replies().failed == 0
+
+    [escalation] = db.execute("SELECT id, source FROM escalations WHERE tenant_id = 'acme'").fetchall()
+    [assigned] = board.calls("update-conversation-agent")
+    assert (assigned["conversation_id"], assigned["token"]) == ("901", "acme-sb-token")
+    assert assigned["agent_id"] == ("31", "32")[escalation["id"] % 2]
+    assert f"#{escalation['id']}" in assigned["message"] and "asked for a person" in assigned["message"]
+    assert board.conversations["901"]["details"]["agent_id"] == assigned["agent_id"]
+    assert inbound_row(db, asked)["state"] == "replied" and board.calls("messenger-send-message")
+    assert reply_env.support_board.requests == []  # never the deployment's installation
+
+    # The escalation is still open: the customer's next message assigns nobody again.
+    says(acme["support_board"], board, FB_CUSTOMER, "¿hay alguien?", conversation="901")
+    channel_pipeline.run_replies()
+    assert len(board.calls("update-conversation-agent")) == 1
+
+
+@pytest.mark.parametrize("failure", ["refused", "server_error"])
+def test_a_failed_assignment_never_costs_the_customer_the_reply_and_is_logged_without_ids(
+    failure, acme, admin, board, channel_pipeline: ChannelPipeline, reply_env, db, capsys, caplog
+):
+    _escalation_agents(admin, "31")
+    if failure == "refused":
+        board.answer_next("update-conversation-agent", {"success": False, "response": "invalid-token"})
+    else:
+        board.fail_next("update-conversation-agent", http_status=500)
+    capsys.readouterr()
+    asked = says(acme["support_board"], board, FB_CUSTOMER, "quiero hablar con un asesor", conversation="901")
+    run = channel_pipeline.run_replies()
+
+    assert run.failed == 0 and inbound_row(db, asked)["state"] == "replied"
+    [handoff] = board.calls("messenger-send-message")
+    assert handoff["psid"] == "PSID-78"
+    assert board.conversations["901"]["details"].get("agent_id") is None
+    [line] = [r for r in caplog.records if r.getMessage() == "escalation notice not delivered"]
+    assert (line.tenant, line.recipient) == ("acme", "support_board")  # type: ignore[attr-defined]
+    assert line.error == ("support_board:invalid-token" if failure == "refused" else "http_500")  # type: ignore[attr-defined]
+    assert '"EscalationNoticesFailed":[1.0]' in capsys.readouterr().out.replace(" ", "")
+    logged = json.dumps([r.__dict__ for r in caplog.records], default=str)
+    for customer_id in ("PSID-78", "sb:901", f'"{FB_CUSTOMER}"'):
+        assert customer_id not in logged

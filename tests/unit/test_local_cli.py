@@ -67,3 +67,37 @@ def test_migrate_takes_a_data_folder_for_the_embedded_database(tmp_path: Path) -
     args = parse_args(["migrate", "--data-dir", str(tmp_path)])
 
     assert args.database_url is None and args.data_dir == str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["chat"], ["ingest", "catalog.json"], ["knowledge", "list"], ["token", "list"], ["tenant", "add", "beta"]],
+)
+def test_every_command_takes_the_data_folder_from_mostrador_data_dir(
+    argv, tmp_path: Path, no_port, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stack started with `--data-dir D` is found from any folder once MOSTRADOR_DATA_DIR=D."""
+    write_running_stack(tmp_path, "http://127.0.0.1:3817", "default", "wk_local")
+    monkeypatch.setenv("MOSTRADOR_DATA_DIR", str(tmp_path))
+
+    args = parse_args(argv)
+
+    assert (args.data_dir, args.url) == (str(tmp_path), "http://127.0.0.1:3817")
+    assert parse_args([*argv, "--data-dir", ".elsewhere"]).data_dir == ".elsewhere"  # the option wins
+
+
+def test_local_and_migrate_take_mostrador_data_dir_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOSTRADOR_DATA_DIR", str(tmp_path))
+    assert parse_args(["local"]).data_dir == parse_args(["migrate"]).data_dir == str(tmp_path)
+    monkeypatch.delenv("MOSTRADOR_DATA_DIR")
+    assert parse_args(["local"]).data_dir == ".local"
+
+
+@pytest.mark.parametrize(
+    "argv", [["chat"], ["ingest"], ["knowledge", "list"], ["token", "list"], ["tenant", "add"], ["tenant", "list"]]
+)
+def test_help_names_the_data_folder_option(argv, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args([*argv, "--help"])
+    shown = capsys.readouterr().out
+    assert "--data-dir" in shown and "MOSTRADOR_DATA_DIR" in shown

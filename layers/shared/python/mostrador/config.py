@@ -164,6 +164,11 @@ class Settings(BaseModel):
     voice_note_max_seconds: int = Field(default=180, ge=1)
     media_max_bytes: int = Field(default=10_000_000, ge=1)
 
+    # Escalation e-mail (mail.py): the SES sender address (a verified identity; docs/deploy.md), or locally
+    # a folder the e-mails are written to as .eml files. Neither: no e-mail is sent.
+    escalation_email_from: str | None = None
+    escalation_email_outbox_dir: str | None = None
+
     # Comma-separated origins allowed to call the web chat routes from a browser (CORS).
     webchat_allowed_origins: str | None = None
     port: int = 3000

@@ -149,7 +149,8 @@ def _name(card: dict[str, Any]) -> str:
 def _description(card: dict[str, Any], language: str) -> str:
     price = card.get("price")
     if isinstance(price, int | float) and not isinstance(price, bool):
-        price_text = f"{card.get('currency') or 'USD'} {format_amount(float(price), language)}"
+        # The card's currency is the store's (the reply toolbox puts it there); none, and the amount stands alone.
+        price_text = f"{card.get('currency') or ''} {format_amount(float(price), language)}".strip()
     else:
         price_text = notice("no_price", language)
     stock = notice("in_stock" if card.get("in_stock") else "out_of_stock", language)

@@ -78,8 +78,10 @@ from mostrador.tenancy.budget import TokenBudgetSpent
 from mostrador.tenancy.profile import TenantProfile
 
 if TYPE_CHECKING:
+    from mostrador.channels.support_board import SupportBoardClient
     from mostrador.config import Settings
     from mostrador.db.connection import Connection
+    from mostrador.mail import Mail
 
 MAX_TOOL_ROUNDS = 4
 HISTORY_MESSAGES = 20
@@ -359,9 +361,11 @@ class ReplyService:
             # The actor rules alone (an agent's message still pauses the bot); nothing is generated there.
             return self._decide(message, decision, recorded.id, time.monotonic(), now, log)
         with self.conn.transaction():
-            if self._settle_dead_draft(repo.pending_reply(self.conn, recorded.id), [recorded.id]):
+            if self._settle_dead_draft(
+                message.tenant_id, repo.pending_reply(self.conn, message.tenant_id, recorded.id), [recorded.id]
+            ):
                 return ReplyOutcome("duplicate", "reply_settled", recorded.id)
-            failed = repo.fail_unfinished(self.conn, recorded.id, DEAD_LETTERED)
+            failed = repo.fail_unfinished(self.conn, message.tenant_id, recorded.id, DEAD_LETTERED)
         logger.error("dead-lettered message recorded as failed", extra={**log, "failed": failed})
         # Waiting in a burst (failed = False), it is answered with the others by the burst held here.
         self._hold_burst_for_the_waiting(
@@ -384,19 +388,19 @@ class ReplyService:
             row for row in repo.awaiting_reply(self.conn, tenant, conversation_id) if row["created_at"] <= due.due_at
         ]
         ids = [row["id"] for row in rows]
-        draft = repo.pending_reply_among(self.conn, ids) if ids else None
+        draft = repo.pending_reply_among(self.conn, tenant, ids) if ids else None
         with self.conn.transaction():
-            if self._settle_dead_draft(draft, ids):
+            if self._settle_dead_draft(tenant, draft, ids):
                 assert draft is not None
                 ids = [message_id for message_id in ids if message_id > draft["in_reply_to"]]
-            repo.mark_inbound_many(self.conn, ids, "failed", DEAD_LETTERED)
+            repo.mark_inbound_many(self.conn, tenant, ids, "failed", DEAD_LETTERED)
         logger.error("dead-lettered burst timer: its messages recorded as failed", extra={**log, "burst": len(ids)})
         self._hold_burst_for_the_waiting(
             tenant, conversation_id, due.anchor_id, due.anchor_platform_message_id, self.clock()
         )
         return ReplyOutcome("failed", DEAD_LETTERED, ids[-1] if ids else None, draft["id"] if draft else None)
 
-    def _settle_dead_draft(self, draft: dict[str, Any] | None, ids: list[int]) -> bool:
+    def _settle_dead_draft(self, tenant: str, draft: dict[str, Any] | None, ids: list[int]) -> bool:
         """The reply a dead-lettered item had written: still pending, it is `failed` (never sent now) and
         False is returned; sent or failed already (only the marks were lost), the messages it answers
         (`ids` up to its own) get its outcome and True is returned."""
@@ -404,13 +408,13 @@ class ReplyService:
             return False
         if draft["status"] == "pending":
             title = f"dead-lettered after {draft.get('pieces_sent') or 0} piece(s) sent"
-            repo.mark_reply_failed(self.conn, draft["id"], DEAD_LETTERED, title)
+            repo.mark_reply_failed(self.conn, tenant, draft["id"], DEAD_LETTERED, title)
             return False
         answered = [message_id for message_id in ids if message_id <= draft["in_reply_to"]]
         if draft["status"] == "failed":
-            repo.mark_inbound_many(self.conn, answered, "failed", f"send_failed:{draft['error_code']}")
+            repo.mark_inbound_many(self.conn, tenant, answered, "failed", f"send_failed:{draft['error_code']}")
         else:
-            repo.mark_inbound_many(self.conn, answered, "replied")
+            repo.mark_inbound_many(self.conn, tenant, answered, "replied")
         return True
 
     def _forget(self, deletion: MessageDeletion) -> ReplyOutcome:
@@ -432,7 +436,11 @@ class ReplyService:
         return ReplyOutcome("skipped", "deleted" if had_it else "deleted_before_received")
 
     def _record_failed_for_good(
-        self, draft: dict[str, Any] | None, error: TransientSendError, mark_answered: Callable[[str], None]
+        self,
+        tenant: str,
+        draft: dict[str, Any] | None,
+        error: TransientSendError,
+        mark_answered: Callable[[str], None],
     ) -> str:
         """One rule for a message and a burst whose last send attempt failed: the draft, if still pending,
         failed with the pieces already sent; what it answers marked failed (`mark_answered`) with the
@@ -441,7 +449,7 @@ class ReplyService:
         with self.conn.transaction():
             if draft is not None and draft["status"] == "pending":
                 title = f"retries exhausted after {draft.get('pieces_sent') or 0} piece(s) sent: {error}"
-                repo.mark_reply_failed(self.conn, draft["id"], error.code, title)
+                repo.mark_reply_failed(self.conn, tenant, draft["id"], error.code, title)
             mark_answered(reason)
         metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
         return reason
@@ -451,9 +459,10 @@ class ReplyService:
         inbound_id = repo.inbound_id(self.conn, message.tenant_id, message.platform_message_id)
         if inbound_id is None:
             raise error  # nothing recorded to mark: the dead-letter queue keeps the message
-        draft = repo.pending_reply(self.conn, inbound_id)
+        tenant = message.tenant_id
+        draft = repo.pending_reply(self.conn, tenant, inbound_id)
         reason = self._record_failed_for_good(
-            draft, error, lambda reason: repo.mark_inbound(self.conn, inbound_id, "failed", reason)
+            tenant, draft, error, lambda reason: repo.mark_inbound(self.conn, tenant, inbound_id, "failed", reason)
         )
         logger.error(
             "retries exhausted: reply recorded as failed",
@@ -514,23 +523,23 @@ class ReplyService:
                     now=now,
                 )
                 log["paused_until"] = until.isoformat()
-            repo.mark_inbound(self.conn, inbound_id, "skipped", decision.reason)
+            repo.mark_inbound(self.conn, message.tenant_id, inbound_id, "skipped", decision.reason)
             logger.info("inbound logged without reply", extra={**log, "reason": decision.reason})
             return ReplyOutcome("skipped", decision.reason, inbound_id)
         quiet = never_answered(message)
         if quiet is not None:
-            return self._skip(inbound_id, quiet, log)
+            return self._skip(message.tenant_id, inbound_id, quiet, log)
         return self._reply_to_customer(message, inbound_id, started, now, log)
 
-    def _fail(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
+    def _fail(self, tenant: str, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
         # The reason carries the error's code only: platform answers may echo customer details.
-        repo.mark_inbound(self.conn, message_id, "failed", reason)
+        repo.mark_inbound(self.conn, tenant, message_id, "failed", reason)
         metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
         logger.error("no reply possible", extra={**log, "reason": reason})
         return ReplyOutcome("failed", reason, message_id)
 
-    def _skip(self, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
-        repo.mark_inbound(self.conn, message_id, "skipped", reason)
+    def _skip(self, tenant: str, message_id: int, reason: str, log: dict[str, Any]) -> ReplyOutcome:
+        repo.mark_inbound(self.conn, tenant, message_id, "skipped", reason)
         logger.info("no reply", extra={**log, "reason": reason})
         return ReplyOutcome("skipped", reason, message_id)
 
@@ -571,22 +580,22 @@ class ReplyService:
         conversation = repo.note_customer_message(
             self.conn, tenant, conversation_id, message.sender_id, message.timestamp, language
         )
-        repo.set_message_language(self.conn, inbound_id, language)
+        repo.set_message_language(self.conn, tenant, inbound_id, language)
 
-        draft = repo.pending_reply(self.conn, inbound_id)
+        draft = repo.pending_reply(self.conn, tenant, inbound_id)
         if draft is not None:  # a retry: the reply exists already, only its delivery is left
             return self._deliver(message, inbound_id, draft, started, log)
 
         try:
             silenced = self._silenced(message, conversation, now)
         except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
-            return self._fail(inbound_id, f"history_failed:{error.code}", log)
+            return self._fail(tenant, inbound_id, f"history_failed:{error.code}", log)
         if silenced is not None:
-            return self._skip(inbound_id, silenced, log)
+            return self._skip(tenant, inbound_id, silenced, log)
         if window_applies(message.channel, message.metadata) and not window_open(
             conversation["last_customer_message_at"], now
         ):
-            return self._skip(inbound_id, "outside_window", log)
+            return self._skip(tenant, inbound_id, "outside_window", log)
 
         if message.media_kind in _UNREADABLE and not message.text.strip():
             return self._unreadable(message, inbound_id, language, started, log)
@@ -633,7 +642,7 @@ class ReplyService:
                 else None
             )
         if draft is None:
-            return self._skip(inbound_id, "unsupported_again", log)
+            return self._skip(message.tenant_id, inbound_id, "unsupported_again", log)
         return self._deliver(message, inbound_id, draft, started, {**log, "notice": True})
 
     def _understand(
@@ -644,13 +653,15 @@ class ReplyService:
         it is clear: the same rule as a typed message)."""
         if message.media_kind not in ("audio", "image"):
             return Understood(), language
-        known = repo.media_understanding(self.conn, inbound_id)
+        known = repo.media_understanding(self.conn, message.tenant_id, inbound_id)
         if known["transcript"] or known["media_description"]:
             understood = Understood(transcript=known["transcript"], description=known["media_description"])
         else:
             understood = self.media.understand(message, language, on_usage=self._usage_recorder(message.tenant_id))
             if understood.transcript or understood.description:
-                repo.save_media_understanding(self.conn, inbound_id, understood.transcript, understood.description)
+                repo.save_media_understanding(
+                    self.conn, message.tenant_id, inbound_id, understood.transcript, understood.description
+                )
         spoken = understood.transcript and conversation_language(
             understood.transcript,
             language,
@@ -659,7 +670,7 @@ class ReplyService:
         )
         if spoken and spoken != language:
             repo.set_conversation_language(self.conn, message.tenant_id, message.conversation_id, spoken)
-            repo.set_message_language(self.conn, inbound_id, spoken)
+            repo.set_message_language(self.conn, message.tenant_id, inbound_id, spoken)
             language = spoken
         return understood, language
 
@@ -679,7 +690,7 @@ class ReplyService:
         """Wait for the burst's one reply. The first message of a burst schedules it; later ones join."""
         assert self.scheduler is not None
         tenant, conversation_id = message.tenant_id, message.conversation_id
-        repo.mark_awaiting(self.conn, inbound_id, dict(message.metadata))
+        repo.mark_awaiting(self.conn, tenant, inbound_id, dict(message.metadata))
         due_at = repo.open_burst(
             self.conn, tenant, conversation_id, inbound_id, now + timedelta(seconds=self.burst_window_seconds)
         )
@@ -751,7 +762,7 @@ class ReplyService:
     def _handle_backstop(self, due: ReplyDue, *, final_attempt: bool = False) -> ReplyOutcome:
         """The watched message's time to be handled is over (_schedule_backstop). Read from the database
         (its clock decided that the message was being handled)."""
-        left = repo.seconds_left_to_handle(self.conn, due.anchor_id, REPLY_FUNCTION_TIMEOUT_SECONDS)
+        left = repo.seconds_left_to_handle(self.conn, due.tenant_id, due.anchor_id, REPLY_FUNCTION_TIMEOUT_SECONDS)
         if left is None:
             # It finished: it joined a burst (whose reply answers the older messages too) or held one.
             return ReplyOutcome("backstop", "not_needed", due.anchor_id)
@@ -793,12 +804,12 @@ class ReplyService:
         if not rows:
             return ReplyOutcome("skipped", "nothing_waiting")
         ids = [row["id"] for row in rows]
-        draft = repo.pending_reply_among(self.conn, ids)
+        draft = repo.pending_reply_among(self.conn, tenant, ids)
         if draft is not None and draft["in_reply_to"] != ids[-1]:
             if draft["status"] == "pending" and not draft.get("pieces_sent"):
                 # Written (and its send failed) before newer messages arrived: none of it went out, so
                 # it is superseded and this reply answers them all.
-                repo.supersede_draft(self.conn, draft["id"])
+                repo.supersede_draft(self.conn, tenant, draft["id"])
                 draft = None
             else:
                 # Partly sent (or its outcome recorded) already: it is finished for the messages it
@@ -821,12 +832,12 @@ class ReplyService:
             silenced = self._silenced(message, conversation, now)
         except PermanentSendError as error:  # e.g. Support Board: conversation-not-found
             reason = f"history_failed:{error.code}"
-            repo.mark_inbound_many(self.conn, ids, "failed", reason)
+            repo.mark_inbound_many(self.conn, tenant, ids, "failed", reason)
             metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
             logger.error("no reply possible", extra={**log, "reason": reason})
             return ReplyOutcome("failed", reason, latest["id"])
         if silenced is not None:
-            repo.mark_inbound_many(self.conn, ids, "skipped", silenced)
+            repo.mark_inbound_many(self.conn, tenant, ids, "skipped", silenced)
             logger.info("no reply", extra={**log, "reason": silenced})
             return ReplyOutcome("skipped", silenced, latest["id"])
         return self._answer(message, rows, language, started, now, log, stale_check=True)
@@ -836,12 +847,12 @@ class ReplyService:
         are recorded failed (the dead-letter queue would keep them waiting for ever)."""
         tenant, conversation_id = due.tenant_id, due.conversation_id
         ids = [row["id"] for row in repo.awaiting_reply(self.conn, tenant, conversation_id)]
-        draft = repo.pending_reply_among(self.conn, ids) if ids else None
+        draft = repo.pending_reply_among(self.conn, tenant, ids) if ids else None
         if draft is not None:
             # Newer messages than the reply's belong to the next burst, whose own timer answers them.
             ids = [message_id for message_id in ids if message_id <= draft["in_reply_to"]]
         reason = self._record_failed_for_good(
-            draft, error, lambda reason: repo.mark_inbound_many(self.conn, ids, "failed", reason)
+            tenant, draft, error, lambda reason: repo.mark_inbound_many(self.conn, tenant, ids, "failed", reason)
         )
         logger.error(
             "retries exhausted: burst reply recorded as failed",
@@ -882,6 +893,7 @@ class ReplyService:
                 tenant,
                 lambda reason: self._open_escalation(message, inbound_id, reason, "tool"),
                 self.knowledge,
+                currency=self.tenant.currency if self.tenant is not None else "USD",
             )
             picked = self._picked(message)
             try:
@@ -963,12 +975,12 @@ class ReplyService:
                 # Written before the customer's newest message (waiting, or still being read): that
                 # message's own burst answers them all (_hold_burst_for_the_waiting when it joins none).
                 stale = "newer_message"
-            elif repo.any_taken_back(self.conn, together):
+            elif repo.any_taken_back(self.conn, tenant, together):
                 # The customer unsent one of the messages it answers (it may quote it): written again
                 # without it by the caller, never sent.
                 stale = "taken_back"
         if stale is not None:
-            repo.supersede_draft(self.conn, draft["id"])
+            repo.supersede_draft(self.conn, tenant, draft["id"])
             if newer and not any(row["awaiting"] for row in newer):
                 # None of them waits in a burst yet: should the newest fail, a backstop answers these.
                 self._schedule_backstop(tenant, conversation_id, newer[0])
@@ -1086,6 +1098,9 @@ class ReplyService:
                     opened_at=self.clock(),
                     agent_ids=tenant.escalation_agent_ids if tenant else (),
                     email=tenant.escalation_email if tenant else None,
+                    support_board_conversation_id=(
+                        _support_board_conversation_id(message) if message.channel == "support_board" else None
+                    ),
                 )
             )
         return escalation_id
@@ -1102,7 +1117,7 @@ class ReplyService:
         tenant, conversation_id = message.tenant_id, message.conversation_id
         # A retry after every model failed starts over: the earlier attempt's tool calls led to no reply
         # and must not count twice (they feed the "searches keep finding nothing" escalation).
-        repo.forget_tool_calls(self.conn, inbound_id)
+        repo.forget_tool_calls(self.conn, tenant, inbound_id)
         facts = store_facts(self.tenant, self.clock()) if self.tenant is not None else []
         prompt = system_prompt(repo.tenant_system_prompt(self.conn, tenant), language, facts)
         rows = repo.recent_history(self.conn, tenant, conversation_id, self.history_limit)
@@ -1163,12 +1178,13 @@ class ReplyService:
         together: Sequence[int] = (),
     ) -> ReplyOutcome:
         """Send the stored reply. `together`: every customer message it answers (a burst), marked with it."""
+        tenant = message.tenant_id
         answered = sorted({*together, inbound_id})
         if draft["status"] in ("sent", "delivered", "read"):  # sent before a crash; only the mark was lost
-            repo.mark_inbound_many(self.conn, answered, "replied")
+            repo.mark_inbound_many(self.conn, tenant, answered, "replied")
             return ReplyOutcome("replied", "already_sent", inbound_id, draft["id"])
         if draft["status"] == "failed":
-            repo.mark_inbound_many(self.conn, answered, "failed", f"send_failed:{draft['error_code']}")
+            repo.mark_inbound_many(self.conn, tenant, answered, "failed", f"send_failed:{draft['error_code']}")
             return ReplyOutcome("failed", "send_failed", inbound_id, draft["id"])
         abilities = abilities_for(message.channel)
         outbound = OutboundMessage(
@@ -1199,26 +1215,26 @@ class ReplyService:
                 if index == 0 and units[0].image_url and len(units) > 1:
                     # The catalog's photo link is dead or refused (Messenger fetches it during the send,
                     # error #100): the photo is left out, noted on the reply, and the details still go.
-                    repo.note_photo_failed(self.conn, draft["id"], error.code, str(error))
-                    repo.record_pieces_sent(self.conn, draft["id"], 1, sent_ids)
+                    repo.note_photo_failed(self.conn, tenant, draft["id"], error.code, str(error))
+                    repo.record_pieces_sent(self.conn, tenant, draft["id"], 1, sent_ids)
                     metrics.add_metric(name="ProductPhotoFailures", unit="Count", value=1)
                     logger.warning("product photo refused, details sent without it", extra={**log, "code": error.code})
                     continue
                 latency_ms = int((time.monotonic() - started) * 1000)
                 with self.conn.transaction():
-                    repo.mark_reply_failed(self.conn, draft["id"], error.code, str(error), latency_ms)
-                    repo.mark_inbound_many(self.conn, answered, "failed", f"send_failed:{error.code}")
+                    repo.mark_reply_failed(self.conn, tenant, draft["id"], error.code, str(error), latency_ms)
+                    repo.mark_inbound_many(self.conn, tenant, answered, "failed", f"send_failed:{error.code}")
                 metrics.add_metric(name="PermanentSendFailures", unit="Count", value=1)
                 logger.error("send failed permanently", extra={**log, "code": error.code})
                 return ReplyOutcome("failed", f"send_failed:{error.code}", inbound_id, draft["id"])
             if index < len(units) - 1:
                 # The photo's own id: WhatsApp reports a dead photo link later, as a status naming it.
                 photo_id = piece_ids[0] if piece.image_url and piece_ids else None
-                repo.record_pieces_sent(self.conn, draft["id"], index + 1, sent_ids, image_message_id=photo_id)
+                repo.record_pieces_sent(self.conn, tenant, draft["id"], index + 1, sent_ids, image_message_id=photo_id)
         latency_ms = int((time.monotonic() - started) * 1000)
         with self.conn.transaction():
-            repo.mark_reply_sent(self.conn, draft["id"], sent_ids, latency_ms)
-            repo.mark_inbound_many(self.conn, answered, "replied")
+            repo.mark_reply_sent(self.conn, tenant, draft["id"], sent_ids, latency_ms)
+            repo.mark_inbound_many(self.conn, tenant, answered, "replied")
         logger.info(
             "replied",
             extra={
@@ -1320,11 +1336,12 @@ def reply_service_from_settings(
     from mostrador.conversations.toolbox import DatabaseCatalog, DatabaseKnowledge
     from mostrador.llm.providers import chat_models_for, embedder_for, image_describers_for, transcribers_for
 
-    history: ConversationHistory | None = None
+    support_board: SupportBoardClient | None = None
     if settings.support_board_api_url:
         from mostrador.channels.support_board import SupportBoardClient
 
-        history = SupportBoardClient.from_settings(settings)
+        support_board = SupportBoardClient.from_settings(settings)
+    history: ConversationHistory | None = support_board
     senders: dict[Channel, ChannelSender] = {}
 
     def cached_sender(channel: Channel) -> ChannelSender:
@@ -1346,7 +1363,7 @@ def reply_service_from_settings(
         sender_for=cached_sender,
         history=history,
         tenant=tenant,
-        notify_escalation=_escalation_notifier(tenant),
+        notify_escalation=_escalation_notifier(tenant, settings, support_board),
         media=MediaReader(
             ChannelMedia.from_settings(settings),
             transcribers=lambda: transcribers_for(settings),
@@ -1360,9 +1377,34 @@ def reply_service_from_settings(
     )
 
 
-def _escalation_notifier(tenant: TenantProfile | None) -> Callable[[EscalationNotice], object] | None:
-    if tenant is None or not tenant.escalation_webhook_url:
+def _escalation_notifier(
+    tenant: TenantProfile | None, settings: Settings, support_board: SupportBoardClient | None
+) -> Callable[[EscalationNotice], object] | None:
+    """The tenant's escalation recipients (docs/tenants.md): its webhook, its Support Board agents (through
+    its own Support Board installation), its e-mail (when the deployment sends mail)."""
+    if tenant is None:
         return None
-    from mostrador.conversations.escalation_notice import WebhookEscalationNotifier
+    from mostrador.conversations import escalation_notice as notices
 
-    return WebhookEscalationNotifier(tenant.escalation_webhook_url)
+    recipients: list[notices.EscalationRecipient] = []
+    if tenant.escalation_webhook_url:
+        recipients.append(notices.WebhookEscalationNotifier(tenant.escalation_webhook_url))
+    if tenant.escalation_agent_ids and support_board is not None:
+        recipients.append(notices.SupportBoardAssignment(support_board, tenant.escalation_agent_ids))
+    if tenant.escalation_email:
+        from mostrador.mail import escalation_mail, mailer_from_settings
+
+        mailer = mailer_from_settings(settings)
+        if mailer is not None:
+
+            def compose(notice: EscalationNotice, to: str) -> Mail:
+                return escalation_mail(
+                    notice,
+                    to,
+                    store=tenant.display_name,
+                    time_zone=tenant.time_zone,
+                    language=tenant.default_language,
+                )
+
+            recipients.append(notices.EmailEscalationNotifier(mailer, tenant.escalation_email, compose))
+    return notices.EscalationRecipients(recipients) if recipients else None

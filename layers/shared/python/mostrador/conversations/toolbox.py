@@ -126,7 +126,9 @@ def _limit(arguments: dict[str, Any]) -> int:
 
 
 class ReplyToolbox:
-    """The three reply tools. `escalate(reason)` performs the escalation and returns its id."""
+    """The reply tools. `escalate(reason)` performs the escalation and returns its id. `currency` is the
+    store's (its tenant's `currency`): every product card the model, the choices and the offline
+    answer read carries it, since the catalog's prices are in the store's currency."""
 
     def __init__(
         self,
@@ -134,12 +136,18 @@ class ReplyToolbox:
         tenant_id: str,
         escalate: Callable[[str], int],
         knowledge: KnowledgeBase | None = None,
+        *,
+        currency: str = "USD",
     ) -> None:
         self._catalog = catalog
         self._knowledge = knowledge
         self._tenant_id = tenant_id
         self._escalate = escalate
+        self._currency = currency
         self.escalation_id: int | None = None
+
+    def _priced(self, card: dict[str, Any]) -> dict[str, Any]:
+        return {**card, "currency": self._currency}
 
     def run(self, call: ToolCall) -> ToolOutcome:
         try:
@@ -175,6 +183,7 @@ class ReplyToolbox:
         )
         # Words the catalog has nothing for ("bicicleta"; catalog.search.ProductSearch): the model can say so.
         unmatched = [str(word) for word in getattr(cards, "unmatched", [])]
+        cards = [self._priced(card) for card in cards]
         return ToolOutcome(
             call,
             {"products": cards, "total": len(cards), "unmatched": unmatched, "note": CATALOG_DATA_NOTE},
@@ -185,6 +194,7 @@ class ReplyToolbox:
     def _details(self, call: ToolCall) -> ToolOutcome:
         item_code = _text(call.arguments, "item_code", required=True, max_length=64) or ""
         card = self._catalog.details(self._tenant_id, item_code)
+        card = self._priced(card) if card is not None else None
         return ToolOutcome(
             call,
             {"product": card, "note": CATALOG_DATA_NOTE},

@@ -49,8 +49,13 @@ def insert_token(
     return row
 
 
-def get_token(conn: Connection, token_id: int) -> dict[str, Any] | None:
-    return conn.execute(f"SELECT {_COLUMNS} FROM admin_tokens WHERE id = %s", (token_id,)).fetchone()
+def get_token(conn: Connection, tenant_id: str | None, token_id: int) -> dict[str, Any] | None:
+    """The token if it is `tenant_id`'s; `tenant_id=None` (an operator): whoever's it is."""
+    return conn.execute(
+        f"SELECT {_COLUMNS} FROM admin_tokens WHERE (%(tenant)s::text IS NULL OR tenant_id = %(tenant)s)"
+        " AND id = %(id)s",
+        {"tenant": tenant_id, "id": token_id},
+    ).fetchone()
 
 
 def list_tokens(
@@ -85,12 +90,14 @@ def list_tokens(
     ).fetchall()
 
 
-def revoke_token(conn: Connection, token_id: int, revoked_by: str) -> dict[str, Any] | None:
-    """Revoke if not revoked yet; None when it already was (the caller has checked that it exists)."""
+def revoke_token(conn: Connection, tenant_id: str | None, token_id: int, revoked_by: str) -> dict[str, Any] | None:
+    """Revoke if not revoked yet (and `tenant_id`'s; None: an operator's, whoever's); None when it already
+    was (the caller has checked that it exists)."""
     return conn.execute(
-        "UPDATE admin_tokens SET revoked_at = now(), revoked_by = %s WHERE id = %s AND revoked_at IS NULL"
+        "UPDATE admin_tokens SET revoked_at = now(), revoked_by = %(by)s"
+        " WHERE (%(tenant)s::text IS NULL OR tenant_id = %(tenant)s) AND id = %(id)s AND revoked_at IS NULL"
         f" RETURNING {_COLUMNS}",
-        (revoked_by, token_id),
+        {"by": revoked_by, "tenant": tenant_id, "id": token_id},
     ).fetchone()
 
 

@@ -194,19 +194,21 @@ def is_own_outbound(conn: Connection, tenant_id: str, platform_message_id: str) 
     return row is not None
 
 
-def mark_inbound(conn: Connection, message_id: int, state: str, reason: str | None = None) -> None:
+def mark_inbound(conn: Connection, tenant_id: str, message_id: int, state: str, reason: str | None = None) -> None:
     conn.execute(
-        "UPDATE messages SET state = %s, state_reason = %s, updated_at = now() WHERE id = %s",
-        (state, reason, message_id),
+        "UPDATE messages SET state = %s, state_reason = %s, updated_at = now() WHERE tenant_id = %s AND id = %s",
+        (state, reason, tenant_id, message_id),
     )
 
 
-def set_message_language(conn: Connection, message_id: int, language: str) -> None:
-    conn.execute("UPDATE messages SET language = %s WHERE id = %s", (language, message_id))
+def set_message_language(conn: Connection, tenant_id: str, message_id: int, language: str) -> None:
+    conn.execute(
+        "UPDATE messages SET language = %s WHERE tenant_id = %s AND id = %s", (language, tenant_id, message_id)
+    )
 
 
-def set_inbound_actor(conn: Connection, message_id: int, actor: str) -> None:
-    conn.execute("UPDATE messages SET actor = %s WHERE id = %s", (actor, message_id))
+def set_inbound_actor(conn: Connection, tenant_id: str, message_id: int, actor: str) -> None:
+    conn.execute("UPDATE messages SET actor = %s WHERE tenant_id = %s AND id = %s", (actor, tenant_id, message_id))
 
 
 def note_customer_message(
@@ -329,10 +331,11 @@ def recent_history(conn: Connection, tenant_id: str, conversation_id: str, limit
     return list(reversed(rows))
 
 
-def pending_reply(conn: Connection, inbound_id: int) -> dict[str, Any] | None:
+def pending_reply(conn: Connection, tenant_id: str, inbound_id: int) -> dict[str, Any] | None:
     """The reply generated for this inbound message whose send has not succeeded yet."""
     return conn.execute(
-        "SELECT * FROM messages WHERE in_reply_to = %s AND direction = 'outbound'", (inbound_id,)
+        "SELECT * FROM messages WHERE tenant_id = %s AND in_reply_to = %s AND direction = 'outbound'",
+        (tenant_id, inbound_id),
     ).fetchone()
 
 
@@ -376,21 +379,30 @@ def store_reply_draft(
         ),
     ).fetchone()
     if row is None:
-        row = pending_reply(conn, inbound_id)
+        row = pending_reply(conn, tenant_id, inbound_id)
     assert row is not None
     return row
 
 
-def mark_reply_sent(conn: Connection, reply_id: int, platform_message_ids: list[str], latency_ms: int) -> None:
+def mark_reply_sent(
+    conn: Connection, tenant_id: str, reply_id: int, platform_message_ids: list[str], latency_ms: int
+) -> None:
     conn.execute(
         "UPDATE messages SET status = 'sent', platform_message_id = %s, platform_message_ids = %s,"
-        " latency_ms = %s, updated_at = now() WHERE id = %s",
-        (platform_message_ids[0] if platform_message_ids else None, platform_message_ids, latency_ms, reply_id),
+        " latency_ms = %s, updated_at = now() WHERE tenant_id = %s AND id = %s",
+        (
+            platform_message_ids[0] if platform_message_ids else None,
+            platform_message_ids,
+            latency_ms,
+            tenant_id,
+            reply_id,
+        ),
     )
 
 
 def record_pieces_sent(
     conn: Connection,
+    tenant_id: str,
     reply_id: int,
     pieces_sent: int,
     platform_message_ids: list[str],
@@ -401,30 +413,42 @@ def record_pieces_sent(
     just sent was the product photo, under this id (a later status naming it is the photo's)."""
     conn.execute(
         "UPDATE messages SET pieces_sent = %s, platform_message_ids = %s,"
-        " image_message_id = coalesce(%s, image_message_id), updated_at = now() WHERE id = %s",
-        (pieces_sent, platform_message_ids, image_message_id, reply_id),
+        " image_message_id = coalesce(%s, image_message_id), updated_at = now() WHERE tenant_id = %s AND id = %s",
+        (pieces_sent, platform_message_ids, image_message_id, tenant_id, reply_id),
     )
 
 
 def mark_reply_failed(
-    conn: Connection, reply_id: int, error_code: str | None, error_title: str, latency_ms: int | None = None
+    conn: Connection,
+    tenant_id: str,
+    reply_id: int,
+    error_code: str | None,
+    error_title: str,
+    latency_ms: int | None = None,
 ) -> None:
     conn.execute(
         "UPDATE messages SET status = 'failed', error_code = %s, error_title = %s,"
-        " latency_ms = coalesce(%s, latency_ms), updated_at = now() WHERE id = %s",
-        (error_code, error_title[:500], latency_ms, reply_id),
+        " latency_ms = coalesce(%s, latency_ms), updated_at = now() WHERE tenant_id = %s AND id = %s",
+        (error_code, error_title[:500], latency_ms, tenant_id, reply_id),
     )
 
 
 PHOTO_FAILED = "photo_failed"
 
 
-def note_photo_failed(conn: Connection, reply_id: int, error_code: str | None, error_title: str) -> None:
+def note_photo_failed(
+    conn: Connection, tenant_id: str, reply_id: int, error_code: str | None, error_title: str
+) -> None:
     """The reply's product photo was refused (its text is sent without it): error_code
     `photo_failed:<code>` on a reply whose status goes on to `sent`."""
     conn.execute(
-        "UPDATE messages SET error_code = %s, error_title = %s, updated_at = now() WHERE id = %s",
-        (f"{PHOTO_FAILED}:{error_code or 'unknown'}", f"product photo not sent: {error_title}"[:500], reply_id),
+        "UPDATE messages SET error_code = %s, error_title = %s, updated_at = now() WHERE tenant_id = %s AND id = %s",
+        (
+            f"{PHOTO_FAILED}:{error_code or 'unknown'}",
+            f"product photo not sent: {error_title}"[:500],
+            tenant_id,
+            reply_id,
+        ),
     )
 
 
@@ -524,8 +548,8 @@ def record_tool_call(
     )
 
 
-def forget_tool_calls(conn: Connection, message_id: int) -> None:
-    conn.execute("DELETE FROM tool_calls WHERE message_id = %s", (message_id,))
+def forget_tool_calls(conn: Connection, tenant_id: str, message_id: int) -> None:
+    conn.execute("DELETE FROM tool_calls WHERE tenant_id = %s AND message_id = %s", (tenant_id, message_id))
 
 
 def consecutive_empty_searches(conn: Connection, tenant_id: str, conversation_id: str, window: int = 10) -> int:
@@ -613,17 +637,20 @@ AWAITING_REPLY = "awaiting_reply"
 
 
 def save_media_understanding(
-    conn: Connection, message_id: int, transcript: str | None, description: str | None
+    conn: Connection, tenant_id: str, message_id: int, transcript: str | None, description: str | None
 ) -> None:
     conn.execute(
-        "UPDATE messages SET transcript = %s, media_description = %s, updated_at = now() WHERE id = %s",
-        (transcript, description, message_id),
+        "UPDATE messages SET transcript = %s, media_description = %s, updated_at = now()"
+        " WHERE tenant_id = %s AND id = %s",
+        (transcript, description, tenant_id, message_id),
     )
 
 
-def media_understanding(conn: Connection, message_id: int) -> dict[str, Any]:
+def media_understanding(conn: Connection, tenant_id: str, message_id: int) -> dict[str, Any]:
     """What was already made of a message's media (a retry does not transcribe twice)."""
-    row = conn.execute("SELECT transcript, media_description FROM messages WHERE id = %s", (message_id,)).fetchone()
+    row = conn.execute(
+        "SELECT transcript, media_description FROM messages WHERE tenant_id = %s AND id = %s", (tenant_id, message_id)
+    ).fetchone()
     return row or {"transcript": None, "media_description": None}
 
 
@@ -656,11 +683,12 @@ def last_offered_choices(conn: Connection, tenant_id: str, conversation_id: str)
     return items if isinstance(items, list) and items else None
 
 
-def mark_awaiting(conn: Connection, message_id: int, metadata: dict[str, str]) -> None:
+def mark_awaiting(conn: Connection, tenant_id: str, message_id: int, metadata: dict[str, str]) -> None:
     """The message waits for its burst's one reply; its channel details are kept for that reply."""
     conn.execute(
-        "UPDATE messages SET state = 'received', state_reason = %s, metadata = %s, updated_at = now() WHERE id = %s",
-        (AWAITING_REPLY, json.dumps(metadata, ensure_ascii=False), message_id),
+        "UPDATE messages SET state = 'received', state_reason = %s, metadata = %s, updated_at = now()"
+        " WHERE tenant_id = %s AND id = %s",
+        (AWAITING_REPLY, json.dumps(metadata, ensure_ascii=False), tenant_id, message_id),
     )
 
 
@@ -763,27 +791,29 @@ def newer_customer_messages(
     ).fetchall()
 
 
-def seconds_left_to_handle(conn: Connection, message_id: int, handled_within_seconds: float) -> float | None:
+def seconds_left_to_handle(
+    conn: Connection, tenant_id: str, message_id: int, handled_within_seconds: float
+) -> float | None:
     """For a message still only recorded (`received`, not waiting in a burst, not taken back): the seconds
     until it was recorded `handled_within_seconds` ago (0 or less: its handling is over and failed).
     None when it finished: answered, waiting in a burst, skipped, failed or taken back."""
     row = conn.execute(
         "SELECT EXTRACT(EPOCH FROM created_at + make_interval(secs => %s) - now())::float8 AS seconds_left"
-        " FROM messages WHERE id = %s AND direction = 'inbound' AND state = 'received'"
+        " FROM messages WHERE tenant_id = %s AND id = %s AND direction = 'inbound' AND state = 'received'"
         " AND state_reason IS DISTINCT FROM %s AND deleted_at IS NULL",
-        (handled_within_seconds, message_id, AWAITING_REPLY),
+        (handled_within_seconds, tenant_id, message_id, AWAITING_REPLY),
     ).fetchone()
     return float(row["seconds_left"]) if row else None
 
 
-def fail_unfinished(conn: Connection, message_id: int, reason: str) -> bool:
+def fail_unfinished(conn: Connection, tenant_id: str, message_id: int, reason: str) -> bool:
     """Mark a message whose handling never finished (still only `received`, not waiting in a burst)
     failed for good; False when it had finished (or waits in a burst)."""
     row = conn.execute(
         "UPDATE messages SET state = 'failed', state_reason = %s, updated_at = now()"
-        " WHERE id = %s AND direction = 'inbound' AND state = 'received' AND state_reason IS DISTINCT FROM %s"
-        " AND deleted_at IS NULL RETURNING id",
-        (reason, message_id, AWAITING_REPLY),
+        " WHERE tenant_id = %s AND id = %s AND direction = 'inbound' AND state = 'received'"
+        " AND state_reason IS DISTINCT FROM %s AND deleted_at IS NULL RETURNING id",
+        (reason, tenant_id, message_id, AWAITING_REPLY),
     ).fetchone()
     return row is not None
 
@@ -798,38 +828,42 @@ def burst_is_open(conn: Connection, tenant_id: str, conversation_id: str) -> boo
     return row is not None
 
 
-def pending_reply_among(conn: Connection, inbound_ids: list[int]) -> dict[str, Any] | None:
+def pending_reply_among(conn: Connection, tenant_id: str, inbound_ids: list[int]) -> dict[str, Any] | None:
     """The newest reply written for any of these customer messages whose send has not succeeded yet
     (a burst's reply whose send failed before newer messages joined the waiting ones)."""
     return conn.execute(
-        "SELECT * FROM messages WHERE in_reply_to = ANY(%s) AND direction = 'outbound' ORDER BY id DESC LIMIT 1",
-        (inbound_ids,),
+        "SELECT * FROM messages WHERE tenant_id = %s AND in_reply_to = ANY(%s) AND direction = 'outbound'"
+        " ORDER BY id DESC LIMIT 1",
+        (tenant_id, inbound_ids),
     ).fetchone()
 
 
-def any_taken_back(conn: Connection, message_ids: list[int]) -> bool:
+def any_taken_back(conn: Connection, tenant_id: str, message_ids: list[int]) -> bool:
     """Whether the customer unsent any of these messages (a reply to them may quote it)."""
     row = conn.execute(
-        "SELECT 1 FROM messages WHERE id = ANY(%s) AND deleted_at IS NOT NULL LIMIT 1", (message_ids,)
+        "SELECT 1 FROM messages WHERE tenant_id = %s AND id = ANY(%s) AND deleted_at IS NOT NULL LIMIT 1",
+        (tenant_id, message_ids),
     ).fetchone()
     return row is not None
 
 
-def supersede_draft(conn: Connection, reply_id: int) -> None:
+def supersede_draft(conn: Connection, tenant_id: str, reply_id: int) -> None:
     """A stale reply is kept for the record and never sent; the newer reply answers its messages."""
     conn.execute(
         "UPDATE messages SET status = 'superseded', in_reply_to = NULL, error_code = 'superseded',"
         " error_title = 'a newer customer message arrived while it was written', updated_at = now()"
-        " WHERE id = %s AND status = 'pending'",
-        (reply_id,),
+        " WHERE tenant_id = %s AND id = %s AND status = 'pending'",
+        (tenant_id, reply_id),
     )
 
 
-def mark_inbound_many(conn: Connection, message_ids: list[int], state: str, reason: str | None = None) -> None:
+def mark_inbound_many(
+    conn: Connection, tenant_id: str, message_ids: list[int], state: str, reason: str | None = None
+) -> None:
     """The outcome for every message a (burst) reply answers; one its sender took back keeps 'deleted'."""
     if message_ids:
         conn.execute(
             "UPDATE messages SET state = %s, state_reason = %s, updated_at = now()"
-            " WHERE id = ANY(%s) AND deleted_at IS NULL",
-            (state, reason, message_ids),
+            " WHERE tenant_id = %s AND id = ANY(%s) AND deleted_at IS NULL",
+            (state, reason, tenant_id, message_ids),
         )

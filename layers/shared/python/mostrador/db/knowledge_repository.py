@@ -156,12 +156,12 @@ def document_chunks(conn: Connection, tenant_id: str, document_id: int, limit: i
     ).fetchall()
 
 
-def reusable_embeddings(conn: Connection, document_id: int, model: str) -> dict[str, Any]:
+def reusable_embeddings(conn: Connection, tenant_id: str, document_id: int, model: str) -> dict[str, Any]:
     """The document's current vectors by chunk text hash, for the model in use."""
     rows = conn.execute(
         """SELECT DISTINCT ON (content_sha) content_sha, embedding FROM knowledge_chunks
-            WHERE document_id = %s AND embedding_model = %s AND embedding IS NOT NULL""",
-        (document_id, model),
+            WHERE tenant_id = %s AND document_id = %s AND embedding_model = %s AND embedding IS NOT NULL""",
+        (tenant_id, document_id, model),
     ).fetchall()
     return {row["content_sha"]: row["embedding"] for row in rows}
 
@@ -195,7 +195,7 @@ def replace_chunks(
         ).fetchone()
         if row is None or row["sha256"] != sha256:
             return False
-        conn.execute("DELETE FROM knowledge_chunks WHERE document_id = %s", (document_id,))
+        conn.execute("DELETE FROM knowledge_chunks WHERE tenant_id = %s AND document_id = %s", (tenant_id, document_id))
         with conn.cursor() as cursor:
             cursor.executemany(
                 """INSERT INTO knowledge_chunks (tenant_id, document_id, chunk_index, section, page, content,
@@ -221,8 +221,8 @@ def replace_chunks(
         conn.execute(
             """UPDATE knowledge_documents SET status = 'ready', error = NULL, ready_sha256 = sha256,
                    chunk_count = %s, embedding_model = %s, processed_at = now(), updated_at = now()
-                WHERE id = %s""",
-            (len(chunks), embedding_model, document_id),
+                WHERE tenant_id = %s AND id = %s""",
+            (len(chunks), embedding_model, tenant_id, document_id),
         )
     return True
 
@@ -301,7 +301,7 @@ SELECT c.id, c.document_id, c.chunk_index, c.section, c.page, c.content,
        CASE WHEN %(qvec)s::vector IS NULL OR c.embedding IS NULL OR c.embedding_model <> %(model)s THEN NULL
             ELSE 1 - (c.embedding <=> %(qvec)s::vector) END AS similarity
   FROM knowledge_chunks c
-  JOIN knowledge_documents d ON d.id = c.document_id
+  JOIN knowledge_documents d ON d.tenant_id = c.tenant_id AND d.id = c.document_id
  WHERE c.id IN (SELECT id FROM lexical UNION SELECT id FROM nearest)
 """
 

@@ -505,7 +505,6 @@ def product_cards(conn: Connection, tenant_id: str, item_codes: list[str]) -> li
                 "category": row["category"],
                 "price": float(row["price"]) if row["price"] is not None else None,
                 "price_bolivar": float(row["price_bolivar"]) if row["price_bolivar"] is not None else None,
-                "currency": "USD",
                 "in_stock": total > 0,
                 "stock_total": total,
                 "branches": branches,

@@ -202,7 +202,7 @@ def _store(
     embedded = calls = 0
     model = embedder.model if embedder is not None else None
     if embedder is not None and model is not None:
-        known = repo.reusable_embeddings(conn, document_id, model)
+        known = repo.reusable_embeddings(conn, tenant, document_id, model)
         missing = [i for i, digest in enumerate(hashes) if digest not in known]
         for i, digest in enumerate(hashes):
             if digest in known:

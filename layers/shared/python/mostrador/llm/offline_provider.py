@@ -520,7 +520,8 @@ def _price(card: dict[str, Any], texts: dict[str, str], language: str) -> str:
     price = card.get("price")
     if not isinstance(price, int | float) or isinstance(price, bool):
         return texts["no_price"]
-    text = f"{texts['price']} {card.get('currency') or 'USD'} {format_amount(price, language)}"
+    currency = card.get("currency")  # the store's, put on every card by the reply toolbox
+    text = f"{texts['price']} {f'{currency} ' if currency else ''}{format_amount(price, language)}"
     bolivar = card.get("price_bolivar")
     if isinstance(bolivar, int | float) and not isinstance(bolivar, bool):
         text += f" (Bs. {format_amount(bolivar, language)})"

@@ -182,12 +182,12 @@ def list_tokens(
 def revoke_token(conn: Connection, caller: Caller, token_id: int, *, now: datetime) -> dict[str, Any]:
     """Revoke at once: refused from this moment in this execution environment, and everywhere else within
     TOKEN_CACHE_SECONDS (the time other environments may still hold it in their cache)."""
-    row = access_repo.get_token(conn, token_id)
-    visible = caller.visible_tenant
-    if row is None or (visible is not None and row["tenant_id"] != visible):
+    visible = caller.visible_tenant  # None: an operator, who sees every tenant's tokens
+    row = access_repo.get_token(conn, visible, token_id)
+    if row is None:
         raise NotFound(f"No token {token_id}" + (f" in tenant '{visible}'." if visible else "."))
     _check_may_handle(caller.principal, Role(row["role"]), "revoking")
-    revoked = access_repo.revoke_token(conn, token_id, caller.principal.subject)
+    revoked = access_repo.revoke_token(conn, visible, token_id, caller.principal.subject)
     if revoked is None:
         raise Conflict(f"Token {token_id} was already revoked at {iso(row['revoked_at'])}.")
     TOKEN_CACHE.forget_token(token_id)

@@ -240,8 +240,10 @@ class AgentReplies:
                 latency_ms = int((time.monotonic() - started) * 1000)
                 with self.conn.transaction():
                     if sent_ids:
-                        conversations_repo.record_pieces_sent(self.conn, row["id"], index, sent_ids)
-                    conversations_repo.mark_reply_failed(self.conn, row["id"], error.code, str(error), latency_ms)
+                        conversations_repo.record_pieces_sent(self.conn, self.tenant_id, row["id"], index, sent_ids)
+                    conversations_repo.mark_reply_failed(
+                        self.conn, self.tenant_id, row["id"], error.code, str(error), latency_ms
+                    )
                 logger.warning("agent reply not sent", extra={**log, "code": error.code, "piece": index})
                 raise ReplyNotSent(
                     f"{channel} did not take the message: {error}",
@@ -250,7 +252,7 @@ class AgentReplies:
                     message_id=row["id"],
                 ) from error
         latency_ms = int((time.monotonic() - started) * 1000)
-        conversations_repo.mark_reply_sent(self.conn, row["id"], sent_ids, latency_ms)
+        conversations_repo.mark_reply_sent(self.conn, self.tenant_id, row["id"], sent_ids, latency_ms)
         logger.info("agent reply sent", extra={**log, "pieces": len(sent_ids), "latency_ms": latency_ms})
         return {
             "message": self.message(conversation_id, row["id"]),

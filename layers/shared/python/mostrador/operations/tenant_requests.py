@@ -71,8 +71,10 @@ class TenantSettingsBody(BaseModel):
     afterHoursMessage: str | None = Field(  # noqa: N815
         None, max_length=1000, description="told instead of the handoff notice when a person is asked for when closed"
     )
-    escalationAgentIds: list[str] | None = Field(None, max_length=50)  # noqa: N815
-    escalationEmail: str | None = Field(None, max_length=254)  # noqa: N815
+    escalationAgentIds: list[str] | None = Field(  # noqa: N815
+        None, max_length=50, description="Support Board agents an escalated Support Board conversation is assigned to"
+    )
+    escalationEmail: str | None = Field(None, max_length=254, description="mailed each escalation")  # noqa: N815
     escalationWebhookUrl: str | None = Field(None, description="POSTed a JSON notice of each escalation")  # noqa: N815
     takeoverPauseMinutes: int | None = Field(None, ge=1, le=525_600)  # noqa: N815
     llmProvider: Literal["openai", "gemini", "offline"] | None = None  # noqa: N815

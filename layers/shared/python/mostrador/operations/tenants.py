@@ -192,12 +192,24 @@ def _check_support_board_bot(
 
 def _with_warnings(answer: dict[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
     """Settings stored as asked that will not do what they seem to (a 200, and what to add)."""
+    from mostrador.config import get_settings
+
+    settings = get_settings()
     warnings = []
-    if (row.get("escalation_email") or row.get("escalation_agent_ids")) and not row.get("escalation_webhook_url"):
+    if row.get("escalation_email") and not (settings.escalation_email_from or settings.escalation_email_outbox_dir):
         warnings.append(
-            "escalationEmail and escalationAgentIds are only sent in the escalation notice POSTed to "
-            "escalationWebhookUrl (Mostrador sends no e-mail and assigns no Support Board conversation): "
-            "without escalationWebhookUrl nobody hears of an escalation through them."
+            "escalationEmail: this deployment sends no e-mail (ESCALATION_EMAIL_FROM, a sender address verified "
+            "in Amazon SES, is not set: docs/deploy.md), so nobody is mailed; the address only travels in the "
+            "notice POSTed to escalationWebhookUrl, when set."
+        )
+    own_board = row.get("support_board_api_url") or (
+        settings.support_board_api_url if row.get("tenant_id") == settings.tenant_id else None
+    )
+    if row.get("escalation_agent_ids") and not own_board:
+        warnings.append(
+            "escalationAgentIds: escalated Support Board conversations are assigned to these agents through the "
+            "tenant's Support Board, and this tenant has none (set supportBoardApiUrl and its "
+            "SUPPORT_BOARD_API_TOKEN secret); the ids only travel in the notice POSTed to escalationWebhookUrl."
         )
     if warnings:
         answer["warnings"] = warnings
