@@ -132,6 +132,20 @@ def texts_to(graph: FakeMetaGraph, sender: str) -> list[str]:
     return graph.sent_texts(to=sender)
 
 
+def _bot_reply_sent(stack: RunningStack, graph: FakeMetaGraph, sender: str, text: str) -> dict[str, Any]:
+    """A WhatsApp customer writes `text`; the bot's one reply once it is answered and recorded sent."""
+    customer_writes(stack, sender, text)
+    conversation = f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:{sender}"
+    wait_for(lambda: texts_to(graph, sender), seconds=60, what=f"the bot's answer\n{stack.output()}")
+    wait_for(
+        lambda: [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot" and m["status"] == "sent"],
+        seconds=30,
+        what=f"the bot's reply recorded sent\n{stack.output()}",
+    )
+    [bot] = [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot"]
+    return dict(bot)
+
+
 def sign_in(page: Page) -> None:
     console_support.sign_in(page, ADMIN_TOKEN, shown="conversation-list")
 
@@ -586,15 +600,8 @@ def test_a_reply_sent_without_its_refused_photo_says_so_and_not_that_it_failed(
     from mostrador.db import conversation_repository
 
     sender = "584140008338"
-    customer_writes(stack, sender, "Hola, ¿tienen neveras? foto-8338")
     conversation = f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:{sender}"
-    wait_for(lambda: texts_to(graph, sender), seconds=60, what=f"the bot's answer\n{stack.output()}")
-    wait_for(
-        lambda: [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot" and m["status"] == "sent"],
-        seconds=30,
-        what=f"the bot's reply recorded sent\n{stack.output()}",
-    )
-    [bot] = [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot"]
+    bot = _bot_reply_sent(stack, graph, sender, "Hola, ¿tienen neveras? foto-8338")
     server = pgserver.get_server(str(stack.data_dir / "pg"), cleanup_mode=None)  # the stack's, already running
     with psycopg.connect(server.get_uri("mostrador"), autocommit=True, row_factory=dict_row) as conn:
         conversation_repository.note_photo_failed(
@@ -625,15 +632,8 @@ def test_a_reaction_shows_the_message_it_refers_to_and_its_removal(
     import psycopg
 
     sender = "584140008441"
-    customer_writes(stack, sender, "Hola, ¿tienen neveras? reaccion-8441")
     conversation = f"/admin/console/conversations/wa:{PHONE_NUMBER_ID}:{sender}"
-    wait_for(lambda: texts_to(graph, sender), seconds=60, what=f"the bot's answer\n{stack.output()}")
-    wait_for(
-        lambda: [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot" and m["status"] == "sent"],
-        seconds=30,
-        what=f"the bot's reply recorded sent\n{stack.output()}",
-    )
-    [bot] = [m for m in api(stack, conversation)["messages"] if m["actor"] == "bot"]
+    bot = _bot_reply_sent(stack, graph, sender, "Hola, ¿tienen neveras? reaccion-8441")
     server = pgserver.get_server(str(stack.data_dir / "pg"), cleanup_mode=None)  # the stack's, already running
     with psycopg.connect(server.get_uri("mostrador"), autocommit=True) as conn:
         row = conn.execute("SELECT platform_message_ids FROM messages WHERE id = %s", (bot["id"],)).fetchone()

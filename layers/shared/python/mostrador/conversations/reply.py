@@ -349,12 +349,7 @@ class ReplyService:
         now = self.clock()
         # Recorded now if no receive got that far (the database was down throughout): never lost.
         message, decision, recorded = self._record(message, now)
-        log = {
-            "conversation": redact(message.conversation_id),
-            "channel": message.channel,
-            "actor": decision.actor,
-            "message_id": recorded.id,
-        }
+        log = _inbound_log(message, decision, recorded)
         if recorded.is_own_outbound or recorded.state != "received":
             return ReplyOutcome("duplicate", recorded.state or "own_message", recorded.id)
         if decision.action != "reply":
@@ -486,12 +481,7 @@ class ReplyService:
         started = time.monotonic()
         now = self.clock()
         message, decision, recorded = self._record(message, now)
-        log = {
-            "conversation": redact(message.conversation_id),
-            "channel": message.channel,
-            "actor": decision.actor,
-            "message_id": recorded.id,
-        }
+        log = _inbound_log(message, decision, recorded)
         if not recorded.created and (recorded.is_own_outbound or recorded.state != "received"):
             logger.info("duplicate delivery ignored", extra=log)
             return ReplyOutcome("duplicate", recorded.state or "own_message", recorded.id)
@@ -1408,3 +1398,13 @@ def _escalation_notifier(
 
             recipients.append(notices.EmailEscalationNotifier(mailer, tenant.escalation_email, compose))
     return notices.EscalationRecipients(recipients) if recipients else None
+
+
+def _inbound_log(message: InboundMessage, decision: Classification, recorded: RecordedInbound) -> dict[str, Any]:
+    """The log fields of an inbound message: its conversation redacted, never the customer's number."""
+    return {
+        "conversation": redact(message.conversation_id),
+        "channel": message.channel,
+        "actor": decision.actor,
+        "message_id": recorded.id,
+    }
