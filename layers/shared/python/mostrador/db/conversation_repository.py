@@ -791,6 +791,14 @@ def newer_customer_messages(
     ).fetchall()
 
 
+# One inbound message (tenant, id) still only recorded: `received`, not waiting in a burst (state_reason
+# AWAITING_REPLY, the last parameter), not taken back. Its handling is under way, or it raised.
+_STILL_ONLY_RECORDED = (
+    "tenant_id = %s AND id = %s AND direction = 'inbound' AND state = 'received'"
+    " AND state_reason IS DISTINCT FROM %s AND deleted_at IS NULL"
+)
+
+
 def seconds_left_to_handle(
     conn: Connection, tenant_id: str, message_id: int, handled_within_seconds: float
 ) -> float | None:
@@ -799,8 +807,7 @@ def seconds_left_to_handle(
     None when it finished: answered, waiting in a burst, skipped, failed or taken back."""
     row = conn.execute(
         "SELECT EXTRACT(EPOCH FROM created_at + make_interval(secs => %s) - now())::float8 AS seconds_left"
-        " FROM messages WHERE tenant_id = %s AND id = %s AND direction = 'inbound' AND state = 'received'"
-        " AND state_reason IS DISTINCT FROM %s AND deleted_at IS NULL",
+        f" FROM messages WHERE {_STILL_ONLY_RECORDED}",
         (handled_within_seconds, tenant_id, message_id, AWAITING_REPLY),
     ).fetchone()
     return float(row["seconds_left"]) if row else None
@@ -810,9 +817,8 @@ def fail_unfinished(conn: Connection, tenant_id: str, message_id: int, reason: s
     """Mark a message whose handling never finished (still only `received`, not waiting in a burst)
     failed for good; False when it had finished (or waits in a burst)."""
     row = conn.execute(
-        "UPDATE messages SET state = 'failed', state_reason = %s, updated_at = now()"
-        " WHERE tenant_id = %s AND id = %s AND direction = 'inbound' AND state = 'received'"
-        " AND state_reason IS DISTINCT FROM %s AND deleted_at IS NULL RETURNING id",
+        f"UPDATE messages SET state = 'failed', state_reason = %s, updated_at = now() WHERE {_STILL_ONLY_RECORDED}"
+        " RETURNING id",
         (reason, tenant_id, message_id, AWAITING_REPLY),
     ).fetchone()
     return row is not None
